@@ -1,0 +1,140 @@
+/**
+ * `npm run fleet -- <command>`: the operator's view of the fleet model, without Pulumi.
+ *
+ *   validate [--fleet DIR]              every problem of the data, or a one-line summary
+ *   plan <stack> [--fleet DIR]          the host plan of Pulumi.<stack>.yaml as a table
+ *
+ * Exit codes: 0 fine, 1 the data or config has problems, 2 the command line is wrong.
+ */
+import * as path from "path";
+import { FleetError } from "./model/issues";
+import { DEFAULT_FLEET_DIR, loadFleet } from "./model/load";
+import { HostPlan, planHost } from "./model/plan";
+import { parseStackConfig, readStackFile } from "./model/stack";
+import { FleetData } from "./model/schema";
+import { byName } from "./model/names";
+
+export const PROJECT_DIR = path.resolve(__dirname, "..");
+
+export interface CliIO {
+    out: (line: string) => void;
+    err: (line: string) => void;
+}
+
+class UsageError extends Error {}
+
+const USAGE = [
+    "usage: npm run fleet -- <command> [options]",
+    "  validate [--fleet DIR]        check the fleet data; prints every problem",
+    "  plan <stack> [--fleet DIR]    print the plan of Pulumi.<stack>.yaml",
+].join("\n");
+
+interface Args {
+    command: string;
+    positional: string[];
+    options: Record<string, string>;
+}
+
+/** Parses `cmd pos... --opt value`; every option takes a value. */
+export function parseArgs(argv: readonly string[], allowed: readonly string[]): Args {
+    const [command, ...rest] = argv;
+    if (!command) throw new UsageError("no command given");
+    const positional: string[] = [];
+    const options: Record<string, string> = {};
+    for (let i = 0; i < rest.length; i++) {
+        const a = rest[i];
+        if (!a.startsWith("--")) {
+            positional.push(a);
+            continue;
+        }
+        const key = a.slice(2);
+        if (!allowed.includes(key)) throw new UsageError(`unknown option --${key}`);
+        const value = rest[++i];
+        if (value === undefined || value.startsWith("--")) throw new UsageError(`--${key} needs a value`);
+        options[key] = value;
+    }
+    return { command, positional, options };
+}
+
+function pad(rows: string[][]): string[] {
+    const widths = rows[0].map((_, c) => Math.max(...rows.map((r) => r[c].length)));
+    return rows.map((r) => r.map((cell, c) => (c === r.length - 1 ? cell : cell.padEnd(widths[c]))).join("  ").trimEnd());
+}
+
+function seconds(s: number): string {
+    return s % 60 === 0 && s >= 60 ? `${s / 60}m` : `${s}s`;
+}
+
+/** The plan as the operator reads it: one row a container, then a summary. */
+export function renderPlan(plan: HostPlan): string[] {
+    const rows = [["SERVICE", "FAMILY", "PORTS (svc/health +metrics)", "GPU", "HEALTH"]];
+    for (const c of plan.containers) {
+        const ports = `${c.ports.service}/${c.ports.health}` + (c.ports.metrics.length ? ` +${c.ports.metrics.join(",")}` : "");
+        const gpu = c.gpu ? `${c.gpu.capabilities.join(",")}:${c.gpu.deviceIds.join(",")}` : "-";
+        const h = c.health;
+        const health = `${h.kind} :${h.port}${h.kind === "http" ? h.path : ""} start ${seconds(h.startPeriodSeconds)}`;
+        rows.push([c.service + (c.tier === "core" ? " (core)" : ""), c.family, ports, gpu, health]);
+    }
+    const perFamily = new Map<string, number>();
+    for (const c of plan.containers) perFamily.set(c.family, (perFamily.get(c.family) ?? 0) + 1);
+    const gpu = plan.containers.filter((c) => c.gpu?.capabilities.includes("gpu"));
+    const lines = [
+        `plan for ${plan.machine} (port offset ${plan.portOffset}, CUDA ${plan.cudaTrack})`,
+        "",
+        ...pad(rows),
+        "",
+        `${plan.containers.length} containers; families in build order: ${plan.families.join(", ")}`,
+        "per family: " + [...perFamily].sort(([a], [b]) => byName(a, b)).map(([f, n]) => `${f} ${n}`).join(", "),
+        `GPU services (${gpu.length}): ${gpu.map((c) => c.service).join(", ") || "none"}`,
+    ];
+    if (plan.excluded.length === 0) lines.push("not deployed: none");
+    else {
+        lines.push(`not deployed (${plan.excluded.length}):`);
+        for (const e of plan.excluded) lines.push(`  ${e.service}: ${e.kind}: ${e.reason}`);
+    }
+    return lines;
+}
+
+function summary(d: FleetData): string {
+    const placements = Object.values(d.services).reduce((n, s) => n + s.hosts.length, 0);
+    return `fleet data is valid: ${Object.keys(d.services).length} services (${placements} placements) on ${Object.keys(d.hosts).length} hosts, ${Object.keys(d.families).length} families`;
+}
+
+/** Runs one command; returns the exit code. */
+export function runCli(argv: readonly string[], io: CliIO, projectDir = PROJECT_DIR): number {
+    try {
+        const args = parseArgs(argv, ["fleet"]);
+        const dir = args.options.fleet ? path.resolve(args.options.fleet) : DEFAULT_FLEET_DIR;
+        switch (args.command) {
+            case "validate": {
+                if (args.positional.length) throw new UsageError("validate takes no arguments");
+                io.out(summary(loadFleet(dir)));
+                return 0;
+            }
+            case "plan": {
+                if (args.positional.length !== 1) throw new UsageError("plan needs exactly one stack name, e.g. plan mainpc");
+                const data = loadFleet(dir);
+                const { raw, source } = readStackFile(projectDir, args.positional[0]);
+                const plan = planHost(data, parseStackConfig(raw, data, source));
+                renderPlan(plan).forEach((l) => io.out(l));
+                return 0;
+            }
+            default:
+                throw new UsageError(`unknown command '${args.command}'`);
+        }
+    } catch (e) {
+        if (e instanceof FleetError) {
+            io.err(e.message);
+            return 1;
+        }
+        if (e instanceof UsageError) {
+            io.err(`fleet: ${e.message}\n${USAGE}`);
+            return 2;
+        }
+        throw e;
+    }
+}
+
+if (require.main === module) {
+    process.exitCode = runCli(process.argv.slice(2), { out: (l) => console.log(l), err: (l) => console.error(l) });
+}

@@ -1,0 +1,93 @@
+/**
+ * Parsing at the edge: YAML text and raw config values become typed data or a list of
+ * `FleetIssue`s naming file, path and fix. zod's own wording is replaced by messages an
+ * operator can act on.
+ */
+import { LineCounter, parseDocument } from "yaml";
+import { z } from "zod";
+import { dotted, FleetIssue } from "./issues";
+
+type ParseResult<T> = { ok: true; value: T } | { ok: false; issues: FleetIssue[] };
+
+function show(v: unknown): string {
+    if (typeof v === "string") return `'${v}'`;
+    if (v === undefined) return "nothing";
+    return JSON.stringify(v);
+}
+
+function kindOf(v: unknown): string {
+    if (v === null) return "null";
+    if (Array.isArray(v)) return "a list";
+    if (typeof v === "object") return "a mapping";
+    return `${typeof v} ${show(v)}`;
+}
+
+/** One zod issue as message and fix. Exported for the table tests. */
+export function describeZodIssue(issue: z.core.$ZodIssue): { message: string; fix: string } {
+    const input = (issue as { input?: unknown }).input;
+    switch (issue.code) {
+        case "invalid_type":
+            if (input === undefined) return { message: `is missing (${issue.expected} expected)`, fix: "add it" };
+            return { message: `expected ${issue.expected}, got ${kindOf(input)}`, fix: `write ${issue.expected === "object" ? "a mapping" : `a ${issue.expected}`} here` };
+        case "unrecognized_keys":
+            return { message: `unknown key${issue.keys.length > 1 ? "s" : ""} ${issue.keys.map((k) => `'${k}'`).join(", ")}`, fix: "remove it or correct its spelling" };
+        case "invalid_value":
+            return { message: `${show(input)} is not one of ${issue.values.map((v) => show(v)).join(", ")}`, fix: "use one of the listed values" };
+        case "too_small":
+            if (issue.origin === "array") return { message: `needs at least ${issue.minimum} entr${Number(issue.minimum) === 1 ? "y" : "ies"}`, fix: "add the missing entries" };
+            if (issue.origin === "string") return { message: "must not be empty", fix: "write a value" };
+            return { message: `${show(input)} is below the minimum ${issue.minimum}`, fix: `use a value of at least ${issue.minimum}` };
+        case "too_big":
+            return { message: `${show(input)} is above the maximum ${issue.maximum}`, fix: `use a value of at most ${issue.maximum}` };
+        case "invalid_format":
+            return { message: `${show(input)} ${issue.message}`, fix: "correct the value's format" };
+        case "invalid_key":
+            return { message: `key ${show(input)} is not a valid name: ${issue.issues.map((i) => i.message).join("; ")}`, fix: "rename the key" };
+        default:
+            return { message: `${show(input)}: ${issue.message}`, fix: "correct the value" };
+    }
+}
+
+/**
+ * Validates `raw` against `schema`; paths are shown without `stripRoot` (the file's single
+ * top-level key), so `services.NLUAgent.ports` reads `NLUAgent.ports`.
+ */
+export function validate<S extends z.ZodType>(schema: S, raw: unknown, file: string, stripRoot?: string, pathPrefix = ""): ParseResult<z.output<S>> {
+    const r = schema.safeParse(raw, { reportInput: true });
+    if (r.success) return { ok: true, value: r.data };
+    const issues = r.error.issues.flatMap((issue): FleetIssue[] => {
+        const path = stripRoot && issue.path[0] === stripRoot ? issue.path.slice(1) : issue.path;
+        // One issue per unknown key, at the key itself: `NLUAgent.famly`, not `NLUAgent`.
+        if (issue.code === "unrecognized_keys") {
+            return issue.keys.map((k) => ({ file, path: pathPrefix + dotted([...path, k]), message: "is not a known key", fix: "remove it or correct its spelling" }));
+        }
+        return [{ file, path: pathPrefix + dotted(path), ...describeZodIssue(issue) }];
+    });
+    return { ok: false, issues };
+}
+
+/**
+ * Parses YAML text; syntax errors and duplicate keys come back with line and column. After a
+ * syntax error the parser's later errors are mostly echoes of the first, so only the first is
+ * reported; every duplicate key is.
+ */
+export function parseYaml(text: string, file: string): ParseResult<unknown> {
+    const lineCounter = new LineCounter();
+    const doc = parseDocument(text, { uniqueKeys: true, prettyErrors: false, lineCounter });
+    if (doc.errors.length === 0) return { ok: true, value: doc.toJS() };
+    const dups = doc.errors.filter((e) => e.code === "DUPLICATE_KEY");
+    const syntax = doc.errors.filter((e) => e.code !== "DUPLICATE_KEY").slice(0, 1);
+    return {
+        ok: false,
+        issues: [...syntax, ...dups].map((e): FleetIssue => {
+            const pos = lineCounter.linePos(e.pos[0]);
+            const dup = e.code === "DUPLICATE_KEY";
+            return {
+                file,
+                path: `line ${pos.line}, column ${pos.col}`,
+                message: dup ? "a key appears twice in the same mapping (a duplicate name)" : `YAML syntax error: ${e.message.split("\n")[0].replace(/ at line \d+, column \d+:?$/, "")}`,
+                fix: dup ? "give every entry a unique name, or merge the two entries" : "correct the YAML at that position",
+            };
+        }),
+    };
+}

@@ -1,0 +1,167 @@
+/**
+ * The planner: for one host and one stack config, what runs there and how. Pure and
+ * deterministic: the same data and config give the same plan, in the same order.
+ */
+import { cudaTracks, DOCKER_API_SERVICE, lineage } from "./check";
+import { HEALTH_DEFAULTS, RUNTIME_DEFAULTS } from "./defaults";
+import { byName, containerName } from "./names";
+import { hostGpuIds, profileDocument, profileEnv } from "./profile";
+import { FleetData, Service, Trait } from "./schema";
+import { StackConfig } from "./stack";
+
+export interface HealthIntent {
+    kind: "http" | "tcp";
+    /** Published (offset) health port; the container listens on the same number. */
+    port: number;
+    path: string;
+    intervalSeconds: number;
+    timeoutSeconds: number;
+    retries: number;
+    startPeriodSeconds: number;
+    startIntervalSeconds: number;
+    /** How long a deploy waits for the container to turn healthy. */
+    waitTimeoutSeconds: number;
+}
+
+export interface GpuRequest {
+    driver: "nvidia";
+    deviceIds: string[];
+    capabilities: string[];
+}
+
+export interface Limits {
+    memoryMb: number;
+    shmMb: number;
+    pidsLimit: number;
+}
+
+export interface ContainerPlan {
+    service: string;
+    /** Docker container name, also the network alias. */
+    name: string;
+    family: string;
+    tier: "core" | "app";
+    compute: "cpu" | "gpu";
+    traits: Trait[];
+    entrypoint: string;
+    /** Published ports, after PORT_OFFSET. */
+    ports: { service: number; health: number; metrics: number[] };
+    env: Record<string, string>;
+    gpu: GpuRequest | null;
+    health: HealthIntent;
+    limits: Limits;
+    /** Reaches the Docker API (only the supervisor). */
+    dockerApi: boolean;
+}
+
+export type ExclusionKind = "disabled" | "gated" | "no-gpu";
+
+export interface Exclusion {
+    service: string;
+    kind: ExclusionKind;
+    reason: string;
+}
+
+export interface HostPlan {
+    machine: string;
+    portOffset: number;
+    cudaTrack: string;
+    /** Families the containers need, parents before children. */
+    families: string[];
+    /** Core tier first, then by name. */
+    containers: ContainerPlan[];
+    excluded: Exclusion[];
+    profileDocument: string;
+}
+
+/** A family's runtime values: its own, else its ancestors' (parent, then `inherits`), else the defaults. */
+export function familyRuntime(d: FleetData, family: string): Limits & { startPeriodSeconds: number; waitTimeoutSeconds: number } {
+    const chain: string[] = [];
+    let cur: string | undefined = family;
+    while (cur !== undefined && cur in d.families && !chain.includes(cur)) {
+        chain.push(cur);
+        const f: FleetData["families"][string] = d.families[cur];
+        cur = f.parent ?? f.inherits;
+    }
+    const out = { ...RUNTIME_DEFAULTS };
+    for (const name of [...chain].reverse()) {
+        const rt = d.families[name].runtime ?? {};
+        for (const k of Object.keys(out) as (keyof typeof out)[]) out[k] = rt[k] ?? out[k];
+    }
+    return out;
+}
+
+function exclusion(name: string, svc: Service, cfg: StackConfig): Exclusion | undefined {
+    if (cfg.disableServices.includes(name)) return { service: name, kind: "disabled", reason: "listed in the stack's fleet:disableServices" };
+    if (!svc.enabled && !cfg.enableServices.includes(name)) return { service: name, kind: "disabled", reason: `${svc.disabledReason ?? "disabled in services.yaml"}; fleet:enableServices turns it on` };
+    if (svc.gatedBy === "rtap" && cfg.rtapEnabled) return { service: name, kind: "gated", reason: "replaced by RealTimeAudioPipeline while fleet:rtapEnabled is true (002 P0.3)" };
+    if (svc.compute === "gpu" && !cfg.gpu) return { service: name, kind: "no-gpu", reason: "needs a GPU and the stack sets fleet:gpu false" };
+    return undefined;
+}
+
+function containerPlan(d: FleetData, name: string, svc: Service, cfg: StackConfig): ContainerPlan {
+    const host = d.hosts[cfg.machine];
+    const rt = familyRuntime(d, svc.family);
+    const off = cfg.portOffset;
+    const ports = { service: svc.ports.service + off, health: svc.ports.health + off, metrics: svc.ports.metrics.map((p) => p + off) };
+    const gpu = svc.compute === "gpu";
+    const nvml = svc.nvml && cfg.gpu && host.gpu !== null;
+    return {
+        service: name,
+        name: containerName(name),
+        family: svc.family,
+        tier: svc.tier,
+        compute: svc.compute,
+        traits: svc.traits,
+        entrypoint: svc.entrypoint,
+        ports,
+        env: profileEnv({ machine: cfg.machine, host, service: name, portOffset: off, servicePort: ports.service, healthPort: ports.health, gpu, nvml }),
+        gpu: gpu ? { driver: "nvidia", deviceIds: hostGpuIds(host), capabilities: ["gpu"] }
+            : nvml ? { driver: "nvidia", deviceIds: hostGpuIds(host), capabilities: ["utility"] } : null,
+        health: {
+            kind: svc.health.kind,
+            port: ports.health,
+            path: svc.health.path,
+            ...HEALTH_DEFAULTS,
+            startPeriodSeconds: rt.startPeriodSeconds,
+            waitTimeoutSeconds: rt.waitTimeoutSeconds,
+        },
+        limits: { memoryMb: rt.memoryMb, shmMb: rt.shmMb, pidsLimit: rt.pidsLimit },
+        dockerApi: name === DOCKER_API_SERVICE && svc.traits.includes("docker"),
+    };
+}
+
+/** Families needed by `families`, with all their ancestors, parents first, ties by name. */
+export function familyClosure(d: FleetData, families: Iterable<string>): string[] {
+    const all = new Set<string>();
+    for (const f of families) for (const a of lineage(d, f)) all.add(a);
+    const depth = (f: string) => lineage(d, f).length;
+    return [...all].sort((a, b) => depth(a) - depth(b) || byName(a, b));
+}
+
+/** Plans the host `cfg.machine`. Expects data and config that passed their checks. */
+export function planHost(d: FleetData, cfg: StackConfig): HostPlan {
+    const containers: ContainerPlan[] = [];
+    const excluded: Exclusion[] = [];
+    for (const [name, svc] of Object.entries(d.services).sort(([a], [b]) => byName(a, b))) {
+        if (!svc.hosts.includes(cfg.machine)) continue;
+        const ex = exclusion(name, svc, cfg);
+        if (ex) excluded.push(ex);
+        else containers.push(containerPlan(d, name, svc, cfg));
+    }
+    containers.sort((a, b) => (a.tier === b.tier ? byName(a.service, b.service) : a.tier === "core" ? -1 : 1));
+    return {
+        machine: cfg.machine,
+        portOffset: cfg.portOffset,
+        cudaTrack: cfg.cudaTrack,
+        families: familyClosure(d, containers.map((c) => c.family)),
+        containers,
+        excluded,
+        profileDocument: profileDocument(cfg.machine, d.hosts[cfg.machine]),
+    };
+}
+
+/** Whether a family carries the CUDA stack. */
+export function isGpuFamily(d: FleetData, family: string): boolean {
+    return cudaTracks(d, family) !== undefined;
+}

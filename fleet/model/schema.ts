@@ -1,0 +1,163 @@
+/**
+ * Shapes of the three fleet data files. Every object is strict, so a misspelt key is reported
+ * instead of silently ignored. Defaults are applied here and nowhere else.
+ */
+import { z } from "zod";
+
+/** Ports below 1024 need CAP_NET_BIND_SERVICE, which every container drops. */
+export const MIN_PORT = 1024;
+export const MAX_PORT = 65535;
+
+const port = z.number().int().min(MIN_PORT).max(MAX_PORT);
+const name = z.string().regex(/^[A-Za-z][A-Za-z0-9-]*$/, "must start with a letter and hold only letters, digits and '-'");
+
+export const CUDA_TRACKS = ["cu118", "cu121", "cu124"] as const;
+export type CudaTrack = (typeof CUDA_TRACKS)[number];
+
+export const GATES = ["rtap"] as const;
+export type Gate = (typeof GATES)[number];
+
+export const TRAITS = ["web", "audio", "vision", "llm", "docker"] as const;
+export type Trait = (typeof TRAITS)[number];
+
+export const HEALTH_KINDS = ["http", "tcp"] as const;
+
+// ------------------------------------------------------------------ hosts.yaml
+
+export const GpuSchema = z.strictObject({
+    model: z.string().min(1),
+    architecture: z.string().min(1),
+    /** Compute capability, "8.9" for Ada, "8.6" for Ampere. */
+    smArch: z.string().regex(/^\d+\.\d+$/, "must look like 8.9"),
+    vramGb: z.number().positive(),
+    /** Oldest NVIDIA driver major version the CUDA track needs (002 R1). */
+    minDriverMajor: z.number().int().positive(),
+});
+
+export const ProfileSchema = z.strictObject({
+    GPU_VISIBLE_DEVICES: z.string().regex(/^\d+(,\d+)*$/, "must be GPU indexes like 0 or 0,1"),
+    TORCH_CUDA_ALLOC_CONF: z.string().regex(/^[a-z_]+:[^,]+(,[a-z_]+:[^,]+)*$/, "must be key:value pairs like max_split_size_mb:64"),
+    OMP_NUM_THREADS: z.number().int().positive(),
+    UVICORN_WORKERS: z.number().int().positive(),
+    MODEL_EVICT_THRESHOLD_PCT: z.number().int().min(1).max(100),
+    NUMBA_CACHE_SIZE: z.string().regex(/^\d+MB$/, "must be a size in MB like 512MB"),
+});
+
+export const HostSchema = z.strictObject({
+    description: z.string().min(1),
+    /** `null` for a host without an NVIDIA GPU. */
+    gpu: GpuSchema.nullable(),
+    profile: ProfileSchema,
+});
+
+export const HostsFileSchema = z.strictObject({
+    hosts: z.record(name, HostSchema),
+});
+
+// ------------------------------------------------------------------ families.yaml
+
+export const UpstreamSchema = z.strictObject({
+    image: z.string().regex(/^[a-z0-9.-]+(:\d+)?\/[a-z0-9._/-]+$/, "must be a registry path like docker.io/library/python"),
+    tag: z.string().min(1),
+    /** `sha256:...`; when set, FROM lines use tag@digest. */
+    digest: z.string().regex(/^sha256:[a-f0-9]{64}$/, "must be sha256: and 64 hex digits").optional(),
+    /** `tag` marks an upstream whose digest the data cannot know yet. */
+    pin: z.enum(["tag", "digest"]),
+});
+
+export const CudaSchema = z.strictObject({
+    /** The default track of a CUDA root. Only on roots. */
+    track: z.enum(CUDA_TRACKS).optional(),
+    /** Upstream tag per track. Only on roots. */
+    upstreamByTrack: z.partialRecord(z.enum(CUDA_TRACKS), z.string().min(1)).optional(),
+    /** Tracks this family can be built for. */
+    tracks: z.array(z.enum(CUDA_TRACKS)).min(1),
+});
+
+export const RuntimeSchema = z.strictObject({
+    memoryMb: z.number().int().min(64).optional(),
+    shmMb: z.number().int().min(1).optional(),
+    pidsLimit: z.number().int().min(16).optional(),
+    startPeriodSeconds: z.number().int().min(0).optional(),
+    waitTimeoutSeconds: z.number().int().min(10).optional(),
+});
+
+const aptPin = z.string().regex(/^[a-z0-9.+-]+=[A-Za-z0-9.+~:-]+$/, "must be pinned as name=version");
+const pipPin = z.string().regex(/^[A-Za-z0-9._-]+(\[[A-Za-z0-9,._-]+\])?==[A-Za-z0-9.+!-]+$/, "must be pinned as name==version");
+
+export const FamilySchema = z.strictObject({
+    description: z.string().min(1),
+    /** The family this one is built FROM. Exactly one of `parent` and `upstream`. */
+    parent: name.optional(),
+    /** The upstream image a root family is built FROM. */
+    upstream: UpstreamSchema.optional(),
+    /** The family 002 §B draws as this root's parent; used for runtime defaults and the diagram. */
+    inherits: name.optional(),
+    /** Python minor version; inherited from the parent when omitted. */
+    python: z.enum(["3.10", "3.11"]).optional(),
+    cuda: CudaSchema.optional(),
+    /** @default [] */
+    apt: z.array(aptPin).default([]),
+    /** @default [] */
+    pip: z.array(pipPin).default([]),
+    pipIndexByTrack: z.partialRecord(z.enum(CUDA_TRACKS), z.url()).optional(),
+    runtime: RuntimeSchema.optional(),
+});
+
+export const FamiliesFileSchema = z.strictObject({
+    families: z.record(name, FamilySchema),
+});
+
+// ------------------------------------------------------------------ services.yaml
+
+export const HealthSchema = z.strictObject({
+    kind: z.enum(HEALTH_KINDS),
+    /** @default "/health" (http only) */
+    path: z.string().regex(/^\//, "must start with /").default("/health"),
+});
+
+export const ServiceSchema = z.strictObject({
+    /** Which seed the row comes from. @default "002" */
+    source: z.enum(["002", "004"]).default("002"),
+    hosts: z.array(name).min(1),
+    /** @default "cpu" */
+    compute: z.enum(["cpu", "gpu"]).default("cpu"),
+    /** @default [] */
+    traits: z.array(z.enum(TRAITS)).default([]),
+    family: name,
+    /** `core` services start before the rest of their host (002 §H phase 1). @default "app" */
+    tier: z.enum(["core", "app"]).default("app"),
+    /** Utility-only GPU access for NVML on a CPU family. @default false */
+    nvml: z.boolean().default(false),
+    gatedBy: z.enum(GATES).optional(),
+    /** @default true */
+    enabled: z.boolean().default(true),
+    disabledReason: z.string().min(1).optional(),
+    ports: z.strictObject({
+        service: port,
+        health: port,
+        /** @default [] */
+        metrics: z.array(port).default([]),
+    }),
+    /** Path of the Python entrypoint inside the application repository. */
+    entrypoint: z.string().regex(/^[A-Za-z0-9_./-]+\.py$/, "must be a relative path to a .py file").refine((p) => !p.startsWith("/") && !p.split("/").includes(".."), "must stay inside the application repository"),
+    /** @default { kind: "http", path: "/health" } */
+    health: HealthSchema.default({ kind: "http", path: "/health" }),
+});
+
+export const ServicesFileSchema = z.strictObject({
+    services: z.record(name, ServiceSchema),
+});
+
+export type Host = z.infer<typeof HostSchema>;
+export type Profile = z.infer<typeof ProfileSchema>;
+export type Family = z.infer<typeof FamilySchema>;
+export type Runtime = z.infer<typeof RuntimeSchema>;
+export type Service = z.infer<typeof ServiceSchema>;
+
+/** The whole fleet after parsing, before cross-checks. */
+export interface FleetData {
+    hosts: Record<string, Host>;
+    families: Record<string, Family>;
+    services: Record<string, Service>;
+}

@@ -1,0 +1,141 @@
+/**
+ * Stack configuration (`fleet:*` keys of Pulumi.<stack>.yaml): one schema for `index.ts`, which
+ * reads it through Pulumi, and for the CLI, which reads the file. Defaults live here only.
+ */
+import * as fs from "fs";
+import * as path from "path";
+import { z } from "zod";
+import { cudaTracks } from "./check";
+import { FleetError, FleetIssue } from "./issues";
+import { parseYaml, validate } from "./parse";
+import { CUDA_TRACKS, FleetData, MAX_PORT } from "./schema";
+
+export const CONFIG_NAMESPACE = "fleet";
+
+/** Keys read as Pulumi secrets by the wiring layer, never through the plain schema. */
+export const SECRET_KEYS = ["registryUsername", "registryPassword"] as const;
+
+// Pulumi hands every scalar over as a string; YAML may give a number. Both are accepted.
+const str = z.preprocess((v) => (typeof v === "number" || typeof v === "boolean" ? String(v) : v), z.string().min(1));
+
+/** The schema; `machine` is checked against the fleet's hosts so it is reported with the rest. */
+export const stackConfigSchema = (hosts: readonly [string, ...string[]]) => z.strictObject({
+    /** Which host of hosts.yaml this stack deploys. */
+    machine: z.enum(hosts),
+    /** Docker endpoint: `unix:///var/run/docker.sock`, `ssh://user@host` or `tcp://host:2376`. */
+    dockerHost: str.pipe(z.string().regex(/^(unix|ssh|tcp):\/\/.+/, "must start with unix://, ssh:// or tcp://")),
+    /** Registry host, e.g. ghcr.io. */
+    registry: str.pipe(z.string().regex(/^[a-z0-9.-]+(:\d+)?$/, "must be a registry host like ghcr.io")),
+    /** Organisation (namespace) under the registry. */
+    org: str.pipe(z.string().regex(/^[a-z0-9][a-z0-9._-]*$/, "must be lower-case letters, digits, '.', '_' or '-'")),
+    /**
+     * Added to every published port of the host. Required, with no default: 002 P0.1 found an
+     * undefined ${PORT_OFFSET} that silently fell back; each stack states its value.
+     */
+    portOffset: z.number().int().min(0).max(MAX_PORT),
+    /**
+     * When true, RealTimeAudioPipeline replaces the legacy audio agents marked `gatedBy: rtap`.
+     * @default true
+     */
+    rtapEnabled: z.boolean().default(true),
+    /**
+     * False on a host without a usable NVIDIA runtime (the `local` stack): GPU services are left
+     * out of the plan, each listed with the reason.
+     * @default true
+     */
+    gpu: z.boolean().default(true),
+    /** @default "cu121" (002 §B) */
+    cudaTrack: z.enum(CUDA_TRACKS).default("cu121"),
+    /** Services to deploy although services.yaml disables them. @default [] */
+    enableServices: z.array(z.string()).default([]),
+    /** Services to leave out of this stack. @default [] */
+    disableServices: z.array(z.string()).default([]),
+});
+
+export type StackConfig = z.output<ReturnType<typeof stackConfigSchema>>;
+
+/** Accepts what Pulumi stores (strings, JSON for structured values) and what YAML gives. */
+export function fromPulumiValue(v: unknown): unknown {
+    if (typeof v !== "string") return v;
+    try {
+        return JSON.parse(v);
+    } catch {
+        return v;
+    }
+}
+
+/**
+ * Validates the raw `fleet:` map (namespace stripped) against the schema and the fleet data.
+ * @param source how the operator names the config, e.g. `Pulumi.mainpc.yaml`
+ */
+export function parseStackConfig(raw: Record<string, unknown>, fleet: FleetData, source: string): StackConfig {
+    const plain = Object.fromEntries(
+        Object.entries(raw)
+            .filter(([k]) => !(SECRET_KEYS as readonly string[]).includes(k))
+            .map(([k, v]) => [k, fromPulumiValue(v)]),
+    );
+    const hostNames = Object.keys(fleet.hosts) as [string, ...string[]];
+    const r = validate(stackConfigSchema(hostNames), plain, source, undefined, `${CONFIG_NAMESPACE}:`);
+    if (!r.ok) throw new FleetError(r.issues);
+    const cfg = r.value;
+    const issues: FleetIssue[] = [];
+    const at = (key: string) => `${CONFIG_NAMESPACE}:${key}`;
+    const host = fleet.hosts[cfg.machine];
+    for (const key of ["enableServices", "disableServices"] as const) {
+        for (const [i, name] of cfg[key].entries()) {
+            const svc = fleet.services[name];
+            const path = at(`${key}[${i}]`);
+            if (!svc) issues.push({ file: source, path, message: `'${name}' is not a service of the fleet`, fix: "correct the name (names are case-sensitive, as in services.yaml)" });
+            else if (!svc.hosts.includes(cfg.machine)) issues.push({ file: source, path, message: `'${name}' is not placed on ${cfg.machine} (it runs on ${svc.hosts.join(", ")})`, fix: "remove the entry, or add the host to the service in services.yaml" });
+        }
+    }
+    for (const [i, name] of cfg.enableServices.entries()) {
+        if (cfg.disableServices.includes(name)) issues.push({ file: source, path: at(`enableServices[${i}]`), message: `'${name}' is also in disableServices`, fix: "keep the service in one of the two lists" });
+    }
+    let highest = 0;
+    let highestOwner = "";
+    const users = new Map<string, string[]>();
+    for (const [name, svc] of Object.entries(fleet.services)) {
+        if (!svc.hosts.includes(cfg.machine)) continue;
+        for (const p of [svc.ports.service, svc.ports.health, ...svc.ports.metrics]) {
+            if (p > highest) [highest, highestOwner] = [p, name];
+        }
+        if (cfg.gpu && svc.compute === "gpu") users.set(svc.family, [...(users.get(svc.family) ?? []), name]);
+    }
+    for (const [family, names] of users) {
+        const tracks = cudaTracks(fleet, family) ?? [];
+        if (!tracks.includes(cfg.cudaTrack)) {
+            issues.push({ file: source, path: at("cudaTrack"), message: `'${cfg.cudaTrack}' cannot build ${family} (it supports ${tracks.join(", ")}), which ${names.join(", ")} use`, fix: `use one of ${tracks.join(", ")}` });
+        }
+    }
+    if (highest + cfg.portOffset > MAX_PORT) {
+        issues.push({ file: source, path: at("portOffset"), message: `${cfg.portOffset} moves ${highestOwner}'s port ${highest} to ${highest + cfg.portOffset}, above ${MAX_PORT}`, fix: `use at most ${MAX_PORT - highest}` });
+    }
+    if (cfg.gpu && !host.gpu) {
+        issues.push({ file: source, path: at("gpu"), message: `is true but host '${cfg.machine}' has no GPU`, fix: "set it to false" });
+    }
+    if (issues.length > 0) throw new FleetError(issues);
+    return cfg;
+}
+
+/** Reads the `fleet:` keys of a stack file, e.g. `Pulumi.mainpc.yaml`, for the CLI. */
+export function readStackFile(projectDir: string, stack: string): { raw: Record<string, unknown>; source: string } {
+    const file = path.join(projectDir, `Pulumi.${stack}.yaml`);
+    const source = path.basename(file);
+    if (!fs.existsSync(file)) {
+        const stacks = fs.readdirSync(projectDir).filter((f) => /^Pulumi\.[^.]+\.yaml$/.test(f)).map((f) => f.split(".")[1]);
+        throw new FleetError([{ file: source, path: "", message: `stack '${stack}' has no config file`, fix: `use one of ${stacks.join(", ")}, or create ${source}` }]);
+    }
+    const r = parseYaml(fs.readFileSync(file, "utf8"), source);
+    if (!r.ok) throw new FleetError(r.issues);
+    const doc = r.value;
+    const config = doc && typeof doc === "object" && "config" in doc ? (doc as { config: unknown }).config : undefined;
+    if (!config || typeof config !== "object" || Array.isArray(config)) {
+        throw new FleetError([{ file: source, path: "config", message: "is missing or not a mapping", fix: "add a `config:` mapping with the fleet:* keys" }]);
+    }
+    const raw: Record<string, unknown> = {};
+    for (const [k, v] of Object.entries(config)) {
+        if (k.startsWith(`${CONFIG_NAMESPACE}:`)) raw[k.slice(CONFIG_NAMESPACE.length + 1)] = v;
+    }
+    return { raw, source };
+}

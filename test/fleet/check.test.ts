@@ -1,0 +1,125 @@
+import * as assert from "assert";
+import { checkFleet } from "../../fleet/model/check";
+import { formatIssue } from "../../fleet/model/issues";
+import { FleetData } from "../../fleet/model/schema";
+import { FILES, realFleet } from "../helpers";
+
+function problems(mutate: (d: FleetData) => void): string[] {
+    const d = realFleet();
+    mutate(d);
+    return checkFleet(d, FILES).map(formatIssue);
+}
+
+describe("fleet cross-checks", () => {
+    it("the repository's data has no problems", () => {
+        assert.deepStrictEqual(checkFleet(realFleet(), FILES), []);
+    });
+
+    const table: { rule: string; mutate: (d: FleetData) => void; expected: string[] }[] = [
+        {
+            rule: "unknown family of a service",
+            mutate: (d) => { d.services.NLUAgent.family = "family-nlu"; },
+            expected: ["services.yaml: NLUAgent.family: 'family-nlu' is not a family in families.yaml. Fix: use one of base-python, base-utils, base-cpu-pydeps, family-web, base-gpu-cu121, family-torch-cu121, family-llm-cu121, family-vision-cu121, legacy-py310-cpu"],
+        },
+        {
+            rule: "unknown parent family",
+            mutate: (d) => { d.families["family-web"].parent = "base-cpu"; },
+            expected: ["families.yaml: family-web.parent: 'base-cpu' is not a family in this file. Fix: use one of base-python, base-utils, base-cpu-pydeps, family-web, base-gpu-cu121, family-torch-cu121, family-llm-cu121, family-vision-cu121, legacy-py310-cpu"],
+        },
+        {
+            rule: "a cycle in the hierarchy",
+            mutate: (d) => { delete d.families["base-python"].upstream; d.families["base-python"].parent = "family-web"; },
+            expected: ["families.yaml: base-python.parent: the hierarchy has a cycle: base-python -> family-web -> base-cpu-pydeps -> base-utils -> base-python. Fix: point one of these families at an upstream image or a family outside the cycle"],
+        },
+        {
+            rule: "a family with both parent and upstream",
+            mutate: (d) => { d.families["family-web"].upstream = { image: "docker.io/library/python", tag: "3.11", pin: "tag" }; },
+            expected: ["families.yaml: family-web: has both `parent` and `upstream`. Fix: give a family exactly one base: `parent` (another family) or `upstream` (an external image)"],
+        },
+        {
+            rule: "a GPU service on a CPU family",
+            mutate: (d) => { d.services.STTService.family = "base-cpu-pydeps"; },
+            expected: ["services.yaml: STTService.family: needs a GPU (compute: gpu) but 'base-cpu-pydeps' is a CPU family. Fix: use a CUDA family (family-torch-cu121, family-llm-cu121, family-vision-cu121) or set compute: cpu"],
+        },
+        {
+            rule: "a CPU service on a CUDA family",
+            mutate: (d) => { d.services.Executor.family = "family-torch-cu121"; },
+            expected: ["services.yaml: Executor.family: runs on CPU but 'family-torch-cu121' carries the CUDA stack. Fix: use a CPU family, or set compute: gpu if the service needs the GPU"],
+        },
+        {
+            rule: "a GPU service on a host without a GPU",
+            mutate: (d) => { d.hosts.pc2.gpu = null; },
+            expected: [
+                "services.yaml: RealTimeAudioPipelinePC2.hosts[0]: needs a GPU but host 'pc2' has none. Fix: place the service on a GPU host or set compute: cpu",
+                "services.yaml: VisionProcessingAgent.hosts[0]: needs a GPU but host 'pc2' has none. Fix: place the service on a GPU host or set compute: cpu",
+                "services.yaml: DreamWorldAgent.hosts[0]: needs a GPU but host 'pc2' has none. Fix: place the service on a GPU host or set compute: cpu",
+                "services.yaml: DreamingModeAgent.hosts[0]: needs a GPU but host 'pc2' has none. Fix: place the service on a GPU host or set compute: cpu",
+                "services.yaml: SpeechRelayService.hosts[0]: needs a GPU but host 'pc2' has none. Fix: place the service on a GPU host or set compute: cpu",
+            ],
+        },
+        {
+            rule: "a machine name that is not a host",
+            mutate: (d) => { d.services.Executor.hosts = ["mainpc", "pc3"]; },
+            expected: ["services.yaml: Executor.hosts[1]: 'pc3' is not a host in hosts.yaml. Fix: use one of mainpc, pc2"],
+        },
+        {
+            rule: "a host listed twice",
+            mutate: (d) => { d.services.Executor.hosts = ["mainpc", "mainpc"]; },
+            expected: ["services.yaml: Executor.hosts[1]: 'mainpc' is listed twice. Fix: list each host once"],
+        },
+        {
+            rule: "two services with the same container name",
+            mutate: (d) => { d.services.NluAgent = structuredClone(d.services.NLUAgent); d.services.NluAgent.ports = { service: 5901, health: 6901, metrics: [] }; },
+            expected: ["services.yaml: NluAgent: has the same container name 'nlu-agent' as NLUAgent. Fix: rename one of the two services"],
+        },
+        {
+            rule: "a health port already published on the host",
+            mutate: (d) => { d.services.NLUAgent.ports.health = 6710; },
+            expected: ["services.yaml: AdvancedCommandHandler.ports.health: 6710 is already published on mainpc by NLUAgent.ports.health. Fix: choose a free port; `npm run fleet -- plan <stack>` lists the ports in use"],
+        },
+        {
+            rule: "a metrics port colliding with a service port, on one host only",
+            mutate: (d) => { d.services.MemoryFusionHub.ports.metrics = [7100]; },
+            expected: ["services.yaml: TieredResponder.ports.service: 7100 is already published on pc2 by MemoryFusionHub.ports.metrics[0]. Fix: choose a free port; `npm run fleet -- plan <stack>` lists the ports in use"],
+        },
+        {
+            rule: "the Docker API requested by a service other than the supervisor",
+            mutate: (d) => { d.services.Executor.traits = ["docker"]; },
+            expected: ["services.yaml: Executor.traits: requests the Docker API, which only SelfHealingSupervisor may reach (002 P0.5). Fix: remove 'docker' from traits; ask SelfHealingSupervisor to act on other containers"],
+        },
+        {
+            rule: "a disabled service without a reason",
+            mutate: (d) => { delete d.services.ObservabilityDashboardAPI.disabledReason; },
+            expected: ["services.yaml: ObservabilityDashboardAPI.disabledReason: is missing on a disabled service. Fix: say why the service is off, so the plan can show it"],
+        },
+        {
+            rule: "a CUDA track without an upstream image",
+            mutate: (d) => { delete d.families["base-gpu-cu121"].cuda!.upstreamByTrack!.cu118; },
+            expected: [
+                "families.yaml: base-gpu-cu121.cuda.tracks[0]: track 'cu118' has no upstream image in its root family. Fix: add the track to the root's cuda.upstreamByTrack or remove it here",
+                "families.yaml: family-torch-cu121.cuda.tracks[0]: track 'cu118' has no upstream image in its root family. Fix: add the track to the root's cuda.upstreamByTrack or remove it here",
+                "families.yaml: family-vision-cu121.cuda.tracks[0]: track 'cu118' has no upstream image in its root family. Fix: add the track to the root's cuda.upstreamByTrack or remove it here",
+            ],
+        },
+        {
+            rule: "NVML on a host without a GPU",
+            mutate: (d) => { d.services.CacheManager.nvml = true; d.hosts.pc2.gpu = null; d.services.VisionProcessingAgent.hosts = ["mainpc"]; d.services.DreamWorldAgent.hosts = ["mainpc"]; d.services.DreamingModeAgent.hosts = ["mainpc"]; d.services.SpeechRelayService.hosts = ["mainpc"]; d.services.RealTimeAudioPipelinePC2.hosts = ["mainpc"]; d.services.RealTimeAudioPipelinePC2.ports = { service: 5901, health: 6901, metrics: [] }; },
+            expected: ["services.yaml: CacheManager.nvml: asks for NVML but host 'pc2' has no GPU. Fix: remove nvml or place the service on a GPU host"],
+        },
+    ];
+
+    for (const row of table) {
+        it(`reports ${row.rule}`, () => {
+            assert.deepStrictEqual(problems(row.mutate), row.expected);
+        });
+    }
+
+    it("reports every problem at once", () => {
+        const found = problems((d) => {
+            d.services.NLUAgent.family = "nope";
+            d.services.Executor.traits = ["docker"];
+            d.services.NLUAgent.ports.health = 6710;
+        });
+        assert.strictEqual(found.length, 3);
+    });
+});

@@ -1,0 +1,92 @@
+import * as assert from "assert";
+import * as fs from "fs";
+import * as path from "path";
+import { loadFleet } from "../../fleet/model/load";
+import { fleetErrors, realFleetTexts, writeFleetDir } from "../helpers";
+
+/** The real data with one file's text replaced; messages name files relative to the temp dir. */
+function broken(file: string, edit: (text: string) => string): string[] {
+    const texts = realFleetTexts();
+    texts[file] = edit(texts[file]);
+    const dir = writeFleetDir(texts);
+    return fleetErrors(() => loadFleet(dir)).map((m) => m.split(dir + path.sep).join(""));
+}
+
+describe("loading the fleet data", () => {
+    it("loads the repository's data: 69 services, 9 families, 2 hosts", () => {
+        const d = loadFleet();
+        assert.strictEqual(Object.keys(d.services).length, 69);
+        assert.strictEqual(Object.keys(d.families).length, 9);
+        assert.deepStrictEqual(Object.keys(d.hosts), ["mainpc", "pc2"]);
+    });
+
+    const table: { what: string; file: string; edit: (t: string) => string; expected: string[] }[] = [
+        {
+            what: "a YAML syntax error, with its line",
+            file: "hosts.yaml",
+            edit: (t) => t.replace("  pc2:\n", "  pc2:\n   bad: [unclosed\n"),
+            expected: ["hosts.yaml: line 29, column 10: YAML syntax error: Implicit keys of flow sequence pairs need to be on a single line. Fix: correct the YAML at that position"],
+        },
+        {
+            what: "a duplicate service name",
+            file: "services.yaml",
+            edit: (t) => t.replace("  NLUAgent:\n", "  NLUAgent:\n    hosts: [mainpc]\n  NLUAgent:\n"),
+            expected: ["services.yaml: line 176, column 3: a key appears twice in the same mapping (a duplicate name). Fix: give every entry a unique name, or merge the two entries"],
+        },
+        {
+            what: "a missing entrypoint",
+            file: "services.yaml",
+            edit: (t) => t.replace("    entrypoint: main_pc_code/agents/nlu_agent.py\n", ""),
+            expected: ["services.yaml: NLUAgent.entrypoint: is missing (string expected). Fix: add it"],
+        },
+        {
+            what: "a port out of range, and a privileged port",
+            file: "services.yaml",
+            edit: (t) => t.replace("{ service: 5709, health: 6709 }", "{ service: 70000, health: 80 }"),
+            expected: [
+                "services.yaml: NLUAgent.ports.service: 70000 is above the maximum 65535. Fix: use a value of at most 65535",
+                "services.yaml: NLUAgent.ports.health: 80 is below the minimum 1024. Fix: use a value of at least 1024",
+            ],
+        },
+        {
+            what: "a misspelt key",
+            file: "services.yaml",
+            edit: (t) => t.replace("    family: legacy-py310-cpu\n    ports: { service: 5709", "    famly: legacy-py310-cpu\n    ports: { service: 5709"),
+            expected: [
+                "services.yaml: NLUAgent.family: is missing (string expected). Fix: add it",
+                "services.yaml: NLUAgent.famly: is not a known key. Fix: remove it or correct its spelling",
+            ],
+        },
+        {
+            what: "an unpinned pip package and an unknown compute kind",
+            file: "families.yaml",
+            edit: (t) => t.replace('"gunicorn==22.0.0"', '"gunicorn>=22"'),
+            expected: ["families.yaml: family-web.pip[2]: 'gunicorn>=22' must be pinned as name==version. Fix: correct the value's format"],
+        },
+        {
+            what: "a wrong enum value",
+            file: "services.yaml",
+            edit: (t) => t.replace("    compute: gpu\n    traits: [llm]\n    family: family-llm-cu121\n    # 004 lists", "    compute: tpu\n    traits: [llm]\n    family: family-llm-cu121\n    # 004 lists"),
+            expected: ["services.yaml: ModelOpsCoordinator.compute: 'tpu' is not one of 'cpu', 'gpu'. Fix: use one of the listed values"],
+        },
+    ];
+    for (const row of table) {
+        it(`reports ${row.what}`, () => {
+            assert.deepStrictEqual(broken(row.file, row.edit), row.expected);
+        });
+    }
+
+    it("reports a missing file with the fix, together with the other files' problems", () => {
+        const texts = realFleetTexts();
+        delete texts["hosts.yaml"];
+        texts["services.yaml"] = texts["services.yaml"].replace("{ service: 5709, health: 6709 }", "{ service: 5709, health: 99999 }");
+        const dir = writeFleetDir(texts);
+        const rel = (f: string) => path.relative(process.cwd(), path.join(dir, f));
+        const shown = (f: string) => (rel(f).startsWith("..") ? path.join(dir, f) : rel(f));
+        assert.deepStrictEqual(fleetErrors(() => loadFleet(dir)), [
+            `${shown("hosts.yaml")}: file not found. Fix: create it, or point --fleet at a directory holding hosts.yaml, families.yaml and services.yaml`,
+            `${shown("services.yaml")}: NLUAgent.ports.health: 99999 is above the maximum 65535. Fix: use a value of at most 65535`,
+        ]);
+        assert.ok(!fs.existsSync(path.join(dir, "hosts.yaml")));
+    });
+});

@@ -1,0 +1,150 @@
+import * as assert from "assert";
+import { lineage } from "../../fleet/model/check";
+import { planHost } from "../../fleet/model/plan";
+import { realFleet, seed002Rows, stackFor } from "../helpers";
+
+const MAINPC_DEPLOYED = [
+    // core tier first (002 §H phase 1)
+    "ServiceRegistry", "SystemDigitalTwin", "UnifiedSystemAgent",
+    "ActiveLearningMonitor", "AdvancedCommandHandler", "AffectiveProcessingCenter", "ChainOfThoughtAgent", "ChitchatAgent",
+    "CloudTranslationService", "CodeGenerator", "CognitiveModelAgent", "CrossMachineGPUScheduler", "DynamicIdentityAgent",
+    "EmotionEngine", "EmotionSynthesisAgent", "EmpathyAgent", "Executor", "FaceRecognitionAgent", "FeedbackHandler",
+    "GoTToTAgent", "HumanAwarenessAgent", "IntentionValidatorAgent", "LearningManager", "LearningOpportunityDetector",
+    "MemoryFusionHub", "ModelOpsCoordinator", "MoodTrackerAgent", "NLUAgent", "PredictiveHealthMonitor", "ProactiveAgent",
+    "RealTimeAudioPipeline", "Responder", "STTService", "SelfHealingSupervisor", "SmartHomeAgent", "StreamingTTSAgent",
+    "StreamingTranslationProxy", "TTSService", "TinyLlamaServiceEnhanced", "ToneDetector", "UnifiedObservabilityCenter",
+    "VoiceProfilingAgent",
+];
+const RTAP_GATED = ["AudioCapture", "FusedAudioPreprocessor", "StreamingInterruptHandler", "StreamingLanguageAnalyzer", "StreamingSpeechRecognition", "WakeWordDetector"];
+const PC2_DEPLOYED = [
+    "AdvancedRouter", "AgentTrustScorer", "AsyncProcessor", "AuthenticationAgent", "CacheManager", "CentralErrorBus",
+    "DreamWorldAgent", "DreamingModeAgent", "FileSystemAssistantAgent", "MemoryFusionHub", "ProactiveContextMonitor",
+    "RealTimeAudioPipelinePC2", "RemoteConnectorAgent", "ResourceManager", "SelfHealingSupervisor", "SpeechRelayService",
+    "TaskScheduler", "TieredResponder", "TutoringServiceAgent", "UnifiedObservabilityCenter", "UnifiedUtilsAgent",
+    "UnifiedWebAgent", "VisionProcessingAgent",
+];
+
+describe("planning a host", () => {
+    const fleet = realFleet();
+
+    it("mainpc runs exactly the seed's MainPC services after gating and P0.2", () => {
+        const plan = planHost(fleet, stackFor("mainpc"));
+        assert.deepStrictEqual(plan.containers.map((c) => c.service), MAINPC_DEPLOYED);
+        assert.deepStrictEqual(plan.excluded.map((e) => [e.service, e.kind]), [
+            ["AudioCapture", "gated"], ["FusedAudioPreprocessor", "gated"], ["ObservabilityDashboardAPI", "disabled"],
+            ["StreamingInterruptHandler", "gated"], ["StreamingLanguageAnalyzer", "gated"], ["StreamingSpeechRecognition", "gated"], ["WakeWordDetector", "gated"],
+        ]);
+    });
+
+    it("pc2 runs exactly the seed's PC2 services", () => {
+        const plan = planHost(fleet, stackFor("pc2"));
+        assert.deepStrictEqual(plan.containers.map((c) => c.service), PC2_DEPLOYED);
+        assert.deepStrictEqual(plan.excluded, []);
+    });
+
+    it("every row of 002 §F is in the data with its ports, family and hosts, or a recorded decision", () => {
+        const decisions: Record<string, Partial<{ family: string; hosts: string[] }>> = {
+            MemoryFusionHub: { family: "base-cpu-pydeps" }, // "family-cpu-pydeps" is not a §B family
+            RealTimeAudioPipeline: { hosts: ["mainpc"] }, // RealTimeAudioPipelinePC2 is the pc2 instance
+        };
+        const rows = seed002Rows();
+        assert.strictEqual(rows.length, 64);
+        for (const row of rows) {
+            const svc = fleet.services[row.service];
+            assert.ok(svc, `${row.service} is missing`);
+            const hosts = { "4090": ["mainpc"], "3060": ["pc2"], both: ["mainpc", "pc2"] }[row.machines];
+            assert.deepStrictEqual(svc.hosts, decisions[row.service]?.hosts ?? hosts, row.service);
+            assert.strictEqual(svc.family, decisions[row.service]?.family ?? row.family, row.service);
+            assert.deepStrictEqual([svc.ports.service, svc.ports.health], [row.servicePort, row.healthPort], row.service);
+            assert.strictEqual(svc.compute, row.needs.startsWith("GPU") ? "gpu" : "cpu", row.service);
+            assert.strictEqual(svc.source, "002");
+        }
+        const only004 = Object.entries(fleet.services).filter(([, s]) => s.source === "004").map(([n]) => n).sort();
+        assert.deepStrictEqual(only004, ["FusedAudioPreprocessor", "GoTToTAgent", "StreamingInterruptHandler", "StreamingLanguageAnalyzer", "WakeWordDetector"]);
+    });
+
+    it("with rtapEnabled false the legacy audio agents run, and enableServices turns P0.2's dashboard on", () => {
+        const plan = planHost(fleet, stackFor("mainpc", { rtapEnabled: false, enableServices: ["ObservabilityDashboardAPI"] }));
+        const names = plan.containers.map((c) => c.service);
+        for (const n of [...RTAP_GATED, "ObservabilityDashboardAPI"]) assert.ok(names.includes(n), n);
+        assert.deepStrictEqual(plan.excluded, []);
+    });
+
+    it("disableServices removes a service with the reason", () => {
+        const plan = planHost(fleet, stackFor("pc2", { disableServices: ["CacheManager"] }));
+        assert.ok(!plan.containers.some((c) => c.service === "CacheManager"));
+        assert.deepStrictEqual(plan.excluded, [{ service: "CacheManager", kind: "disabled", reason: "listed in the stack's fleet:disableServices" }]);
+    });
+
+    it("a GPU container gets the device request and the profile under the names software reads", () => {
+        const c = planHost(fleet, stackFor("mainpc")).containers.find((x) => x.service === "ModelOpsCoordinator")!;
+        assert.deepStrictEqual(c.gpu, { driver: "nvidia", deviceIds: ["0"], capabilities: ["gpu"] });
+        assert.deepStrictEqual(c.env, {
+            CUDA_DEVICE_ORDER: "PCI_BUS_ID", CUDA_VISIBLE_DEVICES: "0", FLEET_SERVICE: "ModelOpsCoordinator", HEALTH_PORT: "8212",
+            MACHINE: "mainpc", MKL_NUM_THREADS: "16", MODEL_EVICT_THRESHOLD_PCT: "90", NVIDIA_DRIVER_CAPABILITIES: "compute,utility",
+            NVIDIA_VISIBLE_DEVICES: "0", OMP_NUM_THREADS: "16", PORT_OFFSET: "0", PYTORCH_CUDA_ALLOC_CONF: "max_split_size_mb:64",
+            REQUIRED_GPU: "true", SERVICE_PORT: "7212", UVICORN_WORKERS: "32", WEB_CONCURRENCY: "32",
+        });
+        assert.ok(!("TORCH_CUDA_ALLOC_CONF" in c.env));
+        assert.deepStrictEqual(c.health, { kind: "http", port: 8212, path: "/health", intervalSeconds: 30, timeoutSeconds: 10, retries: 3, startIntervalSeconds: 5, startPeriodSeconds: 300, waitTimeoutSeconds: 900 });
+        assert.deepStrictEqual(c.limits, { memoryMb: 16384, shmMb: 4096, pidsLimit: 256 });
+    });
+
+    it("a CPU container gets no GPU request and no CUDA variables; pc2's profile values", () => {
+        const c = planHost(fleet, stackFor("pc2")).containers.find((x) => x.service === "CacheManager")!;
+        assert.strictEqual(c.gpu, null);
+        assert.deepStrictEqual(c.env, {
+            FLEET_SERVICE: "CacheManager", HEALTH_PORT: "8102", MACHINE: "pc2", MKL_NUM_THREADS: "4", MODEL_EVICT_THRESHOLD_PCT: "70",
+            OMP_NUM_THREADS: "4", PORT_OFFSET: "0", SERVICE_PORT: "7102", UVICORN_WORKERS: "8", WEB_CONCURRENCY: "8",
+        });
+        assert.deepStrictEqual(c.limits, { memoryMb: 1024, shmMb: 64, pidsLimit: 256 });
+    });
+
+    it("the NVML scheduler gets a utility-only request on its CPU family", () => {
+        const c = planHost(fleet, stackFor("mainpc")).containers.find((x) => x.service === "CrossMachineGPUScheduler")!;
+        assert.deepStrictEqual(c.gpu, { driver: "nvidia", deviceIds: ["0"], capabilities: ["utility"] });
+        assert.strictEqual(c.env.NVIDIA_DRIVER_CAPABILITIES, "utility");
+        assert.ok(!("REQUIRED_GPU" in c.env));
+    });
+
+    it("only the supervisor reaches the Docker API", () => {
+        for (const m of ["mainpc", "pc2"]) {
+            const api = planHost(fleet, stackFor(m)).containers.filter((c) => c.dockerApi).map((c) => c.service);
+            assert.deepStrictEqual(api, ["SelfHealingSupervisor"]);
+        }
+    });
+
+    it("the port offset moves every published port and the env", () => {
+        const c = planHost(fleet, stackFor("mainpc", { portOffset: 100 })).containers.find((x) => x.service === "MemoryFusionHub")!;
+        assert.deepStrictEqual(c.ports, { service: 5813, health: 6813, metrics: [8180] });
+        assert.strictEqual(c.health.port, 6813);
+        assert.deepStrictEqual([c.env.SERVICE_PORT, c.env.HEALTH_PORT, c.env.PORT_OFFSET], ["5813", "6813", "100"]);
+    });
+
+    it("without a GPU the GPU services are left out, each with the reason, and no CUDA family is built", () => {
+        const plan = planHost(fleet, stackFor("mainpc", { gpu: false }));
+        assert.ok(plan.containers.every((c) => c.compute === "cpu" && c.gpu === null));
+        assert.deepStrictEqual(plan.families, ["base-python", "legacy-py310-cpu", "base-utils", "base-cpu-pydeps", "family-web"]);
+        const noGpu = plan.excluded.filter((e) => e.kind === "no-gpu");
+        assert.strictEqual(noGpu.length, 17); // 18 GPU services on mainpc, StreamingSpeechRecognition is gated first
+        assert.ok(noGpu.every((e) => e.reason === "needs a GPU and the stack sets fleet:gpu false"));
+    });
+
+    it("families come parents first and include every ancestor", () => {
+        const plan = planHost(fleet, stackFor("mainpc"));
+        assert.deepStrictEqual(plan.families, ["base-gpu-cu121", "base-python", "legacy-py310-cpu", "base-utils", "family-torch-cu121", "family-vision-cu121", "base-cpu-pydeps", "family-llm-cu121", "family-web"]);
+        plan.families.forEach((f, i) => {
+            for (const ancestor of lineage(fleet, f).slice(1)) assert.ok(plan.families.indexOf(ancestor) < i, `${ancestor} before ${f}`);
+        });
+    });
+
+    it("is deterministic", () => {
+        assert.deepStrictEqual(planHost(realFleet(), stackFor("pc2")), planHost(realFleet(), stackFor("pc2")));
+    });
+
+    it("writes the profile document with 002's keys verbatim", () => {
+        const doc = JSON.parse(planHost(fleet, stackFor("pc2")).profileDocument);
+        assert.deepStrictEqual(doc.profile, { GPU_VISIBLE_DEVICES: "0", TORCH_CUDA_ALLOC_CONF: "max_split_size_mb:32", OMP_NUM_THREADS: 4, UVICORN_WORKERS: 8, MODEL_EVICT_THRESHOLD_PCT: 70, NUMBA_CACHE_SIZE: "128MB" });
+        assert.strictEqual(doc.gpu.smArch, "8.6");
+    });
+});

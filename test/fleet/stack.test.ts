@@ -1,0 +1,69 @@
+import * as assert from "assert";
+import { parseStackConfig } from "../../fleet/model/stack";
+import { BASE_STACK, fleetErrors, realFleet } from "../helpers";
+
+const S = "Pulumi.test.yaml";
+
+describe("stack config", () => {
+    const fleet = realFleet();
+
+    it("applies the documented defaults and accepts Pulumi's string values", () => {
+        const cfg = parseStackConfig({ machine: "pc2", dockerHost: "ssh://ops@pc2", registry: "ghcr.io", org: "acme", portOffset: "0" }, fleet, S);
+        assert.deepStrictEqual(cfg, { machine: "pc2", dockerHost: "ssh://ops@pc2", registry: "ghcr.io", org: "acme", portOffset: 0, rtapEnabled: true, gpu: true, cudaTrack: "cu121", enableServices: [], disableServices: [] });
+    });
+
+    it("ignores the secret keys, which the wiring reads as secrets", () => {
+        const cfg = parseStackConfig({ ...BASE_STACK, machine: "pc2", registryPassword: "v1:abc" }, fleet, S);
+        assert.strictEqual((cfg as Record<string, unknown>).registryPassword, undefined);
+    });
+
+    const table: { what: string; raw: Record<string, unknown>; expected: string[] }[] = [
+        {
+            what: "a missing PORT_OFFSET (no silent default, 002 P0.1)",
+            raw: { machine: "pc2", dockerHost: "ssh://ops@pc2", registry: "ghcr.io", org: "acme" },
+            expected: ["Pulumi.test.yaml: fleet:portOffset: is missing (number expected). Fix: add it"],
+        },
+        {
+            what: "an unknown machine",
+            raw: { ...BASE_STACK, machine: "pc3" },
+            expected: ["Pulumi.test.yaml: fleet:machine: 'pc3' is not one of 'mainpc', 'pc2'. Fix: use one of the listed values"],
+        },
+        {
+            what: "a misspelt key and a bad docker host",
+            raw: { ...BASE_STACK, machine: "pc2", dockerHost: "pc2:2375", portOfset: 1 },
+            expected: [
+                "Pulumi.test.yaml: fleet:dockerHost: 'pc2:2375' must start with unix://, ssh:// or tcp://. Fix: correct the value's format",
+                "Pulumi.test.yaml: fleet:portOfset: is not a known key. Fix: remove it or correct its spelling",
+            ],
+        },
+        {
+            what: "a service switch naming an unknown service or one of the other host",
+            raw: { ...BASE_STACK, machine: "pc2", enableServices: ["NLUAgent"], disableServices: ["CacheManagr"] },
+            expected: [
+                "Pulumi.test.yaml: fleet:enableServices[0]: 'NLUAgent' is not placed on pc2 (it runs on mainpc). Fix: remove the entry, or add the host to the service in services.yaml",
+                "Pulumi.test.yaml: fleet:disableServices[0]: 'CacheManagr' is not a service of the fleet. Fix: correct the name (names are case-sensitive, as in services.yaml)",
+            ],
+        },
+        {
+            what: "a CUDA track the torch families cannot build",
+            raw: { ...BASE_STACK, machine: "pc2", cudaTrack: "cu124" },
+            expected: ["Pulumi.test.yaml: fleet:cudaTrack: 'cu124' cannot build family-torch-cu121 (it supports cu118, cu121), which RealTimeAudioPipelinePC2, SpeechRelayService use. Fix: use one of cu118, cu121"],
+        },
+        {
+            what: "an offset that pushes a port past 65535",
+            raw: { ...BASE_STACK, machine: "mainpc", portOffset: 60000 },
+            expected: ["Pulumi.test.yaml: fleet:portOffset: 60000 moves UnifiedObservabilityCenter's port 9110 to 69110, above 65535. Fix: use at most 56425"],
+        },
+    ];
+    for (const row of table) {
+        it(`reports ${row.what}`, () => {
+            assert.deepStrictEqual(fleetErrors(() => parseStackConfig(row.raw, fleet, S)), row.expected);
+        });
+    }
+
+    it("reports gpu: true on a host without a GPU", () => {
+        const f = realFleet();
+        f.hosts.pc2.gpu = null;
+        assert.deepStrictEqual(fleetErrors(() => parseStackConfig({ ...BASE_STACK, machine: "pc2", gpu: true }, f, S)), ["Pulumi.test.yaml: fleet:gpu: is true but host 'pc2' has no GPU. Fix: set it to false"]);
+    });
+});

@@ -1,0 +1,58 @@
+import * as fs from "fs";
+import * as os from "os";
+import * as path from "path";
+import { stringify } from "yaml";
+import { FleetFiles } from "../fleet/model/check";
+import { FleetError, formatIssue } from "../fleet/model/issues";
+import { DEFAULT_FLEET_DIR, loadFleet } from "../fleet/model/load";
+import { FleetData } from "../fleet/model/schema";
+import { parseStackConfig, StackConfig } from "../fleet/model/stack";
+
+export const FILES: FleetFiles = { hosts: "hosts.yaml", families: "families.yaml", services: "services.yaml" };
+
+/** A deep copy of the repository's validated fleet data. */
+export function realFleet(): FleetData {
+    return structuredClone(loadFleet(DEFAULT_FLEET_DIR));
+}
+
+/** The formatted messages of the FleetError `fn` throws; fails when it throws nothing. */
+export function fleetErrors(fn: () => unknown): string[] {
+    try {
+        fn();
+    } catch (e) {
+        if (e instanceof FleetError) return e.issues.map(formatIssue);
+        throw e;
+    }
+    throw new Error("expected a FleetError, nothing was thrown");
+}
+
+export const BASE_STACK = { dockerHost: "ssh://ops@host", registry: "ghcr.io", org: "acme", portOffset: 0 };
+
+export function stackFor(machine: string, extra: Record<string, unknown> = {}, fleet = realFleet()): StackConfig {
+    return parseStackConfig({ ...BASE_STACK, machine, ...extra }, fleet, "Pulumi.test.yaml");
+}
+
+/** Writes the raw YAML files of a fleet data directory into a fresh temp dir. */
+export function writeFleetDir(files: Record<string, string | object>): string {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "fleet-data-"));
+    for (const [name, content] of Object.entries(files)) {
+        fs.writeFileSync(path.join(dir, name), typeof content === "string" ? content : stringify(content));
+    }
+    return dir;
+}
+
+/** The repository's data files as text, to copy and break. */
+export function realFleetTexts(): Record<string, string> {
+    return Object.fromEntries(["hosts.yaml", "families.yaml", "services.yaml"].map((f) => [f, fs.readFileSync(path.join(DEFAULT_FLEET_DIR, f), "utf8")]));
+}
+
+/** The rows of seed 002 §F, copied verbatim into test/fixtures. */
+export interface SeedRow { service: string; machines: string; needs: string; family: string; servicePort: number; healthPort: number }
+export function seed002Rows(): SeedRow[] {
+    const lines = fs.readFileSync(path.join(__dirname, "fixtures", "seed-002-fleet-table.tsv"), "utf8").trim().split("\n").slice(1);
+    return lines.map((l) => {
+        const [service, machines, needs, family, ports] = l.split("\t");
+        const [s, h] = ports.split("/").map((p) => Number(p.trim()));
+        return { service, machines, needs, family, servicePort: s, healthPort: h };
+    });
+}

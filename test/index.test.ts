@@ -1,0 +1,28 @@
+import * as assert from "assert";
+import { runProgram, stackFileConfig } from "./mocks";
+
+describe("index.ts under mocks", () => {
+    for (const stack of ["mainpc", "pc2"]) {
+        it(`runs for the ${stack} stack and exports its plan`, async () => {
+            const { outputs } = await runProgram(stack, stackFileConfig(stack));
+            assert.strictEqual(outputs.machine, stack);
+            const services = outputs.services as Record<string, { container: string; family: string; gpu: boolean }>;
+            assert.strictEqual(Object.keys(services).length, stack === "mainpc" ? 42 : 23);
+            assert.deepStrictEqual(services.SelfHealingSupervisor, { container: "self-healing-supervisor", family: "base-cpu-pydeps", ports: { service: 7009, health: 9008, metrics: [] }, gpu: false, health: "http:9008" });
+        });
+    }
+
+    it("fails with every config problem and the file it belongs to", async () => {
+        await assert.rejects(
+            runProgram("pc2", stackFileConfig("pc2", { "fleet:portOffset": "-1", "fleet:machine": "pc9" })),
+            (e: Error) => {
+                assert.strictEqual(e.message.split("\n").slice(0, 3).join("\n"), [
+                    "2 problems in the fleet data or stack config:",
+                    "  - Pulumi.pc2.yaml: fleet:machine: 'pc9' is not one of 'mainpc', 'pc2'. Fix: use one of the listed values",
+                    "  - Pulumi.pc2.yaml: fleet:portOffset: -1 is below the minimum 0. Fix: use a value of at least 0",
+                ].join("\n"));
+                return true;
+            },
+        );
+    });
+});
