@@ -1,12 +1,20 @@
 /**
- * The fleet program: reads the stack config, plans the host, and exports the plan.
- * parse -> validate -> plan happen in fleet/ (no Pulumi there); this file only wires.
+ * The fleet program: reads the stack config, plans the host, builds its images and exports
+ * what was planned. parse -> validate -> plan happen in fleet/ (no Pulumi there); this file
+ * wires the plan to components.
  */
+import * as path from "path";
 import * as pulumi from "@pulumi/pulumi";
+import { HostImages } from "./components/hostImages";
+import { buildProvider, RegistryCredentials } from "./components/providers";
+import { BuildPlan, buildPlan } from "./fleet/build/buildPlan";
 import { FleetError } from "./fleet/model/issues";
-import { loadFleet } from "./fleet/model/load";
+import { fleetFiles, loadFleet, DEFAULT_FLEET_DIR } from "./fleet/model/load";
 import { HostPlan, planHost } from "./fleet/model/plan";
-import { CONFIG_NAMESPACE, parseStackConfig } from "./fleet/model/stack";
+import { CONFIG_NAMESPACE, parseStackConfig, StackConfig } from "./fleet/model/stack";
+
+const stack = pulumi.getStack();
+const stackFile = `Pulumi.${stack}.yaml`;
 
 /** The `fleet:` keys of the running stack, namespace stripped, as Pulumi stores them. */
 function rawStackConfig(): Record<string, unknown> {
@@ -18,11 +26,39 @@ function rawStackConfig(): Record<string, unknown> {
     );
 }
 
-function buildPlan(): HostPlan {
+/**
+ * Registry credentials, only ever read as secrets. Pulumi.yaml declares both keys `secret: true`,
+ * so the Pulumi CLI refuses a plaintext value before the program runs.
+ */
+function credentials(cfg: StackConfig): RegistryCredentials | undefined {
+    const config = new pulumi.Config(CONFIG_NAMESPACE);
+    const password = config.getSecret("registryPassword");
+    const username = config.getSecret("registryUsername");
+    if (config.get("registryPassword") === undefined || username === undefined || password === undefined) return undefined;
+    return { address: cfg.registry, username, password };
+}
+
+interface Resolved {
+    cfg: StackConfig;
+    plan: HostPlan;
+    build: BuildPlan;
+    creds?: RegistryCredentials;
+}
+
+/** parse -> validate -> plan; every problem at once, nothing created before they are all fixed. */
+function resolve(): Resolved {
     try {
+        const projectDir = __dirname;
         const fleet = loadFleet();
-        const cfg = parseStackConfig(rawStackConfig(), fleet, `Pulumi.${pulumi.getStack()}.yaml`);
-        return planHost(fleet, cfg);
+        const cfg = parseStackConfig(rawStackConfig(), fleet, stackFile);
+        const plan = planHost(fleet, cfg);
+        const build = buildPlan(fleet, plan, cfg, {
+            projectDir,
+            appRepo: path.resolve(projectDir, cfg.appRepo),
+            buildDir: path.join(projectDir, ".fleet", "build", stack),
+            servicesFile: fleetFiles(DEFAULT_FLEET_DIR).services,
+        });
+        return { cfg, plan, build, creds: credentials(cfg) };
     } catch (e) {
         // RunError prints the message alone: the operator sees the problems, not a stack trace.
         if (e instanceof FleetError) throw new pulumi.RunError(e.message);
@@ -30,7 +66,17 @@ function buildPlan(): HostPlan {
     }
 }
 
-const plan = buildPlan();
+const { cfg, plan, build, creds } = resolve();
+
+const images = new HostImages(cfg.machine, {
+    plan: build,
+    settings: {
+        output: cfg.imageOutput,
+        buildOnPreview: cfg.buildOnPreview,
+        credentials: creds,
+        provider: buildProvider(`${cfg.machine}-build`, cfg.dockerHost, creds),
+    },
+});
 
 export const machine = plan.machine;
 export const families = plan.families;
@@ -40,5 +86,6 @@ export const services = Object.fromEntries(plan.containers.map((c) => [c.service
     ports: c.ports,
     gpu: c.gpu !== null,
     health: `${c.health.kind}:${c.health.port}`,
+    image: images.services[c.service].ref,
 }]));
 export const notDeployed = Object.fromEntries(plan.excluded.map((e) => [e.service, `${e.kind}: ${e.reason}`]));

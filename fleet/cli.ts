@@ -3,10 +3,16 @@
  *
  *   validate [--fleet DIR]              every problem of the data, or a one-line summary
  *   plan <stack> [--fleet DIR]          the host plan of Pulumi.<stack>.yaml as a table
+ *   dockerfiles [--out DIR] [--fleet DIR] [--cuda TRACK]
+ *                                       every family's and service's Dockerfile, for review
  *
  * Exit codes: 0 fine, 1 the data or config has problems, 2 the command line is wrong.
  */
+import * as fs from "fs";
 import * as path from "path";
+import { familySpec, serviceSpec } from "./model/images";
+import { renderFamily, renderService, renderServiceIgnore } from "./render/dockerfile";
+import { CUDA_TRACKS, CudaTrack } from "./model/schema";
 import { FleetError } from "./model/issues";
 import { DEFAULT_FLEET_DIR, loadFleet } from "./model/load";
 import { HostPlan, planHost } from "./model/plan";
@@ -27,6 +33,8 @@ const USAGE = [
     "usage: npm run fleet -- <command> [options]",
     "  validate [--fleet DIR]        check the fleet data; prints every problem",
     "  plan <stack> [--fleet DIR]    print the plan of Pulumi.<stack>.yaml",
+    "  dockerfiles [--out DIR] [--fleet DIR] [--cuda cu121]",
+    "                                write every family's and service's Dockerfile (default out/dockerfiles)",
 ].join("\n");
 
 interface Args {
@@ -100,10 +108,23 @@ function summary(d: FleetData): string {
     return `fleet data is valid: ${Object.keys(d.services).length} services (${placements} placements) on ${Object.keys(d.hosts).length} hosts, ${Object.keys(d.families).length} families`;
 }
 
+/** Renders every family and every service (of every host): images are machine-neutral. */
+export function writeDockerfiles(d: FleetData, out: string, track: CudaTrack): { families: number; services: number } {
+    fs.mkdirSync(out, { recursive: true });
+    const families = Object.keys(d.families).map((f) => familySpec(d, f, track));
+    for (const f of families) fs.writeFileSync(path.join(out, `${f.repository}.Dockerfile`), renderFamily(f));
+    const services = Object.keys(d.services).map((s) => serviceSpec(d, s)).filter((s) => !s.dockerfileOverride);
+    for (const s of services) {
+        fs.writeFileSync(path.join(out, `${s.repository}.Dockerfile`), renderService(s));
+        fs.writeFileSync(path.join(out, `${s.repository}.Dockerfile.dockerignore`), renderServiceIgnore(s));
+    }
+    return { families: families.length, services: services.length };
+}
+
 /** Runs one command; returns the exit code. */
 export function runCli(argv: readonly string[], io: CliIO, projectDir = PROJECT_DIR): number {
     try {
-        const args = parseArgs(argv, ["fleet"]);
+        const args = parseArgs(argv, ["fleet", "out", "cuda"]);
         const dir = args.options.fleet ? path.resolve(args.options.fleet) : DEFAULT_FLEET_DIR;
         switch (args.command) {
             case "validate": {
@@ -117,6 +138,15 @@ export function runCli(argv: readonly string[], io: CliIO, projectDir = PROJECT_
                 const { raw, source } = readStackFile(projectDir, args.positional[0]);
                 const plan = planHost(data, parseStackConfig(raw, data, source));
                 renderPlan(plan).forEach((l) => io.out(l));
+                return 0;
+            }
+            case "dockerfiles": {
+                if (args.positional.length) throw new UsageError("dockerfiles takes no arguments");
+                const track = args.options.cuda ?? "cu121";
+                if (!(CUDA_TRACKS as readonly string[]).includes(track)) throw new UsageError(`--cuda must be one of ${CUDA_TRACKS.join(", ")}`);
+                const out = path.resolve(args.options.out ?? path.join(projectDir, "out", "dockerfiles"));
+                const written = writeDockerfiles(loadFleet(dir), out, track as CudaTrack);
+                io.out(`wrote ${written.families} family and ${written.services} service Dockerfiles to ${out}`);
                 return 0;
             }
             default:

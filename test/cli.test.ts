@@ -1,4 +1,6 @@
 import * as assert from "assert";
+import * as fs from "fs";
+import * as os from "os";
 import * as path from "path";
 import { runCli } from "../fleet/cli";
 import { realFleetTexts, writeFleetDir } from "./helpers";
@@ -66,5 +68,24 @@ describe("fleet CLI", () => {
         assert.strictEqual(run(["plan"]).code, 2);
         assert.strictEqual(run(["validate", "--flet", "x"]).code, 2);
         assert.strictEqual(run(["deploy"]).code, 2);
+    });
+});
+
+describe("fleet CLI: dockerfiles", () => {
+    it("writes a Dockerfile for every family and every service, and an ignore file per service", () => {
+        const out = fs.mkdtempSync(path.join(os.tmpdir(), "fleet-df-"));
+        const r = run(["dockerfiles", "--out", out]);
+        assert.deepStrictEqual(r, { code: 0, out: [`wrote 9 family and 69 service Dockerfiles to ${out}`], err: [] });
+        const files = fs.readdirSync(out);
+        assert.strictEqual(files.filter((f) => f.endsWith(".Dockerfile")).length, 78);
+        assert.strictEqual(files.filter((f) => f.endsWith(".Dockerfile.dockerignore")).length, 69);
+        assert.ok(files.includes("family-torch-cu121.Dockerfile") && files.includes("cross-machine-gpu-scheduler.Dockerfile"));
+    });
+
+    it("--cuda selects the track of the GPU families", () => {
+        const out = fs.mkdtempSync(path.join(os.tmpdir(), "fleet-df-"));
+        assert.strictEqual(run(["dockerfiles", "--out", out, "--cuda", "cu118"]).code, 0);
+        assert.match(fs.readFileSync(path.join(out, "base-gpu-cu118.Dockerfile"), "utf8"), /nvidia\/cuda:11\.8\.0-runtime-ubuntu22\.04/);
+        assert.strictEqual(run(["dockerfiles", "--cuda", "cu200"]).code, 2);
     });
 });

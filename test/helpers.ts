@@ -26,7 +26,10 @@ export function fleetErrors(fn: () => unknown): string[] {
     throw new Error("expected a FleetError, nothing was thrown");
 }
 
-export const BASE_STACK = { dockerHost: "ssh://ops@host", registry: "ghcr.io", org: "acme", portOffset: 0 };
+/** The application fixture tree: every service's entrypoint, sources and (empty) lock. */
+export const FIXTURE_APP = path.join(__dirname, "fixtures", "app");
+
+export const BASE_STACK = { dockerHost: "ssh://ops@host", registry: "ghcr.io", org: "acme", portOffset: 0, appRepo: FIXTURE_APP, sourceUrl: "https://github.com/acme/fleet" };
 
 export function stackFor(machine: string, extra: Record<string, unknown> = {}, fleet = realFleet()): StackConfig {
     return parseStackConfig({ ...BASE_STACK, machine, ...extra }, fleet, "Pulumi.test.yaml");

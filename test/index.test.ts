@@ -1,14 +1,19 @@
 import * as assert from "assert";
+import { FIXTURE_APP } from "./helpers";
 import { runProgram, stackFileConfig } from "./mocks";
+
+const fixture = { "fleet:appRepo": FIXTURE_APP };
 
 describe("index.ts under mocks", () => {
     for (const stack of ["mainpc", "pc2"]) {
         it(`runs for the ${stack} stack and exports its plan`, async () => {
-            const { outputs } = await runProgram(stack, stackFileConfig(stack));
+            const { outputs } = await runProgram(stack, stackFileConfig(stack, fixture));
             assert.strictEqual(outputs.machine, stack);
-            const services = outputs.services as Record<string, { container: string; family: string; gpu: boolean }>;
+            const services = outputs.services as Record<string, { container: string; family: string; gpu: boolean; image: string }>;
             assert.strictEqual(Object.keys(services).length, stack === "mainpc" ? 42 : 23);
-            assert.deepStrictEqual(services.SelfHealingSupervisor, { container: "self-healing-supervisor", family: "base-cpu-pydeps", ports: { service: 7009, health: 9008, metrics: [] }, gpu: false, health: "http:9008" });
+            const { image, ...rest } = services.SelfHealingSupervisor;
+            assert.deepStrictEqual(rest, { container: "self-healing-supervisor", family: "base-cpu-pydeps", ports: { service: 7009, health: 9008, metrics: [] }, gpu: false, health: "http:9008" });
+            assert.match(image, /^ghcr\.io\/ai-system\/self-healing-supervisor:(\d{8}-[0-9a-f]{7}-[0-9a-f]{7}|content-[0-9a-f]{12})@sha256:[0-9a-f]{64}$/);
         });
     }
 

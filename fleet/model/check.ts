@@ -147,6 +147,9 @@ const gpuPlacement: Rule = (d, f) => {
         if (svc.compute === "gpu" && svc.family in d.families && !cudaTracks(d, svc.family)) {
             out.push({ file: f.services, path: `${name}.family`, message: `needs a GPU (compute: gpu) but '${svc.family}' is a CPU family`, fix: "use a CUDA family (family-torch-cu121, family-llm-cu121, family-vision-cu121) or set compute: cpu" });
         }
+        if (svc.cpuFallback && svc.compute !== "gpu") {
+            out.push({ file: f.services, path: `${name}.cpuFallback`, message: "is set on a CPU service", fix: "remove it; only GPU services fall back to CPU" });
+        }
         if (svc.compute === "cpu" && svc.family in d.families && cudaTracks(d, svc.family)) {
             out.push({ file: f.services, path: `${name}.family`, message: `runs on CPU but '${svc.family}' carries the CUDA stack`, fix: "use a CPU family, or set compute: gpu if the service needs the GPU" });
         }
@@ -179,7 +182,8 @@ const uniqueNames: Rule = (d, f) => {
         else byContainer.set(c, name);
     }
     for (const name of Object.keys(d.services)) {
-        if (name in d.families) out.push({ file: f.services, path: name, message: `is also the name of a family`, fix: "rename the service; image names must be unique" });
+        const c = containerName(name);
+        if (c in d.families) out.push({ file: f.services, path: name, message: `has the image name '${c}' of a family`, fix: "rename the service; image names must be unique" });
     }
     return out;
 };

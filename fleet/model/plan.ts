@@ -115,7 +115,7 @@ function containerPlan(d: FleetData, name: string, svc: Service, cfg: StackConfi
         traits: svc.traits,
         entrypoint: svc.entrypoint,
         ports,
-        env: profileEnv({ machine: cfg.machine, host, service: name, portOffset: off, servicePort: ports.service, healthPort: ports.health, gpu, nvml }),
+        env: profileEnv({ machine: cfg.machine, host, service: name, portOffset: off, servicePort: ports.service, healthPort: ports.health, gpu, nvml, cpuFallback: svc.cpuFallback }),
         gpu: gpu ? { driver: "nvidia", deviceIds: hostGpuIds(host), capabilities: ["gpu"] }
             : nvml ? { driver: "nvidia", deviceIds: hostGpuIds(host), capabilities: ["utility"] } : null,
         health: {

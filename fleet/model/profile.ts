@@ -29,6 +29,8 @@ export interface EnvInputs {
     gpu: boolean;
     /** A utility-only (NVML) GPU request is made for the container. */
     nvml: boolean;
+    /** The GPU service may start on CPU when no GPU is visible. */
+    cpuFallback: boolean;
 }
 
 /** GPU indexes on the host, from the profile. */
@@ -60,6 +62,7 @@ export function profileEnv(i: EnvInputs): Record<string, string> {
             PYTORCH_CUDA_ALLOC_CONF: p.TORCH_CUDA_ALLOC_CONF,
             REQUIRED_GPU: "true",
         });
+        if (i.cpuFallback) env.GPU_FALLBACK = "cpu";
     } else if (i.nvml) {
         Object.assign(env, { NVIDIA_VISIBLE_DEVICES: ids.join(","), NVIDIA_DRIVER_CAPABILITIES: "utility" });
     }

@@ -9,6 +9,7 @@ export const MIN_PORT = 1024;
 export const MAX_PORT = 65535;
 
 const port = z.number().int().min(MIN_PORT).max(MAX_PORT);
+const relPath = z.string().regex(/^[A-Za-z0-9_.-][A-Za-z0-9_./-]*$/, "must be a relative path").refine((p) => !p.split("/").includes(".."), "must stay inside the application repository");
 const name = z.string().regex(/^[A-Za-z][A-Za-z0-9-]*$/, "must start with a letter and hold only letters, digits and '-'");
 
 export const CUDA_TRACKS = ["cu118", "cu121", "cu124"] as const;
@@ -129,6 +130,11 @@ export const ServiceSchema = z.strictObject({
     tier: z.enum(["core", "app"]).default("app"),
     /** Utility-only GPU access for NVML on a CPU family. @default false */
     nvml: z.boolean().default(false),
+    /**
+     * A GPU service that may start on CPU when no GPU is visible (004 §D: "degrade to CPU when
+     * possible"), instead of failing fast. @default false
+     */
+    cpuFallback: z.boolean().default(false),
     gatedBy: z.enum(GATES).optional(),
     /** @default true */
     enabled: z.boolean().default(true),
@@ -143,6 +149,22 @@ export const ServiceSchema = z.strictObject({
     entrypoint: z.string().regex(/^[A-Za-z0-9_./-]+\.py$/, "must be a relative path to a .py file").refine((p) => !p.startsWith("/") && !p.split("/").includes(".."), "must stay inside the application repository"),
     /** @default { kind: "http", path: "/health" } */
     health: HealthSchema.default({ kind: "http", path: "/health" }),
+    /**
+     * Hash-locked requirements (pip --require-hashes) in the application repository.
+     * @default "requirements/<container-name>.txt"
+     */
+    requirements: relPath.optional(),
+    /** Why this service installs without hashes; without it a missing lock fails validation. */
+    allowUnhashed: z.string().min(10, "must say why, in a sentence").optional(),
+    /** A Dockerfile in the application repository to build instead of the generated one. */
+    dockerfile: relPath.optional(),
+    /**
+     * Paths of the application repository copied into /app.
+     * @default the entrypoint file alone under main_pc_code/ and pc2_code/ (shared agent
+     * directories, so one agent's change rebuilds one image), else the entrypoint's directory;
+     * plus common/ (004 §C: "common/ is always available").
+     */
+    sources: z.array(relPath).min(1).optional(),
 });
 
 export const ServicesFileSchema = z.strictObject({

@@ -46,6 +46,18 @@ export const stackConfigSchema = (hosts: readonly [string, ...string[]]) => z.st
     gpu: z.boolean().default(true),
     /** @default "cu121" (002 §B) */
     cudaTrack: z.enum(CUDA_TRACKS).default("cu121"),
+    /** Checkout of the application repository the service images are built from; relative paths start at the project directory. */
+    appRepo: str,
+    /** Repository URL of this program, for the images' org.opencontainers.image.source label. */
+    sourceUrl: str.pipe(z.url({ protocol: /^https?$/ })),
+    /**
+     * `push` to the registry (mainpc, pc2), or `load` into the build machine's Docker daemon
+     * (the local stack, which has no registry).
+     * @default "push"
+     */
+    imageOutput: z.enum(["push", "load"]).default("push"),
+    /** Build images during `pulumi preview` too. Off so pull-request previews stay fast. @default false */
+    buildOnPreview: z.boolean().default(false),
     /** Services to deploy although services.yaml disables them. @default [] */
     enableServices: z.array(z.string()).default([]),
     /** Services to leave out of this stack. @default [] */

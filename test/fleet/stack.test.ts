@@ -8,8 +8,11 @@ describe("stack config", () => {
     const fleet = realFleet();
 
     it("applies the documented defaults and accepts Pulumi's string values", () => {
-        const cfg = parseStackConfig({ machine: "pc2", dockerHost: "ssh://ops@pc2", registry: "ghcr.io", org: "acme", portOffset: "0" }, fleet, S);
-        assert.deepStrictEqual(cfg, { machine: "pc2", dockerHost: "ssh://ops@pc2", registry: "ghcr.io", org: "acme", portOffset: 0, rtapEnabled: true, gpu: true, cudaTrack: "cu121", enableServices: [], disableServices: [] });
+        const cfg = parseStackConfig({ machine: "pc2", dockerHost: "ssh://ops@pc2", registry: "ghcr.io", org: "acme", portOffset: "0", appRepo: "../app", sourceUrl: "https://github.com/acme/fleet" }, fleet, S);
+        assert.deepStrictEqual(cfg, {
+            machine: "pc2", dockerHost: "ssh://ops@pc2", registry: "ghcr.io", org: "acme", portOffset: 0, appRepo: "../app", sourceUrl: "https://github.com/acme/fleet",
+            rtapEnabled: true, gpu: true, cudaTrack: "cu121", imageOutput: "push", buildOnPreview: false, enableServices: [], disableServices: [],
+        });
     });
 
     it("ignores the secret keys, which the wiring reads as secrets", () => {
@@ -20,7 +23,7 @@ describe("stack config", () => {
     const table: { what: string; raw: Record<string, unknown>; expected: string[] }[] = [
         {
             what: "a missing PORT_OFFSET (no silent default, 002 P0.1)",
-            raw: { machine: "pc2", dockerHost: "ssh://ops@pc2", registry: "ghcr.io", org: "acme" },
+            raw: { ...BASE_STACK, machine: "pc2", portOffset: undefined },
             expected: ["Pulumi.test.yaml: fleet:portOffset: is missing (number expected). Fix: add it"],
         },
         {

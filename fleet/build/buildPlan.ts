@@ -1,0 +1,133 @@
+/**
+ * Everything the image components need, resolved before any resource exists: rendered
+ * Dockerfiles, contexts, versions and tags. Reads the application repository and git, and
+ * writes the services' Dockerfiles (with their ignore files) under the build directory, where
+ * docker-build reads them; no Pulumi here.
+ */
+import * as fs from "fs";
+import * as path from "path";
+import { FleetError } from "../model/issues";
+import { FamilyImageSpec, imagePlan, ServiceImageSpec } from "../model/images";
+import { HostPlan } from "../model/plan";
+import { FleetData } from "../model/schema";
+import { StackConfig } from "../model/stack";
+import { renderFamily, renderService, renderServiceIgnore } from "../render/dockerfile";
+import { checkAppRepo } from "./appRepo";
+import { imageVersion, ImageVersion } from "./version";
+
+/** Context of every family build: the helpers baked into the roots, and their ignore file. */
+export const FAMILY_CONTEXT = path.resolve(__dirname, "..", "render", "assets");
+/** Inputs of every family besides its rendered Dockerfile, relative to the project. */
+const FAMILY_INPUT_PATHS = ["fleet/data/families.yaml", "fleet/data/hosts.yaml", "fleet/render"];
+
+interface Built {
+    /** `<registry>/<org>/<repository>` */
+    image: string;
+    version: ImageVersion;
+    /** `<image>:<tag>` */
+    tag: string;
+    /** Registry cache of this image (002 §C: ref=<registry>/<org>/cache). */
+    cacheRef: string;
+    /**
+     * Build arguments known before any build. BASE_IMAGE is not among them: the component passes
+     * the parent's `ref` output, which is tag@digest once pushed.
+     */
+    buildArgs: Record<string, string>;
+    context: string;
+    labels: Record<string, string>;
+}
+
+export interface FamilyBuild extends Built {
+    spec: FamilyImageSpec;
+    dockerfile: { inline: string };
+}
+
+export interface ServiceBuild extends Built {
+    spec: ServiceImageSpec;
+    dockerfile: { location: string };
+}
+
+export interface BuildPlan {
+    families: FamilyBuild[];
+    services: ServiceBuild[];
+}
+
+export interface BuildPaths {
+    projectDir: string;
+    /** Absolute path of the application repository. */
+    appRepo: string;
+    /** Where generated service Dockerfiles are written. */
+    buildDir: string;
+    /** How services.yaml is named in messages. */
+    servicesFile: string;
+}
+
+function labels(cfg: StackConfig, title: string, v: ImageVersion): Record<string, string> {
+    const l: Record<string, string> = {
+        "org.opencontainers.image.title": title,
+        "org.opencontainers.image.source": cfg.sourceUrl,
+        "org.opencontainers.image.version": v.tag,
+        "org.opencontainers.image.revision": v.revision || v.tag,
+    };
+    if (v.created) l["org.opencontainers.image.created"] = v.created;
+    return l;
+}
+
+function names(cfg: StackConfig, repository: string, v: ImageVersion) {
+    const image = `${cfg.registry}/${cfg.org}/${repository}`;
+    return { image, tag: `${image}:${v.tag}`, cacheRef: `${cfg.registry}/${cfg.org}/cache:${repository}` };
+}
+
+export function buildPlan(d: FleetData, plan: HostPlan, cfg: StackConfig, p: BuildPaths): BuildPlan {
+    const specs = imagePlan(d, plan, cfg.cudaTrack);
+    const issues = checkAppRepo(p.appRepo, specs.services, p.servicesFile);
+    if (issues.length > 0) throw new FleetError(issues);
+
+    const families = new Map<string, FamilyBuild>();
+    for (const spec of specs.families) {
+        const text = renderFamily(spec);
+        const parent = spec.parent ? families.get(spec.parent) : undefined; // built first: specs come parents first
+        const version = imageVersion({ root: p.projectDir, paths: FAMILY_INPUT_PATHS, recipe: text, parent: parent?.version });
+        families.set(spec.family, {
+            spec, version, ...names(cfg, spec.repository, version),
+            buildArgs: spec.upstream ? { UPSTREAM_IMAGE: spec.upstream } : {},
+            context: FAMILY_CONTEXT,
+            dockerfile: { inline: text },
+            labels: labels(cfg, spec.repository, version),
+        });
+    }
+
+    fs.mkdirSync(p.buildDir, { recursive: true });
+    const services = specs.services.map((spec): ServiceBuild => {
+        const family = families.get(spec.family)!;
+        let location: string;
+        let recipe: string;
+        if (spec.dockerfileOverride) {
+            location = path.join(p.appRepo, spec.dockerfileOverride);
+            recipe = fs.readFileSync(location, "utf8");
+        } else {
+            const text = renderService(spec);
+            const ignore = renderServiceIgnore(spec);
+            location = path.join(p.buildDir, `${spec.repository}.Dockerfile`);
+            writeIfChanged(location, text);
+            // BuildKit reads <Dockerfile>.dockerignore in place of the context root's.
+            writeIfChanged(`${location}.dockerignore`, ignore);
+            recipe = text + ignore;
+        }
+        const inputs = [...spec.sources, spec.requirements, ...(spec.dockerfileOverride ? [spec.dockerfileOverride] : [])];
+        const version = imageVersion({ root: p.appRepo, paths: inputs, recipe, parent: family.version });
+        return {
+            spec, version, ...names(cfg, spec.repository, version),
+            buildArgs: {},
+            context: p.appRepo,
+            dockerfile: { location },
+            labels: labels(cfg, spec.repository, version),
+        };
+    });
+    return { families: [...families.values()], services };
+}
+
+function writeIfChanged(file: string, text: string): void {
+    if (fs.existsSync(file) && fs.readFileSync(file, "utf8") === text) return;
+    fs.writeFileSync(file, text);
+}

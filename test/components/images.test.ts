@@ -1,0 +1,130 @@
+import * as assert from "assert";
+import { FIXTURE_APP } from "../helpers";
+import { byType, Registered, runProgram, stackFileConfig } from "../mocks";
+
+const IMAGE = "docker-build:index:Image";
+const TAG = /^ghcr\.io\/ai-system\/([a-z0-9-]+):(\d{8}-[0-9a-f]{7}-[0-9a-f]{7}|content-[0-9a-f]{12})$/;
+
+function byName(rs: Registered[]): Map<string, Registered> {
+    return new Map(rs.map((r) => [r.name, r]));
+}
+
+describe("images under mocks", () => {
+    const expected: Record<string, { families: string[]; services: number }> = {
+        mainpc: { families: ["base-gpu-cu121", "base-python", "legacy-py310-cpu", "base-utils", "family-torch-cu121", "family-vision-cu121", "base-cpu-pydeps", "family-llm-cu121", "family-web"], services: 42 },
+        pc2: { families: ["base-gpu-cu121", "base-python", "base-utils", "family-torch-cu121", "family-vision-cu121", "base-cpu-pydeps", "family-web"], services: 23 },
+    };
+    for (const stack of ["mainpc", "pc2"]) {
+        describe(stack, () => {
+            let images: Map<string, Registered>;
+            let all: Registered[];
+            before(async () => {
+                const r = await runProgram(stack, stackFileConfig(stack, { "fleet:appRepo": FIXTURE_APP }));
+                all = r.resources;
+                images = byName(byType(r.resources, IMAGE));
+            });
+
+            it("builds exactly one image per planned family and service", () => {
+                const families = expected[stack].families;
+                assert.strictEqual(images.size, families.length + expected[stack].services);
+                for (const f of families) assert.ok(images.has(f), f);
+                assert.strictEqual(byType(all, "fleet:images:FamilyImage").length, families.length);
+                assert.strictEqual(byType(all, "fleet:images:ServiceImage").length, expected[stack].services);
+                assert.strictEqual(byType(all, "fleet:images:HostImages").length, 1);
+            });
+
+            it("builds roots FROM their upstream and every child FROM its parent's ref (tag@digest)", () => {
+                assert.deepStrictEqual(images.get("base-python")!.inputs.buildArgs, { UPSTREAM_IMAGE: "docker.io/library/python:3.11-slim-bookworm" });
+                assert.deepStrictEqual(images.get("base-gpu-cu121")!.inputs.buildArgs, { UPSTREAM_IMAGE: "docker.io/nvidia/cuda:12.1.1-runtime-ubuntu22.04" });
+                const parentOf: Record<string, string> = { "base-utils": "base-python", "base-cpu-pydeps": "base-utils", "family-web": "base-cpu-pydeps", "family-torch-cu121": "base-gpu-cu121", "family-vision-cu121": "base-gpu-cu121" };
+                for (const [child, parent] of Object.entries(parentOf)) {
+                    const parentTag = images.get(parent)!.inputs.tags[0];
+                    assert.match(images.get(child)!.inputs.buildArgs.BASE_IMAGE, new RegExp(`^${parentTag.replace(/[.]/g, "\\.")}@sha256:[0-9a-f]{64}$`), child);
+                }
+                const sup = images.get("self-healing-supervisor")!;
+                assert.ok(sup.inputs.buildArgs.BASE_IMAGE.startsWith(`${images.get("base-cpu-pydeps")!.inputs.tags[0]}@sha256:`));
+            });
+
+            it("tags every image <registry>/<org>/<name>:<YYYYMMDD>-<sha>-<recipe> and caches it in the registry", () => {
+                for (const [name, img] of images) {
+                    assert.strictEqual(img.inputs.tags.length, 1);
+                    const m = TAG.exec(img.inputs.tags[0]);
+                    assert.ok(m, img.inputs.tags[0]);
+                    assert.strictEqual(m![1], name);
+                    assert.strictEqual(img.inputs.push, true);
+                    assert.strictEqual(img.inputs.load, false);
+                    assert.strictEqual(img.inputs.buildOnPreview, false);
+                    assert.deepStrictEqual(img.inputs.platforms, ["linux/amd64"]);
+                    assert.deepStrictEqual(img.inputs.cacheFrom, [{ registry: { ref: `ghcr.io/ai-system/cache:${name}` } }]);
+                    assert.deepStrictEqual(img.inputs.cacheTo, [{ registry: { ref: `ghcr.io/ai-system/cache:${name}`, mode: "max", ignoreError: true, imageManifest: true, ociMediaTypes: true } }]);
+                    assert.strictEqual(img.inputs.labels["org.opencontainers.image.title"], name);
+                    assert.strictEqual(img.inputs.labels["org.opencontainers.image.source"], "https://github.com/ai-system/fleet");
+                    assert.strictEqual(img.inputs.labels["org.opencontainers.image.version"], TAG.exec(img.inputs.tags[0])![2]);
+                    assert.strictEqual(img.inputs.registries, undefined, "no credentials configured");
+                }
+            });
+
+            it("builds families from the helper assets with an inline Dockerfile, services from the app repo with their own Dockerfile file", () => {
+                for (const [, img] of images) {
+                    if (img.inputs.dockerfile.inline !== undefined) {
+                        assert.match(img.inputs.context.location, /fleet\/render\/assets$/);
+                    } else {
+                        assert.strictEqual(img.inputs.context.location, FIXTURE_APP);
+                        assert.match(img.inputs.dockerfile.location, new RegExp(`\\.fleet/build/${stack}/[a-z0-9-]+\\.Dockerfile$`));
+                    }
+                }
+            });
+
+            it("builds every image with the host's docker-build provider", () => {
+                const providers = byType(all, "pulumi:providers:docker-build");
+                assert.deepStrictEqual(providers.map((p) => [p.name, p.inputs.host]), [[`${stack}-build`, `ssh://ops@${stack}`]]);
+                for (const [, img] of images) assert.match(img.provider ?? "", new RegExp(`::${stack}-build::`));
+            });
+        });
+    }
+
+    it("the shared services get the same image inputs on both hosts (machine-neutral)", async () => {
+        const a = byName(byType((await runProgram("mainpc", stackFileConfig("mainpc", { "fleet:appRepo": FIXTURE_APP }))).resources, IMAGE));
+        const b = byName(byType((await runProgram("pc2", stackFileConfig("pc2", { "fleet:appRepo": FIXTURE_APP }))).resources, IMAGE));
+        for (const n of ["self-healing-supervisor", "memory-fusion-hub", "unified-observability-center", "base-python", "family-web"]) {
+            assert.deepStrictEqual(a.get(n)!.inputs.tags, b.get(n)!.inputs.tags, n);
+            assert.deepStrictEqual(a.get(n)!.inputs.buildArgs, b.get(n)!.inputs.buildArgs, n);
+        }
+    });
+
+    it("the local stack loads images into the daemon, without a registry cache", async () => {
+        const cfg = stackFileConfig("pc2", { "fleet:appRepo": FIXTURE_APP, "fleet:imageOutput": "load", "fleet:buildOnPreview": true });
+        const imgs = byType((await runProgram("pc2", cfg)).resources, IMAGE);
+        for (const img of imgs) {
+            assert.strictEqual(img.inputs.push, false);
+            assert.strictEqual(img.inputs.load, true);
+            assert.strictEqual(img.inputs.cacheFrom, undefined);
+            assert.strictEqual(img.inputs.cacheTo, undefined);
+            assert.strictEqual(img.inputs.buildOnPreview, true);
+        }
+        const child = imgs.find((i) => i.name === "base-utils")!;
+        assert.strictEqual(child.inputs.buildArgs.BASE_IMAGE, imgs.find((i) => i.name === "base-python")!.inputs.tags[0]);
+    });
+
+    it("a CUDA track other than cu121 renames the GPU families and takes its upstream", async () => {
+        const imgs = byName(byType((await runProgram("pc2", stackFileConfig("pc2", { "fleet:appRepo": FIXTURE_APP, "fleet:cudaTrack": "cu118" }))).resources, IMAGE));
+        assert.ok(imgs.has("family-torch-cu118") && imgs.has("base-gpu-cu118") && !imgs.has("family-torch-cu121"));
+        assert.deepStrictEqual(imgs.get("base-gpu-cu118")!.inputs.buildArgs, { UPSTREAM_IMAGE: "docker.io/nvidia/cuda:11.8.0-runtime-ubuntu22.04" });
+        assert.match(imgs.get("family-torch-cu118")!.inputs.dockerfile.inline, /--index-url https:\/\/download\.pytorch\.org\/whl\/cu118/);
+    });
+
+    it("passes registry credentials from secrets to the images and the build provider", async () => {
+        const cfg = stackFileConfig("pc2", { "fleet:appRepo": FIXTURE_APP, "fleet:registryUsername": "bot", "fleet:registryPassword": "s3cret" });
+        const r = await runProgram("pc2", cfg);
+        // Both arrive as secret values: credentials never reach state in plain text.
+        const SECRET_SIG = "4dabf18193072939515e22adb298388d";
+        const images = byType(r.resources, IMAGE);
+        const provider = byType(r.resources, "pulumi:providers:docker-build");
+        for (const given of [...images.map((i) => i.inputs.registries), provider[0].inputs.registries]) {
+            assert.strictEqual(given[SECRET_SIG], "1b47061264138c4ac30d75fd1eb44270");
+            // Provider config reaches the engine JSON-encoded.
+            const value = typeof given.value === "string" ? JSON.parse(given.value) : given.value;
+            assert.deepStrictEqual(value, [{ address: "ghcr.io", password: "s3cret", username: "bot" }]);
+        }
+    });
+});

@@ -1,0 +1,164 @@
+import * as assert from "assert";
+import { execFileSync } from "child_process";
+import * as fs from "fs";
+import * as os from "os";
+import * as path from "path";
+import { unhashedRequirements } from "../../fleet/build/appRepo";
+import { buildPlan, BuildPlan } from "../../fleet/build/buildPlan";
+import { imageVersion } from "../../fleet/build/version";
+import { planHost } from "../../fleet/model/plan";
+import { FleetData } from "../../fleet/model/schema";
+import { FIXTURE_APP, fleetErrors, realFleet, stackFor } from "../helpers";
+
+const PROJECT = path.resolve(__dirname, "..", "..");
+
+function git(dir: string, ...args: string[]): void {
+    execFileSync("git", ["-C", dir, ...args], { stdio: "ignore", env: { ...process.env, GIT_AUTHOR_NAME: "t", GIT_AUTHOR_EMAIL: "t@t", GIT_COMMITTER_NAME: "t", GIT_COMMITTER_EMAIL: "t@t" } });
+}
+
+function committedCopy(sources: [string, string][], date: string): string {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "fleet-git-"));
+    for (const [from, to] of sources) fs.cpSync(from, path.join(dir, to), { recursive: true });
+    git(dir, "init", "-q");
+    git(dir, "add", "-A");
+    execFileSync("git", ["-C", dir, "commit", "-qm", "app"], { env: { ...process.env, GIT_AUTHOR_NAME: "t", GIT_AUTHOR_EMAIL: "t@t", GIT_COMMITTER_NAME: "t", GIT_COMMITTER_EMAIL: "t@t", GIT_COMMITTER_DATE: date, GIT_AUTHOR_DATE: date } });
+    return dir;
+}
+
+/** A git repository holding a copy of the fixture application, committed at `date`. */
+function appRepoCopy(date = "2025-08-10T12:00:00Z"): string {
+    return committedCopy([[FIXTURE_APP, "."]], date);
+}
+
+/**
+ * The family inputs (fleet/data, fleet/render) committed in a repository of their own, so the
+ * families' versions do not depend on whether this checkout has uncommitted changes.
+ */
+const PROJECT_COPY = committedCopy([[path.join(PROJECT, "fleet", "data"), "fleet/data"], [path.join(PROJECT, "fleet", "render"), "fleet/render"]], "2025-08-01T00:00:00Z");
+
+function plan(appRepo: string, machine = "pc2", fleet: FleetData = realFleet()): BuildPlan {
+    const cfg = stackFor(machine, { appRepo }, fleet);
+    return buildPlan(fleet, planHost(fleet, cfg), cfg, { projectDir: PROJECT_COPY, appRepo, buildDir: fs.mkdtempSync(path.join(os.tmpdir(), "fleet-build-")), servicesFile: "services.yaml" });
+}
+
+function tags(p: BuildPlan): Record<string, string> {
+    return Object.fromEntries([...p.families.map((f) => [f.spec.family, f.version.tag]), ...p.services.map((s) => [s.spec.service, s.version.tag])]);
+}
+
+describe("image versions and tags", () => {
+    it("a committed service is tagged YYYYMMDD-<sha>-<recipe> from the newest commit of its inputs or its family", () => {
+        const app = appRepoCopy("2099-01-02T03:04:05Z");
+        const p = plan(app);
+        const svc = p.services.find((s) => s.spec.service === "CacheManager")!;
+        assert.match(svc.version.tag, /^20990102-[0-9a-f]{7}-[0-9a-f]{7}$/);
+        assert.strictEqual(svc.version.created, "2099-01-02T03:04:05.000Z");
+        assert.strictEqual(svc.labels["org.opencontainers.image.revision"].slice(0, 7), svc.version.tag.slice(9, 16));
+    });
+
+    it("changing one service's source changes only that service's tag and generated inputs", () => {
+        const app = appRepoCopy();
+        const before = plan(app);
+        fs.appendFileSync(path.join(app, "pc2_code/agents/cache_manager.py"), "# changed\n");
+        git(app, "commit", "-qam", "change CacheManager");
+        const after = plan(app);
+        const a = tags(before);
+        const b = tags(after);
+        const changed = Object.keys(a).filter((k) => a[k] !== b[k]);
+        assert.deepStrictEqual(changed, ["CacheManager"]);
+        for (const s of after.services.filter((x) => x.spec.service !== "CacheManager")) {
+            const old = before.services.find((x) => x.spec.service === s.spec.service)!;
+            assert.strictEqual(fs.readFileSync(s.dockerfile.location, "utf8"), fs.readFileSync(old.dockerfile.location, "utf8"));
+        }
+    });
+
+    it("uncommitted inputs give a content tag that still only moves for that service", () => {
+        const app = appRepoCopy();
+        fs.appendFileSync(path.join(app, "pc2_code/agents/task_scheduler.py"), "# wip\n");
+        const t = tags(plan(app));
+        assert.match(t.TaskScheduler, /^content-[0-9a-f]{12}$/);
+        assert.match(t.CacheManager, /^\d{8}-[0-9a-f]{7}-[0-9a-f]{7}$/);
+    });
+
+    it("outside git the tag is a content hash, stable across runs", () => {
+        const dir = fs.mkdtempSync(path.join(os.tmpdir(), "fleet-nogit-"));
+        fs.writeFileSync(path.join(dir, "a.py"), "print(1)\n");
+        const v1 = imageVersion({ root: dir, paths: ["a.py"], recipe: "FROM x" });
+        assert.deepStrictEqual(imageVersion({ root: dir, paths: ["a.py"], recipe: "FROM x" }), v1);
+        assert.match(v1.tag, /^content-[0-9a-f]{12}$/);
+        assert.notStrictEqual(imageVersion({ root: dir, paths: ["a.py"], recipe: "FROM y" }).tag, v1.tag);
+        fs.writeFileSync(path.join(dir, "a.py"), "print(2)\n");
+        assert.notStrictEqual(imageVersion({ root: dir, paths: ["a.py"], recipe: "FROM x" }).tag, v1.tag);
+    });
+
+    it("a changed family recipe retags the family and every image built on it", () => {
+        const app = appRepoCopy();
+        const fleet = realFleet();
+        const before = tags(plan(app, "pc2", fleet));
+        fleet.families["family-web"].pip.push("orjson==3.10.3");
+        const after = tags(plan(app, "pc2", fleet));
+        const changed = Object.keys(before).filter((k) => before[k] !== after[k]).sort();
+        assert.deepStrictEqual(changed, ["CentralErrorBus", "UnifiedObservabilityCenter", "UnifiedWebAgent", "family-web"]);
+    });
+});
+
+describe("application repository checks", () => {
+    function broken(edit: (app: string, fleet: FleetData) => void): string[] {
+        const app = appRepoCopy();
+        const fleet = realFleet();
+        edit(app, fleet);
+        return fleetErrors(() => plan(app, "pc2", fleet)).map((m) => m.split(app).join("<app>"));
+    }
+
+    it("reports a missing requirements lock", () => {
+        assert.deepStrictEqual(broken((app) => fs.rmSync(path.join(app, "requirements/cache-manager.txt"))), [
+            "services.yaml: CacheManager.requirements: <app>/requirements/cache-manager.txt does not exist in the application repository. Fix: generate the lock with `pip-compile --generate-hashes`, or commit an empty file if the service needs nothing beyond its family",
+        ]);
+    });
+
+    it("reports a lock without hashes, unless the service says why", () => {
+        const lock = "requests==2.32.3\n";
+        assert.deepStrictEqual(broken((app) => fs.writeFileSync(path.join(app, "requirements/cache-manager.txt"), lock)), [
+            "services.yaml: CacheManager.requirements: <app>/requirements/cache-manager.txt is not hash-locked (requests==2.32.3 without --hash). Fix: regenerate it with `pip-compile --generate-hashes`, or set allowUnhashed with the reason",
+        ]);
+        const app = appRepoCopy();
+        fs.writeFileSync(path.join(app, "requirements/cache-manager.txt"), lock);
+        const fleet = realFleet();
+        fleet.services.CacheManager.allowUnhashed = "internal wheel index serves no hashes";
+        assert.doesNotThrow(() => plan(app, "pc2", fleet));
+    });
+
+    it("reports a Dockerfile override that does not exist, and a missing entrypoint, together", () => {
+        assert.deepStrictEqual(broken((app, fleet) => {
+            fleet.services.CacheManager.dockerfile = "pc2_code/Dockerfile.cache";
+            fs.rmSync(path.join(app, "pc2_code/agents/task_scheduler.py"));
+        }), [
+            "services.yaml: CacheManager.dockerfile: <app>/pc2_code/Dockerfile.cache does not exist in the application repository. Fix: correct the path or remove `dockerfile` to use the generated one",
+            "services.yaml: TaskScheduler.entrypoint: <app>/pc2_code/agents/task_scheduler.py does not exist in the application repository. Fix: correct the entrypoint path",
+            "services.yaml: TaskScheduler.sources[0]: <app>/pc2_code/agents/task_scheduler.py does not exist in the application repository. Fix: correct the path, or set `sources` for this service",
+        ]);
+    });
+
+    it("uses an existing Dockerfile override as is", () => {
+        const app = appRepoCopy();
+        fs.writeFileSync(path.join(app, "pc2_code/Dockerfile.cache"), "ARG BASE_IMAGE\nFROM ${BASE_IMAGE}\n");
+        const fleet = realFleet();
+        fleet.services.CacheManager.dockerfile = "pc2_code/Dockerfile.cache";
+        const s = plan(app, "pc2", fleet).services.find((x) => x.spec.service === "CacheManager")!;
+        assert.strictEqual(s.dockerfile.location, path.join(app, "pc2_code/Dockerfile.cache"));
+    });
+
+    it("an application repository that is not there is named", () => {
+        assert.deepStrictEqual(fleetErrors(() => plan("/nonexistent/app")), ["stack config: fleet:appRepo: /nonexistent/app is not a directory. Fix: point fleet:appRepo at a checkout of the application repository"]);
+    });
+
+    const locks: [string, string, string[]][] = [
+        ["empty", "", []],
+        ["comments only", "# nothing\n\n", []],
+        ["hashed with continuation", "requests==2.32.3 \\\n    --hash=sha256:" + "a".repeat(64) + "\n", []],
+        ["options are not requirements", "--index-url https://example.org/simple\n", []],
+        ["one unhashed among hashed", "a==1 --hash=sha256:" + "b".repeat(64) + "\nb==2\n", ["b==2"]],
+    ];
+    for (const [what, text, expected] of locks) {
+        it(`finds unhashed requirements: ${what}`, () => assert.deepStrictEqual(unhashedRequirements(text), expected));
+    }
+});

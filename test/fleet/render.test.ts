@@ -1,0 +1,96 @@
+import * as assert from "assert";
+import * as fs from "fs";
+import * as path from "path";
+import { familySpec, serviceSpec } from "../../fleet/model/images";
+import { renderFamily, renderService, renderServiceIgnore } from "../../fleet/render/dockerfile";
+import { realFleet } from "../helpers";
+
+const GOLDEN = path.join(__dirname, "..", "golden");
+
+/** Compares with test/golden/<name>; UPDATE_GOLDEN=1 rewrites the file instead. */
+function golden(name: string, actual: string): void {
+    const file = path.join(GOLDEN, name);
+    if (process.env.UPDATE_GOLDEN === "1") fs.writeFileSync(file, actual);
+    assert.strictEqual(actual, fs.readFileSync(file, "utf8"), `${name} differs from its golden file (UPDATE_GOLDEN=1 npm test rewrites it)`);
+}
+
+describe("Dockerfile rendering", () => {
+    const d = realFleet();
+
+    it("renders a root family (golden)", () => golden("base-python.Dockerfile", renderFamily(familySpec(d, "base-python", "cu121"))));
+    it("renders a CUDA root family (golden)", () => golden("base-gpu-cu121.Dockerfile", renderFamily(familySpec(d, "base-gpu-cu121", "cu121"))));
+    it("renders a child family (golden)", () => golden("family-llm-cu121.Dockerfile", renderFamily(familySpec(d, "family-llm-cu121", "cu121"))));
+    it("renders a CPU service (golden)", () => golden("service-registry.Dockerfile", renderService(serviceSpec(d, "ServiceRegistry"))));
+    it("renders a GPU service (golden)", () => golden("model-ops-coordinator.Dockerfile", renderService(serviceSpec(d, "ModelOpsCoordinator"))));
+    it("renders a legacy Python 3.10 service (golden)", () => golden("nlu-agent.Dockerfile", renderService(serviceSpec(d, "NLUAgent"))));
+    it("renders a service's ignore file (golden)", () => golden("nlu-agent.Dockerfile.dockerignore", renderServiceIgnore(serviceSpec(d, "NLUAgent"))));
+
+    const families = Object.keys(realFleet().families);
+    const services = Object.keys(realFleet().services);
+
+    it("every family: non-root runtime, tini as PID 1 at the roots, apt pinned with lists removed", () => {
+        for (const f of families) {
+            const text = renderFamily(familySpec(d, f, "cu121"));
+            assert.match(text, /\nUSER 10001:10001\n/, f);
+            assert.ok(text.trimEnd().split("\n").filter((l) => l.startsWith("USER ")).pop() === "USER 10001:10001", `${f} ends non-root`);
+            if (!familySpec(d, f, "cu121").parent) {
+                assert.match(text, /ENTRYPOINT \["\/usr\/bin\/tini", "--", "\/usr\/local\/bin\/fleet-entrypoint"\]/, f);
+                assert.match(text, /PYTHONUNBUFFERED=1/, f);
+                assert.match(text, /PYTHONDONTWRITEBYTECODE=1/, f);
+                assert.match(text, /useradd --system --uid 10001 --gid 10001/, f);
+            }
+            for (const line of text.split("\n").filter((l) => l.includes("apt-get install"))) {
+                assert.match(line, /--no-install-recommends( [a-z0-9.+-]+=[^ ]+)+ \\$/, `${f}: apt pinned`);
+            }
+            if (text.includes("apt-get install")) assert.match(text, /rm -rf \/var\/lib\/apt\/lists\/\*/, f);
+            if (familySpec(d, f, "cu121").pip.length > 0) assert.match(text, /RUN --mount=type=cache,target=\/root\/\.cache\/pip/, f);
+            assert.ok(!text.includes("# syntax="), `${f}: no frontend pulled from a registry`);
+        }
+    });
+
+    it("every CUDA family sets TORCH_CUDA_ARCH_LIST for both hosts; no CPU family does", () => {
+        for (const f of families) {
+            const spec = familySpec(d, f, "cu121");
+            const text = renderFamily(spec);
+            if (!spec.parent && spec.cudaTrack) assert.match(text, /TORCH_CUDA_ARCH_LIST="8\.6;8\.9"/, f);
+            if (!spec.cudaTrack) assert.ok(!text.includes("TORCH_CUDA_ARCH_LIST"), f);
+        }
+    });
+
+    it("every service: multi-stage, hash-locked pip, layer order deps then code, HEALTHCHECK through the helper, non-root", () => {
+        for (const s of services) {
+            const spec = serviceSpec(d, s);
+            const text = renderService(spec);
+            assert.strictEqual((text.match(/^FROM /gm) ?? []).length, 2, s);
+            assert.match(text, /pip install --require-hashes --target \/opt\/layers\/service -r \/tmp\/requirements\.txt/, s);
+            assert.ok(text.indexOf("/tmp/requirements.txt") < text.indexOf(`COPY ${spec.sources[0]} `), `${s}: dependencies before code`);
+            assert.match(text, new RegExp(`HEALTHCHECK --interval=30s --timeout=10s --start-period=\\d+s --retries=3 \\\\\\n    CMD \\["/usr/local/bin/fleet-health"\\]`), s);
+            assert.match(text, new RegExp(`HEALTH_PORT=${d.services[s].ports.health}\\b`), s);
+            assert.ok(!/curl/.test(text), `${s}: health does not hinge on curl`);
+            assert.ok(text.trimEnd().endsWith("USER 10001:10001"), s);
+            assert.strictEqual(/REQUIRED_GPU=true/.test(text), d.services[s].compute === "gpu", `${s}: REQUIRED_GPU exactly on GPU services`);
+        }
+    });
+
+    it("the services 002 P0.4 lists as lacking a Dockerfile are generated like the rest", () => {
+        for (const s of ["CrossMachineGPUScheduler", "StreamingTranslationProxy", "SpeechRelayService"]) {
+            const spec = serviceSpec(d, s);
+            assert.strictEqual(spec.dockerfileOverride, undefined);
+            assert.match(renderService(spec), new RegExp(`FLEET_SERVICE=${s}`));
+        }
+    });
+
+    it("an unhashed service says why in its Dockerfile and drops --require-hashes", () => {
+        const f = realFleet();
+        f.services.Executor.allowUnhashed = "vendor wheel published without hashes";
+        const text = renderService(serviceSpec(f, "Executor"));
+        assert.match(text, /# Installs WITHOUT hashes: vendor wheel published without hashes/);
+        assert.ok(!text.includes("--require-hashes"));
+    });
+
+    it("copies one agent file from shared agent directories, the whole directory of a packaged service", () => {
+        assert.deepStrictEqual(serviceSpec(d, "NLUAgent").sources, ["main_pc_code/agents/nlu_agent.py", "common"]);
+        assert.deepStrictEqual(serviceSpec(d, "ModelOpsCoordinator").sources, ["model_ops_coordinator", "common"]);
+        assert.deepStrictEqual(serviceSpec(d, "SpeechRelayService").sources, ["services/speech_relay", "common"]);
+    });
+});
