@@ -1,17 +1,20 @@
 /**
- * The fleet program: reads the stack config, plans the host, builds its images and exports
- * what was planned. parse -> validate -> plan happen in fleet/ (no Pulumi there); this file
- * wires the plan to components.
+ * The fleet program: reads the stack config, plans the host, builds its images, runs its
+ * containers and exports what runs where. parse -> validate -> plan happen in fleet/ (no
+ * Pulumi there); this file wires the plan to components.
  */
 import * as path from "path";
 import * as pulumi from "@pulumi/pulumi";
+import { FleetHost } from "./components/fleetHost";
 import { HostImages } from "./components/hostImages";
-import { buildProvider, RegistryCredentials } from "./components/providers";
+import { buildProvider, dockerProvider, RegistryCredentials } from "./components/providers";
 import { BuildPlan, buildPlan } from "./fleet/build/buildPlan";
 import { FleetError } from "./fleet/model/issues";
 import { fleetFiles, loadFleet, DEFAULT_FLEET_DIR } from "./fleet/model/load";
 import { HostPlan, planHost } from "./fleet/model/plan";
-import { CONFIG_NAMESPACE, parseStackConfig, StackConfig } from "./fleet/model/stack";
+import { advertiseAddress, CONFIG_NAMESPACE, parseStackConfig, StackConfig } from "./fleet/model/stack";
+import { minDriver } from "./fleet/model/check";
+import { FleetData } from "./fleet/model/schema";
 
 const stack = pulumi.getStack();
 const stackFile = `Pulumi.${stack}.yaml`;
@@ -39,6 +42,7 @@ function credentials(cfg: StackConfig): RegistryCredentials | undefined {
 }
 
 interface Resolved {
+    fleet: FleetData;
     cfg: StackConfig;
     plan: HostPlan;
     build: BuildPlan;
@@ -58,7 +62,7 @@ function resolve(): Resolved {
             buildDir: path.join(projectDir, ".fleet", "build", stack),
             servicesFile: fleetFiles(DEFAULT_FLEET_DIR).services,
         });
-        return { cfg, plan, build, creds: credentials(cfg) };
+        return { fleet, cfg, plan, build, creds: credentials(cfg) };
     } catch (e) {
         // RunError prints the message alone: the operator sees the problems, not a stack trace.
         if (e instanceof FleetError) throw new pulumi.RunError(e.message);
@@ -66,26 +70,54 @@ function resolve(): Resolved {
     }
 }
 
-const { cfg, plan, build, creds } = resolve();
+const { fleet, cfg, plan, build, creds } = resolve();
 
-const images = new HostImages(cfg.machine, {
-    plan: build,
-    settings: {
-        output: cfg.imageOutput,
-        buildOnPreview: cfg.buildOnPreview,
-        credentials: creds,
-        provider: buildProvider(`${cfg.machine}-build`, cfg.dockerHost, creds),
-    },
+const settings = {
+    output: cfg.imageOutput,
+    buildOnPreview: cfg.buildOnPreview,
+    credentials: creds,
+    provider: buildProvider(`${cfg.machine}-build`, cfg.dockerHost, creds),
+};
+const images = new HostImages(cfg.machine, { plan: build, settings });
+const peer = cfg.peerStack ? new pulumi.StackReference(cfg.peerStack) : undefined;
+const host = new FleetHost(cfg.machine, {
+    plan,
+    build,
+    images,
+    settings,
+    provider: dockerProvider(`${cfg.machine}-docker`, cfg.dockerHost, creds),
+    dockerHost: cfg.dockerHost,
+    gpu: cfg.gpu && fleet.hosts[cfg.machine].gpu !== null,
+    minDriverMajor: minDriver(fleet, cfg.cudaTrack),
+    apparmorProfile: cfg.apparmorProfile,
+    peerEndpoints: peer?.getOutput("endpoints"),
+    peerStack: cfg.peerStack,
 });
+
+const address = advertiseAddress(cfg);
 
 export const machine = plan.machine;
 export const families = plan.families;
+/** Per service: where it answers, what it runs, and under which container name. */
 export const services = Object.fromEntries(plan.containers.map((c) => [c.service, {
-    container: c.name,
+    container: host.containers[c.service].containerName,
+    endpoint: `${address}:${c.ports.service}`,
+    health: `http://${address}:${c.ports.health}${c.health.path}`,
     family: c.family,
-    ports: c.ports,
     gpu: c.gpu !== null,
-    health: `${c.health.kind}:${c.health.port}`,
     image: images.services[c.service].ref,
+    imageDigest: images.services[c.service].digest,
 }]));
+/** Service endpoints by name, read by other hosts' stacks through a StackReference. */
+export const endpoints = Object.fromEntries(plan.containers.map((c) => [c.service, `${address}:${c.ports.service}`]));
+export const summary = {
+    machine: plan.machine,
+    containers: plan.containers.length,
+    gpuContainers: plan.containers.filter((c) => c.gpu?.capabilities.includes("gpu")).length,
+    families: plan.families.length,
+    portOffset: plan.portOffset,
+    cudaTrack: plan.cudaTrack,
+    network: host.networkName,
+    preflight: host.preflight.report,
+};
 export const notDeployed = Object.fromEntries(plan.excluded.map((e) => [e.service, `${e.kind}: ${e.reason}`]));

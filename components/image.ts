@@ -5,7 +5,7 @@
  */
 import * as dockerbuild from "@pulumi/docker-build";
 import * as pulumi from "@pulumi/pulumi";
-import { FamilyBuild, ServiceBuild } from "../fleet/build/buildPlan";
+import { FamilyBuild, ProxyBuild, ServiceBuild } from "../fleet/build/buildPlan";
 
 export interface RegistryCredentials {
     address: string;
@@ -25,7 +25,7 @@ export interface ImageSettings {
 }
 
 export interface FleetImageArgs {
-    build: FamilyBuild | ServiceBuild;
+    build: FamilyBuild | ServiceBuild | ProxyBuild;
     /** The parent family's ref; absent for a root family, which builds FROM its upstream. */
     base?: pulumi.Input<string>;
     settings: ImageSettings;
@@ -51,14 +51,15 @@ function imageArgs(a: FleetImageArgs): dockerbuild.ImageArgs {
     };
 }
 
-abstract class FleetImage extends pulumi.ComponentResource {
+/** An image of the fleet; `type` is its component type token. */
+export class FleetImage extends pulumi.ComponentResource {
     /** Tag and digest once pushed (`<image>:<tag>@sha256:...`), the tag when loaded. */
     public readonly ref: pulumi.Output<string>;
     public readonly digest: pulumi.Output<string>;
     /** The content-derived tag (`YYYYMMDD-<sha>-<recipe>`), known before the build. */
     public readonly tag: string;
 
-    protected constructor(type: string, name: string, args: FleetImageArgs, opts?: pulumi.ComponentResourceOptions) {
+    constructor(type: string, name: string, args: FleetImageArgs, opts?: pulumi.ComponentResourceOptions) {
         super(type, name, {}, opts);
         const image = new dockerbuild.Image(name, imageArgs(args), { parent: this, provider: args.settings.provider });
         this.ref = image.ref;

@@ -9,11 +9,20 @@ describe("index.ts under mocks", () => {
         it(`runs for the ${stack} stack and exports its plan`, async () => {
             const { outputs } = await runProgram(stack, stackFileConfig(stack, fixture));
             assert.strictEqual(outputs.machine, stack);
-            const services = outputs.services as Record<string, { container: string; family: string; gpu: boolean; image: string }>;
+            const services = outputs.services as Record<string, Record<string, unknown>>;
             assert.strictEqual(Object.keys(services).length, stack === "mainpc" ? 42 : 23);
-            const { image, ...rest } = services.SelfHealingSupervisor;
-            assert.deepStrictEqual(rest, { container: "self-healing-supervisor", family: "base-cpu-pydeps", ports: { service: 7009, health: 9008, metrics: [] }, gpu: false, health: "http:9008" });
-            assert.match(image, /^ghcr\.io\/ai-system\/self-healing-supervisor:(\d{8}-[0-9a-f]{7}-[0-9a-f]{7}|content-[0-9a-f]{12})@sha256:[0-9a-f]{64}$/);
+            const { image, imageDigest, ...rest } = services.SelfHealingSupervisor;
+            assert.deepStrictEqual(rest, { container: "self-healing-supervisor", endpoint: `${stack}:7009`, health: `http://${stack}:9008/health`, family: "base-cpu-pydeps", gpu: false });
+            assert.match(String(image), /^ghcr\.io\/ai-system\/self-healing-supervisor:(\d{8}-[0-9a-f]{7}-[0-9a-f]{7}|content-[0-9a-f]{12})@sha256:[0-9a-f]{64}$/);
+            assert.match(String(imageDigest), /^sha256:[0-9a-f]{64}$/);
+            const endpoints = outputs.endpoints as Record<string, string>;
+            assert.strictEqual(endpoints.MemoryFusionHub, `${stack}:5713`);
+            assert.strictEqual(Object.keys(endpoints).length, Object.keys(services).length);
+            const summary = outputs.summary as Record<string, unknown>;
+            assert.deepStrictEqual({ ...summary, preflight: undefined }, {
+                machine: stack, containers: stack === "mainpc" ? 42 : 23, gpuContainers: stack === "mainpc" ? 17 : 5, families: stack === "mainpc" ? 9 : 7,
+                portOffset: 0, cudaTrack: "cu121", network: `fleet-${stack}`, preflight: undefined,
+            });
         });
     }
 

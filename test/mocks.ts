@@ -58,6 +58,9 @@ export async function runProgram(stack: string, config: Record<string, string>, 
     return { resources, outputs };
 }
 
+/** Outputs of the stacks a program may reference, by stack name; tests set them. */
+export const PEER_OUTPUTS: Record<string, Record<string, unknown>> = {};
+
 /** Outputs a real provider computes, so dependent inputs see plausible values. */
 function mockOutputs(type: string, name: string, inputs: Record<string, unknown>): Record<string, unknown> {
     switch (type) {
@@ -68,6 +71,12 @@ function mockOutputs(type: string, name: string, inputs: Record<string, unknown>
         }
         case "docker:index/container:Container":
             return { name: inputs.name };
+        case "docker:index/remoteImage:RemoteImage":
+            return { imageId: `sha256:${Buffer.from(String(inputs.name)).toString("hex").padEnd(64, "0").slice(0, 64)}`, repoDigest: inputs.name };
+        case "command:local:Command":
+            return { stdout: `ran: ${inputs.create}`, stderr: "" };
+        case "pulumi:pulumi:StackReference":
+            return { outputs: PEER_OUTPUTS[String(inputs.name)] ?? {} };
         default:
             return {};
     }

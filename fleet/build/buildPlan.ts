@@ -11,7 +11,7 @@ import { FamilyImageSpec, imagePlan, ServiceImageSpec } from "../model/images";
 import { HostPlan } from "../model/plan";
 import { FleetData } from "../model/schema";
 import { StackConfig } from "../model/stack";
-import { renderFamily, renderService, renderServiceIgnore } from "../render/dockerfile";
+import { renderDockerApiProxy, renderFamily, renderService, renderServiceIgnore } from "../render/dockerfile";
 import { checkAppRepo } from "./appRepo";
 import { imageVersion, ImageVersion } from "./version";
 
@@ -47,10 +47,22 @@ export interface ServiceBuild extends Built {
     dockerfile: { location: string };
 }
 
+/** The supervisor's Docker API proxy image, built FROM base-python. */
+export interface ProxyBuild extends Built {
+    dockerfile: { inline: string };
+    /** The family it is built FROM. */
+    family: string;
+}
+
 export interface BuildPlan {
     families: FamilyBuild[];
     services: ServiceBuild[];
+    /** Present when the host runs the self-healing supervisor. */
+    proxy?: ProxyBuild;
 }
+
+export const PROXY_FAMILY = "base-python";
+export const PROXY_PORT = 2375;
 
 export interface BuildPaths {
     projectDir: string;
@@ -124,7 +136,18 @@ export function buildPlan(d: FleetData, plan: HostPlan, cfg: StackConfig, p: Bui
             labels: labels(cfg, spec.repository, version),
         };
     });
-    return { families: [...families.values()], services };
+    return { families: [...families.values()], services, proxy: plan.containers.some((c) => c.dockerApi) ? proxyBuild(cfg, p, families) : undefined };
+}
+
+function proxyBuild(cfg: StackConfig, p: BuildPaths, families: Map<string, FamilyBuild>): ProxyBuild {
+    const base = families.get(PROXY_FAMILY);
+    if (!base) throw new Error(`the Docker API proxy needs the ${PROXY_FAMILY} family in the plan`);
+    const text = renderDockerApiProxy(PROXY_PORT);
+    const version = imageVersion({ root: p.projectDir, paths: FAMILY_INPUT_PATHS, recipe: text, parent: base.version });
+    return {
+        family: PROXY_FAMILY, version, ...names(cfg, "docker-api-proxy", version),
+        buildArgs: {}, context: FAMILY_CONTEXT, dockerfile: { inline: text }, labels: labels(cfg, "docker-api-proxy", version),
+    };
 }
 
 function writeIfChanged(file: string, text: string): void {

@@ -96,8 +96,13 @@ const familyCuda: Rule = (d, f) => {
         const chain = lineage(d, name);
         const root = d.families[chain[chain.length - 1]];
         const rootTracks = root.cuda?.upstreamByTrack ?? {};
-        if (fam.upstream && (!fam.cuda.track || !fam.cuda.upstreamByTrack)) {
-            out.push({ file: f.families, path: `${name}.cuda`, message: "a CUDA root needs `track` and `upstreamByTrack`", fix: "add the default track and the upstream tag for every track" });
+        if (fam.upstream && (!fam.cuda.track || !fam.cuda.upstreamByTrack || !fam.cuda.minDriverByTrack)) {
+            out.push({ file: f.families, path: `${name}.cuda`, message: "a CUDA root needs `track`, `upstreamByTrack` and `minDriverByTrack`", fix: "add the default track, and the upstream tag and minimum driver of every track" });
+        }
+        for (const t of fam.upstream ? fam.cuda.tracks : []) {
+            if (fam.cuda.minDriverByTrack && !(t in fam.cuda.minDriverByTrack)) {
+                out.push({ file: f.families, path: `${name}.cuda.minDriverByTrack`, message: `has no minimum driver for track '${t}'`, fix: "add it (NVIDIA's CUDA release notes list it)" });
+            }
         }
         for (const [i, t] of fam.cuda.tracks.entries()) {
             if (!(t in rootTracks)) {
@@ -211,9 +216,36 @@ const portCollisions: Rule = (d, f) => {
     return out;
 };
 
-const RULES: Rule[] = [familyParentRefs, familyCycles, familyCuda, serviceRefs, gpuPlacement, dockerSocket, uniqueNames, portCollisions];
+const hostUses: Rule = (d, f) => {
+    const out: FleetIssue[] = [];
+    for (const [h, host] of Object.entries(d.hosts)) {
+        for (const [peer, services] of Object.entries(host.uses)) {
+            if (peer === h || !(peer in d.hosts)) {
+                out.push({ file: f.hosts, path: `${h}.uses.${peer}`, message: peer === h ? "a host cannot use itself" : `'${peer}' is not a host in this file`, fix: `use one of ${Object.keys(d.hosts).filter((x) => x !== h).join(", ")}` });
+                continue;
+            }
+            for (const [i, svc] of services.entries()) {
+                if (!d.services[svc]?.hosts.includes(peer)) {
+                    out.push({ file: f.hosts, path: `${h}.uses.${peer}[${i}]`, message: `'${svc}' is not a service placed on ${peer}`, fix: `name a service of ${f.services} that runs on ${peer}` });
+                }
+            }
+        }
+    }
+    return out;
+};
+
+const RULES: Rule[] = [hostUses, familyParentRefs, familyCycles, familyCuda, serviceRefs, gpuPlacement, dockerSocket, uniqueNames, portCollisions];
 
 /** Every cross-file problem of the data. */
 export function checkFleet(d: FleetData, files: FleetFiles): FleetIssue[] {
     return RULES.flatMap((r) => r(d, files));
+}
+
+/** The oldest NVIDIA driver a CUDA track needs, from the CUDA root families. */
+export function minDriver(d: FleetData, track: string): number | undefined {
+    const drivers = Object.values(d.families).flatMap((f) => {
+        const v = f.cuda?.minDriverByTrack?.[track as keyof NonNullable<NonNullable<typeof f.cuda>["minDriverByTrack"]>];
+        return v === undefined ? [] : [v];
+    });
+    return drivers.length ? Math.max(...drivers) : undefined;
 }

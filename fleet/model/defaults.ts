@@ -25,11 +25,40 @@ export const HEALTH_DEFAULTS = {
     timeoutSeconds: 10,
     /** @default 3 */
     retries: 3,
-    /** Probe interval during the start period, so a fast service turns healthy quickly. @default 5 */
-    startIntervalSeconds: 5,
 };
 
 /** Non-root identity of every runtime stage (002 §A). */
 export const APP_UID = 10001;
 export const APP_GID = 10001;
 export const APP_USER = "appuser";
+
+/** How every container restarts: after crashes and daemon restarts, not after `docker stop`. */
+export const RESTART_POLICY = "unless-stopped";
+
+/** Log rotation of every container (json-file keeps `docker logs` working). */
+export const LOG_DEFAULTS = {
+    driver: "json-file",
+    /** @default "10m" */
+    maxSize: "10m",
+    /** @default "5" */
+    maxFile: "5",
+};
+
+/** Sizes of the tmpfs mounts every container gets (the root filesystem is read-only). */
+export const TMPFS_SIZES_MB = {
+    /** `tempfile` and sockets. @default 64 */
+    tmp: 64,
+    /** HOME of appuser: libraries that write dotfiles. @default 16 */
+    home: 16,
+    /** The host profile document, written by the entrypoint. @default 1 */
+    run: 1,
+};
+
+/** Where the entrypoint writes the profile document; /etc/machine-profile.json links here. */
+export const PROFILE_PATH = "/run/fleet/machine-profile.json";
+
+/**
+ * Oldest Docker engine the fleet deploys to: device requests (API 1.40), BuildKit cache
+ * mounts and cgroup v2 support. @default "20.10"
+ */
+export const MIN_DOCKER_VERSION = "20.10";

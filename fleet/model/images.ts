@@ -48,7 +48,7 @@ export interface ServiceImageSpec {
     /** The family's package directories, child first; the service's own comes before them. */
     familyLayers: string[];
     ports: { service: number; health: number; metrics: number[] };
-    health: { kind: string; path: string; intervalSeconds: number; timeoutSeconds: number; retries: number; startPeriodSeconds: number; startIntervalSeconds: number };
+    health: { kind: string; path: string; intervalSeconds: number; timeoutSeconds: number; retries: number; startPeriodSeconds: number };
 }
 
 /** Directories of the application repository shared by many agents (see schema.ts `sources`). */

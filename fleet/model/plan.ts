@@ -3,7 +3,7 @@
  * deterministic: the same data and config give the same plan, in the same order.
  */
 import { cudaTracks, DOCKER_API_SERVICE, lineage } from "./check";
-import { HEALTH_DEFAULTS, RUNTIME_DEFAULTS } from "./defaults";
+import { APP_GID, APP_UID, APP_USER, HEALTH_DEFAULTS, PROFILE_PATH, RUNTIME_DEFAULTS, TMPFS_SIZES_MB } from "./defaults";
 import { byName, containerName } from "./names";
 import { hostGpuIds, profileDocument, profileEnv } from "./profile";
 import { FleetData, Service, Trait } from "./schema";
@@ -18,7 +18,6 @@ export interface HealthIntent {
     timeoutSeconds: number;
     retries: number;
     startPeriodSeconds: number;
-    startIntervalSeconds: number;
     /** How long a deploy waits for the container to turn healthy. */
     waitTimeoutSeconds: number;
 }
@@ -33,6 +32,20 @@ export interface Limits {
     memoryMb: number;
     shmMb: number;
     pidsLimit: number;
+}
+
+export interface VolumePlan {
+    /** Docker volume name, `fleet-<container>-<purpose>`. */
+    name: string;
+    purpose: "data" | "logs" | "cache";
+    target: string;
+}
+
+/** An endpoint of another host, resolved from that host's stack outputs. */
+export interface PeerEndpoint {
+    env: string;
+    machine: string;
+    service: string;
 }
 
 export interface ContainerPlan {
@@ -52,6 +65,14 @@ export interface ContainerPlan {
     limits: Limits;
     /** Reaches the Docker API (only the supervisor). */
     dockerApi: boolean;
+    /** Named volumes for what the service writes; kept on delete and on replacement. */
+    volumes: VolumePlan[];
+    /** tmpfs mounts and their options. */
+    tmpfs: Record<string, string>;
+    readOnlyRootfs: boolean;
+    /** Why the root filesystem is writable, when it is. */
+    rootfsException?: string;
+    peers: PeerEndpoint[];
 }
 
 export type ExclusionKind = "disabled" | "gated" | "no-gpu";
@@ -99,6 +120,42 @@ function exclusion(name: string, svc: Service, cfg: StackConfig): Exclusion | un
     return undefined;
 }
 
+/**
+ * Where a read-only root filesystem would break a Python service, and what replaces it:
+ * - HOME: a tmpfs owned by appuser, for libraries that write dotfiles;
+ * - /tmp: a tmpfs for `tempfile`; noexec, so nothing is executed from it;
+ * - compiled caches that are executed (Triton kernels) or large (model weights) go to the
+ *   service's cache volume on GPU families, which is not noexec; CPU services cache in /tmp;
+ * - .pyc files are compiled into the image at build time (PYTHONDONTWRITEBYTECODE at run time);
+ * - /run/fleet holds the profile document the entrypoint writes (/etc/machine-profile.json
+ *   links to it in every image).
+ */
+function writablePaths(gpuFamily: boolean, container: string): { volumes: VolumePlan[]; tmpfs: Record<string, string>; env: Record<string, string> } {
+    const owned = `uid=${APP_UID},gid=${APP_GID}`;
+    const volumes: VolumePlan[] = [
+        { name: `fleet-${container}-data`, purpose: "data", target: "/app/data" },
+        { name: `fleet-${container}-logs`, purpose: "logs", target: "/app/logs" },
+    ];
+    const tmpfs: Record<string, string> = {
+        "/tmp": `rw,noexec,nosuid,nodev,size=${TMPFS_SIZES_MB.tmp}m,mode=1777`,
+        [`/home/${APP_USER}`]: `rw,noexec,nosuid,nodev,size=${TMPFS_SIZES_MB.home}m,mode=0700,${owned}`,
+        "/run/fleet": `rw,noexec,nosuid,nodev,size=${TMPFS_SIZES_MB.run}m,mode=0755,${owned}`,
+    };
+    if (gpuFamily) {
+        volumes.push({ name: `fleet-${container}-cache`, purpose: "cache", target: "/app/cache" });
+        return {
+            volumes, tmpfs,
+            env: { XDG_CACHE_HOME: "/app/cache", HF_HOME: "/app/cache/huggingface", TORCH_HOME: "/app/cache/torch", TRITON_CACHE_DIR: "/app/cache/triton", NUMBA_CACHE_DIR: "/app/cache/numba" },
+        };
+    }
+    return { volumes, tmpfs, env: { XDG_CACHE_HOME: "/tmp/.cache", NUMBA_CACHE_DIR: "/tmp/numba" } };
+}
+
+/** `MAINPC_SERVICE_REGISTRY_ENDPOINT` for mainpc's ServiceRegistry. */
+export function peerEnvName(machine: string, service: string): string {
+    return `${machine}_${containerName(service)}_endpoint`.replace(/-/g, "_").toUpperCase();
+}
+
 function containerPlan(d: FleetData, name: string, svc: Service, cfg: StackConfig): ContainerPlan {
     const host = d.hosts[cfg.machine];
     const rt = familyRuntime(d, svc.family);
@@ -106,6 +163,16 @@ function containerPlan(d: FleetData, name: string, svc: Service, cfg: StackConfi
     const ports = { service: svc.ports.service + off, health: svc.ports.health + off, metrics: svc.ports.metrics.map((p) => p + off) };
     const gpu = svc.compute === "gpu";
     const nvml = svc.nvml && cfg.gpu && host.gpu !== null;
+    const writable = writablePaths(isGpuFamily(d, svc.family), containerName(name));
+    const env = {
+        ...profileEnv({ machine: cfg.machine, host, service: name, portOffset: off, servicePort: ports.service, healthPort: ports.health, gpu, nvml, cpuFallback: svc.cpuFallback }),
+        ...writable.env,
+        FLEET_FAMILY: svc.family,
+        FLEET_PROFILE_PATH: PROFILE_PATH,
+        FLEET_PROFILE_JSON: JSON.stringify(JSON.parse(profileDocument(cfg.machine, host))),
+    };
+    const peers = Object.entries(host.uses).flatMap(([machine, services]) =>
+        services.map((service) => ({ env: peerEnvName(machine, service), machine, service })));
     return {
         service: name,
         name: containerName(name),
@@ -115,7 +182,7 @@ function containerPlan(d: FleetData, name: string, svc: Service, cfg: StackConfi
         traits: svc.traits,
         entrypoint: svc.entrypoint,
         ports,
-        env: profileEnv({ machine: cfg.machine, host, service: name, portOffset: off, servicePort: ports.service, healthPort: ports.health, gpu, nvml, cpuFallback: svc.cpuFallback }),
+        env: Object.fromEntries(Object.entries(env).sort(([a], [b]) => byName(a, b))),
         gpu: gpu ? { driver: "nvidia", deviceIds: hostGpuIds(host), capabilities: ["gpu"] }
             : nvml ? { driver: "nvidia", deviceIds: hostGpuIds(host), capabilities: ["utility"] } : null,
         health: {
@@ -128,6 +195,11 @@ function containerPlan(d: FleetData, name: string, svc: Service, cfg: StackConfi
         },
         limits: { memoryMb: rt.memoryMb, shmMb: rt.shmMb, pidsLimit: rt.pidsLimit },
         dockerApi: name === DOCKER_API_SERVICE && svc.traits.includes("docker"),
+        volumes: writable.volumes,
+        tmpfs: writable.tmpfs,
+        readOnlyRootfs: svc.rootfsWritable === undefined,
+        ...(svc.rootfsWritable !== undefined ? { rootfsException: svc.rootfsWritable } : {}),
+        peers,
     };
 }
 

@@ -31,8 +31,6 @@ export const GpuSchema = z.strictObject({
     /** Compute capability, "8.9" for Ada, "8.6" for Ampere. */
     smArch: z.string().regex(/^\d+\.\d+$/, "must look like 8.9"),
     vramGb: z.number().positive(),
-    /** Oldest NVIDIA driver major version the CUDA track needs (002 R1). */
-    minDriverMajor: z.number().int().positive(),
 });
 
 export const ProfileSchema = z.strictObject({
@@ -49,6 +47,11 @@ export const HostSchema = z.strictObject({
     /** `null` for a host without an NVIDIA GPU. */
     gpu: GpuSchema.nullable(),
     profile: ProfileSchema,
+    /**
+     * Services of other hosts this host's containers call, by host: each container gets
+     * `<HOST>_<SERVICE>_ENDPOINT` from that host's stack outputs (a StackReference). @default {}
+     */
+    uses: z.record(name, z.array(name).min(1)).default({}),
 });
 
 export const HostsFileSchema = z.strictObject({
@@ -71,6 +74,8 @@ export const CudaSchema = z.strictObject({
     track: z.enum(CUDA_TRACKS).optional(),
     /** Upstream tag per track. Only on roots. */
     upstreamByTrack: z.partialRecord(z.enum(CUDA_TRACKS), z.string().min(1)).optional(),
+    /** Oldest NVIDIA driver (major version) each track needs; HostPreflight enforces it. Only on roots. */
+    minDriverByTrack: z.partialRecord(z.enum(CUDA_TRACKS), z.number().int().positive()).optional(),
     /** Tracks this family can be built for. */
     tracks: z.array(z.enum(CUDA_TRACKS)).min(1),
 });
@@ -156,6 +161,11 @@ export const ServiceSchema = z.strictObject({
     requirements: relPath.optional(),
     /** Why this service installs without hashes; without it a missing lock fails validation. */
     allowUnhashed: z.string().min(10, "must say why, in a sentence").optional(),
+    /**
+     * Why this service needs a writable root filesystem. Without it the root is read-only and
+     * the service writes only to its volumes and tmpfs mounts.
+     */
+    rootfsWritable: z.string().min(10, "must say why, in a sentence").optional(),
     /** A Dockerfile in the application repository to build instead of the generated one. */
     dockerfile: relPath.optional(),
     /**

@@ -58,6 +58,19 @@ export const stackConfigSchema = (hosts: readonly [string, ...string[]]) => z.st
     imageOutput: z.enum(["push", "load"]).default("push"),
     /** Build images during `pulumi preview` too. Off so pull-request previews stay fast. @default false */
     buildOnPreview: z.boolean().default(false),
+    /**
+     * Address other hosts reach this host's published ports at.
+     * @default the host of an ssh:// or tcp:// dockerHost, else 127.0.0.1
+     */
+    advertiseAddress: str.optional(),
+    /** Stack whose `endpoints` output this host's `uses` read, e.g. `acme/fleet/mainpc`. */
+    peerStack: str.optional(),
+    /**
+     * AppArmor profile of the Docker-API path (supervisor and socket proxy); "" on hosts without
+     * AppArmor, where Docker refuses the option.
+     * @default "docker-default"
+     */
+    apparmorProfile: z.string().default("docker-default"),
     /** Services to deploy although services.yaml disables them. @default [] */
     enableServices: z.array(z.string()).default([]),
     /** Services to leave out of this stack. @default [] */
@@ -123,11 +136,21 @@ export function parseStackConfig(raw: Record<string, unknown>, fleet: FleetData,
     if (highest + cfg.portOffset > MAX_PORT) {
         issues.push({ file: source, path: at("portOffset"), message: `${cfg.portOffset} moves ${highestOwner}'s port ${highest} to ${highest + cfg.portOffset}, above ${MAX_PORT}`, fix: `use at most ${MAX_PORT - highest}` });
     }
+    if (Object.keys(host.uses).length > 0 && !cfg.peerStack) {
+        issues.push({ file: source, path: at("peerStack"), message: `is missing: ${cfg.machine} uses services of ${Object.keys(host.uses).join(", ")}`, fix: "set it to the stack that deploys them, e.g. <org>/fleet/mainpc" });
+    }
     if (cfg.gpu && !host.gpu) {
         issues.push({ file: source, path: at("gpu"), message: `is true but host '${cfg.machine}' has no GPU`, fix: "set it to false" });
     }
     if (issues.length > 0) throw new FleetError(issues);
     return cfg;
+}
+
+/** The address other hosts use for this one (see advertiseAddress). */
+export function advertiseAddress(cfg: StackConfig): string {
+    if (cfg.advertiseAddress) return cfg.advertiseAddress;
+    const m = /^(?:ssh|tcp):\/\/(?:[^@/]+@)?([^:/]+)/.exec(cfg.dockerHost);
+    return m ? m[1] : "127.0.0.1";
 }
 
 /** Reads the `fleet:` keys of a stack file, e.g. `Pulumi.mainpc.yaml`, for the CLI. */

@@ -26,7 +26,9 @@ describe("images under mocks", () => {
 
             it("builds exactly one image per planned family and service", () => {
                 const families = expected[stack].families;
-                assert.strictEqual(images.size, families.length + expected[stack].services);
+                // + the supervisor's Docker API proxy, built FROM base-python
+                assert.strictEqual(images.size, families.length + expected[stack].services + 1);
+                assert.ok(images.has(`${stack}-docker-api-proxy`));
                 for (const f of families) assert.ok(images.has(f), f);
                 assert.strictEqual(byType(all, "fleet:images:FamilyImage").length, families.length);
                 assert.strictEqual(byType(all, "fleet:images:ServiceImage").length, expected[stack].services);
@@ -50,14 +52,15 @@ describe("images under mocks", () => {
                     assert.strictEqual(img.inputs.tags.length, 1);
                     const m = TAG.exec(img.inputs.tags[0]);
                     assert.ok(m, img.inputs.tags[0]);
-                    assert.strictEqual(m![1], name);
+                    assert.strictEqual(m![1], name.endsWith("docker-api-proxy") ? "docker-api-proxy" : name);
                     assert.strictEqual(img.inputs.push, true);
                     assert.strictEqual(img.inputs.load, false);
                     assert.strictEqual(img.inputs.buildOnPreview, false);
                     assert.deepStrictEqual(img.inputs.platforms, ["linux/amd64"]);
-                    assert.deepStrictEqual(img.inputs.cacheFrom, [{ registry: { ref: `ghcr.io/ai-system/cache:${name}` } }]);
-                    assert.deepStrictEqual(img.inputs.cacheTo, [{ registry: { ref: `ghcr.io/ai-system/cache:${name}`, mode: "max", ignoreError: true, imageManifest: true, ociMediaTypes: true } }]);
-                    assert.strictEqual(img.inputs.labels["org.opencontainers.image.title"], name);
+                    const repo = m![1];
+                    assert.deepStrictEqual(img.inputs.cacheFrom, [{ registry: { ref: `ghcr.io/ai-system/cache:${repo}` } }]);
+                    assert.deepStrictEqual(img.inputs.cacheTo, [{ registry: { ref: `ghcr.io/ai-system/cache:${repo}`, mode: "max", ignoreError: true, imageManifest: true, ociMediaTypes: true } }]);
+                    assert.strictEqual(img.inputs.labels["org.opencontainers.image.title"], repo);
                     assert.strictEqual(img.inputs.labels["org.opencontainers.image.source"], "https://github.com/ai-system/fleet");
                     assert.strictEqual(img.inputs.labels["org.opencontainers.image.version"], TAG.exec(img.inputs.tags[0])![2]);
                     assert.strictEqual(img.inputs.registries, undefined, "no credentials configured");

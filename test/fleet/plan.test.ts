@@ -84,9 +84,18 @@ describe("planning a host", () => {
             MACHINE: "mainpc", MKL_NUM_THREADS: "16", MODEL_EVICT_THRESHOLD_PCT: "90", NVIDIA_DRIVER_CAPABILITIES: "compute,utility",
             NVIDIA_VISIBLE_DEVICES: "0", OMP_NUM_THREADS: "16", PORT_OFFSET: "0", PYTORCH_CUDA_ALLOC_CONF: "max_split_size_mb:64",
             REQUIRED_GPU: "true", SERVICE_PORT: "7212", UVICORN_WORKERS: "32", WEB_CONCURRENCY: "32",
+            FLEET_FAMILY: "family-llm-cu121", FLEET_PROFILE_PATH: "/run/fleet/machine-profile.json",
+            FLEET_PROFILE_JSON: JSON.stringify(JSON.parse(planHost(fleet, stackFor("mainpc")).profileDocument)),
+            // caches on the cache volume: Triton executes what it compiles there (not on noexec /tmp)
+            XDG_CACHE_HOME: "/app/cache", HF_HOME: "/app/cache/huggingface", TORCH_HOME: "/app/cache/torch", TRITON_CACHE_DIR: "/app/cache/triton", NUMBA_CACHE_DIR: "/app/cache/numba",
         });
+        assert.deepStrictEqual(c.volumes, [
+            { name: "fleet-model-ops-coordinator-data", purpose: "data", target: "/app/data" },
+            { name: "fleet-model-ops-coordinator-logs", purpose: "logs", target: "/app/logs" },
+            { name: "fleet-model-ops-coordinator-cache", purpose: "cache", target: "/app/cache" },
+        ]);
         assert.ok(!("TORCH_CUDA_ALLOC_CONF" in c.env));
-        assert.deepStrictEqual(c.health, { kind: "http", port: 8212, path: "/health", intervalSeconds: 30, timeoutSeconds: 10, retries: 3, startIntervalSeconds: 5, startPeriodSeconds: 300, waitTimeoutSeconds: 900 });
+        assert.deepStrictEqual(c.health, { kind: "http", port: 8212, path: "/health", intervalSeconds: 30, timeoutSeconds: 10, retries: 3, startPeriodSeconds: 300, waitTimeoutSeconds: 900 });
         assert.deepStrictEqual(c.limits, { memoryMb: 16384, shmMb: 4096, pidsLimit: 256 });
     });
 
@@ -96,7 +105,23 @@ describe("planning a host", () => {
         assert.deepStrictEqual(c.env, {
             FLEET_SERVICE: "CacheManager", HEALTH_PORT: "8102", MACHINE: "pc2", MKL_NUM_THREADS: "4", MODEL_EVICT_THRESHOLD_PCT: "70",
             OMP_NUM_THREADS: "4", PORT_OFFSET: "0", SERVICE_PORT: "7102", UVICORN_WORKERS: "8", WEB_CONCURRENCY: "8",
+            FLEET_FAMILY: "base-cpu-pydeps", FLEET_PROFILE_PATH: "/run/fleet/machine-profile.json",
+            FLEET_PROFILE_JSON: JSON.stringify(JSON.parse(planHost(fleet, stackFor("pc2")).profileDocument)),
+            XDG_CACHE_HOME: "/tmp/.cache", NUMBA_CACHE_DIR: "/tmp/numba",
         });
+        assert.deepStrictEqual(c.tmpfs, {
+            "/tmp": "rw,noexec,nosuid,nodev,size=64m,mode=1777",
+            "/home/appuser": "rw,noexec,nosuid,nodev,size=16m,mode=0700,uid=10001,gid=10001",
+            "/run/fleet": "rw,noexec,nosuid,nodev,size=1m,mode=0755,uid=10001,gid=10001",
+        });
+        assert.strictEqual(c.readOnlyRootfs, true);
+        assert.deepStrictEqual(c.volumes.map((v) => v.target), ["/app/data", "/app/logs"]);
+        assert.deepStrictEqual(c.peers, [
+            { env: "MAINPC_SERVICE_REGISTRY_ENDPOINT", machine: "mainpc", service: "ServiceRegistry" },
+            { env: "MAINPC_SYSTEM_DIGITAL_TWIN_ENDPOINT", machine: "mainpc", service: "SystemDigitalTwin" },
+            { env: "MAINPC_MODEL_OPS_COORDINATOR_ENDPOINT", machine: "mainpc", service: "ModelOpsCoordinator" },
+            { env: "MAINPC_UNIFIED_OBSERVABILITY_CENTER_ENDPOINT", machine: "mainpc", service: "UnifiedObservabilityCenter" },
+        ]);
         assert.deepStrictEqual(c.limits, { memoryMb: 1024, shmMb: 64, pidsLimit: 256 });
     });
 
@@ -146,5 +171,25 @@ describe("planning a host", () => {
         const doc = JSON.parse(planHost(fleet, stackFor("pc2")).profileDocument);
         assert.deepStrictEqual(doc.profile, { GPU_VISIBLE_DEVICES: "0", TORCH_CUDA_ALLOC_CONF: "max_split_size_mb:32", OMP_NUM_THREADS: 4, UVICORN_WORKERS: 8, MODEL_EVICT_THRESHOLD_PCT: 70, NUMBA_CACHE_SIZE: "128MB" });
         assert.strictEqual(doc.gpu.smArch, "8.6");
+    });
+});
+
+describe("planning exceptions", () => {
+    it("a declared rootfs exception makes the root writable, and says why", () => {
+        const f = realFleet();
+        f.services.Executor.rootfsWritable = "the vendor SDK rewrites its own install directory";
+        const c = planHost(f, stackFor("mainpc")).containers.find((x) => x.service === "Executor")!;
+        assert.strictEqual(c.readOnlyRootfs, false);
+        assert.strictEqual(c.rootfsException, "the vendor SDK rewrites its own install directory");
+    });
+
+    it("a GPU service with cpuFallback may start on CPU", () => {
+        const c = planHost(realFleet(), stackFor("mainpc")).containers.find((x) => x.service === "STTService")!;
+        assert.strictEqual(c.env.GPU_FALLBACK, "cpu");
+        assert.strictEqual(c.env.REQUIRED_GPU, "true");
+    });
+
+    it("mainpc uses no other host", () => {
+        assert.ok(planHost(realFleet(), stackFor("mainpc")).containers.every((c) => c.peers.length === 0));
     });
 });

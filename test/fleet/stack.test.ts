@@ -1,5 +1,5 @@
 import * as assert from "assert";
-import { parseStackConfig } from "../../fleet/model/stack";
+import { advertiseAddress, parseStackConfig } from "../../fleet/model/stack";
 import { BASE_STACK, fleetErrors, realFleet } from "../helpers";
 
 const S = "Pulumi.test.yaml";
@@ -8,10 +8,10 @@ describe("stack config", () => {
     const fleet = realFleet();
 
     it("applies the documented defaults and accepts Pulumi's string values", () => {
-        const cfg = parseStackConfig({ machine: "pc2", dockerHost: "ssh://ops@pc2", registry: "ghcr.io", org: "acme", portOffset: "0", appRepo: "../app", sourceUrl: "https://github.com/acme/fleet" }, fleet, S);
+        const cfg = parseStackConfig({ machine: "pc2", dockerHost: "ssh://ops@pc2", registry: "ghcr.io", org: "acme", portOffset: "0", appRepo: "../app", sourceUrl: "https://github.com/acme/fleet", peerStack: "acme/fleet/mainpc" }, fleet, S);
         assert.deepStrictEqual(cfg, {
             machine: "pc2", dockerHost: "ssh://ops@pc2", registry: "ghcr.io", org: "acme", portOffset: 0, appRepo: "../app", sourceUrl: "https://github.com/acme/fleet",
-            rtapEnabled: true, gpu: true, cudaTrack: "cu121", imageOutput: "push", buildOnPreview: false, enableServices: [], disableServices: [],
+            peerStack: "acme/fleet/mainpc", apparmorProfile: "docker-default", rtapEnabled: true, gpu: true, cudaTrack: "cu121", imageOutput: "push", buildOnPreview: false, enableServices: [], disableServices: [],
         });
     });
 
@@ -63,6 +63,23 @@ describe("stack config", () => {
             assert.deepStrictEqual(fleetErrors(() => parseStackConfig(row.raw, fleet, S)), row.expected);
         });
     }
+
+    it("reports a host that uses another host's services without a peer stack", () => {
+        const { peerStack, ...raw } = BASE_STACK;
+        assert.ok(peerStack);
+        assert.deepStrictEqual(fleetErrors(() => parseStackConfig({ ...raw, machine: "pc2" }, fleet, S)), [
+            "Pulumi.test.yaml: fleet:peerStack: is missing: pc2 uses services of mainpc. Fix: set it to the stack that deploys them, e.g. <org>/fleet/mainpc",
+        ]);
+    });
+
+    it("derives the advertised address from an ssh or tcp docker host", () => {
+        const cases: [string, string | undefined, string][] = [
+            ["ssh://ops@pc2", undefined, "pc2"], ["tcp://10.0.0.5:2376", undefined, "10.0.0.5"], ["unix:///var/run/docker.sock", undefined, "127.0.0.1"], ["ssh://ops@pc2", "pc2.lan", "pc2.lan"],
+        ];
+        for (const [dockerHost, given, expected] of cases) {
+            assert.strictEqual(advertiseAddress(parseStackConfig({ ...BASE_STACK, machine: "pc2", dockerHost, ...(given ? { advertiseAddress: given } : {}) }, fleet, S)), expected);
+        }
+    });
 
     it("reports gpu: true on a host without a GPU", () => {
         const f = realFleet();

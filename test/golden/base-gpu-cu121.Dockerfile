@@ -15,7 +15,10 @@ RUN apt-get update \
     && apt-get install -y --no-install-recommends python3.11=3.11.0~rc1-1~22.04 python3.11-venv=3.11.0~rc1-1~22.04 tini=0.19.0-1 ca-certificates=20240203~22.04.1 tzdata=2025b-0ubuntu0.22.04.1 \
     && apt-get clean && rm -rf /var/lib/apt/lists/*
 RUN groupadd --system --gid 10001 appuser \
-    && useradd --system --uid 10001 --gid 10001 --home-dir /home/appuser --create-home --shell /usr/sbin/nologin appuser
+    && useradd --system --uid 10001 --gid 10001 --home-dir /home/appuser --create-home --shell /usr/sbin/nologin appuser \
+    && mkdir -p /app/data /app/logs /app/cache /run/fleet \
+    && chown 10001:10001 /app/data /app/logs /app/cache \
+    && ln -s /run/fleet/machine-profile.json /etc/machine-profile.json
 COPY --from=builder /opt/venv /opt/venv
 COPY fleet-health fleet-entrypoint /usr/local/bin/
 ENV PATH="/opt/venv/bin:$PATH" \

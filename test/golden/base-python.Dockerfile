@@ -12,7 +12,10 @@ RUN apt-get update \
     && apt-get install -y --no-install-recommends tini=0.19.0-1+b3 ca-certificates=20250419~deb12u2 \
     && apt-get clean && rm -rf /var/lib/apt/lists/*
 RUN groupadd --system --gid 10001 appuser \
-    && useradd --system --uid 10001 --gid 10001 --home-dir /home/appuser --create-home --shell /usr/sbin/nologin appuser
+    && useradd --system --uid 10001 --gid 10001 --home-dir /home/appuser --create-home --shell /usr/sbin/nologin appuser \
+    && mkdir -p /app/data /app/logs /app/cache /run/fleet \
+    && chown 10001:10001 /app/data /app/logs /app/cache \
+    && ln -s /run/fleet/machine-profile.json /etc/machine-profile.json
 COPY --from=builder /opt/venv /opt/venv
 COPY fleet-health fleet-entrypoint /usr/local/bin/
 ENV PATH="/opt/venv/bin:$PATH" \

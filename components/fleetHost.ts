@@ -1,0 +1,113 @@
+/**
+ * One host's running fleet: the preflight, a bridge network with service-name aliases, the
+ * supervisor's Docker API proxy, and one ServiceContainer per planned service. Core services
+ * (002 §H phase 1) come up healthy before the rest.
+ */
+import * as docker from "@pulumi/docker";
+import * as pulumi from "@pulumi/pulumi";
+import { BuildPlan } from "../fleet/build/buildPlan";
+import { MIN_DOCKER_VERSION } from "../fleet/model/defaults";
+import { HostPlan } from "../fleet/model/plan";
+import { baselineProfile, seccompOpt, supervisorProfile } from "../fleet/security/seccomp";
+import { DockerApiProxy } from "./dockerApiProxy";
+import { HostImages } from "./hostImages";
+import { ImageSettings } from "./image";
+import { HostPreflight } from "./preflight";
+import { ServiceContainer } from "./serviceContainer";
+
+export interface FleetHostArgs {
+    plan: HostPlan;
+    build: BuildPlan;
+    images: HostImages;
+    settings: ImageSettings;
+    provider: docker.Provider;
+    dockerHost: string;
+    /** Run the GPU checks of the preflight. */
+    gpu: boolean;
+    minDriverMajor?: number;
+    apparmorProfile: string;
+    /** `endpoints` of the peer stack, when the host uses services of another host. */
+    peerEndpoints?: pulumi.Output<unknown>;
+    peerStack?: string;
+}
+
+/** The endpoint of `service` in a peer stack's `endpoints` output, or a deploy error saying which. */
+function peerEndpoint(endpoints: pulumi.Output<unknown>, service: string, stack: string): pulumi.Output<string> {
+    return endpoints.apply((e) => {
+        const value = e && typeof e === "object" ? (e as Record<string, unknown>)[service] : undefined;
+        if (typeof value !== "string") throw new Error(`stack ${stack} exports no endpoint for ${service}: deploy that stack first (its output 'endpoints' lists what it runs)`);
+        return value;
+    });
+}
+
+export class FleetHost extends pulumi.ComponentResource {
+    /** By service name. */
+    public readonly containers: Readonly<Record<string, ServiceContainer>>;
+    public readonly preflight: HostPreflight;
+    public readonly networkName: pulumi.Output<string>;
+
+    constructor(name: string, args: FleetHostArgs, opts?: pulumi.ComponentResourceOptions) {
+        super("fleet:host:FleetHost", name, {}, opts);
+        const p = args.plan;
+        const provider = args.provider;
+        this.preflight = new HostPreflight(`${name}-preflight`, {
+            machine: p.machine,
+            dockerHost: args.dockerHost,
+            minDockerVersion: MIN_DOCKER_VERSION,
+            gpu: args.gpu,
+            minDriverMajor: args.minDriverMajor,
+            cudaTrack: p.cudaTrack,
+            triggers: [...args.build.families.map((f) => f.tag), ...args.build.services.map((s) => s.tag)],
+        }, { parent: this });
+
+        const network = new docker.Network(`${name}-net`, {
+            name: `fleet-${p.machine}`,
+            driver: "bridge",
+            labels: [{ label: "fleet.machine", value: p.machine }],
+        }, { parent: this, provider });
+
+        const proxy = args.build.proxy ? new DockerApiProxy(`${name}-docker-api-proxy`, {
+            machine: p.machine,
+            build: args.build.proxy,
+            baseImage: args.images.families[args.build.proxy.family].ref,
+            settings: args.settings,
+            provider,
+            apparmorProfile: args.apparmorProfile,
+            dependsOn: [this.preflight],
+        }, { parent: this }) : undefined;
+
+        const baseline = seccompOpt(baselineProfile());
+        const builds = new Map(args.build.services.map((b) => [b.spec.service, b]));
+        const containers: Record<string, ServiceContainer> = {};
+        const core: ServiceContainer[] = [];
+        for (const c of p.containers) {
+            const image = args.images.services[c.service];
+            const supervisor = c.dockerApi && proxy !== undefined;
+            const peerEnv = args.peerEndpoints
+                ? Object.fromEntries(c.peers.map((x) => [x.env, peerEndpoint(args.peerEndpoints!, x.service, args.peerStack ?? x.machine)]))
+                : undefined;
+            const sc = new ServiceContainer(c.name, {
+                plan: c,
+                machine: p.machine,
+                imageRef: image.ref,
+                imageDigest: image.digest,
+                gitSha: builds.get(c.service)!.version.revision || builds.get(c.service)!.version.tag,
+                networkName: network.name,
+                seccomp: supervisor ? seccompOpt(supervisorProfile()) : baseline,
+                extraSecurityOpts: supervisor && args.apparmorProfile ? [`apparmor=${args.apparmorProfile}`] : undefined,
+                extraNetworks: supervisor ? [proxy!.networkName] : undefined,
+                extraEnv: supervisor ? { DOCKER_HOST: proxy!.endpoint } : undefined,
+                peerEnv,
+                provider,
+                dockerHost: args.dockerHost,
+                // Core first: the rest of the host waits until the core is healthy.
+                dependsOn: [this.preflight, ...(c.tier === "core" ? [] : core), ...(supervisor ? [proxy!.container] : [])],
+            }, { parent: this });
+            if (c.tier === "core") core.push(sc);
+            containers[c.service] = sc;
+        }
+        this.containers = containers;
+        this.networkName = network.name;
+        this.registerOutputs({ networkName: this.networkName, containers: Object.keys(containers) });
+    }
+}

@@ -1,0 +1,49 @@
+/**
+ * Checks a host before any of its containers: Docker engine version and, on GPU hosts, the
+ * NVIDIA container runtime and driver (scripts/host-preflight.sh). A failure stops the deploy
+ * with what is wrong and what to do; containers depend on this resource.
+ */
+import * as command from "@pulumi/command";
+import * as pulumi from "@pulumi/pulumi";
+import * as path from "path";
+
+export const PREFLIGHT_SCRIPT = path.resolve(__dirname, "..", "scripts", "host-preflight.sh");
+
+export interface HostPreflightArgs {
+    machine: string;
+    dockerHost: string;
+    minDockerVersion: string;
+    /** Check the NVIDIA runtime and driver. */
+    gpu: boolean;
+    /** Oldest driver the CUDA track needs; required when `gpu`. */
+    minDriverMajor?: number;
+    cudaTrack: string;
+    /**
+     * Re-run the checks whenever one of these changes (the host's image tags): every deploy
+     * that changes something runs them, a no-op preview shows no diff.
+     */
+    triggers: string[];
+}
+
+export class HostPreflight extends pulumi.ComponentResource {
+    /** What the checks found, e.g. "preflight pc2: docker 27.3.1, NVIDIA runtime, driver 550.54: ok". */
+    public readonly report: pulumi.Output<string>;
+
+    constructor(name: string, args: HostPreflightArgs, opts?: pulumi.ComponentResourceOptions) {
+        super("fleet:host:HostPreflight", name, {}, opts);
+        const check = new command.local.Command(name, {
+            create: `bash ${JSON.stringify(PREFLIGHT_SCRIPT)}`,
+            environment: {
+                DOCKER_HOST: args.dockerHost,
+                FLEET_MACHINE: args.machine,
+                FLEET_MIN_DOCKER: args.minDockerVersion,
+                FLEET_GPU: String(args.gpu),
+                FLEET_MIN_DRIVER: String(args.minDriverMajor ?? 0),
+                FLEET_CUDA_TRACK: args.cudaTrack,
+            },
+            triggers: args.triggers,
+        }, { parent: this });
+        this.report = check.stdout;
+        this.registerOutputs({ report: this.report });
+    }
+}

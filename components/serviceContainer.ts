@@ -1,0 +1,134 @@
+/**
+ * One service's container on its host: image pulled by digest, non-root, read-only root,
+ * capabilities dropped, no-new-privileges, the baseline seccomp profile, limits by family,
+ * health-gated (`pulumi up` waits for healthy and names the service that is not), state on
+ * named volumes that outlive the container.
+ */
+import * as command from "@pulumi/command";
+import * as docker from "@pulumi/docker";
+import * as pulumi from "@pulumi/pulumi";
+import { APP_GID, APP_UID, LOG_DEFAULTS, RESTART_POLICY } from "../fleet/model/defaults";
+import { goDuration } from "../fleet/model/duration";
+import { ContainerPlan } from "../fleet/model/plan";
+
+export interface ServiceContainerArgs {
+    plan: ContainerPlan;
+    machine: string;
+    /** The image ref (tag@digest once pushed). */
+    imageRef: pulumi.Input<string>;
+    /** The image's manifest digest, for the observability labels. */
+    imageDigest: pulumi.Input<string>;
+    /** Commit the image was built from, or its content tag. */
+    gitSha: string;
+    networkName: pulumi.Input<string>;
+    /** `seccomp=<json>` of the profile this container runs under. */
+    seccomp: string;
+    /** Extra security options (AppArmor for the supervisor). */
+    extraSecurityOpts?: string[];
+    /** Extra networks and environment, for the supervisor's Docker API path. */
+    extraNetworks?: pulumi.Input<string>[];
+    extraEnv?: Record<string, pulumi.Input<string>>;
+    /** Peer endpoints, by environment variable name. */
+    peerEnv?: Record<string, pulumi.Input<string>>;
+    provider: docker.Provider;
+    /** DOCKER_HOST for the PIDs-limit command. */
+    dockerHost: string;
+    dependsOn: pulumi.Input<pulumi.Resource>[];
+}
+
+export class ServiceContainer extends pulumi.ComponentResource {
+    public readonly container: docker.Container;
+    public readonly containerName: string;
+    /** Image id (sha256 of the image config) the container runs. */
+    public readonly imageId: pulumi.Output<string>;
+
+    constructor(name: string, args: ServiceContainerArgs, opts?: pulumi.ComponentResourceOptions) {
+        super("fleet:containers:ServiceContainer", name, {}, opts);
+        const c = args.plan;
+        const childOpts = { parent: this, provider: args.provider };
+
+        const image = new docker.RemoteImage(name, { name: args.imageRef, keepLocally: true }, childOpts);
+        const volumes = c.volumes.map((v) => new docker.Volume(`${name}-${v.purpose}`, {
+            name: v.name,
+            labels: [{ label: "fleet.service", value: c.service }, { label: "fleet.machine", value: args.machine }],
+        }, {
+            ...childOpts,
+            // A destroy or a replacement never drops a service's data: Docker reuses a volume
+            // of the same name when the resource is created again.
+            retainOnDelete: true,
+        }));
+
+        const env: pulumi.Input<string>[] = [
+            ...Object.entries(c.env).map(([k, v]) => `${k}=${v}`),
+            pulumi.interpolate`FLEET_IMAGE=${args.imageRef}`,
+            pulumi.interpolate`FLEET_IMAGE_DIGEST=${args.imageDigest}`,
+            `FLEET_GIT_SHA=${args.gitSha}`,
+            ...Object.entries({ ...args.peerEnv, ...args.extraEnv }).map(([k, v]) => pulumi.interpolate`${k}=${v}`),
+        ];
+        const labels = [
+            { label: "fleet.service", value: c.service },
+            { label: "fleet.family", value: c.family },
+            { label: "fleet.machine", value: args.machine },
+            { label: "fleet.tier", value: c.tier },
+            { label: "fleet.git-sha", value: args.gitSha },
+            { label: "fleet.image-digest", value: args.imageDigest },
+        ];
+        const h = c.health;
+        this.container = new docker.Container(name, {
+            name: c.name,
+            image: image.imageId,
+            user: `${APP_UID}:${APP_GID}`,
+            readOnly: c.readOnlyRootfs,
+            tmpfs: c.tmpfs,
+            mounts: c.volumes.map((v, i) => ({ type: "volume", source: volumes[i].name, target: v.target })),
+            capabilities: { drops: ["ALL"] },
+            securityOpts: ["no-new-privileges:true", args.seccomp, ...(args.extraSecurityOpts ?? [])],
+            // tini is PID 1 in every image; Docker's init on top would be a second init.
+            init: false,
+            restart: RESTART_POLICY,
+            logDriver: LOG_DEFAULTS.driver,
+            logOpts: { "max-size": LOG_DEFAULTS.maxSize, "max-file": LOG_DEFAULTS.maxFile },
+            memory: c.limits.memoryMb,
+            // No swap beyond the memory limit: a swapping model server is slower than a restarted one.
+            memorySwap: c.limits.memoryMb,
+            shmSize: c.limits.shmMb,
+            ports: [c.ports.service, c.ports.health, ...c.ports.metrics].map((p) => ({ internal: p, external: p, ip: "0.0.0.0", protocol: "tcp" })),
+            networksAdvanced: [
+                { name: args.networkName, aliases: [c.name] },
+                ...(args.extraNetworks ?? []).map((n) => ({ name: n })),
+            ],
+            envs: env,
+            labels,
+            healthcheck: {
+                tests: ["CMD", "/usr/local/bin/fleet-health"],
+                interval: goDuration(h.intervalSeconds),
+                timeout: goDuration(h.timeoutSeconds),
+                startPeriod: goDuration(h.startPeriodSeconds),
+                retries: h.retries,
+            },
+            wait: true,
+            waitTimeout: h.waitTimeoutSeconds,
+            deviceRequests: c.gpu ? [{ driver: c.gpu.driver, deviceIds: c.gpu.deviceIds, capabilities: c.gpu.capabilities }] : undefined,
+            removeVolumes: false,
+        }, {
+            ...childOpts,
+            // Host ports are fixed: the old container must release them before the new one starts.
+            deleteBeforeReplace: true,
+            replaceOnChanges: ["healthcheck"],
+            dependsOn: args.dependsOn,
+        });
+
+        // The provider has no pidsLimit input (CIS Docker 5.29); `docker update` sets it on the
+        // created container and runs again whenever the container is replaced. A container
+        // restarted by Docker keeps the limit; one recreated outside Pulumi does not.
+        new command.local.Command(`${name}-pids-limit`, {
+            create: pulumi.interpolate`docker update --pids-limit ${c.limits.pidsLimit} ${this.container.name}`,
+            environment: { DOCKER_HOST: args.dockerHost },
+            triggers: [this.container.id, c.limits.pidsLimit],
+        }, { parent: this, dependsOn: [this.container] });
+
+        this.containerName = c.name;
+        this.imageId = image.imageId;
+        this.registerOutputs({ containerName: this.containerName, imageId: this.imageId });
+    }
+}
