@@ -12,6 +12,26 @@ export interface Registered {
     name: string;
     inputs: Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
     provider?: string;
+    /** Resource options as the engine receives them. */
+    opts: {
+        parent: string;
+        dependencies: string[];
+        retainOnDelete: boolean;
+        deleteBeforeReplace: boolean;
+        replaceOnChanges: string[];
+    };
+}
+
+
+
+interface RegisterRequest {
+    getType(): string;
+    getName(): string;
+    getParent(): string;
+    getDependenciesList(): string[];
+    getRetainondelete(): boolean | undefined;
+    getDeletebeforereplace(): boolean;
+    getReplaceonchangesList(): string[];
 }
 
 export interface RunResult {
@@ -41,13 +61,28 @@ async function resolve(v: unknown): Promise<unknown> {
  */
 export async function runProgram(stack: string, config: Record<string, string>, opts: { preview?: boolean } = {}): Promise<RunResult> {
     const resources: Registered[] = [];
+    const options = new Map<string, Registered["opts"]>();
     pulumi.runtime.setMocks({
         newResource: (args) => {
-            resources.push({ type: args.type, name: args.name, inputs: args.inputs, provider: args.provider });
+            const o = options.get(`${args.type}::${args.name}`)!;
+            resources.push({ type: args.type, name: args.name, inputs: args.inputs, provider: args.provider, opts: o });
             return { id: `${args.name}-id`, state: { ...args.inputs, ...mockOutputs(args.type, args.name, args.inputs) } };
         },
         call: (args) => args.inputs,
     }, "fleet", stack, opts.preview ?? false);
+    // The mocks API hands newResource the inputs only; the options come from the request.
+    const monitor = pulumi.runtime.getMonitor() as unknown as { registerResource: (req: RegisterRequest, cb: unknown) => unknown };
+    const register = monitor.registerResource.bind(monitor);
+    monitor.registerResource = (req, cb) => {
+        options.set(`${req.getType()}::${req.getName()}`, {
+            parent: req.getParent(),
+            dependencies: req.getDependenciesList(),
+            retainOnDelete: req.getRetainondelete() ?? false,
+            deleteBeforeReplace: req.getDeletebeforereplace(),
+            replaceOnChanges: req.getReplaceonchangesList(),
+        });
+        return register(req, cb);
+    };
     pulumi.runtime.setAllConfig(config);
     const entry = require.resolve("../index");
     for (const k of Object.keys(require.cache)) if (k === entry) delete require.cache[k];

@@ -1,0 +1,188 @@
+import * as assert from "assert";
+import { baselineProfile, seccompOpt, supervisorProfile } from "../../fleet/security/seccomp";
+import { FIXTURE_APP } from "../helpers";
+import { byType, PEER_OUTPUTS, Registered, runProgram, stackFileConfig } from "../mocks";
+
+const CONTAINER = "docker:index/container:Container";
+const VOLUME = "docker:index/volume:Volume";
+const BASELINE = seccompOpt(baselineProfile());
+const SUPERVISOR = seccompOpt(supervisorProfile());
+const GPU_SERVICES: Record<string, string[]> = {
+    mainpc: ["affective-processing-center", "chain-of-thought-agent", "cognitive-model-agent", "dynamic-identity-agent", "emotion-synthesis-agent", "empathy-agent", "face-recognition-agent", "learning-manager", "learning-opportunity-detector", "model-ops-coordinator", "proactive-agent", "real-time-audio-pipeline", "responder", "streaming-tts-agent", "stt-service", "tiny-llama-service-enhanced", "tts-service"],
+    pc2: ["dreaming-mode-agent", "dream-world-agent", "real-time-audio-pipeline-pc2", "speech-relay-service", "vision-processing-agent"],
+};
+
+/** Whether `r` waits for the resource `type::name`, or for that component's children. */
+function dependsOn(r: Registered, type: string, name: string): boolean {
+    return r.opts.dependencies.some((u) => u.endsWith(`${type}::${name}`) || (u.includes(`${type}$`) && u.endsWith(`::${name}`)));
+}
+
+describe("containers under mocks", () => {
+    PEER_OUTPUTS["ai-system/fleet/mainpc"] = { endpoints: { ServiceRegistry: "mainpc:7200", SystemDigitalTwin: "mainpc:7220", ModelOpsCoordinator: "mainpc:7212", UnifiedObservabilityCenter: "mainpc:9100" } };
+
+    for (const stack of ["mainpc", "pc2"]) {
+        describe(stack, () => {
+            let all: Registered[];
+            let containers: Registered[];
+            let services: Registered[];
+            before(async () => {
+                all = (await runProgram(stack, stackFileConfig(stack, { "fleet:appRepo": FIXTURE_APP }))).resources;
+                containers = byType(all, CONTAINER);
+                services = containers.filter((c) => c.inputs.name !== "docker-api-proxy");
+            });
+
+            it("runs exactly the planned containers, plus the Docker API proxy", () => {
+                assert.strictEqual(services.length, stack === "mainpc" ? 42 : 23);
+                assert.strictEqual(containers.length - services.length, 1);
+                assert.strictEqual(byType(all, "fleet:containers:ServiceContainer").length, services.length);
+                assert.deepStrictEqual(byType(all, "fleet:host:FleetHost").map((h) => h.name), [stack]);
+            });
+
+            it("every service container: non-root, read-only root, no capabilities, no-new-privileges, the baseline seccomp profile, no Docker init", () => {
+                for (const c of services) {
+                    const n = c.inputs.name;
+                    assert.strictEqual(c.inputs.user, "10001:10001", n);
+                    assert.strictEqual(c.inputs.readOnly, true, n);
+                    assert.deepStrictEqual(c.inputs.capabilities, { drops: ["ALL"] }, n);
+                    assert.strictEqual(c.inputs.securityOpts[0], "no-new-privileges:true", n);
+                    assert.strictEqual(c.inputs.securityOpts[1], n === "self-healing-supervisor" ? SUPERVISOR : BASELINE, n);
+                    assert.strictEqual(c.inputs.init, false, n);
+                    assert.strictEqual(c.inputs.restart, "unless-stopped", n);
+                    assert.strictEqual(c.inputs.logDriver, "json-file", n);
+                    assert.deepStrictEqual(c.inputs.logOpts, { "max-file": "5", "max-size": "10m" }, n);
+                    assert.match(c.inputs.image, /^sha256:[0-9a-f]{64}$/, `${n} runs an image by digest`);
+                    assert.strictEqual(c.inputs.memorySwap, c.inputs.memory, n);
+                    assert.strictEqual(c.inputs.wait, true, n);
+                    assert.ok(c.opts.deleteBeforeReplace, n);
+                    assert.deepStrictEqual(c.opts.replaceOnChanges, ["healthcheck"], n);
+                    assert.deepStrictEqual(Object.keys(c.inputs.tmpfs).sort(), ["/home/appuser", "/run/fleet", "/tmp"], n);
+                }
+            });
+
+            it("the supervisor alone has AppArmor set, the proxy network and DOCKER_HOST; only the proxy mounts the socket, read-only", () => {
+                const sup = services.find((c) => c.inputs.name === "self-healing-supervisor")!;
+                assert.deepStrictEqual(sup.inputs.securityOpts, ["no-new-privileges:true", SUPERVISOR, "apparmor=docker-default"]);
+                assert.deepStrictEqual(sup.inputs.networksAdvanced, [{ name: `fleet-${stack}`, aliases: ["self-healing-supervisor"] }, { name: `fleet-${stack}-docker-api` }]);
+                assert.ok(sup.inputs.envs.includes("DOCKER_HOST=tcp://docker-api-proxy:2375"));
+                for (const c of services.filter((x) => x !== sup)) {
+                    assert.ok(!c.inputs.envs.some((e: string) => e.startsWith("DOCKER_HOST=")), c.inputs.name);
+                    assert.strictEqual(c.inputs.networksAdvanced.length, 1, c.inputs.name);
+                    assert.ok(!(c.inputs.securityOpts as string[]).some((o) => o.startsWith("apparmor=")), c.inputs.name);
+                }
+                const withSocket = containers.filter((c) => (c.inputs.mounts ?? []).some((m: { source?: string }) => m.source === "/var/run/docker.sock"));
+                assert.deepStrictEqual(withSocket.map((c) => c.inputs.name), ["docker-api-proxy"]);
+                const proxy = withSocket[0];
+                assert.deepStrictEqual(proxy.inputs.mounts, [{ type: "bind", source: "/var/run/docker.sock", target: "/var/run/docker.sock", readOnly: true }]);
+                assert.strictEqual(proxy.inputs.user, "0:0", "declared exception: the socket is root:docker");
+                assert.deepStrictEqual(proxy.inputs.capabilities, { drops: ["ALL"] });
+                assert.strictEqual(proxy.inputs.readOnly, true);
+                assert.deepStrictEqual(proxy.inputs.ports, undefined, "the proxy publishes nothing");
+                const net = byType(all, "docker:index/network:Network").find((n) => n.inputs.name === `fleet-${stack}-docker-api`)!;
+                assert.strictEqual(net.inputs.internal, true);
+            });
+
+            it("GPU device requests exactly on the GPU services, utility-only for NVML", () => {
+                const gpu = services.filter((c) => (c.inputs.deviceRequests ?? []).some((d: { capabilities: string[] }) => d.capabilities.includes("gpu")));
+                assert.deepStrictEqual(gpu.map((c) => c.inputs.name).sort(), [...GPU_SERVICES[stack]].sort());
+                for (const c of gpu) {
+                    assert.deepStrictEqual(c.inputs.deviceRequests, [{ driver: "nvidia", deviceIds: ["0"], capabilities: ["gpu"] }]);
+                    assert.ok(c.inputs.envs.includes("REQUIRED_GPU=true"));
+                }
+                const nvml = services.filter((c) => (c.inputs.deviceRequests ?? []).some((d: { capabilities: string[] }) => d.capabilities.includes("utility")));
+                assert.deepStrictEqual(nvml.map((c) => c.inputs.name), stack === "mainpc" ? ["cross-machine-gpu-scheduler"] : []);
+            });
+
+            it("published ports are unique on the host", () => {
+                const ports = containers.flatMap((c) => (c.inputs.ports ?? []).map((p: { external: number }) => p.external));
+                assert.strictEqual(new Set(ports).size, ports.length);
+                for (const c of containers) for (const p of c.inputs.ports ?? []) assert.strictEqual(p.internal, p.external);
+            });
+
+            it("every service's volumes are retained on delete and mounted", () => {
+                const volumes = byType(all, VOLUME);
+                assert.ok(volumes.length >= services.length * 2);
+                for (const v of volumes) assert.strictEqual(v.opts.retainOnDelete, true, v.inputs.name);
+                for (const c of services) {
+                    const mounts = c.inputs.mounts as { type: string; source: string; target: string }[];
+                    assert.deepStrictEqual(mounts.slice(0, 2).map((m) => [m.type, m.target]), [["volume", "/app/data"], ["volume", "/app/logs"]], c.inputs.name);
+                    assert.strictEqual(c.inputs.removeVolumes, false);
+                }
+            });
+
+            it("the preflight runs before every container, and the core before the rest", () => {
+                const preflight = byType(all, "command:local:Command").find((r) => r.name === `${stack}-preflight`)!;
+                assert.match(preflight.inputs.create, /host-preflight\.sh"$/);
+                assert.deepStrictEqual({ ...preflight.inputs.environment }, {
+                    DOCKER_HOST: `ssh://ops@${stack}`, FLEET_MACHINE: stack, FLEET_MIN_DOCKER: "20.10", FLEET_GPU: "true", FLEET_MIN_DRIVER: "535", FLEET_CUDA_TRACK: "cu121",
+                });
+                for (const c of containers) assert.ok(dependsOn(c, "fleet:host:HostPreflight", `${stack}-preflight`), `${c.inputs.name} waits for the preflight`);
+                const core = ["service-registry", "system-digital-twin", "unified-system-agent"];
+                for (const c of services) {
+                    const waitsForCore = core.every((n) => dependsOn(c, "fleet:containers:ServiceContainer", n));
+                    assert.strictEqual(waitsForCore, stack === "mainpc" && !core.includes(c.inputs.name), c.inputs.name);
+                }
+            });
+
+            it("healthchecks use the helper with durations in the provider's canonical form", () => {
+                for (const c of services) {
+                    const h = c.inputs.healthcheck;
+                    assert.deepStrictEqual(h.tests, ["CMD", "/usr/local/bin/fleet-health"]);
+                    for (const d of [h.interval, h.timeout, h.startPeriod]) assert.match(d, /^(\d+h)?(\d+m)?\d+s$/, `${c.inputs.name}: ${d}`);
+                    assert.ok(!/^\d+m$|^\d+h$/.test(h.startPeriod));
+                }
+                const llm = services.find((c) => c.inputs.name === "model-ops-coordinator");
+                if (llm) {
+                    assert.deepStrictEqual(llm.inputs.healthcheck, { tests: ["CMD", "/usr/local/bin/fleet-health"], interval: "30s", timeout: "10s", startPeriod: "5m0s", retries: 3 });
+                    assert.strictEqual(llm.inputs.waitTimeout, 900);
+                    assert.strictEqual(llm.inputs.memory, 16384);
+                    assert.strictEqual(llm.inputs.shmSize, 4096);
+                }
+            });
+
+            it("labels and environment carry service, family, git sha and image digest for the observability center", () => {
+                for (const c of services) {
+                    const labels = Object.fromEntries((c.inputs.labels as { label: string; value: string }[]).map((l) => [l.label, l.value]));
+                    assert.deepStrictEqual(Object.keys(labels).sort(), ["fleet.family", "fleet.git-sha", "fleet.image-digest", "fleet.machine", "fleet.service", "fleet.tier"]);
+                    assert.match(labels["fleet.image-digest"], /^sha256:[0-9a-f]{64}$/);
+                    const env = c.inputs.envs as string[];
+                    for (const k of ["FLEET_SERVICE", "FLEET_FAMILY", "FLEET_GIT_SHA", "FLEET_IMAGE_DIGEST", "FLEET_PROFILE_JSON"]) assert.ok(env.some((e) => e.startsWith(`${k}=`)), `${c.inputs.name}: ${k}`);
+                    assert.ok(!env.some((e) => e.startsWith("TORCH_CUDA_ALLOC_CONF=")));
+                }
+            });
+
+            it("a PIDs limit is applied to every service container after it is created", () => {
+                const pids = byType(all, "command:local:Command").filter((r) => r.name.endsWith("-pids-limit"));
+                assert.strictEqual(pids.length, services.length);
+                for (const p of pids) {
+                    assert.match(p.inputs.create, /^docker update --pids-limit 256 [a-z0-9-]+$/);
+                    assert.strictEqual(p.inputs.environment.DOCKER_HOST, `ssh://ops@${stack}`);
+                }
+            });
+
+            it(stack === "pc2" ? "pc2 reads MainPC's endpoints from the mainpc stack, never a hard-coded address" : "mainpc references no other stack", () => {
+                const refs = byType(all, "pulumi:pulumi:StackReference");
+                if (stack === "mainpc") {
+                    assert.deepStrictEqual(refs, []);
+                    return;
+                }
+                assert.deepStrictEqual(refs.map((r) => r.inputs.name), ["ai-system/fleet/mainpc"]);
+                for (const c of services) {
+                    assert.ok(c.inputs.envs.includes("MAINPC_SERVICE_REGISTRY_ENDPOINT=mainpc:7200"), c.inputs.name);
+                    assert.ok(c.inputs.envs.includes("MAINPC_MODEL_OPS_COORDINATOR_ENDPOINT=mainpc:7212"), c.inputs.name);
+                }
+            });
+        });
+    }
+
+    it("the local stack: CPU services only on the local daemon, images loaded, no GPU, no AppArmor option", async () => {
+        const all = (await runProgram("local", stackFileConfig("local"))).resources;
+        const containers = byType(all, CONTAINER);
+        assert.ok(containers.every((c) => c.inputs.deviceRequests === undefined));
+        assert.ok(containers.every((c) => !(c.inputs.securityOpts as string[]).some((o) => o.startsWith("apparmor="))));
+        assert.strictEqual(containers.filter((c) => c.inputs.name !== "docker-api-proxy").length, 25);
+        assert.ok(byType(all, "docker-build:index:Image").every((i) => i.inputs.push === false && i.inputs.load === true));
+        assert.deepStrictEqual(byType(all, "pulumi:providers:docker").map((p) => p.inputs.host), ["unix:///var/run/docker.sock"]);
+        const preflight = byType(all, "command:local:Command").find((r) => r.name === "mainpc-preflight")!;
+        assert.strictEqual(preflight.inputs.environment.FLEET_GPU, "false");
+    });
+});

@@ -1,0 +1,49 @@
+import * as assert from "assert";
+import { spawnSync } from "child_process";
+import * as fs from "fs";
+import * as os from "os";
+import * as path from "path";
+import { PREFLIGHT_SCRIPT } from "../../components/preflight";
+
+interface Fake { server?: string; serverFails?: string; runtimes?: string; driver?: string; smiFails?: string }
+
+/** Runs the preflight with stand-ins for docker and nvidia-smi on PATH. */
+function preflight(fake: Fake, gpu: boolean): { code: number; out: string; err: string } {
+    const bin = fs.mkdtempSync(path.join(os.tmpdir(), "fleet-preflight-"));
+    const docker = [
+        "#!/bin/sh",
+        'case "$1" in',
+        fake.serverFails ? `  version) echo "${fake.serverFails}" >&2; exit 1 ;;` : `  version) echo "${fake.server}" ;;`,
+        `  info) echo '${fake.runtimes ?? "{}"}' ;;`,
+        "esac",
+    ].join("\n");
+    const smi = fake.smiFails ? `#!/bin/sh\necho "${fake.smiFails}" >&2\nexit 9\n` : `#!/bin/sh\necho "${fake.driver}"\n`;
+    fs.writeFileSync(path.join(bin, "docker"), docker, { mode: 0o755 });
+    fs.writeFileSync(path.join(bin, "nvidia-smi"), smi, { mode: 0o755 });
+    const r = spawnSync("bash", [PREFLIGHT_SCRIPT], {
+        encoding: "utf8",
+        env: { PATH: `${bin}:/usr/bin:/bin`, DOCKER_HOST: "unix:///var/run/docker.sock", FLEET_MACHINE: "pc2", FLEET_MIN_DOCKER: "20.10", FLEET_GPU: String(gpu), FLEET_MIN_DRIVER: "535", FLEET_CUDA_TRACK: "cu121" },
+    });
+    return { code: r.status ?? -1, out: r.stdout.trim(), err: r.stderr.trim() };
+}
+
+describe("host preflight script", () => {
+    const table: { what: string; fake: Fake; gpu: boolean; code: number; out?: string; err?: string }[] = [
+        { what: "a CPU host with a recent engine passes", fake: { server: "27.3.1" }, gpu: false, code: 0, out: "preflight pc2: docker 27.3.1: ok" },
+        { what: "a Debian-patched engine version is compared by its upstream part", fake: { server: "20.10.24+dfsg1" }, gpu: false, code: 0, out: "preflight pc2: docker 20.10.24+dfsg1: ok" },
+        { what: "a GPU host with runtime and driver passes", fake: { server: "27.3.1", runtimes: '{"nvidia":{"path":"nvidia-container-runtime"},"runc":{}}', driver: "550.54.14" }, gpu: true, code: 0, out: "preflight pc2: docker 27.3.1, NVIDIA runtime, driver 550.54.14: ok" },
+        { what: "an unreachable engine", fake: { serverFails: "Cannot connect to the Docker daemon" }, gpu: false, code: 1, err: "preflight pc2: cannot reach the Docker engine at unix:///var/run/docker.sock: Cannot connect to the Docker daemon. Fix: start dockerd on pc2 and check this machine's access (ssh key, docker group)." },
+        { what: "an engine older than 20.10", fake: { server: "19.03.15" }, gpu: false, code: 1, err: "preflight pc2: Docker engine 19.03.15 is older than 20.10 (device requests, BuildKit cache mounts). Fix: upgrade Docker on pc2." },
+        { what: "a GPU host without the NVIDIA runtime", fake: { server: "27.3.1", runtimes: '{"runc":{}}' }, gpu: true, code: 1, err: `preflight pc2: the NVIDIA container runtime is not registered with Docker (runtimes: {"runc":{}}). Fix: install nvidia-container-toolkit on pc2, run 'nvidia-ctk runtime configure --runtime=docker' and restart Docker.` },
+        { what: "a driver older than CUDA 12.1 needs (002 R1)", fake: { server: "27.3.1", runtimes: '{"nvidia":{}}', driver: "525.147.05" }, gpu: true, code: 1, err: "preflight pc2: NVIDIA driver 525.147.05 is older than 535, which cu121 images need (002 R1). Fix: upgrade the driver on pc2, or set fleet:cudaTrack to an older track." },
+        { what: "nvidia-smi failing", fake: { server: "27.3.1", runtimes: '{"nvidia":{}}', smiFails: "NVIDIA-SMI has failed" }, gpu: true, code: 1, err: "preflight pc2: nvidia-smi failed on pc2: NVIDIA-SMI has failed. Fix: install the NVIDIA driver (>= 535)." },
+    ];
+    for (const row of table) {
+        it(row.what, () => {
+            const r = preflight(row.fake, row.gpu);
+            assert.strictEqual(r.code, row.code, r.err);
+            if (row.out !== undefined) assert.strictEqual(r.out, row.out);
+            if (row.err !== undefined) assert.strictEqual(r.err, row.err);
+        });
+    }
+});
