@@ -55,18 +55,38 @@ async function resolve(v: unknown): Promise<unknown> {
     return v;
 }
 
+/** Gives a registered resource its id and outputs. */
+export type ResourceHandler = (r: Registered & { custom: boolean }) => Promise<{ id: string; state: Record<string, unknown> }>;
+
+const mockHandler: ResourceHandler = async (r) => ({ id: `${r.name}-id`, state: { ...r.inputs, ...mockOutputs(r.type, r.name, r.inputs) } });
+
 /**
- * Runs index.ts for `stack` with `config`; `newResource` may be replaced to give resources
- * real ids and outputs (the engine harness does).
+ * Runs index.ts for `stack` with `config`. `handler` may replace the mock outputs to give
+ * resources real ids and outputs (the engine harness does).
  */
-export async function runProgram(stack: string, config: Record<string, string>, opts: { preview?: boolean } = {}): Promise<RunResult> {
+export async function runProgram(stack: string, config: Record<string, string>, opts: { preview?: boolean; handler?: ResourceHandler } = {}): Promise<RunResult> {
     const resources: Registered[] = [];
     const options = new Map<string, Registered["opts"]>();
+    const handler = opts.handler ?? mockHandler;
+    // A resource that fails leaves the outputs that depend on it unresolved forever: the run
+    // fails with the first such error instead of waiting for them.
+    let failed: (e: unknown) => void = () => undefined;
+    const inflight = new Set<Promise<unknown>>();
+    const failure = new Promise<never>((_, reject) => { failed = reject; });
     pulumi.runtime.setMocks({
-        newResource: (args) => {
-            const o = options.get(`${args.type}::${args.name}`)!;
-            resources.push({ type: args.type, name: args.name, inputs: args.inputs, provider: args.provider, opts: o });
-            return { id: `${args.name}-id`, state: { ...args.inputs, ...mockOutputs(args.type, args.name, args.inputs) } };
+        newResource: async (args) => {
+            const r: Registered = { type: args.type, name: args.name, inputs: args.inputs, provider: args.provider, opts: options.get(`${args.type}::${args.name}`)! };
+            resources.push(r);
+            const work = handler({ ...r, custom: args.custom ?? true });
+            inflight.add(work);
+            try {
+                return await work;
+            } catch (e) {
+                failed(e);
+                throw e;
+            } finally {
+                inflight.delete(work);
+            }
         },
         call: (args) => args.inputs,
     }, "fleet", stack, opts.preview ?? false);
@@ -87,9 +107,26 @@ export async function runProgram(stack: string, config: Record<string, string>, 
     const entry = require.resolve("../index");
     for (const k of Object.keys(require.cache)) if (k === entry) delete require.cache[k];
     const mod = require(entry) as Record<string, unknown>; // eslint-disable-line @typescript-eslint/no-require-imports
-    const outputs = (await resolve({ ...mod })) as Record<string, unknown>;
-    // Let registrations started by outputs settle.
-    await new Promise((r) => setTimeout(r, 50));
+    // An error inside the SDK (an apply that throws, a registration that fails before it
+    // reaches the handler) surfaces only as an unhandled rejection.
+    const onUnhandled = (e: unknown) => failed(e);
+    process.on("unhandledRejection", onUnhandled);
+    try {
+        return await settle(mod, failure, inflight, resources);
+    } finally {
+        process.off("unhandledRejection", onUnhandled);
+    }
+}
+
+async function settle(mod: Record<string, unknown>, failure: Promise<never>, inflight: Set<Promise<unknown>>, resources: Registered[]): Promise<RunResult> {
+    const outputs = (await Promise.race([resolve({ ...mod }), failure])) as Record<string, unknown>;
+    // Exports can resolve before every resource is done (a container waiting to turn healthy
+    // is not among them): the run ends when no registration is in flight any more.
+    for (;;) {
+        await new Promise((r) => setTimeout(r, 50));
+        if (inflight.size === 0) break;
+        await Promise.race([Promise.allSettled([...inflight]), failure]);
+    }
     return { resources, outputs };
 }
 

@@ -91,7 +91,7 @@ function names(cfg: StackConfig, repository: string, v: ImageVersion) {
 }
 
 export function buildPlan(d: FleetData, plan: HostPlan, cfg: StackConfig, p: BuildPaths): BuildPlan {
-    const specs = imagePlan(d, plan, cfg.cudaTrack);
+    const specs = imagePlan(d, plan, cfg.cudaTrack, { upstreamImage: cfg.upstreamImage, installFamilyPackages: cfg.installFamilyPackages });
     const issues = checkAppRepo(p.appRepo, specs.services, p.servicesFile);
     if (issues.length > 0) throw new FleetError(issues);
 

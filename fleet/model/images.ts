@@ -22,6 +22,8 @@ export interface FamilyImageSpec {
     /** Families from the root down to this one. */
     chain: string[];
     python: string;
+    /** The interpreter that creates the venv at a root: python3.11, or python3 on an override. */
+    venvPython: string;
     cudaTrack?: CudaTrack;
     apt: string[];
     pip: string[];
@@ -87,7 +89,15 @@ function rootOf(d: FleetData, family: string): string {
     return chain[chain.length - 1];
 }
 
-export function familySpec(d: FleetData, family: string, track: CudaTrack): FamilyImageSpec {
+/** Stack-level overrides of what families are built from (see StackConfig). */
+export interface FamilyOverrides {
+    upstreamImage?: string;
+    installFamilyPackages: boolean;
+}
+
+const NO_OVERRIDES: FamilyOverrides = { installFamilyPackages: true };
+
+export function familySpec(d: FleetData, family: string, track: CudaTrack, o: FamilyOverrides = NO_OVERRIDES): FamilyImageSpec {
     const f = d.families[family];
     const chain = lineage(d, family).reverse();
     const root = d.families[rootOf(d, family)];
@@ -97,7 +107,7 @@ export function familySpec(d: FleetData, family: string, track: CudaTrack): Fami
         const tag = f.cuda?.upstreamByTrack?.[track] ?? f.upstream.tag;
         // A digest pins one tag only: it is dropped when the track selects another tag.
         const digest = tag === f.upstream.tag && f.upstream.digest ? `@${f.upstream.digest}` : "";
-        upstream = `${f.upstream.image}:${tag}${digest}`;
+        upstream = o.upstreamImage ?? `${f.upstream.image}:${tag}${digest}`;
     }
     const arch = [...new Set(Object.values(d.hosts).flatMap((h) => (h.gpu ? [h.gpu.smArch] : [])))].sort();
     return {
@@ -107,10 +117,11 @@ export function familySpec(d: FleetData, family: string, track: CudaTrack): Fami
         upstream,
         chain,
         python: root.python ?? "3.11",
+        venvPython: o.upstreamImage ? "python3" : `python${root.python ?? "3.11"}`,
         cudaTrack: isCuda ? track : undefined,
-        apt: f.apt,
-        pip: f.pip,
-        pipIndex: f.pipIndexByTrack?.[track],
+        apt: o.installFamilyPackages ? f.apt : [],
+        pip: o.installFamilyPackages ? f.pip : [],
+        pipIndex: o.installFamilyPackages ? f.pipIndexByTrack?.[track] : undefined,
         cudaArchList: isCuda ? arch.join(";") : undefined,
         layers: layerDirs(d, family),
     };
@@ -145,9 +156,9 @@ export function serviceSpec(d: FleetData, service: string): ServiceImageSpec {
 }
 
 /** Every image a host plan needs: families in build order, then services in plan order. */
-export function imagePlan(d: FleetData, plan: HostPlan, track: CudaTrack): { families: FamilyImageSpec[]; services: ServiceImageSpec[] } {
+export function imagePlan(d: FleetData, plan: HostPlan, track: CudaTrack, o: FamilyOverrides = NO_OVERRIDES): { families: FamilyImageSpec[]; services: ServiceImageSpec[] } {
     return {
-        families: plan.families.map((f) => familySpec(d, f, track)),
+        families: plan.families.map((f) => familySpec(d, f, track, o)),
         services: plan.containers.map((c) => serviceSpec(d, c.service)),
     };
 }

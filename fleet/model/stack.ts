@@ -71,6 +71,18 @@ export const stackConfigSchema = (hosts: readonly [string, ...string[]]) => z.st
      * @default "docker-default"
      */
     apparmorProfile: z.string().default("docker-default"),
+    /**
+     * Replaces the upstream image of every root family, e.g. a locally made Debian image on a
+     * machine that cannot pull (the engine tests). It must provide python3 with venv, tini and
+     * CA certificates.
+     */
+    upstreamImage: str.optional(),
+    /**
+     * False: families install no apt or pip packages; their upstream must already carry what
+     * the roots need (the engine tests, which reach no package index). The data keeps its pins.
+     * @default true
+     */
+    installFamilyPackages: z.boolean().default(true),
     /** Services to deploy although services.yaml disables them. @default [] */
     enableServices: z.array(z.string()).default([]),
     /** Services to leave out of this stack. @default [] */

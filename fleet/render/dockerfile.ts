@@ -57,7 +57,7 @@ function pythonPath(layers: string[]): string {
 }
 
 function familyRoot(spec: FamilyImageSpec): string[] {
-    const py = `python${spec.python}`;
+    const py = spec.venvPython;
     // A CUDA root's upstream has no Python: the builder needs the interpreter and venv module.
     const builderApt = spec.cudaTrack ? spec.apt.filter((p) => p.startsWith("python")) : [];
     const vars: [string, string][] = [

@@ -1,0 +1,189 @@
+/**
+ * The real program against this machine's Docker engine: every CPU service of each host is
+ * built with BuildKit, started, and checked from outside and from inside its container.
+ * Needs a running engine and the base image of scripts/make-base-images.sh (.ci/run does both).
+ */
+import * as assert from "assert";
+import Docker from "dockerode";
+import * as fs from "fs";
+import * as http from "http";
+import * as os from "os";
+import * as path from "path";
+import { parse } from "yaml";
+import { FIXTURE_APP } from "../helpers";
+import { RunResult } from "../mocks";
+import { EngineHarness } from "./harness";
+
+const PEER_STACK = "fleet-test/fleet/mainpc";
+const CHANGED: Record<string, { service: string; file: string }> = {
+    mainpc: { service: "Executor", file: "main_pc_code/agents/executor.py" },
+    pc2: { service: "CacheManager", file: "pc2_code/agents/cache_manager.py" },
+};
+
+function stackConfig(machine: string, appRepo: string): Record<string, string> {
+    const base = parse(fs.readFileSync(path.join(__dirname, "stack.yaml"), "utf8")) as Record<string, unknown>;
+    const all = { ...base, "fleet:machine": machine, "fleet:appRepo": appRepo, ...(machine === "pc2" ? { "fleet:peerStack": PEER_STACK } : {}) };
+    return Object.fromEntries(Object.entries(all).map(([k, v]) => [k, typeof v === "string" ? v : JSON.stringify(v)]));
+}
+
+function get(port: number, urlPath: string): Promise<{ status: number; body: string }> {
+    return new Promise((resolve, reject) => {
+        http.get({ host: "127.0.0.1", port, path: urlPath, timeout: 5000 }, (res) => {
+            let body = "";
+            res.on("data", (d) => (body += d));
+            res.on("end", () => resolve({ status: res.statusCode ?? 0, body }));
+        }).on("error", reject);
+    });
+}
+
+/** Runs a command in a container as its own user; returns exit code and output. */
+async function exec(docker: Docker, container: string, cmd: string[]): Promise<{ code: number; output: string }> {
+    const e = await docker.getContainer(container).exec({ Cmd: cmd, AttachStdout: true, AttachStderr: true });
+    const stream = await e.start({ hijack: true, stdin: false });
+    let output = "";
+    const sink = { write: (c: Buffer) => { output += c.toString(); return true; } } as unknown as NodeJS.WritableStream;
+    docker.modem.demuxStream(stream, sink, sink);
+    await new Promise((res) => stream.on("end", res));
+    return { code: (await e.inspect()).ExitCode ?? -1, output: output.trim() };
+}
+
+const PY_GET = (url: string, method = "GET") => [
+    "/opt/venv/bin/python", "-c",
+    `import urllib.request,sys\ntry:\n r=urllib.request.urlopen(urllib.request.Request(${JSON.stringify(url)}, method=${JSON.stringify(method)}), timeout=5); print(r.status)\nexcept urllib.error.HTTPError as e: print(e.code)\nexcept Exception as e: print('unreachable', type(e).__name__); sys.exit(3)`,
+];
+
+describe("against the Docker engine", () => {
+    const peers: Record<string, Record<string, unknown>> = {};
+    const harness = new EngineHarness(peers);
+    const docker = harness.docker;
+
+    before(() => harness.purgeLeftovers());
+    after(() => harness.cleanup());
+
+    for (const machine of ["mainpc", "pc2"]) {
+        describe(machine, () => {
+            let app: string;
+            let first: RunResult;
+            let services: Record<string, { container: string; endpoint: string; health: string; gpu: boolean }>;
+            const port = (endpoint: string) => Number(endpoint.split(":").pop()!.split("/")[0]);
+
+            before(async () => {
+                // A copy of the fixture application, so one service's source can change.
+                app = fs.mkdtempSync(path.join(os.tmpdir(), `fleet-engine-${machine}-`));
+                fs.cpSync(FIXTURE_APP, app, { recursive: true });
+                first = await harness.run(machine, stackConfig(machine, app));
+                services = first.outputs.services as typeof services;
+                if (machine === "mainpc") {
+                    // pc2 uses ModelOpsCoordinator, a GPU service this GPU-less mainpc leaves out;
+                    // the program rightly refuses a peer stack without it, so the test adds the
+                    // endpoint mainpc exports when it has its GPU.
+                    peers[PEER_STACK] = { endpoints: { ...(first.outputs.endpoints as object), ModelOpsCoordinator: "127.0.0.1:7212" } };
+                }
+            });
+
+            after(() => harness.cleanup());
+
+            it("builds and starts every CPU service of the host, each healthy; GPU services are listed as not deployed", async () => {
+                const notDeployed = first.outputs.notDeployed as Record<string, string>;
+                const gpuLeftOut = Object.entries(notDeployed).filter(([, why]) => why.startsWith("no-gpu")).map(([s]) => s);
+                assert.strictEqual(gpuLeftOut.length, machine === "mainpc" ? 17 : 5);
+                assert.strictEqual(Object.keys(services).length, machine === "mainpc" ? 25 : 18);
+                for (const [name, s] of Object.entries(services)) {
+                    assert.strictEqual(s.gpu, false, name);
+                    const state = (await docker.getContainer(s.container).inspect()).State;
+                    assert.strictEqual(state.Health?.Status, "healthy", name);
+                }
+            });
+
+            it("/health answers {\"status\":\"ok\"} on every published health port", async () => {
+                for (const [name, s] of Object.entries(services)) {
+                    const r = await get(port(s.health.replace(/^http:\/\//, "")), "/health");
+                    assert.deepStrictEqual([r.status, JSON.parse(r.body)], [200, { status: "ok" }], name);
+                }
+            });
+
+            it("every service runs as 10001, cannot write its root, holds no capabilities, cannot gain privileges, and reads its host's profile", async () => {
+                for (const [name, s] of Object.entries(services)) {
+                    const info = JSON.parse((await get(port(s.endpoint), "/")).body);
+                    assert.deepStrictEqual(
+                        { uid: info.uid, gid: info.gid, root: info.root_writable, tmp: info.tmp_writable, capEff: info.status.CapEff, capPrm: info.status.CapPrm, nnp: info.status.NoNewPrivs, seccomp: info.status.Seccomp, profile: info.profile_machine, home: info.home },
+                        { uid: 10001, gid: 10001, root: false, tmp: true, capEff: "0000000000000000", capPrm: "0000000000000000", nnp: "1", seccomp: "2", profile: machine, home: "/home/appuser" },
+                        name,
+                    );
+                }
+            });
+
+            it(machine === "pc2" ? "pc2's containers get MainPC's endpoints from the mainpc stack's outputs" : "mainpc's containers get no peer endpoints", async () => {
+                for (const [name, s] of Object.entries(services)) {
+                    const env = (await docker.getContainer(s.container).inspect()).Config.Env;
+                    const peerEnv = env.filter((e) => e.startsWith("MAINPC_")).sort();
+                    assert.deepStrictEqual(peerEnv, machine === "pc2" ? [
+                        "MAINPC_MODEL_OPS_COORDINATOR_ENDPOINT=127.0.0.1:7212",
+                        "MAINPC_SERVICE_REGISTRY_ENDPOINT=127.0.0.1:7200",
+                        "MAINPC_SYSTEM_DIGITAL_TWIN_ENDPOINT=127.0.0.1:7220",
+                        "MAINPC_UNIFIED_OBSERVABILITY_CENTER_ENDPOINT=127.0.0.1:9100",
+                    ] : [], name);
+                }
+            });
+
+            it("every container has the PIDs limit, memory limit and log rotation of its family", async () => {
+                for (const [name, s] of Object.entries(services)) {
+                    const hc = (await docker.getContainer(s.container).inspect()).HostConfig;
+                    assert.strictEqual(hc.PidsLimit, 256, name);
+                    assert.ok((hc.Memory ?? 0) >= 512 * 1024 * 1024, name);
+                    assert.deepStrictEqual(hc.LogConfig, { Type: "json-file", Config: { "max-file": "5", "max-size": "10m" } }, name);
+                    assert.strictEqual(hc.Init ?? false, false, name);
+                }
+            });
+
+            it("only the supervisor reaches the Docker API, and only the endpoints it needs", async () => {
+                const sup = services.SelfHealingSupervisor.container;
+                assert.deepStrictEqual(await exec(docker, sup, PY_GET("http://docker-api-proxy:2375/v1.41/containers/json")), { code: 0, output: "200" });
+                assert.deepStrictEqual(await exec(docker, sup, PY_GET("http://docker-api-proxy:2375/v1.41/containers/create", "POST")), { code: 0, output: "403" });
+                assert.deepStrictEqual(await exec(docker, sup, PY_GET("http://docker-api-proxy:2375/v1.41/images/json")), { code: 0, output: "403" });
+                const other = Object.entries(services).find(([n]) => n !== "SelfHealingSupervisor")![1].container;
+                const fromOther = await exec(docker, other, PY_GET("http://docker-api-proxy:2375/v1.41/containers/json"));
+                assert.strictEqual(fromOther.code, 3, fromOther.output);
+                assert.match(fromOther.output, /^unreachable /);
+                const mounts = await Promise.all(Object.values(services).map(async (s) => (await docker.getContainer(s.container).inspect()).Mounts.map((m) => m.Source)));
+                assert.ok(mounts.flat().every((src) => !src.includes("docker.sock")));
+            });
+
+            it("changing one service's source rebuilds only its image and replaces only its container", async () => {
+                const before = Object.fromEntries(await Promise.all(Object.entries(services).map(async ([n, s]) => [n, (await docker.getContainer(s.container).inspect()).Id])));
+                const { service, file } = CHANGED[machine];
+                fs.appendFileSync(path.join(app, file), "# changed by the engine test\n");
+                await harness.run(machine, stackConfig(machine, app));
+                const changed = harness.events.filter((e) => e.action !== "unchanged");
+                const container = services[service].container;
+                assert.deepStrictEqual(changed.map((e) => `${e.type} ${e.name} ${e.action}`).sort(), [
+                    `command:local:Command ${container}-pids-limit replace`,
+                    `command:local:Command ${machine}-preflight replace`, // its triggers are the host's image tags
+                    `docker-build:index:Image ${container} replace`,
+                    `docker:index/container:Container ${container} replace`,
+                    `docker:index/remoteImage:RemoteImage ${container} replace`,
+                ].sort());
+                for (const [n, s] of Object.entries(services)) {
+                    const id = (await docker.getContainer(s.container).inspect()).Id;
+                    if (n === service) assert.notStrictEqual(id, before[n], `${n} was replaced`);
+                    else assert.strictEqual(id, before[n], `${n} kept its container`);
+                }
+            });
+
+            it("docker stop ends every service promptly: tini forwards SIGTERM, nothing is killed after the grace period", async () => {
+                const seconds: Record<string, number> = {};
+                await Promise.all(Object.entries(services).map(async ([n, s]) => {
+                    const started = Date.now();
+                    await docker.getContainer(s.container).stop({ t: 10 });
+                    seconds[n] = (Date.now() - started) / 1000;
+                }));
+                for (const [n, s] of Object.entries(services)) {
+                    const state = (await docker.getContainer(s.container).inspect()).State;
+                    assert.strictEqual(state.ExitCode, 0, `${n} exited ${state.ExitCode} (137 would mean killed after the grace period)`);
+                }
+                const slowest = Object.entries(seconds).sort(([, a], [, b]) => b - a)[0];
+                console.log(`      stop: slowest ${slowest[0]} ${slowest[1].toFixed(1)}s of ${Object.keys(seconds).length}`);
+            });
+        });
+    }
+});
