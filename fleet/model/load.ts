@@ -10,8 +10,11 @@ import { FleetError, FleetIssue } from "./issues";
 import { parseYaml, validate } from "./parse";
 import { FamiliesFileSchema, FleetData, HostsFileSchema, ServicesFileSchema } from "./schema";
 
-/** The repository's own data. */
-export const DEFAULT_FLEET_DIR = path.resolve(__dirname, "..", "data");
+/**
+ * The repository's own data, unless FLEET_DATA_DIR names another directory (the benchmark's
+ * synthetic fleet; trying a change without editing the real data).
+ */
+export const DEFAULT_FLEET_DIR = process.env.FLEET_DATA_DIR ? path.resolve(process.env.FLEET_DATA_DIR) : path.resolve(__dirname, "..", "data");
 
 /** How a path is shown in messages: relative to the working directory when inside it. */
 export function displayPath(p: string): string {

@@ -172,6 +172,8 @@ export class EngineHarness {
     public healthySeconds: Record<string, number> = {};
     /** Seconds of each image build of the latest run, by resource name. */
     public buildSeconds: Record<string, number> = {};
+    /** Wall-clock span of the latest run's image builds (they run concurrently), in ms since the epoch. */
+    public buildWindow = { start: 0, end: 0 };
 
     /** @param peers outputs of the stacks a StackReference may name */
     constructor(private readonly peers: Record<string, Record<string, unknown>> = {}) {}
@@ -180,6 +182,7 @@ export class EngineHarness {
         this.events = [];
         this.healthySeconds = {};
         this.buildSeconds = {};
+        this.buildWindow = { start: 0, end: 0 };
         const handler: ResourceHandler = (r) => this.apply(r);
         return runProgram(stack, config, { handler });
     }
@@ -285,6 +288,7 @@ export class EngineHarness {
         }
         for (const t of i.tags) this.made.images.add(t);
         this.buildSeconds[r.name] = (Date.now() - started) / 1000;
+        this.buildWindow = { start: this.buildWindow.start || started, end: Date.now() };
         return { id: imageId, state: { ...i, ref: i.tags[0], digest: imageId, contextHash: createHash("sha256").update(body).digest("hex") } };
     }
 
