@@ -105,8 +105,9 @@ export const services = Object.fromEntries(plan.containers.map((c) => [c.service
     health: `http://${address}:${c.ports.health}${c.health.path}`,
     family: c.family,
     gpu: c.gpu !== null,
-    image: images.services[c.service].ref,
-    imageDigest: images.services[c.service].digest,
+    image: images.services[c.service]?.ref ?? c.pinnedImage,
+    imageDigest: host.containers[c.service].imageDigest,
+    pinned: c.pinnedImage !== undefined,
 }]));
 /** Service endpoints by name, read by other hosts' stacks through a StackReference. */
 export const endpoints = Object.fromEntries(plan.containers.map((c) => [c.service, `${address}:${c.ports.service}`]));

@@ -81,7 +81,9 @@ export class FleetHost extends pulumi.ComponentResource {
         const containers: Record<string, ServiceContainer> = {};
         const core: ServiceContainer[] = [];
         for (const c of p.containers) {
-            const image = args.images.services[c.service];
+            // A pinned service (rollback) runs its pinned image; nothing was built for it.
+            const image = c.pinnedImage === undefined ? args.images.services[c.service] : undefined;
+            const build = builds.get(c.service);
             const supervisor = c.dockerApi && proxy !== undefined;
             const peerEnv = args.peerEndpoints
                 ? Object.fromEntries(c.peers.map((x) => [x.env, peerEndpoint(args.peerEndpoints!, x.service, args.peerStack ?? x.machine)]))
@@ -89,9 +91,9 @@ export class FleetHost extends pulumi.ComponentResource {
             const sc = new ServiceContainer(c.name, {
                 plan: c,
                 machine: p.machine,
-                imageRef: image.ref,
-                imageDigest: image.digest,
-                gitSha: builds.get(c.service)!.version.revision || builds.get(c.service)!.version.tag,
+                imageRef: image?.ref ?? c.pinnedImage!,
+                imageDigest: image?.digest,
+                gitSha: build ? build.version.revision || build.version.tag : `pinned ${c.pinnedImage}`,
                 networkName: network.name,
                 seccomp: supervisor ? seccompOpt(supervisorProfile()) : baseline,
                 extraSecurityOpts: supervisor && args.apparmorProfile ? [`apparmor=${args.apparmorProfile}`] : undefined,

@@ -16,8 +16,8 @@ export interface ServiceContainerArgs {
     machine: string;
     /** The image ref (tag@digest once pushed). */
     imageRef: pulumi.Input<string>;
-    /** The image's manifest digest, for the observability labels. */
-    imageDigest: pulumi.Input<string>;
+    /** The image's manifest digest, for the observability labels; the pulled image's repo digest when absent (a pinned image). */
+    imageDigest?: pulumi.Input<string>;
     /** Commit the image was built from, or its content tag. */
     gitSha: string;
     networkName: pulumi.Input<string>;
@@ -41,6 +41,8 @@ export class ServiceContainer extends pulumi.ComponentResource {
     public readonly containerName: string;
     /** Image id (sha256 of the image config) the container runs. */
     public readonly imageId: pulumi.Output<string>;
+    /** Manifest digest of the image, as labelled on the container. */
+    public readonly imageDigest: pulumi.Output<string>;
 
     constructor(name: string, args: ServiceContainerArgs, opts?: pulumi.ComponentResourceOptions) {
         super("fleet:containers:ServiceContainer", name, {}, opts);
@@ -48,6 +50,7 @@ export class ServiceContainer extends pulumi.ComponentResource {
         const childOpts = { parent: this, provider: args.provider };
 
         const image = new docker.RemoteImage(name, { name: args.imageRef, keepLocally: true }, childOpts);
+        const digest = args.imageDigest ?? image.repoDigest.apply((d) => d.slice(d.indexOf("@") + 1));
         const volumes = c.volumes.map((v) => new docker.Volume(`${name}-${v.purpose}`, {
             name: v.name,
             labels: [{ label: "fleet.service", value: c.service }, { label: "fleet.machine", value: args.machine }],
@@ -61,7 +64,7 @@ export class ServiceContainer extends pulumi.ComponentResource {
         const env: pulumi.Input<string>[] = [
             ...Object.entries(c.env).map(([k, v]) => `${k}=${v}`),
             pulumi.interpolate`FLEET_IMAGE=${args.imageRef}`,
-            pulumi.interpolate`FLEET_IMAGE_DIGEST=${args.imageDigest}`,
+            pulumi.interpolate`FLEET_IMAGE_DIGEST=${digest}`,
             `FLEET_GIT_SHA=${args.gitSha}`,
             ...Object.entries({ ...args.peerEnv, ...args.extraEnv }).map(([k, v]) => pulumi.interpolate`${k}=${v}`),
         ];
@@ -71,7 +74,7 @@ export class ServiceContainer extends pulumi.ComponentResource {
             { label: "fleet.machine", value: args.machine },
             { label: "fleet.tier", value: c.tier },
             { label: "fleet.git-sha", value: args.gitSha },
-            { label: "fleet.image-digest", value: args.imageDigest },
+            { label: "fleet.image-digest", value: digest },
         ];
         const h = c.health;
         this.container = new docker.Container(name, {
@@ -129,6 +132,7 @@ export class ServiceContainer extends pulumi.ComponentResource {
 
         this.containerName = c.name;
         this.imageId = image.imageId;
-        this.registerOutputs({ containerName: this.containerName, imageId: this.imageId });
+        this.imageDigest = pulumi.output(digest);
+        this.registerOutputs({ containerName: this.containerName, imageId: this.imageId, imageDigest: this.imageDigest });
     }
 }

@@ -12,7 +12,7 @@ describe("index.ts under mocks", () => {
             const services = outputs.services as Record<string, Record<string, unknown>>;
             assert.strictEqual(Object.keys(services).length, stack === "mainpc" ? 42 : 23);
             const { image, imageDigest, ...rest } = services.SelfHealingSupervisor;
-            assert.deepStrictEqual(rest, { container: "self-healing-supervisor", endpoint: `${stack}:7009`, health: `http://${stack}:9008/health`, family: "base-cpu-pydeps", gpu: false });
+            assert.deepStrictEqual(rest, { container: "self-healing-supervisor", endpoint: `${stack}:7009`, health: `http://${stack}:9008/health`, family: "base-cpu-pydeps", gpu: false, pinned: false });
             assert.match(String(image), /^ghcr\.io\/ai-system\/self-healing-supervisor:(\d{8}-[0-9a-f]{7}-[0-9a-f]{7}|content-[0-9a-f]{12})@sha256:[0-9a-f]{64}$/);
             assert.match(String(imageDigest), /^sha256:[0-9a-f]{64}$/);
             const endpoints = outputs.endpoints as Record<string, string>;

@@ -3,6 +3,7 @@
  * registers, with its exact inputs, so tests can assert what exists and what must not.
  */
 import * as pulumi from "@pulumi/pulumi";
+import { createHash } from "crypto";
 import * as fs from "fs";
 import * as path from "path";
 import { parse } from "yaml";
@@ -144,7 +145,7 @@ function mockOutputs(type: string, name: string, inputs: Record<string, unknown>
         case "docker:index/container:Container":
             return { name: inputs.name };
         case "docker:index/remoteImage:RemoteImage":
-            return { imageId: `sha256:${Buffer.from(String(inputs.name)).toString("hex").padEnd(64, "0").slice(0, 64)}`, repoDigest: inputs.name };
+            return { imageId: `sha256:${createHash("sha256").update(String(inputs.name)).digest("hex")}`, repoDigest: String(inputs.name).includes("@") ? inputs.name : `${inputs.name}@sha256:${createHash("sha256").update(`digest:${inputs.name}`).digest("hex")}` };
         case "command:local:Command":
             return { stdout: `ran: ${inputs.create}`, stderr: "" };
         case "pulumi:pulumi:StackReference":

@@ -8,7 +8,7 @@ import * as fs from "fs";
 import * as path from "path";
 import { FleetError } from "../model/issues";
 import { FamilyImageSpec, imagePlan, ServiceImageSpec } from "../model/images";
-import { HostPlan } from "../model/plan";
+import { familyClosure, HostPlan } from "../model/plan";
 import { FleetData } from "../model/schema";
 import { StackConfig } from "../model/stack";
 import { renderDockerApiProxy, renderFamily, renderService, renderServiceIgnore } from "../render/dockerfile";
@@ -91,16 +91,20 @@ function names(cfg: StackConfig, repository: string, v: ImageVersion) {
 }
 
 export function buildPlan(d: FleetData, plan: HostPlan, cfg: StackConfig, p: BuildPaths): BuildPlan {
-    const specs = imagePlan(d, plan, cfg.cudaTrack, { upstreamImage: cfg.upstreamImage, installFamilyPackages: cfg.installFamilyPackages });
+    // Pinned services (rollback) are not built, nor are families only they need.
+    const built = plan.containers.filter((c) => c.pinnedImage === undefined);
+    const needsProxy = plan.containers.some((c) => c.dockerApi);
+    const families = familyClosure(d, [...built.map((c) => c.family), ...(needsProxy ? [PROXY_FAMILY] : [])]);
+    const specs = imagePlan(d, { ...plan, families, containers: built }, cfg.cudaTrack, { upstreamImage: cfg.upstreamImage, installFamilyPackages: cfg.installFamilyPackages });
     const issues = checkAppRepo(p.appRepo, specs.services, p.servicesFile);
     if (issues.length > 0) throw new FleetError(issues);
 
-    const families = new Map<string, FamilyBuild>();
+    const familyBuilds = new Map<string, FamilyBuild>();
     for (const spec of specs.families) {
         const text = renderFamily(spec);
-        const parent = spec.parent ? families.get(spec.parent) : undefined; // built first: specs come parents first
+        const parent = spec.parent ? familyBuilds.get(spec.parent) : undefined; // built first: specs come parents first
         const version = imageVersion({ root: p.projectDir, paths: FAMILY_INPUT_PATHS, recipe: text, parent: parent?.version });
-        families.set(spec.family, {
+        familyBuilds.set(spec.family, {
             spec, version, ...names(cfg, spec.repository, version),
             buildArgs: spec.upstream ? { UPSTREAM_IMAGE: spec.upstream } : {},
             context: FAMILY_CONTEXT,
@@ -111,7 +115,7 @@ export function buildPlan(d: FleetData, plan: HostPlan, cfg: StackConfig, p: Bui
 
     fs.mkdirSync(p.buildDir, { recursive: true });
     const services = specs.services.map((spec): ServiceBuild => {
-        const family = families.get(spec.family)!;
+        const family = familyBuilds.get(spec.family)!;
         let location: string;
         let recipe: string;
         if (spec.dockerfileOverride) {
@@ -136,7 +140,7 @@ export function buildPlan(d: FleetData, plan: HostPlan, cfg: StackConfig, p: Bui
             labels: labels(cfg, spec.repository, version),
         };
     });
-    return { families: [...families.values()], services, proxy: plan.containers.some((c) => c.dockerApi) ? proxyBuild(cfg, p, families) : undefined };
+    return { families: [...familyBuilds.values()], services, proxy: needsProxy ? proxyBuild(cfg, p, familyBuilds) : undefined };
 }
 
 function proxyBuild(cfg: StackConfig, p: BuildPaths, families: Map<string, FamilyBuild>): ProxyBuild {

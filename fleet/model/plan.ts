@@ -7,7 +7,7 @@ import { APP_GID, APP_UID, APP_USER, HEALTH_DEFAULTS, PROFILE_PATH, RUNTIME_DEFA
 import { byName, containerName } from "./names";
 import { hostGpuIds, profileDocument, profileEnv } from "./profile";
 import { FleetData, Service, Trait } from "./schema";
-import { StackConfig } from "./stack";
+import { pinnedImage, StackConfig } from "./stack";
 
 export interface HealthIntent {
     kind: "http" | "tcp";
@@ -73,6 +73,8 @@ export interface ContainerPlan {
     /** Why the root filesystem is writable, when it is. */
     rootfsException?: string;
     peers: PeerEndpoint[];
+    /** The image this service is pinned to (rollback); it is not built. */
+    pinnedImage?: string;
 }
 
 export type ExclusionKind = "disabled" | "gated" | "no-gpu";
@@ -200,6 +202,7 @@ function containerPlan(d: FleetData, name: string, svc: Service, cfg: StackConfi
         readOnlyRootfs: svc.rootfsWritable === undefined,
         ...(svc.rootfsWritable !== undefined ? { rootfsException: svc.rootfsWritable } : {}),
         peers,
+        ...(pinnedImage(cfg, name, containerName(name)) ? { pinnedImage: pinnedImage(cfg, name, containerName(name)) } : {}),
     };
 }
 

@@ -12,6 +12,9 @@ import { CUDA_TRACKS, FleetData, MAX_PORT } from "./schema";
 
 export const CONFIG_NAMESPACE = "fleet";
 
+const IMAGE_TAG = /^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$/;
+const DIGEST = /^sha256:[a-f0-9]{64}$/;
+
 /** Keys read as Pulumi secrets by the wiring layer, never through the plain schema. */
 export const SECRET_KEYS = ["registryUsername", "registryPassword"] as const;
 
@@ -83,6 +86,16 @@ export const stackConfigSchema = (hosts: readonly [string, ...string[]]) => z.st
      * @default true
      */
     installFamilyPackages: z.boolean().default(true),
+    /**
+     * Rollback without a rebuild (002 §H.6 FORCE_IMAGE_TAG): every service runs the image of
+     * this tag, and nothing is built.
+     */
+    pinAll: str.pipe(z.string().regex(IMAGE_TAG, "must be an image tag like 20250810-9c99cc9-1a2b3c4")).optional(),
+    /**
+     * Per-service rollback, `Service=<tag>` or `Service=sha256:<digest>`; wins over pinAll.
+     * A pinned service is not built. @default []
+     */
+    pins: z.array(z.string().regex(/^[A-Za-z][A-Za-z0-9-]*=.+$/, "must be Service=<tag> or Service=sha256:<digest>")).default([]),
     /** Services to deploy although services.yaml disables them. @default [] */
     enableServices: z.array(z.string()).default([]),
     /** Services to leave out of this stack. @default [] */
@@ -125,6 +138,15 @@ export function parseStackConfig(raw: Record<string, unknown>, fleet: FleetData,
             if (!svc) issues.push({ file: source, path, message: `'${name}' is not a service of the fleet`, fix: "correct the name (names are case-sensitive, as in services.yaml)" });
             else if (!svc.hosts.includes(cfg.machine)) issues.push({ file: source, path, message: `'${name}' is not placed on ${cfg.machine} (it runs on ${svc.hosts.join(", ")})`, fix: "remove the entry, or add the host to the service in services.yaml" });
         }
+    }
+    for (const [i, pin] of cfg.pins.entries()) {
+        const [name, ref] = [pin.slice(0, pin.indexOf("=")), pin.slice(pin.indexOf("=") + 1)];
+        const path = at(`pins[${i}]`);
+        const svc = fleet.services[name];
+        if (!svc) issues.push({ file: source, path, message: `'${name}' is not a service of the fleet`, fix: "correct the name (names are case-sensitive, as in services.yaml)" });
+        else if (!svc.hosts.includes(cfg.machine)) issues.push({ file: source, path, message: `'${name}' is not placed on ${cfg.machine}`, fix: "remove the pin" });
+        if (!IMAGE_TAG.test(ref) && !DIGEST.test(ref)) issues.push({ file: source, path, message: `'${ref}' is neither an image tag nor sha256:<64 hex>`, fix: "use a tag from `pulumi stack output services` or the registry, or the image's digest" });
+        if (cfg.pins.findIndex((p) => p.startsWith(`${name}=`)) !== i) issues.push({ file: source, path, message: `'${name}' is pinned twice`, fix: "keep one pin per service" });
     }
     for (const [i, name] of cfg.enableServices.entries()) {
         if (cfg.disableServices.includes(name)) issues.push({ file: source, path: at(`enableServices[${i}]`), message: `'${name}' is also in disableServices`, fix: "keep the service in one of the two lists" });
@@ -185,4 +207,13 @@ export function readStackFile(projectDir: string, stack: string): { raw: Record<
         if (k.startsWith(`${CONFIG_NAMESPACE}:`)) raw[k.slice(CONFIG_NAMESPACE.length + 1)] = v;
     }
     return { raw, source };
+}
+
+/** The image a pinned service runs, or undefined when it is built. */
+export function pinnedImage(cfg: StackConfig, service: string, repository: string): string | undefined {
+    const pin = cfg.pins.find((p) => p.startsWith(`${service}=`));
+    const ref = pin ? pin.slice(pin.indexOf("=") + 1) : cfg.pinAll;
+    if (ref === undefined) return undefined;
+    const image = `${cfg.registry}/${cfg.org}/${repository}`;
+    return DIGEST.test(ref) ? `${image}@${ref}` : `${image}:${ref}`;
 }
