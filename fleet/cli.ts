@@ -3,6 +3,8 @@
  *
  *   validate [--fleet DIR]              every problem of the data, or a one-line summary
  *   plan <stack> [--fleet DIR]          the host plan of Pulumi.<stack>.yaml as a table
+ *   diagram [--out FILE] [--fleet DIR]  the family and placement diagrams (docs/fleet-diagrams.md)
+ *   image-targets <stack>               URNs for `pulumi up --target` of the stack's images alone
  *   dockerfiles [--out DIR] [--fleet DIR] [--cuda TRACK]
  *                                       every family's and service's Dockerfile, for review
  *
@@ -12,6 +14,8 @@ import * as fs from "fs";
 import * as path from "path";
 import { familySpec, serviceSpec } from "./model/images";
 import { renderFamily, renderService, renderServiceIgnore } from "./render/dockerfile";
+import { renderDiagrams } from "./render/diagram";
+import { imageTargetUrns } from "./build/buildPlan";
 import { CUDA_TRACKS, CudaTrack } from "./model/schema";
 import { FleetError } from "./model/issues";
 import { DEFAULT_FLEET_DIR, loadFleet } from "./model/load";
@@ -21,6 +25,8 @@ import { FleetData } from "./model/schema";
 import { byName } from "./model/names";
 
 export const PROJECT_DIR = path.resolve(__dirname, "..");
+/** The committed diagrams, relative to the project. */
+export const DIAGRAM_FILE = "docs/fleet-diagrams.md";
 
 export interface CliIO {
     out: (line: string) => void;
@@ -33,6 +39,8 @@ const USAGE = [
     "usage: npm run fleet -- <command> [options]",
     "  validate [--fleet DIR]        check the fleet data; prints every problem",
     "  plan <stack> [--fleet DIR]    print the plan of Pulumi.<stack>.yaml",
+    "  diagram [--out FILE] [--fleet DIR]   write the diagrams (default docs/fleet-diagrams.md)",
+    "  image-targets <stack> [--fleet DIR]  print the URNs that build the stack's images alone",
     "  dockerfiles [--out DIR] [--fleet DIR] [--cuda cu121]",
     "                                write every family's and service's Dockerfile (default out/dockerfiles)",
 ].join("\n");
@@ -138,6 +146,22 @@ export function runCli(argv: readonly string[], io: CliIO, projectDir = PROJECT_
                 const { raw, source } = readStackFile(projectDir, args.positional[0]);
                 const plan = planHost(data, parseStackConfig(raw, data, source));
                 renderPlan(plan).forEach((l) => io.out(l));
+                return 0;
+            }
+            case "image-targets": {
+                if (args.positional.length !== 1) throw new UsageError("image-targets needs exactly one stack name");
+                const data = loadFleet(dir);
+                const { raw, source } = readStackFile(projectDir, args.positional[0]);
+                const cfg = parseStackConfig(raw, data, source);
+                imageTargetUrns(data, planHost(data, cfg), args.positional[0], cfg.cudaTrack).forEach((u) => io.out(u));
+                return 0;
+            }
+            case "diagram": {
+                if (args.positional.length) throw new UsageError("diagram takes no arguments");
+                const out = path.resolve(args.options.out ?? path.join(projectDir, DIAGRAM_FILE));
+                fs.mkdirSync(path.dirname(out), { recursive: true });
+                fs.writeFileSync(out, renderDiagrams(loadFleet(dir)));
+                io.out(`wrote ${out}`);
                 return 0;
             }
             case "dockerfiles": {

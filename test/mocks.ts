@@ -56,6 +56,9 @@ async function resolve(v: unknown): Promise<unknown> {
     return v;
 }
 
+/** URNs of the latest run's resources, by `type::name`. */
+export let lastUrns = new Map<string, string>();
+
 /** Gives a registered resource its id and outputs. */
 export type ResourceHandler = (r: Registered & { custom: boolean }) => Promise<{ id: string; state: Record<string, unknown> }>;
 
@@ -68,6 +71,8 @@ const mockHandler: ResourceHandler = async (r) => ({ id: `${r.name}-id`, state: 
 export async function runProgram(stack: string, config: Record<string, string>, opts: { preview?: boolean; handler?: ResourceHandler } = {}): Promise<RunResult> {
     const resources: Registered[] = [];
     const options = new Map<string, Registered["opts"]>();
+    const urns = new Map<string, string>();
+    lastUrns = urns;
     const handler = opts.handler ?? mockHandler;
     // A resource that fails leaves the outputs that depend on it unresolved forever: the run
     // fails with the first such error instead of waiting for them.
@@ -76,7 +81,9 @@ export async function runProgram(stack: string, config: Record<string, string>, 
     const failure = new Promise<never>((_, reject) => { failed = reject; });
     pulumi.runtime.setMocks({
         newResource: async (args) => {
-            const r: Registered = { type: args.type, name: args.name, inputs: args.inputs, provider: args.provider, opts: options.get(`${args.type}::${args.name}`)! };
+            // Reads (a StackReference) do not pass through registerResource: they have no options.
+            const opts = options.get(`${args.type}::${args.name}`) ?? { parent: "", dependencies: [], retainOnDelete: false, deleteBeforeReplace: false, replaceOnChanges: [] };
+            const r: Registered = { type: args.type, name: args.name, inputs: args.inputs, provider: args.provider, opts };
             resources.push(r);
             const work = handler({ ...r, custom: args.custom ?? true });
             inflight.add(work);
@@ -102,7 +109,10 @@ export async function runProgram(stack: string, config: Record<string, string>, 
             deleteBeforeReplace: req.getDeletebeforereplace(),
             replaceOnChanges: req.getReplaceonchangesList(),
         });
-        return register(req, cb);
+        return register(req, (err: unknown, resp: { getUrn(): string } | undefined) => {
+            if (resp) urns.set(`${req.getType()}::${req.getName()}`, resp.getUrn());
+            (cb as (e: unknown, r: unknown) => void)(err, resp);
+        });
     };
     pulumi.runtime.setAllConfig(config);
     const entry = require.resolve("../index");

@@ -7,9 +7,9 @@
 import * as fs from "fs";
 import * as path from "path";
 import { FleetError } from "../model/issues";
-import { FamilyImageSpec, imagePlan, ServiceImageSpec } from "../model/images";
+import { familyRepository, FamilyImageSpec, imagePlan, ServiceImageSpec } from "../model/images";
 import { familyClosure, HostPlan } from "../model/plan";
-import { FleetData } from "../model/schema";
+import { CudaTrack, FleetData } from "../model/schema";
 import { StackConfig } from "../model/stack";
 import { renderDockerApiProxy, renderFamily, renderService, renderServiceIgnore } from "../render/dockerfile";
 import { checkAppRepo } from "./appRepo";
@@ -90,11 +90,40 @@ function names(cfg: StackConfig, repository: string, v: ImageVersion) {
     return { image, tag: `${image}:${v.tag}`, cacheRef: `${cfg.registry}/${cfg.org}/cache:${repository}` };
 }
 
-export function buildPlan(d: FleetData, plan: HostPlan, cfg: StackConfig, p: BuildPaths): BuildPlan {
-    // Pinned services (rollback) are not built, nor are families only they need.
-    const built = plan.containers.filter((c) => c.pinnedImage === undefined);
+/** What a host plan builds: pinned services (rollback) are not built, nor families only they need. */
+export function imagesToBuild(d: FleetData, plan: HostPlan): { families: string[]; containers: HostPlan["containers"]; needsProxy: boolean } {
+    const containers = plan.containers.filter((c) => c.pinnedImage === undefined);
     const needsProxy = plan.containers.some((c) => c.dockerApi);
-    const families = familyClosure(d, [...built.map((c) => c.family), ...(needsProxy ? [PROXY_FAMILY] : [])]);
+    return { families: familyClosure(d, [...containers.map((c) => c.family), ...(needsProxy ? [PROXY_FAMILY] : [])]), containers, needsProxy };
+}
+
+/**
+ * URNs of the image resources of a stack (and the components and provider they need), for
+ * `pulumi up --target`: the deploy workflow builds and scans images before it deploys.
+ * Mirrors the resource names and parents of components/hostImages.ts and fleetHost.ts.
+ */
+export function imageTargetUrns(d: FleetData, plan: HostPlan, stack: string, track: CudaTrack): string[] {
+    const { families, containers, needsProxy } = imagesToBuild(d, plan);
+    const urn = (types: string[], name: string) => `urn:pulumi:${stack}::fleet::${types.join("$")}::${name}`;
+    const host = "fleet:images:HostImages";
+    const out = [urn(["pulumi:providers:docker-build"], `${plan.machine}-build`), urn([host], plan.machine)];
+    for (const f of families) {
+        const repo = familyRepository(f, track);
+        out.push(urn([host, "fleet:images:FamilyImage"], repo), urn([host, "fleet:images:FamilyImage", "docker-build:index:Image"], repo));
+    }
+    for (const c of containers) {
+        out.push(urn([host, "fleet:images:ServiceImage"], c.name), urn([host, "fleet:images:ServiceImage", "docker-build:index:Image"], c.name));
+    }
+    if (needsProxy) {
+        const fh = ["fleet:host:FleetHost", "fleet:host:DockerApiProxy"];
+        const name = `${plan.machine}-docker-api-proxy`;
+        out.push(urn([fh[0]], plan.machine), urn(fh, name), urn([...fh, "fleet:images:ProxyImage"], name), urn([...fh, "fleet:images:ProxyImage", "docker-build:index:Image"], name));
+    }
+    return out;
+}
+
+export function buildPlan(d: FleetData, plan: HostPlan, cfg: StackConfig, p: BuildPaths): BuildPlan {
+    const { families, containers: built, needsProxy } = imagesToBuild(d, plan);
     const specs = imagePlan(d, { ...plan, families, containers: built }, cfg.cudaTrack, { upstreamImage: cfg.upstreamImage, installFamilyPackages: cfg.installFamilyPackages });
     const issues = checkAppRepo(p.appRepo, specs.services, p.servicesFile);
     if (issues.length > 0) throw new FleetError(issues);
