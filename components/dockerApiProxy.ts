@@ -62,6 +62,13 @@ export class DockerApiProxy extends pulumi.ComponentResource {
             restart: "unless-stopped",
             mounts: [{ type: "bind", source: "/var/run/docker.sock", target: "/var/run/docker.sock", readOnly: true }],
             networksAdvanced: [{ name: network.name, aliases: [PROXY_NAME] }],
+            healthcheck: {
+                tests: ["CMD", "/opt/venv/bin/python", "-c", `import socket; socket.create_connection(("127.0.0.1", ${PROXY_PORT}), 2)`],
+                interval: "30s",
+                timeout: "5s",
+                startPeriod: "10s",
+                retries: 3,
+            },
             memory: 64,
             labels: [{ label: "fleet.machine", value: args.machine }, { label: "fleet.role", value: PROXY_NAME }],
         }, { parent: this, provider: args.provider, deleteBeforeReplace: true, dependsOn: args.dependsOn });

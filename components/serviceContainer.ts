@@ -75,6 +75,8 @@ export class ServiceContainer extends pulumi.ComponentResource {
             { label: "fleet.tier", value: c.tier },
             { label: "fleet.git-sha", value: args.gitSha },
             { label: "fleet.image-digest", value: digest },
+            // Read by the read-only-rootfs policy: an exception is declared in the data, with why.
+            ...(c.rootfsException ? [{ label: "fleet.rootfs-exception", value: c.rootfsException }] : []),
         ];
         const h = c.health;
         this.container = new docker.Container(name, {

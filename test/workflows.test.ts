@@ -49,7 +49,7 @@ describe("GitHub Actions workflows", () => {
         assert.deepStrictEqual(p.needs, ["test", "validate"]);
         assert.deepStrictEqual(p.strategy.matrix.stack, ["mainpc", "pc2"]);
         const step = p.steps.find((s: { uses?: string }) => s.uses?.startsWith("pulumi/actions@"));
-        assert.deepStrictEqual({ command: step.with.command, comment: step.with["comment-on-pr"] }, { command: "preview", comment: true });
+        assert.deepStrictEqual({ command: step.with.command, comment: step.with["comment-on-pr"], policy: step.with.policyPacks }, { command: "preview", comment: true, policy: "policy" });
     });
 
     it("merges: test, build images, scan (Trivy + SBOM), then deploy mainpc before pc2", () => {
@@ -68,6 +68,7 @@ describe("GitHub Actions workflows", () => {
         for (const job of ["deploy-mainpc", "deploy-pc2"]) {
             const step = w.jobs[job].steps.find((s: { uses?: string }) => s.uses?.startsWith("pulumi/actions@"));
             assert.strictEqual(step.with.command, "up", job);
+            assert.strictEqual(step.with.policyPacks, "policy", job);
         }
         assert.strictEqual(w.concurrency?.["cancel-in-progress"], false, "a deploy is never cancelled half-way");
     });
