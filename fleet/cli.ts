@@ -5,6 +5,8 @@
  *   plan <stack> [--fleet DIR]          the host plan of Pulumi.<stack>.yaml as a table
  *   diagram [--out FILE] [--fleet DIR]  the family and placement diagrams (docs/fleet-diagrams.md)
  *   image-targets <stack>               URNs for `pulumi up --target` of the stack's images alone
+ *   lock-targets [--fleet DIR]          per service: python version, requirements .in and hash-locked .txt
+ *   build-lock <export.json|->          build-lock.json from `pulumi stack export`
  *   dockerfiles [--out DIR] [--fleet DIR] [--cuda TRACK]
  *                                       every family's and service's Dockerfile, for review
  *
@@ -16,6 +18,7 @@ import { familySpec, serviceSpec } from "./model/images";
 import { renderFamily, renderService, renderServiceIgnore } from "./render/dockerfile";
 import { renderDiagrams } from "./render/diagram";
 import { imageTargetUrns } from "./build/buildPlan";
+import { buildLock, lockTargets } from "./build/lock";
 import { CUDA_TRACKS, CudaTrack } from "./model/schema";
 import { FleetError } from "./model/issues";
 import { DEFAULT_FLEET_DIR, loadFleet } from "./model/load";
@@ -41,6 +44,8 @@ const USAGE = [
     "  plan <stack> [--fleet DIR]    print the plan of Pulumi.<stack>.yaml",
     "  diagram [--out FILE] [--fleet DIR]   write the diagrams (default docs/fleet-diagrams.md)",
     "  image-targets <stack> [--fleet DIR]  print the URNs that build the stack's images alone",
+    "  lock-targets [--fleet DIR]           print service, python, requirements .in and .txt (scripts/lock-requirements.sh)",
+    "  build-lock <export.json|->           print build-lock.json from `pulumi stack export`",
     "  dockerfiles [--out DIR] [--fleet DIR] [--cuda cu121]",
     "                                write every family's and service's Dockerfile (default out/dockerfiles)",
 ].join("\n");
@@ -154,6 +159,17 @@ export function runCli(argv: readonly string[], io: CliIO, projectDir = PROJECT_
                 const { raw, source } = readStackFile(projectDir, args.positional[0]);
                 const cfg = parseStackConfig(raw, data, source);
                 imageTargetUrns(data, planHost(data, cfg), args.positional[0], cfg.cudaTrack).forEach((u) => io.out(u));
+                return 0;
+            }
+            case "lock-targets": {
+                if (args.positional.length) throw new UsageError("lock-targets takes no arguments");
+                lockTargets(loadFleet(dir)).forEach((t) => io.out(`${t.service} ${t.python} ${t.input} ${t.output}`));
+                return 0;
+            }
+            case "build-lock": {
+                if (args.positional.length !== 1) throw new UsageError("build-lock needs the export file, or - for standard input");
+                const text = fs.readFileSync(args.positional[0] === "-" ? 0 : args.positional[0], "utf8");
+                io.out(JSON.stringify(buildLock(JSON.parse(text)), null, 2));
                 return 0;
             }
             case "diagram": {

@@ -69,6 +69,7 @@ describe("GitHub Actions workflows", () => {
             const step = w.jobs[job].steps.find((s: { uses?: string }) => s.uses?.startsWith("pulumi/actions@"));
             assert.strictEqual(step.with.command, "up", job);
             assert.strictEqual(step.with.policyPacks, "policy", job);
+            assert.ok(w.jobs[job].steps.some((s: { run?: string }) => s.run?.includes("scripts/fleet build-lock - > build-lock-")), `${job} records build-lock.json`);
         }
         assert.strictEqual(w.concurrency?.["cancel-in-progress"], false, "a deploy is never cancelled half-way");
     });
