@@ -9,12 +9,12 @@ import { FleetHost } from "./components/fleetHost";
 import { HostImages } from "./components/hostImages";
 import { buildProvider, dockerProvider, RegistryCredentials } from "./components/providers";
 import { BuildPlan, buildPlan } from "./fleet/build/buildPlan";
-import { FleetError } from "./fleet/model/issues";
-import { fleetFiles, loadFleet, DEFAULT_FLEET_DIR } from "./fleet/model/load";
-import { HostPlan, planHost } from "./fleet/model/plan";
-import { advertiseAddress, CONFIG_NAMESPACE, parseStackConfig, StackConfig } from "./fleet/model/stack";
 import { minDriver } from "./fleet/model/check";
+import { FleetError } from "./fleet/model/issues";
+import { DEFAULT_FLEET_DIR, fleetFiles, loadFleet } from "./fleet/model/load";
+import { HostPlan, planHost } from "./fleet/model/plan";
 import { FleetData } from "./fleet/model/schema";
+import { advertiseAddress, CONFIG_NAMESPACE, parseStackConfig, StackConfig } from "./fleet/model/stack";
 
 const stack = pulumi.getStack();
 const stackFile = `Pulumi.${stack}.yaml`;

@@ -9,7 +9,7 @@ import * as docker from "@pulumi/docker";
 import * as pulumi from "@pulumi/pulumi";
 import { PROXY_PORT, ProxyBuild } from "../fleet/build/buildPlan";
 import { seccompOpt, supervisorProfile } from "../fleet/security/seccomp";
-import { FleetImage, ImageSettings } from "./image";
+import { ImageSettings, ProxyImage } from "./image";
 
 export const PROXY_NAME = "docker-api-proxy";
 
@@ -40,7 +40,7 @@ export class DockerApiProxy extends pulumi.ComponentResource {
 
     constructor(name: string, args: DockerApiProxyArgs, opts?: pulumi.ComponentResourceOptions) {
         super("fleet:host:DockerApiProxy", name, {}, opts);
-        const image = new FleetImage("fleet:images:ProxyImage", name, { build: args.build, base: args.baseImage, settings: args.settings }, { parent: this });
+        const image = new ProxyImage(name, { build: args.build, base: args.baseImage, settings: args.settings }, { parent: this });
         const pulled = new docker.RemoteImage(name, { name: image.ref, keepLocally: true }, { parent: this, provider: args.provider });
         const network = new docker.Network(`${name}-net`, {
             name: `fleet-${args.machine}-docker-api`,

@@ -51,15 +51,15 @@ function imageArgs(a: FleetImageArgs): dockerbuild.ImageArgs {
     };
 }
 
-/** An image of the fleet; `type` is its component type token. */
-export class FleetImage extends pulumi.ComponentResource {
+/** What every image component shares; `type` is the subclass's type token. */
+abstract class FleetImage extends pulumi.ComponentResource {
     /** Tag and digest once pushed (`<image>:<tag>@sha256:...`), the tag when loaded. */
     public readonly ref: pulumi.Output<string>;
     public readonly digest: pulumi.Output<string>;
     /** The content-derived tag (`YYYYMMDD-<sha>-<recipe>`), known before the build. */
     public readonly tag: string;
 
-    constructor(type: string, name: string, args: FleetImageArgs, opts?: pulumi.ComponentResourceOptions) {
+    protected constructor(type: string, name: string, args: FleetImageArgs, opts?: pulumi.ComponentResourceOptions) {
         super(type, name, {}, opts);
         const image = new dockerbuild.Image(name, imageArgs(args), { parent: this, provider: args.settings.provider });
         this.ref = image.ref;
@@ -80,5 +80,12 @@ export class FamilyImage extends FleetImage {
 export class ServiceImage extends FleetImage {
     constructor(name: string, args: FleetImageArgs, opts?: pulumi.ComponentResourceOptions) {
         super("fleet:images:ServiceImage", name, args, opts);
+    }
+}
+
+/** The self-healing supervisor's Docker API proxy image, built FROM base-python. */
+export class ProxyImage extends FleetImage {
+    constructor(name: string, args: FleetImageArgs, opts?: pulumi.ComponentResourceOptions) {
+        super("fleet:images:ProxyImage", name, args, opts);
     }
 }

@@ -175,6 +175,7 @@ function containerPlan(d: FleetData, name: string, svc: Service, cfg: StackConfi
     };
     const peers = Object.entries(host.uses).flatMap(([machine, services]) =>
         services.map((service) => ({ env: peerEnvName(machine, service), machine, service })));
+    const pinned = pinnedImage(cfg, name, containerName(name));
     return {
         service: name,
         name: containerName(name),
@@ -202,7 +203,7 @@ function containerPlan(d: FleetData, name: string, svc: Service, cfg: StackConfi
         readOnlyRootfs: svc.rootfsWritable === undefined,
         ...(svc.rootfsWritable !== undefined ? { rootfsException: svc.rootfsWritable } : {}),
         peers,
-        ...(pinnedImage(cfg, name, containerName(name)) ? { pinnedImage: pinnedImage(cfg, name, containerName(name)) } : {}),
+        ...(pinned !== undefined ? { pinnedImage: pinned } : {}),
     };
 }
 
