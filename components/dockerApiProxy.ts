@@ -7,11 +7,9 @@
  */
 import * as docker from "@pulumi/docker";
 import * as pulumi from "@pulumi/pulumi";
-import { PROXY_PORT, ProxyBuild } from "../fleet/build/buildPlan";
+import { PROXY_NAME, PROXY_PORT, ProxyBuild } from "../fleet/build/buildPlan";
 import { seccompOpt, supervisorProfile } from "../fleet/security/seccomp";
 import { ImageSettings, ProxyImage } from "./image";
-
-export const PROXY_NAME = "docker-api-proxy";
 
 /**
  * Declared exception to the non-root rule: the socket is root:docker 0660 and the docker

@@ -5,7 +5,7 @@
  */
 import * as docker from "@pulumi/docker";
 import * as pulumi from "@pulumi/pulumi";
-import { BuildPlan } from "../fleet/build/buildPlan";
+import { BuildPlan, PROXY_NAME } from "../fleet/build/buildPlan";
 import { MIN_DOCKER_VERSION } from "../fleet/model/defaults";
 import { HostPlan } from "../fleet/model/plan";
 import { baselineProfile, seccompOpt, supervisorProfile } from "../fleet/security/seccomp";
@@ -66,7 +66,7 @@ export class FleetHost extends pulumi.ComponentResource {
             labels: [{ label: "fleet.machine", value: p.machine }],
         }, { parent: this, provider });
 
-        const proxy = args.build.proxy ? new DockerApiProxy(`${name}-docker-api-proxy`, {
+        const proxy = args.build.proxy ? new DockerApiProxy(`${name}-${PROXY_NAME}`, {
             machine: p.machine,
             build: args.build.proxy,
             baseImage: args.images.families[args.build.proxy.family].ref,

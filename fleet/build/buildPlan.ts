@@ -13,7 +13,7 @@ import { CudaTrack, FleetData } from "../model/schema";
 import { StackConfig } from "../model/stack";
 import { renderDockerApiProxy, renderFamily, renderService, renderServiceIgnore } from "../render/dockerfile";
 import { checkAppRepo } from "./appRepo";
-import { imageVersion, ImageVersion } from "./version";
+import { CommitCache, imageVersion, ImageVersion } from "./version";
 
 /** Context of every family build: the helpers baked into the roots, and their ignore file. */
 export const FAMILY_CONTEXT = path.resolve(__dirname, "..", "render", "assets");
@@ -63,6 +63,8 @@ export interface BuildPlan {
 
 export const PROXY_FAMILY = "base-python";
 export const PROXY_PORT = 2375;
+/** The proxy's image repository, container name and network alias. */
+export const PROXY_NAME = "docker-api-proxy";
 
 export interface BuildPaths {
     projectDir: string;
@@ -116,7 +118,7 @@ export function imageTargetUrns(d: FleetData, plan: HostPlan, stack: string, tra
     }
     if (needsProxy) {
         const fh = ["fleet:host:FleetHost", "fleet:host:DockerApiProxy"];
-        const name = `${plan.machine}-docker-api-proxy`;
+        const name = `${plan.machine}-${PROXY_NAME}`;
         out.push(urn([fh[0]], plan.machine), urn(fh, name), urn([...fh, "fleet:images:ProxyImage"], name), urn([...fh, "fleet:images:ProxyImage", "docker-build:index:Image"], name));
     }
     return out;
@@ -128,11 +130,12 @@ export function buildPlan(d: FleetData, plan: HostPlan, cfg: StackConfig, p: Bui
     const issues = checkAppRepo(p.appRepo, specs.services, p.servicesFile);
     if (issues.length > 0) throw new FleetError(issues);
 
+    const commits: CommitCache = new Map();
     const familyBuilds = new Map<string, FamilyBuild>();
     for (const spec of specs.families) {
         const text = renderFamily(spec);
         const parent = spec.parent ? familyBuilds.get(spec.parent) : undefined; // built first: specs come parents first
-        const version = imageVersion({ root: p.projectDir, paths: FAMILY_INPUT_PATHS, recipe: text, parent: parent?.version });
+        const version = imageVersion({ root: p.projectDir, paths: FAMILY_INPUT_PATHS, recipe: text, parent: parent?.version }, commits);
         familyBuilds.set(spec.family, {
             spec, version, ...names(cfg, spec.repository, version),
             buildArgs: spec.upstream ? { UPSTREAM_IMAGE: spec.upstream } : {},
@@ -160,7 +163,7 @@ export function buildPlan(d: FleetData, plan: HostPlan, cfg: StackConfig, p: Bui
             recipe = text + ignore;
         }
         const inputs = [...spec.sources, spec.requirements, ...(spec.dockerfileOverride ? [spec.dockerfileOverride] : [])];
-        const version = imageVersion({ root: p.appRepo, paths: inputs, recipe, parent: family.version });
+        const version = imageVersion({ root: p.appRepo, paths: inputs, recipe, parent: family.version }, commits);
         return {
             spec, version, ...names(cfg, spec.repository, version),
             buildArgs: {},
@@ -169,17 +172,17 @@ export function buildPlan(d: FleetData, plan: HostPlan, cfg: StackConfig, p: Bui
             labels: labels(cfg, spec.repository, version),
         };
     });
-    return { families: [...familyBuilds.values()], services, proxy: needsProxy ? proxyBuild(cfg, p, familyBuilds) : undefined };
+    return { families: [...familyBuilds.values()], services, proxy: needsProxy ? proxyBuild(cfg, p, familyBuilds, commits) : undefined };
 }
 
-function proxyBuild(cfg: StackConfig, p: BuildPaths, families: Map<string, FamilyBuild>): ProxyBuild {
+function proxyBuild(cfg: StackConfig, p: BuildPaths, families: Map<string, FamilyBuild>, commits: CommitCache): ProxyBuild {
     const base = families.get(PROXY_FAMILY);
     if (!base) throw new Error(`the Docker API proxy needs the ${PROXY_FAMILY} family in the plan`);
     const text = renderDockerApiProxy(PROXY_PORT);
-    const version = imageVersion({ root: p.projectDir, paths: FAMILY_INPUT_PATHS, recipe: text, parent: base.version });
+    const version = imageVersion({ root: p.projectDir, paths: FAMILY_INPUT_PATHS, recipe: text, parent: base.version }, commits);
     return {
-        family: PROXY_FAMILY, version, ...names(cfg, "docker-api-proxy", version),
-        buildArgs: {}, context: FAMILY_CONTEXT, dockerfile: { inline: text }, labels: labels(cfg, "docker-api-proxy", version),
+        family: PROXY_FAMILY, version, ...names(cfg, PROXY_NAME, version),
+        buildArgs: {}, context: FAMILY_CONTEXT, dockerfile: { inline: text }, labels: labels(cfg, PROXY_NAME, version),
     };
 }
 

@@ -2,8 +2,7 @@
  * Reproducibility records (002 P1.8): what to hash-lock per service, and build-lock.json, the
  * digests a deploy built and ran, read from `pulumi stack export`.
  */
-import { requirementsPath } from "../model/images";
-import { lineage } from "../model/check";
+import { familyPython, requirementsPath } from "../model/images";
 import { FleetData } from "../model/schema";
 
 export interface LockTarget {
@@ -18,11 +17,10 @@ export interface LockTarget {
 
 export function lockTargets(d: FleetData): LockTarget[] {
     return Object.entries(d.services).map(([name, svc]) => {
-        const chain = lineage(d, svc.family);
         const output = requirementsPath(name, svc);
         return {
             service: name,
-            python: d.families[chain[chain.length - 1]].python ?? "3.11",
+            python: familyPython(d, svc.family),
             input: output.endsWith(".txt") ? output.replace(/\.txt$/, ".in") : `${output}.in`,
             output,
         };

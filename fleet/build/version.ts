@@ -75,9 +75,18 @@ function sha256(text: string): string {
     return createHash("sha256").update(text).digest("hex");
 }
 
-export function imageVersion(i: VersionInputs): ImageVersion {
+/** Commits already looked up, by root and paths: every family shares its inputs' history. */
+export type CommitCache = Map<string, { sha: string; date: string } | undefined>;
+
+/**
+ * @param commits share one cache across the images of one build plan, so git runs once per
+ *   distinct set of inputs; a new plan starts a new cache (the repository may have moved on).
+ */
+export function imageVersion(i: VersionInputs, commits: CommitCache = new Map()): ImageVersion {
     const recipe = sha256(`${i.recipe}\nparent:${i.parent?.tag ?? ""}`).slice(0, 7);
-    const own = lastCommit(i.root, i.paths);
+    const key = [i.root, ...i.paths].join("\0");
+    if (!commits.has(key)) commits.set(key, lastCommit(i.root, i.paths));
+    const own = commits.get(key);
     const parentGit = !i.parent || i.parent.revision !== "";
     if (own && parentGit) {
         const newest = i.parent && Date.parse(i.parent.created) > Date.parse(own.date) ? { sha: i.parent.revision, date: i.parent.created } : own;

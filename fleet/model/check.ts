@@ -3,7 +3,7 @@
  * returns every problem it finds, so an operator fixes them all in one pass.
  */
 import { FleetIssue } from "./issues";
-import { FleetData, Service } from "./schema";
+import { CudaTrack, FleetData, Service } from "./schema";
 import { containerName } from "./names";
 
 /** The one service allowed to reach the Docker API (002 P0.5). */
@@ -242,9 +242,9 @@ export function checkFleet(d: FleetData, files: FleetFiles): FleetIssue[] {
 }
 
 /** The oldest NVIDIA driver a CUDA track needs, from the CUDA root families. */
-export function minDriver(d: FleetData, track: string): number | undefined {
+export function minDriver(d: FleetData, track: CudaTrack): number | undefined {
     const drivers = Object.values(d.families).flatMap((f) => {
-        const v = f.cuda?.minDriverByTrack?.[track as keyof NonNullable<NonNullable<typeof f.cuda>["minDriverByTrack"]>];
+        const v = f.cuda?.minDriverByTrack?.[track];
         return v === undefined ? [] : [v];
     });
     return drivers.length ? Math.max(...drivers) : undefined;

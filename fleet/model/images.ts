@@ -89,6 +89,11 @@ function rootOf(d: FleetData, family: string): string {
     return chain[chain.length - 1];
 }
 
+/** Python minor version of a family: its root's (only roots state it). */
+export function familyPython(d: FleetData, family: string): string {
+    return d.families[rootOf(d, family)].python ?? "3.11";
+}
+
 /** Stack-level overrides of what families are built from (see StackConfig). */
 export interface FamilyOverrides {
     upstreamImage?: string;
@@ -100,7 +105,7 @@ const NO_OVERRIDES: FamilyOverrides = { installFamilyPackages: true };
 export function familySpec(d: FleetData, family: string, track: CudaTrack, o: FamilyOverrides = NO_OVERRIDES): FamilyImageSpec {
     const f = d.families[family];
     const chain = lineage(d, family).reverse();
-    const root = d.families[rootOf(d, family)];
+    const python = familyPython(d, family);
     const isCuda = chain.some((n) => d.families[n].cuda);
     let upstream: string | undefined;
     if (f.upstream) {
@@ -116,8 +121,8 @@ export function familySpec(d: FleetData, family: string, track: CudaTrack, o: Fa
         parent: f.parent,
         upstream,
         chain,
-        python: root.python ?? "3.11",
-        venvPython: o.upstreamImage ? "python3" : `python${root.python ?? "3.11"}`,
+        python,
+        venvPython: o.upstreamImage ? "python3" : `python${python}`,
         cudaTrack: isCuda ? track : undefined,
         apt: o.installFamilyPackages ? f.apt : [],
         pip: o.installFamilyPackages ? f.pip : [],
@@ -129,8 +134,7 @@ export function familySpec(d: FleetData, family: string, track: CudaTrack, o: Fa
 
 export function serviceKind(d: FleetData, svc: Service): ServiceKind {
     if (svc.compute === "gpu") return "gpu";
-    const root = d.families[rootOf(d, svc.family)];
-    return root.python === "3.10" ? "legacy" : "cpu";
+    return familyPython(d, svc.family) === "3.10" ? "legacy" : "cpu";
 }
 
 export function serviceSpec(d: FleetData, service: string): ServiceImageSpec {
@@ -143,7 +147,7 @@ export function serviceSpec(d: FleetData, service: string): ServiceImageSpec {
         repository: containerName(service),
         family: svc.family,
         kind: serviceKind(d, svc),
-        python: d.families[rootOf(d, svc.family)].python ?? "3.11",
+        python: familyPython(d, svc.family),
         entrypoint: svc.entrypoint,
         sources: serviceSources(svc),
         requirements: requirementsPath(service, svc),

@@ -5,7 +5,7 @@
 import { cudaTracks, DOCKER_API_SERVICE, lineage } from "./check";
 import { APP_GID, APP_UID, APP_USER, HEALTH_DEFAULTS, PROFILE_PATH, RUNTIME_DEFAULTS, TMPFS_SIZES_MB } from "./defaults";
 import { byName, containerName } from "./names";
-import { hostGpuIds, profileDocument, profileEnv } from "./profile";
+import { hostGpuIds, profileDocument, profileEnv, profileJson } from "./profile";
 import { FleetData, Service, Trait } from "./schema";
 import { pinnedImage, StackConfig } from "./stack";
 
@@ -171,7 +171,7 @@ function containerPlan(d: FleetData, name: string, svc: Service, cfg: StackConfi
         ...writable.env,
         FLEET_FAMILY: svc.family,
         FLEET_PROFILE_PATH: PROFILE_PATH,
-        FLEET_PROFILE_JSON: JSON.stringify(JSON.parse(profileDocument(cfg.machine, host))),
+        FLEET_PROFILE_JSON: profileJson(cfg.machine, host),
     };
     const peers = Object.entries(host.uses).flatMap(([machine, services]) =>
         services.map((service) => ({ env: peerEnvName(machine, service), machine, service })));

@@ -69,7 +69,17 @@ export function profileEnv(i: EnvInputs): Record<string, string> {
     return Object.fromEntries(Object.entries(env).sort(([a], [b]) => a.localeCompare(b)));
 }
 
-/** /etc/machine-profile.json: the blueprint's keys verbatim plus the host's hardware. */
+/** The profile document's content: the blueprint's keys verbatim plus the host's hardware. */
+function profileContent(machine: string, host: Host): object {
+    return { machine, description: host.description, gpu: host.gpu, profile: host.profile };
+}
+
+/** /etc/machine-profile.json as a file. */
 export function profileDocument(machine: string, host: Host): string {
-    return JSON.stringify({ machine, description: host.description, gpu: host.gpu, profile: host.profile }, null, 2) + "\n";
+    return JSON.stringify(profileContent(machine, host), null, 2) + "\n";
+}
+
+/** The same document on one line, for the container's FLEET_PROFILE_JSON. */
+export function profileJson(machine: string, host: Host): string {
+    return JSON.stringify(profileContent(machine, host));
 }

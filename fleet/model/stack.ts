@@ -139,14 +139,14 @@ export function parseStackConfig(raw: Record<string, unknown>, fleet: FleetData,
             else if (!svc.hosts.includes(cfg.machine)) issues.push({ file: source, path, message: `'${name}' is not placed on ${cfg.machine} (it runs on ${svc.hosts.join(", ")})`, fix: "remove the entry, or add the host to the service in services.yaml" });
         }
     }
-    for (const [i, pin] of cfg.pins.entries()) {
-        const [name, ref] = [pin.slice(0, pin.indexOf("=")), pin.slice(pin.indexOf("=") + 1)];
+    const pins = cfg.pins.map(parsePin);
+    for (const [i, { service: name, ref }] of pins.entries()) {
         const path = at(`pins[${i}]`);
         const svc = fleet.services[name];
         if (!svc) issues.push({ file: source, path, message: `'${name}' is not a service of the fleet`, fix: "correct the name (names are case-sensitive, as in services.yaml)" });
         else if (!svc.hosts.includes(cfg.machine)) issues.push({ file: source, path, message: `'${name}' is not placed on ${cfg.machine}`, fix: "remove the pin" });
         if (!IMAGE_TAG.test(ref) && !DIGEST.test(ref)) issues.push({ file: source, path, message: `'${ref}' is neither an image tag nor sha256:<64 hex>`, fix: "use a tag from `pulumi stack output services` or the registry, or the image's digest" });
-        if (cfg.pins.findIndex((p) => p.startsWith(`${name}=`)) !== i) issues.push({ file: source, path, message: `'${name}' is pinned twice`, fix: "keep one pin per service" });
+        if (pins.findIndex((p) => p.service === name) !== i) issues.push({ file: source, path, message: `'${name}' is pinned twice`, fix: "keep one pin per service" });
     }
     for (const [i, name] of cfg.enableServices.entries()) {
         if (cfg.disableServices.includes(name)) issues.push({ file: source, path: at(`enableServices[${i}]`), message: `'${name}' is also in disableServices`, fix: "keep the service in one of the two lists" });
@@ -208,11 +208,15 @@ export function readStackFile(projectDir: string, stack: string): { raw: Record<
     }
     return { raw, source };
 }
+/** `Service=<ref>` as its two parts. */
+function parsePin(pin: string): { service: string; ref: string } {
+    const at = pin.indexOf("=");
+    return { service: pin.slice(0, at), ref: pin.slice(at + 1) };
+}
 
 /** The image a pinned service runs, or undefined when it is built. */
 export function pinnedImage(cfg: StackConfig, service: string, repository: string): string | undefined {
-    const pin = cfg.pins.find((p) => p.startsWith(`${service}=`));
-    const ref = pin ? pin.slice(pin.indexOf("=") + 1) : cfg.pinAll;
+    const ref = cfg.pins.map(parsePin).find((p) => p.service === service)?.ref ?? cfg.pinAll;
     if (ref === undefined) return undefined;
     const image = `${cfg.registry}/${cfg.org}/${repository}`;
     return DIGEST.test(ref) ? `${image}@${ref}` : `${image}:${ref}`;
