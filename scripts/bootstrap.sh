@@ -1,3 +1,4 @@
+#!/usr/bin/env bash
 # Sourced by .ci/run and scripts/fleet: puts a pinned Node on PATH and installs the locked
 # dependencies. @pulumi/pulumi needs Node >= 22; the machine's own Node may be older, so Node
 # comes from the npm registry's `node` package into .tools/ (git-ignored).
