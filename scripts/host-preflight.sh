@@ -6,7 +6,7 @@
 #
 # Environment: DOCKER_HOST, FLEET_MACHINE, FLEET_MIN_DOCKER (e.g. 20.10), FLEET_GPU (true|false),
 # FLEET_MIN_DRIVER (e.g. 535), FLEET_CUDA_TRACK (e.g. cu121).
-set -uo pipefail
+set -euo pipefail
 
 fail() {
     echo "preflight ${FLEET_MACHINE}: $*" >&2
