@@ -1,8 +1,7 @@
 import * as assert from "assert";
 import { ResourceValidationArgs } from "@pulumi/policy";
 import { fleetPolicies } from "../policy/policies";
-import { FIXTURE_APP } from "./helpers";
-import { byType, Registered, runProgram, stackFileConfig } from "./mocks";
+import { byType, Registered, runProgram, stackConfig } from "./mocks";
 
 type Props = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
 
@@ -20,7 +19,7 @@ describe("policy pack", () => {
     const real: Record<string, Registered[]> = {};
     before(async () => {
         for (const stack of ["mainpc", "pc2", "local"]) {
-            real[stack] = (await runProgram(stack, stackFileConfig(stack, stack === "local" ? {} : { "fleet:appRepo": FIXTURE_APP }))).resources;
+            real[stack] = (await runProgram(stack === "local" ? stackConfig("local") : stackConfig(stack, "fixture-app"))).resources;
         }
     });
 
