@@ -139,3 +139,17 @@ describe("fleet CLI: check-stack", () => {
         assert.deepStrictEqual(check("laptop").err, ["1 problem in the fleet data or stack config:\n  - Pulumi.laptop.yaml: file not found. Fix: use one of local, mainpc, pc2, or create Pulumi.laptop.yaml (pulumi stack init laptop)"]);
     });
 });
+
+describe("fleet CLI: the README's other commands", () => {
+    it("diagram --out FILE writes what docs/fleet-diagrams.md holds", () => {
+        const out = path.join(fs.mkdtempSync(path.join(os.tmpdir(), "fleet-diagram-")), "d.md");
+        assert.deepStrictEqual(run(["diagram", "--out", out]), { code: 0, out: [`wrote ${out}`], err: [] });
+        assert.strictEqual(fs.readFileSync(out, "utf8"), fs.readFileSync(path.join(__dirname, "..", "docs", "fleet-diagrams.md"), "utf8"));
+    });
+
+    it("image-targets mainpc: one URN a line, all of the mainpc stack", () => {
+        const r = run(["image-targets", "mainpc"]);
+        assert.strictEqual(r.code, 0);
+        assert.ok(r.out.length > 10 && r.out.every((u) => u.startsWith("urn:pulumi:mainpc::fleet::")), r.out.join("\n"));
+    });
+});
