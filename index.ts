@@ -28,7 +28,7 @@ function credentials(cfg: StackConfig): RegistryCredentials | undefined {
     const config = new pulumi.Config(CONFIG_NAMESPACE);
     const password = config.getSecret("registryPassword");
     const username = config.getSecret("registryUsername");
-    if (config.get("registryPassword") === undefined || username === undefined || password === undefined) return undefined;
+    if (username === undefined || password === undefined) return undefined;
     return { address: cfg.registry, username, password };
 }
 
