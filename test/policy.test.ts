@@ -1,7 +1,10 @@
 import * as assert from "assert";
 import { ResourceValidationArgs } from "@pulumi/policy";
 import { ChildProcess, execFileSync, spawn } from "child_process";
+import * as fs from "fs";
 import * as path from "path";
+import { formatIssue } from "../fleet/model/issues";
+import { parsePolicyProject } from "../fleet/model/pulumiConfig";
 import { fleetPolicies } from "../policy/policies";
 import { byType, PEER_OUTPUTS, Registered, runProgram, stackConfig } from "./mocks";
 
@@ -93,8 +96,13 @@ describe("policy pack: started as the Pulumi CLI starts a local TypeScript pack"
         // `node <it> <engine-address> .` (the old pulumi-analyzer-policy shim did the same with
         // require.resolve). run-policy-pack registers ts-node with type checking (no tsconfig
         // in policy/, so skipProject) and requires package.json's main; the pack's PolicyPack
-        // serves the analyzer and prints its port. Its dependencies are the project's
-        // (policy/package.json declares none; Node resolves ../node_modules after `npm ci`).
+        // serves the analyzer and prints its port. The CLI installs dependencies only for packs
+        // it downloads (into ~/.pulumi/policies); for a local pack Pulumi's docs say to install
+        // them yourself, and `pulumi install` does so since pulumi/pulumi#16438. Here they are
+        // the project's: policy/package.json declares none (so `pulumi install` there adds
+        // nothing) and Node resolves ../node_modules, which the README's set-up installs.
+        const manifest = JSON.parse(fs.readFileSync(path.join(POLICY_DIR, "package.json"), "utf8"));
+        assert.deepStrictEqual([manifest.main, manifest.dependencies, manifest.devDependencies], ["index.ts", undefined, undefined]);
         const runner = execFileSync(process.execPath, ["-e", "console.log(require.resolve('@pulumi/pulumi/cmd/run-policy-pack'))"], { cwd: POLICY_DIR, encoding: "utf8" }).trim();
         assert.strictEqual(runner, path.join(__dirname, "..", "node_modules", "@pulumi", "pulumi", "cmd", "run-policy-pack", "index.js"));
         pack = spawn(process.execPath, [runner, "127.0.0.1:1", "."], { cwd: POLICY_DIR, stdio: ["ignore", "pipe", "pipe"] });
@@ -111,6 +119,16 @@ describe("policy pack: started as the Pulumi CLI starts a local TypeScript pack"
     });
 
     after(() => pack?.kill());
+
+    it("PulumiPolicy.yaml is what the CLI's PolicyPackProject reads: a nodejs runtime, nothing unknown", () => {
+        const r = parsePolicyProject(fs.readFileSync(path.join(POLICY_DIR, "PulumiPolicy.yaml"), "utf8"));
+        assert.deepStrictEqual(r, { ok: true, value: { runtime: "nodejs" } });
+        const broken = parsePolicyProject("description: x\nruntim: nodejs\n");
+        assert.deepStrictEqual(broken.ok ? [] : broken.issues.map(formatIssue), [
+            "PulumiPolicy.yaml: runtime: project is missing a 'runtime' attribute. Fix: add runtime: nodejs",
+            "PulumiPolicy.yaml: line 2: runtim: is not a field of PulumiPolicy.yaml (the CLI ignores it). Fix: use one of runtime, version, main, description, author, website, license",
+        ]);
+    });
 
     it("type-checks, resolves every import and serves the analyzer, listing every policy as mandatory", async () => {
         const grpc = fromPulumi("@grpc/grpc-js");
