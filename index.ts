@@ -14,30 +14,21 @@ import { FleetError } from "./fleet/model/issues";
 import { DEFAULT_FLEET_DIR, fleetFiles, loadFleet } from "./fleet/model/load";
 import { HostPlan, planHost } from "./fleet/model/plan";
 import { FleetData } from "./fleet/model/schema";
-import { advertiseAddress, CONFIG_NAMESPACE, parseStackConfig, StackConfig } from "./fleet/model/stack";
+import { advertiseAddress, CONFIG_NAMESPACE, fleetKeys, parseStackConfig, StackConfig } from "./fleet/model/stack";
 
 const stack = pulumi.getStack();
 const stackFile = `Pulumi.${stack}.yaml`;
 
-/** The `fleet:` keys of the running stack, namespace stripped, as Pulumi stores them. */
-function rawStackConfig(): Record<string, unknown> {
-    const prefix = `${CONFIG_NAMESPACE}:`;
-    return Object.fromEntries(
-        Object.entries(pulumi.runtime.allConfig())
-            .filter(([k]) => k.startsWith(prefix))
-            .map(([k, v]) => [k.slice(prefix.length), v]),
-    );
-}
-
 /**
- * Registry credentials, only ever read as secrets. Pulumi.yaml declares both keys `secret: true`,
- * so the Pulumi CLI refuses a plaintext value before the program runs.
+ * Registry credentials, only ever read as secrets. Pulumi.yaml leaves them undeclared (a declared
+ * secret would be required on every stack, local included); `scripts/fleet check-stack` refuses a
+ * plaintext value or a lone username or password before `pulumi up`.
  */
 function credentials(cfg: StackConfig): RegistryCredentials | undefined {
     const config = new pulumi.Config(CONFIG_NAMESPACE);
     const password = config.getSecret("registryPassword");
     const username = config.getSecret("registryUsername");
-    if (config.get("registryPassword") === undefined || username === undefined || password === undefined) return undefined;
+    if (username === undefined || password === undefined) return undefined;
     return { address: cfg.registry, username, password };
 }
 
@@ -54,7 +45,7 @@ function resolve(): Resolved {
     try {
         const projectDir = __dirname;
         const fleet = loadFleet();
-        const cfg = parseStackConfig(rawStackConfig(), fleet, stackFile);
+        const cfg = parseStackConfig(fleetKeys(pulumi.runtime.allConfig()), fleet, stackFile);
         const plan = planHost(fleet, cfg);
         const build = buildPlan(fleet, plan, cfg, {
             projectDir,

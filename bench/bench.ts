@@ -16,15 +16,16 @@ import * as os from "os";
 import * as path from "path";
 import { parse, stringify } from "yaml";
 import { EngineHarness } from "../test/engine/harness";
-import { runProgram, stackFileConfig } from "../test/mocks";
+import { MergedStack } from "../fleet/model/pulumiConfig";
+import { appRepoOverride, runProgram, stackConfig } from "../test/mocks";
 
 const ROOT = path.resolve(__dirname, "..");
 const FIXTURE = path.join(ROOT, "test", "fixtures", "app");
 const MB = 1024 * 1024;
 
-function engineConfig(appRepo: string): Record<string, string> {
-    const base = parse(fs.readFileSync(path.join(ROOT, "test", "engine", "stack.yaml"), "utf8")) as Record<string, unknown>;
-    return Object.fromEntries(Object.entries({ ...base, "fleet:machine": "mainpc", "fleet:appRepo": appRepo }).map(([k, v]) => [k, typeof v === "string" ? v : JSON.stringify(v)]));
+/** The engine suite's run of MainPC's services: the local stack with its overrides. */
+function engineConfig(appRepo: string): MergedStack {
+    return stackConfig("local", "test/engine/local-overrides.yaml", appRepoOverride(appRepo));
 }
 
 function median(xs: number[]): number {
@@ -45,11 +46,12 @@ async function engine(): Promise<void> {
     const app = fs.mkdtempSync(path.join(os.tmpdir(), "fleet-bench-"));
     fs.cpSync(FIXTURE, app, { recursive: true });
     try {
-        const cold = await harness.run("mainpc", engineConfig(app));
+        const config = engineConfig(app);
+        const cold = await harness.run(config);
         const coldSeconds = (harness.buildWindow.end - harness.buildWindow.start) / 1000;
         const healthy = Object.values(harness.healthySeconds);
         const services = cold.outputs.services as Record<string, { image: string }>;
-        const base = (await harness.docker.getImage(parse(fs.readFileSync(path.join(ROOT, "test", "engine", "stack.yaml"), "utf8"))["fleet:upstreamImage"]).inspect()).Size;
+        const base = (await harness.docker.getImage(config.config["fleet:upstreamImage"]).inspect()).Size;
         console.log("\nimage sizes (MainPC CPU services), MB: size, physical minimum (base + venv + layers + app), overhead");
         const overheads: number[] = [];
         for (const [name, s] of Object.entries(services).sort(([a], [b]) => (a < b ? -1 : 1))) {
@@ -61,7 +63,7 @@ async function engine(): Promise<void> {
         console.log(`  overhead: median ${median(overheads).toFixed(2)} MB, max ${Math.max(...overheads).toFixed(2)} MB`);
 
         fs.appendFileSync(path.join(app, "main_pc_code/agents/executor.py"), "# bench: one-file change\n");
-        await harness.run("mainpc", engineConfig(app));
+        await harness.run(engineConfig(app));
         const warmSeconds = (harness.buildWindow.end - harness.buildWindow.start) / 1000;
         console.log(`\nbuild of MainPC's ${Object.keys(services).length + 6} images: cold ${coldSeconds.toFixed(1)} s, warm rebuild after a one-file change ${warmSeconds.toFixed(1)} s, ratio ${(coldSeconds / warmSeconds).toFixed(1)}x`);
         console.log(`create to healthy (${healthy.length} containers): median ${median(healthy).toFixed(1)} s, max ${Math.max(...healthy).toFixed(1)} s`);
@@ -102,7 +104,7 @@ async function evaluation(): Promise<void> {
         else delete process.env.FLEET_DATA_DIR;
         for (const k of Object.keys(require.cache)) if (k.includes(`${path.sep}fleet${path.sep}model${path.sep}`)) delete require.cache[k];
         const started = process.hrtime.bigint();
-        const r = await runProgram("mainpc", stackFileConfig("mainpc", { "fleet:appRepo": FIXTURE }));
+        const r = await runProgram(stackConfig("mainpc", "fixture-app"));
         const seconds = Number(process.hrtime.bigint() - started) / 1e9;
         console.log(`  ${label}: ${r.resources.length} resources in ${seconds.toFixed(2)} s`);
         return seconds;

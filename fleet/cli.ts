@@ -3,6 +3,7 @@
  *
  *   validate [--fleet DIR]              every problem of the data, or a one-line summary
  *   plan <stack> [--fleet DIR]          the host plan of Pulumi.<stack>.yaml as a table
+ *   check-stack <stack> [--fleet DIR]   what `pulumi up` would refuse in the stack's config, all at once
  *   diagram [--out FILE] [--fleet DIR]  the family and placement diagrams (docs/fleet-diagrams.md)
  *   image-targets <stack>               URNs for `pulumi up --target` of the stack's images alone
  *   lock-targets [--fleet DIR]          per service: python version, requirements .in and hash-locked .txt
@@ -23,7 +24,9 @@ import { CUDA_TRACKS, CudaTrack } from "./model/schema";
 import { FleetError } from "./model/issues";
 import { DEFAULT_FLEET_DIR, loadFleet } from "./model/load";
 import { HostPlan, planHost } from "./model/plan";
-import { parseStackConfig, readStackFile } from "./model/stack";
+import { fleetKeys, parseStackConfig, StackConfig } from "./model/stack";
+import { checkStack } from "./model/checkStack";
+import { loadStack } from "./model/pulumiStack";
 import { FleetData } from "./model/schema";
 import { byName } from "./model/names";
 
@@ -42,6 +45,7 @@ const USAGE = [
     "usage: npm run fleet -- <command> [options]",
     "  validate [--fleet DIR]        check the fleet data; prints every problem",
     "  plan <stack> [--fleet DIR]    print the plan of Pulumi.<stack>.yaml",
+    "  check-stack <stack> [--fleet DIR]    check the stack's config as `pulumi up` would, every problem with its fix",
     "  diagram [--out FILE] [--fleet DIR]   write the diagrams (default docs/fleet-diagrams.md)",
     "  image-targets <stack> [--fleet DIR]  print the URNs that build the stack's images alone",
     "  lock-targets [--fleet DIR]           print service, python, requirements .in and .txt (scripts/lock-requirements.sh)",
@@ -134,6 +138,11 @@ export function writeDockerfiles(d: FleetData, out: string, track: CudaTrack): {
     return { families: families.length, services: services.length };
 }
 
+/** The stack's `fleet:` config as `pulumi up` merges it (secrets are not needed to plan). */
+function stackConfig(projectDir: string, stack: string, data: FleetData): StackConfig {
+    return parseStackConfig(fleetKeys(loadStack(projectDir, stack).config), data, `Pulumi.${stack}.yaml`);
+}
+
 /** Runs one command; returns the exit code. */
 export function runCli(argv: readonly string[], io: CliIO, projectDir = PROJECT_DIR): number {
     try {
@@ -148,16 +157,22 @@ export function runCli(argv: readonly string[], io: CliIO, projectDir = PROJECT_
             case "plan": {
                 if (args.positional.length !== 1) throw new UsageError("plan needs exactly one stack name, e.g. plan mainpc");
                 const data = loadFleet(dir);
-                const { raw, source } = readStackFile(projectDir, args.positional[0]);
-                const plan = planHost(data, parseStackConfig(raw, data, source));
+                const plan = planHost(data, stackConfig(projectDir, args.positional[0], data));
                 renderPlan(plan).forEach((l) => io.out(l));
+                return 0;
+            }
+            case "check-stack": {
+                if (args.positional.length !== 1) throw new UsageError("check-stack needs exactly one stack name, e.g. check-stack local");
+                const stack = args.positional[0];
+                const r = checkStack(projectDir, stack, () => loadFleet(dir));
+                if (r.issues.length) throw new FleetError(r.issues);
+                io.out(`Pulumi.${stack}.yaml: stack '${stack}' loads as \`pulumi up\` loads it: ${r.keys} keys, ${r.defaults} of them Pulumi.yaml defaults; the fleet: config is valid`);
                 return 0;
             }
             case "image-targets": {
                 if (args.positional.length !== 1) throw new UsageError("image-targets needs exactly one stack name");
                 const data = loadFleet(dir);
-                const { raw, source } = readStackFile(projectDir, args.positional[0]);
-                const cfg = parseStackConfig(raw, data, source);
+                const cfg = stackConfig(projectDir, args.positional[0], data);
                 imageTargetUrns(data, planHost(data, cfg), args.positional[0], cfg.cudaTrack).forEach((u) => io.out(u));
                 return 0;
             }

@@ -60,7 +60,7 @@ describe("fleet CLI", () => {
     it("plan of an unknown stack names the stacks there are", () => {
         const r = run(["plan", "pc3"]);
         assert.strictEqual(r.code, 1);
-        assert.match(r.err[0], /Pulumi\.pc3\.yaml: stack 'pc3' has no config file\. Fix: use one of (\w+, )*mainpc, pc2(, \w+)*, or create Pulumi\.pc3\.yaml/);
+        assert.deepStrictEqual(r.err, ["1 problem in the fleet data or stack config:\n  - Pulumi.pc3.yaml: file not found. Fix: use one of local, mainpc, pc2, or create Pulumi.pc3.yaml (pulumi stack init pc3)"]);
     });
 
     it("usage errors exit 2", () => {
@@ -87,5 +87,69 @@ describe("fleet CLI: dockerfiles", () => {
         assert.strictEqual(run(["dockerfiles", "--out", out, "--cuda", "cu118"]).code, 0);
         assert.match(fs.readFileSync(path.join(out, "base-gpu-cu118.Dockerfile"), "utf8"), /nvidia\/cuda:11\.8\.0-runtime-ubuntu22\.04/);
         assert.strictEqual(run(["dockerfiles", "--cuda", "cu200"]).code, 2);
+    });
+});
+
+describe("fleet CLI: check-stack", () => {
+    /** A copy of the project's Pulumi files, with some changed. */
+    function project(files: Record<string, string>): string {
+        const dir = fs.mkdtempSync(path.join(os.tmpdir(), "fleet-check-stack-"));
+        for (const f of fs.readdirSync(path.join(__dirname, "..")).filter((f) => /^Pulumi(\.[^.]+)?\.yaml$/.test(f))) fs.copyFileSync(path.join(__dirname, "..", f), path.join(dir, f));
+        for (const [f, text] of Object.entries(files)) fs.writeFileSync(path.join(dir, f), text);
+        return dir;
+    }
+    function check(stack: string, dir?: string): { code: number; out: string[]; err: string[] } {
+        const out: string[] = [];
+        const err: string[] = [];
+        const code = runCli(["check-stack", stack], { out: (l) => out.push(l), err: (l) => err.push(l) }, dir);
+        return { code, out, err };
+    }
+
+    it("passes every shipped stack, saying what the CLI merged", () => {
+        assert.deepStrictEqual(check("local"), { code: 0, out: ["Pulumi.local.yaml: stack 'local' loads as `pulumi up` loads it: 17 keys, 6 of them Pulumi.yaml defaults; the fleet: config is valid"], err: [] });
+        assert.deepStrictEqual(check("mainpc").code, 0);
+        assert.deepStrictEqual(check("pc2").code, 0);
+    });
+
+    it("reports the CLI's problems and the program's at once, each with file, key and the pulumi config set that fixes it", () => {
+        // The program's cross-checks (services, pins) run once its schema passes, as in `pulumi up`.
+        const text = fs.readFileSync(path.join(__dirname, "..", "Pulumi.pc2.yaml"), "utf8")
+            .replace("  fleet:portOffset: 0\n", "")
+            .replace("fleet:rtapEnabled: true", "fleet:rtapEnabled: sometimes")
+            .replace("fleet:dockerHost: ssh://ops@pc2", "fleet:dockerHost: pc2:2375")
+            + "  fleet:registryUsername: bot\n";
+        const r = check("pc2", project({ "Pulumi.pc2.yaml": text }));
+        assert.strictEqual(r.code, 1);
+        assert.deepStrictEqual(r.err[0].split("\n"), [
+            "5 problems in the fleet data or stack config:",
+            "  - Pulumi.pc2.yaml: fleet:portOffset: Stack 'pc2' is missing configuration value 'portOffset'. Fix: pulumi config set fleet:portOffset <integer> --stack pc2",
+            "  - Pulumi.pc2.yaml: line 7: fleet:rtapEnabled: Stack 'pc2' with configuration key 'rtapEnabled' must be of type 'boolean'. Fix: pulumi config set fleet:rtapEnabled <true|false> --stack pc2",
+            "  - Pulumi.pc2.yaml: fleet:dockerHost: 'pc2:2375' must start with unix://, ssh:// or tcp://. Fix: correct the value's format: pulumi config set fleet:dockerHost <value> --stack pc2",
+            "  - Pulumi.pc2.yaml: line 13: fleet:registryUsername: is plaintext: a registry credential is a secret. Fix: remove the line, then pulumi config set --secret fleet:registryUsername <value> --stack pc2",
+            "  - Pulumi.pc2.yaml: fleet:registryPassword: is missing: fleet:registryUsername is set, and a registry login needs both. Fix: pulumi config set --secret fleet:registryPassword <value> --stack pc2",
+        ]);
+    });
+
+    it("a malformed stack file: the file, the line and the fix; nothing else is checked", () => {
+        const r = check("local", project({ "Pulumi.local.yaml": "config:\n  fleet:machine: mainpc\n  fleet:machine: pc2\n" }));
+        assert.deepStrictEqual(r, { code: 1, out: [], err: ["1 problem in the fleet data or stack config:\n  - Pulumi.local.yaml: line 3: mapping key \"fleet:machine\" already defined at line 2 (the Pulumi CLI's YAML parser refuses duplicate keys). Fix: keep one of the two entries"] });
+    });
+
+    it("an unknown stack names the stacks there are", () => {
+        assert.deepStrictEqual(check("laptop").err, ["1 problem in the fleet data or stack config:\n  - Pulumi.laptop.yaml: file not found. Fix: use one of local, mainpc, pc2, or create Pulumi.laptop.yaml (pulumi stack init laptop)"]);
+    });
+});
+
+describe("fleet CLI: the README's other commands", () => {
+    it("diagram --out FILE writes what docs/fleet-diagrams.md holds", () => {
+        const out = path.join(fs.mkdtempSync(path.join(os.tmpdir(), "fleet-diagram-")), "d.md");
+        assert.deepStrictEqual(run(["diagram", "--out", out]), { code: 0, out: [`wrote ${out}`], err: [] });
+        assert.strictEqual(fs.readFileSync(out, "utf8"), fs.readFileSync(path.join(__dirname, "..", "docs", "fleet-diagrams.md"), "utf8"));
+    });
+
+    it("image-targets mainpc: one URN a line, all of the mainpc stack", () => {
+        const r = run(["image-targets", "mainpc"]);
+        assert.strictEqual(r.code, 0);
+        assert.ok(r.out.length > 10 && r.out.every((u) => u.startsWith("urn:pulumi:mainpc::fleet::")), r.out.join("\n"));
     });
 });

@@ -1,13 +1,11 @@
 import * as assert from "assert";
-import { FIXTURE_APP } from "./helpers";
-import { runProgram, stackFileConfig } from "./mocks";
+import { runProgram, stackConfig } from "./mocks";
 
-const fixture = { "fleet:appRepo": FIXTURE_APP };
 
 describe("index.ts under mocks", () => {
     for (const stack of ["mainpc", "pc2"]) {
         it(`runs for the ${stack} stack and exports its plan`, async () => {
-            const { outputs } = await runProgram(stack, stackFileConfig(stack, fixture));
+            const { outputs } = await runProgram(stackConfig(stack, "fixture-app"));
             assert.strictEqual(outputs.machine, stack);
             const services = outputs.services as Record<string, Record<string, unknown>>;
             assert.strictEqual(Object.keys(services).length, stack === "mainpc" ? 42 : 23);
@@ -28,7 +26,7 @@ describe("index.ts under mocks", () => {
 
     it("fails with every config problem and the file it belongs to", async () => {
         await assert.rejects(
-            runProgram("pc2", stackFileConfig("pc2", { "fleet:portOffset": "-1", "fleet:machine": "pc9" })),
+            runProgram(stackConfig("pc2", "machine-and-offset-broken")),
             (e: Error) => {
                 assert.strictEqual(e.message.split("\n").slice(0, 3).join("\n"), [
                     "2 problems in the fleet data or stack config:",

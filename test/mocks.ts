@@ -5,8 +5,11 @@
 import * as pulumi from "@pulumi/pulumi";
 import { createHash } from "crypto";
 import * as fs from "fs";
+import * as os from "os";
 import * as path from "path";
-import { parse } from "yaml";
+import { stringify } from "yaml";
+import { Decrypt, MergedStack } from "../fleet/model/pulumiConfig";
+import { loadStack } from "../fleet/model/pulumiStack";
 
 export interface Registered {
     type: string;
@@ -40,11 +43,40 @@ export interface RunResult {
     outputs: Record<string, unknown>;
 }
 
-/** The `config:` map of a committed stack file, with optional overrides. */
-export function stackFileConfig(stack: string, overrides: Record<string, unknown> = {}): Record<string, string> {
-    const doc = parse(fs.readFileSync(path.join(__dirname, "..", `Pulumi.${stack}.yaml`), "utf8")) as { config: Record<string, unknown> };
-    const all = { ...doc.config, ...overrides };
-    return Object.fromEntries(Object.entries(all).map(([k, v]) => [k, typeof v === "string" ? v : JSON.stringify(v)]));
+export const PROJECT_DIR = path.join(__dirname, "..");
+
+/**
+ * The tests' stand-in for a stack's secrets provider (a passphrase or a KMS in real stacks):
+ * override files hold secrets as `secure: test:<base64>`.
+ */
+export const testSecrets: Decrypt = (ciphertext, key) => {
+    const m = /^test:([A-Za-z0-9+/=]+)$/.exec(ciphertext);
+    if (!m) throw new Error(`${key}: '${ciphertext}' is not a test ciphertext (test:<base64>)`);
+    return Buffer.from(m[1], "base64").toString("utf8");
+};
+
+/**
+ * The config `pulumi up --stack <stack>` hands the program, through the CLI's rules
+ * (fleet/model/pulumiStack.ts): Pulumi.yaml, the committed Pulumi.<stack>.yaml, then override
+ * files, each a stack file's shape: a bare name is `test/fixtures/stacks/<name>.yaml`, anything
+ * with a slash a path from the project directory. The only way tests get stack config
+ * (test/config-source.test.ts fails on any other).
+ */
+export function stackConfig(stack: string, ...overrides: string[]): MergedStack {
+    const files = overrides.map((o) => (o.includes("/") ? o : path.join("test", "fixtures", "stacks", `${o}.yaml`)));
+    return loadStack(PROJECT_DIR, stack, { overrides: files, decrypt: testSecrets });
+}
+
+/**
+ * An override file for the one value no committed file can hold: the path of a temporary copy
+ * of the fixture application, which the engine tests change to prove one-image rebuilds. It is
+ * loaded like any other override (the CLI's rules apply); this is `pulumi config set
+ * fleet:appRepo <copy>` for a test.
+ */
+export function appRepoOverride(appRepo: string): string {
+    const file = path.join(fs.mkdtempSync(path.join(os.tmpdir(), "fleet-app-override-")), "app-repo.yaml");
+    fs.writeFileSync(file, `# written by test/mocks.ts appRepoOverride: a temporary copy of the fixture application\n${stringify({ config: { "fleet:appRepo": appRepo } })}`);
+    return file;
 }
 
 async function resolve(v: unknown): Promise<unknown> {
@@ -65,10 +97,11 @@ export type ResourceHandler = (r: Registered & { custom: boolean }) => Promise<{
 const mockHandler: ResourceHandler = async (r) => ({ id: `${r.name}-id`, state: { ...r.inputs, ...mockOutputs(r.type, r.name, r.inputs) } });
 
 /**
- * Runs index.ts for `stack` with `config`. `handler` may replace the mock outputs to give
+ * Runs index.ts for the stack of `config` (from `stackConfig`). `handler` may replace the mock outputs to give
  * resources real ids and outputs (the engine harness does).
  */
-export async function runProgram(stack: string, config: Record<string, string>, opts: { preview?: boolean; handler?: ResourceHandler } = {}): Promise<RunResult> {
+export async function runProgram(config: MergedStack, opts: { preview?: boolean; handler?: ResourceHandler } = {}): Promise<RunResult> {
+    const stack = config.stack;
     const resources: Registered[] = [];
     const options = new Map<string, Registered["opts"]>();
     const urns = new Map<string, string>();
@@ -114,7 +147,7 @@ export async function runProgram(stack: string, config: Record<string, string>, 
             (cb as (e: unknown, r: unknown) => void)(err, resp);
         });
     };
-    pulumi.runtime.setAllConfig(config);
+    pulumi.runtime.setAllConfig(config.config, config.secretKeys);
     const entry = require.resolve("../index");
     for (const k of Object.keys(require.cache)) if (k === entry) delete require.cache[k];
     const mod = require(entry) as Record<string, unknown>; // eslint-disable-line @typescript-eslint/no-require-imports

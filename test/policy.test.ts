@@ -1,8 +1,12 @@
 import * as assert from "assert";
 import { ResourceValidationArgs } from "@pulumi/policy";
+import { ChildProcess, execFileSync, spawn } from "child_process";
+import * as fs from "fs";
+import * as path from "path";
+import { formatIssue } from "../fleet/model/issues";
+import { parsePolicyProject } from "../fleet/model/pulumiConfig";
 import { fleetPolicies } from "../policy/policies";
-import { FIXTURE_APP } from "./helpers";
-import { byType, Registered, runProgram, stackFileConfig } from "./mocks";
+import { byType, PEER_OUTPUTS, Registered, runProgram, stackConfig } from "./mocks";
 
 type Props = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
 
@@ -20,7 +24,10 @@ describe("policy pack", () => {
     const real: Record<string, Registered[]> = {};
     before(async () => {
         for (const stack of ["mainpc", "pc2", "local"]) {
-            real[stack] = (await runProgram(stack, stackFileConfig(stack, stack === "local" ? {} : { "fleet:appRepo": FIXTURE_APP }))).resources;
+            const run = await runProgram(stack === "local" ? stackConfig("local") : stackConfig(stack, "fixture-app"));
+            real[stack] = run.resources;
+            // pc2 reads MainPC's endpoints from the mainpc stack (Pulumi.pc2.yaml's peerStack).
+            if (stack === "mainpc") PEER_OUTPUTS[stackConfig("pc2").config["fleet:peerStack"]] = { endpoints: run.outputs.endpoints };
         }
     });
 
@@ -68,5 +75,94 @@ describe("policy pack", () => {
         const proxy = byType(real.mainpc, C).find((c) => c.inputs.name === "docker-api-proxy")!;
         assert.deepStrictEqual(violations(C, proxy.inputs), []);
         assert.deepStrictEqual(violations(C, ok(), "gpu-requests-on-gpu-services"), []);
+    });
+});
+
+/** A module as @pulumi/pulumi resolves it (its gRPC client and protobuf messages). */
+function fromPulumi(id: string): any { // eslint-disable-line @typescript-eslint/no-explicit-any
+    return require(require.resolve(id, { paths: [path.dirname(require.resolve("@pulumi/pulumi/package.json"))] })); // eslint-disable-line @typescript-eslint/no-require-imports
+}
+
+describe("policy pack: started as the Pulumi CLI starts a local TypeScript pack", () => {
+    const POLICY_DIR = path.join(__dirname, "..", "policy");
+    let pack: ChildProcess | undefined;
+    let port = 0;
+    let stderr = "";
+
+    before(async () => {
+        // pulumi/pulumi pkg/resource/plugin (NewPolicyAnalyzer): the pack runs with its own
+        // directory as working directory, so the modules resolve from there; the nodejs host
+        // locates `@pulumi/pulumi/cmd/run-policy-pack` from that directory and runs
+        // `node <it> <engine-address> .` (the old pulumi-analyzer-policy shim did the same with
+        // require.resolve). run-policy-pack registers ts-node with type checking (no tsconfig
+        // in policy/, so skipProject) and requires package.json's main; the pack's PolicyPack
+        // serves the analyzer and prints its port. The CLI installs dependencies only for packs
+        // it downloads (into ~/.pulumi/policies); for a local pack Pulumi's docs say to install
+        // them yourself, and `pulumi install` does so since pulumi/pulumi#16438. Here they are
+        // the project's: policy/package.json declares none (so `pulumi install` there adds
+        // nothing) and Node resolves ../node_modules, which the README's set-up installs.
+        const manifest = JSON.parse(fs.readFileSync(path.join(POLICY_DIR, "package.json"), "utf8"));
+        assert.deepStrictEqual([manifest.main, manifest.dependencies, manifest.devDependencies], ["index.ts", undefined, undefined]);
+        const runner = execFileSync(process.execPath, ["-e", "console.log(require.resolve('@pulumi/pulumi/cmd/run-policy-pack'))"], { cwd: POLICY_DIR, encoding: "utf8" }).trim();
+        assert.strictEqual(runner, path.join(__dirname, "..", "node_modules", "@pulumi", "pulumi", "cmd", "run-policy-pack", "index.js"));
+        pack = spawn(process.execPath, [runner, "127.0.0.1:1", "."], { cwd: POLICY_DIR, stdio: ["ignore", "pipe", "pipe"] });
+        pack.stderr!.on("data", (d) => (stderr += d));
+        port = await new Promise<number>((resolve, reject) => {
+            let out = "";
+            pack!.stdout!.on("data", (d) => {
+                out += d;
+                const m = /^(\d+)\n/.exec(out);
+                if (m) resolve(Number(m[1]));
+            });
+            pack!.on("exit", (code) => reject(new Error(`the policy pack exited ${code} before serving: ${out}${stderr}`)));
+        });
+    });
+
+    after(() => pack?.kill());
+
+    it("PulumiPolicy.yaml is what the CLI's PolicyPackProject reads: a nodejs runtime, nothing unknown", () => {
+        const r = parsePolicyProject(fs.readFileSync(path.join(POLICY_DIR, "PulumiPolicy.yaml"), "utf8"));
+        assert.deepStrictEqual(r, { ok: true, value: { runtime: "nodejs" } });
+        const broken = parsePolicyProject("description: x\nruntim: nodejs\n");
+        assert.deepStrictEqual(broken.ok ? [] : broken.issues.map(formatIssue), [
+            "PulumiPolicy.yaml: runtime: project is missing a 'runtime' attribute. Fix: add runtime: nodejs",
+            "PulumiPolicy.yaml: line 2: runtim: is not a field of PulumiPolicy.yaml (the CLI ignores it). Fix: use one of runtime, version, main, description, author, website, license",
+        ]);
+    });
+
+    it("type-checks, resolves every import and serves the analyzer, listing every policy as mandatory", async () => {
+        const grpc = fromPulumi("@grpc/grpc-js");
+        const { AnalyzerClient } = fromPulumi("./proto/analyzer_grpc_pb.js");
+        const { Empty } = fromPulumi("google-protobuf/google/protobuf/empty_pb.js");
+        const client = new AnalyzerClient(`127.0.0.1:${port}`, grpc.credentials.createInsecure());
+        const info = await new Promise<any>((resolve, reject) => client.getAnalyzerInfo(new Empty(), (e: Error | null, r: unknown) => (e ? reject(e) : resolve(r)))); // eslint-disable-line @typescript-eslint/no-explicit-any
+        client.close();
+        assert.strictEqual(info.getName(), "fleet");
+        // EnforcementLevel MANDATORY is 1 in pulumi/analyzer.proto.
+        assert.deepStrictEqual(info.getPoliciesList().map((p: any) => [p.getName(), p.getEnforcementlevel()]), fleetPolicies.map((p) => [p.name, 1])); // eslint-disable-line @typescript-eslint/no-explicit-any
+        assert.strictEqual(stderr, "");
+    });
+
+    it("analyzes a resource sent over gRPC: a broken container gets the violation, the real one none", async () => {
+        const grpc = fromPulumi("@grpc/grpc-js");
+        const { AnalyzerClient } = fromPulumi("./proto/analyzer_grpc_pb.js");
+        const { AnalyzeRequest, AnalyzerResourceOptions } = fromPulumi("./proto/analyzer_pb.js");
+        const { Struct } = fromPulumi("google-protobuf/google/protobuf/struct_pb.js");
+        const real = (await runProgram(stackConfig("local"))).resources.find((r) => r.type === "docker:index/container:Container" && r.inputs.name === "executor")!;
+        const client = new AnalyzerClient(`127.0.0.1:${port}`, grpc.credentials.createInsecure());
+        const analyze = (props: Record<string, unknown>) => new Promise<string[]>((resolve, reject) => {
+            const req = new AnalyzeRequest();
+            req.setType("docker:index/container:Container");
+            req.setName(real.name);
+            req.setUrn(`urn:pulumi:local::fleet::docker:index/container:Container::${real.name}`);
+            req.setProperties(Struct.fromJavaScript(JSON.parse(JSON.stringify(props))));
+            req.setOptions(new AnalyzerResourceOptions());
+            client.analyze(req, (e: Error | null, r: any) => (e ? reject(e) : resolve(r.getDiagnosticsList().map((d: any) => `${d.getPolicyname()}: ${d.getMessage()}`)))); // eslint-disable-line @typescript-eslint/no-explicit-any
+        });
+        assert.deepStrictEqual(await analyze(real.inputs), []);
+        const broken = await analyze({ ...real.inputs, user: "0:0" });
+        client.close();
+        assert.strictEqual(broken.length, 1);
+        assert.match(broken[0], /^non-root-user: .*Executor runs as '0:0'; set user 10001:10001/s);
     });
 });

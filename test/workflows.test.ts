@@ -4,8 +4,9 @@ import * as path from "path";
 import { parse } from "yaml";
 import { imageTargetUrns } from "../fleet/build/buildPlan";
 import { planHost } from "../fleet/model/plan";
-import { FIXTURE_APP, realFleet, stackFor } from "./helpers";
-import { lastUrns, Registered, runProgram, stackFileConfig } from "./mocks";
+import { realFleet, stackFor } from "./helpers";
+import { stackNames } from "../fleet/model/pulumiStack";
+import { lastUrns, PROJECT_DIR, Registered, runProgram, stackConfig } from "./mocks";
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 type Workflow = { on: Record<string, any>; permissions: Record<string, string>; jobs: Record<string, any>; concurrency?: Record<string, unknown> };
@@ -45,6 +46,9 @@ describe("GitHub Actions workflows", () => {
         assert.deepStrictEqual(w.on, { pull_request: { branches: ["main"] } });
         assert.ok(w.jobs.test.steps.some((s: { run?: string }) => s.run?.includes("bash .ci/run")));
         assert.ok(w.jobs.validate.steps.some((s: { run?: string }) => s.run === "scripts/fleet validate"));
+        // check-stack runs for every committed stack, before any preview.
+        const checked = w.jobs.validate.steps.flatMap((s: { run?: string }) => [...(s.run ?? "").matchAll(/scripts\/fleet check-stack (\S+)/g)].map((m) => m[1]));
+        assert.deepStrictEqual(checked.sort(), stackNames(PROJECT_DIR));
         const p = w.jobs.preview;
         assert.deepStrictEqual(p.needs, ["test", "validate"]);
         assert.deepStrictEqual(p.strategy.matrix.stack, ["mainpc", "pc2"]);
@@ -109,7 +113,7 @@ function engineUrns(stack: string, rs: Registered[]): Map<string, string> {
 describe("image targets", () => {
     for (const stack of ["mainpc", "pc2"]) {
         it(`${stack}: the URNs the deploy workflow targets are exactly the stack's image resources, their provider and the components they sit in`, async () => {
-            const { resources } = await runProgram(stack, stackFileConfig(stack, { "fleet:appRepo": FIXTURE_APP }));
+            const { resources } = await runProgram(stackConfig(stack, "fixture-app"));
             const urns = engineUrns(stack, resources);
             const wanted = (r: Registered) => r.type === "docker-build:index:Image" || r.type === "pulumi:providers:docker-build" || r.type.startsWith("fleet:images:")
                 || (r.type === "fleet:host:FleetHost") || (r.type === "fleet:host:DockerApiProxy");

@@ -2,12 +2,10 @@
  * Stack configuration (`fleet:*` keys of Pulumi.<stack>.yaml): one schema for `index.ts`, which
  * reads it through Pulumi, and for the CLI, which reads the file. Defaults live here only.
  */
-import * as fs from "fs";
-import * as path from "path";
 import { z } from "zod";
 import { cudaTracks } from "./check";
 import { FleetError, FleetIssue } from "./issues";
-import { parseYaml, validate } from "./parse";
+import { validate } from "./parse";
 import { CUDA_TRACKS, FleetData, MAX_PORT } from "./schema";
 
 export const CONFIG_NAMESPACE = "fleet";
@@ -27,8 +25,8 @@ export const stackConfigSchema = (hosts: readonly [string, ...string[]]) => z.st
     machine: z.enum(hosts),
     /** Docker endpoint: `unix:///var/run/docker.sock`, `ssh://user@host` or `tcp://host:2376`. */
     dockerHost: str.pipe(z.string().regex(/^(unix|ssh|tcp):\/\/.+/, "must start with unix://, ssh:// or tcp://")),
-    /** Registry host, e.g. ghcr.io. */
-    registry: str.pipe(z.string().regex(/^[a-z0-9.-]+(:\d+)?$/, "must be a registry host like ghcr.io")),
+    /** Registry host. @default "ghcr.io" */
+    registry: str.pipe(z.string().regex(/^[a-z0-9.-]+(:\d+)?$/, "must be a registry host like ghcr.io")).default("ghcr.io"),
     /** Organisation (namespace) under the registry. */
     org: str.pipe(z.string().regex(/^[a-z0-9][a-z0-9._-]*$/, "must be lower-case letters, digits, '.', '_' or '-'")),
     /**
@@ -187,27 +185,15 @@ export function advertiseAddress(cfg: StackConfig): string {
     return m ? m[1] : "127.0.0.1";
 }
 
-/** Reads the `fleet:` keys of a stack file, e.g. `Pulumi.mainpc.yaml`, for the CLI. */
-export function readStackFile(projectDir: string, stack: string): { raw: Record<string, unknown>; source: string } {
-    const file = path.join(projectDir, `Pulumi.${stack}.yaml`);
-    const source = path.basename(file);
-    if (!fs.existsSync(file)) {
-        const stacks = fs.readdirSync(projectDir).filter((f) => /^Pulumi\.[^.]+\.yaml$/.test(f)).map((f) => f.split(".")[1]);
-        throw new FleetError([{ file: source, path: "", message: `stack '${stack}' has no config file`, fix: `use one of ${stacks.join(", ")}, or create ${source}` }]);
-    }
-    const r = parseYaml(fs.readFileSync(file, "utf8"), source);
-    if (!r.ok) throw new FleetError(r.issues);
-    const doc = r.value;
-    const config = doc && typeof doc === "object" && "config" in doc ? (doc as { config: unknown }).config : undefined;
-    if (!config || typeof config !== "object" || Array.isArray(config)) {
-        throw new FleetError([{ file: source, path: "config", message: "is missing or not a mapping", fix: "add a `config:` mapping with the fleet:* keys" }]);
-    }
-    const raw: Record<string, unknown> = {};
-    for (const [k, v] of Object.entries(config)) {
-        if (k.startsWith(`${CONFIG_NAMESPACE}:`)) raw[k.slice(CONFIG_NAMESPACE.length + 1)] = v;
-    }
-    return { raw, source };
+/**
+ * The `fleet:` keys of the config the CLI hands the program (fleet/model/pulumiStack.ts
+ * `loadStack`), namespace stripped: what `parseStackConfig` takes.
+ */
+export function fleetKeys(config: Record<string, string>): Record<string, string> {
+    const prefix = `${CONFIG_NAMESPACE}:`;
+    return Object.fromEntries(Object.entries(config).filter(([k]) => k.startsWith(prefix)).map(([k, v]) => [k.slice(prefix.length), v]));
 }
+
 /** `Service=<ref>` as its two parts. */
 function parsePin(pin: string): { service: string; ref: string } {
     const at = pin.indexOf("=");

@@ -1,7 +1,6 @@
 import * as assert from "assert";
 import { baselineProfile, seccompOpt, supervisorProfile } from "../../fleet/security/seccomp";
-import { FIXTURE_APP } from "../helpers";
-import { byType, PEER_OUTPUTS, Registered, runProgram, stackFileConfig } from "../mocks";
+import { byType, PEER_OUTPUTS, Registered, runProgram, stackConfig } from "../mocks";
 
 const CONTAINER = "docker:index/container:Container";
 const VOLUME = "docker:index/volume:Volume";
@@ -26,7 +25,7 @@ describe("containers under mocks", () => {
             let containers: Registered[];
             let services: Registered[];
             before(async () => {
-                all = (await runProgram(stack, stackFileConfig(stack, { "fleet:appRepo": FIXTURE_APP }))).resources;
+                all = (await runProgram(stackConfig(stack, "fixture-app"))).resources;
                 containers = byType(all, CONTAINER);
                 services = containers.filter((c) => c.inputs.name !== "docker-api-proxy");
             });
@@ -175,7 +174,7 @@ describe("containers under mocks", () => {
     }
 
     it("the local stack: CPU services only on the local daemon, images loaded, no GPU, no AppArmor option", async () => {
-        const all = (await runProgram("local", stackFileConfig("local"))).resources;
+        const all = (await runProgram(stackConfig("local"))).resources;
         const containers = byType(all, CONTAINER);
         assert.ok(containers.every((c) => c.inputs.deviceRequests === undefined));
         assert.ok(containers.every((c) => !(c.inputs.securityOpts as string[]).some((o) => o.startsWith("apparmor="))));

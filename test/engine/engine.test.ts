@@ -9,22 +9,27 @@ import * as fs from "fs";
 import * as http from "http";
 import * as os from "os";
 import * as path from "path";
-import { parse } from "yaml";
 import { FIXTURE_APP } from "../helpers";
-import { RunResult } from "../mocks";
+import { appRepoOverride, RunResult, stackConfig } from "../mocks";
 import { EngineHarness } from "./harness";
 
-const PEER_STACK = "fleet-test/fleet/mainpc";
 const CHANGED: Record<string, { service: string; file: string }> = {
     mainpc: { service: "Executor", file: "main_pc_code/agents/executor.py" },
     pc2: { service: "CacheManager", file: "pc2_code/agents/cache_manager.py" },
 };
 
-function stackConfig(machine: string, appRepo: string): Record<string, string> {
-    const base = parse(fs.readFileSync(path.join(__dirname, "stack.yaml"), "utf8")) as Record<string, unknown>;
-    const all = { ...base, "fleet:machine": machine, "fleet:appRepo": appRepo, ...(machine === "pc2" ? { "fleet:peerStack": PEER_STACK } : {}) };
-    return Object.fromEntries(Object.entries(all).map(([k, v]) => [k, typeof v === "string" ? v : JSON.stringify(v)]));
-}
+/**
+ * The stack each host runs as: MainPC's services as the `local` stack (the README's main job),
+ * pc2 as its own stack; each through the CLI's rules with the committed overrides of what this
+ * machine cannot do, and the temporary copy of the fixture application.
+ */
+const STACKS: Record<string, { stack: string; overrides: string }> = {
+    mainpc: { stack: "local", overrides: "test/engine/local-overrides.yaml" },
+    pc2: { stack: "pc2", overrides: "test/engine/pc2-overrides.yaml" },
+};
+const engineStack = (machine: string, app: string) => stackConfig(STACKS[machine].stack, STACKS[machine].overrides, appRepoOverride(app));
+/** The mainpc stack pc2's StackReference names, as Pulumi.pc2.yaml says. */
+const PEER_STACK = stackConfig("pc2", "fixture-app").config["fleet:peerStack"];
 
 function get(port: number, urlPath: string): Promise<{ status: number; body: string }> {
     return new Promise((resolve, reject) => {
@@ -71,7 +76,7 @@ describe("against the Docker engine", () => {
                 // A copy of the fixture application, so one service's source can change.
                 app = fs.mkdtempSync(path.join(os.tmpdir(), `fleet-engine-${machine}-`));
                 fs.cpSync(FIXTURE_APP, app, { recursive: true });
-                first = await harness.run(machine, stackConfig(machine, app));
+                first = await harness.run(engineStack(machine, app));
                 services = first.outputs.services as typeof services;
                 if (machine === "mainpc") {
                     // pc2 uses ModelOpsCoordinator, a GPU service this GPU-less mainpc leaves out;
@@ -153,7 +158,7 @@ describe("against the Docker engine", () => {
                 const before = Object.fromEntries(await Promise.all(Object.entries(services).map(async ([n, s]) => [n, (await docker.getContainer(s.container).inspect()).Id])));
                 const { service, file } = CHANGED[machine];
                 fs.appendFileSync(path.join(app, file), "# changed by the engine test\n");
-                await harness.run(machine, stackConfig(machine, app));
+                await harness.run(engineStack(machine, app));
                 const changed = harness.events.filter((e) => e.action !== "unchanged");
                 const container = services[service].container;
                 assert.deepStrictEqual(changed.map((e) => `${e.type} ${e.name} ${e.action}`).sort(), [

@@ -6,8 +6,8 @@
  * field the way the Docker provider does. Real ids and digests flow back into the program.
  *
  * An input the harness does not translate fails the run by name. What this engine cannot do
- * here (GPU device requests, registry push and cache) fails too: the engine test stack turns
- * them off in its config, visibly.
+ * here (GPU device requests, registry push and cache) fails too: the engine suite's override
+ * files (test/engine/*-overrides.yaml) turn them off, visibly.
  *
  * Between runs the harness keeps state like Pulumi does: a resource whose inputs did not
  * change is left alone; a changed image is rebuilt; a changed container is replaced (deleted
@@ -21,6 +21,7 @@ import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import * as tar from "tar-stream";
+import { MergedStack } from "../../fleet/model/pulumiConfig";
 import { Registered, ResourceHandler, runProgram, RunResult } from "../mocks";
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
@@ -213,13 +214,13 @@ export class EngineHarness {
     /** @param peers outputs of the stacks a StackReference may name */
     constructor(private readonly peers: Record<string, Record<string, unknown>> = {}) {}
 
-    async run(stack: string, config: Record<string, string>): Promise<RunResult> {
+    async run(config: MergedStack): Promise<RunResult> {
         this.events = [];
         this.healthySeconds = {};
         this.buildSeconds = {};
         this.buildWindow = { start: 0, end: 0 };
         const handler: ResourceHandler = (r) => this.apply(r);
-        return runProgram(stack, config, { handler });
+        return runProgram(config, { handler });
     }
 
     private async apply(r: Registered & { custom: boolean }): Promise<{ id: string; state: Record<string, unknown> }> {

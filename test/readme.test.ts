@@ -1,0 +1,69 @@
+/**
+ * Every command in README.md's shell blocks either runs in CI (the workflows, .ci/run or a test
+ * runs exactly that command) or is marked `[real host]` (the Pulumi CLI, a backend, SSH to a
+ * host, a registry). A new command without either fails here.
+ */
+import * as assert from "assert";
+import * as fs from "fs";
+import * as path from "path";
+
+const ROOT = path.join(__dirname, "..");
+const MARK = "[real host]";
+
+/** Where each unmarked README command is run, and the text that shows it there. */
+const EXERCISED: Record<string, { file: string; shows: string }> = {
+    "scripts/local-up": { file: "test/scripts/local-up.test.ts", shows: 'path.join(ROOT, "scripts", "local-up")' },
+    "bash .ci/run": { file: ".github/workflows/pull-request.yml", shows: "run: sudo bash .ci/run" },
+    "scripts/fleet plan mainpc": { file: ".github/workflows/pull-request.yml", shows: "scripts/fleet plan mainpc" },
+    "scripts/fleet plan pc2": { file: ".github/workflows/pull-request.yml", shows: "scripts/fleet plan pc2" },
+    "scripts/fleet validate": { file: ".github/workflows/pull-request.yml", shows: "run: scripts/fleet validate" },
+    "scripts/fleet check-stack local": { file: ".github/workflows/pull-request.yml", shows: "scripts/fleet check-stack local" },
+    "scripts/fleet check-stack mainpc": { file: ".github/workflows/pull-request.yml", shows: "scripts/fleet check-stack mainpc" },
+    "scripts/fleet validate --fleet DIR": { file: "test/cli.test.ts", shows: 'run(["validate", "--fleet", dir])' },
+    "scripts/fleet dockerfiles --out DIR": { file: "test/cli.test.ts", shows: 'run(["dockerfiles", "--out", out])' },
+    "scripts/fleet diagram": { file: "test/cli.test.ts", shows: 'run(["diagram", "--out", out])' },
+    "scripts/fleet image-targets mainpc": { file: "test/cli.test.ts", shows: 'run(["image-targets", "mainpc"])' },
+    "npm test": { file: ".ci/run", shows: "\nnpm test\n" },
+    "npm run test:engine": { file: ".ci/run", shows: "\nnpm run test:engine\n" },
+};
+
+/** The commands of the README's ```sh blocks, with whether each is marked. */
+export function readmeCommands(text: string): { command: string; marked: boolean }[] {
+    const out: { command: string; marked: boolean }[] = [];
+    let sh = false;
+    for (const line of text.split("\n")) {
+        if (line.startsWith("```")) {
+            sh = !sh && line.trim() === "```sh";
+            continue;
+        }
+        if (!sh || !line.trim() || line.trim().startsWith("#")) continue;
+        out.push({ command: line.replace(/\s+#.*$/, "").trim(), marked: line.includes(MARK) });
+    }
+    return out;
+}
+
+describe("README commands", () => {
+    const readme = fs.readFileSync(path.join(ROOT, "README.md"), "utf8");
+    const commands = readmeCommands(readme);
+
+    it("the README explains the marker", () => assert.ok(readme.includes(`marked **\`${MARK}\`**`)));
+
+    it("each runs in CI or a test, or is marked as needing a real host", () => {
+        const unaccounted = commands.filter((c) => !c.marked && !EXERCISED[c.command]).map((c) => c.command);
+        assert.deepStrictEqual(unaccounted, []);
+        for (const c of commands.filter((x) => !x.marked)) {
+            const e = EXERCISED[c.command];
+            assert.ok(fs.readFileSync(path.join(ROOT, e.file), "utf8").includes(e.shows), `${c.command}: ${e.file} does not run it`);
+        }
+    });
+
+    it("every listed command is still in the README (the list does not go stale)", () => {
+        assert.deepStrictEqual(Object.keys(EXERCISED).filter((k) => !commands.some((c) => c.command === k)), []);
+    });
+
+    it("finds an unmarked command nobody runs, and ignores other blocks", () => {
+        assert.deepStrictEqual(readmeCommands("```sh\nfoo --bar   # does foo\npulumi up  # x [real host]\n```\n```\nnot a command\n```\n"), [
+            { command: "foo --bar", marked: false }, { command: "pulumi up", marked: true },
+        ]);
+    });
+});
