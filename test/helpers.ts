@@ -29,7 +29,7 @@ export function fleetErrors(fn: () => unknown): string[] {
 /** The application fixture tree: every service's entrypoint, sources and (empty) lock. */
 export const FIXTURE_APP = path.join(__dirname, "fixtures", "app");
 
-export const BASE_STACK = { dockerHost: "ssh://ops@host", registry: "ghcr.io", org: "acme", portOffset: 0, appRepo: FIXTURE_APP, sourceUrl: "https://github.com/acme/fleet", peerStack: "acme/fleet/mainpc" };
+export const BASE_STACK = { dockerHost: "ssh://ops@host", advertiseAddress: "192.0.2.10", registry: "ghcr.io", org: "acme", portOffset: 0, appRepo: FIXTURE_APP, sourceUrl: "https://github.com/acme/fleet", peerStack: "acme/fleet/mainpc" };
 
 export function stackFor(machine: string, extra: Record<string, unknown> = {}, fleet = realFleet()): StackConfig {
     return parseStackConfig({ ...BASE_STACK, machine, ...extra }, fleet, "Pulumi.test.yaml");

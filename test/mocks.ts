@@ -40,10 +40,20 @@ export interface RunResult {
     outputs: Record<string, unknown>;
 }
 
-/** The `config:` map of a committed stack file, with optional overrides. */
+/**
+ * What the README's first-deploy runbook has the operator set on a stack before `pulumi up`
+ * (site facts the repository cannot know): each host's LAN address. The tests use addresses of
+ * RFC 5737's documentation range, which no network routes.
+ */
+export const RUNBOOK_CONFIG: Record<string, Record<string, string>> = {
+    mainpc: { "fleet:advertiseAddress": "192.0.2.16" },
+    pc2: { "fleet:advertiseAddress": "192.0.2.17" },
+};
+
+/** The `config:` map of a committed stack file and its runbook settings, with optional overrides. */
 export function stackFileConfig(stack: string, overrides: Record<string, unknown> = {}): Record<string, string> {
     const doc = parse(fs.readFileSync(path.join(__dirname, "..", `Pulumi.${stack}.yaml`), "utf8")) as { config: Record<string, unknown> };
-    const all = { ...doc.config, ...overrides };
+    const all = { ...doc.config, ...RUNBOOK_CONFIG[stack], ...overrides };
     return Object.fromEntries(Object.entries(all).map(([k, v]) => [k, typeof v === "string" ? v : JSON.stringify(v)]));
 }
 

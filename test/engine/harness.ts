@@ -27,7 +27,7 @@ type Inputs = Record<string, any>;
 
 /** Input keys of each resource type the harness carries out. */
 export const TRANSLATED: Readonly<Record<string, readonly string[]>> = {
-    "docker:index/container:Container": ["name", "image", "user", "readOnly", "tmpfs", "mounts", "capabilities", "securityOpts", "init", "restart", "logDriver", "logOpts", "memory", "memorySwap", "shmSize", "ports", "networksAdvanced", "envs", "labels", "healthcheck", "wait", "waitTimeout", "deviceRequests", "removeVolumes"],
+    "docker:index/container:Container": ["name", "image", "user", "readOnly", "tmpfs", "mounts", "capabilities", "securityOpts", "init", "restart", "logDriver", "logOpts", "memory", "memorySwap", "shmSize", "cpus", "cpuShares", "ports", "networksAdvanced", "envs", "labels", "healthcheck", "wait", "waitTimeout", "deviceRequests", "removeVolumes"],
     "docker:index/network:Network": ["name", "driver", "internal", "labels"],
     "docker:index/volume:Volume": ["name", "labels"],
     "docker:index/remoteImage:RemoteImage": ["name", "keepLocally"],
@@ -64,6 +64,13 @@ export function durationNs(d: string | undefined): number | undefined {
     return ((h * 60 + mi) * 60 + s) * 1e9;
 }
 
+/** "1.5" CPUs as NanoCpus, the way `docker run --cpus` parses it (a decimal, at most 9 places). */
+export function nanoCpus(r: Registered, cpus: string): number {
+    if (!/^\d+(\.\d{1,9})?$/.test(cpus)) fail(r, `cannot read cpus '${cpus}'`);
+    const [whole, frac = ""] = cpus.split(".");
+    return Number(whole) * 1e9 + Number(frac.padEnd(9, "0"));
+}
+
 function fail(r: Registered, what: string): never {
     throw new Error(`harness: ${r.type} ${r.name}: ${what}`);
 }
@@ -96,7 +103,7 @@ export function containerBody(r: Registered): Docker.ContainerCreateOptions {
         Env: i.envs,
         Labels: Object.fromEntries((i.labels ?? []).map((l: { label: string; value: string }) => [l.label, l.value])),
         ExposedPorts: exposed,
-        Healthcheck: hc ? { Test: hc.tests, Interval: durationNs(hc.interval), Timeout: durationNs(hc.timeout), StartPeriod: durationNs(hc.startPeriod), Retries: hc.retries } : undefined,
+        Healthcheck: hc ? { Test: hc.tests, Interval: durationNs(hc.interval), Timeout: durationNs(hc.timeout), StartPeriod: durationNs(hc.startPeriod), StartInterval: durationNs(hc.startInterval), Retries: hc.retries } : undefined,
         HostConfig: {
             ReadonlyRootfs: i.readOnly === true,
             Tmpfs: i.tmpfs,
@@ -111,6 +118,9 @@ export function containerBody(r: Registered): Docker.ContainerCreateOptions {
             Memory: i.memory !== undefined ? i.memory * MB : undefined,
             MemorySwap: i.memorySwap !== undefined ? i.memorySwap * MB : undefined,
             ShmSize: i.shmSize !== undefined ? i.shmSize * MB : undefined,
+            // `cpus` is the CLI's decimal string; the Engine API takes NanoCpus.
+            NanoCpus: i.cpus !== undefined ? nanoCpus(r, i.cpus) : undefined,
+            CpuShares: i.cpuShares,
             PortBindings: bindings,
             NetworkMode: nets[0]?.name,
         },
