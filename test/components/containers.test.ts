@@ -167,7 +167,8 @@ describe("containers under mocks", () => {
                     const proxy = p.name === `${stack}-docker-api-proxy-pids-limit`;
                     assert.strictEqual(p.inputs.create, proxy ? "docker update --pids-limit 64 docker-api-proxy" : `docker update --pids-limit 256 ${p.name.replace(/-pids-limit$/, "")}`);
                     assert.deepStrictEqual({ ...p.inputs.environment }, { DOCKER_HOST: `ssh://ops@${stack}` });
-                    assert.ok(p.opts.dependencies.some((u) => u.endsWith(`docker:index/container:Container::${proxy ? "docker-api-proxy" : p.name.replace(/-pids-limit$/, "")}`)), p.name);
+                    const container = proxy ? `${stack}-docker-api-proxy` : p.name.replace(/-pids-limit$/, "");
+                    assert.ok(p.opts.dependencies.some((u) => u.endsWith(`docker:index/container:Container::${container}`)), `${p.name}: ${p.opts.dependencies.join(", ")}`);
                 }
             });
 

@@ -184,6 +184,8 @@ export class EngineHarness {
     public buildSeconds: Record<string, number> = {};
     /** Wall-clock span of the latest run's image builds (they run concurrently), in ms since the epoch. */
     public buildWindow = { start: 0, end: 0 };
+    /** Wall-clock span from the latest run's first container create to its last container healthy, in ms since the epoch. */
+    public containerWindow = { start: 0, end: 0 };
 
     /** @param peers outputs of the stacks a StackReference may name */
     constructor(private readonly peers: Record<string, Record<string, unknown>> = {}) {}
@@ -193,6 +195,7 @@ export class EngineHarness {
         this.healthySeconds = {};
         this.buildSeconds = {};
         this.buildWindow = { start: 0, end: 0 };
+        this.containerWindow = { start: 0, end: 0 };
         const handler: ResourceHandler = (r) => this.apply(r);
         return runProgram(stack, config, { handler });
     }
@@ -313,6 +316,7 @@ export class EngineHarness {
         await c.start();
         if (i.wait) await this.waitHealthy(r, c, (i.waitTimeout ?? 60) * 1000);
         this.healthySeconds[i.name] = (Date.now() - started) / 1000;
+        this.containerWindow = { start: Math.min(this.containerWindow.start || started, started), end: Math.max(this.containerWindow.end, Date.now()) };
         return { id: c.id, state: { ...i, name: i.name } };
     }
 
@@ -328,6 +332,20 @@ export class EngineHarness {
             }
             await new Promise((res) => setTimeout(res, 1000));
         }
+    }
+
+    /** The registered inputs of every container the harness holds, in creation order (the benchmark's compose file). */
+    containerInputs(): Inputs[] {
+        return this.inputsOf("docker:index/container:Container");
+    }
+
+    /** The registered inputs of every network the harness holds. */
+    networkInputs(): Inputs[] {
+        return this.inputsOf("docker:index/network:Network");
+    }
+
+    private inputsOf(type: string): Inputs[] {
+        return [...this.state.entries()].filter(([k]) => k.startsWith(`${type}::`)).map(([, v]) => v.state as Inputs);
     }
 
     /**
