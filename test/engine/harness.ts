@@ -264,7 +264,22 @@ export class EngineHarness {
         }
     }
 
-    private async build(r: Registered): Promise<{ id: string; state: Record<string, unknown> }> {
+    /** Builds run one at a time: see build(). */
+    private buildQueue: Promise<unknown> = Promise.resolve();
+
+    /**
+     * Docker 26's BuildKit, given a context through the Engine API without a session, fetches it
+     * from a per-request pseudo-host (`build-context-<id>`); with several such builds at once it
+     * was seen to look that host up in DNS ("failed to read downloaded context ... no such host").
+     * One build at a time avoids it; the engine's cache keeps the cost low.
+     */
+    private build(r: Registered): Promise<{ id: string; state: Record<string, unknown> }> {
+        const next = this.buildQueue.then(() => this.buildNow(r));
+        this.buildQueue = next.catch(() => undefined);
+        return next;
+    }
+
+    private async buildNow(r: Registered): Promise<{ id: string; state: Record<string, unknown> }> {
         const i = r.inputs;
         if (i.push) fail(r, "registry push is not possible here; the engine test stack sets fleet:imageOutput load");
         if (i.cacheFrom || i.cacheTo) fail(r, "a registry cache needs a registry; the engine test stack loads images");
