@@ -18,6 +18,7 @@ import { spawn } from "child_process";
 import { createHash } from "crypto";
 import Docker from "dockerode";
 import * as fs from "fs";
+import * as os from "os";
 import * as path from "path";
 import * as tar from "tar-stream";
 import { Registered, ResourceHandler, runProgram, RunResult } from "../mocks";
@@ -172,6 +173,26 @@ function run(command: string, env: Record<string, string>): Promise<{ code: numb
     });
 }
 
+/** `docker buildx build` of a tarball context on stdin with the default builder; resolves to the image id. */
+function buildxFromTar(tarball: Buffer, o: { tag: string; buildArgs: Record<string, string>; labels: Record<string, string>; target?: string }): Promise<string> {
+    const iidFile = path.join(fs.mkdtempSync(path.join(os.tmpdir(), "fleet-harness-iid-")), "iid");
+    const args = ["buildx", "build", "--builder", "default", "--progress", "plain", "--iidfile", iidFile, "-f", ".fleet-harness.Dockerfile", "-t", o.tag,
+        ...Object.entries(o.buildArgs).flatMap(([k, v]) => ["--build-arg", `${k}=${v}`]),
+        ...Object.entries(o.labels).flatMap(([k, v]) => ["--label", `${k}=${v}`]),
+        ...(o.target ? ["--target", o.target] : []), "-"];
+    return new Promise((resolve, reject) => {
+        const p = spawn("/usr/bin/docker", args, { stdio: ["pipe", "ignore", "pipe"] });
+        let stderr = "";
+        p.stderr.on("data", (d) => (stderr += d));
+        p.on("error", reject);
+        p.on("close", (code) => {
+            if (code !== 0) return reject(new Error(stderr.trim().split("\n").slice(-8).join("\n")));
+            resolve(fs.readFileSync(iidFile, "utf8").trim());
+        });
+        p.stdin.end(tarball);
+    });
+}
+
 export class EngineHarness {
     public readonly docker = new Docker();
     private readonly state = new Map<string, Stored>();
@@ -264,22 +285,13 @@ export class EngineHarness {
         }
     }
 
-    /** Builds run one at a time: see build(). */
-    private buildQueue: Promise<unknown> = Promise.resolve();
-
     /**
-     * Docker 26's BuildKit, given a context through the Engine API without a session, fetches it
-     * from a per-request pseudo-host (`build-context-<id>`); with several such builds at once it
-     * was seen to look that host up in DNS ("failed to read downloaded context ... no such host").
-     * One build at a time avoids it; the engine's cache keeps the cost low.
+     * The context goes to `docker buildx build -` as a tarball on stdin, through the CLI's
+     * session: Docker 26's BuildKit fails every session-less Engine API build here ("failed to
+     * read downloaded context ... build-context-<id>: no such host"). The default builder (the
+     * docker driver) puts the image in the daemon's store, as the Engine API build did.
      */
-    private build(r: Registered): Promise<{ id: string; state: Record<string, unknown> }> {
-        const next = this.buildQueue.then(() => this.buildNow(r));
-        this.buildQueue = next.catch(() => undefined);
-        return next;
-    }
-
-    private async buildNow(r: Registered): Promise<{ id: string; state: Record<string, unknown> }> {
+    private async build(r: Registered): Promise<{ id: string; state: Record<string, unknown> }> {
         const i = r.inputs;
         if (i.push) fail(r, "registry push is not possible here; the engine test stack sets fleet:imageOutput load");
         if (i.cacheFrom || i.cacheTo) fail(r, "a registry cache needs a registry; the engine test stack loads images");
@@ -299,16 +311,8 @@ export class EngineHarness {
         }
         const started = Date.now();
         const body = await tarContext(ctx, contextFiles(ctx, ignoreFile), text);
-        const stream = await this.docker.buildImage(body as unknown as NodeJS.ReadableStream, {
-            t: i.tags[0], buildargs: i.buildArgs ?? {}, labels: i.labels ?? {}, version: "2", dockerfile: ".fleet-harness.Dockerfile", target: i.target, rm: true,
-        } as Docker.ImageBuildOptions);
-        const imageId = await new Promise<string>((resolve, reject) => {
-            let id = "";
-            let error = "";
-            this.docker.modem.followProgress(stream, (err) => (err ? reject(err) : error ? reject(new Error(error)) : resolve(id)), (e: Inputs) => {
-                if (e.aux?.ID) id = e.aux.ID;
-                if (e.error) error = e.error;
-            });
+        const imageId = await buildxFromTar(body, {
+            tag: i.tags[0], buildArgs: i.buildArgs ?? {}, labels: i.labels ?? {}, target: i.target,
         }).catch((e: Error) => fail(r, `build failed: ${e.message}`));
         for (const t of i.tags.slice(1)) {
             const [repo, tag] = [t.slice(0, t.lastIndexOf(":")), t.slice(t.lastIndexOf(":") + 1)];
