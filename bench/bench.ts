@@ -7,7 +7,9 @@
  *    base image + what is installed in /opt/venv and /opt/layers + the app files), in MB;
  * 2. a cold build of the host's images (empty BuildKit cache) vs a warm rebuild after a
  *    one-file change: seconds and ratio;
- * 3. create-to-healthy time per container: median and max;
+ * 3. create-to-healthy time per container, median and max per tier, and MainPC's whole CPU
+ *    fleet from the first create to all healthy; beside it the same containers (the inputs the
+ *    program registered) from a Compose file through `docker compose up --wait`;
  * 4. program evaluation under mocks: the real fleet vs a synthetic fleet ten times larger.
  */
 import { execFileSync } from "child_process";
@@ -17,7 +19,8 @@ import * as path from "path";
 import { parse, stringify } from "yaml";
 import { EngineHarness } from "../test/engine/harness";
 import { MergedStack } from "../fleet/model/pulumiConfig";
-import { appRepoOverride, runProgram, stackConfig } from "../test/mocks";
+import { writeCompose } from "./compose";
+import { appRepoOverride, runbookStack, runProgram, stackConfig } from "../test/mocks";
 
 const ROOT = path.resolve(__dirname, "..");
 const FIXTURE = path.join(ROOT, "test", "fixtures", "app");
@@ -39,6 +42,46 @@ function installedBytes(image: string): number {
     return Number(execFileSync("docker", ["run", "--rm", "--entrypoint", "/bin/sh", image, "-c", script], { encoding: "utf8" }).trim());
 }
 
+/**
+ * Seconds from each container's creation to its first passing health check, as the engine
+ * recorded them (State.Health.Log keeps the last five checks: read right after start-up).
+ */
+async function engineHealthy(harness: EngineHarness, filters: Record<string, string[]>): Promise<{ name: string; tier: string; seconds: number }[]> {
+    const out: { name: string; tier: string; seconds: number }[] = [];
+    for (const c of await harness.docker.listContainers({ all: true, filters })) {
+        const info = await harness.docker.getContainer(c.Id).inspect();
+        const ok = (info.State.Health?.Log ?? []).filter((l) => l.ExitCode === 0).map((l) => Date.parse(l.End));
+        if (ok.length === 0) continue;
+        out.push({ name: info.Name.slice(1), tier: info.Config.Labels["fleet.tier"] ?? "proxy", seconds: (Math.min(...ok) - Date.parse(info.Created)) / 1000 });
+    }
+    return out;
+}
+
+function tierLines(rows: { tier: string; seconds: number }[]): string[] {
+    const tiers = [...new Set(rows.map((r) => r.tier))].sort();
+    return [...tiers, "all"].map((t) => {
+        const xs = rows.filter((r) => t === "all" || r.tier === t).map((r) => r.seconds);
+        return `    ${t.padEnd(6)} n=${String(xs.length).padStart(2)}  median ${median(xs).toFixed(1)} s, max ${Math.max(...xs).toFixed(1)} s`;
+    });
+}
+
+/** `docker compose up --wait` of the harness's registered containers; the harness's own containers are removed first. */
+async function composeRun(harness: EngineHarness): Promise<{ seconds: number; rows: { tier: string; seconds: number }[] }> {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "fleet-bench-compose-"));
+    const file = writeCompose(harness.containerInputs(), harness.networkInputs(), dir);
+    await harness.purgeLeftovers();
+    const compose = (...args: string[]) => execFileSync("/usr/bin/docker", ["compose", "-p", "fleet-bench", "-f", file, ...args], { stdio: ["ignore", "ignore", "pipe"] });
+    const started = Date.now();
+    try {
+        compose("up", "-d", "--wait", "--wait-timeout", "600");
+        const seconds = (Date.now() - started) / 1000;
+        const rows = await engineHealthy(harness, { label: ["com.docker.compose.project=fleet-bench"] });
+        return { seconds, rows };
+    } finally {
+        compose("down", "--volumes", "--timeout", "10");
+    }
+}
+
 async function engine(): Promise<void> {
     const harness = new EngineHarness();
     await harness.purgeLeftovers();
@@ -50,6 +93,8 @@ async function engine(): Promise<void> {
         const cold = await harness.run(config);
         const coldSeconds = (harness.buildWindow.end - harness.buildWindow.start) / 1000;
         const healthy = Object.values(harness.healthySeconds);
+        const fleetSeconds = (harness.containerWindow.end - harness.containerWindow.start) / 1000;
+        const engineRows = await engineHealthy(harness, { label: ["fleet.machine=mainpc"] });
         const services = cold.outputs.services as Record<string, { image: string }>;
         const base = (await harness.docker.getImage(config.config["fleet:upstreamImage"]).inspect()).Size;
         console.log("\nimage sizes (MainPC CPU services), MB: size, physical minimum (base + venv + layers + app), overhead");
@@ -66,7 +111,14 @@ async function engine(): Promise<void> {
         await harness.run(engineConfig(app));
         const warmSeconds = (harness.buildWindow.end - harness.buildWindow.start) / 1000;
         console.log(`\nbuild of MainPC's ${Object.keys(services).length + 6} images: cold ${coldSeconds.toFixed(1)} s, warm rebuild after a one-file change ${warmSeconds.toFixed(1)} s, ratio ${(coldSeconds / warmSeconds).toFixed(1)}x`);
-        console.log(`create to healthy (${healthy.length} containers): median ${median(healthy).toFixed(1)} s, max ${Math.max(...healthy).toFixed(1)} s`);
+        console.log(`create to healthy (${healthy.length} containers), as the deploy sees it (1 s polling): median ${median(healthy).toFixed(1)} s, max ${Math.max(...healthy).toFixed(1)} s`);
+        const composed = await composeRun(harness);
+        console.log("\ncreate to first passing health check, per tier (engine's own timestamps):");
+        console.log("  fleet program (harness):");
+        tierLines(engineRows).forEach((l) => console.log(l));
+        console.log("  docker compose up --wait (same containers):");
+        tierLines(composed.rows).forEach((l) => console.log(l));
+        console.log(`\nMainPC's CPU fleet, nothing to all healthy (${engineRows.length} containers): program ${fleetSeconds.toFixed(1)} s, compose ${composed.seconds.toFixed(1)} s, ratio program/compose ${(fleetSeconds / composed.seconds).toFixed(2)}`);
     } finally {
         await harness.cleanup();
     }
@@ -104,7 +156,7 @@ async function evaluation(): Promise<void> {
         else delete process.env.FLEET_DATA_DIR;
         for (const k of Object.keys(require.cache)) if (k.includes(`${path.sep}fleet${path.sep}model${path.sep}`)) delete require.cache[k];
         const started = process.hrtime.bigint();
-        const r = await runProgram(stackConfig("mainpc", "fixture-app"));
+        const r = await runProgram(runbookStack("mainpc"));
         const seconds = Number(process.hrtime.bigint() - started) / 1e9;
         console.log(`  ${label}: ${r.resources.length} resources in ${seconds.toFixed(2)} s`);
         return seconds;

@@ -1,20 +1,28 @@
 /**
  * The only path to a host's Docker API (002 P0.5): a proxy container holds docker.sock and
  * forwards list, inspect, restart, events, ping and version; the supervisor reaches it over an
- * internal network no other container joins. 002 asks for the socket mounted read-only, but a
+ * internal network no other container joins. The proxy is HAProxy from Debian, its allow-list
+ * ACLs in fleet/render/assets/fleet-docker-api-proxy.cfg (a hand-written parser would have to
+ * get request framing right itself; HAProxy's is maintained and fuzzed). 002 asks for the socket mounted read-only, but a
  * read-only bind of a socket does not stop API writes (anyone who can connect can create a
  * privileged container), so the socket goes to the proxy alone.
  */
+import * as command from "@pulumi/command";
 import * as docker from "@pulumi/docker";
 import * as pulumi from "@pulumi/pulumi";
 import { PROXY_NAME, PROXY_PORT, ProxyBuild } from "../fleet/build/buildPlan";
+import { PROXY_DEFAULTS } from "../fleet/model/defaults";
+import { goDuration } from "../fleet/model/duration";
 import { seccompOpt, supervisorProfile } from "../fleet/security/seccomp";
 import { ImageSettings, ProxyImage } from "./image";
+import { cpusInput } from "./serviceContainer";
 
 /**
  * Declared exception to the non-root rule: the socket is root:docker 0660 and the docker
- * group's id differs per host, so the proxy runs as uid 0, with every capability dropped,
- * a read-only root, no-new-privileges and the supervisor's seccomp profile.
+ * group's id differs per host, so the proxy runs as uid 0, with every capability dropped
+ * (as the socket's owner it needs none to connect; HAProxy binds an unprivileged port and
+ * does not chroot or change user), a read-only root (HAProxy writes nothing in foreground
+ * mode), no-new-privileges and the supervisor's seccomp profile.
  */
 export const PROXY_USER = "0:0";
 
@@ -26,6 +34,8 @@ export interface DockerApiProxyArgs {
     settings: ImageSettings;
     provider: docker.Provider;
     apparmorProfile: string;
+    /** DOCKER_HOST for the PIDs-limit command. */
+    dockerHost: string;
     dependsOn: pulumi.Input<pulumi.Resource>[];
 }
 
@@ -49,6 +59,7 @@ export class DockerApiProxy extends pulumi.ComponentResource {
         }, { parent: this, provider: args.provider });
         const securityOpts = ["no-new-privileges:true", seccompOpt(supervisorProfile())];
         if (args.apparmorProfile) securityOpts.push(`apparmor=${args.apparmorProfile}`);
+        const h = PROXY_DEFAULTS.health;
         this.container = new docker.Container(name, {
             name: PROXY_NAME,
             image: pulled.imageId,
@@ -60,16 +71,30 @@ export class DockerApiProxy extends pulumi.ComponentResource {
             restart: "unless-stopped",
             mounts: [{ type: "bind", source: "/var/run/docker.sock", target: "/var/run/docker.sock", readOnly: true }],
             networksAdvanced: [{ name: network.name, aliases: [PROXY_NAME] }],
+            // The image's HEALTHCHECK, stated here too so the provider waits for it: healthy once
+            // HAProxy's loopback health frontend sees the engine answer /_ping.
             healthcheck: {
-                tests: ["CMD", "/opt/venv/bin/python", "-c", `import socket; socket.create_connection(("127.0.0.1", ${PROXY_PORT}), 2)`],
-                interval: "30s",
-                timeout: "5s",
-                startPeriod: "10s",
-                retries: 3,
+                tests: ["CMD", "/usr/local/bin/fleet-health"],
+                interval: goDuration(h.intervalSeconds),
+                timeout: goDuration(h.timeoutSeconds),
+                startPeriod: goDuration(h.startPeriodSeconds),
+                startInterval: goDuration(h.startIntervalSeconds),
+                retries: h.retries,
             },
-            memory: 64,
+            wait: true,
+            waitTimeout: 60,
+            memory: PROXY_DEFAULTS.memoryMb,
+            memorySwap: PROXY_DEFAULTS.memoryMb,
+            cpus: cpusInput(PROXY_DEFAULTS.cpus),
+            cpuShares: PROXY_DEFAULTS.cpuShares,
             labels: [{ label: "fleet.machine", value: args.machine }, { label: "fleet.role", value: PROXY_NAME }],
-        }, { parent: this, provider: args.provider, deleteBeforeReplace: true, dependsOn: args.dependsOn });
+        }, { parent: this, provider: args.provider, deleteBeforeReplace: true, replaceOnChanges: ["healthcheck"], dependsOn: args.dependsOn });
+        // CIS Docker 5.29; the provider has no PIDs-limit input (see ServiceContainer).
+        new command.local.Command(`${name}-pids-limit`, {
+            create: pulumi.interpolate`docker update --pids-limit ${PROXY_DEFAULTS.pidsLimit} ${this.container.name}`,
+            environment: { DOCKER_HOST: args.dockerHost },
+            triggers: [this.container.id, PROXY_DEFAULTS.pidsLimit],
+        }, { parent: this, dependsOn: [this.container] });
         this.networkName = network.name;
         this.endpoint = `tcp://${PROXY_NAME}:${PROXY_PORT}`;
         this.registerOutputs({ networkName: this.networkName, endpoint: this.endpoint });

@@ -73,6 +73,7 @@ export class FleetHost extends pulumi.ComponentResource {
             settings: args.settings,
             provider,
             apparmorProfile: args.apparmorProfile,
+            dockerHost: args.dockerHost,
             dependsOn: [this.preflight],
         }, { parent: this }) : undefined;
 

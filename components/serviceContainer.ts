@@ -11,6 +11,14 @@ import { APP_GID, APP_UID, LOG_DEFAULTS, RESTART_POLICY } from "../fleet/model/d
 import { goDuration } from "../fleet/model/duration";
 import { ContainerPlan } from "../fleet/model/plan";
 
+/**
+ * The provider's `cpus` input is a string, as `docker run --cpus` takes it ("1", "0.5"); it
+ * stores NanoCpus. Whole hundredths only (the schema's granularity), without float noise.
+ */
+export function cpusInput(cpus: number): string {
+    return String(Math.round(cpus * 100) / 100);
+}
+
 export interface ServiceContainerArgs {
     plan: ContainerPlan;
     machine: string;
@@ -97,7 +105,10 @@ export class ServiceContainer extends pulumi.ComponentResource {
             // No swap beyond the memory limit: a swapping model server is slower than a restarted one.
             memorySwap: c.limits.memoryMb,
             shmSize: c.limits.shmMb,
-            ports: [c.ports.service, c.ports.health, ...c.ports.metrics].map((p) => ({ internal: p, external: p, ip: "0.0.0.0", protocol: "tcp" })),
+            cpus: cpusInput(c.limits.cpus),
+            cpuShares: c.limits.cpuShares,
+            // One host address, never 0.0.0.0 (CIS Docker 5.14): the one other hosts are told.
+            ports: [c.ports.service, c.ports.health, ...c.ports.metrics].map((p) => ({ internal: p, external: p, ip: c.publishAddress, protocol: "tcp" })),
             networksAdvanced: [
                 { name: args.networkName, aliases: [c.name] },
                 ...(args.extraNetworks ?? []).map((n) => ({ name: n })),
@@ -109,6 +120,7 @@ export class ServiceContainer extends pulumi.ComponentResource {
                 interval: goDuration(h.intervalSeconds),
                 timeout: goDuration(h.timeoutSeconds),
                 startPeriod: goDuration(h.startPeriodSeconds),
+                startInterval: goDuration(h.startIntervalSeconds),
                 retries: h.retries,
             },
             wait: true,

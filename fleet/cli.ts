@@ -97,7 +97,7 @@ export function renderPlan(plan: HostPlan): string[] {
         const ports = `${c.ports.service}/${c.ports.health}` + (c.ports.metrics.length ? ` +${c.ports.metrics.join(",")}` : "");
         const gpu = c.gpu ? `${c.gpu.capabilities.join(",")}:${c.gpu.deviceIds.join(",")}` : "-";
         const h = c.health;
-        const health = `${h.kind} :${h.port}${h.kind === "http" ? h.path : ""} start ${seconds(h.startPeriodSeconds)}`;
+        const health = `${h.kind} :${h.port}${h.kind === "http" ? h.path : ""} start ${seconds(h.startPeriodSeconds)} every ${seconds(h.startIntervalSeconds)}`;
         rows.push([c.service + (c.tier === "core" ? " (core)" : ""), c.family, ports, gpu, health]);
     }
     const perFamily = new Map<string, number>();

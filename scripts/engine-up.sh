@@ -13,8 +13,13 @@
 #
 # The script starts dockerd only when no engine answers and keeps that dockerd's pid in
 # $FLEET_DOCKERD_PID_FILE; scripts/engine-down.sh stops that one and never another.
-# An engine older than the minimum is upgraded (packages); a running old daemon this script did
-# not start is left alone, with the command that restarts it.
+# An engine older than the minimum is upgraded (packages). A running old daemon this script
+# started (its pid file names a live dockerd) is restarted on the new packages; one it did not
+# start is left alone, and the script fails with the command that restarts it.
+#
+# Tests (test/scripts/engine-up.test.ts) run it with stand-ins: FLEET_DOCKER, FLEET_DOCKERD,
+# FLEET_ETC (where apt's and Docker's configuration are written) and FLEET_BASE_IMAGES point
+# at them, and dpkg-query, apt-get and debootstrap come first on PATH.
 set -euo pipefail
 FLEET_DOCKER_VERSION="26.1.5+dfsg1-9+deb13u1+b1"
 FLEET_BUILDX_VERSION="0.13.1+ds1-3"
@@ -23,7 +28,10 @@ FLEET_MIN_ENGINE=25
 FLEET_DOCKERD_PID_FILE="${FLEET_DOCKERD_PID_FILE:-/run/fleet-dockerd.pid}"
 FLEET_DOCKERD_LOG="${FLEET_DOCKERD_LOG:-/var/log/fleet-dockerd.log}"
 # The machine image may carry a newer client in /usr/local/bin; the engine's own client is used.
-FLEET_DOCKER=/usr/bin/docker
+FLEET_DOCKER="${FLEET_DOCKER:-/usr/bin/docker}"
+FLEET_DOCKERD="${FLEET_DOCKERD:-/usr/sbin/dockerd}"
+FLEET_ETC="${FLEET_ETC:-/etc}"
+FLEET_BASE_IMAGES="${FLEET_BASE_IMAGES:-$(dirname "${BASH_SOURCE[0]}")/make-base-images.sh}"
 
 fleet_engine_log() { echo "engine-up: $*" >&2; }
 
@@ -40,8 +48,8 @@ fleet_engine_packages() {
     done
     command -v debootstrap >/dev/null || missing+=(debootstrap)
     [ "${#missing[@]}" -eq 0 ] && return 0
-    if [ ! -f /etc/apt/sources.list.d/fleet-trixie.sources ]; then
-        cat > /etc/apt/sources.list.d/fleet-trixie.sources <<'SOURCES'
+    if [ ! -f "$FLEET_ETC/apt/sources.list.d/fleet-trixie.sources" ]; then
+        cat > "$FLEET_ETC/apt/sources.list.d/fleet-trixie.sources" <<'SOURCES'
 Types: deb
 URIs: http://deb.debian.org/debian
 Suites: trixie
@@ -50,7 +58,7 @@ Signed-By: /usr/share/keyrings/debian-archive-keyring.gpg
 SOURCES
     fi
     # Nothing comes from trixie unless named with its version below.
-    cat > /etc/apt/preferences.d/fleet-trixie <<'PREFS'
+    cat > "$FLEET_ETC/apt/preferences.d/fleet-trixie" <<'PREFS'
 Package: *
 Pin: release n=trixie
 Pin-Priority: 100
@@ -61,13 +69,14 @@ PREFS
 }
 
 fleet_daemon_config() {
-    mkdir -p /etc/docker
+    local file="$FLEET_ETC/docker/daemon.json"
+    mkdir -p "$FLEET_ETC/docker"
     local config='{ "features": { "containerd-snapshotter": true } }'
-    if [ -f /etc/docker/daemon.json ] && ! grep -q '"containerd-snapshotter": *true' /etc/docker/daemon.json; then
-        fleet_engine_log "/etc/docker/daemon.json exists without the containerd image store; add \"features\": {\"containerd-snapshotter\": true} to it and restart dockerd"
+    if [ -f "$file" ] && ! grep -q '"containerd-snapshotter": *true' "$file"; then
+        fleet_engine_log "$file exists without the containerd image store; add \"features\": {\"containerd-snapshotter\": true} to it and restart dockerd"
         return 1
     fi
-    [ -f /etc/docker/daemon.json ] || echo "$config" > /etc/docker/daemon.json
+    [ -f "$file" ] || echo "$config" > "$file"
 }
 
 fleet_server_major() {
@@ -76,21 +85,54 @@ fleet_server_major() {
     echo "${v%%.*}"
 }
 
+# The pid of the dockerd this script started, when that process still runs dockerd.
+fleet_own_dockerd() {
+    local pid
+    [ -f "$FLEET_DOCKERD_PID_FILE" ] || return 1
+    pid="$(cat "$FLEET_DOCKERD_PID_FILE")"
+    [ -n "$pid" ] && kill -0 "$pid" 2>/dev/null && [ "$(cat "/proc/$pid/comm" 2>/dev/null)" = dockerd ] || return 1
+    echo "$pid"
+}
+
+fleet_start_dockerd() {
+    fleet_engine_log "starting dockerd (log: $FLEET_DOCKERD_LOG)"
+    nohup "$FLEET_DOCKERD" >"$FLEET_DOCKERD_LOG" 2>&1 &
+    echo $! > "$FLEET_DOCKERD_PID_FILE"
+    for _ in $(seq 1 60); do
+        "$FLEET_DOCKER" info >/dev/null 2>&1 && return 0
+        sleep 1
+    done
+    fleet_engine_log "dockerd did not start; see $FLEET_DOCKERD_LOG"
+    tail -20 "$FLEET_DOCKERD_LOG" >&2
+    return 1
+}
+
+fleet_stop_own_dockerd() {
+    local pid="$1"
+    fleet_engine_log "stopping the dockerd engine-up started (pid $pid) to run the upgraded engine"
+    kill "$pid"
+    for _ in $(seq 1 30); do kill -0 "$pid" 2>/dev/null || break; sleep 1; done
+    rm -f "$FLEET_DOCKERD_PID_FILE"
+}
+
 fleet_engine_packages
 fleet_daemon_config
 if ! "$FLEET_DOCKER" info >/dev/null 2>&1; then
-    fleet_engine_log "starting dockerd (log: $FLEET_DOCKERD_LOG)"
-    nohup /usr/sbin/dockerd >"$FLEET_DOCKERD_LOG" 2>&1 &
-    echo $! > "$FLEET_DOCKERD_PID_FILE"
-    for _ in $(seq 1 60); do
-        "$FLEET_DOCKER" info >/dev/null 2>&1 && break
-        sleep 1
-    done
-    "$FLEET_DOCKER" info >/dev/null 2>&1 || { fleet_engine_log "dockerd did not start; see $FLEET_DOCKERD_LOG"; tail -20 "$FLEET_DOCKERD_LOG" >&2; exit 1; }
+    fleet_start_dockerd
 fi
 major="$(fleet_server_major)"
 if [ "$major" -lt "$FLEET_MIN_ENGINE" ]; then
-    fleet_engine_log "the running engine is Docker $major, older than $FLEET_MIN_ENGINE; the packages are upgraded but this dockerd was not started by engine-up. Fix: restart it (systemctl restart docker, or stop it and run this script again)"
+    if own="$(fleet_own_dockerd)"; then
+        fleet_stop_own_dockerd "$own"
+        fleet_start_dockerd
+        major="$(fleet_server_major)"
+    else
+        fleet_engine_log "the running engine is Docker $major, older than $FLEET_MIN_ENGINE, and engine-up did not start it, so it is left running; the packages are upgraded. Fix: restart it on the new packages (systemctl restart docker, or stop it and run scripts/engine-up.sh again)"
+        exit 1
+    fi
+fi
+if [ "$major" -lt "$FLEET_MIN_ENGINE" ]; then
+    fleet_engine_log "the restarted engine is still Docker $major, older than $FLEET_MIN_ENGINE; check which dockerd $FLEET_DOCKERD is"
     exit 1
 fi
-bash "$(dirname "${BASH_SOURCE[0]}")/make-base-images.sh" >&2
+bash "$FLEET_BASE_IMAGES" >&2

@@ -4,7 +4,7 @@
 # driver version the CUDA track needs (002 R1, P2.10). Each failure says what is wrong and
 # what to do; nothing is changed on the host.
 #
-# Environment: DOCKER_HOST, FLEET_MACHINE, FLEET_MIN_DOCKER (e.g. 20.10), FLEET_GPU (true|false),
+# Environment: DOCKER_HOST, FLEET_MACHINE, FLEET_MIN_DOCKER (e.g. 25.0), FLEET_GPU (true|false),
 # FLEET_MIN_DRIVER (e.g. 535), FLEET_CUDA_TRACK (e.g. cu121).
 set -euo pipefail
 
@@ -29,7 +29,7 @@ on_host() {
 server=$(docker version --format '{{.Server.Version}}' 2>&1) ||
     fail "cannot reach the Docker engine at ${DOCKER_HOST}: ${server}. Fix: start dockerd on ${FLEET_MACHINE} and check this machine's access (ssh key, docker group)."
 version_ge "${server%%+*}" "$FLEET_MIN_DOCKER" ||
-    fail "Docker engine ${server} is older than ${FLEET_MIN_DOCKER} (device requests, BuildKit cache mounts). Fix: upgrade Docker on ${FLEET_MACHINE}."
+    fail "Docker engine ${server} is older than ${FLEET_MIN_DOCKER}: health checks need a start interval (Docker >= 25); an older engine ignores it and runs the first check only after the 30s interval, so every service waits half a minute to be healthy. Fix: upgrade Docker on ${FLEET_MACHINE} to ${FLEET_MIN_DOCKER} or newer (Debian 12: docker.io 26.1.5 from trixie through an apt pin, as scripts/engine-up.sh does)."
 
 summary="docker ${server}"
 if [ "$FLEET_GPU" = "true" ]; then

@@ -7,7 +7,7 @@ import { FleetError, formatIssue } from "../fleet/model/issues";
 import { DEFAULT_FLEET_DIR, loadFleet } from "../fleet/model/load";
 import { FleetData } from "../fleet/model/schema";
 import { fleetKeys, parseStackConfig, StackConfig } from "../fleet/model/stack";
-import { stackConfig } from "./mocks";
+import { runbookStack } from "./mocks";
 
 export const FILES: FleetFiles = { hosts: "hosts.yaml", families: "families.yaml", services: "services.yaml" };
 
@@ -34,14 +34,14 @@ export const FIXTURE_APP = path.join(__dirname, "fixtures", "app");
  * Raw `fleet:` keys for the unit tests of the program's own validation (test/fleet/stack.test.ts),
  * which feed parseStackConfig broken input on purpose. No other test builds config from it.
  */
-export const BASE_STACK = { dockerHost: "ssh://ops@host", registry: "ghcr.io", org: "acme", portOffset: 0, appRepo: FIXTURE_APP, sourceUrl: "https://github.com/acme/fleet", peerStack: "acme/fleet/mainpc" };
+export const BASE_STACK = { dockerHost: "ssh://ops@host", advertiseAddress: "192.0.2.10", registry: "ghcr.io", org: "acme", portOffset: 0, appRepo: FIXTURE_APP, sourceUrl: "https://github.com/acme/fleet", peerStack: "acme/fleet/mainpc" };
 
 /**
  * The validated config of the host's committed stack (Pulumi.<machine>.yaml through the CLI's
  * rules, with the fixture application), with typed changes for planner unit tests.
  */
 export function stackFor(machine: string, change: Partial<StackConfig> = {}, fleet = realFleet()): StackConfig {
-    return parseStackConfig({ ...fleetKeys(stackConfig(machine, "fixture-app").config), ...change }, fleet, `Pulumi.${machine}.yaml`);
+    return parseStackConfig({ ...fleetKeys(runbookStack(machine).config), ...change }, fleet, `Pulumi.${machine}.yaml`);
 }
 
 /** Writes the raw YAML files of a fleet data directory into a fresh temp dir. */

@@ -1,20 +1,22 @@
 import * as assert from "assert";
-import { runProgram, stackConfig } from "./mocks";
+import { RUNBOOK_CONFIG, runbookStack, runProgram, stackConfig } from "./mocks";
 
 
 describe("index.ts under mocks", () => {
     for (const stack of ["mainpc", "pc2"]) {
         it(`runs for the ${stack} stack and exports its plan`, async () => {
-            const { outputs } = await runProgram(stackConfig(stack, "fixture-app"));
+            const { outputs } = await runProgram(runbookStack(stack));
             assert.strictEqual(outputs.machine, stack);
+            // The runbook's address: ports are bound to it and other hosts are told it.
+            const address = RUNBOOK_CONFIG[stack]["fleet:advertiseAddress"];
             const services = outputs.services as Record<string, Record<string, unknown>>;
             assert.strictEqual(Object.keys(services).length, stack === "mainpc" ? 42 : 23);
             const { image, imageDigest, ...rest } = services.SelfHealingSupervisor;
-            assert.deepStrictEqual(rest, { container: "self-healing-supervisor", endpoint: `${stack}:7009`, health: `http://${stack}:9008/health`, family: "base-cpu-pydeps", gpu: false, pinned: false });
+            assert.deepStrictEqual(rest, { container: "self-healing-supervisor", endpoint: `${address}:7009`, health: `http://${address}:9008/health`, family: "base-cpu-pydeps", gpu: false, pinned: false });
             assert.match(String(image), /^ghcr\.io\/ai-system\/self-healing-supervisor:(\d{8}-[0-9a-f]{7}-[0-9a-f]{7}|content-[0-9a-f]{12})@sha256:[0-9a-f]{64}$/);
             assert.match(String(imageDigest), /^sha256:[0-9a-f]{64}$/);
             const endpoints = outputs.endpoints as Record<string, string>;
-            assert.strictEqual(endpoints.MemoryFusionHub, `${stack}:5713`);
+            assert.strictEqual(endpoints.MemoryFusionHub, `${address}:5713`);
             assert.strictEqual(Object.keys(endpoints).length, Object.keys(services).length);
             const summary = outputs.summary as Record<string, unknown>;
             assert.deepStrictEqual({ ...summary, preflight: undefined }, {

@@ -7,7 +7,7 @@ import { createHash } from "crypto";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
-import { stringify } from "yaml";
+import { parse, stringify } from "yaml";
 import { Decrypt, MergedStack } from "../fleet/model/pulumiConfig";
 import { loadStack } from "../fleet/model/pulumiStack";
 
@@ -77,6 +77,21 @@ export function appRepoOverride(appRepo: string): string {
     const file = path.join(fs.mkdtempSync(path.join(os.tmpdir(), "fleet-app-override-")), "app-repo.yaml");
     fs.writeFileSync(file, `# written by test/mocks.ts appRepoOverride: a temporary copy of the fixture application\n${stringify({ config: { "fleet:appRepo": appRepo } })}`);
     return file;
+}
+
+/**
+ * The README runbook's first-deploy settings of each host, as the operator sets them
+ * (test/fixtures/stacks/runbook-<host>.yaml, loaded with the CLI's rules): its LAN address.
+ */
+export const RUNBOOK_CONFIG: Record<string, Record<string, string>> = Object.fromEntries(["mainpc", "pc2"].map((stack) => {
+    const file = path.join(PROJECT_DIR, "test", "fixtures", "stacks", `runbook-${stack}.yaml`);
+    const doc = parse(fs.readFileSync(file, "utf8")) as { config: Record<string, string> };
+    return [stack, doc.config];
+}));
+
+/** The committed stack with the fixture application and, for mainpc and pc2, the runbook's settings. */
+export function runbookStack(stack: string, ...overrides: string[]): MergedStack {
+    return stackConfig(stack, "fixture-app", ...(stack in RUNBOOK_CONFIG ? [`runbook-${stack}`] : []), ...overrides);
 }
 
 async function resolve(v: unknown): Promise<unknown> {

@@ -6,7 +6,7 @@ import * as path from "path";
 import { formatIssue } from "../fleet/model/issues";
 import { parsePolicyProject } from "../fleet/model/pulumiConfig";
 import { fleetPolicies } from "../policy/policies";
-import { byType, PEER_OUTPUTS, Registered, runProgram, stackConfig } from "./mocks";
+import { byType, PEER_OUTPUTS, Registered, runbookStack, runProgram, stackConfig } from "./mocks";
 
 type Props = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
 
@@ -24,7 +24,7 @@ describe("policy pack", () => {
     const real: Record<string, Registered[]> = {};
     before(async () => {
         for (const stack of ["mainpc", "pc2", "local"]) {
-            const run = await runProgram(stack === "local" ? stackConfig("local") : stackConfig(stack, "fixture-app"));
+            const run = await runProgram(stack === "local" ? stackConfig("local") : runbookStack(stack));
             real[stack] = run.resources;
             // pc2 reads MainPC's endpoints from the mainpc stack (Pulumi.pc2.yaml's peerStack).
             if (stack === "mainpc") PEER_OUTPUTS[stackConfig("pc2").config["fleet:peerStack"]] = { endpoints: run.outputs.endpoints };

@@ -14,6 +14,7 @@ const MARK = "[real host]";
 const EXERCISED: Record<string, { file: string; shows: string }> = {
     "scripts/local-up": { file: "test/scripts/local-up.test.ts", shows: 'path.join(ROOT, "scripts", "local-up")' },
     "bash .ci/run": { file: ".github/workflows/pull-request.yml", shows: "run: sudo bash .ci/run" },
+    "scripts/fleet plan local": { file: ".github/workflows/pull-request.yml", shows: "scripts/fleet plan local" },
     "scripts/fleet plan mainpc": { file: ".github/workflows/pull-request.yml", shows: "scripts/fleet plan mainpc" },
     "scripts/fleet plan pc2": { file: ".github/workflows/pull-request.yml", shows: "scripts/fleet plan pc2" },
     "scripts/fleet validate": { file: ".github/workflows/pull-request.yml", shows: "run: scripts/fleet validate" },

@@ -6,7 +6,7 @@ import { imageTargetUrns } from "../fleet/build/buildPlan";
 import { planHost } from "../fleet/model/plan";
 import { realFleet, stackFor } from "./helpers";
 import { stackNames } from "../fleet/model/pulumiStack";
-import { lastUrns, PROJECT_DIR, Registered, runProgram, stackConfig } from "./mocks";
+import { lastUrns, PROJECT_DIR, Registered, runbookStack, runProgram } from "./mocks";
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 type Workflow = { on: Record<string, any>; permissions: Record<string, string>; jobs: Record<string, any>; concurrency?: Record<string, unknown> };
@@ -113,7 +113,7 @@ function engineUrns(stack: string, rs: Registered[]): Map<string, string> {
 describe("image targets", () => {
     for (const stack of ["mainpc", "pc2"]) {
         it(`${stack}: the URNs the deploy workflow targets are exactly the stack's image resources, their provider and the components they sit in`, async () => {
-            const { resources } = await runProgram(stackConfig(stack, "fixture-app"));
+            const { resources } = await runProgram(runbookStack(stack));
             const urns = engineUrns(stack, resources);
             const wanted = (r: Registered) => r.type === "docker-build:index:Image" || r.type === "pulumi:providers:docker-build" || r.type.startsWith("fleet:images:")
                 || (r.type === "fleet:host:FleetHost") || (r.type === "fleet:host:DockerApiProxy");

@@ -6,6 +6,7 @@
  */
 import * as fs from "fs";
 import * as path from "path";
+import { PROXY_DEFAULTS } from "../model/defaults";
 import { FleetError } from "../model/issues";
 import { familyRepository, FamilyImageSpec, imagePlan, ServiceImageSpec } from "../model/images";
 import { familyClosure, HostPlan } from "../model/plan";
@@ -62,7 +63,7 @@ export interface BuildPlan {
 }
 
 export const PROXY_FAMILY = "base-python";
-export const PROXY_PORT = 2375;
+export const PROXY_PORT = PROXY_DEFAULTS.port;
 /** The proxy's image repository, container name and network alias. */
 export const PROXY_NAME = "docker-api-proxy";
 
@@ -178,7 +179,7 @@ export function buildPlan(d: FleetData, plan: HostPlan, cfg: StackConfig, p: Bui
 function proxyBuild(cfg: StackConfig, p: BuildPaths, families: Map<string, FamilyBuild>, commits: CommitCache): ProxyBuild {
     const base = families.get(PROXY_FAMILY);
     if (!base) throw new Error(`the Docker API proxy needs the ${PROXY_FAMILY} family in the plan`);
-    const text = renderDockerApiProxy(PROXY_PORT);
+    const text = renderDockerApiProxy(PROXY_DEFAULTS);
     const version = imageVersion({ root: p.projectDir, paths: FAMILY_INPUT_PATHS, recipe: text, parent: base.version }, commits);
     return {
         family: PROXY_FAMILY, version, ...names(cfg, PROXY_NAME, version),

@@ -5,6 +5,7 @@
 import { FleetIssue } from "./issues";
 import { CudaTrack, FleetData, Service } from "./schema";
 import { containerName } from "./names";
+import { familyRuntime, runtimeSource } from "./runtime";
 
 /** The one service allowed to reach the Docker API (002 P0.5). */
 export const DOCKER_API_SERVICE = "SelfHealingSupervisor";
@@ -234,7 +235,38 @@ const hostUses: Rule = (d, f) => {
     return out;
 };
 
-const RULES: Rule[] = [hostUses, familyParentRefs, familyCycles, familyCuda, serviceRefs, gpuPlacement, dockerSocket, uniqueNames, portCollisions];
+/**
+ * A container's CPU limit cannot exceed what its host has: Docker refuses NanoCpus above the
+ * engine's CPU count ("range of CPUs is from 0.01 to N"), so the deploy would fail on the host.
+ * Reported on the family that sets the value, once per host.
+ */
+const familyCpus: Rule = (d, f) => {
+    const out: FleetIssue[] = [];
+    for (const [h, host] of Object.entries(d.hosts)) {
+        const users = new Map<string, string[]>();
+        for (const [name, svc] of Object.entries(d.services)) {
+            if (svc.hosts.includes(h) && svc.family in d.families) users.set(svc.family, [...(users.get(svc.family) ?? []), name]);
+        }
+        const reported = new Set<string>();
+        for (const [family, names] of users) {
+            const cpus = familyRuntime(d, family).cpus;
+            if (cpus <= host.cpus) continue;
+            const source = runtimeSource(d, family, "cpus") ?? family;
+            const key = `${source}/${family}`;
+            if (reported.has(key)) continue;
+            reported.add(key);
+            const via = source === family ? "" : ` (inherited by ${family})`;
+            out.push({
+                file: f.families, path: `${source}.runtime.cpus`,
+                message: `${cpus} CPUs${via} is more than host '${h}' has (${host.cpus} in ${f.hosts}), where ${names.join(", ")} run`,
+                fix: `set at most ${host.cpus}, or correct ${h}.cpus in ${f.hosts}`,
+            });
+        }
+    }
+    return out;
+};
+
+const RULES: Rule[] = [familyCpus, hostUses, familyParentRefs, familyCycles, familyCuda, serviceRefs, gpuPlacement, dockerSocket, uniqueNames, portCollisions];
 
 /** Every cross-file problem of the data. */
 export function checkFleet(d: FleetData, files: FleetFiles): FleetIssue[] {

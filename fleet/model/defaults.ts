@@ -11,8 +11,29 @@ export const RUNTIME_DEFAULTS = {
     shmMb: 64,
     /** Process limit of a container (CIS Docker 5.29). @default 256 */
     pidsLimit: 256,
-    /** Failing health checks do not count during this time after start. @default 30 */
+    /**
+     * Failing health checks do not count during this time after start, and the engine probes
+     * every `startIntervalSeconds` until the first success. @default 30
+     */
     startPeriodSeconds: 30,
+    /**
+     * Probe interval during the start period (Docker >= 25, `--health-start-interval`): a CPU
+     * service is seen healthy about a second after it answers instead of after the first 30 s
+     * interval. Once healthy the engine probes every `HEALTH_DEFAULTS.intervalSeconds`.
+     * @default 1
+     */
+    startIntervalSeconds: 1,
+    /**
+     * CPU limit in CPUs (NanoCpus, CIS Docker 5.12 "CPU priority"/limits). Validated against
+     * each host's `cpus` in hosts.yaml. @default 1
+     */
+    cpus: 1,
+    /**
+     * Relative CPU weight under contention. Docker's default is 1024; CIS Docker checks that it
+     * is set, and CPU services sit below the GPU families, whose model servers feed the GPU.
+     * @default 512
+     */
+    cpuShares: 512,
     /** How long `pulumi up` waits for the container to become healthy. @default 120 */
     waitTimeoutSeconds: 120,
 };
@@ -58,7 +79,32 @@ export const TMPFS_SIZES_MB = {
 export const PROFILE_PATH = "/run/fleet/machine-profile.json";
 
 /**
- * Oldest Docker engine the fleet deploys to: device requests (API 1.40), BuildKit cache
- * mounts and cgroup v2 support. @default "20.10"
+ * Oldest Docker engine the fleet deploys to. 25.0 is the first engine with a health start
+ * interval (API 1.44, `StartInterval`); older engines ignore it and run the first check only
+ * after the 30 s interval, so a host takes minutes to converge. It also covers what 20.10
+ * was needed for (device requests, BuildKit cache mounts, cgroup v2). @default "25.0"
  */
-export const MIN_DOCKER_VERSION = "20.10";
+export const MIN_DOCKER_VERSION = "25.0";
+
+/**
+ * The Docker API proxy (components/dockerApiProxy.ts): HAProxy from Debian bookworm, at the
+ * version of bookworm-security (2.6.12-1+deb12u3 in bookworm main lacks the later fixes).
+ */
+export const PROXY_DEFAULTS = {
+    /** @default "haproxy=2.6.12-1+deb12u4" */
+    aptPin: "haproxy=2.6.12-1+deb12u4",
+    /** Port the supervisor reaches the proxy at. @default 2375 */
+    port: 2375,
+    /** Loopback-only port of the proxy's own health answer (not published). @default 2376 */
+    healthPort: 2376,
+    /** @default 64 */
+    memoryMb: 64,
+    /** HAProxy runs one thread; the limit bounds a fork bomb through a compromised proxy (CIS 5.29). @default 64 */
+    pidsLimit: 64,
+    /** @default 0.5 */
+    cpus: 0.5,
+    /** @default 512 */
+    cpuShares: 512,
+    /** Health timing of the image and the container: HAProxy is up within a second. */
+    health: { intervalSeconds: 30, timeoutSeconds: 5, startPeriodSeconds: 10, startIntervalSeconds: 1, retries: 3 },
+};

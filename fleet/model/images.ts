@@ -6,7 +6,8 @@
 import { lineage } from "./check";
 import { containerName } from "./names";
 import { HEALTH_DEFAULTS } from "./defaults";
-import { familyRuntime, HostPlan } from "./plan";
+import { HostPlan } from "./plan";
+import { familyRuntime } from "./runtime";
 import { CudaTrack, FleetData, Service } from "./schema";
 
 export type ServiceKind = "cpu" | "gpu" | "legacy";
@@ -50,7 +51,7 @@ export interface ServiceImageSpec {
     /** The family's package directories, child first; the service's own comes before them. */
     familyLayers: string[];
     ports: { service: number; health: number; metrics: number[] };
-    health: { kind: string; path: string; intervalSeconds: number; timeoutSeconds: number; retries: number; startPeriodSeconds: number };
+    health: { kind: string; path: string; intervalSeconds: number; timeoutSeconds: number; retries: number; startPeriodSeconds: number; startIntervalSeconds: number };
 }
 
 /** Directories of the application repository shared by many agents (see schema.ts `sources`). */
@@ -155,7 +156,7 @@ export function serviceSpec(d: FleetData, service: string): ServiceImageSpec {
         dockerfileOverride: svc.dockerfile,
         familyLayers: layerDirs(d, svc.family),
         ports: svc.ports,
-        health: { ...HEALTH_DEFAULTS, kind: svc.health.kind, path: svc.health.path, startPeriodSeconds: rt.startPeriodSeconds },
+        health: { ...HEALTH_DEFAULTS, kind: svc.health.kind, path: svc.health.path, startPeriodSeconds: rt.startPeriodSeconds, startIntervalSeconds: rt.startIntervalSeconds },
     };
 }
 

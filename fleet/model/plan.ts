@@ -3,11 +3,14 @@
  * deterministic: the same data and config give the same plan, in the same order.
  */
 import { cudaTracks, DOCKER_API_SERVICE, lineage } from "./check";
-import { APP_GID, APP_UID, APP_USER, HEALTH_DEFAULTS, PROFILE_PATH, RUNTIME_DEFAULTS, TMPFS_SIZES_MB } from "./defaults";
+import { APP_GID, APP_UID, APP_USER, HEALTH_DEFAULTS, PROFILE_PATH, TMPFS_SIZES_MB } from "./defaults";
 import { byName, containerName } from "./names";
 import { hostGpuIds, profileDocument, profileEnv, profileJson } from "./profile";
+import { familyRuntime } from "./runtime";
 import { FleetData, Service, Trait } from "./schema";
-import { pinnedImage, StackConfig } from "./stack";
+import { advertiseAddress, pinnedImage, StackConfig } from "./stack";
+
+export { familyRuntime } from "./runtime";
 
 export interface HealthIntent {
     kind: "http" | "tcp";
@@ -18,6 +21,8 @@ export interface HealthIntent {
     timeoutSeconds: number;
     retries: number;
     startPeriodSeconds: number;
+    /** Probe interval until the first success within the start period (Docker >= 25). */
+    startIntervalSeconds: number;
     /** How long a deploy waits for the container to turn healthy. */
     waitTimeoutSeconds: number;
 }
@@ -32,6 +37,10 @@ export interface Limits {
     memoryMb: number;
     shmMb: number;
     pidsLimit: number;
+    /** CPU limit, in CPUs (NanoCpus). */
+    cpus: number;
+    /** Relative CPU weight. */
+    cpuShares: number;
 }
 
 export interface VolumePlan {
@@ -59,6 +68,8 @@ export interface ContainerPlan {
     entrypoint: string;
     /** Published ports, after PORT_OFFSET. */
     ports: { service: number; health: number; metrics: number[] };
+    /** The host address the ports are bound to (CIS Docker 5.14): the stack's advertised address. */
+    publishAddress: string;
     env: Record<string, string>;
     gpu: GpuRequest | null;
     health: HealthIntent;
@@ -95,23 +106,6 @@ export interface HostPlan {
     containers: ContainerPlan[];
     excluded: Exclusion[];
     profileDocument: string;
-}
-
-/** A family's runtime values: its own, else its ancestors' (parent, then `inherits`), else the defaults. */
-export function familyRuntime(d: FleetData, family: string): Limits & { startPeriodSeconds: number; waitTimeoutSeconds: number } {
-    const chain: string[] = [];
-    let cur: string | undefined = family;
-    while (cur !== undefined && cur in d.families && !chain.includes(cur)) {
-        chain.push(cur);
-        const f: FleetData["families"][string] = d.families[cur];
-        cur = f.parent ?? f.inherits;
-    }
-    const out = { ...RUNTIME_DEFAULTS };
-    for (const name of [...chain].reverse()) {
-        const rt = d.families[name].runtime ?? {};
-        for (const k of Object.keys(out) as (keyof typeof out)[]) out[k] = rt[k] ?? out[k];
-    }
-    return out;
 }
 
 function exclusion(name: string, svc: Service, cfg: StackConfig): Exclusion | undefined {
@@ -185,6 +179,7 @@ function containerPlan(d: FleetData, name: string, svc: Service, cfg: StackConfi
         traits: svc.traits,
         entrypoint: svc.entrypoint,
         ports,
+        publishAddress: advertiseAddress(cfg),
         env: Object.fromEntries(Object.entries(env).sort(([a], [b]) => byName(a, b))),
         gpu: gpu ? { driver: "nvidia", deviceIds: hostGpuIds(host), capabilities: ["gpu"] }
             : nvml ? { driver: "nvidia", deviceIds: hostGpuIds(host), capabilities: ["utility"] } : null,
@@ -194,9 +189,10 @@ function containerPlan(d: FleetData, name: string, svc: Service, cfg: StackConfi
             path: svc.health.path,
             ...HEALTH_DEFAULTS,
             startPeriodSeconds: rt.startPeriodSeconds,
+            startIntervalSeconds: rt.startIntervalSeconds,
             waitTimeoutSeconds: rt.waitTimeoutSeconds,
         },
-        limits: { memoryMb: rt.memoryMb, shmMb: rt.shmMb, pidsLimit: rt.pidsLimit },
+        limits: { memoryMb: rt.memoryMb, shmMb: rt.shmMb, pidsLimit: rt.pidsLimit, cpus: rt.cpus, cpuShares: rt.cpuShares },
         dockerApi: name === DOCKER_API_SERVICE && svc.traits.includes("docker"),
         volumes: writable.volumes,
         tmpfs: writable.tmpfs,

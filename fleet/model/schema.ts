@@ -44,6 +44,8 @@ export const ProfileSchema = z.strictObject({
 
 export const HostSchema = z.strictObject({
     description: z.string().min(1),
+    /** Logical CPUs the host's Docker engine sees (`nproc`); no family's CPU limit may exceed it. */
+    cpus: z.number().int().positive(),
     /** `null` for a host without an NVIDIA GPU. */
     gpu: GpuSchema.nullable(),
     profile: ProfileSchema,
@@ -85,7 +87,12 @@ export const RuntimeSchema = z.strictObject({
     shmMb: z.number().int().min(1).optional(),
     pidsLimit: z.number().int().min(16).optional(),
     startPeriodSeconds: z.number().int().min(0).optional(),
+    startIntervalSeconds: z.number().int().min(1).optional(),
     waitTimeoutSeconds: z.number().int().min(10).optional(),
+    /** CPUs, in hundredths at most (Docker's NanoCpus granularity the CLI accepts). */
+    cpus: z.number().positive().multipleOf(0.01).optional(),
+    /** Docker accepts 2 to 262144. */
+    cpuShares: z.number().int().min(2).max(262144).optional(),
 });
 
 const aptPin = z.string().regex(/^[a-z0-9.+-]+=[A-Za-z0-9.+~:-]+$/, "must be pinned as name=version");

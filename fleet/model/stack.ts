@@ -2,6 +2,7 @@
  * Stack configuration (`fleet:*` keys of Pulumi.<stack>.yaml): one schema for `index.ts`, which
  * reads it through Pulumi, and for the CLI, which reads the file. Defaults live here only.
  */
+import { isIP } from "net";
 import { z } from "zod";
 import { cudaTracks } from "./check";
 import { FleetError, FleetIssue } from "./issues";
@@ -60,8 +61,10 @@ export const stackConfigSchema = (hosts: readonly [string, ...string[]]) => z.st
     /** Build images during `pulumi preview` too. Off so pull-request previews stay fast. @default false */
     buildOnPreview: z.boolean().default(false),
     /**
-     * Address other hosts reach this host's published ports at.
-     * @default the host of an ssh:// or tcp:// dockerHost, else 127.0.0.1
+     * Address other hosts reach this host's published ports at, and the one host address every
+     * port is bound to (CIS Docker 5.14: never 0.0.0.0). An IP address: Docker binds to an IP,
+     * not a name, so an ssh://user@name dockerHost needs it set.
+     * @default the host of an ssh:// or tcp:// dockerHost when that is an IP address; 127.0.0.1 for unix://
      */
     advertiseAddress: str.optional(),
     /** Stack whose `endpoints` output this host's `uses` read, e.g. `acme/fleet/mainpc`. */
@@ -170,6 +173,17 @@ export function parseStackConfig(raw: Record<string, unknown>, fleet: FleetData,
     }
     if (Object.keys(host.uses).length > 0 && !cfg.peerStack) {
         issues.push({ file: source, path: at("peerStack"), message: `is missing: ${cfg.machine} uses services of ${Object.keys(host.uses).join(", ")}`, fix: "set it to the stack that deploys them, e.g. <org>/fleet/mainpc" });
+    }
+    const address = advertiseAddress(cfg);
+    if (isIP(address) === 0) {
+        issues.push({
+            file: source, path: at("advertiseAddress"),
+            message: cfg.advertiseAddress !== undefined ? `'${address}' is not an IP address; published ports are bound to one IP address (CIS Docker 5.14)`
+                : `is missing: '${address}', the host of fleet:dockerHost, is a name, and published ports are bound to one IP address (CIS Docker 5.14)`,
+            fix: `set it to the IP address other hosts reach ${cfg.machine} at: pulumi config set fleet:advertiseAddress <IP>`,
+        });
+    } else if (/^(0\.0\.0\.0|::|0:0:0:0:0:0:0:0)$/.test(address)) {
+        issues.push({ file: source, path: at("advertiseAddress"), message: `'${address}' binds every interface of the host (CIS Docker 5.14)`, fix: `set it to the one IP address other hosts reach ${cfg.machine} at` });
     }
     if (cfg.gpu && !host.gpu) {
         issues.push({ file: source, path: at("gpu"), message: `is true but host '${cfg.machine}' has no GPU`, fix: "set it to false" });

@@ -120,6 +120,20 @@ export function renderFamily(spec: FamilyImageSpec): string {
     return [HEADER, title, ...(spec.parent ? familyChild(spec) : familyRoot(spec)), ""].join("\n");
 }
 
+/**
+ * The image's own HEALTHCHECK (CIS Docker 4.6), with the container's timing: a container started
+ * outside Pulumi is health-checked the same way. `--start-interval` needs BuildKit's Dockerfile
+ * frontend 1.6 or later (the builtin one of Docker >= 25) and an engine >= 25 to take effect.
+ */
+export interface HealthTiming { intervalSeconds: number; timeoutSeconds: number; startPeriodSeconds: number; startIntervalSeconds: number; retries: number }
+
+export function healthcheck(h: HealthTiming): string {
+    return [
+        `HEALTHCHECK --interval=${h.intervalSeconds}s --timeout=${h.timeoutSeconds}s --start-period=${h.startPeriodSeconds}s --start-interval=${h.startIntervalSeconds}s --retries=${h.retries} \\`,
+        '    CMD ["/usr/local/bin/fleet-health"]',
+    ].join("\n");
+}
+
 function serviceStages(spec: ServiceImageSpec, notes: string[], extraEnv: [string, string][]): string {
     const svcLayer = "/opt/layers/service";
     const h = spec.health;
@@ -161,8 +175,7 @@ function serviceStages(spec: ServiceImageSpec, notes: string[], extraEnv: [strin
             ...extraEnv,
         ]),
         `EXPOSE ${[spec.ports.service, spec.ports.health, ...spec.ports.metrics].join(" ")}`,
-        `HEALTHCHECK --interval=${h.intervalSeconds}s --timeout=${h.timeoutSeconds}s --start-period=${h.startPeriodSeconds}s --retries=${h.retries} \\`,
-        '    CMD ["/usr/local/bin/fleet-health"]',
+        healthcheck(h),
         `USER ${USER}`,
         "",
     ];
@@ -202,17 +215,37 @@ export function renderServiceIgnore(spec: ServiceImageSpec): string {
     ].join("\n");
 }
 
-/** The supervisor's Docker API proxy (components/dockerApiProxy.ts), FROM base-python. */
-export function renderDockerApiProxy(port: number): string {
+/**
+ * The supervisor's Docker API proxy (components/dockerApiProxy.ts): HAProxy from Debian
+ * bookworm at an exact version, on base-python (which brings tini and the health helper).
+ * The pinned version is a security update, so bookworm-security is added where the base image
+ * does not list it (python:*-slim-bookworm does; a debootstrap image has bookworm alone).
+ * HAProxy runs as root: docker.sock is root:docker 0660 and the docker group's id differs per
+ * host, so only uid 0 reaches it without host-specific ids (see PROXY_USER).
+ */
+export function renderDockerApiProxy(p: { aptPin: string; port: number; healthPort: number; health: HealthTiming }): string {
+    const cfg = "/usr/local/etc/haproxy/fleet-docker-api-proxy.cfg";
+    const security = "Types: deb\\nURIs: http://deb.debian.org/debian-security\\nSuites: bookworm-security\\nComponents: main\\nSigned-By: /usr/share/keyrings/debian-archive-keyring.gpg\\n";
     return [
         HEADER,
-        "# The Docker API proxy of the self-healing supervisor: holds docker.sock, forwards an allow-list.",
+        "# The Docker API proxy of the self-healing supervisor: HAProxy holds docker.sock and forwards an allow-list.",
         "ARG BASE_IMAGE=base-python",
         "FROM ${BASE_IMAGE}",
-        "COPY fleet-docker-api-proxy /usr/local/bin/",
-        `ENV PROXY_PORT=${port}`,
-        `EXPOSE ${port}`,
-        'ENTRYPOINT ["/usr/bin/tini", "--", "/opt/venv/bin/python", "/usr/local/bin/fleet-docker-api-proxy"]',
+        "USER root",
+        run([
+            `(grep -rqs bookworm-security /etc/apt/sources.list /etc/apt/sources.list.d/ || printf '${security}' > /etc/apt/sources.list.d/fleet-bookworm-security.sources)`,
+            "&& apt-get update",
+            `&& DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends ${p.aptPin}`,
+            "&& apt-get clean && rm -rf /var/lib/apt/lists/*",
+            `&& mkdir -p ${path.posix.dirname(cfg)}`,
+        ]),
+        `COPY fleet-docker-api-proxy.cfg ${cfg}`,
+        // HAProxy refuses to start on a broken file; the build does too.
+        `RUN haproxy -c -q -f ${cfg}`,
+        env([["FLEET_HEALTH_KIND", "http"], ["HEALTH_PORT", String(p.healthPort)], ["FLEET_HEALTH_PATH", "/health"]]),
+        `EXPOSE ${p.port}`,
+        healthcheck(p.health),
+        `ENTRYPOINT ["/usr/bin/tini", "--", "/usr/sbin/haproxy", "-db", "-f", "${cfg}"]`,
         "",
     ].join("\n");
 }

@@ -1,6 +1,9 @@
 import * as assert from "assert";
+import { PROXY_DEFAULTS } from "../../fleet/model/defaults";
+import { familyRuntime } from "../../fleet/model/plan";
 import { baselineProfile, seccompOpt, supervisorProfile } from "../../fleet/security/seccomp";
-import { byType, PEER_OUTPUTS, Registered, runProgram, stackConfig } from "../mocks";
+import { realFleet } from "../helpers";
+import { byType, PEER_OUTPUTS, Registered, RUNBOOK_CONFIG, runbookStack, runProgram, stackConfig } from "../mocks";
 
 const CONTAINER = "docker:index/container:Container";
 const VOLUME = "docker:index/volume:Volume";
@@ -17,15 +20,18 @@ function dependsOn(r: Registered, type: string, name: string): boolean {
 }
 
 describe("containers under mocks", () => {
-    PEER_OUTPUTS["ai-system/fleet/mainpc"] = { endpoints: { ServiceRegistry: "mainpc:7200", SystemDigitalTwin: "mainpc:7220", ModelOpsCoordinator: "mainpc:7212", UnifiedObservabilityCenter: "mainpc:9100" } };
+    PEER_OUTPUTS["ai-system/fleet/mainpc"] = { endpoints: { ServiceRegistry: "192.0.2.16:7200", SystemDigitalTwin: "192.0.2.16:7220", ModelOpsCoordinator: "192.0.2.16:7212", UnifiedObservabilityCenter: "192.0.2.16:9100" } };
 
     for (const stack of ["mainpc", "pc2"]) {
         describe(stack, () => {
             let all: Registered[];
             let containers: Registered[];
             let services: Registered[];
+            let outputs: Record<string, unknown>;
             before(async () => {
-                all = (await runProgram(stackConfig(stack, "fixture-app"))).resources;
+                const run = await runProgram(runbookStack(stack));
+                all = run.resources;
+                outputs = run.outputs;
                 containers = byType(all, CONTAINER);
                 services = containers.filter((c) => c.inputs.name !== "docker-api-proxy");
             });
@@ -112,7 +118,7 @@ describe("containers under mocks", () => {
                 const preflight = byType(all, "command:local:Command").find((r) => r.name === `${stack}-preflight`)!;
                 assert.match(preflight.inputs.create, /host-preflight\.sh"$/);
                 assert.deepStrictEqual({ ...preflight.inputs.environment }, {
-                    DOCKER_HOST: `ssh://ops@${stack}`, FLEET_MACHINE: stack, FLEET_MIN_DOCKER: "20.10", FLEET_GPU: "true", FLEET_MIN_DRIVER: "535", FLEET_CUDA_TRACK: "cu121",
+                    DOCKER_HOST: `ssh://ops@${stack}`, FLEET_MACHINE: stack, FLEET_MIN_DOCKER: "25.0", FLEET_GPU: "true", FLEET_MIN_DRIVER: "535", FLEET_CUDA_TRACK: "cu121",
                 });
                 for (const c of containers) assert.ok(dependsOn(c, "fleet:host:HostPreflight", `${stack}-preflight`), `${c.inputs.name} waits for the preflight`);
                 const core = ["service-registry", "system-digital-twin", "unified-system-agent"];
@@ -122,16 +128,21 @@ describe("containers under mocks", () => {
                 }
             });
 
-            it("healthchecks use the helper with durations in the provider's canonical form", () => {
+            it("healthchecks use the helper with durations in the provider's canonical form, and a start interval: 1s on CPU families, 5s on GPU families", () => {
                 for (const c of services) {
                     const h = c.inputs.healthcheck;
                     assert.deepStrictEqual(h.tests, ["CMD", "/usr/local/bin/fleet-health"]);
-                    for (const d of [h.interval, h.timeout, h.startPeriod]) assert.match(d, /^(\d+h)?(\d+m)?\d+s$/, `${c.inputs.name}: ${d}`);
+                    for (const d of [h.interval, h.timeout, h.startPeriod, h.startInterval]) assert.match(d, /^(\d+h)?(\d+m)?\d+s$/, `${c.inputs.name}: ${d}`);
                     assert.ok(!/^\d+m$|^\d+h$/.test(h.startPeriod));
+                    const gpuFamily = (c.inputs.labels as { label: string; value: string }[]).some((l) => l.label === "fleet.family" && /-cu121$/.test(l.value));
+                    assert.strictEqual(h.startInterval, gpuFamily ? "5s" : "1s", c.inputs.name);
                 }
+                const proxy = containers.find((c) => c.inputs.name === "docker-api-proxy")!;
+                assert.deepStrictEqual(proxy.inputs.healthcheck, { tests: ["CMD", "/usr/local/bin/fleet-health"], interval: "30s", timeout: "5s", startPeriod: "10s", startInterval: "1s", retries: 3 });
+                assert.strictEqual(proxy.inputs.wait, true);
                 const llm = services.find((c) => c.inputs.name === "model-ops-coordinator");
                 if (llm) {
-                    assert.deepStrictEqual(llm.inputs.healthcheck, { tests: ["CMD", "/usr/local/bin/fleet-health"], interval: "30s", timeout: "10s", startPeriod: "5m0s", retries: 3 });
+                    assert.deepStrictEqual(llm.inputs.healthcheck, { tests: ["CMD", "/usr/local/bin/fleet-health"], interval: "30s", timeout: "10s", startPeriod: "5m0s", startInterval: "5s", retries: 3 });
                     assert.strictEqual(llm.inputs.waitTimeout, 900);
                     assert.strictEqual(llm.inputs.memory, 16384);
                     assert.strictEqual(llm.inputs.shmSize, 4096);
@@ -149,12 +160,46 @@ describe("containers under mocks", () => {
                 }
             });
 
-            it("a PIDs limit is applied to every service container after it is created", () => {
+            it("a PIDs limit is applied to every service container and to the Docker API proxy after it is created (CIS Docker 5.29)", () => {
                 const pids = byType(all, "command:local:Command").filter((r) => r.name.endsWith("-pids-limit"));
-                assert.strictEqual(pids.length, services.length);
+                assert.deepStrictEqual(pids.map((p) => p.name).sort(), [...services.map((c) => `${c.inputs.name}-pids-limit`), `${stack}-docker-api-proxy-pids-limit`].sort());
                 for (const p of pids) {
-                    assert.match(p.inputs.create, /^docker update --pids-limit 256 [a-z0-9-]+$/);
-                    assert.strictEqual(p.inputs.environment.DOCKER_HOST, `ssh://ops@${stack}`);
+                    const proxy = p.name === `${stack}-docker-api-proxy-pids-limit`;
+                    assert.strictEqual(p.inputs.create, proxy ? "docker update --pids-limit 64 docker-api-proxy" : `docker update --pids-limit 256 ${p.name.replace(/-pids-limit$/, "")}`);
+                    assert.deepStrictEqual({ ...p.inputs.environment }, { DOCKER_HOST: `ssh://ops@${stack}` });
+                    const container = proxy ? `${stack}-docker-api-proxy` : p.name.replace(/-pids-limit$/, "");
+                    assert.ok(p.opts.dependencies.some((u) => u.endsWith(`docker:index/container:Container::${container}`)), `${p.name}: ${p.opts.dependencies.join(", ")}`);
+                }
+            });
+
+            it("every container has its family's CPU limit and shares (CIS Docker 5.12); GPU families get more, the proxy half a CPU", () => {
+                const fleet = realFleet();
+                for (const c of services) {
+                    const family = (c.inputs.labels as { label: string; value: string }[]).find((l) => l.label === "fleet.family")!.value;
+                    const rt = familyRuntime(fleet, family);
+                    assert.deepStrictEqual([c.inputs.cpus, c.inputs.cpuShares], [String(rt.cpus), rt.cpuShares], c.inputs.name);
+                }
+                const byName = (n: string) => containers.find((c) => c.inputs.name === n)!;
+                assert.deepStrictEqual([byName("docker-api-proxy").inputs.cpus, byName("docker-api-proxy").inputs.cpuShares], ["0.5", 512]);
+                assert.deepStrictEqual([byName("docker-api-proxy").inputs.memory, PROXY_DEFAULTS.memoryMb], [64, 64]);
+                if (stack === "mainpc") {
+                    assert.deepStrictEqual([byName("executor").inputs.cpus, byName("executor").inputs.cpuShares], ["1", 512]);
+                    assert.deepStrictEqual([byName("model-ops-coordinator").inputs.cpus, byName("model-ops-coordinator").inputs.cpuShares], ["6", 2048]);
+                    assert.deepStrictEqual([byName("stt-service").inputs.cpus, byName("stt-service").inputs.cpuShares], ["4", 2048]);
+                } else {
+                    assert.deepStrictEqual([byName("vision-processing-agent").inputs.cpus, byName("vision-processing-agent").inputs.cpuShares], ["2", 2048]);
+                }
+            });
+
+            it("every published port is bound to the host's advertised address, never 0.0.0.0 (CIS Docker 5.14), and the exported endpoints name that address", () => {
+                const address = RUNBOOK_CONFIG[stack]["fleet:advertiseAddress"];
+                const ports = services.flatMap((c) => c.inputs.ports as { ip: string; external: number }[]);
+                assert.ok(ports.length >= services.length * 2);
+                assert.deepStrictEqual([...new Set(ports.map((p) => p.ip))], [address]);
+                const endpoints = outputs.endpoints as Record<string, string>;
+                for (const c of services) {
+                    const service = (c.inputs.labels as { label: string; value: string }[]).find((l) => l.label === "fleet.service")!.value;
+                    assert.strictEqual(endpoints[service], `${address}:${(c.inputs.ports as { external: number }[])[0].external}`, service);
                 }
             });
 
@@ -166,8 +211,8 @@ describe("containers under mocks", () => {
                 }
                 assert.deepStrictEqual(refs.map((r) => r.inputs.name), ["ai-system/fleet/mainpc"]);
                 for (const c of services) {
-                    assert.ok(c.inputs.envs.includes("MAINPC_SERVICE_REGISTRY_ENDPOINT=mainpc:7200"), c.inputs.name);
-                    assert.ok(c.inputs.envs.includes("MAINPC_MODEL_OPS_COORDINATOR_ENDPOINT=mainpc:7212"), c.inputs.name);
+                    assert.ok(c.inputs.envs.includes("MAINPC_SERVICE_REGISTRY_ENDPOINT=192.0.2.16:7200"), c.inputs.name);
+                    assert.ok(c.inputs.envs.includes("MAINPC_MODEL_OPS_COORDINATOR_ENDPOINT=192.0.2.16:7212"), c.inputs.name);
                 }
             });
         });
@@ -183,5 +228,6 @@ describe("containers under mocks", () => {
         assert.deepStrictEqual(byType(all, "pulumi:providers:docker").map((p) => p.inputs.host), ["unix:///var/run/docker.sock"]);
         const preflight = byType(all, "command:local:Command").find((r) => r.name === "mainpc-preflight")!;
         assert.strictEqual(preflight.inputs.environment.FLEET_GPU, "false");
+        assert.deepStrictEqual([...new Set(containers.flatMap((c) => (c.inputs.ports ?? []).map((p: { ip: string }) => p.ip)))], ["127.0.0.1"]);
     });
 });

@@ -1,6 +1,6 @@
 import * as assert from "assert";
 import { FIXTURE_APP } from "../helpers";
-import { byType, Registered, runProgram, stackConfig } from "../mocks";
+import { byType, Registered, runbookStack, runProgram } from "../mocks";
 
 const IMAGE = "docker-build:index:Image";
 const TAG = /^ghcr\.io\/ai-system\/([a-z0-9-]+):(\d{8}-[0-9a-f]{7}-[0-9a-f]{7}|content-[0-9a-f]{12})$/;
@@ -19,7 +19,7 @@ describe("images under mocks", () => {
             let images: Map<string, Registered>;
             let all: Registered[];
             before(async () => {
-                const r = await runProgram(stackConfig(stack, "fixture-app"));
+                const r = await runProgram(runbookStack(stack));
                 all = r.resources;
                 images = byName(byType(r.resources, IMAGE));
             });
@@ -87,8 +87,8 @@ describe("images under mocks", () => {
     }
 
     it("the shared services get the same image inputs on both hosts (machine-neutral)", async () => {
-        const a = byName(byType((await runProgram(stackConfig("mainpc", "fixture-app"))).resources, IMAGE));
-        const b = byName(byType((await runProgram(stackConfig("pc2", "fixture-app"))).resources, IMAGE));
+        const a = byName(byType((await runProgram(runbookStack("mainpc"))).resources, IMAGE));
+        const b = byName(byType((await runProgram(runbookStack("pc2"))).resources, IMAGE));
         for (const n of ["self-healing-supervisor", "memory-fusion-hub", "unified-observability-center", "base-python", "family-web"]) {
             assert.deepStrictEqual(a.get(n)!.inputs.tags, b.get(n)!.inputs.tags, n);
             assert.deepStrictEqual(a.get(n)!.inputs.buildArgs, b.get(n)!.inputs.buildArgs, n);
@@ -96,7 +96,7 @@ describe("images under mocks", () => {
     });
 
     it("the local stack loads images into the daemon, without a registry cache", async () => {
-        const cfg = stackConfig("pc2", "fixture-app", "load-and-build-on-preview");
+        const cfg = runbookStack("pc2", "load-and-build-on-preview");
         const imgs = byType((await runProgram(cfg)).resources, IMAGE);
         for (const img of imgs) {
             assert.strictEqual(img.inputs.push, false);
@@ -110,14 +110,14 @@ describe("images under mocks", () => {
     });
 
     it("a CUDA track other than cu121 renames the GPU families and takes its upstream", async () => {
-        const imgs = byName(byType((await runProgram(stackConfig("pc2", "fixture-app", "cuda-cu118"))).resources, IMAGE));
+        const imgs = byName(byType((await runProgram(runbookStack("pc2", "cuda-cu118"))).resources, IMAGE));
         assert.ok(imgs.has("family-torch-cu118") && imgs.has("base-gpu-cu118") && !imgs.has("family-torch-cu121"));
         assert.deepStrictEqual(imgs.get("base-gpu-cu118")!.inputs.buildArgs, { UPSTREAM_IMAGE: "docker.io/nvidia/cuda:11.8.0-runtime-ubuntu22.04" });
         assert.match(imgs.get("family-torch-cu118")!.inputs.dockerfile.inline, /--index-url https:\/\/download\.pytorch\.org\/whl\/cu118/);
     });
 
     it("passes registry credentials from secrets to the images and the build provider", async () => {
-        const cfg = stackConfig("pc2", "fixture-app", "registry-login");
+        const cfg = runbookStack("pc2", "registry-login");
         const r = await runProgram(cfg);
         // Both arrive as secret values: credentials never reach state in plain text.
         const SECRET_SIG = "4dabf18193072939515e22adb298388d";

@@ -1,5 +1,5 @@
 import * as assert from "assert";
-import { byType, Registered, runProgram, stackConfig } from "../mocks";
+import { byType, Registered, runbookStack, runProgram } from "../mocks";
 
 const TAG = "20250810-9c99cc9-1a2b3c4";
 const DIGEST = `sha256:${"ab".repeat(32)}`;
@@ -11,11 +11,11 @@ function containersByName(rs: Registered[]): Map<string, Registered> {
 describe("rollback by pinning images", () => {
     let unpinned: Registered[];
     before(async () => {
-        unpinned = (await runProgram(stackConfig("pc2", "fixture-app"))).resources;
+        unpinned = (await runProgram(runbookStack("pc2"))).resources;
     });
 
     it("a pin changes only that container's image, and its image is not built", async () => {
-        const pinned = (await runProgram(stackConfig("pc2", "fixture-app", "pin-tag"))).resources;
+        const pinned = (await runProgram(runbookStack("pc2", "pin-tag"))).resources;
         const remote = byType(pinned, "docker:index/remoteImage:RemoteImage").find((r) => r.name === "cache-manager")!;
         assert.strictEqual(remote.inputs.name, `ghcr.io/ai-system/cache-manager:${TAG}`);
         assert.ok(!byType(pinned, "docker-build:index:Image").some((i) => i.name === "cache-manager"));
@@ -35,13 +35,13 @@ describe("rollback by pinning images", () => {
     });
 
     it("a digest pin pulls by digest", async () => {
-        const pinned = (await runProgram(stackConfig("pc2", "fixture-app", "pin-digest"))).resources;
+        const pinned = (await runProgram(runbookStack("pc2", "pin-digest"))).resources;
         const remote = byType(pinned, "docker:index/remoteImage:RemoteImage").find((r) => r.name === "cache-manager")!;
         assert.strictEqual(remote.inputs.name, `ghcr.io/ai-system/cache-manager@${DIGEST}`);
     });
 
     it("pinAll builds no service or family image beyond what the Docker API proxy needs", async () => {
-        const r = await runProgram(stackConfig("pc2", "fixture-app", "pin-all"));
+        const r = await runProgram(runbookStack("pc2", "pin-all"));
         assert.deepStrictEqual(byType(r.resources, "docker-build:index:Image").map((i) => i.name).sort(), ["base-python", "pc2-docker-api-proxy"]);
         const remotes = new Map(byType(r.resources, "docker:index/remoteImage:RemoteImage").map((x) => [x.name, x.inputs.name]));
         assert.strictEqual(remotes.get("cache-manager"), `ghcr.io/ai-system/cache-manager@${DIGEST}`, "a per-service pin wins over pinAll");
@@ -51,7 +51,7 @@ describe("rollback by pinning images", () => {
     });
 
     it("a pin of an unknown service or a malformed reference is refused, with the file and the fix", async () => {
-        await assert.rejects(runProgram(stackConfig("pc2", "fixture-app", "pins-broken")), (e: Error) => {
+        await assert.rejects(runProgram(runbookStack("pc2", "pins-broken")), (e: Error) => {
             assert.deepStrictEqual(e.message.split("\n").slice(1), [
                 "  - Pulumi.pc2.yaml: fleet:pins[0]: 'CacheManagr' is not a service of the fleet. Fix: correct the name (names are case-sensitive, as in services.yaml)",
                 "  - Pulumi.pc2.yaml: fleet:pins[1]: 'sha256:xyz' is neither an image tag nor sha256:<64 hex>. Fix: use a tag from `pulumi stack output services` or the registry, or the image's digest",

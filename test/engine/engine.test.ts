@@ -9,7 +9,9 @@ import * as fs from "fs";
 import * as http from "http";
 import * as os from "os";
 import * as path from "path";
-import { FIXTURE_APP } from "../helpers";
+import { PROXY_DEFAULTS } from "../../fleet/model/defaults";
+import { familyRuntime } from "../../fleet/model/plan";
+import { FIXTURE_APP, realFleet } from "../helpers";
 import { appRepoOverride, RunResult, stackConfig } from "../mocks";
 import { EngineHarness } from "./harness";
 
@@ -51,6 +53,19 @@ async function exec(docker: Docker, container: string, cmd: string[]): Promise<{
     await new Promise((res) => stream.on("end", res));
     return { code: (await e.inspect()).ExitCode ?? -1, output: output.trim() };
 }
+
+/** One message of the Engine API's event stream. */
+interface EngineEvent { Type?: string; Action?: string; Actor?: { ID?: string; Attributes?: Record<string, string> } }
+
+/** Engine events between two instants (seconds since the epoch), as the Engine API's GET /events gives them. */
+async function engineEvents(docker: Docker, since: number, until: number): Promise<EngineEvent[]> {
+    const stream = await docker.getEvents({ since, until }) as unknown as NodeJS.ReadableStream;
+    let text = "";
+    for await (const chunk of stream) text += chunk.toString();
+    return text.split("\n").filter((l) => l.trim()).map((l) => JSON.parse(l) as EngineEvent);
+}
+
+const ATTACKS = fs.readFileSync(path.join(__dirname, "proxy-attacks.py"), "utf8");
 
 const PY_GET = (url: string, method = "GET") => [
     "/opt/venv/bin/python", "-c",
@@ -152,6 +167,75 @@ describe("against the Docker engine", () => {
                 assert.match(fromOther.output, /^unreachable /);
                 const mounts = await Promise.all(Object.values(services).map(async (s) => (await docker.getContainer(s.container).inspect()).Mounts.map((m) => m.Source)));
                 assert.ok(mounts.flat().every((src) => !src.includes("docker.sock")));
+            });
+
+            it("CIS Docker runtime checks on every running container: CPU limit and shares (5.12), ports bound to the host's address (5.14), a PIDs limit (5.29), an image HEALTHCHECK with a start interval (4.6)", async () => {
+                const fleet = realFleet();
+                const running = await docker.listContainers({ filters: { label: [`fleet.machine=${machine}`] } });
+                assert.strictEqual(running.length, Object.keys(services).length + 1, "every service and the proxy");
+                for (const summary of running) {
+                    const info = await docker.getContainer(summary.Id).inspect();
+                    const name = info.Name.slice(1);
+                    const proxy = name === "docker-api-proxy";
+                    const rt = proxy ? PROXY_DEFAULTS : familyRuntime(fleet, info.Config.Labels["fleet.family"]);
+                    const hc = info.HostConfig;
+                    assert.deepStrictEqual({ nanoCpus: hc.NanoCpus, shares: hc.CpuShares, pids: hc.PidsLimit }, { nanoCpus: rt.cpus * 1e9, shares: rt.cpuShares, pids: rt.pidsLimit }, name);
+                    assert.notStrictEqual(hc.CpuShares, 1024, `${name}: Docker's default weight`);
+                    const bindings = Object.values(hc.PortBindings ?? {}).flat() as { HostIp: string }[];
+                    assert.ok(proxy ? bindings.length === 0 : bindings.length >= 2, `${name}: ${bindings.length} bindings`);
+                    for (const b of bindings) assert.strictEqual(b.HostIp, "127.0.0.1", name);
+                    const published = Object.values(info.NetworkSettings.Ports ?? {}).flat().filter((p) => p) as { HostIp: string }[];
+                    assert.ok(published.every((p) => p.HostIp === "127.0.0.1"), `${name}: ${JSON.stringify(published)}`);
+                    const image = await docker.getImage(info.Image).inspect();
+                    const ihc = image.Config.Healthcheck as { Test?: string[]; StartInterval?: number } | undefined;
+                    assert.deepStrictEqual(ihc?.Test, ["CMD", "/usr/local/bin/fleet-health"], `${name}: image HEALTHCHECK`);
+                    const startInterval = (proxy ? PROXY_DEFAULTS.health.startIntervalSeconds : (rt as { startIntervalSeconds: number }).startIntervalSeconds) * 1e9;
+                    assert.strictEqual(ihc?.StartInterval, startInterval, `${name}: the image's start interval`);
+                    assert.strictEqual((info.Config.Healthcheck as { StartInterval?: number }).StartInterval, startInterval, `${name}: the container's start interval`);
+                    assert.strictEqual(info.State.Health?.Status, "healthy", name);
+                }
+            });
+
+            // One host is enough: the proxy, its image and its config are the same on both.
+            if (machine === "mainpc") it("the Docker API proxy (HAProxy) survives the requests a filtering proxy must: nothing outside the allow-list reaches the engine", async () => {
+                const sup = await docker.getContainer(services.SelfHealingSupervisor.container).inspect();
+                const api = `v${(await docker.version()).ApiVersion}`;
+                const since = Math.floor(Date.now() / 1000) - 1;
+                const e = await docker.getContainer(sup.Id).exec({ Cmd: ["/opt/venv/bin/python", "-c", ATTACKS, "docker-api-proxy", "2375", api, sup.Name.slice(1), sup.Image], AttachStdout: true, AttachStderr: true });
+                const stream = await e.start({ hijack: true, stdin: false });
+                let output = "";
+                const sink = { write: (c: Buffer) => { output += c.toString(); return true; } } as unknown as NodeJS.WritableStream;
+                docker.modem.demuxStream(stream, sink, sink);
+                await new Promise((res) => stream.on("end", res));
+                assert.strictEqual((await e.inspect()).ExitCode, 0, output);
+                await new Promise((res) => setTimeout(res, 1500));
+                const until = Math.ceil(Date.now() / 1000) + 1;
+                assert.deepStrictEqual(JSON.parse(output), {
+                    "absolute-form": ["HTTP/1.1 403"], "absolute-form-allowed": ["HTTP/1.1 200"],
+                    // The body is read chunked (Content-Length dropped): the hidden create is body, never a request.
+                    "cl-te": ["HTTP/1.1 200"], "te-cl": ["HTTP/1.1 404"], "te-obfuscated": ["HTTP/1.1 400"], "te-underscore": ["HTTP/1.1 403"],
+                    "request-in-body": ["HTTP/1.1 200"],
+                    // One answer, then the connection is closed: the pipelined create and exec are never read.
+                    "pipelined": ["HTTP/1.1 200"],
+                    "encoded-slash": ["HTTP/1.1 403"], "encoded-dots": ["HTTP/1.1 403"], "dot-segments": ["HTTP/1.1 403"], "dot-segments-restart": ["HTTP/1.1 403"], "double-slash": ["HTTP/1.1 403"],
+                    "http10": ["HTTP/1.1 403"], "http10-allowed": ["HTTP/1.0 200"],
+                    "lower-case-post": ["HTTP/1.1 403"], "lower-case-get": ["HTTP/1.1 403"],
+                    "oversized-header": ["HTTP/1.1 400"], "oversized-create": ["HTTP/1.1 400"],
+                    "exec": ["HTTP/1.1 403"], "pull": ["HTTP/1.1 403"], "create": ["HTTP/1.1 403"],
+                });
+                const events = await engineEvents(docker, since, until);
+                // The window holds this test's own exec: the stream is read, and it shows execs.
+                assert.ok(events.some((ev) => ev.Action?.startsWith("exec_create") && ev.Actor?.Attributes?.execID === e.id), "the test's own exec is in the event stream");
+                const leaked = events.filter((ev) => {
+                    const a = ev.Actor?.Attributes ?? {};
+                    if (ev.Type === "container" && ev.Action === "create") return (a.name ?? "").startsWith("fleet-attack") || a["fleet.attack"] !== undefined;
+                    if (ev.Type === "container" && ev.Action?.startsWith("exec_")) return ev.Actor?.ID === sup.Id && a.execID !== e.id;
+                    if (ev.Type === "image") return ev.Action === "pull" && `${ev.Actor?.ID}`.includes("fleet-attack");
+                    return false;
+                });
+                assert.deepStrictEqual(leaked, []);
+                const made = await docker.listContainers({ all: true, filters: { name: ["fleet-attack"] } });
+                assert.deepStrictEqual(made, []);
             });
 
             it("changing one service's source rebuilds only its image and replaces only its container", async () => {

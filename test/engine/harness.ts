@@ -29,7 +29,7 @@ type Inputs = Record<string, any>;
 
 /** Input keys of each resource type the harness carries out. */
 export const TRANSLATED: Readonly<Record<string, readonly string[]>> = {
-    "docker:index/container:Container": ["name", "image", "user", "readOnly", "tmpfs", "mounts", "capabilities", "securityOpts", "init", "restart", "logDriver", "logOpts", "memory", "memorySwap", "shmSize", "ports", "networksAdvanced", "envs", "labels", "healthcheck", "wait", "waitTimeout", "deviceRequests", "removeVolumes"],
+    "docker:index/container:Container": ["name", "image", "user", "readOnly", "tmpfs", "mounts", "capabilities", "securityOpts", "init", "restart", "logDriver", "logOpts", "memory", "memorySwap", "shmSize", "cpus", "cpuShares", "ports", "networksAdvanced", "envs", "labels", "healthcheck", "wait", "waitTimeout", "deviceRequests", "removeVolumes"],
     "docker:index/network:Network": ["name", "driver", "internal", "labels"],
     "docker:index/volume:Volume": ["name", "labels"],
     "docker:index/remoteImage:RemoteImage": ["name", "keepLocally"],
@@ -66,6 +66,13 @@ export function durationNs(d: string | undefined): number | undefined {
     return ((h * 60 + mi) * 60 + s) * 1e9;
 }
 
+/** "1.5" CPUs as NanoCpus, the way `docker run --cpus` parses it (a decimal, at most 9 places). */
+export function nanoCpus(r: Registered, cpus: string): number {
+    if (!/^\d+(\.\d{1,9})?$/.test(cpus)) fail(r, `cannot read cpus '${cpus}'`);
+    const [whole, frac = ""] = cpus.split(".");
+    return Number(whole) * 1e9 + Number(frac.padEnd(9, "0"));
+}
+
 function fail(r: Registered, what: string): never {
     throw new Error(`harness: ${r.type} ${r.name}: ${what}`);
 }
@@ -98,7 +105,7 @@ export function containerBody(r: Registered): Docker.ContainerCreateOptions {
         Env: i.envs,
         Labels: Object.fromEntries((i.labels ?? []).map((l: { label: string; value: string }) => [l.label, l.value])),
         ExposedPorts: exposed,
-        Healthcheck: hc ? { Test: hc.tests, Interval: durationNs(hc.interval), Timeout: durationNs(hc.timeout), StartPeriod: durationNs(hc.startPeriod), Retries: hc.retries } : undefined,
+        Healthcheck: hc ? { Test: hc.tests, Interval: durationNs(hc.interval), Timeout: durationNs(hc.timeout), StartPeriod: durationNs(hc.startPeriod), StartInterval: durationNs(hc.startInterval), Retries: hc.retries } : undefined,
         HostConfig: {
             ReadonlyRootfs: i.readOnly === true,
             Tmpfs: i.tmpfs,
@@ -113,6 +120,9 @@ export function containerBody(r: Registered): Docker.ContainerCreateOptions {
             Memory: i.memory !== undefined ? i.memory * MB : undefined,
             MemorySwap: i.memorySwap !== undefined ? i.memorySwap * MB : undefined,
             ShmSize: i.shmSize !== undefined ? i.shmSize * MB : undefined,
+            // `cpus` is the CLI's decimal string; the Engine API takes NanoCpus.
+            NanoCpus: i.cpus !== undefined ? nanoCpus(r, i.cpus) : undefined,
+            CpuShares: i.cpuShares,
             PortBindings: bindings,
             NetworkMode: nets[0]?.name,
         },
@@ -198,9 +208,9 @@ export class EngineHarness {
     private readonly state = new Map<string, Stored>();
     /**
      * Concurrent `buildx build`s. Unbounded, ~30 BuildKit solves on this 2-core machine end in
-     * "DeadlineExceeded" while exporting; FLEET_HARNESS_BUILDS raises it on a bigger one.
+     * "DeadlineExceeded" while exporting; two at a time; FLEET_HARNESS_BUILDS raises it on a bigger one.
      */
-    private readonly buildSlots = new Slots(Number(process.env.FLEET_HARNESS_BUILDS ?? 4));
+    private readonly buildSlots = new Slots(Number(process.env.FLEET_HARNESS_BUILDS ?? 2));
     private readonly made = { containers: new Set<string>(), networks: new Set<string>(), volumes: new Set<string>(), images: new Set<string>() };
     /** Events of the latest run. */
     public events: Event[] = [];
@@ -210,6 +220,8 @@ export class EngineHarness {
     public buildSeconds: Record<string, number> = {};
     /** Wall-clock span of the latest run's image builds (they run concurrently), in ms since the epoch. */
     public buildWindow = { start: 0, end: 0 };
+    /** Wall-clock span from the latest run's first container create to its last container healthy, in ms since the epoch. */
+    public containerWindow = { start: 0, end: 0 };
 
     /** @param peers outputs of the stacks a StackReference may name */
     constructor(private readonly peers: Record<string, Record<string, unknown>> = {}) {}
@@ -219,6 +231,7 @@ export class EngineHarness {
         this.healthySeconds = {};
         this.buildSeconds = {};
         this.buildWindow = { start: 0, end: 0 };
+        this.containerWindow = { start: 0, end: 0 };
         const handler: ResourceHandler = (r) => this.apply(r);
         return runProgram(config, { handler });
     }
@@ -287,6 +300,12 @@ export class EngineHarness {
         }
     }
 
+    /**
+     * The context goes to `docker buildx build -` as a tarball on stdin, through the CLI's
+     * session: Docker 26's BuildKit fails every session-less Engine API build here ("failed to
+     * read downloaded context ... build-context-<id>: no such host"). The default builder (the
+     * docker driver) puts the image in the daemon's store, as the Engine API build did.
+     */
     private async build(r: Registered): Promise<{ id: string; state: Record<string, unknown> }> {
         const i = r.inputs;
         if (i.push) fail(r, "registry push is not possible here; the engine test stack sets fleet:imageOutput load");
@@ -339,6 +358,7 @@ export class EngineHarness {
         await c.start();
         if (i.wait) await this.waitHealthy(r, c, (i.waitTimeout ?? 60) * 1000);
         this.healthySeconds[i.name] = (Date.now() - started) / 1000;
+        this.containerWindow = { start: Math.min(this.containerWindow.start || started, started), end: Math.max(this.containerWindow.end, Date.now()) };
         return { id: c.id, state: { ...i, name: i.name } };
     }
 
@@ -354,6 +374,20 @@ export class EngineHarness {
             }
             await new Promise((res) => setTimeout(res, 1000));
         }
+    }
+
+    /** The registered inputs of every container the harness holds, in creation order (the benchmark's compose file). */
+    containerInputs(): Inputs[] {
+        return this.inputsOf("docker:index/container:Container");
+    }
+
+    /** The registered inputs of every network the harness holds. */
+    networkInputs(): Inputs[] {
+        return this.inputsOf("docker:index/network:Network");
+    }
+
+    private inputsOf(type: string): Inputs[] {
+        return [...this.state.entries()].filter(([k]) => k.startsWith(`${type}::`)).map(([, v]) => v.state as Inputs);
     }
 
     /**

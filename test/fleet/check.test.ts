@@ -106,6 +106,16 @@ describe("fleet cross-checks", () => {
             mutate: (d) => { d.services.CacheManager.nvml = true; d.hosts.pc2.gpu = null; d.services.VisionProcessingAgent.hosts = ["mainpc"]; d.services.DreamWorldAgent.hosts = ["mainpc"]; d.services.DreamingModeAgent.hosts = ["mainpc"]; d.services.SpeechRelayService.hosts = ["mainpc"]; d.services.RealTimeAudioPipelinePC2.hosts = ["mainpc"]; d.services.RealTimeAudioPipelinePC2.ports = { service: 5901, health: 6901, metrics: [] }; },
             expected: ["services.yaml: CacheManager.nvml: asks for NVML but host 'pc2' has no GPU. Fix: remove nvml or place the service on a GPU host"],
         },
+        {
+            rule: "a family's CPU limit above the host's CPUs, named on the family that sets it",
+            mutate: (d) => { d.families["family-llm-cu121"].runtime!.cpus = 32; },
+            expected: ["families.yaml: family-llm-cu121.runtime.cpus: 32 CPUs is more than host 'mainpc' has (24 in hosts.yaml), where ModelOpsCoordinator, TinyLlamaServiceEnhanced, ChainOfThoughtAgent, CognitiveModelAgent, LearningOpportunityDetector, LearningManager, DynamicIdentityAgent, ProactiveAgent run. Fix: set at most 24, or correct mainpc.cpus in hosts.yaml"],
+        },
+        {
+            rule: "an inherited CPU limit above a smaller host's CPUs",
+            mutate: (d) => { d.families["base-gpu-cu121"].runtime!.cpus = 10; },
+            expected: ["families.yaml: base-gpu-cu121.runtime.cpus: 10 CPUs (inherited by family-vision-cu121) is more than host 'pc2' has (8 in hosts.yaml), where VisionProcessingAgent, DreamWorldAgent, DreamingModeAgent run. Fix: set at most 8, or correct pc2.cpus in hosts.yaml"],
+        },
     ];
 
     for (const row of table) {

@@ -25,7 +25,7 @@ describe("loading the fleet data", () => {
             what: "a YAML syntax error, with its line",
             file: "hosts.yaml",
             edit: (t) => t.replace("  pc2:\n", "  pc2:\n   bad: [unclosed\n"),
-            expected: ["hosts.yaml: line 27, column 10: YAML syntax error: Implicit keys of flow sequence pairs need to be on a single line. Fix: correct the YAML at that position"],
+            expected: ["hosts.yaml: line 34, column 10: YAML syntax error: Implicit keys of flow sequence pairs need to be on a single line. Fix: correct the YAML at that position"],
         },
         {
             what: "a duplicate service name",

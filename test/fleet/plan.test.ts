@@ -95,8 +95,8 @@ describe("planning a host", () => {
             { name: "fleet-model-ops-coordinator-cache", purpose: "cache", target: "/app/cache" },
         ]);
         assert.ok(!("TORCH_CUDA_ALLOC_CONF" in c.env));
-        assert.deepStrictEqual(c.health, { kind: "http", port: 8212, path: "/health", intervalSeconds: 30, timeoutSeconds: 10, retries: 3, startPeriodSeconds: 300, waitTimeoutSeconds: 900 });
-        assert.deepStrictEqual(c.limits, { memoryMb: 16384, shmMb: 4096, pidsLimit: 256 });
+        assert.deepStrictEqual(c.health, { kind: "http", port: 8212, path: "/health", intervalSeconds: 30, timeoutSeconds: 10, retries: 3, startPeriodSeconds: 300, startIntervalSeconds: 5, waitTimeoutSeconds: 900 });
+        assert.deepStrictEqual(c.limits, { memoryMb: 16384, shmMb: 4096, pidsLimit: 256, cpus: 6, cpuShares: 2048 });
     });
 
     it("a CPU container gets no GPU request and no CUDA variables; pc2's profile values", () => {
@@ -122,7 +122,7 @@ describe("planning a host", () => {
             { env: "MAINPC_MODEL_OPS_COORDINATOR_ENDPOINT", machine: "mainpc", service: "ModelOpsCoordinator" },
             { env: "MAINPC_UNIFIED_OBSERVABILITY_CENTER_ENDPOINT", machine: "mainpc", service: "UnifiedObservabilityCenter" },
         ]);
-        assert.deepStrictEqual(c.limits, { memoryMb: 1024, shmMb: 64, pidsLimit: 256 });
+        assert.deepStrictEqual(c.limits, { memoryMb: 1024, shmMb: 64, pidsLimit: 256, cpus: 1, cpuShares: 512 });
     });
 
     it("the NVML scheduler gets a utility-only request on its CPU family", () => {

@@ -2,7 +2,8 @@ import * as assert from "assert";
 import * as fs from "fs";
 import * as path from "path";
 import { familySpec, serviceSpec } from "../../fleet/model/images";
-import { renderFamily, renderService, renderServiceIgnore } from "../../fleet/render/dockerfile";
+import { PROXY_DEFAULTS } from "../../fleet/model/defaults";
+import { renderDockerApiProxy, renderFamily, renderService, renderServiceIgnore } from "../../fleet/render/dockerfile";
 import { realFleet } from "../helpers";
 
 const GOLDEN = path.join(__dirname, "..", "golden");
@@ -23,6 +24,7 @@ describe("Dockerfile rendering", () => {
     it("renders a CPU service (golden)", () => golden("service-registry.Dockerfile", renderService(serviceSpec(d, "ServiceRegistry"))));
     it("renders a GPU service (golden)", () => golden("model-ops-coordinator.Dockerfile", renderService(serviceSpec(d, "ModelOpsCoordinator"))));
     it("renders a legacy Python 3.10 service (golden)", () => golden("nlu-agent.Dockerfile", renderService(serviceSpec(d, "NLUAgent"))));
+    it("renders the Docker API proxy: HAProxy at its pin, the config checked at build time, a HEALTHCHECK (golden)", () => golden("docker-api-proxy.Dockerfile", renderDockerApiProxy(PROXY_DEFAULTS)));
     it("renders a service's ignore file (golden)", () => golden("nlu-agent.Dockerfile.dockerignore", renderServiceIgnore(serviceSpec(d, "NLUAgent"))));
 
     const families = Object.keys(realFleet().families);
@@ -64,7 +66,8 @@ describe("Dockerfile rendering", () => {
             assert.strictEqual((text.match(/^FROM /gm) ?? []).length, 2, s);
             assert.match(text, /pip install --require-hashes --target \/opt\/layers\/service -r \/tmp\/requirements\.txt/, s);
             assert.ok(text.indexOf("/tmp/requirements.txt") < text.indexOf(`COPY ${spec.sources[0]} `), `${s}: dependencies before code`);
-            assert.match(text, new RegExp(`HEALTHCHECK --interval=30s --timeout=10s --start-period=\\d+s --retries=3 \\\\\\n    CMD \\["/usr/local/bin/fleet-health"\\]`), s);
+            const startInterval = d.services[s].compute === "gpu" ? 5 : 1;
+            assert.match(text, new RegExp(`HEALTHCHECK --interval=30s --timeout=10s --start-period=\\d+s --start-interval=${startInterval}s --retries=3 \\\\\\n    CMD \\["/usr/local/bin/fleet-health"\\]`), s);
             assert.match(text, new RegExp(`HEALTH_PORT=${d.services[s].ports.health}\\b`), s);
             assert.ok(!/curl/.test(text), `${s}: health does not hinge on curl`);
             assert.ok(text.trimEnd().endsWith("USER 10001:10001"), s);

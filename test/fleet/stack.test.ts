@@ -8,9 +8,9 @@ describe("stack config", () => {
     const fleet = realFleet();
 
     it("applies the documented defaults and accepts Pulumi's string values", () => {
-        const cfg = parseStackConfig({ machine: "pc2", dockerHost: "ssh://ops@pc2", registry: "ghcr.io", org: "acme", portOffset: "0", appRepo: "../app", sourceUrl: "https://github.com/acme/fleet", peerStack: "acme/fleet/mainpc" }, fleet, S);
+        const cfg = parseStackConfig({ machine: "pc2", dockerHost: "ssh://ops@192.0.2.17", registry: "ghcr.io", org: "acme", portOffset: "0", appRepo: "../app", sourceUrl: "https://github.com/acme/fleet", peerStack: "acme/fleet/mainpc" }, fleet, S);
         assert.deepStrictEqual(cfg, {
-            machine: "pc2", dockerHost: "ssh://ops@pc2", registry: "ghcr.io", org: "acme", portOffset: 0, appRepo: "../app", sourceUrl: "https://github.com/acme/fleet",
+            machine: "pc2", dockerHost: "ssh://ops@192.0.2.17", registry: "ghcr.io", org: "acme", portOffset: 0, appRepo: "../app", sourceUrl: "https://github.com/acme/fleet",
             peerStack: "acme/fleet/mainpc", apparmorProfile: "docker-default", installFamilyPackages: true, pins: [], rtapEnabled: true, gpu: true, cudaTrack: "cu121", imageOutput: "push", buildOnPreview: false, enableServices: [], disableServices: [],
         });
     });
@@ -72,12 +72,24 @@ describe("stack config", () => {
         ]);
     });
 
-    it("derives the advertised address from an ssh or tcp docker host", () => {
+    it("derives the advertised address from an ssh or tcp docker host given by IP, 127.0.0.1 for a local socket", () => {
+        const { advertiseAddress: _, ...raw } = BASE_STACK;
         const cases: [string, string | undefined, string][] = [
-            ["ssh://ops@pc2", undefined, "pc2"], ["tcp://10.0.0.5:2376", undefined, "10.0.0.5"], ["unix:///var/run/docker.sock", undefined, "127.0.0.1"], ["ssh://ops@pc2", "pc2.lan", "pc2.lan"],
+            ["ssh://ops@192.0.2.7", undefined, "192.0.2.7"], ["tcp://192.0.2.5:2376", undefined, "192.0.2.5"], ["unix:///var/run/docker.sock", undefined, "127.0.0.1"],
+            ["ssh://ops@pc2", "192.0.2.17", "192.0.2.17"], ["ssh://ops@pc2", "2001:db8::17", "2001:db8::17"],
         ];
         for (const [dockerHost, given, expected] of cases) {
-            assert.strictEqual(advertiseAddress(parseStackConfig({ ...BASE_STACK, machine: "pc2", dockerHost, ...(given ? { advertiseAddress: given } : {}) }, fleet, S)), expected);
+            assert.strictEqual(advertiseAddress(parseStackConfig({ ...raw, machine: "pc2", dockerHost, ...(given ? { advertiseAddress: given } : {}) }, fleet, S)), expected);
+        }
+    });
+
+    it("ports are bound to one IP address (CIS Docker 5.14): a host name, a name given, or every interface is refused", () => {
+        const { advertiseAddress: _, ...raw } = BASE_STACK;
+        const errors = (extra: Record<string, unknown>) => fleetErrors(() => parseStackConfig({ ...raw, machine: "pc2", dockerHost: "ssh://ops@pc2", ...extra }, fleet, S));
+        assert.deepStrictEqual(errors({}), ["Pulumi.test.yaml: fleet:advertiseAddress: is missing: 'pc2', the host of fleet:dockerHost, is a name, and published ports are bound to one IP address (CIS Docker 5.14). Fix: set it to the IP address other hosts reach pc2 at: pulumi config set fleet:advertiseAddress <IP>"]);
+        assert.deepStrictEqual(errors({ advertiseAddress: "pc2.lan" }), ["Pulumi.test.yaml: fleet:advertiseAddress: 'pc2.lan' is not an IP address; published ports are bound to one IP address (CIS Docker 5.14). Fix: set it to the IP address other hosts reach pc2 at: pulumi config set fleet:advertiseAddress <IP>"]);
+        for (const any of ["0.0.0.0", "::"]) {
+            assert.deepStrictEqual(errors({ advertiseAddress: any }), [`Pulumi.test.yaml: fleet:advertiseAddress: '${any}' binds every interface of the host (CIS Docker 5.14). Fix: set it to the one IP address other hosts reach pc2 at`]);
         }
     });
 

@@ -26,6 +26,6 @@ ENV PYTHONPATH=/app:/opt/layers/service \
     FLEET_HEALTH_KIND=http \
     FLEET_HEALTH_PATH=/health
 EXPOSE 5709 6709
-HEALTHCHECK --interval=30s --timeout=10s --start-period=30s --retries=3 \
+HEALTHCHECK --interval=30s --timeout=10s --start-period=30s --start-interval=1s --retries=3 \
     CMD ["/usr/local/bin/fleet-health"]
 USER 10001:10001

@@ -25,6 +25,6 @@ ENV PYTHONPATH=/app:/opt/layers/service:/opt/layers/family-web:/opt/layers/base-
     FLEET_HEALTH_KIND=http \
     FLEET_HEALTH_PATH=/health
 EXPOSE 7200 8200
-HEALTHCHECK --interval=30s --timeout=10s --start-period=30s --retries=3 \
+HEALTHCHECK --interval=30s --timeout=10s --start-period=30s --start-interval=1s --retries=3 \
     CMD ["/usr/local/bin/fleet-health"]
 USER 10001:10001

@@ -4,6 +4,7 @@ import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import { PREFLIGHT_SCRIPT } from "../../components/preflight";
+import { MIN_DOCKER_VERSION } from "../../fleet/model/defaults";
 
 interface Fake { server?: string; serverFails?: string; runtimes?: string; driver?: string; smiFails?: string }
 
@@ -22,18 +23,24 @@ function preflight(fake: Fake, gpu: boolean): { code: number; out: string; err: 
     fs.writeFileSync(path.join(bin, "nvidia-smi"), smi, { mode: 0o755 });
     const r = spawnSync("bash", [PREFLIGHT_SCRIPT], {
         encoding: "utf8",
-        env: { PATH: `${bin}:/usr/bin:/bin`, DOCKER_HOST: "unix:///var/run/docker.sock", FLEET_MACHINE: "pc2", FLEET_MIN_DOCKER: "20.10", FLEET_GPU: String(gpu), FLEET_MIN_DRIVER: "535", FLEET_CUDA_TRACK: "cu121" },
+        env: { PATH: `${bin}:/usr/bin:/bin`, DOCKER_HOST: "unix:///var/run/docker.sock", FLEET_MACHINE: "pc2", FLEET_MIN_DOCKER: MIN_DOCKER_VERSION, FLEET_GPU: String(gpu), FLEET_MIN_DRIVER: "535", FLEET_CUDA_TRACK: "cu121" },
     });
     return { code: r.status ?? -1, out: r.stdout.trim(), err: r.stderr.trim() };
 }
 
 describe("host preflight script", () => {
+    it("production hosts need Docker 25 or newer (health start intervals)", () => assert.strictEqual(MIN_DOCKER_VERSION, "25.0"));
+
     const table: { what: string; fake: Fake; gpu: boolean; code: number; out?: string; err?: string }[] = [
         { what: "a CPU host with a recent engine passes", fake: { server: "27.3.1" }, gpu: false, code: 0, out: "preflight pc2: docker 27.3.1: ok" },
-        { what: "a Debian-patched engine version is compared by its upstream part", fake: { server: "20.10.24+dfsg1" }, gpu: false, code: 0, out: "preflight pc2: docker 20.10.24+dfsg1: ok" },
+        { what: "the oldest engine with health start intervals passes", fake: { server: "25.0.0" }, gpu: false, code: 0, out: "preflight pc2: docker 25.0.0: ok" },
+        { what: "a Debian-patched engine version is compared by its upstream part", fake: { server: "26.1.5+dfsg1" }, gpu: false, code: 0, out: "preflight pc2: docker 26.1.5+dfsg1: ok" },
         { what: "a GPU host with runtime and driver passes", fake: { server: "27.3.1", runtimes: '{"nvidia":{"path":"nvidia-container-runtime"},"runc":{}}', driver: "550.54.14" }, gpu: true, code: 0, out: "preflight pc2: docker 27.3.1, NVIDIA runtime, driver 550.54.14: ok" },
         { what: "an unreachable engine", fake: { serverFails: "Cannot connect to the Docker daemon" }, gpu: false, code: 1, err: "preflight pc2: cannot reach the Docker engine at unix:///var/run/docker.sock: Cannot connect to the Docker daemon. Fix: start dockerd on pc2 and check this machine's access (ssh key, docker group)." },
-        { what: "an engine older than 20.10", fake: { server: "19.03.15" }, gpu: false, code: 1, err: "preflight pc2: Docker engine 19.03.15 is older than 20.10 (device requests, BuildKit cache mounts). Fix: upgrade Docker on pc2." },
+        ...["24.0.7", "20.10.24+dfsg1", "19.03.15"].map((server) => ({
+            what: `an engine without health start intervals (${server})`, fake: { server }, gpu: false, code: 1,
+            err: `preflight pc2: Docker engine ${server} is older than 25.0: health checks need a start interval (Docker >= 25); an older engine ignores it and runs the first check only after the 30s interval, so every service waits half a minute to be healthy. Fix: upgrade Docker on pc2 to 25.0 or newer (Debian 12: docker.io 26.1.5 from trixie through an apt pin, as scripts/engine-up.sh does).`,
+        })),
         { what: "a GPU host without the NVIDIA runtime", fake: { server: "27.3.1", runtimes: '{"runc":{}}' }, gpu: true, code: 1, err: `preflight pc2: the NVIDIA container runtime is not registered with Docker (runtimes: {"runc":{}}). Fix: install nvidia-container-toolkit on pc2, run 'nvidia-ctk runtime configure --runtime=docker' and restart Docker.` },
         { what: "a driver older than CUDA 12.1 needs (002 R1)", fake: { server: "27.3.1", runtimes: '{"nvidia":{}}', driver: "525.147.05" }, gpu: true, code: 1, err: "preflight pc2: NVIDIA driver 525.147.05 is older than 535, which cu121 images need (002 R1). Fix: upgrade the driver on pc2, or set fleet:cudaTrack to an older track." },
         { what: "nvidia-smi failing", fake: { server: "27.3.1", runtimes: '{"nvidia":{}}', smiFails: "NVIDIA-SMI has failed" }, gpu: true, code: 1, err: "preflight pc2: nvidia-smi failed on pc2: NVIDIA-SMI has failed. Fix: install the NVIDIA driver (>= 535)." },

@@ -1,0 +1,63 @@
+/**
+ * The benchmark's compose comparison: the containers the program registered (the same plan,
+ * inputs as the harness created them) written as a Compose file, and brought up with
+ * `docker compose up --wait` (compose v2 from scripts/engine-up.sh's packages).
+ */
+import * as fs from "fs";
+import * as path from "path";
+import { stringify } from "yaml";
+
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+type Inputs = Record<string, any>;
+
+/** The compose service of one registered docker.Container; seccomp JSON goes to a file, as compose reads a path. */
+function service(i: Inputs, dir: string, core: string[]): Inputs {
+    const securityOpt = (i.securityOpts as string[]).map((o) => {
+        if (!o.startsWith("seccomp=")) return o;
+        const file = path.join(dir, `${i.name}.seccomp.json`);
+        fs.writeFileSync(file, o.slice("seccomp=".length));
+        return `seccomp=${file}`;
+    });
+    const hc = i.healthcheck;
+    const svc: Inputs = {
+        image: i.image,
+        container_name: i.name,
+        user: i.user,
+        read_only: i.readOnly,
+        tmpfs: Object.entries(i.tmpfs ?? {}).map(([p, o]) => `${p}:${o}`),
+        cap_drop: i.capabilities?.drops,
+        security_opt: securityOpt,
+        init: i.init,
+        restart: i.restart,
+        logging: i.logDriver ? { driver: i.logDriver, options: i.logOpts } : undefined,
+        mem_limit: `${i.memory}m`,
+        memswap_limit: i.memorySwap !== undefined ? `${i.memorySwap}m` : undefined,
+        shm_size: i.shmSize !== undefined ? `${i.shmSize}m` : undefined,
+        cpus: i.cpus !== undefined ? Number(i.cpus) : undefined,
+        cpu_shares: i.cpuShares,
+        ports: (i.ports ?? []).map((p: Inputs) => ({ target: p.internal, published: String(p.external), host_ip: p.ip, protocol: p.protocol })),
+        networks: Object.fromEntries((i.networksAdvanced ?? []).map((n: Inputs) => [n.name, n.aliases ? { aliases: n.aliases } : {}])),
+        environment: i.envs,
+        labels: Object.fromEntries((i.labels ?? []).map((l: Inputs) => [l.label, l.value])),
+        volumes: (i.mounts ?? []).map((m: Inputs) => ({ type: m.type, source: m.source, target: m.target, read_only: m.readOnly === true })),
+        healthcheck: hc ? { test: hc.tests, interval: hc.interval, timeout: hc.timeout, start_period: hc.startPeriod, start_interval: hc.startInterval, retries: hc.retries } : undefined,
+    };
+    const tier = (i.labels ?? []).find((l: Inputs) => l.label === "fleet.tier")?.value;
+    const deps = [...(tier === "app" ? core : []), ...((i.envs ?? []).some((e: string) => e.startsWith("DOCKER_HOST=")) ? ["docker-api-proxy"] : [])];
+    if (deps.length) svc.depends_on = Object.fromEntries(deps.map((d) => [d, { condition: "service_healthy" }]));
+    return Object.fromEntries(Object.entries(svc).filter(([, v]) => v !== undefined));
+}
+
+/** Writes `compose.yaml` under `dir` for the registered containers and networks; returns its path. */
+export function writeCompose(containers: Inputs[], networks: Inputs[], dir: string): string {
+    const core = containers.filter((c) => (c.labels ?? []).some((l: Inputs) => l.label === "fleet.tier" && l.value === "core")).map((c) => c.name as string);
+    const volumes = [...new Set(containers.flatMap((c) => (c.mounts ?? []).filter((m: Inputs) => m.type === "volume").map((m: Inputs) => m.source as string)))];
+    const doc = {
+        services: Object.fromEntries(containers.map((c) => [c.name, service(c, dir, core)])),
+        networks: Object.fromEntries(networks.map((n) => [n.name, { name: n.name, driver: n.driver, internal: n.internal === true }])),
+        volumes: Object.fromEntries(volumes.map((v) => [v, { name: v }])),
+    };
+    const file = path.join(dir, "compose.yaml");
+    fs.writeFileSync(file, stringify(doc));
+    return file;
+}

@@ -1,0 +1,33 @@
+/**
+ * The benchmark's Compose file (bench/compose.ts) as compose v2 reads it: `docker compose config`
+ * (no engine needed) parses and normalises it with compose's own rules, and what it reads back
+ * is the registered containers' health timing, limits and bindings.
+ */
+import * as assert from "assert";
+import { execFileSync } from "child_process";
+import * as fs from "fs";
+import * as os from "os";
+import * as path from "path";
+import { writeCompose } from "../bench/compose";
+import { byType, runProgram, stackConfig } from "./mocks";
+
+describe("the benchmark's compose file", () => {
+    it("is valid for docker compose and carries the registered health timing, CPU limits, start order and 127.0.0.1 bindings", async function () {
+        this.timeout(300000);
+        const r = await runProgram(stackConfig("local"));
+        const containers = byType(r.resources, "docker:index/container:Container").map((c) => c.inputs);
+        const dir = fs.mkdtempSync(path.join(os.tmpdir(), "fleet-compose-"));
+        const file = writeCompose(containers, byType(r.resources, "docker:index/network:Network").map((n) => n.inputs), dir);
+        const cfg = JSON.parse(execFileSync("/usr/bin/docker", ["compose", "-p", "fleet-compose-test", "-f", file, "config", "--format", "json"], { encoding: "utf8" }));
+        assert.deepStrictEqual(Object.keys(cfg.services).sort(), containers.map((c) => c.name).sort());
+        const executor = cfg.services.executor;
+        assert.deepStrictEqual(executor.healthcheck, { test: ["CMD", "/usr/local/bin/fleet-health"], timeout: "10s", interval: "30s", retries: 3, start_period: "30s", start_interval: "1s" });
+        assert.deepStrictEqual([executor.cpus, executor.cpu_shares], [1, 512]);
+        assert.deepStrictEqual(executor.depends_on, { "service-registry": { condition: "service_healthy", required: true }, "system-digital-twin": { condition: "service_healthy", required: true }, "unified-system-agent": { condition: "service_healthy", required: true } });
+        const ips = Object.values(cfg.services).flatMap((s) => ((s as { ports?: { host_ip: string }[] }).ports ?? []).map((p) => p.host_ip));
+        assert.ok(ips.length > 0);
+        assert.deepStrictEqual([...new Set(ips)], ["127.0.0.1"]);
+        assert.deepStrictEqual(cfg.services["self-healing-supervisor"].depends_on["docker-api-proxy"], { condition: "service_healthy", required: true });
+        assert.strictEqual(cfg.networks["fleet-mainpc-docker-api"].internal, true);
+    });
+});
