@@ -53,7 +53,7 @@ describe("fleet CLI", () => {
     it("plan mainpc before the runbook's first step: the host's address is missing, and how to set it", () => {
         assert.deepStrictEqual(run(["plan", "mainpc"]), { code: 1, out: [], err: [[
             "1 problem in the fleet data or stack config:",
-            "  - Pulumi.mainpc.yaml: fleet:advertiseAddress: is missing: 'mainpc', the host of fleet:dockerHost, is a name, and published ports are bound to one IP address (CIS Docker 5.14). Fix: set it to the IP address other hosts reach mainpc at: pulumi config set fleet:advertiseAddress <IP>",
+            "  - Pulumi.mainpc.yaml: fleet:advertiseAddress: is missing: 'mainpc', the host of fleet:dockerHost, is a name, and published ports are bound to one IP address (CIS Docker 5.14). Fix: set it to the IP address other hosts reach mainpc at",
         ].join("\n")] });
     });
 
@@ -135,7 +135,7 @@ describe("fleet CLI: check-stack", () => {
             assert.deepStrictEqual(check(stack, configuredProject()).code, 0, stack);
             assert.deepStrictEqual(check(stack).err, [[
                 "1 problem in the fleet data or stack config:",
-                `  - Pulumi.${stack}.yaml: fleet:advertiseAddress: is missing: '${stack}', the host of fleet:dockerHost, is a name, and published ports are bound to one IP address (CIS Docker 5.14). Fix: set it to the IP address other hosts reach ${stack} at: pulumi config set fleet:advertiseAddress <IP>`,
+                `  - Pulumi.${stack}.yaml: fleet:advertiseAddress: is missing: '${stack}', the host of fleet:dockerHost, is a name, and published ports are bound to one IP address (CIS Docker 5.14). Fix: set it to the IP address other hosts reach ${stack} at: pulumi config set fleet:advertiseAddress <value> --stack ${stack}`,
             ].join("\n")], stack);
         }
     });

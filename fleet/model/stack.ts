@@ -180,7 +180,7 @@ export function parseStackConfig(raw: Record<string, unknown>, fleet: FleetData,
             file: source, path: at("advertiseAddress"),
             message: cfg.advertiseAddress !== undefined ? `'${address}' is not an IP address; published ports are bound to one IP address (CIS Docker 5.14)`
                 : `is missing: '${address}', the host of fleet:dockerHost, is a name, and published ports are bound to one IP address (CIS Docker 5.14)`,
-            fix: `set it to the IP address other hosts reach ${cfg.machine} at: pulumi config set fleet:advertiseAddress <IP>`,
+            fix: `set it to the IP address other hosts reach ${cfg.machine} at`,
         });
     } else if (/^(0\.0\.0\.0|::|0:0:0:0:0:0:0:0)$/.test(address)) {
         issues.push({ file: source, path: at("advertiseAddress"), message: `'${address}' binds every interface of the host (CIS Docker 5.14)`, fix: `set it to the one IP address other hosts reach ${cfg.machine} at` });

@@ -86,8 +86,8 @@ describe("stack config", () => {
     it("ports are bound to one IP address (CIS Docker 5.14): a host name, a name given, or every interface is refused", () => {
         const { advertiseAddress: _, ...raw } = BASE_STACK;
         const errors = (extra: Record<string, unknown>) => fleetErrors(() => parseStackConfig({ ...raw, machine: "pc2", dockerHost: "ssh://ops@pc2", ...extra }, fleet, S));
-        assert.deepStrictEqual(errors({}), ["Pulumi.test.yaml: fleet:advertiseAddress: is missing: 'pc2', the host of fleet:dockerHost, is a name, and published ports are bound to one IP address (CIS Docker 5.14). Fix: set it to the IP address other hosts reach pc2 at: pulumi config set fleet:advertiseAddress <IP>"]);
-        assert.deepStrictEqual(errors({ advertiseAddress: "pc2.lan" }), ["Pulumi.test.yaml: fleet:advertiseAddress: 'pc2.lan' is not an IP address; published ports are bound to one IP address (CIS Docker 5.14). Fix: set it to the IP address other hosts reach pc2 at: pulumi config set fleet:advertiseAddress <IP>"]);
+        assert.deepStrictEqual(errors({}), ["Pulumi.test.yaml: fleet:advertiseAddress: is missing: 'pc2', the host of fleet:dockerHost, is a name, and published ports are bound to one IP address (CIS Docker 5.14). Fix: set it to the IP address other hosts reach pc2 at"]);
+        assert.deepStrictEqual(errors({ advertiseAddress: "pc2.lan" }), ["Pulumi.test.yaml: fleet:advertiseAddress: 'pc2.lan' is not an IP address; published ports are bound to one IP address (CIS Docker 5.14). Fix: set it to the IP address other hosts reach pc2 at"]);
         for (const any of ["0.0.0.0", "::"]) {
             assert.deepStrictEqual(errors({ advertiseAddress: any }), [`Pulumi.test.yaml: fleet:advertiseAddress: '${any}' binds every interface of the host (CIS Docker 5.14). Fix: set it to the one IP address other hosts reach pc2 at`]);
         }
