@@ -256,7 +256,7 @@ export class EngineHarness {
         if (i.push) fail(r, "registry push is not possible here; the engine test stack sets fleet:imageOutput load");
         if (i.cacheFrom || i.cacheTo) fail(r, "a registry cache needs a registry; the engine test stack loads images");
         if (i.registries) fail(r, "registry credentials are not used here");
-        if (i.network !== undefined && i.network !== "default") fail(r, `build network '${i.network}' is not translated`);
+        if (i.network !== undefined && i.network !== "default" && i.network !== "host") fail(r, `build network '${i.network}' is not translated`);
         if ((i.platforms ?? []).some((p: string) => p !== "linux/amd64") || process.arch !== "x64") fail(r, `platforms ${i.platforms} cannot be built on ${process.arch}`);
         const ctx: string = i.context.location;
         let text: string;
@@ -273,6 +273,8 @@ export class EngineHarness {
         const body = await tarContext(ctx, contextFiles(ctx, ignoreFile), text);
         const stream = await this.docker.buildImage(body as unknown as NodeJS.ReadableStream, {
             t: i.tags[0], buildargs: i.buildArgs ?? {}, labels: i.labels ?? {}, version: "2", dockerfile: ".fleet-harness.Dockerfile", target: i.target, rm: true,
+            // The Engine API's networkmode is the RUN steps' network, as `docker buildx build --network`.
+            ...(i.network === "host" ? { networkmode: "host" } : {}),
         } as Docker.ImageBuildOptions);
         const imageId = await new Promise<string>((resolve, reject) => {
             let id = "";
