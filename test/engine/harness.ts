@@ -18,6 +18,7 @@ import { spawn } from "child_process";
 import { createHash } from "crypto";
 import Docker from "dockerode";
 import * as fs from "fs";
+import * as os from "os";
 import * as path from "path";
 import * as tar from "tar-stream";
 import { Registered, ResourceHandler, runProgram, RunResult } from "../mocks";
@@ -271,19 +272,9 @@ export class EngineHarness {
         }
         const started = Date.now();
         const body = await tarContext(ctx, contextFiles(ctx, ignoreFile), text);
-        const stream = await this.docker.buildImage(body as unknown as NodeJS.ReadableStream, {
-            t: i.tags[0], buildargs: i.buildArgs ?? {}, labels: i.labels ?? {}, version: "2", dockerfile: ".fleet-harness.Dockerfile", target: i.target, rm: true,
-            // The Engine API's networkmode is the RUN steps' network, as `docker buildx build --network`.
-            ...(i.network === "host" ? { networkmode: "host" } : {}),
-        } as Docker.ImageBuildOptions);
-        const imageId = await new Promise<string>((resolve, reject) => {
-            let id = "";
-            let error = "";
-            this.docker.modem.followProgress(stream, (err) => (err ? reject(err) : error ? reject(new Error(error)) : resolve(id)), (e: Inputs) => {
-                if (e.aux?.ID) id = e.aux.ID;
-                if (e.error) error = e.error;
-            });
-        }).catch((e: Error) => fail(r, `build failed: ${e.message}`));
+        // The Engine API's build fetches its context from an http://build-context-<id> address,
+        // which a host-network build cannot resolve; the CLI sends it over its session instead.
+        const imageId = i.network === "host" ? await this.buildHostNetwork(r, text) : await this.buildApi(r, body);
         for (const t of i.tags.slice(1)) {
             const [repo, tag] = [t.slice(0, t.lastIndexOf(":")), t.slice(t.lastIndexOf(":") + 1)];
             await this.docker.getImage(imageId).tag({ repo, tag });
@@ -292,6 +283,52 @@ export class EngineHarness {
         this.buildSeconds[r.name] = (Date.now() - started) / 1000;
         this.buildWindow = { start: this.buildWindow.start || started, end: Date.now() };
         return { id: imageId, state: { ...i, ref: i.tags[0], digest: imageId, contextHash: createHash("sha256").update(body).digest("hex") } };
+    }
+
+    /** `docker buildx build --network host` on the default (docker driver) builder: loads into this daemon. */
+    private async buildHostNetwork(r: Registered, text: string): Promise<string> {
+        const i = r.inputs;
+        const dir = fs.mkdtempSync(path.join(os.tmpdir(), "fleet-harness-"));
+        const iid = path.join(dir, "iid");
+        let dockerfile = i.dockerfile.location as string;
+        if (i.dockerfile.inline !== undefined) {
+            dockerfile = path.join(dir, "Dockerfile");
+            fs.writeFileSync(dockerfile, text);
+        }
+        const args = [
+            "buildx", "build", "--builder", "default", "--network", "host", "--file", dockerfile, "--iidfile", iid,
+            ...(i.platforms ?? []).flatMap((p: string) => ["--platform", p]),
+            ...i.tags.flatMap((t: string) => ["--tag", t]),
+            ...Object.entries(i.buildArgs ?? {}).flatMap(([k, v]) => ["--build-arg", `${k}=${v}`]),
+            ...Object.entries(i.labels ?? {}).flatMap(([k, v]) => ["--label", `${k}=${v}`]),
+            ...(i.target ? ["--target", i.target] : []),
+            i.context.location,
+        ];
+        const out = await new Promise<{ code: number; stderr: string }>((resolve) => {
+            const p = spawn("/usr/bin/docker", args);
+            let stderr = "";
+            p.stderr.on("data", (d) => (stderr += d));
+            p.on("close", (code) => resolve({ code: code ?? -1, stderr }));
+        });
+        if (out.code !== 0) fail(r, `build failed: ${out.stderr.trim().split("\n").slice(-15).join("\n")}`);
+        const id = fs.readFileSync(iid, "utf8").trim();
+        fs.rmSync(dir, { recursive: true, force: true });
+        return id;
+    }
+
+    private async buildApi(r: Registered, body: Buffer): Promise<string> {
+        const i = r.inputs;
+        const stream = await this.docker.buildImage(body as unknown as NodeJS.ReadableStream, {
+            t: i.tags[0], buildargs: i.buildArgs ?? {}, labels: i.labels ?? {}, version: "2", dockerfile: ".fleet-harness.Dockerfile", target: i.target, rm: true,
+        } as Docker.ImageBuildOptions);
+        return new Promise<string>((resolve, reject) => {
+            let id = "";
+            let error = "";
+            this.docker.modem.followProgress(stream, (err) => (err ? reject(err) : error ? reject(new Error(error)) : resolve(id)), (e: Inputs) => {
+                if (e.aux?.ID) id = e.aux.ID;
+                if (e.error) error = e.error;
+            });
+        }).catch((e: Error) => fail(r, `build failed: ${e.message}`));
     }
 
     private async container(r: Registered): Promise<{ id: string; state: Record<string, unknown> }> {
