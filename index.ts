@@ -66,6 +66,7 @@ const { fleet, cfg, plan, build, creds } = resolve();
 const settings = {
     output: cfg.imageOutput,
     buildOnPreview: cfg.buildOnPreview,
+    network: cfg.buildNetwork,
     credentials: creds,
     provider: buildProvider(`${cfg.machine}-build`, cfg.dockerHost, creds),
 };

@@ -4,19 +4,23 @@
  * evaluation figures alone, `-- --skip-evaluation` for the engine figures alone).
  *
  * 1. per image of MainPC's CPU services: size, and overhead above the physical minimum (the
- *    base image + what is installed in /opt/venv and /opt/layers + the app files), in MB;
+ *    base image + what is installed in /opt/venv + the app files), in MB;
  * 2. a cold build of the host's images (empty BuildKit cache) vs a warm rebuild after a
  *    one-file change: seconds and ratio;
  * 3. create-to-healthy time per container, median and max per tier, and MainPC's whole CPU
  *    fleet from the first create to all healthy; beside it the same containers (the inputs the
  *    program registered) from a Compose file through `docker compose up --wait`;
- * 4. program evaluation under mocks: the real fleet vs a synthetic fleet ten times larger.
+ * 4. program evaluation under mocks: the real fleet vs a synthetic fleet ten times larger;
+ * 5. per family and service image with packages: the bytes its package layer adds vs the bytes
+ *    of the distributions it installs (goal: overhead <= 2 MB a layer), and the bytes of
+ *    distributions present in more than one layer of the chain (goal 0).
  */
 import { execFileSync } from "child_process";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import { parse, stringify } from "yaml";
+import { loadFleet } from "../fleet/model/load";
 import { EngineHarness } from "../test/engine/harness";
 import { MergedStack } from "../fleet/model/pulumiConfig";
 import { writeCompose } from "./compose";
@@ -38,7 +42,7 @@ function median(xs: number[]): number {
 
 /** Bytes of the regular files under the installed and application paths (directories and links excluded). */
 function installedBytes(image: string): number {
-    const script = "find /opt/venv /opt/layers /app -type f -printf '%s\\n' 2>/dev/null | awk '{s+=$1} END {print s+0}'";
+    const script = "find /opt/venv /app -type f -printf '%s\\n' 2>/dev/null | awk '{s+=$1} END {print s+0}'";
     return Number(execFileSync("docker", ["run", "--rm", "--entrypoint", "/bin/sh", image, "-c", script], { encoding: "utf8" }).trim());
 }
 
@@ -82,6 +86,51 @@ async function composeRun(harness: EngineHarness): Promise<{ seconds: number; ro
     }
 }
 
+/** name==version -> bytes of the files its RECORD lists, for every distribution of the venv. */
+function distributionBytes(image: string): Record<string, number> {
+    const script = [
+        "import importlib.metadata as md, json, os",
+        "out = {}",
+        "for d in md.distributions():",
+        "    n = 0",
+        "    for f in d.files or []:",
+        "        p = d.locate_file(f)",
+        "        n += os.path.getsize(p) if os.path.isfile(p) else 0",
+        "    out[d.metadata['Name'].lower() + '==' + d.version] = n",
+        "print(json.dumps(out))",
+    ].join("\n");
+    return JSON.parse(execFileSync("docker", ["run", "--rm", "--entrypoint", "/opt/venv/bin/python", image, "-c", script], { encoding: "utf8" }));
+}
+
+/** Bytes of the layers whose instruction runs pip, newest first as the engine lists history. */
+async function pipLayerBytes(harness: EngineHarness, image: string, parent: string): Promise<number> {
+    const own = (await harness.docker.getImage(image).history()) as { Size: number; CreatedBy: string }[];
+    const inherited = ((await harness.docker.getImage(parent).history()) as unknown[]).length;
+    return own.slice(0, own.length - inherited).filter((h) => h.CreatedBy.includes("/opt/venv/bin/pip install")).reduce((a, h) => a + h.Size, 0);
+}
+
+/** Figure 5: what each package layer adds against what it installs, and what is stored twice. */
+async function layerFigures(harness: EngineHarness, chain: { name: string; image: string; parent: string }[]): Promise<void> {
+    console.log("\npackage layers, MB: layer bytes, new distributions (bytes), overhead, distributions already in a lower layer");
+    const overheads: number[] = [];
+    let twice = 0;
+    for (const c of chain) {
+        const mine = distributionBytes(c.image);
+        const below = distributionBytes(c.parent);
+        const belowNames = new Set(Object.keys(below).map((k) => k.split("==")[0]));
+        const added = Object.keys(mine).filter((k) => !(k in below));
+        const addedBytes = added.reduce((a, k) => a + mine[k], 0);
+        // A distribution whose name the parent holds at another version is stored again here.
+        const again = added.filter((k) => belowNames.has(k.split("==")[0])).reduce((a, k) => a + mine[k], 0);
+        const layer = await pipLayerBytes(harness, c.image, c.parent);
+        if (layer === 0 && added.length === 0) continue;
+        overheads.push((layer - addedBytes) / MB);
+        twice += again;
+        console.log(`  ${c.name.padEnd(28)} ${(layer / MB).toFixed(2).padStart(7)} ${(addedBytes / MB).toFixed(2).padStart(7)} (${added.length}) ${((layer - addedBytes) / MB).toFixed(2).padStart(6)} ${(again / MB).toFixed(2).padStart(6)}`);
+    }
+    console.log(`  overhead per layer: max ${Math.max(...overheads).toFixed(2)} MB (goal <= 2); bytes of distributions in more than one layer: ${twice} (goal 0)`);
+}
+
 async function engine(): Promise<void> {
     const harness = new EngineHarness();
     await harness.purgeLeftovers();
@@ -97,7 +146,7 @@ async function engine(): Promise<void> {
         const engineRows = await engineHealthy(harness, { label: ["fleet.machine=mainpc"] });
         const services = cold.outputs.services as Record<string, { image: string }>;
         const base = (await harness.docker.getImage(config.config["fleet:upstreamImage"]).inspect()).Size;
-        console.log("\nimage sizes (MainPC CPU services), MB: size, physical minimum (base + venv + layers + app), overhead");
+        console.log("\nimage sizes (MainPC CPU services), MB: size, physical minimum (base + venv + app), overhead");
         const overheads: number[] = [];
         for (const [name, s] of Object.entries(services).sort(([a], [b]) => (a < b ? -1 : 1))) {
             const size = (await harness.docker.getImage(s.image).inspect()).Size;
@@ -106,6 +155,13 @@ async function engine(): Promise<void> {
             console.log(`  ${name.padEnd(28)} ${(size / MB).toFixed(1).padStart(7)} ${(minimum / MB).toFixed(1).padStart(7)} ${((size - minimum) / MB).toFixed(2).padStart(7)}`);
         }
         console.log(`  overhead: median ${median(overheads).toFixed(2)} MB, max ${Math.max(...overheads).toFixed(2)} MB`);
+        const familyImages = Object.fromEntries(cold.resources.filter((r) => r.type === "docker-build:index:Image").map((r) => [r.name, r.inputs.tags[0] as string]));
+        const d = loadFleet();
+        const chain = [
+            ...Object.keys(familyImages).filter((f) => d.families[f]?.parent && familyImages[d.families[f].parent!]).map((f) => ({ name: f, image: familyImages[f], parent: familyImages[d.families[f].parent!] })),
+            ...Object.entries(services).map(([n, s]) => ({ name: n, image: s.image, parent: familyImages[d.services[n].family] })),
+        ];
+        await layerFigures(harness, chain);
 
         fs.appendFileSync(path.join(app, "main_pc_code/agents/executor.py"), "# bench: one-file change\n");
         await harness.run(engineConfig(app));

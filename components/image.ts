@@ -18,6 +18,8 @@ export interface ImageSettings {
     output: "push" | "load";
     /** Build during previews as well. @default false */
     buildOnPreview: boolean;
+    /** Network of the builds' RUN steps (StackConfig.buildNetwork). @default "default" */
+    network: "default" | "host";
     /** Only from Pulumi secrets. */
     credentials?: RegistryCredentials;
     /** The docker-build provider of the build machine. */
@@ -44,6 +46,8 @@ function imageArgs(a: FleetImageArgs): dockerbuild.ImageArgs {
         push,
         load: !push,
         buildOnPreview: a.settings.buildOnPreview,
+        // Left unset on the default network, so the provider's inputs stay as they were.
+        network: a.settings.network === "host" ? dockerbuild.NetworkMode.Host : undefined,
         // A registry cache needs a registry: the local stack relies on the daemon's own cache.
         cacheFrom: push ? [{ registry: { ref: b.cacheRef } }] : undefined,
         cacheTo: push ? [{ registry: { ref: b.cacheRef, mode: dockerbuild.CacheMode.Max, ignoreError: true, imageManifest: true, ociMediaTypes: true } }] : undefined,

@@ -6,7 +6,7 @@
  *   check-stack <stack> [--fleet DIR]   what `pulumi up` would refuse in the stack's config, all at once
  *   diagram [--out FILE] [--fleet DIR]  the family and placement diagrams (docs/fleet-diagrams.md)
  *   image-targets <stack>               URNs for `pulumi up --target` of the stack's images alone
- *   lock-targets [--fleet DIR]          per service: python version, requirements .in and hash-locked .txt
+ *   lock-targets [--fleet DIR]          per service: python version, requirements .in, hash-locked .txt, family image
  *   build-lock <export.json|->          build-lock.json from `pulumi stack export`
  *   dockerfiles [--out DIR] [--fleet DIR] [--cuda TRACK]
  *                                       every family's and service's Dockerfile, for review
@@ -48,7 +48,7 @@ const USAGE = [
     "  check-stack <stack> [--fleet DIR]    check the stack's config as `pulumi up` would, every problem with its fix",
     "  diagram [--out FILE] [--fleet DIR]   write the diagrams (default docs/fleet-diagrams.md)",
     "  image-targets <stack> [--fleet DIR]  print the URNs that build the stack's images alone",
-    "  lock-targets [--fleet DIR]           print service, python, requirements .in and .txt (scripts/lock-requirements.sh)",
+    "  lock-targets [--fleet DIR]           print service, python, requirements .in and .txt, family (scripts/lock-requirements.sh)",
     "  build-lock <export.json|->           print build-lock.json from `pulumi stack export`",
     "  dockerfiles [--out DIR] [--fleet DIR] [--cuda cu121]",
     "                                write every family's and service's Dockerfile (default out/dockerfiles)",
@@ -178,7 +178,7 @@ export function runCli(argv: readonly string[], io: CliIO, projectDir = PROJECT_
             }
             case "lock-targets": {
                 if (args.positional.length) throw new UsageError("lock-targets takes no arguments");
-                lockTargets(loadFleet(dir)).forEach((t) => io.out(`${t.service} ${t.python} ${t.input} ${t.output}`));
+                lockTargets(loadFleet(dir)).forEach((t) => io.out(`${t.service} ${t.python} ${t.input} ${t.output} ${t.family}`));
                 return 0;
             }
             case "build-lock": {

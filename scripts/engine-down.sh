@@ -1,6 +1,9 @@
 #!/usr/bin/env bash
-# Stops the dockerd that scripts/engine-up.sh started, and only that one (its pid file).
+# Stops the dockerd and the package index that scripts/engine-up.sh started, and only those
+# (their pid files).
 set -euo pipefail
+# The engine tests' package index that engine-up started (its own pid file).
+bash "$(dirname "${BASH_SOURCE[0]}")/package-index.sh" down
 pid_file="${FLEET_DOCKERD_PID_FILE:-/run/fleet-dockerd.pid}"
 [ -f "$pid_file" ] || { echo "engine-down: engine-up started no dockerd here" >&2; exit 0; }
 pid="$(cat "$pid_file")"

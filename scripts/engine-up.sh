@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Sourced by .ci/run (or run alone): a supported Docker engine (>= 25) answering on
-# /var/run/docker.sock, its buildx and compose plugins, and the engine tests' base image.
+# /var/run/docker.sock, its buildx and compose plugins, the engine tests' base images and their
+# package index on 127.0.0.1:3141 (scripts/package-index.sh).
 #
 # Debian 12's docker.io is 20.10 (end of life in 2023). Debian 13 (trixie) ships docker.io
 # 26.1.5 with docker-cli, docker-buildx 0.13.1 and docker-compose 2.26.1 built against
@@ -47,6 +48,8 @@ fleet_engine_packages() {
         [ "$(fleet_installed_version "${spec%%=*}")" = "${spec#*=}" ] || missing+=("$spec")
     done
     command -v debootstrap >/dev/null || missing+=(debootstrap)
+    # scripts/package-index.sh builds and serves the stand-in wheels with Python's stdlib.
+    command -v python3 >/dev/null || missing+=(python3)
     [ "${#missing[@]}" -eq 0 ] && return 0
     if [ ! -f "$FLEET_ETC/apt/sources.list.d/fleet-trixie.sources" ]; then
         cat > "$FLEET_ETC/apt/sources.list.d/fleet-trixie.sources" <<'SOURCES'
@@ -136,3 +139,4 @@ if [ "$major" -lt "$FLEET_MIN_ENGINE" ]; then
     exit 1
 fi
 bash "$FLEET_BASE_IMAGES" >&2
+bash "$(dirname "${BASH_SOURCE[0]}")/package-index.sh" up

@@ -107,7 +107,9 @@ describe("fleet CLI: dockerfiles", () => {
     it("--cuda selects the track of the GPU families", () => {
         const out = fs.mkdtempSync(path.join(os.tmpdir(), "fleet-df-"));
         assert.strictEqual(run(["dockerfiles", "--out", out, "--cuda", "cu118"]).code, 0);
-        assert.match(fs.readFileSync(path.join(out, "base-gpu-cu118.Dockerfile"), "utf8"), /nvidia\/cuda:11\.8\.0-runtime-ubuntu22\.04/);
+        // The GPU root is the same Debian Python image on every track; the track picks torch's index.
+        assert.match(fs.readFileSync(path.join(out, "base-gpu-cu118.Dockerfile"), "utf8"), /^# Family base-gpu-cu121 \(CUDA cu118\): FROM docker\.io\/library\/python:3\.11-slim-bookworm$/m);
+        assert.match(fs.readFileSync(path.join(out, "family-torch-cu118.Dockerfile"), "utf8"), /--index-url https:\/\/download\.pytorch\.org\/whl\/cu118 /);
         assert.strictEqual(run(["dockerfiles", "--cuda", "cu200"]).code, 2);
     });
 });

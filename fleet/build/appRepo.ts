@@ -6,7 +6,7 @@
 import * as fs from "fs";
 import * as path from "path";
 import { FleetIssue } from "../model/issues";
-import { ServiceImageSpec } from "../model/images";
+import { normalizeName, ServiceImageSpec } from "../model/images";
 
 /** A requirement line without `--hash=` (continuation lines carry the hashes of the line before). */
 export function unhashedRequirements(text: string): string[] {
@@ -16,6 +16,32 @@ export function unhashedRequirements(text: string): string[] {
         .filter((l) => l !== "" && !l.startsWith("-"))
         .filter((l) => !/--hash=sha256:[a-f0-9]{64}/.test(l))
         .map((l) => l.split(/\s/)[0]);
+}
+
+/** `name==version` requirements of a lock (hashes, markers and options aside). */
+export function exactPins(text: string): { name: string; version: string }[] {
+    const logical = text.replace(/\\\r?\n/g, " ").split(/\r?\n/);
+    return logical.flatMap((l) => {
+        const m = /^([A-Za-z0-9][A-Za-z0-9._-]*)(?:\[[^\]]*\])?\s*==\s*([^\s;\\]+)/.exec(l.replace(/(^|\s)#.*$/, "").trim());
+        return m ? [{ name: m[1], version: m[2] }] : [];
+    });
+}
+
+/**
+ * A service lock holds only what the service adds to its family's one environment: a pin of a
+ * family package at another version would replace the family's copy for this service (or, with
+ * --no-deps, break it); at the same version it is a re-install the lock must not ask for.
+ */
+export function familyConflicts(spec: ServiceImageSpec, lockText: string, servicesFile: string): FleetIssue[] {
+    const family = new Map(spec.familyPins.map((p) => [normalizeName(p.name), p]));
+    return exactPins(lockText).flatMap((r): FleetIssue[] => {
+        const f = family.get(normalizeName(r.name));
+        if (!f) return [];
+        const at = { file: servicesFile, path: `${spec.service}.requirements` };
+        return f.version === r.version
+            ? [{ ...at, message: `${spec.requirements} pins ${r.name}==${r.version}, which its family already installs (${f.family} pins ${f.name}==${f.version})`, fix: "remove it: a service lock holds only what the service adds to its family (scripts/lock-requirements.sh)" }]
+            : [{ ...at, message: `${spec.requirements} asks for ${r.name}==${r.version}, but its family installs ${f.name}==${f.version} (pinned by ${f.family})`, fix: `use ${f.name}==${f.version}, or change the pin in fleet/data/families.yaml for every service of ${f.family}` }];
+    });
 }
 
 export function checkAppRepo(appRepo: string, specs: ServiceImageSpec[], servicesFile: string): FleetIssue[] {
@@ -40,7 +66,9 @@ export function checkAppRepo(appRepo: string, specs: ServiceImageSpec[], service
             missing(s.service, "requirements", s.requirements, "generate the lock with `pip-compile --generate-hashes`, or commit an empty file if the service needs nothing beyond its family");
             continue;
         }
-        const unhashed = unhashedRequirements(fs.readFileSync(req, "utf8"));
+        const lockText = fs.readFileSync(req, "utf8");
+        out.push(...familyConflicts(s, lockText, servicesFile));
+        const unhashed = unhashedRequirements(lockText);
         if (unhashed.length > 0 && s.unhashedReason === undefined) {
             out.push({
                 file: servicesFile, path: `${s.service}.requirements`,

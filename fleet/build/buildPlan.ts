@@ -127,7 +127,7 @@ export function imageTargetUrns(d: FleetData, plan: HostPlan, stack: string, tra
 
 export function buildPlan(d: FleetData, plan: HostPlan, cfg: StackConfig, p: BuildPaths): BuildPlan {
     const { families, containers: built, needsProxy } = imagesToBuild(d, plan);
-    const specs = imagePlan(d, { ...plan, families, containers: built }, cfg.cudaTrack, { upstreamImage: cfg.upstreamImage, installFamilyPackages: cfg.installFamilyPackages });
+    const specs = imagePlan(d, { ...plan, families, containers: built }, cfg.cudaTrack, { upstreamImage: cfg.upstreamImage, packageIndex: cfg.packageIndex });
     const issues = checkAppRepo(p.appRepo, specs.services, p.servicesFile);
     if (issues.length > 0) throw new FleetError(issues);
 

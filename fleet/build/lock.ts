@@ -2,7 +2,7 @@
  * Reproducibility records (002 P1.8): what to hash-lock per service, and build-lock.json, the
  * digests a deploy built and ran, read from `pulumi stack export`.
  */
-import { familyPython, requirementsPath } from "../model/images";
+import { familyPython, familyRepository, requirementsPath } from "../model/images";
 import { FleetData } from "../model/schema";
 
 export interface LockTarget {
@@ -13,6 +13,8 @@ export interface LockTarget {
     input: string;
     /** The hash-locked output the image installs. */
     output: string;
+    /** Image repository of the service's family (cu121 track): the lock is resolved inside it. */
+    family: string;
 }
 
 export function lockTargets(d: FleetData): LockTarget[] {
@@ -23,6 +25,7 @@ export function lockTargets(d: FleetData): LockTarget[] {
             python: familyPython(d, svc.family),
             input: output.endsWith(".txt") ? output.replace(/\.txt$/, ".in") : `${output}.in`,
             output,
+            family: familyRepository(svc.family, "cu121"),
         };
     }).filter((t) => d.services[t.service].allowUnhashed === undefined);
 }

@@ -266,7 +266,18 @@ const familyCpus: Rule = (d, f) => {
     return out;
 };
 
-const RULES: Rule[] = [familyCpus, hostUses, familyParentRefs, familyCycles, familyCuda, serviceRefs, gpuPlacement, dockerSocket, uniqueNames, portCollisions];
+
+/**
+ * No pre-release interpreter ships: Debian and Ubuntu version a CPython release candidate as
+ * `3.11.0~rc1-...` (`~` sorts before the final release), as jammy's python3.11 was.
+ */
+const releaseInterpreters: Rule = (d, f) => Object.entries(d.families).flatMap(([name, fam]) => fam.apt.flatMap((pin, i): FleetIssue[] => {
+    const m = /^(python3(?:\.\d+)?(?:-[a-z]+)?)=(.*~(?:rc|a|b|alpha|beta)\d*.*)$/.exec(pin);
+    return m ? [{ file: f.families, path: `${name}.apt[${i}]`, message: `${m[1]} ${m[2]} is a pre-release interpreter`, fix: "take Python from an image that ships a final release (python:3.x-slim), or a final package version" }] : [];
+}));
+
+
+const RULES: Rule[] = [familyCpus, hostUses, familyParentRefs, familyCycles, familyCuda, releaseInterpreters, serviceRefs, gpuPlacement, dockerSocket, uniqueNames, portCollisions];
 
 /** Every cross-file problem of the data. */
 export function checkFleet(d: FleetData, files: FleetFiles): FleetIssue[] {

@@ -28,11 +28,10 @@ export interface FamilyImageSpec {
     cudaTrack?: CudaTrack;
     apt: string[];
     pip: string[];
-    pipIndex?: string;
+    /** `--index-url` then `--extra-index-url`s; empty: pip's default (PyPI). */
+    pipIndexes: string[];
     /** SM architectures of the fleet's GPUs, for TORCH_CUDA_ARCH_LIST (CUDA families only). */
     cudaArchList?: string;
-    /** Package directories of this family and its ancestors, child first (see layerDirs). */
-    layers: string[];
 }
 
 export interface ServiceImageSpec {
@@ -48,8 +47,10 @@ export interface ServiceImageSpec {
     unhashedReason?: string;
     /** A Dockerfile of the application repository used instead of the generated one. */
     dockerfileOverride?: string;
-    /** The family's package directories, child first; the service's own comes before them. */
-    familyLayers: string[];
+    /** Indexes the service's lock is downloaded from, as FamilyImageSpec's. */
+    pipIndexes: string[];
+    /** The pins of the service's family chain (see familyPins): its lock may not name them. */
+    familyPins: FamilyPin[];
     ports: { service: number; health: number; metrics: number[] };
     health: { kind: string; path: string; intervalSeconds: number; timeoutSeconds: number; retries: number; startPeriodSeconds: number; startIntervalSeconds: number };
 }
@@ -76,13 +77,33 @@ export function familyRepository(family: string, track: CudaTrack): string {
     return family.replace(/-cu1\d\d$/, `-${track}`);
 }
 
+export interface FamilyPin {
+    /** Distribution name as written in families.yaml. */
+    name: string;
+    version: string;
+    /** The family of the chain that pins it. */
+    family: string;
+}
+
+/** PEP 503 normalized name: how pip compares distribution names. */
+export function normalizeName(name: string): string {
+    return name.toLowerCase().replace(/[-_.]+/g, "-");
+}
+
 /**
- * A root family installs its packages into the venv /opt/venv; every descendant installs into
- * /opt/layers/<name> and puts it on PYTHONPATH. A child copying the whole venv instead would
- * store its parent's packages again in its own layer (torch alone is gigabytes).
+ * The `name==version` pins of a family and its ancestors, root first. Every family of a chain
+ * installs into the one venv /opt/venv its root creates, so these are installed in any image of
+ * the family (with whatever they depend on). pip turns on --ignore-installed whenever --target
+ * is given (src/pip/_internal/commands/install.py: `if options.target_dir:
+ * options.ignore_installed = True`), so per-layer --target directories chained on PYTHONPATH
+ * would install every shared dependency again in each layer; one environment lets pip see what
+ * the parents installed.
  */
-export function layerDirs(d: FleetData, family: string): string[] {
-    return lineage(d, family).filter((n) => d.families[n].parent !== undefined && d.families[n].pip.length > 0).map((n) => `/opt/layers/${n}`);
+export function familyPins(d: FleetData, family: string): FamilyPin[] {
+    return lineage(d, family).reverse().flatMap((n) => d.families[n].pip.map((p) => {
+        const [name, version] = p.split("==");
+        return { name, version, family: n };
+    }));
 }
 
 function rootOf(d: FleetData, family: string): string {
@@ -95,13 +116,21 @@ export function familyPython(d: FleetData, family: string): string {
     return d.families[rootOf(d, family)].python ?? "3.11";
 }
 
-/** Stack-level overrides of what families are built from (see StackConfig). */
+/** Stack-level overrides of what images are built from (see StackConfig). */
 export interface FamilyOverrides {
     upstreamImage?: string;
-    installFamilyPackages: boolean;
+    /** One index for every family and service in place of the data's (PyPI, PyTorch). */
+    packageIndex?: string;
 }
 
-const NO_OVERRIDES: FamilyOverrides = { installFamilyPackages: true };
+const NO_OVERRIDES: FamilyOverrides = {};
+const PYPI = "https://pypi.org/simple";
+
+/** A family's own index (PyTorch's per CUDA track) comes first; PyPI serves the rest. */
+function packageIndexes(o: FamilyOverrides, own: string | undefined): string[] {
+    if (o.packageIndex) return [o.packageIndex];
+    return own ? [own, PYPI] : [];
+}
 
 export function familySpec(d: FleetData, family: string, track: CudaTrack, o: FamilyOverrides = NO_OVERRIDES): FamilyImageSpec {
     const f = d.families[family];
@@ -125,11 +154,10 @@ export function familySpec(d: FleetData, family: string, track: CudaTrack, o: Fa
         python,
         venvPython: o.upstreamImage ? "python3" : `python${python}`,
         cudaTrack: isCuda ? track : undefined,
-        apt: o.installFamilyPackages ? f.apt : [],
-        pip: o.installFamilyPackages ? f.pip : [],
-        pipIndex: o.installFamilyPackages ? f.pipIndexByTrack?.[track] : undefined,
+        apt: f.apt,
+        pip: f.pip,
+        pipIndexes: packageIndexes(o, f.pipIndexByTrack?.[track]),
         cudaArchList: isCuda ? arch.join(";") : undefined,
-        layers: layerDirs(d, family),
     };
 }
 
@@ -138,7 +166,7 @@ export function serviceKind(d: FleetData, svc: Service): ServiceKind {
     return familyPython(d, svc.family) === "3.10" ? "legacy" : "cpu";
 }
 
-export function serviceSpec(d: FleetData, service: string): ServiceImageSpec {
+export function serviceSpec(d: FleetData, service: string, o: FamilyOverrides = NO_OVERRIDES): ServiceImageSpec {
     const svc = d.services[service];
     const rt = familyRuntime(d, svc.family);
     // Images are machine-neutral: ports come from the data without any stack's offset; the
@@ -154,7 +182,8 @@ export function serviceSpec(d: FleetData, service: string): ServiceImageSpec {
         requirements: requirementsPath(service, svc),
         unhashedReason: svc.allowUnhashed,
         dockerfileOverride: svc.dockerfile,
-        familyLayers: layerDirs(d, svc.family),
+        pipIndexes: packageIndexes(o, undefined),
+        familyPins: familyPins(d, svc.family),
         ports: svc.ports,
         health: { ...HEALTH_DEFAULTS, kind: svc.health.kind, path: svc.health.path, startPeriodSeconds: rt.startPeriodSeconds, startIntervalSeconds: rt.startIntervalSeconds },
     };
@@ -164,6 +193,6 @@ export function serviceSpec(d: FleetData, service: string): ServiceImageSpec {
 export function imagePlan(d: FleetData, plan: HostPlan, track: CudaTrack, o: FamilyOverrides = NO_OVERRIDES): { families: FamilyImageSpec[]; services: ServiceImageSpec[] } {
     return {
         families: plan.families.map((f) => familySpec(d, f, track, o)),
-        services: plan.containers.map((c) => serviceSpec(d, c.service)),
+        services: plan.containers.map((c) => serviceSpec(d, c.service, o)),
     };
 }

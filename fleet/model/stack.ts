@@ -82,11 +82,18 @@ export const stackConfigSchema = (hosts: readonly [string, ...string[]]) => z.st
      */
     upstreamImage: str.optional(),
     /**
-     * False: families install no apt or pip packages; their upstream must already carry what
-     * the roots need (the engine tests, which reach no package index). The data keeps its pins.
-     * @default true
+     * One PEP 503 index every family and service installs from, in place of the data's (PyPI,
+     * and PyTorch's per CUDA track): a mirror, or the engine tests' stand-in index. "" keeps
+     * the data's indexes.
+     * @default ""
      */
-    installFamilyPackages: z.boolean().default(true),
+    packageIndex: z.union([z.literal(""), z.url({ protocol: /^https?$/ })]).default(""),
+    /**
+     * Network of the builds' RUN steps: `host` where the package index listens on the build
+     * machine's loopback (the engine tests); BuildKit's own sandbox network otherwise.
+     * @default "default"
+     */
+    buildNetwork: z.enum(["default", "host"]).default("default"),
     /**
      * Rollback without a rebuild (002 §H.6 FORCE_IMAGE_TAG): every service runs the image of
      * this tag, and nothing is built.

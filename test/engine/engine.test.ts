@@ -4,14 +4,17 @@
  * Needs a running engine and the base image of scripts/make-base-images.sh (.ci/run does both).
  */
 import * as assert from "assert";
+import { spawnSync } from "child_process";
 import Docker from "dockerode";
 import * as fs from "fs";
 import * as http from "http";
 import * as os from "os";
 import * as path from "path";
+import { exactPins } from "../../fleet/build/appRepo";
 import { PROXY_DEFAULTS } from "../../fleet/model/defaults";
+import { familyPins, serviceSpec } from "../../fleet/model/images";
 import { familyRuntime } from "../../fleet/model/plan";
-import { FIXTURE_APP, realFleet } from "../helpers";
+import { FIXTURE_APP, realFleet, standIns } from "../helpers";
 import { appRepoOverride, RunResult, stackConfig } from "../mocks";
 import { EngineHarness } from "./harness";
 
@@ -71,6 +74,27 @@ const PY_GET = (url: string, method = "GET") => [
     "/opt/venv/bin/python", "-c",
     `import urllib.request,sys\ntry:\n r=urllib.request.urlopen(urllib.request.Request(${JSON.stringify(url)}, method=${JSON.stringify(method)}), timeout=5); print(r.status)\nexcept urllib.error.HTTPError as e: print(e.code)\nexcept Exception as e: print('unreachable', type(e).__name__); sys.exit(3)`,
 ];
+
+/**
+ * Run inside a service container: every distribution importlib.metadata finds on sys.path (by
+ * PEP 503 name, with where it lives), and for each [distribution, version, module] asked for, the
+ * installed metadata version and the imported module's __version__.
+ */
+const ENVIRONMENT_PROBE = `
+import importlib, importlib.metadata as md, json, os, re, sys
+norm = lambda n: re.sub(r"[-_.]+", "-", n).lower()
+seen = {}
+for d in md.distributions():
+    seen.setdefault(norm(d.metadata["Name"]), []).append(str(d.locate_file("")))
+got = {}
+for name, version, module in json.loads(sys.argv[1]):
+    got[name] = [md.version(name), importlib.import_module(module).__version__]
+ns = []
+if os.environ.get("PROBE_NAMESPACE"):
+    import fleetstandin.uvicorn_part, fleetstandin.gunicorn_part
+    ns = [fleetstandin.uvicorn_part.DISTRIBUTION, fleetstandin.gunicorn_part.DISTRIBUTION]
+print(json.dumps({"uid": os.getuid(), "twice": {n: p for n, p in seen.items() if len(p) > 1}, "got": got, "pth": os.environ.get("FLEET_STANDIN_PTH"), "namespace": ns}))
+`;
 
 describe("against the Docker engine", () => {
     const peers: Record<string, Record<string, unknown>> = {};
@@ -258,6 +282,49 @@ describe("against the Docker engine", () => {
                     else assert.strictEqual(id, before[n], `${n} kept its container`);
                 }
             });
+
+            it("every service's one Python environment: no distribution twice on sys.path, pip check clean, family pins and the service's own additions import at their versions, the family's console script runs as 10001", async () => {
+                const d = realFleet();
+                const modules = new Map(standIns().map((x) => [`${x.name}==${x.version}`, x.import]));
+                for (const [name, s] of Object.entries(services)) {
+                    const family = d.services[name].family;
+                    const own = exactPins(fs.readFileSync(path.join(app, serviceSpec(d, name).requirements), "utf8"));
+                    const want = [...familyPins(d, family), ...own].map((p) => [p.name, p.version, modules.get(`${p.name}==${p.version}`)]);
+                    assert.ok(own.length > 0 && want.every((w) => w[2] !== undefined), `${name}: its lock adds something, and every pin has a stand-in`);
+                    const web = family === "family-web";
+                    const probe = await exec(docker, s.container, ["env", ...(web ? ["PROBE_NAMESPACE=1"] : []), "/opt/venv/bin/python", "-c", ENVIRONMENT_PROBE, JSON.stringify(want)]);
+                    assert.strictEqual(probe.code, 0, `${name}: ${probe.output}`);
+                    const r = JSON.parse(probe.output);
+                    assert.deepStrictEqual(r, {
+                        uid: 10001, twice: {}, got: Object.fromEntries(want.map(([n, v]) => [n, [v, v]])),
+                        // websockets' .pth (family-web) runs at interpreter start; the namespace
+                        // package fleetstandin has one portion from base-cpu-pydeps, one from family-web.
+                        pth: web ? "websockets" : null, namespace: web ? ["uvicorn", "gunicorn"] : [],
+                    }, name);
+                    // The root filesystem is read-only: without --no-cache-dir pip warns that it cannot use its cache.
+                    assert.deepStrictEqual(await exec(docker, s.container, ["/opt/venv/bin/pip", "check", "--no-cache-dir"]), { code: 0, output: "No broken requirements found." }, name);
+                    const uvicorn = familyPins(d, family).find((p) => p.name === "uvicorn")!;
+                    assert.deepStrictEqual(await exec(docker, s.container, ["sh", "-c", "id -u; uvicorn"]), { code: 0, output: `10001\nuvicorn ${uvicorn.version}` }, name);
+                }
+            });
+
+            if (machine === "pc2") {
+                it("scripts/lock-requirements.sh resolves each fixture service in its family image to the committed lock, and refuses to replace a family package", () => {
+                    const env = { ...process.env, FLEET_LOCK_IMAGES: "localhost/fleet-test", FLEET_LOCK_INDEX: "http://127.0.0.1:3141/simple/" };
+                    const script = path.join(__dirname, "..", "..", "scripts", "lock-requirements.sh");
+                    // One service per CPU family of pc2: each lock takes two containers.
+                    for (const [service, lock] of [["UnifiedWebAgent", "unified-web-agent"], ["CacheManager", "cache-manager"]]) {
+                        const out = path.join(app, "requirements", `${lock}.txt`);
+                        fs.rmSync(out);
+                        const r = spawnSync("bash", [script, app], { encoding: "utf8", env: { ...env, FLEET_LOCK_ONLY: service } });
+                        assert.strictEqual(r.status, 0, r.stderr);
+                        assert.strictEqual(fs.readFileSync(out, "utf8"), fs.readFileSync(path.join(FIXTURE_APP, "requirements", `${lock}.txt`), "utf8"), service);
+                    }
+                    fs.writeFileSync(path.join(app, "requirements", "unified-web-agent.in"), "starlette==0.36.3\nhttpx==0.27.0\n");
+                    const r = spawnSync("bash", [script, app], { encoding: "utf8", env: { ...env, FLEET_LOCK_ONLY: "UnifiedWebAgent" } });
+                    assert.deepStrictEqual([r.status, r.stderr.trim()], [1, "lock: UnifiedWebAgent: starlette==0.36.3 would replace starlette==0.37.2 of family family-web. Fix: ask for 0.37.2 in requirements/unified-web-agent.in, or change the family pin"]);
+                });
+            }
 
             it("docker stop ends every service promptly: tini forwards SIGTERM, nothing is killed after the grace period", async () => {
                 const seconds: Record<string, number> = {};

@@ -311,7 +311,7 @@ export class EngineHarness {
         if (i.push) fail(r, "registry push is not possible here; the engine test stack sets fleet:imageOutput load");
         if (i.cacheFrom || i.cacheTo) fail(r, "a registry cache needs a registry; the engine test stack loads images");
         if (i.registries) fail(r, "registry credentials are not used here");
-        if (i.network !== undefined && i.network !== "default") fail(r, `build network '${i.network}' is not translated`);
+        if (i.network !== undefined && i.network !== "default" && i.network !== "host") fail(r, `build network '${i.network}' is not translated`);
         if ((i.platforms ?? []).some((p: string) => p !== "linux/amd64") || process.arch !== "x64") fail(r, `platforms ${i.platforms} cannot be built on ${process.arch}`);
         const ctx: string = i.context.location;
         let text: string;
@@ -336,7 +336,8 @@ export class EngineHarness {
             ...i.tags.flatMap((t: string) => ["--tag", t]),
             ...Object.entries(i.buildArgs ?? {}).flatMap(([k, v]) => ["--build-arg", `${k}=${v}`]),
             ...Object.entries(i.labels ?? {}).flatMap(([k, v]) => ["--label", `${k}=${v}`]),
-            ...(i.target ? ["--target", i.target] : []), ctx];
+            ...(i.target ? ["--target", i.target] : []),
+            ...(i.network === "host" ? ["--network", "host"] : []), ctx];
         const out = await this.buildSlots.run(() => execFile("/usr/bin/docker", args));
         fs.rmSync(work, { recursive: true, force: true });
         if (out.code !== 0) fail(r, `build failed: ${out.stderr.split("\n").slice(-15).join("\n")}`);

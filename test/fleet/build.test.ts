@@ -99,6 +99,20 @@ describe("image versions and tags", () => {
         const changed = Object.keys(before).filter((k) => before[k] !== after[k]).sort();
         assert.deepStrictEqual(changed, ["CentralErrorBus", "UnifiedObservabilityCenter", "UnifiedWebAgent", "family-web"]);
     });
+
+    it("a one-line change to a family pin retags that family and its descendants, nothing else", () => {
+        const app = appRepoCopy();
+        const fleet = realFleet();
+        const before = plan(app, "mainpc", fleet);
+        const pins = fleet.families["base-cpu-pydeps"].pip;
+        pins[pins.indexOf("uvicorn==0.30.1")] = "uvicorn==0.30.0";
+        const after = tags(plan(app, "mainpc", fleet));
+        const a = tags(before);
+        const changed = Object.keys(a).filter((k) => a[k] !== after[k]).sort();
+        const descendants = before.services.filter((s) => ["base-cpu-pydeps", "family-web"].includes(s.spec.family)).map((s) => s.spec.service);
+        assert.deepStrictEqual(changed, ["base-cpu-pydeps", "family-web", ...descendants].sort());
+        assert.ok(before.families.some((f) => f.spec.family === "base-utils") && before.services.some((s) => s.spec.family === "legacy-py310-cpu"), "the plan holds images that must keep their tags");
+    });
 });
 
 describe("application repository checks", () => {
@@ -113,6 +127,31 @@ describe("application repository checks", () => {
         assert.deepStrictEqual(broken((app) => fs.rmSync(path.join(app, "requirements/cache-manager.txt"))), [
             "services.yaml: CacheManager.requirements: <app>/requirements/cache-manager.txt does not exist in the application repository. Fix: generate the lock with `pip-compile --generate-hashes`, or commit an empty file if the service needs nothing beyond its family",
         ]);
+    });
+
+    const HASH = "--hash=sha256:" + "a".repeat(64);
+    const familyPinCases: [string, string, string[]][] = [
+        ["another version of a family package", `starlette==0.38.0 \\\n    ${HASH}\n`, [
+            "services.yaml: UnifiedWebAgent.requirements: requirements/unified-web-agent.txt asks for starlette==0.38.0, but its family installs starlette==0.37.2 (pinned by family-web). Fix: use starlette==0.37.2, or change the pin in fleet/data/families.yaml for every service of family-web",
+        ]],
+        ["another version of a grandparent's package, its name spelled differently", `FastAPI==0.110.0 ${HASH}\nUvicorn==0.29.0 ${HASH}\n`, [
+            "services.yaml: UnifiedWebAgent.requirements: requirements/unified-web-agent.txt asks for FastAPI==0.110.0, but its family installs fastapi==0.111.0 (pinned by base-cpu-pydeps). Fix: use fastapi==0.111.0, or change the pin in fleet/data/families.yaml for every service of base-cpu-pydeps",
+            "services.yaml: UnifiedWebAgent.requirements: requirements/unified-web-agent.txt asks for Uvicorn==0.29.0, but its family installs uvicorn==0.30.1 (pinned by base-cpu-pydeps). Fix: use uvicorn==0.30.1, or change the pin in fleet/data/families.yaml for every service of base-cpu-pydeps",
+        ]],
+        ["a family package again at the same version", `numpy==1.26.4 ${HASH}\n`, [
+            "services.yaml: UnifiedWebAgent.requirements: requirements/unified-web-agent.txt pins numpy==1.26.4, which its family already installs (base-cpu-pydeps pins numpy==1.26.4). Fix: remove it: a service lock holds only what the service adds to its family (scripts/lock-requirements.sh)",
+        ]],
+    ];
+    for (const [name, lock, expected] of familyPinCases) {
+        it(`a service lock naming a family package: ${name}`, () => {
+            assert.deepStrictEqual(broken((app) => fs.writeFileSync(path.join(app, "requirements/unified-web-agent.txt"), lock)), expected);
+        });
+    }
+
+    it("a service lock holding only what its family lacks passes", () => {
+        const app = appRepoCopy();
+        fs.writeFileSync(path.join(app, "requirements/unified-web-agent.txt"), `httpx==0.27.0 ${HASH}\nstarlette-extras==0.38.0 ${HASH}\n`);
+        assert.doesNotThrow(() => plan(app, "pc2"));
     });
 
     it("reports a lock without hashes, unless the service says why", () => {

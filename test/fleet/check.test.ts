@@ -102,6 +102,14 @@ describe("fleet cross-checks", () => {
             ],
         },
         {
+            rule: "a release-candidate interpreter (jammy's python3.11 as it was pinned)",
+            mutate: (d) => { d.families["base-gpu-cu121"].apt.push("python3.11=3.11.0~rc1-1~22.04", "python3.11-venv=3.11.0~rc1-1~22.04", "python3=3.11.2-1+b1"); },
+            expected: [
+                "families.yaml: base-gpu-cu121.apt[3]: python3.11 3.11.0~rc1-1~22.04 is a pre-release interpreter. Fix: take Python from an image that ships a final release (python:3.x-slim), or a final package version",
+                "families.yaml: base-gpu-cu121.apt[4]: python3.11-venv 3.11.0~rc1-1~22.04 is a pre-release interpreter. Fix: take Python from an image that ships a final release (python:3.x-slim), or a final package version",
+            ],
+        },
+        {
             rule: "NVML on a host without a GPU",
             mutate: (d) => { d.services.CacheManager.nvml = true; d.hosts.pc2.gpu = null; d.services.VisionProcessingAgent.hosts = ["mainpc"]; d.services.DreamWorldAgent.hosts = ["mainpc"]; d.services.DreamingModeAgent.hosts = ["mainpc"]; d.services.SpeechRelayService.hosts = ["mainpc"]; d.services.RealTimeAudioPipelinePC2.hosts = ["mainpc"]; d.services.RealTimeAudioPipelinePC2.ports = { service: 5901, health: 6901, metrics: [] }; },
             expected: ["services.yaml: CacheManager.nvml: asks for NVML but host 'pc2' has no GPU. Fix: remove nvml or place the service on a GPU host"],

@@ -50,6 +50,34 @@ describe("Dockerfile rendering", () => {
         }
     });
 
+    it("one environment per image chain: only the roots create /opt/venv; no --target, no PYTHONPATH chaining, no /opt/layers", () => {
+        const texts = [...families.map((f) => renderFamily(familySpec(d, f, "cu121"))), ...services.map((s) => renderService(serviceSpec(d, s)))];
+        for (const text of texts) {
+            assert.ok(!/--target|\/opt\/layers|--ignore-installed/.test(text), text.split("\n")[1]);
+            for (const line of text.split("\n").filter((l) => l.includes("PYTHONPATH"))) assert.strictEqual(line.trim(), "PYTHONPATH=/app \\");
+        }
+        for (const f of families) {
+            const spec = familySpec(d, f, "cu121");
+            const text = renderFamily(spec);
+            assert.strictEqual(text.includes("-m venv /opt/venv"), spec.parent === undefined, f);
+            if (spec.parent && spec.pip.length > 0) {
+                // The runtime layer installs from the wheelhouse only, which holds what the parents lack.
+                assert.ok(text.includes(`--no-index --find-links /wheelhouse ${spec.pip.join(" ")}`), f);
+                assert.ok(text.includes("pip install --dry-run --quiet --report /tmp/report.json"), f);
+                assert.ok(!/COPY --from=builder/.test(text), `${f}: nothing of the builder is copied into a layer`);
+            }
+        }
+    });
+
+    it("a stack's package index replaces the data's indexes (PyPI and PyTorch's) in families and services", () => {
+        const o = { packageIndex: "http://127.0.0.1:3141/simple/" };
+        const torch = renderFamily(familySpec(d, "family-torch-cu121", "cu121", o));
+        assert.ok(torch.includes("--index-url http://127.0.0.1:3141/simple/ torch==2.2.2"), torch);
+        assert.ok(!torch.includes("download.pytorch.org") && !torch.includes("pypi.org"));
+        assert.ok(renderFamily(familySpec(d, "family-torch-cu121", "cu121")).includes("--index-url https://download.pytorch.org/whl/cu121 --extra-index-url https://pypi.org/simple"));
+        assert.ok(renderService(serviceSpec(d, "Executor", o)).includes("--wheel-dir /wheelhouse --index-url http://127.0.0.1:3141/simple/ -r /wheelhouse/requirements.txt"));
+    });
+
     it("every CUDA family sets TORCH_CUDA_ARCH_LIST for both hosts; no CPU family does", () => {
         for (const f of families) {
             const spec = familySpec(d, f, "cu121");
@@ -64,8 +92,9 @@ describe("Dockerfile rendering", () => {
             const spec = serviceSpec(d, s);
             const text = renderService(spec);
             assert.strictEqual((text.match(/^FROM /gm) ?? []).length, 2, s);
-            assert.match(text, /pip install --require-hashes --target \/opt\/layers\/service -r \/tmp\/requirements\.txt/, s);
-            assert.ok(text.indexOf("/tmp/requirements.txt") < text.indexOf(`COPY ${spec.sources[0]} `), `${s}: dependencies before code`);
+            assert.match(text, /\/opt\/venv\/bin\/pip wheel --no-deps --require-hashes --wheel-dir \/wheelhouse -r \/wheelhouse\/requirements\.txt;/, s);
+            assert.match(text, /RUN --mount=type=bind,from=builder,source=\/wheelhouse,target=\/wheelhouse \\\n.*\n    then \/opt\/venv\/bin\/pip install --no-cache-dir --no-index --no-deps \/wheelhouse\/\*\.whl && \/opt\/venv\/bin\/pip check;/, s);
+            assert.ok(text.indexOf("/wheelhouse/requirements.txt") < text.indexOf(`COPY ${spec.sources[0]} `), `${s}: dependencies before code`);
             const startInterval = d.services[s].compute === "gpu" ? 5 : 1;
             assert.match(text, new RegExp(`HEALTHCHECK --interval=30s --timeout=10s --start-period=\\d+s --start-interval=${startInterval}s --retries=3 \\\\\\n    CMD \\["/usr/local/bin/fleet-health"\\]`), s);
             assert.match(text, new RegExp(`HEALTH_PORT=${d.services[s].ports.health}\\b`), s);

@@ -5,13 +5,14 @@ ARG BASE_IMAGE=family-torch-cu121
 FROM ${BASE_IMAGE} AS builder
 USER root
 ENV PIP_DISABLE_PIP_VERSION_CHECK=1
-RUN --mount=type=cache,target=/root/.cache/pip /opt/venv/bin/pip install \
-    --target /opt/layers/family-llm-cu121 \
-    llama-cpp-python==0.2.77 accelerate==0.30.1
+RUN --mount=type=cache,target=/root/.cache/pip /opt/venv/bin/pip install --dry-run --quiet --report /tmp/report.json llama-cpp-python==0.2.77 accelerate==0.30.1 \
+    && /opt/venv/bin/python -c "import json; [print(i['metadata']['name'] + '==' + i['metadata']['version']) for i in json.load(open('/tmp/report.json'))['install']]" > /tmp/added.txt \
+    && mkdir -p /wheelhouse \
+    && if [ -s /tmp/added.txt ]; then /opt/venv/bin/pip wheel --no-deps --wheel-dir /wheelhouse -r /tmp/added.txt; fi
 
 FROM ${BASE_IMAGE} AS runtime
 USER root
-COPY --from=builder /opt/layers/family-llm-cu121 /opt/layers/family-llm-cu121
-ENV PYTHONPATH=/app:/opt/layers/family-llm-cu121:/opt/layers/family-torch-cu121 \
-    PATH="/opt/layers/family-llm-cu121/bin:$PATH"
+ENV PIP_DISABLE_PIP_VERSION_CHECK=1
+RUN --mount=type=bind,from=builder,source=/wheelhouse,target=/wheelhouse \
+    /opt/venv/bin/pip install --no-cache-dir --no-index --find-links /wheelhouse llama-cpp-python==0.2.77 accelerate==0.30.1
 USER 10001:10001

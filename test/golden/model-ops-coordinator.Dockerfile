@@ -6,20 +6,23 @@ ARG BASE_IMAGE=family-llm-cu121
 FROM ${BASE_IMAGE} AS builder
 USER root
 ENV PIP_DISABLE_PIP_VERSION_CHECK=1
-COPY requirements/model-ops-coordinator.txt /tmp/requirements.txt
-RUN --mount=type=cache,target=/root/.cache/pip if grep -qvE '^[[:space:]]*(#|$)' /tmp/requirements.txt; \
-    then /opt/venv/bin/pip install --require-hashes --target /opt/layers/service -r /tmp/requirements.txt; \
-    else mkdir -p /opt/layers/service; fi
+COPY requirements/model-ops-coordinator.txt /wheelhouse/requirements.txt
+RUN --mount=type=cache,target=/root/.cache/pip if grep -qvE '^[[:space:]]*(#|$)' /wheelhouse/requirements.txt; \
+    then /opt/venv/bin/pip wheel --no-deps --require-hashes --wheel-dir /wheelhouse -r /wheelhouse/requirements.txt; \
+    fi
 COPY model_ops_coordinator /app/model_ops_coordinator
 COPY common /app/common
 RUN /opt/venv/bin/python -m compileall -q --invalidation-mode unchecked-hash /app
 
 FROM ${BASE_IMAGE} AS runtime
-COPY --from=builder /opt/layers/service /opt/layers/service
+USER root
+ENV PIP_DISABLE_PIP_VERSION_CHECK=1
+RUN --mount=type=bind,from=builder,source=/wheelhouse,target=/wheelhouse \
+    if grep -qvE '^[[:space:]]*(#|$)' /wheelhouse/requirements.txt; \
+    then /opt/venv/bin/pip install --no-cache-dir --no-index --no-deps /wheelhouse/*.whl && /opt/venv/bin/pip check; \
+    fi
 COPY --from=builder /app /app
-ENV PYTHONPATH=/app:/opt/layers/service:/opt/layers/family-llm-cu121:/opt/layers/family-torch-cu121 \
-    PATH="/opt/layers/service/bin:$PATH" \
-    FLEET_SERVICE=ModelOpsCoordinator \
+ENV FLEET_SERVICE=ModelOpsCoordinator \
     FLEET_ENTRYPOINT=/app/model_ops_coordinator/app.py \
     SERVICE_PORT=7212 \
     HEALTH_PORT=8212 \
