@@ -150,7 +150,8 @@ function mockOutputs(type: string, name: string, inputs: Record<string, unknown>
         case "docker-build:index:Image": {
             const tags = (inputs.tags as string[] | undefined) ?? [];
             const digest = `sha256:${Buffer.from(name).toString("hex").padEnd(64, "0").slice(0, 64)}`;
-            return { digest, ref: inputs.push ? `${tags[0]}@${digest}` : tags[0] ?? "" };
+            // The provider reads the digest from the build's metadata for a push and a load alike (image.go Create).
+            return { digest, ref: `${tags[0]}@${digest}` };
         }
         case "docker:index/container:Container":
             return { name: inputs.name };
