@@ -25,7 +25,7 @@ import Docker from "dockerode";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
-import { Registered, ResourceHandler, runProgram, RunResult } from "../mocks";
+import { lastUrns, Registered, ResourceHandler, runProgram, RunResult } from "../mocks";
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 type Inputs = Record<string, any>;
@@ -245,6 +245,8 @@ function run(command: string, env: Record<string, string>): Promise<{ code: numb
 export class EngineHarness {
     public readonly docker = new Docker();
     private readonly state = new Map<string, Stored>();
+    /** Keys of the resources the latest run registered. */
+    private seen = new Set<string>();
     private readonly made = { containers: new Set<string>(), networks: new Set<string>(), volumes: new Set<string>(), images: new Set<string>() };
     /** Events of the latest run. */
     public events: Event[] = [];
@@ -270,9 +272,22 @@ export class EngineHarness {
         this.buildLogs = {};
         this.pushed = [];
         this.pulled = [];
+        this.seen = new Set();
         this.buildWindow = { start: 0, end: 0 };
         const handler: ResourceHandler = (r) => this.apply(r);
         return runProgram(stack, config, { handler });
+    }
+
+    /**
+     * The resources of the latest run as `pulumi stack export` lists them (type, URN, inputs,
+     * outputs), for fleet/build/lock.ts.
+     */
+    exportDeployment(): { deployment: { resources: { type: string; urn: string; inputs: Record<string, unknown>; outputs: Record<string, unknown> }[] } } {
+        const resources = [...this.seen].filter((k) => this.state.has(k)).map((k) => {
+            const s = this.state.get(k)!;
+            return { type: k.split("::")[0], urn: lastUrns.get(k) ?? "", inputs: s.state, outputs: s.state };
+        });
+        return { deployment: { resources } };
     }
 
     private async apply(r: Registered & { custom: boolean }): Promise<{ id: string; state: Record<string, unknown> }> {
@@ -280,6 +295,7 @@ export class EngineHarness {
         if (!r.custom) return { id: "", state: {} };
         checkTranslated(r);
         const key = `${r.type}::${r.name}`;
+        this.seen.add(key);
         const inputsKey = createHash("sha256").update(JSON.stringify(r.inputs)).digest("hex");
         const prev = this.state.get(key);
         if (prev && prev.inputsKey === inputsKey) {
