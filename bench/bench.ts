@@ -8,7 +8,11 @@
  * 2. a cold build of the host's images (empty BuildKit cache) vs a warm rebuild after a
  *    one-file change: seconds and ratio;
  * 3. create-to-healthy time per container: median and max;
- * 4. program evaluation under mocks: the real fleet vs a synthetic fleet ten times larger.
+ * 4. program evaluation under mocks: the real fleet vs a synthetic fleet ten times larger;
+ * 5. the registry cache (push-shaped mainpc, test/engine/push-overrides.yaml, a fresh namespace of
+ *    the registry of scripts/engine-up.sh): a cold build (empty builder cache, empty registry
+ *    cache) vs a rebuild on an emptied builder cache that imports the registry cache: build steps
+ *    served from the cache (hit ratio) and seconds.
  */
 import { execFileSync } from "child_process";
 import * as fs from "fs";
@@ -70,6 +74,47 @@ async function engine(): Promise<void> {
     }
 }
 
+/** Build steps (`#N [stage i/n] ...`) of buildx's plain progress output, and how many were CACHED. */
+export function cacheHits(log: string): { steps: number; cached: number } {
+    const steps = new Set<string>();
+    const cached = new Set<string>();
+    for (const line of log.split("\n")) {
+        const m = /^#(\d+) (\[[^\]]*\d+\/\d+\]|CACHED)/.exec(line);
+        if (!m) continue;
+        if (m[2] === "CACHED") cached.add(m[1]);
+        else steps.add(m[1]);
+    }
+    return { steps: steps.size, cached: [...cached].filter((v) => steps.has(v)).length };
+}
+
+async function registryCache(): Promise<void> {
+    const read = (f: string) => parse(fs.readFileSync(path.join(ROOT, f), "utf8")) as Record<string, unknown>;
+    const app = fs.mkdtempSync(path.join(os.tmpdir(), "fleet-bench-cache-"));
+    fs.cpSync(FIXTURE, app, { recursive: true });
+    const config = Object.fromEntries(Object.entries({
+        ...(read("Pulumi.mainpc.yaml").config as Record<string, unknown>), ...read("test/engine/push-overrides.yaml"),
+        "fleet:appRepo": app, "fleet:org": `fleet-bench-${Date.now()}`,
+    }).map(([k, v]) => [k, typeof v === "string" ? v : JSON.stringify(v)]));
+    const pass = async (label: string) => {
+        execFileSync("docker", ["builder", "prune", "-af"], { stdio: "ignore" });
+        const harness = new EngineHarness();
+        await harness.purgeLeftovers();
+        try {
+            await harness.run("mainpc", config);
+            const seconds = (harness.buildWindow.end - harness.buildWindow.start) / 1000;
+            const hits = Object.values(harness.buildLogs).map(cacheHits).reduce((a, b) => ({ steps: a.steps + b.steps, cached: a.cached + b.cached }), { steps: 0, cached: 0 });
+            console.log(`  ${label}: ${Object.keys(harness.buildLogs).length} images in ${seconds.toFixed(1)} s, ${hits.cached}/${hits.steps} steps from cache (${((100 * hits.cached) / Math.max(hits.steps, 1)).toFixed(0)}%)`);
+            return seconds;
+        } finally {
+            await harness.cleanup();
+        }
+    };
+    console.log("\nregistry cache (push-shaped mainpc, empty builder cache each time)");
+    const cold = await pass("cold, empty registry cache");
+    const warm = await pass("rebuild from the registry cache");
+    console.log(`  ratio: ${(cold / warm).toFixed(1)}x faster with the registry cache`);
+}
+
 /** The real fleet with every service copied nine more times, ports moved out of the way. */
 function syntheticFleet(factor: number): string {
     const src = path.join(ROOT, "fleet", "data");
@@ -116,7 +161,10 @@ async function evaluation(): Promise<void> {
 
 async function main(): Promise<void> {
     console.log(`fleet benchmark, ${new Date().toISOString().slice(0, 10)}, ${os.cpus().length} cores (${os.cpus()[0].model}), ${(os.totalmem() / 1024 ** 3).toFixed(0)} GiB, node ${process.version}`);
-    if (!process.argv.includes("--skip-engine")) await engine();
+    if (!process.argv.includes("--skip-engine")) {
+        await engine();
+        await registryCache();
+    }
     await evaluation();
 }
 

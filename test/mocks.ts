@@ -38,6 +38,9 @@ interface RegisterRequest {
 export interface RunResult {
     resources: Registered[];
     outputs: Record<string, unknown>;
+    stack: string;
+    /** URNs the mock monitor gave, by `type::name` (see engineUrns for the engine's form). */
+    urns: Map<string, string>;
 }
 
 /** The `config:` map of a committed stack file, with optional overrides. */
@@ -58,6 +61,24 @@ async function resolve(v: unknown): Promise<unknown> {
 
 /** URNs of the latest run's resources, by `type::name`. */
 export let lastUrns = new Map<string, string>();
+
+/**
+ * URNs as the Pulumi engine writes them: the type part is the whole chain of parent types
+ * (`HostImages$FamilyImage$Image`). The mock monitor keeps only the immediate parent's type,
+ * so the chain is rebuilt here from the recorded parents.
+ */
+export function engineUrns(stack: string, rs: Registered[], mockUrns: Map<string, string> = lastUrns): Map<string, string> {
+    const byMockUrn = new Map<string, Registered>();
+    for (const r of rs) {
+        const urn = mockUrns.get(`${r.type}::${r.name}`);
+        if (urn) byMockUrn.set(urn, r);
+    }
+    const chain = (r: Registered): string => {
+        const parent = byMockUrn.get(r.opts.parent);
+        return parent ? `${chain(parent)}$${r.type}` : r.type;
+    };
+    return new Map(rs.map((r) => [`${r.type}::${r.name}`, `urn:pulumi:${stack}::fleet::${chain(r)}::${r.name}`]));
+}
 
 /** Gives a registered resource its id and outputs. */
 export type ResourceHandler = (r: Registered & { custom: boolean }) => Promise<{ id: string; state: Record<string, unknown> }>;
@@ -123,13 +144,13 @@ export async function runProgram(stack: string, config: Record<string, string>, 
     const onUnhandled = (e: unknown) => failed(e);
     process.on("unhandledRejection", onUnhandled);
     try {
-        return await settle(mod, failure, inflight, resources);
+        return { ...(await settle(mod, failure, inflight, resources)), stack, urns };
     } finally {
         process.off("unhandledRejection", onUnhandled);
     }
 }
 
-async function settle(mod: Record<string, unknown>, failure: Promise<never>, inflight: Set<Promise<unknown>>, resources: Registered[]): Promise<RunResult> {
+async function settle(mod: Record<string, unknown>, failure: Promise<never>, inflight: Set<Promise<unknown>>, resources: Registered[]): Promise<Pick<RunResult, "resources" | "outputs">> {
     const outputs = (await Promise.race([resolve({ ...mod }), failure])) as Record<string, unknown>;
     // Exports can resolve before every resource is done (a container waiting to turn healthy
     // is not among them): the run ends when no registration is in flight any more.

@@ -25,7 +25,7 @@ import Docker from "dockerode";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
-import { lastUrns, Registered, ResourceHandler, runProgram, RunResult } from "../mocks";
+import { engineUrns, Registered, ResourceHandler, runProgram, RunResult } from "../mocks";
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 type Inputs = Record<string, any>;
@@ -282,10 +282,11 @@ export class EngineHarness {
      * The resources of the latest run as `pulumi stack export` lists them (type, URN, inputs,
      * outputs), for fleet/build/lock.ts.
      */
-    exportDeployment(): { deployment: { resources: { type: string; urn: string; inputs: Record<string, unknown>; outputs: Record<string, unknown> }[] } } {
+    exportDeployment(run: RunResult): { deployment: { resources: { type: string; urn: string; inputs: Record<string, unknown>; outputs: Record<string, unknown> }[] } } {
+        const urns = engineUrns(run.stack, run.resources, run.urns);
         const resources = [...this.seen].filter((k) => this.state.has(k)).map((k) => {
             const s = this.state.get(k)!;
-            return { type: k.split("::")[0], urn: lastUrns.get(k) ?? "", inputs: s.state, outputs: s.state };
+            return { type: k.split("::")[0], urn: urns.get(k) ?? "", inputs: s.state, outputs: s.state };
         });
         return { deployment: { resources } };
     }
