@@ -96,7 +96,7 @@ describe("images under mocks", () => {
             assert.deepStrictEqual(a.get(n)!.inputs.tags, b.get(n)!.inputs.tags, n);
             assert.deepStrictEqual(a.get(n)!.inputs.buildArgs, b.get(n)!.inputs.buildArgs, n);
         }
-    });
+    }).timeout(180_000); // two whole programs: twice the time of one
 
     it("the local stack loads images into the daemon, without a registry cache", async () => {
         const cfg = stackFileConfig("pc2", { "fleet:appRepo": FIXTURE_APP, "fleet:imageOutput": "load", "fleet:buildOnPreview": true });
