@@ -1,7 +1,7 @@
 /**
  * Benchmark: prints figures and ratios, asserts nothing. Needs the Docker engine and base image
  * of the engine tests (scripts/engine-up.sh). `npm run bench` (add `-- --skip-engine` for the
- * evaluation figures alone).
+ * evaluation figures alone, `-- --registry-cache-only` for item 5 alone).
  *
  * 1. per image of MainPC's CPU services: size, and overhead above the physical minimum (the
  *    base image + what is installed in /opt/venv and /opt/layers + the app files), in MB;
@@ -161,6 +161,7 @@ async function evaluation(): Promise<void> {
 
 async function main(): Promise<void> {
     console.log(`fleet benchmark, ${new Date().toISOString().slice(0, 10)}, ${os.cpus().length} cores (${os.cpus()[0].model}), ${(os.totalmem() / 1024 ** 3).toFixed(0)} GiB, node ${process.version}`);
+    if (process.argv.includes("--registry-cache-only")) return registryCache();
     if (!process.argv.includes("--skip-engine")) {
         await engine();
         await registryCache();
