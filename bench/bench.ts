@@ -169,7 +169,10 @@ async function main(): Promise<void> {
     await evaluation();
 }
 
-main().catch((e) => {
-    console.error(e);
-    process.exitCode = 1;
-});
+// Only when run as the benchmark: importing this file (cacheHits) must not start it.
+if (require.main === module) {
+    main().catch((e) => {
+        console.error(e);
+        process.exitCode = 1;
+    });
+}
