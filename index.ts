@@ -68,6 +68,7 @@ const settings = {
     buildOnPreview: cfg.buildOnPreview,
     network: cfg.buildNetwork,
     credentials: creds,
+    builder: cfg.buildxBuilder,
     provider: buildProvider(`${cfg.machine}-build`, cfg.dockerHost, creds),
 };
 const images = new HostImages(cfg.machine, { plan: build, settings });
@@ -97,7 +98,7 @@ export const services = Object.fromEntries(plan.containers.map((c) => [c.service
     health: `http://${address}:${c.ports.health}${c.health.path}`,
     family: c.family,
     gpu: c.gpu !== null,
-    image: images.services[c.service]?.ref ?? c.pinnedImage,
+    image: images.services[c.service]?.runRef ?? c.pinnedImage,
     imageDigest: host.containers[c.service].imageDigest,
     pinned: c.pinnedImage !== undefined,
 }]));

@@ -1,19 +1,23 @@
 /**
  * Benchmark: prints figures and ratios, asserts nothing. Needs the Docker engine and base image
  * of the engine tests (scripts/engine-up.sh). `npm run bench` (add `-- --skip-engine` for the
- * evaluation figures alone, `-- --skip-evaluation` for the engine figures alone).
+    if (process.argv.includes("--registry-cache-only")) return registryCache();
+    if (!process.argv.includes("--skip-engine")) {
+        await engine();
+        await registryCache();
+    }
+    if (!process.argv.includes("--skip-evaluation")) await evaluation();
  *
  * 1. per image of MainPC's CPU services: size, and overhead above the physical minimum (the
  *    base image + what is installed in /opt/venv + the app files), in MB;
  * 2. a cold build of the host's images (empty BuildKit cache) vs a warm rebuild after a
  *    one-file change: seconds and ratio;
- * 3. create-to-healthy time per container, median and max per tier, and MainPC's whole CPU
- *    fleet from the first create to all healthy; beside it the same containers (the inputs the
- *    program registered) from a Compose file through `docker compose up --wait`;
- * 4. program evaluation under mocks: the real fleet vs a synthetic fleet ten times larger;
- * 5. per family and service image with packages: the bytes its package layer adds vs the bytes
- *    of the distributions it installs (goal: overhead <= 2 MB a layer), and the bytes of
- *    distributions present in more than one layer of the chain (goal 0).
+    if (process.argv.includes("--registry-cache-only")) return registryCache();
+    if (!process.argv.includes("--skip-engine")) {
+        await engine();
+        await registryCache();
+    }
+    if (!process.argv.includes("--skip-evaluation")) await evaluation();
  */
 import { execFileSync } from "child_process";
 import * as fs from "fs";
@@ -24,7 +28,7 @@ import { loadFleet } from "../fleet/model/load";
 import { EngineHarness } from "../test/engine/harness";
 import { MergedStack } from "../fleet/model/pulumiConfig";
 import { writeCompose } from "./compose";
-import { appRepoOverride, runbookStack, runProgram, stackConfig } from "../test/mocks";
+import { appRepoOverride, orgOverride, runbookStack, runProgram, stackConfig } from "../test/mocks";
 
 const ROOT = path.resolve(__dirname, "..");
 const FIXTURE = path.join(ROOT, "test", "fixtures", "app");
@@ -180,6 +184,44 @@ async function engine(): Promise<void> {
     }
 }
 
+/** Build steps (`#N [stage i/n] ...`) of buildx's plain progress output, and how many were CACHED. */
+export function cacheHits(log: string): { steps: number; cached: number } {
+    const steps = new Set<string>();
+    const cached = new Set<string>();
+    for (const line of log.split("\n")) {
+        const m = /^#(\d+) (\[[^\]]*\d+\/\d+\]|CACHED)/.exec(line);
+        if (!m) continue;
+        if (m[2] === "CACHED") cached.add(m[1]);
+        else steps.add(m[1]);
+    }
+    return { steps: steps.size, cached: [...cached].filter((v) => steps.has(v)).length };
+}
+
+async function registryCache(): Promise<void> {
+    const app = fs.mkdtempSync(path.join(os.tmpdir(), "fleet-bench-cache-"));
+    fs.cpSync(FIXTURE, app, { recursive: true });
+    // A fresh namespace: the first pass finds no registry cache, the second only the first's.
+    const config = stackConfig("mainpc", "test/engine/push-overrides.yaml", appRepoOverride(app), orgOverride(`fleet-bench-${Date.now()}`));
+    const pass = async (label: string) => {
+        execFileSync("docker", ["builder", "prune", "-af"], { stdio: "ignore" });
+        const harness = new EngineHarness();
+        await harness.purgeLeftovers();
+        try {
+            await harness.run(config);
+            const seconds = (harness.buildWindow.end - harness.buildWindow.start) / 1000;
+            const hits = Object.values(harness.buildLogs).map(cacheHits).reduce((a, b) => ({ steps: a.steps + b.steps, cached: a.cached + b.cached }), { steps: 0, cached: 0 });
+            console.log(`  ${label}: ${Object.keys(harness.buildLogs).length} images in ${seconds.toFixed(1)} s, ${hits.cached}/${hits.steps} steps from cache (${((100 * hits.cached) / Math.max(hits.steps, 1)).toFixed(0)}%)`);
+            return seconds;
+        } finally {
+            await harness.cleanup();
+        }
+    };
+    console.log("\nregistry cache (push-shaped mainpc, empty builder cache each time)");
+    const cold = await pass("cold, empty registry cache");
+    const warm = await pass("rebuild from the registry cache");
+    console.log(`  ratio: ${(cold / warm).toFixed(1)}x faster with the registry cache`);
+}
+
 /** The real fleet with every service copied nine more times, ports moved out of the way. */
 function syntheticFleet(factor: number): string {
     const src = path.join(ROOT, "fleet", "data");
@@ -226,11 +268,18 @@ async function evaluation(): Promise<void> {
 
 async function main(): Promise<void> {
     console.log(`fleet benchmark, ${new Date().toISOString().slice(0, 10)}, ${os.cpus().length} cores (${os.cpus()[0].model}), ${(os.totalmem() / 1024 ** 3).toFixed(0)} GiB, node ${process.version}`);
-    if (!process.argv.includes("--skip-engine")) await engine();
+    if (process.argv.includes("--registry-cache-only")) return registryCache();
+    if (!process.argv.includes("--skip-engine")) {
+        await engine();
+        await registryCache();
+    }
     if (!process.argv.includes("--skip-evaluation")) await evaluation();
 }
 
-main().catch((e) => {
-    console.error(e);
-    process.exitCode = 1;
-});
+// Only when run as the benchmark: importing this file (cacheHits) must not start it.
+if (require.main === module) {
+    main().catch((e) => {
+        console.error(e);
+        process.exitCode = 1;
+    });
+}

@@ -49,7 +49,7 @@ export class DockerApiProxy extends pulumi.ComponentResource {
     constructor(name: string, args: DockerApiProxyArgs, opts?: pulumi.ComponentResourceOptions) {
         super("fleet:host:DockerApiProxy", name, {}, opts);
         const image = new ProxyImage(name, { build: args.build, base: args.baseImage, settings: args.settings }, { parent: this });
-        const pulled = new docker.RemoteImage(name, { name: image.ref, keepLocally: true }, { parent: this, provider: args.provider });
+        const pulled = new docker.RemoteImage(name, { name: image.runRef, keepLocally: true }, { parent: this, provider: args.provider });
         const network = new docker.Network(`${name}-net`, {
             name: `fleet-${args.machine}-docker-api`,
             driver: "bridge",

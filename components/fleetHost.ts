@@ -57,6 +57,9 @@ export class FleetHost extends pulumi.ComponentResource {
             gpu: args.gpu,
             minDriverMajor: args.minDriverMajor,
             cudaTrack: p.cudaTrack,
+            builder: args.settings.builder,
+            // The registry cache export needs it (components/image.ts); a load does not.
+            imageStore: args.settings.output === "push",
             triggers: [...args.build.families.map((f) => f.tag), ...args.build.services.map((s) => s.tag)],
         }, { parent: this });
 
@@ -69,7 +72,7 @@ export class FleetHost extends pulumi.ComponentResource {
         const proxy = args.build.proxy ? new DockerApiProxy(`${name}-${PROXY_NAME}`, {
             machine: p.machine,
             build: args.build.proxy,
-            baseImage: args.images.families[args.build.proxy.family].ref,
+            baseImage: args.images.families[args.build.proxy.family].runRef,
             settings: args.settings,
             provider,
             apparmorProfile: args.apparmorProfile,
@@ -92,7 +95,7 @@ export class FleetHost extends pulumi.ComponentResource {
             const sc = new ServiceContainer(c.name, {
                 plan: c,
                 machine: p.machine,
-                imageRef: image?.ref ?? c.pinnedImage!,
+                imageRef: image?.runRef ?? c.pinnedImage!,
                 imageDigest: image?.digest,
                 gitSha: build ? build.version.revision || build.version.tag : `pinned ${c.pinnedImage}`,
                 networkName: network.name,

@@ -1,6 +1,8 @@
 /**
- * Checks a host before any of its containers: Docker engine version and, on GPU hosts, the
- * NVIDIA container runtime and driver (scripts/host-preflight.sh). A failure stops the deploy
+ * Checks a host before any of its containers: Docker engine version, the buildx plugin, the
+ * builder the images are built with and, where they push, the containerd image store
+ * (components/image.ts says why), and on GPU hosts the NVIDIA container runtime and driver
+ * (scripts/host-preflight.sh). A failure stops the deploy
  * with what is wrong and what to do; containers depend on this resource.
  */
 import * as command from "@pulumi/command";
@@ -18,6 +20,10 @@ export interface HostPreflightArgs {
     /** Oldest driver the CUDA track needs; required when `gpu`. */
     minDriverMajor?: number;
     cudaTrack: string;
+    /** The buildx builder the images are built with; it must exist and use the docker driver. */
+    builder: string;
+    /** Require the containerd image store (a registry cache export needs it). */
+    imageStore: boolean;
     /**
      * Re-run the checks whenever one of these changes (the host's image tags): every deploy
      * that changes something runs them, a no-op preview shows no diff.
@@ -40,6 +46,8 @@ export class HostPreflight extends pulumi.ComponentResource {
                 FLEET_GPU: String(args.gpu),
                 FLEET_MIN_DRIVER: String(args.minDriverMajor ?? 0),
                 FLEET_CUDA_TRACK: args.cudaTrack,
+                FLEET_BUILDER: args.builder,
+                FLEET_IMAGE_STORE: String(args.imageStore),
             },
             triggers: args.triggers,
         }, { parent: this });

@@ -2,7 +2,7 @@ import * as assert from "assert";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
-import { containerBody, contextFiles, durationNs, EngineHarness, nanoCpus } from "./engine/harness";
+import { buildxInvocation, containerBody, contextFiles, dockerConfig, durationNs, EngineHarness, nanoCpus, withoutTag } from "./engine/harness";
 import { Registered } from "./mocks";
 
 function registered(type: string, inputs: Record<string, unknown>): Registered {
@@ -50,12 +50,73 @@ describe("engine harness translation (no engine needed)", () => {
             /^Error: harness: docker:index\/container:Container x: GPU device requests need the NVIDIA runtime, which this engine lacks; the engine test stack sets fleet:gpu false$/);
     });
 
-    it("fails by name on an input it does not translate, and on a push", async () => {
+    it("fails by name on a resource type or an input it does not translate", async () => {
         const h = new EngineHarness();
         const apply = (r: Registered) => (h as unknown as { apply: (r: Registered & { custom: boolean }) => Promise<unknown> }).apply({ ...r, custom: true });
         await assert.rejects(apply(registered("docker:index/container:Container", { name: "x", privileged: true })), /harness: docker:index\/container:Container x: input 'privileged' is not translated/);
         await assert.rejects(apply(registered("docker:index/service:Service", { name: "x" })), /harness: docker:index\/service:Service x: this resource type is not translated/);
-        await assert.rejects(apply(registered("docker-build:index:Image", { push: true, tags: ["a:b"], context: { location: "." }, dockerfile: { inline: "" } })), /registry push is not possible here; the engine test stack sets fleet:imageOutput load/);
+        await assert.rejects(apply(registered("docker-build:index:Image", { push: true, tags: ["a:b"], context: { location: "." }, dockerfile: { inline: "" }, ssh: [{ id: "default" }] })), /harness: docker-build:index:Image x: input 'ssh' is not translated/);
+    });
+
+    // The provider's exec mode (pulumi-docker-build, provider of @pulumi/docker-build 0.0.22:
+    // cli.go execBuild, image.go normalize, export.go, cache.go), argument by argument.
+    it("builds a pushed image with the arguments the provider's exec mode passes to docker buildx", () => {
+        const inv = buildxInvocation(registered("docker-build:index:Image", {
+            context: { location: "/app" }, dockerfile: { location: "/b/nlu-agent.Dockerfile" }, buildArgs: { Z: "1", BASE_IMAGE: "127.0.0.1:5000/f/base:t@sha256:ab" },
+            tags: ["127.0.0.1:5000/f/nlu-agent:t"], labels: { "org.opencontainers.image.version": "t", "org.opencontainers.image.title": "nlu-agent" }, platforms: ["linux/amd64"],
+            push: true, load: false, buildOnPreview: false, exec: true, builder: { name: "default" },
+            cacheFrom: [{ registry: { ref: "127.0.0.1:5000/f/cache:nlu-agent" } }],
+            cacheTo: [{ registry: { ref: "127.0.0.1:5000/f/cache:nlu-agent", mode: "max", ignoreError: true, imageManifest: true, ociMediaTypes: true } }],
+        }), "/tmp/m.json");
+        assert.deepStrictEqual(inv, {
+            args: [
+                "buildx", "build", "--progress", "plain", "--metadata-file", "/tmp/m.json", "--builder", "default",
+                "--build-arg", "BASE_IMAGE=127.0.0.1:5000/f/base:t@sha256:ab", "--build-arg", "Z=1",
+                "--builder", "default",
+                "--cache-from", "type=registry,ref=127.0.0.1:5000/f/cache:nlu-agent",
+                "--cache-to", "type=registry,ref=127.0.0.1:5000/f/cache:nlu-agent,mode=max,ignore-error=true,oci-mediatypes=true,image-manifest=true",
+                "--output", "type=image,push=true",
+                "--label", "org.opencontainers.image.title=nlu-agent", "--label", "org.opencontainers.image.version=t",
+                "--network", "default", "--platform", "linux/amd64", "--tag", "127.0.0.1:5000/f/nlu-agent:t",
+                "-f", "/b/nlu-agent.Dockerfile", "/app",
+            ],
+            stdin: undefined,
+        });
+    });
+
+    it("loads an image with an inline Dockerfile on stdin, and fills the provider's cache defaults", () => {
+        const inv = buildxInvocation(registered("docker-build:index:Image", {
+            context: { location: "/assets" }, dockerfile: { inline: "FROM scratch\n" }, tags: ["localhost/f/base:t"], push: false, load: true, exec: true, builder: { name: "mainpc" },
+            cacheTo: [{ registry: { ref: "r/c:x" } }],
+        }), "/m");
+        assert.deepStrictEqual(inv, {
+            args: ["buildx", "build", "--progress", "plain", "--metadata-file", "/m", "--builder", "mainpc", "--builder", "mainpc",
+                "--cache-to", "type=registry,ref=r/c:x,mode=min,ignore-error=false,oci-mediatypes=true,image-manifest=false",
+                "--output", "type=docker", "--network", "default", "--tag", "localhost/f/base:t", "-f", "-", "/assets"],
+            stdin: "FROM scratch\n",
+        });
+    });
+
+    it("refuses what the provider would build differently: no builder named, embedded mode, a cache it does not map", () => {
+        const base = { context: { location: "/a" }, dockerfile: { inline: "" }, tags: ["r/x:t"], push: true };
+        assert.throws(() => buildxInvocation(registered("docker-build:index:Image", { ...base, exec: true }), "/m"),
+            /^Error: harness: docker-build:index:Image x: no builder named: the provider would pick a builder other than the docker-driver default or create a docker-container one \(host\.go builderFor\), which cannot see the daemon's images \(moby\/buildkit#2343\); set builder\.name$/);
+        assert.throws(() => buildxInvocation(registered("docker-build:index:Image", { ...base, builder: { name: "default" } }), "/m"),
+            /^Error: harness: docker-build:index:Image x: only exec mode is translated: without it the provider builds with its embedded buildx client, which refuses the docker driver$/);
+        assert.throws(() => buildxInvocation(registered("docker-build:index:Image", { ...base, exec: true, builder: { name: "default" }, cacheFrom: [{ gha: { scope: "s" } }] }), "/m"),
+            /^Error: harness: docker-build:index:Image x: cacheFrom 'gha' is not translated$/);
+        assert.throws(() => buildxInvocation(registered("docker-build:index:Image", { ...base, exec: true, builder: { name: "default" }, cacheTo: [{ registry: { ref: "r/c", compression: "zstd" } }] }), "/m"),
+            /^Error: harness: docker-build:index:Image x: cacheTo\.registry\.compression is not translated$/);
+    });
+
+    it("hands registry credentials to buildx in a temporary Docker config, keyed by registry host (cli.go wrap)", () => {
+        assert.deepStrictEqual(dockerConfig([{ address: "https://127.0.0.1:5001/v2/", username: "bot", password: "pw" }], { auths: { "ghcr.io": { auth: "eA==" } } }), {
+            auths: { "ghcr.io": { auth: "eA==" }, "127.0.0.1:5001": { auth: Buffer.from("bot:pw").toString("base64") } },
+        });
+    });
+
+    it("pulls a tag@digest reference by its digest", () => {
+        assert.deepStrictEqual(["127.0.0.1:5000/f/a:t@sha256:ab", "localhost/f/a:t", "r/f/a@sha256:cd"].map(withoutTag), ["127.0.0.1:5000/f/a@sha256:ab", "localhost/f/a:t", "r/f/a@sha256:cd"]);
     });
 
     it("sends only what the ignore file lets through, as BuildKit would", () => {

@@ -6,6 +6,7 @@ import { FleetFiles } from "../fleet/model/check";
 import { FleetError, formatIssue } from "../fleet/model/issues";
 import { DEFAULT_FLEET_DIR, loadFleet } from "../fleet/model/load";
 import { FleetData } from "../fleet/model/schema";
+import { MergedStack } from "../fleet/model/pulumiConfig";
 import { fleetKeys, parseStackConfig, StackConfig } from "../fleet/model/stack";
 import { runbookStack } from "./mocks";
 
@@ -42,6 +43,11 @@ export const BASE_STACK = { dockerHost: "ssh://ops@host", advertiseAddress: "192
  */
 export function stackFor(machine: string, change: Partial<StackConfig> = {}, fleet = realFleet()): StackConfig {
     return parseStackConfig({ ...fleetKeys(runbookStack(machine).config), ...change }, fleet, `Pulumi.${machine}.yaml`);
+}
+
+/** The program's validated config of a stack the loader merged (as index.ts gets it). */
+export function parsedStack(merged: MergedStack, fleet = realFleet()): StackConfig {
+    return parseStackConfig(fleetKeys(merged.config), fleet, `Pulumi.${merged.stack}.yaml`);
 }
 
 /** Writes the raw YAML files of a fleet data directory into a fresh temp dir. */

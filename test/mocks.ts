@@ -41,6 +41,9 @@ interface RegisterRequest {
 export interface RunResult {
     resources: Registered[];
     outputs: Record<string, unknown>;
+    stack: string;
+    /** URNs the mock monitor gave, by `type::name` (see engineUrns for the engine's form). */
+    urns: Map<string, string>;
 }
 
 export const PROJECT_DIR = path.join(__dirname, "..");
@@ -80,6 +83,23 @@ export function appRepoOverride(appRepo: string): string {
 }
 
 /**
+ * An override file pinning services for rollback (`pulumi config set --path 'fleet:pins[0]' ...`),
+ * loaded like any other override.
+ */
+export function pinsOverride(pins: string[]): string {
+    const file = path.join(fs.mkdtempSync(path.join(os.tmpdir(), "fleet-pins-override-")), "pins.yaml");
+    fs.writeFileSync(file, `# written by test/mocks.ts pinsOverride: a rollback\n${stringify({ config: { "fleet:pins": pins } })}`);
+    return file;
+}
+
+/** An override file giving the images another registry namespace (the benchmark's fresh cache). */
+export function orgOverride(org: string): string {
+    const file = path.join(fs.mkdtempSync(path.join(os.tmpdir(), "fleet-org-override-")), "org.yaml");
+    fs.writeFileSync(file, `# written by test/mocks.ts orgOverride\n${stringify({ config: { "fleet:org": org } })}`);
+    return file;
+}
+
+/**
  * The README runbook's first-deploy settings of each host, as the operator sets them
  * (test/fixtures/stacks/runbook-<host>.yaml, loaded with the CLI's rules): its LAN address.
  */
@@ -105,6 +125,24 @@ async function resolve(v: unknown): Promise<unknown> {
 
 /** URNs of the latest run's resources, by `type::name`. */
 export let lastUrns = new Map<string, string>();
+
+/**
+ * URNs as the Pulumi engine writes them: the type part is the whole chain of parent types
+ * (`HostImages$FamilyImage$Image`). The mock monitor keeps only the immediate parent's type,
+ * so the chain is rebuilt here from the recorded parents.
+ */
+export function engineUrns(stack: string, rs: Registered[], mockUrns: Map<string, string> = lastUrns): Map<string, string> {
+    const byMockUrn = new Map<string, Registered>();
+    for (const r of rs) {
+        const urn = mockUrns.get(`${r.type}::${r.name}`);
+        if (urn) byMockUrn.set(urn, r);
+    }
+    const chain = (r: Registered): string => {
+        const parent = byMockUrn.get(r.opts.parent);
+        return parent ? `${chain(parent)}$${r.type}` : r.type;
+    };
+    return new Map(rs.map((r) => [`${r.type}::${r.name}`, `urn:pulumi:${stack}::fleet::${chain(r)}::${r.name}`]));
+}
 
 /** Gives a registered resource its id and outputs. */
 export type ResourceHandler = (r: Registered & { custom: boolean }) => Promise<{ id: string; state: Record<string, unknown> }>;
@@ -171,13 +209,13 @@ export async function runProgram(config: MergedStack, opts: { preview?: boolean;
     const onUnhandled = (e: unknown) => failed(e);
     process.on("unhandledRejection", onUnhandled);
     try {
-        return await settle(mod, failure, inflight, resources);
+        return { ...(await settle(mod, failure, inflight, resources)), stack, urns };
     } finally {
         process.off("unhandledRejection", onUnhandled);
     }
 }
 
-async function settle(mod: Record<string, unknown>, failure: Promise<never>, inflight: Set<Promise<unknown>>, resources: Registered[]): Promise<RunResult> {
+async function settle(mod: Record<string, unknown>, failure: Promise<never>, inflight: Set<Promise<unknown>>, resources: Registered[]): Promise<Pick<RunResult, "resources" | "outputs">> {
     const outputs = (await Promise.race([resolve({ ...mod }), failure])) as Record<string, unknown>;
     // Exports can resolve before every resource is done (a container waiting to turn healthy
     // is not among them): the run ends when no registration is in flight any more.
@@ -198,7 +236,8 @@ function mockOutputs(type: string, name: string, inputs: Record<string, unknown>
         case "docker-build:index:Image": {
             const tags = (inputs.tags as string[] | undefined) ?? [];
             const digest = `sha256:${Buffer.from(name).toString("hex").padEnd(64, "0").slice(0, 64)}`;
-            return { digest, ref: inputs.push ? `${tags[0]}@${digest}` : tags[0] ?? "" };
+            // The provider reads the digest from the build's metadata for a push and a load alike (image.go Create).
+            return { digest, ref: `${tags[0]}@${digest}` };
         }
         case "docker:index/container:Container":
             return { name: inputs.name };

@@ -6,7 +6,7 @@ import { imageTargetUrns } from "../fleet/build/buildPlan";
 import { planHost } from "../fleet/model/plan";
 import { realFleet, stackFor } from "./helpers";
 import { stackNames } from "../fleet/model/pulumiStack";
-import { lastUrns, PROJECT_DIR, Registered, runbookStack, runProgram } from "./mocks";
+import { engineUrns, PROJECT_DIR, Registered, runbookStack, runProgram } from "./mocks";
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 type Workflow = { on: Record<string, any>; permissions: Record<string, string>; jobs: Record<string, any>; concurrency?: Record<string, unknown> };
@@ -91,24 +91,6 @@ describe("GitHub Actions workflows", () => {
         }
     });
 });
-
-/**
- * URNs as the Pulumi engine writes them: the type part is the whole chain of parent types
- * (`HostImages$FamilyImage$Image`). The mock monitor keeps only the immediate parent's type,
- * so the chain is rebuilt here from the recorded parents.
- */
-function engineUrns(stack: string, rs: Registered[]): Map<string, string> {
-    const byMockUrn = new Map<string, Registered>();
-    for (const r of rs) {
-        const urn = lastUrns.get(`${r.type}::${r.name}`);
-        if (urn) byMockUrn.set(urn, r);
-    }
-    const chain = (r: Registered): string => {
-        const parent = byMockUrn.get(r.opts.parent);
-        return parent ? `${chain(parent)}$${r.type}` : r.type;
-    };
-    return new Map(rs.map((r) => [`${r.type}::${r.name}`, `urn:pulumi:${stack}::fleet::${chain(r)}::${r.name}`]));
-}
 
 describe("image targets", () => {
     for (const stack of ["mainpc", "pc2"]) {

@@ -61,6 +61,15 @@ export const stackConfigSchema = (hosts: readonly [string, ...string[]]) => z.st
     /** Build images during `pulumi preview` too. Off so pull-request previews stay fast. @default false */
     buildOnPreview: z.boolean().default(false),
     /**
+     * The buildx builder every image of the stack is built with, named explicitly (components/image.ts
+     * says why): a builder with the `docker` driver on the host's daemon. "default" is the builder
+     * of the Docker endpoint the Pulumi process sees (DOCKER_HOST or the current docker context),
+     * the host's own daemon on the deploy workflow's runner; a docker context named after the host
+     * (`docker context create mainpc --docker host=ssh://ops@mainpc`) gives a builder of that name.
+     * @default "default"
+     */
+    buildxBuilder: str.pipe(z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]*$/, "must be a buildx builder name like default")).default("default"),
+    /**
      * Address other hosts reach this host's published ports at, and the one host address every
      * port is bound to (CIS Docker 5.14: never 0.0.0.0). An IP address: Docker binds to an IP,
      * not a name, so an ssh://user@name dockerHost needs it set.

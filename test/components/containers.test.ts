@@ -118,7 +118,7 @@ describe("containers under mocks", () => {
                 const preflight = byType(all, "command:local:Command").find((r) => r.name === `${stack}-preflight`)!;
                 assert.match(preflight.inputs.create, /host-preflight\.sh"$/);
                 assert.deepStrictEqual({ ...preflight.inputs.environment }, {
-                    DOCKER_HOST: `ssh://ops@${stack}`, FLEET_MACHINE: stack, FLEET_MIN_DOCKER: "25.0", FLEET_GPU: "true", FLEET_MIN_DRIVER: "535", FLEET_CUDA_TRACK: "cu121",
+                    DOCKER_HOST: `ssh://ops@${stack}`, FLEET_MACHINE: stack, FLEET_MIN_DOCKER: "25.0", FLEET_GPU: "true", FLEET_MIN_DRIVER: "535", FLEET_CUDA_TRACK: "cu121", FLEET_BUILDER: "default", FLEET_IMAGE_STORE: "true",
                 });
                 for (const c of containers) assert.ok(dependsOn(c, "fleet:host:HostPreflight", `${stack}-preflight`), `${c.inputs.name} waits for the preflight`);
                 const core = ["service-registry", "system-digital-twin", "unified-system-agent"];

@@ -56,6 +56,9 @@ describe("images under mocks", () => {
                     assert.strictEqual(img.inputs.push, true);
                     assert.strictEqual(img.inputs.load, false);
                     assert.strictEqual(img.inputs.buildOnPreview, false);
+                    // components/image.ts: exec mode with the docker-driver builder named, never the provider's pick.
+                    assert.strictEqual(img.inputs.exec, true);
+                    assert.deepStrictEqual(img.inputs.builder, { name: "default" });
                     assert.deepStrictEqual(img.inputs.platforms, ["linux/amd64"]);
                     const repo = m![1];
                     assert.deepStrictEqual(img.inputs.cacheFrom, [{ registry: { ref: `ghcr.io/ai-system/cache:${repo}` } }]);
@@ -93,7 +96,7 @@ describe("images under mocks", () => {
             assert.deepStrictEqual(a.get(n)!.inputs.tags, b.get(n)!.inputs.tags, n);
             assert.deepStrictEqual(a.get(n)!.inputs.buildArgs, b.get(n)!.inputs.buildArgs, n);
         }
-    });
+    }).timeout(180_000); // two whole programs: twice the time of one
 
     it("the local stack loads images into the daemon, without a registry cache", async () => {
         const cfg = runbookStack("pc2", "load-and-build-on-preview");
@@ -105,8 +108,17 @@ describe("images under mocks", () => {
             assert.strictEqual(img.inputs.cacheTo, undefined);
             assert.strictEqual(img.inputs.buildOnPreview, true);
         }
+        // By tag, not by the provider's `ref` (tag@digest): BuildKit resolves a digested FROM in a registry.
         const child = imgs.find((i) => i.name === "base-utils")!;
         assert.strictEqual(child.inputs.buildArgs.BASE_IMAGE, imgs.find((i) => i.name === "base-python")!.inputs.tags[0]);
+        assert.doesNotMatch(JSON.stringify(imgs.map((i) => i.inputs.buildArgs)), /@sha256:/);
+    });
+
+    it("fleet:buildxBuilder names the builder of every image and of the preflight", async () => {
+        const r = await runProgram(runbookStack("pc2", "buildx-builder-pc2"));
+        for (const img of byType(r.resources, IMAGE)) assert.deepStrictEqual([img.inputs.exec, img.inputs.builder], [true, { name: "pc2" }], img.name);
+        const pre = byType(r.resources, "command:local:Command").find((c) => c.name === "pc2-preflight")!;
+        assert.deepStrictEqual([pre.inputs.environment.FLEET_BUILDER, pre.inputs.environment.FLEET_IMAGE_STORE], ["pc2", "true"]);
     });
 
     it("a CUDA track other than cu121 renames the GPU families and takes its upstream", async () => {

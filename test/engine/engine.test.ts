@@ -4,37 +4,74 @@
  * Needs a running engine and the base image of scripts/make-base-images.sh (.ci/run does both).
  */
 import * as assert from "assert";
-import { spawnSync } from "child_process";
+import { execFileSync, spawn, spawnSync } from "child_process";
 import Docker from "dockerode";
 import * as fs from "fs";
 import * as http from "http";
 import * as os from "os";
 import * as path from "path";
 import { exactPins } from "../../fleet/build/appRepo";
+import { buildLock } from "../../fleet/build/lock";
 import { PROXY_DEFAULTS } from "../../fleet/model/defaults";
 import { familyPins, serviceSpec } from "../../fleet/model/images";
-import { familyRuntime } from "../../fleet/model/plan";
-import { FIXTURE_APP, realFleet, standIns } from "../helpers";
-import { appRepoOverride, RunResult, stackConfig } from "../mocks";
-import { EngineHarness } from "./harness";
+import { familyRuntime, planHost } from "../../fleet/model/plan";
+import { imageTargetUrns } from "../../fleet/build/buildPlan";
+import { FIXTURE_APP, parsedStack, realFleet, standIns } from "../helpers";
+import { appRepoOverride, engineUrns, pinsOverride, Registered, RunResult, stackConfig } from "../mocks";
+import { EngineHarness, withoutTag } from "./harness";
 
 const CHANGED: Record<string, { service: string; file: string }> = {
     mainpc: { service: "Executor", file: "main_pc_code/agents/executor.py" },
     pc2: { service: "CacheManager", file: "pc2_code/agents/cache_manager.py" },
 };
 
+const REGISTRY = "127.0.0.1:5000";
+
 /**
- * The stack each host runs as: MainPC's services as the `local` stack (the README's main job),
- * pc2 as its own stack; each through the CLI's rules with the committed overrides of what this
- * machine cannot do, and the temporary copy of the fixture application.
+ * The stacks the suite runs, each through the CLI's rules with the committed overrides of what
+ * this machine cannot do and the temporary copy of the fixture application:
+ * - `local`: MainPC's CPU services as the README's main job (images loaded into the daemon);
+ * - `mainpc`: push-shaped, the real Pulumi.mainpc.yaml against the registry scripts/engine-up.sh
+ *   starts (push, registry cache, children FROM tag@digest, containers pulled by digest);
+ * - `pc2`: its own stack, loaded, reading mainpc's endpoints.
  */
-const STACKS: Record<string, { stack: string; overrides: string }> = {
-    mainpc: { stack: "local", overrides: "test/engine/local-overrides.yaml" },
-    pc2: { stack: "pc2", overrides: "test/engine/pc2-overrides.yaml" },
+const STACKS: Record<string, { machine: string; overrides: string }> = {
+    local: { machine: "mainpc", overrides: "test/engine/local-overrides.yaml" },
+    mainpc: { machine: "mainpc", overrides: "test/engine/push-overrides.yaml" },
+    pc2: { machine: "pc2", overrides: "test/engine/pc2-overrides.yaml" },
 };
-const engineStack = (machine: string, app: string) => stackConfig(STACKS[machine].stack, STACKS[machine].overrides, appRepoOverride(app));
+const engineStack = (stack: string, app: string, ...more: string[]) => stackConfig(stack, STACKS[stack].overrides, appRepoOverride(app), ...more);
 /** The mainpc stack pc2's StackReference names, as Pulumi.pc2.yaml says. */
 const PEER_STACK = stackConfig("pc2", "fixture-app").config["fleet:peerStack"];
+
+/** The digest the registry serves for `<repo>:<tag>` (or `<repo>@<digest>`), or undefined when it has none. */
+function registryDigest(ref: string, registry = REGISTRY): Promise<string | undefined> {
+    const rest = ref.slice(registry.length + 1);
+    const at = rest.includes("@") ? rest.indexOf("@") : rest.lastIndexOf(":");
+    const [repo, reference] = [rest.slice(0, at), rest.slice(at + 1)];
+    const accept = ["application/vnd.oci.image.index.v1+json", "application/vnd.oci.image.manifest.v1+json", "application/vnd.docker.distribution.manifest.list.v2+json", "application/vnd.docker.distribution.manifest.v2+json"].join(", ");
+    return new Promise((resolve, reject) => {
+        const [host, p] = registry.split(":");
+        http.request({ host, port: Number(p), method: "HEAD", path: `/v2/${repo}/manifests/${reference}`, headers: { Accept: accept } }, (res) => {
+            res.resume();
+            resolve(res.statusCode === 200 ? String(res.headers["docker-content-digest"]) : undefined);
+        }).on("error", reject).end();
+    });
+}
+
+/** A second registry, with htpasswd authentication, for the wrong-credentials test; stopped by the returned function. */
+async function authRegistry(addr: string, user: string, password: string): Promise<() => void> {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "fleet-auth-registry-"));
+    fs.writeFileSync(path.join(dir, "htpasswd"), execFileSync("htpasswd", ["-Bbn", user, password], { encoding: "utf8" }));
+    fs.writeFileSync(path.join(dir, "config.yml"), `version: 0.1\nlog:\n  level: warn\nstorage:\n  filesystem:\n    rootdirectory: ${dir}/data\nhttp:\n  addr: ${addr}\nauth:\n  htpasswd:\n    realm: fleet-test\n    path: ${dir}/htpasswd\n`);
+    const p = spawn("docker-registry", ["serve", path.join(dir, "config.yml")], { stdio: "ignore" });
+    for (let i = 0; i < 30; i++) {
+        const up = await new Promise<boolean>((res) => http.get(`http://${addr}/v2/`, (r) => { r.resume(); res(r.statusCode === 401); }).on("error", () => res(false)));
+        if (up) break;
+        await new Promise((res) => setTimeout(res, 500));
+    }
+    return () => { p.kill(); fs.rmSync(dir, { recursive: true, force: true }); };
+}
 
 function get(port: number, urlPath: string): Promise<{ status: number; body: string }> {
     return new Promise((resolve, reject) => {
@@ -104,18 +141,23 @@ describe("against the Docker engine", () => {
     before(() => harness.purgeLeftovers());
     after(() => harness.cleanup());
 
-    for (const machine of ["mainpc", "pc2"]) {
-        describe(machine, () => {
+    for (const stack of Object.keys(STACKS)) {
+        const machine = STACKS[stack].machine;
+        describe(stack, () => {
             let app: string;
             let first: RunResult;
-            let services: Record<string, { container: string; endpoint: string; health: string; gpu: boolean }>;
+            let services: Record<string, { container: string; endpoint: string; health: string; gpu: boolean; image: string; imageDigest: string }>;
+            let firstUrns: Map<string, string>;
+            let firstExport: ReturnType<EngineHarness["exportDeployment"]>;
             const port = (endpoint: string) => Number(endpoint.split(":").pop()!.split("/")[0]);
 
             before(async () => {
                 // A copy of the fixture application, so one service's source can change.
                 app = fs.mkdtempSync(path.join(os.tmpdir(), `fleet-engine-${machine}-`));
                 fs.cpSync(FIXTURE_APP, app, { recursive: true });
-                first = await harness.run(engineStack(machine, app));
+                first = await harness.run(engineStack(stack, app));
+                firstUrns = engineUrns(stack, first.resources, first.urns);
+                firstExport = harness.exportDeployment(first);
                 services = first.outputs.services as typeof services;
                 if (machine === "mainpc") {
                     // pc2 uses ModelOpsCoordinator, a GPU service this GPU-less mainpc leaves out;
@@ -126,6 +168,134 @@ describe("against the Docker engine", () => {
             });
 
             after(() => harness.cleanup());
+
+            /** The production path against the registry; mainpc only (push-overrides.yaml). */
+            function pushShaped(): void {
+                const repoOf = (ref: string) => withoutTag(ref).slice(0, withoutTag(ref).indexOf("@"));
+                let changedDigest = "";
+
+                it("a second run with nothing changed pushes nothing, builds nothing and replaces nothing", async () => {
+                    await harness.run(engineStack(stack, app));
+                    assert.deepStrictEqual(harness.events.filter((e) => e.action !== "unchanged"), []);
+                    assert.deepStrictEqual([harness.pushed, harness.pulled, Object.keys(harness.buildSeconds)], [[], [], []]);
+                    changedDigest = (await docker.getContainer(services[CHANGED.mainpc.service].container).inspect()).Config.Labels["fleet.image-digest"];
+                });
+
+                it("rollback: a digest pin replaces only that container, pulled from the registry by digest, nothing built", async () => {
+                    const { service } = CHANGED.mainpc;
+                    const s = services[service];
+                    const original = s.imageDigest; // the first run's digest, before the source change
+                    assert.notStrictEqual(original, changedDigest);
+                    const repo = repoOf(s.image);
+                    // The daemon no longer holds it: the rollback must come from the registry.
+                    for (const name of [s.image.slice(0, s.image.indexOf("@")), `${repo}@${original}`]) await docker.getImage(name).remove().catch(() => undefined);
+                    assert.strictEqual(await docker.getImage(`${repo}@${original}`).inspect().then(() => true, () => false), false, "the old image is gone from the daemon");
+                    const before = Object.fromEntries(await Promise.all(Object.entries(services).map(async ([n, x]) => [n, (await docker.getContainer(x.container).inspect()).Id])));
+                    await harness.run(engineStack(stack, app, pinsOverride([`${service}=${original}`])));
+                    assert.deepStrictEqual(harness.events.filter((e) => e.action !== "unchanged").map((e) => `${e.type} ${e.name} ${e.action}`).sort(), [
+                        `command:local:Command ${s.container}-pids-limit replace`,
+                        "command:local:Command mainpc-preflight replace", // the pinned image is no longer among the built tags
+                        `docker:index/container:Container ${s.container} replace`,
+                        `docker:index/remoteImage:RemoteImage ${s.container} replace`,
+                    ]);
+                    assert.deepStrictEqual([harness.pushed, Object.keys(harness.buildSeconds), harness.pulled], [[], [], [`${repo}@${original}`]]);
+                    const c = await docker.getContainer(s.container).inspect();
+                    assert.strictEqual(c.State.Health?.Status, "healthy");
+                    assert.strictEqual(c.Config.Labels["fleet.image-digest"], original);
+                    assert.ok((await docker.getImage(c.Image).inspect()).RepoDigests.includes(`${repo}@${original}`));
+                    for (const [n, x] of Object.entries(services)) {
+                        if (n !== service) assert.strictEqual((await docker.getContainer(x.container).inspect()).Id, before[n], `${n} kept its container`);
+                    }
+                });
+
+                it("a pin to a digest the registry lacks fails at the pull, naming it, and the running container keeps running", async () => {
+                    const { service } = CHANGED.mainpc;
+                    const s = services[service];
+                    const missing = `sha256:${"0".repeat(63)}1`;
+                    const running = (await docker.getContainer(s.container).inspect()).Id;
+                    await assert.rejects(harness.run(engineStack(stack, app, pinsOverride([`${service}=${missing}`]))),
+                        (e: Error) => e.message.startsWith(`harness: docker:index/remoteImage:RemoteImage ${s.container}: pull of ${repoOf(s.image)}@${missing} failed: `) && /manifest unknown|not found/.test(e.message));
+                    const after = await docker.getContainer(s.container).inspect();
+                    assert.deepStrictEqual([after.Id, after.State.Running, after.State.Health?.Status], [running, true, "healthy"]);
+                });
+
+                it("build-lock.json of the first run matches the registry's manifests", async () => {
+                    const lock = buildLock(firstExport);
+                    assert.strictEqual(lock.stack, "mainpc");
+                    const images = first.resources.filter((r: Registered) => r.type === "docker-build:index:Image");
+                    assert.deepStrictEqual(Object.keys(lock.built).sort(), images.map((r) => r.name).sort());
+                    for (const [name, ref] of Object.entries(lock.built)) {
+                        const tag = ref.slice(0, ref.indexOf("@"));
+                        assert.strictEqual(`${tag}@${await registryDigest(tag)}`, ref, `${name}: the registry serves ${tag} at the locked digest`);
+                    }
+                    assert.deepStrictEqual(Object.keys(lock.running).sort(), [...Object.values(services).map((x) => x.container), "mainpc-docker-api-proxy"].sort());
+                    for (const [name, repoDigest] of Object.entries(lock.running)) {
+                        assert.strictEqual(await registryDigest(repoDigest), repoDigest.slice(repoDigest.indexOf("@") + 1), `${name} runs an image the registry serves`);
+                    }
+                    for (const [, up] of Object.entries(lock.upstream)) assert.strictEqual(up, "fleet-test/bookworm-python:base");
+                });
+
+                it("children build FROM their parent's tag@digest in the registry; every image and its cache are in the registry", async () => {
+                    const images = first.resources.filter((r: Registered) => r.type === "docker-build:index:Image");
+                    for (const img of images) {
+                        const base = img.inputs.buildArgs.BASE_IMAGE as string | undefined;
+                        if (base !== undefined) {
+                            assert.match(base, /^127\.0\.0\.1:5000\/fleet-engine\/[a-z0-9-]+:[^@]+@sha256:[0-9a-f]{64}$/, img.name);
+                            assert.strictEqual(await registryDigest(base.slice(0, base.indexOf("@"))), base.slice(base.indexOf("@") + 1), img.name);
+                        }
+                        // A family that adds no layer (no RUN/COPY/ADD: families install nothing here) has no cache to export.
+                        const repo = (img.inputs.tags[0] as string).split("/")[2].split(":")[0];
+                        const layers = img.inputs.dockerfile.location !== undefined || /^(RUN|COPY|ADD)\b/m.test(img.inputs.dockerfile.inline);
+                        assert.strictEqual(Boolean(await registryDigest(`${REGISTRY}/fleet-engine/cache:${repo}`)), layers, `${img.name}: cache manifest pushed iff it has layers`);
+                    }
+                });
+
+                it("the deploy workflow's --target URNs (scripts/fleet image-targets) are exactly the image URNs the program registers", () => {
+                    const fleet = realFleet();
+                    const cfg = parsedStack(engineStack(stack, app), fleet);
+                    const targets = imageTargetUrns(fleet, planHost(fleet, cfg), "mainpc", cfg.cudaTrack);
+                    const registered = new Set(firstUrns.values());
+                    for (const t of targets) assert.ok(registered.has(t), `target ${t} is registered`);
+                    // The image resources, their provider and the components they sit in (test/workflows.test.ts does the same for the shipped stacks).
+                    const wanted = [...firstUrns].filter(([k]) => /^(docker-build:index:Image|pulumi:providers:docker-build|fleet:images:[A-Za-z]+|fleet:host:FleetHost|fleet:host:DockerApiProxy)::/.test(k)).map(([, u]) => u).sort();
+                    assert.deepStrictEqual([...targets].sort(), wanted);
+                });
+
+                it("an unreachable registry fails the build naming the registry and the image", async () => {
+                    const img = first.resources.find((r: Registered) => r.type === "docker-build:index:Image" && r.name === "base-python")!;
+                    const inputs = JSON.parse(JSON.stringify(img.inputs).replaceAll(REGISTRY, "127.0.0.1:5999"));
+                    const h = new EngineHarness();
+                    const apply = (r: Registered) => (h as unknown as { apply: (r: Registered & { custom: boolean }) => Promise<unknown> }).apply({ ...r, custom: true });
+                    await assert.rejects(apply({ ...img, inputs }), (e: Error) => {
+                        assert.match(e.message, new RegExp(`^harness: docker-build:index:Image base-python: build of 127\\.0\\.0\\.1:5999/fleet-engine/base-python:\\S+ failed \\(docker buildx exit 1\\): ERROR: failed to solve: failed to push 127\\.0\\.0\\.1:5999/fleet-engine/base-python:\\S+: .*dial tcp 127\\.0\\.0\\.1:5999: connect: connection refused`));
+                        return true;
+                    });
+                    await h.cleanup();
+                });
+
+                it("wrong registry credentials fail naming the registry, and the secret is never shown", async () => {
+                    const secret = "wrong-s3cret-never-shown";
+                    const stop = await authRegistry("127.0.0.1:5001", "fleet", "the-right-password");
+                    try {
+                        const img = first.resources.find((r: Registered) => r.type === "docker-build:index:Image" && r.name === "base-python")!;
+                        const inputs = { ...JSON.parse(JSON.stringify(img.inputs).replaceAll(REGISTRY, "127.0.0.1:5001")), registries: [{ address: "127.0.0.1:5001", username: "fleet", password: secret }] };
+                        const h = new EngineHarness();
+                        const apply = (r: Registered) => (h as unknown as { apply: (r: Registered & { custom: boolean }) => Promise<unknown> }).apply({ ...r, custom: true });
+                        await assert.rejects(apply({ ...img, inputs }), (e: Error) => {
+                            assert.match(e.message, /^harness: docker-build:index:Image base-python: build of 127\.0\.0\.1:5001\/fleet-engine\/base-python:\S+ failed \(docker buildx exit 1\): ERROR: failed to solve: failed to push 127\.0\.0\.1:5001\/fleet-engine\/base-python:\S+: .*401 Unauthorized/);
+                            assert.ok(!e.message.includes(secret) && !e.message.includes(Buffer.from(`fleet:${secret}`).toString("base64")), "no secret in the error");
+                            return true;
+                        });
+                        // The right password pushes: the failure above was the credentials.
+                        const ok = { ...inputs, registries: [{ address: "127.0.0.1:5001", username: "fleet", password: "the-right-password" }] };
+                        const done = await apply({ ...img, inputs: ok }) as { state: { digest: string; ref: string } };
+                        assert.match(done.state.ref, /^127\.0\.0\.1:5001\/fleet-engine\/base-python:\S+@sha256:[0-9a-f]{64}$/);
+                        await h.cleanup();
+                    } finally {
+                        stop();
+                    }
+                });
+            }
 
             it("builds and starts every CPU service of the host, each healthy; GPU services are listed as not deployed", async () => {
                 const notDeployed = first.outputs.notDeployed as Record<string, string>;
@@ -266,7 +436,7 @@ describe("against the Docker engine", () => {
                 const before = Object.fromEntries(await Promise.all(Object.entries(services).map(async ([n, s]) => [n, (await docker.getContainer(s.container).inspect()).Id])));
                 const { service, file } = CHANGED[machine];
                 fs.appendFileSync(path.join(app, file), "# changed by the engine test\n");
-                await harness.run(engineStack(machine, app));
+                const changedRun = await harness.run(engineStack(stack, app));
                 const changed = harness.events.filter((e) => e.action !== "unchanged");
                 const container = services[service].container;
                 assert.deepStrictEqual(changed.map((e) => `${e.type} ${e.name} ${e.action}`).sort(), [
@@ -276,6 +446,10 @@ describe("against the Docker engine", () => {
                     `docker:index/container:Container ${container} replace`,
                     `docker:index/remoteImage:RemoteImage ${container} replace`,
                 ].sort());
+                if (stack === "mainpc") {
+                    const image = harness.exportDeployment(changedRun).deployment.resources.find((r) => r.type === "docker-build:index:Image" && r.urn.endsWith(`::${container}`))!;
+                    assert.deepStrictEqual(harness.pushed, [(image.inputs.tags as string[])[0]], "one image pushed");
+                }
                 for (const [n, s] of Object.entries(services)) {
                     const id = (await docker.getContainer(s.container).inspect()).Id;
                     if (n === service) assert.notStrictEqual(id, before[n], `${n} was replaced`);
@@ -308,9 +482,11 @@ describe("against the Docker engine", () => {
                 }
             });
 
-            if (machine === "pc2") {
+            if (stack === "mainpc") pushShaped();
+
+            if (stack === "pc2") {
                 it("scripts/lock-requirements.sh resolves each fixture service in its family image to the committed lock, and refuses to replace a family package", () => {
-                    const env = { ...process.env, FLEET_LOCK_IMAGES: "localhost/fleet-test", FLEET_LOCK_INDEX: "http://127.0.0.1:3141/simple/" };
+                    const env = { ...process.env, FLEET_LOCK_IMAGES: "localhost/ai-system", FLEET_LOCK_INDEX: "http://127.0.0.1:3141/simple/" };
                     const script = path.join(__dirname, "..", "..", "scripts", "lock-requirements.sh");
                     // One service per CPU family of pc2: each lock takes two containers.
                     for (const [service, lock] of [["UnifiedWebAgent", "unified-web-agent"], ["CacheManager", "cache-manager"]]) {

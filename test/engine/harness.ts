@@ -1,28 +1,33 @@
 /**
  * Runs the real program (index.ts) under Pulumi's mocks and carries every registered resource
- * out against the local Docker engine, through its Engine API (dockerode): images are built
- * with BuildKit from exactly the registered Dockerfile, context and build arguments; networks,
- * volumes and containers are created from exactly the registered inputs, translated field by
- * field the way the Docker provider does. Real ids and digests flow back into the program.
+ * out against the local Docker engine: images are built the way @pulumi/docker-build 0.0.22
+ * builds them in exec mode, through `docker buildx build` with the arguments the provider's
+ * `execBuild` produces for those inputs, against the builder it would select, with the digest
+ * read from the `--metadata-file` (`containerimage.digest`) as the provider reads it (source:
+ * pulumi/pulumi-docker-build, provider/internal/cli.go `execBuild`, host.go `builderFor`,
+ * image.go `validate`/`normalize`/`Create`, cache.go, export.go). Containers, networks and volumes
+ * go through the Engine API (dockerode), translated field by field the way the Docker provider
+ * does; a RemoteImage is looked up in the daemon and pulled when missing, as the Docker
+ * provider's `findImage` does. Real ids and digests flow back into the program.
  *
  * An input the harness does not translate fails the run by name. What this engine cannot do
  * here (GPU device requests, registry push and cache) fails too: the engine suite's override
  * files (test/engine/*-overrides.yaml) turn them off, visibly.
  *
  * Between runs the harness keeps state like Pulumi does: a resource whose inputs did not
- * change is left alone; a changed image is rebuilt; a changed container is replaced (deleted
- * first: its host ports are fixed).
+ * change is left alone; a changed image is rebuilt; a changed resource is replaced, deleted
+ * first only when its options say deleteBeforeReplace (a container with fixed host ports), else
+ * created first, so a replacement that fails leaves the old one in place.
  */
 import ignore from "@balena/dockerignore";
-import { spawn } from "child_process";
+import { spawn, spawnSync } from "child_process";
 import { createHash } from "crypto";
 import Docker from "dockerode";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
-import * as tar from "tar-stream";
 import { MergedStack } from "../../fleet/model/pulumiConfig";
-import { Registered, ResourceHandler, runProgram, RunResult } from "../mocks";
+import { engineUrns, Registered, ResourceHandler, runProgram, RunResult } from "../mocks";
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 type Inputs = Record<string, any>;
@@ -33,7 +38,7 @@ export const TRANSLATED: Readonly<Record<string, readonly string[]>> = {
     "docker:index/network:Network": ["name", "driver", "internal", "labels"],
     "docker:index/volume:Volume": ["name", "labels"],
     "docker:index/remoteImage:RemoteImage": ["name", "keepLocally"],
-    "docker-build:index:Image": ["context", "dockerfile", "buildArgs", "tags", "labels", "platforms", "push", "load", "buildOnPreview", "cacheFrom", "cacheTo", "registries", "target", "network"],
+    "docker-build:index:Image": ["context", "dockerfile", "buildArgs", "tags", "labels", "platforms", "push", "load", "buildOnPreview", "cacheFrom", "cacheTo", "registries", "target", "network", "builder", "exec"],
     "command:local:Command": ["create", "environment", "triggers"],
     "pulumi:providers:docker": ["host", "sshOpts", "registryAuth", "version"],
     "pulumi:providers:docker-build": ["host", "registries", "version"],
@@ -56,6 +61,9 @@ interface Stored {
 }
 
 const MB = 1024 * 1024;
+
+/** Debian's Docker CLI, whose buildx plugin this engine runs (not the machine's newer client). */
+export const DOCKER_CLI = "/usr/bin/docker";
 
 /** Go duration ("1h2m3s", "30s", "5m0s") in nanoseconds, as the Engine API takes it. */
 export function durationNs(d: string | undefined): number | undefined {
@@ -147,31 +155,92 @@ export function contextFiles(contextDir: string, ignoreFile: string | undefined)
     return walk(contextDir).filter((f) => !ig.ignores(f)).sort();
 }
 
-async function tarContext(contextDir: string, files: string[], dockerfile: string): Promise<Buffer> {
-    const pack = tar.pack();
-    const chunks: Buffer[] = [];
-    pack.on("data", (c: unknown) => { chunks.push(c as Buffer); });
-    const done = new Promise<void>((res, rej) => { pack.on("end", () => res()); pack.on("error", rej); });
-    for (const f of files) {
-        const abs = path.join(contextDir, f);
-        const st = fs.statSync(abs);
-        pack.entry({ name: f, mode: st.mode & 0o777, mtime: new Date(0) }, fs.readFileSync(abs));
-    }
-    pack.entry({ name: ".fleet-harness.Dockerfile", mode: 0o644, mtime: new Date(0) }, dockerfile);
-    pack.finalize();
-    await done;
-    return Buffer.concat(chunks);
+/** Sorted entries of a string map: Go ranges over maps in random order, any order is the provider's. */
+function sortedEntries(m: Record<string, string> | undefined): [string, string][] {
+    return Object.entries(m ?? {}).sort(([x], [y]) => (x < y ? -1 : x > y ? 1 : 0));
 }
 
-function execFile(file: string, args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-    return new Promise((resolve) => {
-        const p = spawn(file, args);
-        let stdout = "";
-        let stderr = "";
-        p.stdout.on("data", (d) => (stdout += d));
-        p.stderr.on("data", (d) => (stderr += d));
-        p.on("close", (code) => resolve({ code: code ?? -1, stdout: stdout.trim(), stderr: stderr.trim() }));
-    });
+/** `--cache-from` of one cacheFrom entry (cache.go CacheFromRegistry.String). */
+function cacheFromArg(r: Registered, c: Inputs): string {
+    const kinds = Object.keys(c).filter((k) => c[k] !== undefined);
+    if (kinds.length !== 1 || kinds[0] !== "registry") fail(r, `cacheFrom '${kinds.join(",")}' is not translated`);
+    return `type=registry,ref=${c.registry.ref}`;
+}
+
+/**
+ * `--cache-to` of one cacheTo entry (cache.go CacheToRegistry.String, with the defaults the
+ * provider's schema sets: mode min, ignoreError false, ociMediaTypes true, imageManifest false;
+ * no compression attributes while compressionLevel is 0).
+ */
+function cacheToArg(r: Registered, c: Inputs): string {
+    const kinds = Object.keys(c).filter((k) => c[k] !== undefined);
+    if (kinds.length !== 1 || kinds[0] !== "registry") fail(r, `cacheTo '${kinds.join(",")}' is not translated`);
+    const g = c.registry;
+    for (const k of Object.keys(g)) if (!["ref", "mode", "ignoreError", "ociMediaTypes", "imageManifest"].includes(k)) fail(r, `cacheTo.registry.${k} is not translated`);
+    return `type=registry,ref=${g.ref},mode=${g.mode ?? "min"},ignore-error=${g.ignoreError ?? false},oci-mediatypes=${g.ociMediaTypes ?? true},image-manifest=${g.imageManifest ?? false}`;
+}
+
+/**
+ * The `docker buildx` command line the provider's exec mode runs for these Image inputs (cli.go
+ * execBuild, in its order). `push` becomes the export `type=registry`, which buildx's export
+ * parser turns into `type=image,push=true`; `load` the export `type=docker` (image.go normalize,
+ * export.go). The builder is the one named: with none, host.go builderFor would take another
+ * builder or create a docker-container one, which this harness refuses to stand in for.
+ */
+export function buildxInvocation(r: Registered, metadataFile: string): { args: string[]; stdin?: string } {
+    const i = r.inputs;
+    if (i.exec !== true) fail(r, "only exec mode is translated: without it the provider builds with its embedded buildx client, which refuses the docker driver");
+    const builder: string | undefined = i.builder?.name;
+    if (!builder) fail(r, "no builder named: the provider would pick a builder other than the docker-driver default or create a docker-container one (host.go builderFor), which cannot see the daemon's images (moby/buildkit#2343); set builder.name");
+    if (i.network !== undefined && i.network !== "default" && i.network !== "host") fail(r, `build network '${i.network}' is not translated`);
+    const args = ["buildx", "build", "--progress", "plain", "--metadata-file", metadataFile, "--builder", builder];
+    for (const [k, v] of sortedEntries(i.buildArgs)) args.push("--build-arg", `${k}=${v}`);
+    args.push("--builder", builder);
+    for (const c of i.cacheFrom ?? []) args.push("--cache-from", cacheFromArg(r, c));
+    for (const c of i.cacheTo ?? []) args.push("--cache-to", cacheToArg(r, c));
+    if (i.push) args.push("--output", "type=image,push=true");
+    if (i.load) args.push("--output", "type=docker");
+    for (const [k, v] of sortedEntries(i.labels)) args.push("--label", `${k}=${v}`);
+    // The provider's schema defaults `network` to "default" and always passes it.
+    args.push("--network", i.network ?? "default");
+    for (const p of i.platforms ?? []) args.push("--platform", p);
+    for (const t of i.tags ?? []) args.push("--tag", t);
+    if (i.target) args.push("--target", i.target);
+    let stdin: string | undefined;
+    if (i.dockerfile?.location) args.push("-f", i.dockerfile.location);
+    if (i.dockerfile?.inline !== undefined) {
+        stdin = i.dockerfile.inline;
+        args.push("-f", "-");
+    }
+    if (i.context?.location) args.push(i.context.location);
+    return { args, stdin };
+}
+
+/**
+ * The temporary DOCKER_CONFIG of one build (cli.go wrap + execBuild): the host's stored auths
+ * with the Image's `registries` layered on top, keyed by registry host, no credential helpers.
+ */
+export function dockerConfig(registries: Inputs[] | undefined, hostConfig: Record<string, unknown> = {}): { auths: Record<string, { auth: string }> } {
+    const auths: Record<string, { auth: string }> = { ...((hostConfig.auths as Record<string, { auth: string }>) ?? {}) };
+    for (const reg of registries ?? []) {
+        const host = String(reg.address).replace(/^[a-z]+:\/\//, "").split("/")[0];
+        auths[host] = { auth: Buffer.from(`${reg.username}:${reg.password}`).toString("base64") };
+    }
+    return { auths };
+}
+
+/** `repo:tag@digest` as `repo@digest` (the daemon ignores the tag of a digested reference); other names as given. */
+export function withoutTag(name: string): string {
+    const at = name.indexOf("@");
+    if (at < 0) return name;
+    const repoTag = name.slice(0, at);
+    const colon = repoTag.lastIndexOf(":");
+    return (colon > repoTag.lastIndexOf("/") ? repoTag.slice(0, colon) : repoTag) + name.slice(at);
+}
+
+/** `<tag>@<digest>` (image.go addDigest), or the tag when there is no digest. */
+function refOf(tag: string, digest: string): string {
+    return digest ? `${tag}@${digest}` : tag;
 }
 
 function run(command: string, env: Record<string, string>): Promise<{ code: number; stdout: string; stderr: string }> {
@@ -211,6 +280,8 @@ export class EngineHarness {
      * "DeadlineExceeded" while exporting; two at a time; FLEET_HARNESS_BUILDS raises it on a bigger one.
      */
     private readonly buildSlots = new Slots(Number(process.env.FLEET_HARNESS_BUILDS ?? 2));
+    /** Keys of the resources the latest run registered. */
+    private seen = new Set<string>();
     private readonly made = { containers: new Set<string>(), networks: new Set<string>(), volumes: new Set<string>(), images: new Set<string>() };
     /** Events of the latest run. */
     public events: Event[] = [];
@@ -218,6 +289,11 @@ export class EngineHarness {
     public healthySeconds: Record<string, number> = {};
     /** Seconds of each image build of the latest run, by resource name. */
     public buildSeconds: Record<string, number> = {};
+    /** Tags pushed and references pulled in the latest run, in order. */
+    public pushed: string[] = [];
+    public pulled: string[] = [];
+    /** buildx's plain progress output of each build of the latest run, by resource name. */
+    public buildLogs: Record<string, string> = {};
     /** Wall-clock span of the latest run's image builds (they run concurrently), in ms since the epoch. */
     public buildWindow = { start: 0, end: 0 };
     /** Wall-clock span from the latest run's first container create to its last container healthy, in ms since the epoch. */
@@ -230,10 +306,27 @@ export class EngineHarness {
         this.events = [];
         this.healthySeconds = {};
         this.buildSeconds = {};
+        this.buildLogs = {};
+        this.pushed = [];
+        this.pulled = [];
+        this.seen = new Set();
         this.buildWindow = { start: 0, end: 0 };
         this.containerWindow = { start: 0, end: 0 };
         const handler: ResourceHandler = (r) => this.apply(r);
         return runProgram(config, { handler });
+    }
+
+    /**
+     * The resources of the latest run as `pulumi stack export` lists them (type, URN, inputs,
+     * outputs), for fleet/build/lock.ts.
+     */
+    exportDeployment(run: RunResult): { deployment: { resources: { type: string; urn: string; inputs: Record<string, unknown>; outputs: Record<string, unknown> }[] } } {
+        const urns = engineUrns(run.stack, run.resources, run.urns);
+        const resources = [...this.seen].filter((k) => this.state.has(k)).map((k) => {
+            const s = this.state.get(k)!;
+            return { type: k.split("::")[0], urn: urns.get(k) ?? "", inputs: s.state, outputs: s.state };
+        });
+        return { deployment: { resources } };
     }
 
     private async apply(r: Registered & { custom: boolean }): Promise<{ id: string; state: Record<string, unknown> }> {
@@ -241,14 +334,17 @@ export class EngineHarness {
         if (!r.custom) return { id: "", state: {} };
         checkTranslated(r);
         const key = `${r.type}::${r.name}`;
+        this.seen.add(key);
         const inputsKey = createHash("sha256").update(JSON.stringify(r.inputs)).digest("hex");
         const prev = this.state.get(key);
         if (prev && prev.inputsKey === inputsKey) {
             this.events.push({ type: r.type, name: r.name, action: "unchanged" });
             return { id: prev.id, state: prev.state };
         }
-        if (prev) await this.remove(r, prev);
+        // Pulumi replaces create-before-delete unless the resource says deleteBeforeReplace.
+        if (prev && r.opts.deleteBeforeReplace) await this.remove(r, prev);
         const result = await this.create(r);
+        if (prev && !r.opts.deleteBeforeReplace) await this.remove(r, prev);
         if (process.env.FLEET_HARNESS_DEBUG) console.error(`harness: done ${r.type} ${r.name} at ${new Date().toISOString()}`);
         this.state.set(key, { inputsKey, ...result });
         this.events.push({ type: r.type, name: r.name, action: prev ? "replace" : "create" });
@@ -268,11 +364,7 @@ export class EngineHarness {
         const i = r.inputs;
         switch (r.type) {
             case "docker-build:index:Image": return this.build(r);
-            case "docker:index/remoteImage:RemoteImage": {
-                // Nothing can be pulled here: the image was loaded by the build.
-                const info = await this.docker.getImage(i.name).inspect();
-                return { id: info.Id, state: { ...i, imageId: info.Id, repoDigest: info.RepoDigests?.[0] ?? "" } };
-            }
+            case "docker:index/remoteImage:RemoteImage": return this.remoteImage(r);
             case "docker:index/network:Network": {
                 const n = await this.docker.createNetwork({ Name: i.name, Driver: i.driver, Internal: i.internal === true, Labels: Object.fromEntries((i.labels ?? []).map((l: Inputs) => [l.label, l.value])) });
                 this.made.networks.add(n.id);
@@ -308,44 +400,60 @@ export class EngineHarness {
      */
     private async build(r: Registered): Promise<{ id: string; state: Record<string, unknown> }> {
         const i = r.inputs;
-        if (i.push) fail(r, "registry push is not possible here; the engine test stack sets fleet:imageOutput load");
-        if (i.cacheFrom || i.cacheTo) fail(r, "a registry cache needs a registry; the engine test stack loads images");
-        if (i.registries) fail(r, "registry credentials are not used here");
-        if (i.network !== undefined && i.network !== "default" && i.network !== "host") fail(r, `build network '${i.network}' is not translated`);
         if ((i.platforms ?? []).some((p: string) => p !== "linux/amd64") || process.arch !== "x64") fail(r, `platforms ${i.platforms} cannot be built on ${process.arch}`);
-        const ctx: string = i.context.location;
-        let text: string;
-        let ignoreFile: string;
-        if (i.dockerfile.inline !== undefined) {
-            text = i.dockerfile.inline;
-            ignoreFile = path.join(ctx, ".dockerignore");
-        } else {
-            text = fs.readFileSync(i.dockerfile.location, "utf8");
-            // BuildKit prefers <Dockerfile>.dockerignore to the context root's.
-            ignoreFile = fs.existsSync(`${i.dockerfile.location}.dockerignore`) ? `${i.dockerfile.location}.dockerignore` : path.join(ctx, ".dockerignore");
-        }
+        const tmp = fs.mkdtempSync(path.join(os.tmpdir(), "pulumi-docker-"));
+        const metadata = path.join(tmp, "metadata.json");
+        const { args, stdin } = buildxInvocation(r, metadata);
+        const hostDir = path.join(os.homedir(), ".docker");
+        const hostConfig = fs.existsSync(path.join(hostDir, "config.json")) ? JSON.parse(fs.readFileSync(path.join(hostDir, "config.json"), "utf8")) : {};
+        fs.writeFileSync(path.join(tmp, "config.json"), JSON.stringify(dockerConfig(i.registries, hostConfig)), { mode: 0o600 });
+        if (fs.existsSync(path.join(hostDir, "contexts"))) fs.cpSync(path.join(hostDir, "contexts"), path.join(tmp, "contexts"), { recursive: true });
         const started = Date.now();
-        const body = await tarContext(ctx, contextFiles(ctx, ignoreFile), text);
-        // Docker >= 23 refuses a tar body with BuildKit over the bare Engine API (it wants a
-        // client session), so builds go through the buildx CLI against the default builder.
-        const work = fs.mkdtempSync(path.join(os.tmpdir(), "fleet-harness-build-"));
-        const dockerfile = i.dockerfile.inline !== undefined ? path.join(work, "Dockerfile") : i.dockerfile.location;
-        if (i.dockerfile.inline !== undefined) fs.writeFileSync(dockerfile, text);
-        const args = ["buildx", "build", "--builder", "default", "--progress", "plain", "--file", dockerfile,
-            "--metadata-file", path.join(work, "metadata.json"), "--platform", "linux/amd64",
-            ...i.tags.flatMap((t: string) => ["--tag", t]),
-            ...Object.entries(i.buildArgs ?? {}).flatMap(([k, v]) => ["--build-arg", `${k}=${v}`]),
-            ...Object.entries(i.labels ?? {}).flatMap(([k, v]) => ["--label", `${k}=${v}`]),
-            ...(i.target ? ["--target", i.target] : []),
-            ...(i.network === "host" ? ["--network", "host"] : []), ctx];
-        const out = await this.buildSlots.run(() => execFile("/usr/bin/docker", args));
-        fs.rmSync(work, { recursive: true, force: true });
-        if (out.code !== 0) fail(r, `build failed: ${out.stderr.split("\n").slice(-15).join("\n")}`);
-        const imageId = (await this.docker.getImage(i.tags[0]).inspect()).Id;
-        for (const t of i.tags) this.made.images.add(t);
-        this.buildSeconds[r.name] = (Date.now() - started) / 1000;
-        this.buildWindow = { start: this.buildWindow.start || started, end: Date.now() };
-        return { id: imageId, state: { ...i, ref: i.tags[0], digest: imageId, contextHash: createHash("sha256").update(body).digest("hex") } };
+        const out = await this.buildSlots.run(() => new Promise<{ code: number; stderr: string }>((resolve) => {
+            const p = spawn(DOCKER_CLI, args, { env: { ...process.env, DOCKER_CONFIG: tmp, BUILDX_CONFIG: path.join(hostDir, "buildx") } });
+            let stderr = "";
+            p.stderr.on("data", (d) => (stderr += d));
+            p.stdout.on("data", () => undefined);
+            p.on("close", (code) => resolve({ code: code ?? -1, stderr }));
+            p.stdin.end(stdin ?? "");
+        }));
+        try {
+            if (out.code !== 0) {
+                const errors = out.stderr.split("\n").filter((l) => /^ERROR\b|^error:/i.test(l.trim())).join("; ") || out.stderr.split("\n").slice(-5).join("; ");
+                fail(r, `build of ${i.tags?.[0]} failed (docker buildx exit ${out.code}): ${errors}`);
+            }
+            const meta = JSON.parse(fs.readFileSync(metadata, "utf8")) as Record<string, unknown>;
+            const digest = String(meta["containerimage.digest"] ?? "");
+            for (const t of i.tags ?? []) this.made.images.add(t);
+            this.buildSeconds[r.name] = (Date.now() - started) / 1000;
+            this.buildWindow = { start: this.buildWindow.start || started, end: Date.now() };
+            this.buildLogs[r.name] = out.stderr;
+            if (i.push) this.pushed.push(i.tags[0]);
+            const hash = createHash("sha256").update(JSON.stringify(contextFiles(i.context.location, undefined))).digest("hex");
+            return { id: digest || r.name, state: { ...i, ref: refOf(i.tags[0], digest), digest, contextHash: hash } };
+        } finally {
+            fs.rmSync(tmp, { recursive: true, force: true });
+        }
+    }
+
+    /**
+     * The Docker provider's RemoteImage (findImage): the daemon's image of that name, pulled first
+     * when the daemon lacks it. A name with a digest is found and pulled by the digest.
+     */
+    private async remoteImage(r: Registered): Promise<{ id: string; state: Record<string, unknown> }> {
+        const name: string = r.inputs.name;
+        const byDigest = withoutTag(name);
+        const at = byDigest.indexOf("@");
+        let info = await this.docker.getImage(byDigest).inspect().catch(() => undefined);
+        if (!info) {
+            const pull = spawnSync(DOCKER_CLI, ["pull", "--quiet", byDigest], { encoding: "utf8" });
+            if (pull.status !== 0) fail(r, `pull of ${byDigest} failed: ${pull.stderr.trim()}`);
+            this.pulled.push(byDigest);
+            info = await this.docker.getImage(byDigest).inspect();
+        }
+        const repo = byDigest.slice(0, at >= 0 ? byDigest.indexOf("@") : byDigest.lastIndexOf(":"));
+        const repoDigest = info.RepoDigests?.find((d) => d.startsWith(`${repo}@`)) ?? info.RepoDigests?.[0] ?? "";
+        return { id: info.Id, state: { ...r.inputs, imageId: info.Id, repoDigest } };
     }
 
     private async container(r: Registered): Promise<{ id: string; state: Record<string, unknown> }> {

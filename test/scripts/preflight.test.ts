@@ -6,16 +6,34 @@ import * as path from "path";
 import { PREFLIGHT_SCRIPT } from "../../components/preflight";
 import { MIN_DOCKER_VERSION } from "../../fleet/model/defaults";
 
-interface Fake { server?: string; serverFails?: string; runtimes?: string; driver?: string; smiFails?: string }
+interface Fake {
+    server?: string; serverFails?: string; runtimes?: string; driver?: string; smiFails?: string;
+    /** `docker buildx` fails as when the plugin is missing. */
+    noBuildx?: boolean;
+    /** Driver of the builder `default`; no builder of any other name exists. @default "docker" */
+    builderDriver?: string;
+    /** `docker info` DriverStatus JSON. @default the containerd image store's */
+    driverStatus?: string;
+}
 
-/** Runs the preflight with stand-ins for docker and nvidia-smi on PATH. */
-function preflight(fake: Fake, gpu: boolean): { code: number; out: string; err: string } {
+const BUILDX_VERSION = "github.com/docker/buildx 0.13.1+ds1 0.13.1+ds1-3";
+const CONTAINERD_STORE = '[["driver-type","io.containerd.snapshotter.v1"]]';
+
+/**
+ * Runs the preflight with stand-ins for docker and nvidia-smi on PATH. The docker stand-in answers
+ * the way Docker 26 / buildx 0.13 do (`buildx inspect` prints `Driver: <driver>`; an unknown
+ * builder is `ERROR: no builder "x" found`, exit 1; a missing plugin is `docker: 'buildx' is not a docker command.`).
+ */
+function preflight(fake: Fake, gpu: boolean, env: Record<string, string> = {}): { code: number; out: string; err: string } {
     const bin = fs.mkdtempSync(path.join(os.tmpdir(), "fleet-preflight-"));
     const docker = [
         "#!/bin/sh",
         'case "$1" in',
         fake.serverFails ? `  version) echo "${fake.serverFails}" >&2; exit 1 ;;` : `  version) echo "${fake.server}" ;;`,
-        `  info) echo '${fake.runtimes ?? "{}"}' ;;`,
+        `  info) case "$3" in *Runtimes*) echo '${fake.runtimes ?? "{}"}' ;; *DriverStatus*) echo '${fake.driverStatus ?? CONTAINERD_STORE}' ;; esac ;;`,
+        fake.noBuildx
+            ? `  buildx) echo "docker: 'buildx' is not a docker command." >&2; exit 1 ;;`
+            : `  buildx) case "$2" in version) echo '${BUILDX_VERSION}' ;; inspect) [ "$3" = default ] || { echo "ERROR: no builder \\"$3\\" found" >&2; exit 1; }; printf 'Name:          default\nDriver:        ${fake.builderDriver ?? "docker"}\n' ;; esac ;;`,
         "esac",
     ].join("\n");
     const smi = fake.smiFails ? `#!/bin/sh\necho "${fake.smiFails}" >&2\nexit 9\n` : `#!/bin/sh\necho "${fake.driver}"\n`;
@@ -23,19 +41,21 @@ function preflight(fake: Fake, gpu: boolean): { code: number; out: string; err: 
     fs.writeFileSync(path.join(bin, "nvidia-smi"), smi, { mode: 0o755 });
     const r = spawnSync("bash", [PREFLIGHT_SCRIPT], {
         encoding: "utf8",
-        env: { PATH: `${bin}:/usr/bin:/bin`, DOCKER_HOST: "unix:///var/run/docker.sock", FLEET_MACHINE: "pc2", FLEET_MIN_DOCKER: MIN_DOCKER_VERSION, FLEET_GPU: String(gpu), FLEET_MIN_DRIVER: "535", FLEET_CUDA_TRACK: "cu121" },
+        env: { PATH: `${bin}:/usr/bin:/bin`, DOCKER_HOST: "unix:///var/run/docker.sock", FLEET_MACHINE: "pc2", FLEET_MIN_DOCKER: MIN_DOCKER_VERSION, FLEET_GPU: String(gpu), FLEET_MIN_DRIVER: "535", FLEET_CUDA_TRACK: "cu121", FLEET_BUILDER: "default", FLEET_IMAGE_STORE: "true", ...env },
     });
     return { code: r.status ?? -1, out: r.stdout.trim(), err: r.stderr.trim() };
 }
 
+const BUILD_OK = "buildx 0.13.1+ds1, builder default (docker driver), containerd image store";
+
 describe("host preflight script", () => {
     it("production hosts need Docker 25 or newer (health start intervals)", () => assert.strictEqual(MIN_DOCKER_VERSION, "25.0"));
 
-    const table: { what: string; fake: Fake; gpu: boolean; code: number; out?: string; err?: string }[] = [
-        { what: "a CPU host with a recent engine passes", fake: { server: "27.3.1" }, gpu: false, code: 0, out: "preflight pc2: docker 27.3.1: ok" },
-        { what: "the oldest engine with health start intervals passes", fake: { server: "25.0.0" }, gpu: false, code: 0, out: "preflight pc2: docker 25.0.0: ok" },
-        { what: "a Debian-patched engine version is compared by its upstream part", fake: { server: "26.1.5+dfsg1" }, gpu: false, code: 0, out: "preflight pc2: docker 26.1.5+dfsg1: ok" },
-        { what: "a GPU host with runtime and driver passes", fake: { server: "27.3.1", runtimes: '{"nvidia":{"path":"nvidia-container-runtime"},"runc":{}}', driver: "550.54.14" }, gpu: true, code: 0, out: "preflight pc2: docker 27.3.1, NVIDIA runtime, driver 550.54.14: ok" },
+    const table: { what: string; fake: Fake; gpu: boolean; env?: Record<string, string>; code: number; out?: string; err?: string }[] = [
+        { what: "a CPU host with a recent engine passes", fake: { server: "27.3.1" }, gpu: false, code: 0, out: `preflight pc2: docker 27.3.1, ${BUILD_OK}: ok` },
+        { what: "the oldest engine with health start intervals passes", fake: { server: "25.0.0" }, gpu: false, code: 0, out: `preflight pc2: docker 25.0.0, ${BUILD_OK}: ok` },
+        { what: "a Debian-patched engine version is compared by its upstream part", fake: { server: "26.1.5+dfsg1" }, gpu: false, code: 0, out: `preflight pc2: docker 26.1.5+dfsg1, ${BUILD_OK}: ok` },
+        { what: "a GPU host with runtime and driver passes", fake: { server: "27.3.1", runtimes: '{"nvidia":{"path":"nvidia-container-runtime"},"runc":{}}', driver: "550.54.14" }, gpu: true, code: 0, out: `preflight pc2: docker 27.3.1, ${BUILD_OK}, NVIDIA runtime, driver 550.54.14: ok` },
         { what: "an unreachable engine", fake: { serverFails: "Cannot connect to the Docker daemon" }, gpu: false, code: 1, err: "preflight pc2: cannot reach the Docker engine at unix:///var/run/docker.sock: Cannot connect to the Docker daemon. Fix: start dockerd on pc2 and check this machine's access (ssh key, docker group)." },
         ...["24.0.7", "20.10.24+dfsg1", "19.03.15"].map((server) => ({
             what: `an engine without health start intervals (${server})`, fake: { server }, gpu: false, code: 1,
@@ -43,11 +63,16 @@ describe("host preflight script", () => {
         })),
         { what: "a GPU host without the NVIDIA runtime", fake: { server: "27.3.1", runtimes: '{"runc":{}}' }, gpu: true, code: 1, err: `preflight pc2: the NVIDIA container runtime is not registered with Docker (runtimes: {"runc":{}}). Fix: install nvidia-container-toolkit on pc2, run 'nvidia-ctk runtime configure --runtime=docker' and restart Docker.` },
         { what: "a driver older than CUDA 12.1 needs (002 R1)", fake: { server: "27.3.1", runtimes: '{"nvidia":{}}', driver: "525.147.05" }, gpu: true, code: 1, err: "preflight pc2: NVIDIA driver 525.147.05 is older than 535, which cu121 images need (002 R1). Fix: upgrade the driver on pc2, or set fleet:cudaTrack to an older track." },
+        { what: "a host that loads its images needs no containerd image store", fake: { server: "26.1.5", driverStatus: '[["Backing Filesystem","extfs"]]' }, gpu: false, env: { FLEET_IMAGE_STORE: "false" }, code: 0, out: "preflight pc2: docker 26.1.5, buildx 0.13.1+ds1, builder default (docker driver): ok" },
+        { what: "the buildx plugin missing", fake: { server: "26.1.5", noBuildx: true }, gpu: false, code: 1, err: "preflight pc2: the docker buildx plugin is missing on this machine (docker: 'buildx' is not a docker command.). Fix: install it (Debian: apt-get install docker-buildx; Docker's packages: docker-buildx-plugin); @pulumi/docker-build runs it in exec mode." },
+        { what: "the named builder missing", fake: { server: "26.1.5" }, gpu: false, env: { FLEET_BUILDER: "pc2" }, code: 1, err: `preflight pc2: buildx builder 'pc2' not found at unix:///var/run/docker.sock: ERROR: no builder "pc2" found. Fix: set fleet:buildxBuilder to a builder with the docker driver on pc2's daemon ('default' is the one of the current Docker endpoint; 'docker context create pc2 --docker host=unix:///var/run/docker.sock' gives one named pc2).` },
+        { what: "a builder with the docker-container driver", fake: { server: "26.1.5", builderDriver: "docker-container" }, gpu: false, code: 1, err: "preflight pc2: buildx builder 'default' uses the docker-container driver, whose BuildKit cannot see the images in pc2's daemon (moby/buildkit#2343). Fix: set fleet:buildxBuilder to a builder with the docker driver (default)." },
+        { what: "a pushing host without the containerd image store", fake: { server: "26.1.5", driverStatus: '[["Backing Filesystem","extfs"]]' }, gpu: false, code: 1, err: `preflight pc2: the Docker engine on pc2 does not use the containerd image store (driver status: [["Backing Filesystem","extfs"]]); the docker driver refuses the registry cache export without it. Fix: add {"features": {"containerd-snapshotter": true}} to /etc/docker/daemon.json on pc2 and restart Docker (images of the old store are not migrated: the next deploy pulls or rebuilds them).` },
         { what: "nvidia-smi failing", fake: { server: "27.3.1", runtimes: '{"nvidia":{}}', smiFails: "NVIDIA-SMI has failed" }, gpu: true, code: 1, err: "preflight pc2: nvidia-smi failed on pc2: NVIDIA-SMI has failed. Fix: install the NVIDIA driver (>= 535)." },
     ];
     for (const row of table) {
         it(row.what, () => {
-            const r = preflight(row.fake, row.gpu);
+            const r = preflight(row.fake, row.gpu, row.env);
             assert.strictEqual(r.code, row.code, r.err);
             if (row.out !== undefined) assert.strictEqual(r.out, row.out);
             if (row.err !== undefined) assert.strictEqual(r.err, row.err);
