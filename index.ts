@@ -8,7 +8,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { FleetHost } from "./components/fleetHost";
 import { HostImages } from "./components/hostImages";
 import { buildProvider, dockerProvider, RegistryCredentials } from "./components/providers";
-import { BuildPlan, buildPlan } from "./fleet/build/buildPlan";
+import { BuildPlan, buildPlan } from "./fleet/imageplan/buildPlan";
 import { minDriver } from "./fleet/model/check";
 import { FleetError } from "./fleet/model/issues";
 import { DEFAULT_FLEET_DIR, fleetFiles, loadFleet } from "./fleet/model/load";

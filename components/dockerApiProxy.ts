@@ -10,7 +10,7 @@
 import * as command from "@pulumi/command";
 import * as docker from "@pulumi/docker";
 import * as pulumi from "@pulumi/pulumi";
-import { PROXY_NAME, PROXY_PORT, ProxyBuild } from "../fleet/build/buildPlan";
+import { PROXY_NAME, PROXY_PORT, ProxyBuild } from "../fleet/imageplan/buildPlan";
 import { PROXY_DEFAULTS } from "../fleet/model/defaults";
 import { goDuration } from "../fleet/model/duration";
 import { seccompOpt, supervisorProfile } from "../fleet/security/seccomp";

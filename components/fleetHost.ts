@@ -5,7 +5,7 @@
  */
 import * as docker from "@pulumi/docker";
 import * as pulumi from "@pulumi/pulumi";
-import { BuildPlan, PROXY_NAME } from "../fleet/build/buildPlan";
+import { BuildPlan, PROXY_NAME } from "../fleet/imageplan/buildPlan";
 import { MIN_DOCKER_VERSION } from "../fleet/model/defaults";
 import { HostPlan } from "../fleet/model/plan";
 import { baselineProfile, seccompOpt, supervisorProfile } from "../fleet/security/seccomp";

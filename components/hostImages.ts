@@ -3,7 +3,7 @@
  * are the image repository names (`family-web`, `nlu-agent`), part of the state contract.
  */
 import * as pulumi from "@pulumi/pulumi";
-import { BuildPlan } from "../fleet/build/buildPlan";
+import { BuildPlan } from "../fleet/imageplan/buildPlan";
 import { FamilyImage, ImageSettings, ServiceImage } from "./image";
 
 export interface HostImagesArgs {

@@ -35,7 +35,7 @@
  */
 import * as dockerbuild from "@pulumi/docker-build";
 import * as pulumi from "@pulumi/pulumi";
-import { FamilyBuild, ProxyBuild, ServiceBuild } from "../fleet/build/buildPlan";
+import { FamilyBuild, ProxyBuild, ServiceBuild } from "../fleet/imageplan/buildPlan";
 
 export interface RegistryCredentials {
     address: string;

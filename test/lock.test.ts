@@ -1,5 +1,5 @@
 import * as assert from "assert";
-import { buildLock, lockTargets } from "../fleet/build/lock";
+import { buildLock, lockTargets } from "../fleet/imageplan/lock";
 import { realFleet } from "./helpers";
 
 describe("requirement locks and build-lock.json", () => {

@@ -9,8 +9,8 @@ import { createHash } from "crypto";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
-import { exactPins } from "../fleet/build/appRepo";
-import { lockTargets } from "../fleet/build/lock";
+import { exactPins } from "../fleet/imageplan/appRepo";
+import { lockTargets } from "../fleet/imageplan/lock";
 import { familyPins, normalizeName } from "../fleet/model/images";
 import { FIXTURE_APP, realFleet, STAND_IN_SPEC as SPEC, standIns } from "./helpers";
 

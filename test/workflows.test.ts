@@ -2,7 +2,7 @@ import * as assert from "assert";
 import * as fs from "fs";
 import * as path from "path";
 import { parse } from "yaml";
-import { imageTargetUrns } from "../fleet/build/buildPlan";
+import { imageTargetUrns } from "../fleet/imageplan/buildPlan";
 import { planHost } from "../fleet/model/plan";
 import { realFleet, stackFor } from "./helpers";
 import { stackNames } from "../fleet/model/pulumiStack";

@@ -165,7 +165,7 @@ function serviceStages(spec: ServiceImageSpec, notes: string[], extraEnv: [strin
     const hashed = spec.unhashedReason === undefined;
     const lock = `${WHEELHOUSE}/requirements.txt`;
     // The lock holds what the service adds to its family only (scripts/lock-requirements.sh
-    // resolves it in the family's image; fleet/build/appRepo.ts refuses a lock naming a family
+    // resolves it in the family's image; fleet/imageplan/appRepo.ts refuses a lock naming a family
     // pin), so --no-deps installs exactly the lock and `pip check` proves its dependencies are
     // met by the family's packages: a family package is never installed again.
     const wheel = `${PIP} wheel --no-deps${hashed ? " --require-hashes" : ""} --wheel-dir ${WHEELHOUSE} ${[...indexFlags(spec.pipIndexes), `-r ${lock}`].join(" ")}`;

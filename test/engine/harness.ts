@@ -318,7 +318,7 @@ export class EngineHarness {
 
     /**
      * The resources of the latest run as `pulumi stack export` lists them (type, URN, inputs,
-     * outputs), for fleet/build/lock.ts.
+     * outputs), for fleet/imageplan/lock.ts.
      */
     exportDeployment(run: RunResult): { deployment: { resources: { type: string; urn: string; inputs: Record<string, unknown>; outputs: Record<string, unknown> }[] } } {
         const urns = engineUrns(run.stack, run.resources, run.urns);
