@@ -12,11 +12,9 @@
 # The daemon runs with the containerd image store: BuildKit's registry cache export
 # (`--cache-to type=registry`) is refused by the classic store with the docker driver.
 #
-# A real registry for the push-shaped engine stack (test/engine/push-overrides.yaml): Debian's
-# docker-registry (distribution 2.8) on 127.0.0.1:5000, with a config file this script writes and
-# its storage under $FLEET_REGISTRY_DIR; its pid is kept in $FLEET_REGISTRY_PID_FILE so that
-# engine-down stops it. apache2-utils brings htpasswd for the engine test's second registry, the
-# one with authentication.
+# It also installs what the engine suite's other services need (scripts/registry.sh,
+# scripts/package-index.sh): Debian's docker-registry, apache2-utils (htpasswd, for the engine
+# test's second registry, the one with authentication) and python3.
 #
 # The script starts dockerd only when no engine answers and keeps that dockerd's pid in
 # $FLEET_DOCKERD_PID_FILE; scripts/engine-down.sh stops that one and never another.
@@ -32,9 +30,6 @@ FLEET_DOCKER_VERSION="26.1.5+dfsg1-9+deb13u1+b1"
 FLEET_BUILDX_VERSION="0.13.1+ds1-3"
 FLEET_COMPOSE_VERSION="2.26.1-4"
 FLEET_MIN_ENGINE=25
-FLEET_REGISTRY_ADDR=127.0.0.1:5000
-FLEET_REGISTRY_DIR="${FLEET_REGISTRY_DIR:-/var/tmp/fleet-registry}"
-FLEET_REGISTRY_PID_FILE="${FLEET_REGISTRY_PID_FILE:-/run/fleet-registry.pid}"
 FLEET_DOCKERD_PID_FILE="${FLEET_DOCKERD_PID_FILE:-/run/fleet-dockerd.pid}"
 FLEET_DOCKERD_LOG="${FLEET_DOCKERD_LOG:-/var/log/fleet-dockerd.log}"
 # The machine image may carry a newer client in /usr/local/bin; the engine's own client is used.
@@ -93,35 +88,6 @@ fleet_daemon_config() {
     [ -f "$file" ] || echo "$config" > "$file"
 }
 
-fleet_registry_up() { curl -fsS -o /dev/null "http://$FLEET_REGISTRY_ADDR/v2/" 2>/dev/null; }
-
-# Starts the registry unless one already answers on its address (an earlier engine-up's).
-fleet_registry() {
-    fleet_registry_up && return 0
-    mkdir -p "$FLEET_REGISTRY_DIR/data"
-    cat > "$FLEET_REGISTRY_DIR/config.yml" <<CONFIG
-version: 0.1
-log:
-  level: warn
-storage:
-  filesystem:
-    rootdirectory: $FLEET_REGISTRY_DIR/data
-  delete:
-    enabled: true
-http:
-  addr: $FLEET_REGISTRY_ADDR
-CONFIG
-    fleet_engine_log "starting docker-registry on $FLEET_REGISTRY_ADDR (storage: $FLEET_REGISTRY_DIR/data)"
-    nohup docker-registry serve "$FLEET_REGISTRY_DIR/config.yml" >"$FLEET_REGISTRY_DIR/registry.log" 2>&1 &
-    echo $! > "$FLEET_REGISTRY_PID_FILE"
-    for _ in $(seq 1 30); do
-        fleet_registry_up && return 0
-        sleep 1
-    done
-    fleet_engine_log "docker-registry did not answer on $FLEET_REGISTRY_ADDR; see $FLEET_REGISTRY_DIR/registry.log"
-    return 1
-}
-
 fleet_server_major() {
     local v
     v="$("$FLEET_DOCKER" version --format '{{.Server.Version}}' 2>/dev/null)" || return 1
@@ -178,6 +144,4 @@ if [ "$major" -lt "$FLEET_MIN_ENGINE" ]; then
     fleet_engine_log "the restarted engine is still Docker $major, older than $FLEET_MIN_ENGINE; check which dockerd $FLEET_DOCKERD is"
     exit 1
 fi
-fleet_registry
 bash "$FLEET_BASE_IMAGES" >&2
-bash "$(dirname "${BASH_SOURCE[0]}")/package-index.sh" up

@@ -130,7 +130,7 @@ describe("fleet CLI: check-stack", () => {
     }
 
     it("passes every shipped stack, saying what the CLI merged", () => {
-        assert.deepStrictEqual(check("local"), { code: 0, out: ["Pulumi.local.yaml: stack 'local' loads as `pulumi up` loads it: 17 keys, 6 of them Pulumi.yaml defaults; the fleet: config is valid"], err: [] });
+        assert.deepStrictEqual(check("local"), { code: 0, out: ["Pulumi.local.yaml: stack 'local' loads as `pulumi up` loads it: 19 keys, 8 of them Pulumi.yaml defaults; the fleet: config is valid"], err: [] });
         // mainpc and pc2 after the runbook's first step, the host's LAN address, which no
         // committed file can know (ports bind to it alone: CIS Docker 5.14).
         for (const stack of ["mainpc", "pc2"]) {

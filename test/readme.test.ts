@@ -23,7 +23,7 @@ const EXERCISED: Record<string, { file: string; shows: string }> = {
     "scripts/fleet validate --fleet DIR": { file: "test/cli.test.ts", shows: 'run(["validate", "--fleet", dir])' },
     "scripts/fleet dockerfiles --out DIR": { file: "test/cli.test.ts", shows: 'run(["dockerfiles", "--out", out])' },
     "scripts/fleet diagram": { file: "test/cli.test.ts", shows: 'run(["diagram", "--out", out])' },
-    "scripts/fleet image-targets mainpc": { file: "test/cli.test.ts", shows: 'run(["image-targets", "mainpc"])' },
+    "scripts/fleet image-targets mainpc": { file: "test/cli.test.ts", shows: 'run(["image-targets", "mainpc"], configuredProject())' },
     "npm test": { file: ".ci/run", shows: "\nnpm test\n" },
     "npm run test:engine": { file: ".ci/run", shows: "\nnpm run test:engine\n" },
 };

@@ -96,7 +96,7 @@ export const stackConfigSchema = (hosts: readonly [string, ...string[]]) => z.st
      * the data's indexes.
      * @default ""
      */
-    packageIndex: z.union([z.literal(""), z.url({ protocol: /^https?$/ })]).default(""),
+    packageIndex: z.string().regex(/^(|https?:\/\/\S+)$/, "must be empty or the http(s) URL of a PEP 503 index").default(""),
     /**
      * Network of the builds' RUN steps: `host` where the package index listens on the build
      * machine's loopback (the engine tests); BuildKit's own sandbox network otherwise.
