@@ -76,7 +76,7 @@ describe("images under mocks", () => {
                         assert.match(img.inputs.context.location, /fleet\/render\/assets$/);
                     } else {
                         assert.strictEqual(img.inputs.context.location, FIXTURE_APP);
-                        assert.match(img.inputs.dockerfile.location, new RegExp(`\\.fleet/imageplan/${stack}/[a-z0-9-]+\\.Dockerfile$`));
+                        assert.match(img.inputs.dockerfile.location, new RegExp(`\\.fleet/build/${stack}/[a-z0-9-]+\\.Dockerfile$`));
                     }
                 }
             });
