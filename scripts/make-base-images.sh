@@ -1,13 +1,11 @@
 #!/usr/bin/env bash
-# Makes the base images the engine test stack builds root families FROM (no image can be pulled
+# Makes the base image the engine test stacks build root families FROM (no image can be pulled
 # here), from Debian bookworm minbase, imported into the local Docker engine. An image that
 # already exists is left as it is.
 # - fleet-test/bookworm-python:slim: Python 3.11 with venv only, like python:3.11-slim-bookworm,
 #   with the same apt sources (bookworm, -updates, -security): the families' own apt layers
 #   (tini, ca-certificates, tzdata at the pins of fleet/data/families.yaml) install on it in
 #   the build, so a wrong pin fails the build.
-# - fleet-test/bookworm-python:base: the same with tini and CA certificates already inside;
-#   kept for stacks that build without reaching the Debian mirror.
 set -euo pipefail
 MIRROR="${DEBIAN_MIRROR:-http://deb.debian.org/debian}"
 SECURITY_MIRROR="${DEBIAN_SECURITY_MIRROR:-http://deb.debian.org/debian-security}"
@@ -48,5 +46,4 @@ SOURCES
     echo "make-base-images: $image made"
 }
 
-make_image "${FLEET_TEST_BASE_IMAGE:-fleet-test/bookworm-python:base}" python3,python3-venv,tini,ca-certificates
 make_image "${FLEET_TEST_SLIM_IMAGE:-fleet-test/bookworm-python:slim}" python3,python3-venv
