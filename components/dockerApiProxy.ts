@@ -12,10 +12,9 @@ import * as docker from "@pulumi/docker";
 import * as pulumi from "@pulumi/pulumi";
 import { PROXY_NAME, PROXY_PORT, ProxyBuild } from "../fleet/imageplan/buildPlan";
 import { PROXY_DEFAULTS } from "../fleet/model/defaults";
-import { goDuration } from "../fleet/model/duration";
 import { seccompOpt, supervisorProfile } from "../fleet/security/seccomp";
 import { ImageSettings, ProxyImage } from "./image";
-import { cpusInput } from "./serviceContainer";
+import { cpusInput, healthcheckInput } from "./serviceContainer";
 
 /**
  * Declared exception to the non-root rule: the socket is root:docker 0660 and the docker
@@ -73,14 +72,7 @@ export class DockerApiProxy extends pulumi.ComponentResource {
             networksAdvanced: [{ name: network.name, aliases: [PROXY_NAME] }],
             // The image's HEALTHCHECK, stated here too so the provider waits for it: healthy once
             // HAProxy's loopback health frontend sees the engine answer /_ping.
-            healthcheck: {
-                tests: ["CMD", "/usr/local/bin/fleet-health"],
-                interval: goDuration(h.intervalSeconds),
-                timeout: goDuration(h.timeoutSeconds),
-                startPeriod: goDuration(h.startPeriodSeconds),
-                startInterval: goDuration(h.startIntervalSeconds),
-                retries: h.retries,
-            },
+            healthcheck: healthcheckInput(h),
             wait: true,
             waitTimeout: 60,
             memory: PROXY_DEFAULTS.memoryMb,

@@ -15,6 +15,18 @@ import { ContainerPlan } from "../fleet/model/plan";
  * The provider's `cpus` input is a string, as `docker run --cpus` takes it ("1", "0.5"); it
  * stores NanoCpus. Whole hundredths only (the schema's granularity), without float noise.
  */
+/** The provider's healthcheck for the images' stdlib helper, durations in its canonical form. */
+export function healthcheckInput(h: { intervalSeconds: number; timeoutSeconds: number; startPeriodSeconds: number; startIntervalSeconds: number; retries: number }): docker.types.input.ContainerHealthcheck {
+    return {
+        tests: ["CMD", "/usr/local/bin/fleet-health"],
+        interval: goDuration(h.intervalSeconds),
+        timeout: goDuration(h.timeoutSeconds),
+        startPeriod: goDuration(h.startPeriodSeconds),
+        startInterval: goDuration(h.startIntervalSeconds),
+        retries: h.retries,
+    };
+}
+
 export function cpusInput(cpus: number): string {
     return String(Math.round(cpus * 100) / 100);
 }
@@ -115,14 +127,7 @@ export class ServiceContainer extends pulumi.ComponentResource {
             ],
             envs: env,
             labels,
-            healthcheck: {
-                tests: ["CMD", "/usr/local/bin/fleet-health"],
-                interval: goDuration(h.intervalSeconds),
-                timeout: goDuration(h.timeoutSeconds),
-                startPeriod: goDuration(h.startPeriodSeconds),
-                startInterval: goDuration(h.startIntervalSeconds),
-                retries: h.retries,
-            },
+            healthcheck: healthcheckInput(h),
             wait: true,
             waitTimeout: h.waitTimeoutSeconds,
             deviceRequests: c.gpu ? [{ driver: c.gpu.driver, deviceIds: c.gpu.deviceIds, capabilities: c.gpu.capabilities }] : undefined,
