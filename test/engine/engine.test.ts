@@ -394,7 +394,9 @@ describe("against the Docker engine", () => {
             if (machine === "mainpc") it("the Docker API proxy (HAProxy) survives the requests a filtering proxy must: nothing outside the allow-list reaches the engine", async () => {
                 const sup = await docker.getContainer(services.SelfHealingSupervisor.container).inspect();
                 const api = `v${(await docker.version()).ApiVersion}`;
-                const since = Math.floor(Date.now() / 1000) - 1;
+                // Fractional seconds (the Engine API takes them): a whole-second window also caught
+                // the previous test's execs on the supervisor.
+                const since = Date.now() / 1000;
                 const e = await docker.getContainer(sup.Id).exec({ Cmd: ["/opt/venv/bin/python", "-c", ATTACKS, "docker-api-proxy", "2375", api, sup.Name.slice(1), sup.Image], AttachStdout: true, AttachStderr: true });
                 const stream = await e.start({ hijack: true, stdin: false });
                 let output = "";
