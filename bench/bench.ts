@@ -1,23 +1,21 @@
 /**
- * Benchmark: prints figures and ratios, asserts nothing. Needs the Docker engine and base image
- * of the engine tests (scripts/engine-up.sh). `npm run bench` (add `-- --skip-engine` for the
-    if (process.argv.includes("--registry-cache-only")) return registryCache();
-    if (!process.argv.includes("--skip-engine")) {
-        await engine();
-        await registryCache();
-    }
-    if (!process.argv.includes("--skip-evaluation")) await evaluation();
+ * Benchmark: prints figures and ratios, asserts nothing. Needs the Docker engine, registry and
+ * package index of the engine tests (scripts/engine-up.sh, registry.sh, package-index.sh).
+ * `npm run bench` runs everything; `-- --skip-engine` only the evaluation under mocks;
+ * `-- --registry-cache-only` only the registry-cache passes; `-- --health-only` only the
+ * create-to-healthy and fleet figures (4 and 5 below) from already built images.
  *
  * 1. per image of MainPC's CPU services: size, and overhead above the physical minimum (the
  *    base image + what is installed in /opt/venv + the app files), in MB;
- * 2. a cold build of the host's images (empty BuildKit cache) vs a warm rebuild after a
+ * 2. per package layer: the bytes it adds against the distributions it installs, and the bytes
+ *    of distributions stored in more than one layer;
+ * 3. a cold build of the host's images (empty BuildKit cache) vs a warm rebuild after a
  *    one-file change: seconds and ratio;
-    if (process.argv.includes("--registry-cache-only")) return registryCache();
-    if (!process.argv.includes("--skip-engine")) {
-        await engine();
-        await registryCache();
-    }
-    if (!process.argv.includes("--skip-evaluation")) await evaluation();
+ * 4. create to healthy per tier, the program's deploy beside `docker compose up --wait` of the
+ *    same containers, both from built images;
+ * 5. MainPC's CPU fleet from no container to all healthy: program vs compose;
+ * 6. a rebuild from the registry cache on an empty builder cache, against a cold build;
+ * 7. program evaluation time under mocks, real fleet vs ten times the services.
  */
 import { execFileSync } from "child_process";
 import * as fs from "fs";
@@ -51,30 +49,43 @@ function installedBytes(image: string): number {
 }
 
 /**
- * Seconds from each container's creation to its first passing health check, as the engine
- * recorded them (State.Health.Log keeps the last five checks: read right after start-up).
+ * Seconds from each container's creation, and from its start, to its first passing health check,
+ * as the engine recorded them (State.Health.Log keeps the last five checks: read right after
+ * start-up). Compose creates every container up front and starts each when its dependencies are
+ * healthy, so only the start figure compares with the program's, which creates a container
+ * when it starts it.
  */
-async function engineHealthy(harness: EngineHarness, filters: Record<string, string[]>): Promise<{ name: string; tier: string; seconds: number }[]> {
-    const out: { name: string; tier: string; seconds: number }[] = [];
+async function engineHealthy(harness: EngineHarness, filters: Record<string, string[]>): Promise<HealthRow[]> {
+    const out: HealthRow[] = [];
     for (const c of await harness.docker.listContainers({ all: true, filters })) {
         const info = await harness.docker.getContainer(c.Id).inspect();
         const ok = (info.State.Health?.Log ?? []).filter((l) => l.ExitCode === 0).map((l) => Date.parse(l.End));
         if (ok.length === 0) continue;
-        out.push({ name: info.Name.slice(1), tier: info.Config.Labels["fleet.tier"] ?? "proxy", seconds: (Math.min(...ok) - Date.parse(info.Created)) / 1000 });
+        const healthy = Math.min(...ok);
+        out.push({
+            name: info.Name.slice(1),
+            tier: info.Config.Labels["fleet.tier"] ?? "proxy",
+            seconds: (healthy - Date.parse(info.Created)) / 1000,
+            fromStart: (healthy - Date.parse(info.State.StartedAt)) / 1000,
+        });
     }
     return out;
 }
 
-function tierLines(rows: { tier: string; seconds: number }[]): string[] {
+interface HealthRow { name: string; tier: string; seconds: number; fromStart: number }
+
+function tierLines(rows: HealthRow[]): string[] {
     const tiers = [...new Set(rows.map((r) => r.tier))].sort();
     return [...tiers, "all"].map((t) => {
-        const xs = rows.filter((r) => t === "all" || r.tier === t).map((r) => r.seconds);
-        return `    ${t.padEnd(6)} n=${String(xs.length).padStart(2)}  median ${median(xs).toFixed(1)} s, max ${Math.max(...xs).toFixed(1)} s`;
+        const mine = rows.filter((r) => t === "all" || r.tier === t);
+        const xs = mine.map((r) => r.seconds);
+        const ys = mine.map((r) => r.fromStart);
+        return `    ${t.padEnd(6)} n=${String(xs.length).padStart(2)}  from create: median ${median(xs).toFixed(1)} s, max ${Math.max(...xs).toFixed(1)} s; from start: median ${median(ys).toFixed(1)} s, max ${Math.max(...ys).toFixed(1)} s`;
     });
 }
 
 /** `docker compose up --wait` of the harness's registered containers; the harness's own containers are removed first. */
-async function composeRun(harness: EngineHarness): Promise<{ seconds: number; rows: { tier: string; seconds: number }[] }> {
+async function composeRun(harness: EngineHarness): Promise<{ seconds: number; rows: HealthRow[] }> {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), "fleet-bench-compose-"));
     const file = writeCompose(harness.containerInputs(), harness.networkInputs(), dir);
     await harness.purgeLeftovers();
@@ -145,9 +156,6 @@ async function engine(): Promise<void> {
         const config = engineConfig(app);
         const cold = await harness.run(config);
         const coldSeconds = (harness.buildWindow.end - harness.buildWindow.start) / 1000;
-        const healthy = Object.values(harness.healthySeconds);
-        const fleetSeconds = (harness.containerWindow.end - harness.containerWindow.start) / 1000;
-        const engineRows = await engineHealthy(harness, { label: ["fleet.machine=mainpc"] });
         const services = cold.outputs.services as Record<string, { image: string }>;
         const base = (await harness.docker.getImage(config.config["fleet:upstreamImage"]).inspect()).Size;
         console.log("\nimage sizes (MainPC CPU services), MB: size, physical minimum (base + venv + app), overhead");
@@ -171,14 +179,42 @@ async function engine(): Promise<void> {
         await harness.run(engineConfig(app));
         const warmSeconds = (harness.buildWindow.end - harness.buildWindow.start) / 1000;
         console.log(`\nbuild of MainPC's ${Object.keys(services).length + 6} images: cold ${coldSeconds.toFixed(1)} s, warm rebuild after a one-file change ${warmSeconds.toFixed(1)} s, ratio ${(coldSeconds / warmSeconds).toFixed(1)}x`);
-        console.log(`create to healthy (${healthy.length} containers), as the deploy sees it (1 s polling): median ${median(healthy).toFixed(1)} s, max ${Math.max(...healthy).toFixed(1)} s`);
-        const composed = await composeRun(harness);
-        console.log("\ncreate to first passing health check, per tier (engine's own timestamps):");
-        console.log("  fleet program (harness):");
-        tierLines(engineRows).forEach((l) => console.log(l));
-        console.log("  docker compose up --wait (same containers):");
-        tierLines(composed.rows).forEach((l) => console.log(l));
-        console.log(`\nMainPC's CPU fleet, nothing to all healthy (${engineRows.length} containers): program ${fleetSeconds.toFixed(1)} s, compose ${composed.seconds.toFixed(1)} s, ratio program/compose ${(fleetSeconds / composed.seconds).toFixed(2)}`);
+        await healthFigures(harness, engineConfig(app));
+    } finally {
+        await harness.cleanup();
+    }
+}
+
+/**
+ * Figures 4 and 5, like for like: the program deploys MainPC's CPU fleet again after its
+ * containers were removed (its images unchanged, so nothing is built), then compose brings up
+ * the same containers from the same images. Both clocks start at the first container create.
+ */
+async function healthFigures(harness: EngineHarness, config: MergedStack): Promise<void> {
+    await harness.forgetContainers();
+    await harness.run(config);
+    const fleetSeconds = (harness.containerWindow.end - harness.containerWindow.start) / 1000;
+    const healthy = Object.values(harness.healthySeconds);
+    const engineRows = await engineHealthy(harness, { label: ["fleet.machine=mainpc"] });
+    const composed = await composeRun(harness);
+    console.log(`\ncreate to healthy (${healthy.length} containers), as the deploy sees it (1 s polling): median ${median(healthy).toFixed(1)} s, max ${Math.max(...healthy).toFixed(1)} s`);
+    console.log("create to first passing health check, per tier (engine's own timestamps), from built images:");
+    console.log("  fleet program (harness):");
+    tierLines(engineRows).forEach((l) => console.log(l));
+    console.log("  docker compose up --wait (same containers):");
+    tierLines(composed.rows).forEach((l) => console.log(l));
+    console.log(`\nMainPC's CPU fleet, first container create to all healthy (${engineRows.length} containers): program ${fleetSeconds.toFixed(1)} s, compose ${composed.seconds.toFixed(1)} s, ratio program/compose ${(fleetSeconds / composed.seconds).toFixed(2)}`);
+}
+
+/** `--health-only`: figures 4 and 5 after a deploy that builds what the builder cache lacks. */
+async function healthOnly(): Promise<void> {
+    const app = fs.mkdtempSync(path.join(os.tmpdir(), "fleet-bench-"));
+    fs.cpSync(FIXTURE, app, { recursive: true });
+    const harness = new EngineHarness();
+    try {
+        await harness.purgeLeftovers();
+        await harness.run(engineConfig(app));
+        await healthFigures(harness, engineConfig(app));
     } finally {
         await harness.cleanup();
     }
@@ -269,6 +305,7 @@ async function evaluation(): Promise<void> {
 async function main(): Promise<void> {
     console.log(`fleet benchmark, ${new Date().toISOString().slice(0, 10)}, ${os.cpus().length} cores (${os.cpus()[0].model}), ${(os.totalmem() / 1024 ** 3).toFixed(0)} GiB, node ${process.version}`);
     if (process.argv.includes("--registry-cache-only")) return registryCache();
+    if (process.argv.includes("--health-only")) return healthOnly();
     if (!process.argv.includes("--skip-engine")) {
         await engine();
         await registryCache();

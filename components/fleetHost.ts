@@ -106,8 +106,14 @@ export class FleetHost extends pulumi.ComponentResource {
                 peerEnv,
                 provider,
                 dockerHost: args.dockerHost,
-                // Core first: the rest of the host waits until the core is healthy.
-                dependsOn: [this.preflight, ...(c.tier === "core" ? [] : core), ...(supervisor ? [proxy!.container] : [])],
+                // Core first: the rest of the host waits until the core is healthy. Within a
+                // tier, a container waits for its lane predecessor (fleet/model/plan.ts, startLanes).
+                dependsOn: [
+                    this.preflight,
+                    ...(c.tier === "core" ? [] : core),
+                    ...(c.startAfter !== undefined ? [containers[c.startAfter]] : []),
+                    ...(supervisor ? [proxy!.container] : []),
+                ],
             }, { parent: this });
             if (c.tier === "core") core.push(sc);
             containers[c.service] = sc;

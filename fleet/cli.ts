@@ -92,13 +92,13 @@ function seconds(s: number): string {
 
 /** The plan as the operator reads it: one row a container, then a summary. */
 export function renderPlan(plan: HostPlan): string[] {
-    const rows = [["SERVICE", "FAMILY", "PORTS (svc/health +metrics)", "GPU", "HEALTH"]];
+    const rows = [["SERVICE", "FAMILY", "PORTS (svc/health +metrics)", "GPU", "STARTS AFTER", "HEALTH"]];
     for (const c of plan.containers) {
         const ports = `${c.ports.service}/${c.ports.health}` + (c.ports.metrics.length ? ` +${c.ports.metrics.join(",")}` : "");
         const gpu = c.gpu ? `${c.gpu.capabilities.join(",")}:${c.gpu.deviceIds.join(",")}` : "-";
         const h = c.health;
         const health = `${h.kind} :${h.port}${h.kind === "http" ? h.path : ""} start ${seconds(h.startPeriodSeconds)} every ${seconds(h.startIntervalSeconds)}`;
-        rows.push([c.service + (c.tier === "core" ? " (core)" : ""), c.family, ports, gpu, health]);
+        rows.push([c.service + (c.tier === "core" ? " (core)" : ""), c.family, ports, gpu, c.startAfter ?? "-", health]);
     }
     const perFamily = new Map<string, number>();
     for (const c of plan.containers) perFamily.set(c.family, (perFamily.get(c.family) ?? 0) + 1);
@@ -111,6 +111,7 @@ export function renderPlan(plan: HostPlan): string[] {
         `${plan.containers.length} containers; families in build order: ${plan.families.join(", ")}`,
         "per family: " + [...perFamily].sort(([a], [b]) => byName(a, b)).map(([f, n]) => `${f} ${n}`).join(", "),
         `GPU services (${gpu.length}): ${gpu.map((c) => c.service).join(", ") || "none"}`,
+        `start: core, then the rest; ${plan.startLanes} containers of a tier at a time, each after the one ${plan.startLanes} before it is healthy (STARTS AFTER)`,
     ];
     if (plan.excluded.length === 0) lines.push("not deployed: none");
     else {

@@ -61,9 +61,10 @@ describe("fleet CLI", () => {
         const r = run(["plan", "mainpc"], configuredProject());
         assert.strictEqual(r.code, 0);
         assert.strictEqual(r.out[0], "plan for mainpc (port offset 0, CUDA cu121)");
-        assert.match(r.out[2], /^SERVICE\s+FAMILY\s+PORTS \(svc\/health \+metrics\)\s+GPU\s+HEALTH$/);
-        assert.match(r.out[3], /^ServiceRegistry \(core\)\s+family-web\s+7200\/8200\s+-\s+http :8200\/health start 30s every 1s$/);
-        assert.ok(r.out.some((l) => /^ModelOpsCoordinator\s+family-llm-cu121\s+7212\/8212\s+gpu:0\s+http :8212\/health start 5m every 5s$/.test(l)));
+        assert.match(r.out[2], /^SERVICE\s+FAMILY\s+PORTS \(svc\/health \+metrics\)\s+GPU\s+STARTS AFTER\s+HEALTH$/);
+        assert.match(r.out[3], /^ServiceRegistry \(core\)\s+family-web\s+7200\/8200\s+-\s+-\s+http :8200\/health start 30s every 1s$/);
+        assert.ok(r.out.some((l) => /^ModelOpsCoordinator\s+family-llm-cu121\s+7212\/8212\s+gpu:0\s+-\s+http :8212\/health start 5m every 5s$/.test(l)));
+        assert.ok(r.out.includes("start: core, then the rest; 48 containers of a tier at a time, each after the one 48 before it is healthy (STARTS AFTER)"));
         assert.ok(r.out.some((l) => /^CrossMachineGPUScheduler\s+base-cpu-pydeps\s+7155\/8155\s+utility:0\s+/.test(l)));
         assert.ok(r.out.includes("42 containers; families in build order: base-gpu-cu121, base-python, legacy-py310-cpu, base-utils, family-torch-cu121, family-vision-cu121, base-cpu-pydeps, family-llm-cu121, family-web"));
         assert.ok(r.out.includes("not deployed (7):"));
@@ -77,6 +78,9 @@ describe("fleet CLI", () => {
         assert.ok(r.out.includes("23 containers; families in build order: base-gpu-cu121, base-python, base-utils, family-torch-cu121, family-vision-cu121, base-cpu-pydeps, family-web"));
         assert.ok(r.out.includes("GPU services (5): DreamWorldAgent, DreamingModeAgent, RealTimeAudioPipelinePC2, SpeechRelayService, VisionProcessingAgent"));
         assert.ok(r.out.includes("not deployed: none"));
+        // 16 lanes for pc2's 8 CPUs: the last 7 of its 23 services wait for the first 7.
+        assert.ok(r.out.some((l) => /^VisionProcessingAgent\s+family-vision-cu121\s+\S+\s+gpu:0\s+FileSystemAssistantAgent\s+http /.test(l)));
+        assert.strictEqual(r.out.filter((l) => /^[A-Za-z0-9]+\s+\S+\s+\d+\/\d+\S*( \+\S+)?\s+\S+\s+[A-Z][A-Za-z0-9]+\s+(http|tcp) /.test(l)).length, 7);
     });
 
     it("plan of an unknown stack names the stacks there are", () => {
@@ -130,7 +134,7 @@ describe("fleet CLI: check-stack", () => {
     }
 
     it("passes every shipped stack, saying what the CLI merged", () => {
-        assert.deepStrictEqual(check("local"), { code: 0, out: ["Pulumi.local.yaml: stack 'local' loads as `pulumi up` loads it: 19 keys, 8 of them Pulumi.yaml defaults; the fleet: config is valid"], err: [] });
+        assert.deepStrictEqual(check("local"), { code: 0, out: ["Pulumi.local.yaml: stack 'local' loads as `pulumi up` loads it: 20 keys, 8 of them Pulumi.yaml defaults; the fleet: config is valid"], err: [] });
         // mainpc and pc2 after the runbook's first step, the host's LAN address, which no
         // committed file can know (ports bind to it alone: CIS Docker 5.14).
         for (const stack of ["mainpc", "pc2"]) {

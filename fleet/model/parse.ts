@@ -28,6 +28,8 @@ export function describeZodIssue(issue: z.core.$ZodIssue): { message: string; fi
     switch (issue.code) {
         case "invalid_type":
             if (input === undefined) return { message: `is missing (${issue.expected} expected)`, fix: "add it" };
+            // zod 4 reports a fractional number given to .int() as an invalid "int".
+            if (issue.expected === "int" && typeof input === "number") return { message: `${show(input)} is not a whole number`, fix: "use a whole number" };
             return { message: `expected ${issue.expected}, got ${kindOf(input)}`, fix: `write ${issue.expected === "object" ? "a mapping" : `a ${issue.expected}`} here` };
         case "unrecognized_keys":
             return { message: `unknown key${issue.keys.length > 1 ? "s" : ""} ${issue.keys.map((k) => `'${k}'`).join(", ")}`, fix: "remove it or correct its spelling" };

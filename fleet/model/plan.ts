@@ -3,7 +3,7 @@
  * deterministic: the same data and config give the same plan, in the same order.
  */
 import { cudaTracks, DOCKER_API_SERVICE, lineage } from "./check";
-import { APP_GID, APP_UID, APP_USER, HEALTH_DEFAULTS, PROFILE_PATH, TMPFS_SIZES_MB } from "./defaults";
+import { APP_GID, APP_UID, APP_USER, HEALTH_DEFAULTS, PROFILE_PATH, START_LANES_PER_CPU, TMPFS_SIZES_MB } from "./defaults";
 import { byName, containerName } from "./names";
 import { hostGpuIds, profileDocument, profileEnv, profileJson } from "./profile";
 import { familyRuntime } from "./runtime";
@@ -86,6 +86,11 @@ export interface ContainerPlan {
     peers: PeerEndpoint[];
     /** The image this service is pinned to (rollback); it is not built. */
     pinnedImage?: string;
+    /**
+     * The service of the same tier whose container must be healthy before this one is created
+     * (`HostPlan.startLanes`); absent for the first containers of a tier.
+     */
+    startAfter?: string;
 }
 
 export type ExclusionKind = "disabled" | "gated" | "no-gpu";
@@ -102,8 +107,13 @@ export interface HostPlan {
     cudaTrack: string;
     /** Families the containers need, parents before children. */
     families: string[];
-    /** Core tier first, then by name. */
+    /**
+     * In start order: core tier first; within a tier CPU services, then GPU services, each by
+     * name. A container's `startAfter` always comes before it.
+     */
     containers: ContainerPlan[];
+    /** How many containers of a tier start at once (see `startLanes`). */
+    startLanes: number;
     excluded: Exclusion[];
     profileDocument: string;
 }
@@ -221,16 +231,48 @@ export function planHost(d: FleetData, cfg: StackConfig): HostPlan {
         if (ex) excluded.push(ex);
         else containers.push(containerPlan(d, name, svc, cfg));
     }
-    containers.sort((a, b) => (a.tier === b.tier ? byName(a.service, b.service) : a.tier === "core" ? -1 : 1));
+    containers.sort(startOrder);
+    const lanes = cfg.startLanes ?? START_LANES_PER_CPU * d.hosts[cfg.machine].cpus;
     return {
         machine: cfg.machine,
         portOffset: cfg.portOffset,
         cudaTrack: cfg.cudaTrack,
         families: familyClosure(d, containers.map((c) => c.family)),
-        containers,
+        containers: startLanes(containers, lanes),
+        startLanes: lanes,
         excluded,
         profileDocument: profileDocument(cfg.machine, d.hosts[cfg.machine]),
     };
+}
+
+/**
+ * Starts each tier in `lanes` lanes: the n-th container of a tier is created once the
+ * (n - lanes)-th is healthy, so at most `lanes` containers of a tier are starting at any time.
+ * Started all at once, a tier's containers queue for the CPUs together (engine start-up, Python
+ * start-up, a health probe a second each) and every one of them is slow; in lanes each is
+ * healthy in seconds and the tier is done no later (START_LANES_PER_CPU). Lanes rather than
+ * waves: a slow or failing container holds up its own lane only, and a container waits for
+ * one other, not for a whole wave. CPU services come first and GPU services last, so a model
+ * server's long load never holds up a CPU service behind it.
+ *
+ * The edge is a plain `dependsOn`: Pulumi never replaces a container because the one it waits
+ * for is replaced (delete-before-replace replaces only dependents whose inputs reference the
+ * replaced resource; pkg/resource/deploy/step_generator.go, calculateDependentReplacements).
+ */
+export function startLanes(containers: ContainerPlan[], lanes: number): ContainerPlan[] {
+    const ordered = [...containers].sort(startOrder);
+    return ordered.map((c) => {
+        const tier = ordered.filter((x) => x.tier === c.tier);
+        const i = tier.indexOf(c);
+        return i >= lanes ? { ...c, startAfter: tier[i - lanes].service } : c;
+    });
+}
+
+/** Core tier first; within a tier CPU services, then GPU services, each by name. */
+function startOrder(a: ContainerPlan, b: ContainerPlan): number {
+    if (a.tier !== b.tier) return a.tier === "core" ? -1 : 1;
+    if (a.compute !== b.compute) return a.compute === "cpu" ? -1 : 1;
+    return byName(a.service, b.service);
 }
 
 /** Whether a family carries the CUDA stack. */

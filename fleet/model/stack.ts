@@ -76,6 +76,14 @@ export const stackConfigSchema = (hosts: readonly [string, ...string[]]) => z.st
      * @default the host of an ssh:// or tcp:// dockerHost when that is an IP address; 127.0.0.1 for unix://
      */
     advertiseAddress: str.optional(),
+    /**
+     * How many containers of a tier start at once (fleet/model/plan.ts, `startLanes`): each
+     * container waits for the one this many places before it in its tier to be healthy. Set it
+     * where the Docker engine has fewer CPUs than the host of hosts.yaml (the local stack on a
+     * laptop, the engine tests).
+     * @default START_LANES_PER_CPU x the host's `cpus` in hosts.yaml
+     */
+    startLanes: z.number().int().min(1).max(1000).optional(),
     /** Stack whose `endpoints` output this host's `uses` read, e.g. `acme/fleet/mainpc`. */
     peerStack: str.optional(),
     /**

@@ -1,8 +1,9 @@
 import * as assert from "assert";
 import { PROXY_DEFAULTS } from "../../fleet/model/defaults";
-import { familyRuntime } from "../../fleet/model/plan";
+import { familyRuntime, planHost } from "../../fleet/model/plan";
+import { containerName } from "../../fleet/model/names";
 import { baselineProfile, seccompOpt, supervisorProfile } from "../../fleet/security/seccomp";
-import { realFleet } from "../helpers";
+import { parsedStack, realFleet } from "../helpers";
 import { byType, PEER_OUTPUTS, Registered, RUNBOOK_CONFIG, runbookStack, runProgram, stackConfig } from "../mocks";
 
 const CONTAINER = "docker:index/container:Container";
@@ -14,10 +15,29 @@ const GPU_SERVICES: Record<string, string[]> = {
     pc2: ["dreaming-mode-agent", "dream-world-agent", "real-time-audio-pipeline-pc2", "speech-relay-service", "vision-processing-agent"],
 };
 
+function tierOf(r: Registered): string {
+    return (r.inputs.labels as { label: string; value: string }[]).find((l) => l.label === "fleet.tier")!.value;
+}
+
 /** Whether `r` waits for the resource `type::name`, or for that component's children. */
 function dependsOn(r: Registered, type: string, name: string): boolean {
     return r.opts.dependencies.some((u) => u.endsWith(`${type}::${name}`) || (u.includes(`${type}$`) && u.endsWith(`::${name}`)));
 }
+
+describe("start lanes under mocks (fleet:startLanes 4 on mainpc)", () => {
+    it("each container of a tier after the fourth waits for the one four places before it; GPU services start last", async () => {
+        const run = await runProgram(runbookStack("mainpc", "start-lanes-4"));
+        const services = byType(run.resources, CONTAINER).filter((c) => c.inputs.name !== "docker-api-proxy");
+        const waits: Record<string, string[]> = Object.fromEntries(services.map((c) => [c.inputs.name, services.filter((o) => o !== c && tierOf(o) === tierOf(c) && dependsOn(c, "fleet:containers:ServiceContainer", o.inputs.name)).map((o) => o.inputs.name)]));
+        assert.strictEqual(Object.values(waits).filter((w) => w.length > 0).length, 39 - 4);
+        assert.deepStrictEqual(waits["service-registry"], []);
+        assert.deepStrictEqual(waits["active-learning-monitor"], []);
+        assert.deepStrictEqual(waits["code-generator"], ["active-learning-monitor"]);
+        assert.deepStrictEqual(waits["voice-profiling-agent"], ["smart-home-agent"]);
+        assert.deepStrictEqual(waits["affective-processing-center"], ["streaming-translation-proxy"]);
+        assert.deepStrictEqual(waits["tiny-llama-service-enhanced"], ["responder"]);
+    });
+});
 
 describe("containers under mocks", () => {
     PEER_OUTPUTS["ai-system/fleet/mainpc"] = { endpoints: { ServiceRegistry: "192.0.2.16:7200", SystemDigitalTwin: "192.0.2.16:7220", ModelOpsCoordinator: "192.0.2.16:7212", UnifiedObservabilityCenter: "192.0.2.16:9100" } };
@@ -126,6 +146,17 @@ describe("containers under mocks", () => {
                     const waitsForCore = core.every((n) => dependsOn(c, "fleet:containers:ServiceContainer", n));
                     assert.strictEqual(waitsForCore, stack === "mainpc" && !core.includes(c.inputs.name), c.inputs.name);
                 }
+            });
+
+            it("a container waits for exactly its planned lane predecessor among its tier, no other", () => {
+                const plan = planHost(realFleet(), parsedStack(runbookStack(stack)));
+                for (const c of services) {
+                    const waitsFor = services.filter((o) => o !== c && tierOf(o) === tierOf(c) && dependsOn(c, "fleet:containers:ServiceContainer", o.inputs.name)).map((o) => o.inputs.name);
+                    const planned = plan.containers.find((p) => p.name === c.inputs.name)!.startAfter;
+                    assert.deepStrictEqual(waitsFor, planned ? [containerName(planned)] : [], c.inputs.name);
+                }
+                // mainpc's 24 CPUs start each tier at once; pc2's 8 start 16 of its 23 first.
+                assert.strictEqual(plan.containers.filter((p) => p.startAfter).length, stack === "mainpc" ? 0 : 7);
             });
 
             it("healthchecks use the helper with durations in the provider's canonical form, and a start interval: 1s on CPU families, 5s on GPU families", () => {

@@ -500,6 +500,20 @@ export class EngineHarness {
     }
 
     /**
+     * Removes every container the harness made and forgets them, keeping its images: the next
+     * run finds the images unchanged and creates every container, as `pulumi up --refresh` does
+     * on a host whose containers are gone.
+     */
+    async forgetContainers(): Promise<void> {
+        for (const [key, s] of [...this.state.entries()]) {
+            if (!key.startsWith("docker:index/container:Container::")) continue;
+            await this.docker.getContainer(s.id).remove({ force: true, v: false }).catch(() => undefined);
+            this.made.containers.delete(s.id);
+            this.state.delete(key);
+        }
+    }
+
+    /**
      * Removes what an interrupted earlier run left behind (containers, networks and volumes
      * labelled fleet.machine), so names are free again.
      */

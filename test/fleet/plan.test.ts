@@ -1,27 +1,33 @@
 import * as assert from "assert";
 import { lineage } from "../../fleet/model/check";
-import { planHost } from "../../fleet/model/plan";
+import { planHost, startLanes } from "../../fleet/model/plan";
 import { realFleet, seed002Rows, stackFor } from "../helpers";
 
-const MAINPC_DEPLOYED = [
-    // core tier first (002 §H phase 1)
-    "ServiceRegistry", "SystemDigitalTwin", "UnifiedSystemAgent",
-    "ActiveLearningMonitor", "AdvancedCommandHandler", "AffectiveProcessingCenter", "ChainOfThoughtAgent", "ChitchatAgent",
-    "CloudTranslationService", "CodeGenerator", "CognitiveModelAgent", "CrossMachineGPUScheduler", "DynamicIdentityAgent",
-    "EmotionEngine", "EmotionSynthesisAgent", "EmpathyAgent", "Executor", "FaceRecognitionAgent", "FeedbackHandler",
-    "GoTToTAgent", "HumanAwarenessAgent", "IntentionValidatorAgent", "LearningManager", "LearningOpportunityDetector",
-    "MemoryFusionHub", "ModelOpsCoordinator", "MoodTrackerAgent", "NLUAgent", "PredictiveHealthMonitor", "ProactiveAgent",
-    "RealTimeAudioPipeline", "Responder", "STTService", "SelfHealingSupervisor", "SmartHomeAgent", "StreamingTTSAgent",
-    "StreamingTranslationProxy", "TTSService", "TinyLlamaServiceEnhanced", "ToneDetector", "UnifiedObservabilityCenter",
+// In start order (fleet/model/plan.ts, startLanes): the core tier first (002 §H phase 1); within
+// a tier CPU services, then GPU services, each by name.
+const MAINPC_CORE = ["ServiceRegistry", "SystemDigitalTwin", "UnifiedSystemAgent"];
+const MAINPC_CPU_APP = [
+    "ActiveLearningMonitor", "AdvancedCommandHandler", "ChitchatAgent", "CloudTranslationService", "CodeGenerator",
+    "CrossMachineGPUScheduler", "EmotionEngine", "Executor", "FeedbackHandler", "GoTToTAgent", "HumanAwarenessAgent",
+    "IntentionValidatorAgent", "MemoryFusionHub", "MoodTrackerAgent", "NLUAgent", "PredictiveHealthMonitor",
+    "SelfHealingSupervisor", "SmartHomeAgent", "StreamingTranslationProxy", "ToneDetector", "UnifiedObservabilityCenter",
     "VoiceProfilingAgent",
 ];
+const MAINPC_GPU_APP = [
+    "AffectiveProcessingCenter", "ChainOfThoughtAgent", "CognitiveModelAgent", "DynamicIdentityAgent", "EmotionSynthesisAgent",
+    "EmpathyAgent", "FaceRecognitionAgent", "LearningManager", "LearningOpportunityDetector", "ModelOpsCoordinator",
+    "ProactiveAgent", "RealTimeAudioPipeline", "Responder", "STTService", "StreamingTTSAgent", "TTSService",
+    "TinyLlamaServiceEnhanced",
+];
+const MAINPC_DEPLOYED = [...MAINPC_CORE, ...MAINPC_CPU_APP, ...MAINPC_GPU_APP];
 const RTAP_GATED = ["AudioCapture", "FusedAudioPreprocessor", "StreamingInterruptHandler", "StreamingLanguageAnalyzer", "StreamingSpeechRecognition", "WakeWordDetector"];
 const PC2_DEPLOYED = [
     "AdvancedRouter", "AgentTrustScorer", "AsyncProcessor", "AuthenticationAgent", "CacheManager", "CentralErrorBus",
-    "DreamWorldAgent", "DreamingModeAgent", "FileSystemAssistantAgent", "MemoryFusionHub", "ProactiveContextMonitor",
-    "RealTimeAudioPipelinePC2", "RemoteConnectorAgent", "ResourceManager", "SelfHealingSupervisor", "SpeechRelayService",
-    "TaskScheduler", "TieredResponder", "TutoringServiceAgent", "UnifiedObservabilityCenter", "UnifiedUtilsAgent",
-    "UnifiedWebAgent", "VisionProcessingAgent",
+    "FileSystemAssistantAgent", "MemoryFusionHub", "ProactiveContextMonitor", "RemoteConnectorAgent", "ResourceManager",
+    "SelfHealingSupervisor", "TaskScheduler", "TieredResponder", "TutoringServiceAgent", "UnifiedObservabilityCenter",
+    "UnifiedUtilsAgent", "UnifiedWebAgent",
+    // GPU services last
+    "DreamWorldAgent", "DreamingModeAgent", "RealTimeAudioPipelinePC2", "SpeechRelayService", "VisionProcessingAgent",
 ];
 
 describe("planning a host", () => {
@@ -171,6 +177,60 @@ describe("planning a host", () => {
         const doc = JSON.parse(planHost(fleet, stackFor("pc2")).profileDocument);
         assert.deepStrictEqual(doc.profile, { GPU_VISIBLE_DEVICES: "0", TORCH_CUDA_ALLOC_CONF: "max_split_size_mb:32", OMP_NUM_THREADS: 4, UVICORN_WORKERS: 8, MODEL_EVICT_THRESHOLD_PCT: 70, NUMBA_CACHE_SIZE: "128MB" });
         assert.strictEqual(doc.gpu.smArch, "8.6");
+    });
+});
+
+describe("start lanes", () => {
+    const fleet = realFleet();
+    /** A real container plan renamed, for tables over tier and compute. */
+    const base = planHost(fleet, stackFor("mainpc")).containers[0];
+    const c = (service: string, tier: "core" | "app", compute: "cpu" | "gpu") => ({ ...base, service, tier, compute });
+    const table: { what: string; lanes: number; containers: ReturnType<typeof c>[]; expected: [string, string | undefined][] }[] = [
+        {
+            what: "two lanes: each container waits for the one two places before it in its tier, GPU services last",
+            lanes: 2,
+            containers: [c("X", "core", "cpu"), c("Y", "core", "cpu"), c("Z", "core", "cpu"), c("A", "app", "cpu"), c("B", "app", "cpu"), c("C", "app", "gpu"), c("D", "app", "cpu")],
+            expected: [["X", undefined], ["Y", undefined], ["Z", "X"], ["A", undefined], ["B", undefined], ["D", "A"], ["C", "B"]],
+        },
+        {
+            what: "one lane: a chain",
+            lanes: 1,
+            containers: [c("B", "app", "cpu"), c("A", "app", "cpu"), c("G", "app", "gpu")],
+            expected: [["A", undefined], ["B", "A"], ["G", "B"]],
+        },
+        {
+            what: "as many lanes as containers: everything at once, and a tier never waits on the other tier's lanes",
+            lanes: 3,
+            containers: [c("X", "core", "cpu"), c("A", "app", "gpu"), c("B", "app", "cpu"), c("C", "app", "cpu")],
+            expected: [["X", undefined], ["B", undefined], ["C", undefined], ["A", undefined]],
+        },
+    ];
+    for (const row of table) {
+        it(row.what, () => {
+            assert.deepStrictEqual(startLanes(row.containers, row.lanes).map((x) => [x.service, x.startAfter]), row.expected);
+        });
+    }
+
+    it("defaults to two per CPU of the host: mainpc (24) starts each tier at once, pc2 (8) its last 7 of 23 in 16 lanes", () => {
+        const mainpc = planHost(fleet, stackFor("mainpc"));
+        assert.strictEqual(mainpc.startLanes, 48);
+        assert.deepStrictEqual(mainpc.containers.filter((x) => x.startAfter !== undefined), []);
+        const pc2 = planHost(fleet, stackFor("pc2"));
+        assert.strictEqual(pc2.startLanes, 16);
+        assert.deepStrictEqual(pc2.containers.map((x) => [x.service, x.startAfter]), PC2_DEPLOYED.map((s, i) => [s, i >= 16 ? PC2_DEPLOYED[i - 16] : undefined]));
+    });
+
+    it("fleet:startLanes 4 on mainpc: the 22 CPU services in four lanes, then the GPU services, the core untouched", () => {
+        const plan = planHost(fleet, stackFor("mainpc", { startLanes: 4 }));
+        assert.strictEqual(plan.startLanes, 4);
+        const app = [...MAINPC_CPU_APP, ...MAINPC_GPU_APP];
+        assert.deepStrictEqual(plan.containers.map((x) => [x.service, x.startAfter]), [
+            ...MAINPC_CORE.map((s) => [s, undefined]),
+            ...app.map((s, i) => [s, i >= 4 ? app[i - 4] : undefined]),
+        ]);
+        // The first GPU service waits for a CPU service; no CPU service waits for a GPU one.
+        assert.strictEqual(plan.containers.find((x) => x.service === "AffectiveProcessingCenter")!.startAfter, "StreamingTranslationProxy");
+        for (const x of plan.containers.filter((y) => y.compute === "cpu" && y.startAfter)) assert.ok(MAINPC_CPU_APP.includes(x.startAfter!), x.service);
     });
 });
 

@@ -57,6 +57,16 @@ describe("stack config", () => {
             raw: { ...BASE_STACK, machine: "mainpc", portOffset: 60000 },
             expected: ["Pulumi.test.yaml: fleet:portOffset: 60000 moves UnifiedObservabilityCenter's port 9110 to 69110, above 65535. Fix: use at most 56425"],
         },
+        {
+            what: "no start lane",
+            raw: { ...BASE_STACK, machine: "mainpc", startLanes: 0 },
+            expected: ["Pulumi.test.yaml: fleet:startLanes: 0 is below the minimum 1. Fix: use a value of at least 1"],
+        },
+        {
+            what: "a fractional number of start lanes",
+            raw: { ...BASE_STACK, machine: "mainpc", startLanes: "2.5" },
+            expected: ["Pulumi.test.yaml: fleet:startLanes: 2.5 is not a whole number. Fix: use a whole number"],
+        },
     ];
     for (const row of table) {
         it(`reports ${row.what}`, () => {
