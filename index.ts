@@ -13,6 +13,7 @@ import { minDriver } from "./fleet/model/check";
 import { FleetError } from "./fleet/model/issues";
 import { DEFAULT_FLEET_DIR, fleetFiles, loadFleet } from "./fleet/model/load";
 import { HostPlan, planHost } from "./fleet/model/plan";
+import { rollbackPins } from "./fleet/model/rollback";
 import { FleetData } from "./fleet/model/schema";
 import { advertiseAddress, CONFIG_NAMESPACE, fleetKeys, parseStackConfig, StackConfig } from "./fleet/model/stack";
 
@@ -46,7 +47,7 @@ function resolve(): Resolved {
         const projectDir = __dirname;
         const fleet = loadFleet();
         const cfg = parseStackConfig(fleetKeys(pulumi.runtime.allConfig()), fleet, stackFile);
-        const plan = planHost(fleet, cfg);
+        const plan = planHost(fleet, cfg, rollbackPins(fleet, cfg, projectDir, stack, stackFile));
         const build = buildPlan(fleet, plan, cfg, {
             projectDir,
             appRepo: path.resolve(projectDir, cfg.appRepo),

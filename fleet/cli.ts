@@ -24,6 +24,7 @@ import { CUDA_TRACKS, CudaTrack } from "./model/schema";
 import { FleetError } from "./model/issues";
 import { DEFAULT_FLEET_DIR, loadFleet } from "./model/load";
 import { HostPlan, planHost } from "./model/plan";
+import { rollbackPins } from "./model/rollback";
 import { fleetKeys, parseStackConfig, StackConfig } from "./model/stack";
 import { checkStack } from "./model/checkStack";
 import { loadStack } from "./model/pulumiStack";
@@ -139,9 +140,11 @@ export function writeDockerfiles(d: FleetData, out: string, track: CudaTrack): {
     return { families: families.length, services: services.length };
 }
 
-/** The stack's `fleet:` config as `pulumi up` merges it (secrets are not needed to plan). */
-function stackConfig(projectDir: string, stack: string, data: FleetData): StackConfig {
-    return parseStackConfig(fleetKeys(loadStack(projectDir, stack).config), data, `Pulumi.${stack}.yaml`);
+/** The stack's `fleet:` config as `pulumi up` merges it (secrets are not needed to plan), and its plan. */
+function stackPlan(projectDir: string, stack: string, data: FleetData): { cfg: StackConfig; plan: HostPlan } {
+    const source = `Pulumi.${stack}.yaml`;
+    const cfg = parseStackConfig(fleetKeys(loadStack(projectDir, stack).config), data, source);
+    return { cfg, plan: planHost(data, cfg, rollbackPins(data, cfg, projectDir, stack, source)) };
 }
 
 /** Runs one command; returns the exit code. */
@@ -158,8 +161,7 @@ export function runCli(argv: readonly string[], io: CliIO, projectDir = PROJECT_
             case "plan": {
                 if (args.positional.length !== 1) throw new UsageError("plan needs exactly one stack name, e.g. plan mainpc");
                 const data = loadFleet(dir);
-                const plan = planHost(data, stackConfig(projectDir, args.positional[0], data));
-                renderPlan(plan).forEach((l) => io.out(l));
+                renderPlan(stackPlan(projectDir, args.positional[0], data).plan).forEach((l) => io.out(l));
                 return 0;
             }
             case "check-stack": {
@@ -173,8 +175,8 @@ export function runCli(argv: readonly string[], io: CliIO, projectDir = PROJECT_
             case "image-targets": {
                 if (args.positional.length !== 1) throw new UsageError("image-targets needs exactly one stack name");
                 const data = loadFleet(dir);
-                const cfg = stackConfig(projectDir, args.positional[0], data);
-                imageTargetUrns(data, planHost(data, cfg), args.positional[0], cfg.cudaTrack).forEach((u) => io.out(u));
+                const { cfg, plan } = stackPlan(projectDir, args.positional[0], data);
+                imageTargetUrns(data, plan, args.positional[0], cfg.cudaTrack).forEach((u) => io.out(u));
                 return 0;
             }
             case "lock-targets": {

@@ -92,6 +92,13 @@ export function pinsOverride(pins: string[]): string {
     return file;
 }
 
+/** An override file rolling every service back to a build lock (`pulumi config set fleet:pinAll <lock>`). */
+export function pinAllOverride(lock: string): string {
+    const file = path.join(fs.mkdtempSync(path.join(os.tmpdir(), "fleet-pin-all-override-")), "pin-all.yaml");
+    fs.writeFileSync(file, `# written by test/mocks.ts pinAllOverride: a rollback of everything\n${stringify({ config: { "fleet:pinAll": lock } })}`);
+    return file;
+}
+
 /** An override file giving the images another registry namespace (the benchmark's fresh cache). */
 export function orgOverride(org: string): string {
     const file = path.join(fs.mkdtempSync(path.join(os.tmpdir(), "fleet-org-override-")), "org.yaml");

@@ -8,6 +8,7 @@
 import { FleetError, FleetIssue } from "./issues";
 import { ConfigDeclaration, mergeStack, setCommand } from "./pulumiConfig";
 import { loadProject, readStackFiles } from "./pulumiStack";
+import { rollbackPins } from "./rollback";
 import { FleetData } from "./schema";
 import { CONFIG_NAMESPACE, parseStackConfig, SECRET_KEYS } from "./stack";
 
@@ -53,7 +54,8 @@ export function checkStack(projectDir: string, stack: string, fleet: () => Fleet
     const raw = Object.fromEntries([...values].filter(([k, v]) => k.startsWith(prefix) && !v.secure).map(([k, v]) => [k.slice(prefix.length), v.text]));
     const decl = (key: string): ConfigDeclaration | undefined => project.config[key.slice(prefix.length)] ?? project.config[key];
     const data = issuesOf(() => fleet());
-    const program = data.length ? data : issuesOf(() => parseStackConfig(raw, fleet(), stackFile))
+    // The build lock fleet:pinAll names is read and checked as the program reads it.
+    const program = data.length ? data : issuesOf(() => rollbackPins(fleet(), parseStackConfig(raw, fleet(), stackFile), projectDir, stack, stackFile))
         .filter((i) => !named.has(i.path.replace(/\[\d+\]$/, "")))
         .map((i) => (i.file === stackFile && i.path.startsWith(prefix) ? { ...i, fix: `${i.fix}: ${setCommand(stack, i.path.replace(/\[\d+\]$/, ""), decl(i.path.replace(/\[\d+\]$/, "")))}` } : i));
     const secrets: FleetIssue[] = [];

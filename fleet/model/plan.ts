@@ -162,7 +162,7 @@ export function peerEnvName(machine: string, service: string): string {
     return `${machine}_${containerName(service)}_endpoint`.replace(/-/g, "_").toUpperCase();
 }
 
-function containerPlan(d: FleetData, name: string, svc: Service, cfg: StackConfig): ContainerPlan {
+function containerPlan(d: FleetData, name: string, svc: Service, cfg: StackConfig, rollback: Readonly<Record<string, string>>): ContainerPlan {
     const host = d.hosts[cfg.machine];
     const rt = familyRuntime(d, svc.family);
     const off = cfg.portOffset;
@@ -179,7 +179,7 @@ function containerPlan(d: FleetData, name: string, svc: Service, cfg: StackConfi
     };
     const peers = Object.entries(host.uses).flatMap(([machine, services]) =>
         services.map((service) => ({ env: peerEnvName(machine, service), machine, service })));
-    const pinned = pinnedImage(cfg, name, containerName(name));
+    const pinned = pinnedImage(cfg, name, containerName(name), rollback);
     return {
         service: name,
         name: containerName(name),
@@ -221,15 +221,18 @@ export function familyClosure(d: FleetData, families: Iterable<string>): string[
     return [...all].sort((a, b) => depth(a) - depth(b) || byName(a, b));
 }
 
-/** Plans the host `cfg.machine`. Expects data and config that passed their checks. */
-export function planHost(d: FleetData, cfg: StackConfig): HostPlan {
+/**
+ * Plans the host `cfg.machine`. Expects data and config that passed their checks.
+ * @param rollback service -> image ref of `fleet:pinAll`'s build lock (fleet/model/rollback.ts)
+ */
+export function planHost(d: FleetData, cfg: StackConfig, rollback: Readonly<Record<string, string>> = {}): HostPlan {
     const containers: ContainerPlan[] = [];
     const excluded: Exclusion[] = [];
     for (const [name, svc] of Object.entries(d.services).sort(([a], [b]) => byName(a, b))) {
         if (!svc.hosts.includes(cfg.machine)) continue;
         const ex = exclusion(name, svc, cfg);
         if (ex) excluded.push(ex);
-        else containers.push(containerPlan(d, name, svc, cfg));
+        else containers.push(containerPlan(d, name, svc, cfg, rollback));
     }
     containers.sort(startOrder);
     const lanes = cfg.startLanes ?? START_LANES_PER_CPU * d.hosts[cfg.machine].cpus;

@@ -112,10 +112,13 @@ export const stackConfigSchema = (hosts: readonly [string, ...string[]]) => z.st
      */
     buildNetwork: z.enum(["default", "host"]).default("default"),
     /**
-     * Rollback without a rebuild (002 §H.6 FORCE_IMAGE_TAG): every service runs the image of
-     * this tag, and nothing is built.
+     * Rollback of every service without a rebuild (002 §H.6 FORCE_IMAGE_TAG): the path of the
+     * build lock (`build-lock-<stack>.json`) of the deploy to go back to; every service runs the
+     * image that deploy ran, pulled by digest, and none is built. Not a tag: no one tag names
+     * every image of a release (fleet/model/rollback.ts says why). Relative paths start at
+     * the project directory.
      */
-    pinAll: str.pipe(z.string().regex(IMAGE_TAG, "must be an image tag like 20250810-9c99cc9-1a2b3c4")).optional(),
+    pinAll: str.pipe(z.string().regex(/\.json$/, "must be the path of the build-lock-<stack>.json of the deploy to roll back to")).optional(),
     /**
      * Per-service rollback, `Service=<tag>` or `Service=sha256:<digest>`; wins over pinAll.
      * A pinned service is not built. @default []
@@ -238,10 +241,13 @@ function parsePin(pin: string): { service: string; ref: string } {
     return { service: pin.slice(0, at), ref: pin.slice(at + 1) };
 }
 
-/** The image a pinned service runs, or undefined when it is built. */
-export function pinnedImage(cfg: StackConfig, service: string, repository: string): string | undefined {
-    const ref = cfg.pins.map(parsePin).find((p) => p.service === service)?.ref ?? cfg.pinAll;
-    if (ref === undefined) return undefined;
+/**
+ * The image a pinned service runs, or undefined when it is built: its `fleet:pins` entry, else
+ * what `rollback` (the build lock `fleet:pinAll` names, fleet/model/rollback.ts) says it ran.
+ */
+export function pinnedImage(cfg: StackConfig, service: string, repository: string, rollback: Readonly<Record<string, string>> = {}): string | undefined {
+    const ref = cfg.pins.map(parsePin).find((p) => p.service === service)?.ref;
+    if (ref === undefined) return rollback[service];
     const image = `${cfg.registry}/${cfg.org}/${repository}`;
     return DIGEST.test(ref) ? `${image}@${ref}` : `${image}:${ref}`;
 }

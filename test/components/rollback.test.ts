@@ -1,4 +1,6 @@
 import * as assert from "assert";
+import * as fs from "fs";
+import * as path from "path";
 import { byType, Registered, runbookStack, runProgram } from "../mocks";
 
 const TAG = "20250810-9c99cc9-1a2b3c4";
@@ -40,12 +42,18 @@ describe("rollback by pinning images", () => {
         assert.strictEqual(remote.inputs.name, `ghcr.io/ai-system/cache-manager@${DIGEST}`);
     });
 
-    it("pinAll builds no service or family image beyond what the Docker API proxy needs", async () => {
+    it("pinAll runs every service at the digest the build lock says it ran, builds no service or family image beyond what the Docker API proxy needs", async () => {
         const r = await runProgram(runbookStack("pc2", "pin-all"));
         assert.deepStrictEqual(byType(r.resources, "docker-build:index:Image").map((i) => i.name).sort(), ["base-python", "pc2-docker-api-proxy"]);
-        const remotes = new Map(byType(r.resources, "docker:index/remoteImage:RemoteImage").map((x) => [x.name, x.inputs.name]));
+        const lock = JSON.parse(fs.readFileSync(path.join(__dirname, "..", "fixtures", "build-lock-pc2.json"), "utf8")) as { running: Record<string, string> };
+        // The proxy's image is built (above), not pinned: it is not a service.
+        const remotes = new Map(byType(r.resources, "docker:index/remoteImage:RemoteImage").filter((x) => x.name !== "pc2-docker-api-proxy").map((x) => [x.name, x.inputs.name]));
         assert.strictEqual(remotes.get("cache-manager"), `ghcr.io/ai-system/cache-manager@${DIGEST}`, "a per-service pin wins over pinAll");
-        assert.strictEqual(remotes.get("advanced-router"), `ghcr.io/ai-system/advanced-router:${TAG}`);
+        assert.strictEqual(remotes.size, 23);
+        for (const [name, ref] of remotes) {
+            if (name !== "cache-manager") assert.strictEqual(ref, lock.running[name], name);
+        }
+        assert.match(remotes.get("advanced-router")!, /^ghcr\.io\/ai-system\/advanced-router@sha256:[0-9a-f]{64}$/);
         const services = r.outputs.services as Record<string, { pinned: boolean; image: string }>;
         assert.ok(Object.values(services).every((s) => s.pinned));
     });

@@ -17,7 +17,7 @@ import { familyPins, serviceSpec } from "../../fleet/model/images";
 import { familyRuntime, planHost } from "../../fleet/model/plan";
 import { imageTargetUrns } from "../../fleet/imageplan/buildPlan";
 import { FIXTURE_APP, parsedStack, realFleet, standIns } from "../helpers";
-import { appRepoOverride, engineUrns, pinsOverride, Registered, RunResult, stackConfig } from "../mocks";
+import { appRepoOverride, engineUrns, pinAllOverride, pinsOverride, Registered, RunResult, stackConfig } from "../mocks";
 import { EngineHarness, withoutTag } from "./harness";
 
 const CHANGED: Record<string, { service: string; file: string }> = {
@@ -148,6 +148,7 @@ describe("against the Docker engine", () => {
             let first: RunResult;
             let services: Record<string, { container: string; endpoint: string; health: string; gpu: boolean; image: string; imageDigest: string }>;
             let firstUrns: Map<string, string>;
+            let firstTimes: EngineHarness["engineTimes"];
             let firstExport: ReturnType<EngineHarness["exportDeployment"]>;
             const port = (endpoint: string) => Number(endpoint.split(":").pop()!.split("/")[0]);
 
@@ -156,6 +157,7 @@ describe("against the Docker engine", () => {
                 app = fs.mkdtempSync(path.join(os.tmpdir(), `fleet-engine-${machine}-`));
                 fs.cpSync(FIXTURE_APP, app, { recursive: true });
                 first = await harness.run(engineStack(stack, app));
+                firstTimes = harness.engineTimes;
                 firstUrns = engineUrns(stack, first.resources, first.urns);
                 firstExport = harness.exportDeployment(first);
                 services = first.outputs.services as typeof services;
@@ -217,6 +219,27 @@ describe("against the Docker engine", () => {
                         (e: Error) => e.message.startsWith(`harness: docker:index/remoteImage:RemoteImage ${s.container}: pull of ${repoOf(s.image)}@${missing} failed: `) && /manifest unknown|not found/.test(e.message));
                     const after = await docker.getContainer(s.container).inspect();
                     assert.deepStrictEqual([after.Id, after.State.Running, after.State.Health?.Status], [running, true, "healthy"]);
+                });
+
+                it("rollback of everything: pinAll names the first run's build lock; every service runs the digest it ran then, pulled by digest where the daemon lacks it, nothing built or pushed", async () => {
+                    const lock = buildLock(firstExport);
+                    const file = path.join(fs.mkdtempSync(path.join(os.tmpdir(), "fleet-rollback-")), "build-lock-mainpc.json");
+                    fs.writeFileSync(file, JSON.stringify(lock, null, 2));
+                    // One image the daemon no longer holds: it must come back from the registry.
+                    const gone = services.NLUAgent;
+                    const goneRef = lock.running[gone.container];
+                    for (const name of [gone.image.slice(0, gone.image.indexOf("@")), goneRef]) await docker.getImage(name).remove({ force: true }).catch(() => undefined);
+                    await harness.run(engineStack(stack, app, pinAllOverride(file)));
+                    assert.deepStrictEqual([harness.pushed, Object.keys(harness.buildSeconds), harness.pulled], [[], [], [goneRef]]);
+                    const changed = harness.events.filter((e) => e.action !== "unchanged");
+                    assert.ok(!changed.some((e) => e.type === "docker-build:index:Image"), "no image is built");
+                    for (const [name, s] of Object.entries(services)) {
+                        const c = await docker.getContainer(s.container).inspect();
+                        const ref = lock.running[s.container];
+                        assert.strictEqual(c.State.Health?.Status, "healthy", name);
+                        assert.strictEqual(c.Config.Labels["fleet.image-digest"], ref.slice(ref.indexOf("@") + 1), `${name} runs the digest it ran in the first deploy`);
+                        assert.ok((await docker.getImage(c.Image).inspect()).RepoDigests.includes(ref), name);
+                    }
                 });
 
                 it("build-lock.json of the first run matches the registry's manifests", async () => {
@@ -307,6 +330,23 @@ describe("against the Docker engine", () => {
                     const state = (await docker.getContainer(s.container).inspect()).State;
                     assert.strictEqual(state.Health?.Status, "healthy", name);
                 }
+            });
+
+            it("start lanes on the engine's own clock: no container was created before its lane predecessor was healthy, and the first four of a tier did not wait", () => {
+                const fleet = realFleet();
+                const plan = planHost(fleet, parsedStack(engineStack(stack, app), fleet));
+                assert.strictEqual(plan.startLanes, 4);
+                const times = firstTimes;
+                let waited = 0;
+                for (const c of plan.containers) {
+                    if (!times[c.name]) continue; // GPU services are not deployed here
+                    if (c.startAfter === undefined) continue;
+                    const prev = plan.containers.find((p) => p.service === c.startAfter)!;
+                    assert.ok(times[c.name].created >= times[prev.name].healthy, `${c.name} was created ${times[prev.name].healthy - times[c.name].created} ms before ${prev.name} was healthy`);
+                    waited++;
+                }
+                const tiers = ["core", "app"].map((t) => plan.containers.filter((c) => c.tier === t && times[c.name]).length);
+                assert.strictEqual(waited, tiers.reduce((a, n) => a + Math.max(0, n - 4), 0));
             });
 
             it("/health answers {\"status\":\"ok\"} on every published health port", async () => {

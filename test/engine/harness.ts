@@ -287,6 +287,11 @@ export class EngineHarness {
     public events: Event[] = [];
     /** Seconds from create to healthy, by container name, of the latest run. */
     public healthySeconds: Record<string, number> = {};
+    /**
+     * The engine's own timestamps (ms since the epoch) of each container the latest run created:
+     * its creation, and its first passing health check as the engine logged it.
+     */
+    public engineTimes: Record<string, { created: number; healthy: number }> = {};
     /** Seconds of each image build of the latest run, by resource name. */
     public buildSeconds: Record<string, number> = {};
     /** Tags pushed and references pulled in the latest run, in order. */
@@ -305,6 +310,7 @@ export class EngineHarness {
     async run(config: MergedStack): Promise<RunResult> {
         this.events = [];
         this.healthySeconds = {};
+        this.engineTimes = {};
         this.buildSeconds = {};
         this.buildLogs = {};
         this.pushed = [];
@@ -465,7 +471,13 @@ export class EngineHarness {
             await this.docker.getNetwork(n.name).connect({ Container: c.id, EndpointConfig: { Aliases: n.aliases } });
         }
         await c.start();
-        if (i.wait) await this.waitHealthy(r, c, (i.waitTimeout ?? 60) * 1000);
+        if (i.wait) {
+            await this.waitHealthy(r, c, (i.waitTimeout ?? 60) * 1000);
+            // Read now: State.Health.Log keeps the last five checks only.
+            const info = await c.inspect();
+            const ok = (info.State.Health?.Log ?? []).filter((l) => l.ExitCode === 0).map((l) => Date.parse(l.End));
+            this.engineTimes[i.name] = { created: Date.parse(info.Created), healthy: Math.min(...ok) };
+        }
         this.healthySeconds[i.name] = (Date.now() - started) / 1000;
         this.containerWindow = { start: Math.min(this.containerWindow.start || started, started), end: Math.max(this.containerWindow.end, Date.now()) };
         return { id: c.id, state: { ...i, name: i.name } };

@@ -1,0 +1,76 @@
+/**
+ * `fleet:pinAll`, rollback of every service without a rebuild (002 §H.6 FORCE_IMAGE_TAG): the
+ * build lock of the deploy to go back to names, per container, the image that deploy ran by
+ * registry digest (`running`, from `pulumi stack export`; fleet/imageplan/lock.ts). Every
+ * service then runs that image, pulled by digest, and none is built.
+ *
+ * Why a build lock and not one tag, as 002 has it: a tag here names the newest commit that
+ * changed that image's inputs (fleet/imageplan/version.ts), so an image untouched by a release
+ * keeps an older tag and no single tag names every image of a release. The lock of a deploy
+ * does, by digest, and a digest cannot be moved.
+ */
+import * as fs from "fs";
+import * as path from "path";
+import { FleetError, FleetIssue } from "./issues";
+import { containerName } from "./names";
+import { planHost } from "./plan";
+import { FleetData } from "./schema";
+import { CONFIG_NAMESPACE, StackConfig } from "./stack";
+
+const AT = `${CONFIG_NAMESPACE}:pinAll`;
+
+/** Service -> `repository@sha256:<digest>`: what each planned service runs under pinAll. */
+export type RollbackPins = Record<string, string>;
+
+/**
+ * Reads and checks the build lock `cfg.pinAll` names (relative paths start at `projectDir`):
+ * it must be a build lock of this stack, and name a registry image of this stack's registry for
+ * every service the host runs that no `fleet:pins` entry pins. Every problem at once.
+ * @param stack the stack being deployed, as the lock's URNs name it
+ * @param source how the operator names the config, e.g. `Pulumi.pc2.yaml`
+ */
+export function rollbackPins(d: FleetData, cfg: StackConfig, projectDir: string, stack: string, source: string): RollbackPins {
+    if (cfg.pinAll === undefined) return {};
+    const file = path.resolve(projectDir, cfg.pinAll);
+    const issue = (message: string, fix: string): FleetError => new FleetError([{ file: source, path: AT, message, fix }]);
+    const artifact = `the build-lock-${stack} artifact of the deploy to roll back to`;
+    if (!fs.existsSync(file)) throw issue(`${cfg.pinAll} does not exist (a relative path starts at the project directory)`, `download ${artifact}, or give its path`);
+    let lock: { stack?: unknown; running?: unknown };
+    try {
+        lock = JSON.parse(fs.readFileSync(file, "utf8"));
+    } catch (e) {
+        throw issue(`${cfg.pinAll} is not JSON (${(e as Error).message})`, `use ${artifact}, as \`scripts/fleet build-lock\` wrote it`);
+    }
+    const running = lock?.running;
+    if (lock === null || typeof lock !== "object" || running === null || typeof running !== "object" || Array.isArray(running)) {
+        throw issue(`${cfg.pinAll} is not a build lock (it has no 'running' map)`, `use ${artifact}, as \`scripts/fleet build-lock\` wrote it`);
+    }
+    if (lock.stack !== stack) throw issue(`${cfg.pinAll} is the build lock of stack '${String(lock.stack)}', not '${stack}'`, `use build-lock-${stack}.json`);
+    const refs = running as Record<string, unknown>;
+    const pinned = new Set(cfg.pins.map((p) => p.slice(0, p.indexOf("="))));
+    const issues: FleetIssue[] = [];
+    const out: RollbackPins = {};
+    for (const c of planHost(d, { ...cfg, pinAll: undefined }).containers) {
+        if (pinned.has(c.service)) continue;
+        const repository = `${cfg.registry}/${cfg.org}/${containerName(c.service)}`;
+        const ref = refs[c.name];
+        const where = `${cfg.pinAll}: running.${c.name}`;
+        if (ref === undefined) {
+            issues.push({ file: source, path: AT, message: `${c.service} did not run in that deploy (${where} is missing)`, fix: `pin it in ${CONFIG_NAMESPACE}:pins, or leave it out of the rollback with ${CONFIG_NAMESPACE}:disableServices` });
+        } else if (typeof ref !== "string" || !new RegExp(`^${escape(repository)}@sha256:[a-f0-9]{64}$`).test(ref)) {
+            issues.push({
+                file: source, path: AT,
+                message: `${c.service} ran '${String(ref)}' (${where}), not an image of ${repository} by digest`,
+                fix: `roll back a stack that pushes to ${cfg.registry}/${cfg.org} (a stack that loads its images has no registry to pull them back from), or pin ${c.service} in ${CONFIG_NAMESPACE}:pins`,
+            });
+        } else {
+            out[c.service] = ref;
+        }
+    }
+    if (issues.length > 0) throw new FleetError(issues);
+    return out;
+}
+
+function escape(s: string): string {
+    return s.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
+}
