@@ -25,7 +25,7 @@ import { parse, stringify } from "yaml";
 import { loadFleet } from "../fleet/model/load";
 import { EngineHarness } from "../test/engine/harness";
 import { MergedStack } from "../fleet/model/pulumiConfig";
-import { writeCompose } from "./compose";
+import { pidsLimits, writeCompose } from "./compose";
 import { appRepoOverride, orgOverride, runbookStack, runProgram, stackConfig } from "../test/mocks";
 
 const ROOT = path.resolve(__dirname, "..");
@@ -87,7 +87,7 @@ function tierLines(rows: HealthRow[]): string[] {
 /** `docker compose up --wait` of the harness's registered containers; the harness's own containers are removed first. */
 async function composeRun(harness: EngineHarness): Promise<{ seconds: number; rows: HealthRow[] }> {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), "fleet-bench-compose-"));
-    const file = writeCompose(harness.containerInputs(), harness.networkInputs(), dir);
+    const file = writeCompose(harness.containerInputs(), harness.networkInputs(), dir, pidsLimits(harness.commandInputs()));
     await harness.purgeLeftovers();
     const compose = (...args: string[]) => execFileSync("/usr/bin/docker", ["compose", "-p", "fleet-bench", "-f", file, ...args], { stdio: ["ignore", "ignore", "pipe"] });
     const started = Date.now();

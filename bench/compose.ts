@@ -10,8 +10,12 @@ import { stringify } from "yaml";
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 type Inputs = Record<string, any>;
 
-/** The compose service of one registered docker.Container; seccomp JSON goes to a file, as compose reads a path. */
-function service(i: Inputs, dir: string, core: string[]): Inputs {
+/**
+ * The compose service of one registered docker.Container; seccomp JSON goes to a file, as compose
+ * reads a path. `pidsLimit` is what the program's `docker update --pids-limit` command sets after
+ * create (the provider has no input for it); compose sets it at create.
+ */
+function service(i: Inputs, dir: string, core: string[], pidsLimit: number | undefined): Inputs {
     const securityOpt = (i.securityOpts as string[]).map((o) => {
         if (!o.startsWith("seccomp=")) return o;
         const file = path.join(dir, `${i.name}.seccomp.json`);
@@ -35,6 +39,7 @@ function service(i: Inputs, dir: string, core: string[]): Inputs {
         shm_size: i.shmSize !== undefined ? `${i.shmSize}m` : undefined,
         cpus: i.cpus !== undefined ? Number(i.cpus) : undefined,
         cpu_shares: i.cpuShares,
+        pids_limit: pidsLimit,
         ports: (i.ports ?? []).map((p: Inputs) => ({ target: p.internal, published: String(p.external), host_ip: p.ip, protocol: p.protocol })),
         networks: Object.fromEntries((i.networksAdvanced ?? []).map((n: Inputs) => [n.name, n.aliases ? { aliases: n.aliases } : {}])),
         environment: i.envs,
@@ -48,12 +53,22 @@ function service(i: Inputs, dir: string, core: string[]): Inputs {
     return Object.fromEntries(Object.entries(svc).filter(([, v]) => v !== undefined));
 }
 
+/** The PIDs limit each registered `docker update --pids-limit N <container>` command sets, by container. */
+export function pidsLimits(commands: Inputs[]): Record<string, number> {
+    const out: Record<string, number> = {};
+    for (const c of commands) {
+        const m = /^docker update --pids-limit (\d+) (\S+)$/.exec(String(c.create ?? ""));
+        if (m) out[m[2]] = Number(m[1]);
+    }
+    return out;
+}
+
 /** Writes `compose.yaml` under `dir` for the registered containers and networks; returns its path. */
-export function writeCompose(containers: Inputs[], networks: Inputs[], dir: string): string {
+export function writeCompose(containers: Inputs[], networks: Inputs[], dir: string, pids: Record<string, number> = {}): string {
     const core = containers.filter((c) => (c.labels ?? []).some((l: Inputs) => l.label === "fleet.tier" && l.value === "core")).map((c) => c.name as string);
     const volumes = [...new Set(containers.flatMap((c) => (c.mounts ?? []).filter((m: Inputs) => m.type === "volume").map((m: Inputs) => m.source as string)))];
     const doc = {
-        services: Object.fromEntries(containers.map((c) => [c.name, service(c, dir, core)])),
+        services: Object.fromEntries(containers.map((c) => [c.name, service(c, dir, core, pids[c.name])])),
         networks: Object.fromEntries(networks.map((n) => [n.name, { name: n.name, driver: n.driver, internal: n.internal === true }])),
         volumes: Object.fromEntries(volumes.map((v) => [v, { name: v }])),
     };

@@ -97,7 +97,7 @@ export class FleetHost extends pulumi.ComponentResource {
                 machine: p.machine,
                 imageRef: image?.runRef ?? c.pinnedImage!,
                 imageDigest: image?.digest,
-                gitSha: build ? build.version.revision || build.version.tag : `pinned ${c.pinnedImage}`,
+                gitSha: build ? build.version.revision || build.version.tag : c.pinnedRevision ?? `pinned ${c.pinnedImage}`,
                 networkName: network.name,
                 seccomp: supervisor ? seccompOpt(supervisorProfile()) : baseline,
                 extraSecurityOpts: supervisor && args.apparmorProfile ? [`apparmor=${args.apparmorProfile}`] : undefined,

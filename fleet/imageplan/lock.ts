@@ -38,6 +38,11 @@ export interface BuildLock {
     upstream: Record<string, string>;
     /** Images the host pulled and runs, by container: repo digest. */
     running: Record<string, string>;
+    /**
+     * The commit each built image was built from (its org.opencontainers.image.revision label):
+     * what a rollback to this lock (fleet:pinAll) labels its containers with, as the deploy did.
+     */
+    revisions: Record<string, string>;
 }
 
 interface ExportedResource {
@@ -54,18 +59,20 @@ export function buildLock(exported: unknown): BuildLock {
     if (!Array.isArray(resources)) throw new Error("not a `pulumi stack export` document: deployment.resources is missing");
     const name = (urn: string) => urn.slice(urn.lastIndexOf("::") + 2);
     const stack = resources[0]?.urn.split("::")[0].replace(/^urn:pulumi:/, "") ?? "";
-    const lock: BuildLock = { stack, built: {}, upstream: {}, running: {} };
+    const lock: BuildLock = { stack, built: {}, upstream: {}, running: {}, revisions: {} };
     for (const r of resources) {
         if (r.type === "docker-build:index:Image") {
             const ref = String(r.outputs?.ref ?? "");
             if (ref) lock.built[name(r.urn)] = ref;
             const up = (r.inputs?.buildArgs as Record<string, string> | undefined)?.UPSTREAM_IMAGE;
             if (up) lock.upstream[name(r.urn)] = up;
+            const revision = (r.inputs?.labels as Record<string, string> | undefined)?.["org.opencontainers.image.revision"];
+            if (ref && revision) lock.revisions[name(r.urn)] = revision;
         }
         if (r.type === "docker:index/remoteImage:RemoteImage") {
             lock.running[name(r.urn)] = String(r.outputs?.repoDigest || r.outputs?.imageId || "");
         }
     }
-    for (const k of ["built", "upstream", "running"] as const) lock[k] = Object.fromEntries(Object.entries(lock[k]).sort(([a], [b]) => (a < b ? -1 : 1)));
+    for (const k of ["built", "upstream", "running", "revisions"] as const) lock[k] = Object.fromEntries(Object.entries(lock[k]).sort(([a], [b]) => (a < b ? -1 : 1)));
     return lock;
 }

@@ -86,6 +86,8 @@ export interface ContainerPlan {
     peers: PeerEndpoint[];
     /** The image this service is pinned to (rollback); it is not built. */
     pinnedImage?: string;
+    /** The commit a pinned image was built from, when the build lock of fleet:pinAll says. */
+    pinnedRevision?: string;
     /**
      * The service of the same tier whose container must be healthy before this one is created
      * (`HostPlan.startLanes`); absent for the first containers of a tier.
@@ -162,7 +164,7 @@ export function peerEnvName(machine: string, service: string): string {
     return `${machine}_${containerName(service)}_endpoint`.replace(/-/g, "_").toUpperCase();
 }
 
-function containerPlan(d: FleetData, name: string, svc: Service, cfg: StackConfig, rollback: Readonly<Record<string, string>>): ContainerPlan {
+function containerPlan(d: FleetData, name: string, svc: Service, cfg: StackConfig, rollback: Readonly<Record<string, { image: string; revision?: string }>>): ContainerPlan {
     const host = d.hosts[cfg.machine];
     const rt = familyRuntime(d, svc.family);
     const off = cfg.portOffset;
@@ -210,6 +212,7 @@ function containerPlan(d: FleetData, name: string, svc: Service, cfg: StackConfi
         ...(svc.rootfsWritable !== undefined ? { rootfsException: svc.rootfsWritable } : {}),
         peers,
         ...(pinned !== undefined ? { pinnedImage: pinned } : {}),
+        ...(pinned !== undefined && pinned === rollback[name]?.image && rollback[name].revision !== undefined ? { pinnedRevision: rollback[name].revision } : {}),
     };
 }
 
@@ -225,7 +228,7 @@ export function familyClosure(d: FleetData, families: Iterable<string>): string[
  * Plans the host `cfg.machine`. Expects data and config that passed their checks.
  * @param rollback service -> image ref of `fleet:pinAll`'s build lock (fleet/model/rollback.ts)
  */
-export function planHost(d: FleetData, cfg: StackConfig, rollback: Readonly<Record<string, string>> = {}): HostPlan {
+export function planHost(d: FleetData, cfg: StackConfig, rollback: Readonly<Record<string, { image: string; revision?: string }>> = {}): HostPlan {
     const containers: ContainerPlan[] = [];
     const excluded: Exclusion[] = [];
     for (const [name, svc] of Object.entries(d.services).sort(([a], [b]) => byName(a, b))) {

@@ -19,8 +19,14 @@ import { CONFIG_NAMESPACE, StackConfig } from "./stack";
 
 const AT = `${CONFIG_NAMESPACE}:pinAll`;
 
-/** Service -> `repository@sha256:<digest>`: what each planned service runs under pinAll. */
-export type RollbackPins = Record<string, string>;
+/**
+ * What each planned service runs under pinAll, by service: the image reference and the revision
+ * the deploy labelled it with. An image that deploy built is named as it was then
+ * (`repository:tag@digest`) with the commit it was built from, so a container whose image is the
+ * same gets exactly the inputs it has now and is left alone; one that ran pinned then is named by
+ * digest alone.
+ */
+export type RollbackPins = Record<string, { image: string; revision?: string }>;
 
 /**
  * Reads and checks the build lock `cfg.pinAll` names (relative paths start at `projectDir`):
@@ -47,6 +53,10 @@ export function rollbackPins(d: FleetData, cfg: StackConfig, projectDir: string,
     }
     if (lock.stack !== stack) throw issue(`${cfg.pinAll} is the build lock of stack '${String(lock.stack)}', not '${stack}'`, `use build-lock-${stack}.json`);
     const refs = running as Record<string, unknown>;
+    const built = (lock as { built?: unknown }).built;
+    const builtRefs = built && typeof built === "object" && !Array.isArray(built) ? built as Record<string, unknown> : {};
+    const revisions = (lock as { revisions?: unknown }).revisions;
+    const revisionOf = revisions && typeof revisions === "object" && !Array.isArray(revisions) ? revisions as Record<string, unknown> : {};
     const pinned = new Set(cfg.pins.map((p) => p.slice(0, p.indexOf("="))));
     const issues: FleetIssue[] = [];
     const out: RollbackPins = {};
@@ -64,7 +74,13 @@ export function rollbackPins(d: FleetData, cfg: StackConfig, projectDir: string,
                 fix: `roll back a stack that pushes to ${cfg.registry}/${cfg.org} (a stack that loads its images has no registry to pull them back from), or pin ${c.service} in ${CONFIG_NAMESPACE}:pins`,
             });
         } else {
-            out[c.service] = ref;
+            const digest = ref.slice(ref.indexOf("@"));
+            const asBuilt = builtRefs[c.name];
+            const revision = revisionOf[c.name];
+            // Built in that deploy: the reference and revision the containers were given then.
+            out[c.service] = typeof asBuilt === "string" && asBuilt.startsWith(`${repository}:`) && asBuilt.endsWith(digest) && typeof revision === "string"
+                ? { image: asBuilt, revision }
+                : { image: ref };
         }
     }
     if (issues.length > 0) throw new FleetError(issues);

@@ -245,9 +245,9 @@ function parsePin(pin: string): { service: string; ref: string } {
  * The image a pinned service runs, or undefined when it is built: its `fleet:pins` entry, else
  * what `rollback` (the build lock `fleet:pinAll` names, fleet/model/rollback.ts) says it ran.
  */
-export function pinnedImage(cfg: StackConfig, service: string, repository: string, rollback: Readonly<Record<string, string>> = {}): string | undefined {
+export function pinnedImage(cfg: StackConfig, service: string, repository: string, rollback: Readonly<Record<string, { image: string }>> = {}): string | undefined {
     const ref = cfg.pins.map(parsePin).find((p) => p.service === service)?.ref;
-    if (ref === undefined) return rollback[service];
+    if (ref === undefined) return rollback[service]?.image;
     const image = `${cfg.registry}/${cfg.org}/${repository}`;
     return DIGEST.test(ref) ? `${image}@${ref}` : `${image}:${ref}`;
 }

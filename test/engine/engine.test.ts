@@ -221,24 +221,38 @@ describe("against the Docker engine", () => {
                     assert.deepStrictEqual([after.Id, after.State.Running, after.State.Health?.Status], [running, true, "healthy"]);
                 });
 
-                it("rollback of everything: pinAll names the first run's build lock; every service runs the digest it ran then, pulled by digest where the daemon lacks it, nothing built or pushed", async () => {
+                it("rollback of everything: pinAll names the first run's build lock; only the container whose image changed since is replaced, its image pulled by digest, nothing built or pushed", async () => {
+                    const { service } = CHANGED.mainpc;
+                    const s = services[service];
                     const lock = buildLock(firstExport);
                     const file = path.join(fs.mkdtempSync(path.join(os.tmpdir(), "fleet-rollback-")), "build-lock-mainpc.json");
                     fs.writeFileSync(file, JSON.stringify(lock, null, 2));
-                    // One image the daemon no longer holds: it must come back from the registry.
-                    const gone = services.NLUAgent;
-                    const goneRef = lock.running[gone.container];
-                    for (const name of [gone.image.slice(0, gone.image.indexOf("@")), goneRef]) await docker.getImage(name).remove({ force: true }).catch(() => undefined);
+                    // Back to the changed source (the pins above were for one run each), then drop
+                    // the first run's image of that service from the daemon: it must come back
+                    // from the registry.
+                    await harness.run(engineStack(stack, app));
+                    const original = lock.running[s.container];
+                    const repo = repoOf(s.image);
+                    for (const name of [s.image.slice(0, s.image.indexOf("@")), original]) await docker.getImage(name).remove().catch(() => undefined);
+                    assert.strictEqual(await docker.getImage(original).inspect().then(() => true, () => false), false, "the first run's image is gone from the daemon");
+                    const before = Object.fromEntries(await Promise.all(Object.entries(services).map(async ([n, x]) => [n, (await docker.getContainer(x.container).inspect()).Id])));
                     await harness.run(engineStack(stack, app, pinAllOverride(file)));
-                    assert.deepStrictEqual([harness.pushed, Object.keys(harness.buildSeconds), harness.pulled], [[], [], [goneRef]]);
-                    const changed = harness.events.filter((e) => e.action !== "unchanged");
-                    assert.ok(!changed.some((e) => e.type === "docker-build:index:Image"), "no image is built");
-                    for (const [name, s] of Object.entries(services)) {
-                        const c = await docker.getContainer(s.container).inspect();
-                        const ref = lock.running[s.container];
+                    assert.deepStrictEqual(harness.events.filter((e) => e.action !== "unchanged").map((e) => `${e.type} ${e.name} ${e.action}`).sort(), [
+                        `command:local:Command ${s.container}-pids-limit replace`,
+                        "command:local:Command mainpc-preflight replace", // no service image is among the built tags any more
+                        `docker:index/container:Container ${s.container} replace`,
+                        `docker:index/remoteImage:RemoteImage ${s.container} replace`,
+                    ]);
+                    assert.deepStrictEqual([harness.pushed, Object.keys(harness.buildSeconds), harness.pulled], [[], [], [original]]);
+                    assert.strictEqual(original.slice(0, original.indexOf("@")), repo);
+                    for (const [name, x] of Object.entries(services)) {
+                        const c = await docker.getContainer(x.container).inspect();
+                        const ref = lock.running[x.container];
                         assert.strictEqual(c.State.Health?.Status, "healthy", name);
                         assert.strictEqual(c.Config.Labels["fleet.image-digest"], ref.slice(ref.indexOf("@") + 1), `${name} runs the digest it ran in the first deploy`);
-                        assert.ok((await docker.getImage(c.Image).inspect()).RepoDigests.includes(ref), name);
+                        assert.strictEqual(c.Config.Labels["fleet.git-sha"], lock.revisions[x.container], `${name} is labelled with the revision its image was built from`);
+                        if (name === service) assert.notStrictEqual(c.Id, before[name], `${name} was replaced`);
+                        else assert.strictEqual(c.Id, before[name], `${name} kept its container`);
                     }
                 });
 

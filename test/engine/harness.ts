@@ -502,6 +502,11 @@ export class EngineHarness {
         return this.inputsOf("docker:index/container:Container");
     }
 
+    /** The registered inputs of every local command the harness ran and holds (the PIDs limits). */
+    commandInputs(): Inputs[] {
+        return this.inputsOf("command:local:Command");
+    }
+
     /** The registered inputs of every network the harness holds. */
     networkInputs(): Inputs[] {
         return this.inputsOf("docker:index/network:Network");

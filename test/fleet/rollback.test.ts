@@ -10,7 +10,7 @@ const S = "Pulumi.pc2.yaml";
 
 describe("fleet:pinAll reads the build lock of the deploy to roll back to", () => {
     const fleet = realFleet();
-    const lock = JSON.parse(fs.readFileSync(FIXTURE, "utf8")) as { stack: string; running: Record<string, string> };
+    const lock = JSON.parse(fs.readFileSync(FIXTURE, "utf8")) as { stack: string; built: Record<string, string>; running: Record<string, string>; revisions: Record<string, string> };
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), "fleet-rollback-"));
     /** A lock file in the temporary project directory; returns its relative path. */
     const write = (name: string, text: string): string => {
@@ -19,19 +19,29 @@ describe("fleet:pinAll reads the build lock of the deploy to roll back to", () =
     };
     const pins = (pinAll: string, change = {}) => rollbackPins(fleet, stackFor("pc2", { pinAll, ...change }), dir, "pc2", S);
 
-    it("every service the host runs, at the digest it ran; a per-service pin is left to fleet:pins; no pinAll, no pins", () => {
+    it("every service the host runs, named and labelled as that deploy built it; a per-service pin is left to fleet:pins; no pinAll, no pins", () => {
         const file = write("build-lock-pc2.json", JSON.stringify(lock));
         const all = pins(file);
         assert.strictEqual(Object.keys(all).length, 23);
-        assert.strictEqual(all.CacheManager, lock.running["cache-manager"]);
-        assert.strictEqual(all.VisionProcessingAgent, lock.running["vision-processing-agent"]);
-        assert.ok(!("pc2-docker-api-proxy" in all) && !Object.values(all).includes(lock.running["pc2-docker-api-proxy"]), "the proxy is not a service");
+        assert.deepStrictEqual(all.CacheManager, { image: lock.built["cache-manager"], revision: lock.revisions["cache-manager"] });
+        assert.match(all.CacheManager.image, /^ghcr\.io\/ai-system\/cache-manager:20250810-9c99cc9-[0-9a-f]{7}@sha256:[0-9a-f]{64}$/);
+        assert.deepStrictEqual(all.VisionProcessingAgent, { image: lock.built["vision-processing-agent"], revision: lock.revisions["vision-processing-agent"] });
+        assert.ok(!("pc2-docker-api-proxy" in all) && !Object.values(all).some((p) => p.image.includes("docker-api-proxy")), "the proxy is not a service");
         const pinned = pins(file, { pins: ["CacheManager=20250810-9c99cc9-1a2b3c4"] });
         assert.deepStrictEqual(Object.keys(pinned).sort(), Object.keys(all).filter((s) => s !== "CacheManager").sort());
         assert.deepStrictEqual(rollbackPins(fleet, stackFor("pc2"), dir, "pc2", S), {});
     });
 
     const without = (key: string) => Object.fromEntries(Object.entries(lock.running).filter(([k]) => k !== key));
+    it("a service that ran pinned in that deploy (not built then) is named by its running digest alone, without a revision", () => {
+        const { "task-scheduler": _, ...built } = lock.built;
+        const file = write("pinned-then.json", JSON.stringify({ ...lock, built }));
+        assert.deepStrictEqual(pins(file).TaskScheduler, { image: lock.running["task-scheduler"] });
+        // A built reference whose digest is not the one that ran is not trusted either.
+        const stale = write("stale.json", JSON.stringify({ ...lock, built: { ...lock.built, "task-scheduler": lock.built["advanced-router"].replace("advanced-router", "task-scheduler") } }));
+        assert.deepStrictEqual(pins(stale).TaskScheduler, { image: lock.running["task-scheduler"] });
+    });
+
     it("says nothing of a service the lock lacks when a per-service pin covers it", () => {
         const file = write("pinned.json", JSON.stringify({ ...lock, running: without("cache-manager") }));
         assert.strictEqual(Object.keys(pins(file, { pins: ["CacheManager=20250810-9c99cc9-1a2b3c4"] })).length, 22);
