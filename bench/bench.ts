@@ -23,7 +23,7 @@ import * as os from "os";
 import * as path from "path";
 import { parse, stringify } from "yaml";
 import { loadFleet } from "../fleet/model/load";
-import { EngineHarness } from "../test/engine/harness";
+import { cacheHits, EngineHarness } from "../test/engine/harness";
 import { MergedStack } from "../fleet/model/pulumiConfig";
 import { pidsLimits, writeCompose } from "./compose";
 import { appRepoOverride, orgOverride, runbookStack, runProgram, stackConfig } from "../test/mocks";
@@ -220,19 +220,6 @@ async function healthOnly(): Promise<void> {
     }
 }
 
-/** Build steps (`#N [stage i/n] ...`) of buildx's plain progress output, and how many were CACHED. */
-export function cacheHits(log: string): { steps: number; cached: number } {
-    const steps = new Set<string>();
-    const cached = new Set<string>();
-    for (const line of log.split("\n")) {
-        const m = /^#(\d+) (\[[^\]]*\d+\/\d+\]|CACHED)/.exec(line);
-        if (!m) continue;
-        if (m[2] === "CACHED") cached.add(m[1]);
-        else steps.add(m[1]);
-    }
-    return { steps: steps.size, cached: [...cached].filter((v) => steps.has(v)).length };
-}
-
 async function registryCache(): Promise<void> {
     const app = fs.mkdtempSync(path.join(os.tmpdir(), "fleet-bench-cache-"));
     fs.cpSync(FIXTURE, app, { recursive: true });
@@ -313,7 +300,7 @@ async function main(): Promise<void> {
     if (!process.argv.includes("--skip-evaluation")) await evaluation();
 }
 
-// Only when run as the benchmark: importing this file (cacheHits) must not start it.
+// Only when run as the benchmark: importing this file must not start it.
 if (require.main === module) {
     main().catch((e) => {
         console.error(e);

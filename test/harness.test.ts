@@ -2,7 +2,7 @@ import * as assert from "assert";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
-import { buildxInvocation, containerBody, contextFiles, dockerConfig, durationNs, EngineHarness, nanoCpus, withoutTag } from "./engine/harness";
+import { buildxInvocation, cacheHits, containerBody, contextFiles, dockerConfig, durationNs, EngineHarness, nanoCpus, withoutTag } from "./engine/harness";
 import { Registered } from "./mocks";
 
 function registered(type: string, inputs: Record<string, unknown>): Registered {
@@ -10,6 +10,23 @@ function registered(type: string, inputs: Record<string, unknown>): Registered {
 }
 
 describe("engine harness translation (no engine needed)", () => {
+    it("counts build steps and RUN steps of buildx's plain progress, and which were CACHED", () => {
+        const log = [
+            "#1 [internal] load build definition from Dockerfile",
+            "#5 importing cache manifest from 127.0.0.1:5000/fleet-engine/cache:nlu-agent",
+            "#6 [builder 1/4] FROM 127.0.0.1:5000/fleet-engine/base-cpu-pydeps:t@sha256:abc",
+            "#6 CACHED",
+            "#7 [builder 2/4] COPY requirements/nlu-agent.txt /wheelhouse/requirements.txt",
+            "#7 CACHED",
+            "#8 [builder 3/4] RUN --mount=type=cache,target=/root/.cache/pip pip wheel",
+            "#8 CACHED",
+            "#9 [runtime 2/3] RUN --mount=type=bind,from=builder pip install",
+            "#9 0.512 Processing /wheelhouse/x.whl",
+            "#10 exporting to image",
+        ].join("\n");
+        assert.deepStrictEqual(cacheHits(log), { steps: 4, cached: 3, runs: 2, cachedRuns: 1 });
+    });
+
     it("reads Go durations", () => {
         assert.deepStrictEqual(["30s", "5m0s", "1h2m3s", "0s"].map(durationNs), [30e9, 300e9, 3723e9, 0]);
         assert.throws(() => durationNs("5 minutes"), /cannot read duration '5 minutes'/);

@@ -18,7 +18,7 @@ import { familyRuntime, planHost } from "../../fleet/model/plan";
 import { imageTargetUrns } from "../../fleet/imageplan/buildPlan";
 import { FIXTURE_APP, parsedStack, realFleet, standIns } from "../helpers";
 import { appRepoOverride, engineUrns, pinAllOverride, pinsOverride, Registered, RunResult, stackConfig } from "../mocks";
-import { EngineHarness, withoutTag } from "./harness";
+import { cacheHits, EngineHarness, withoutTag } from "./harness";
 
 const CHANGED: Record<string, { service: string; file: string }> = {
     mainpc: { service: "Executor", file: "main_pc_code/agents/executor.py" },
@@ -133,6 +133,9 @@ if os.environ.get("PROBE_NAMESPACE"):
 print(json.dumps({"uid": os.getuid(), "twice": {n: p for n, p in seen.items() if len(p) > 1}, "got": got, "pth": os.environ.get("FLEET_STANDIN_PTH"), "namespace": ns}))
 `;
 
+/** The push-shaped mainpc stack's first run, for the registry-cache test at the end of the suite. */
+let mainpcFirst: RunResult | undefined;
+
 describe("against the Docker engine", () => {
     const peers: Record<string, Record<string, unknown>> = {};
     const harness = new EngineHarness(peers);
@@ -158,6 +161,7 @@ describe("against the Docker engine", () => {
                 fs.cpSync(FIXTURE_APP, app, { recursive: true });
                 first = await harness.run(engineStack(stack, app));
                 firstTimes = harness.engineTimes;
+                if (stack === "mainpc") mainpcFirst = first;
                 firstUrns = engineUrns(stack, first.resources, first.urns);
                 firstExport = harness.exportDeployment(first);
                 services = first.outputs.services as typeof services;
@@ -575,4 +579,26 @@ describe("against the Docker engine", () => {
             });
         });
     }
+});
+
+// Last, because it empties the builder cache every later build would start from.
+describe("the registry cache (push-shaped mainpc), on an empty builder cache", () => {
+    it("a service image rebuilt with no local build cache imports its registry cache: every RUN step is CACHED, none runs again", async () => {
+        assert.ok(mainpcFirst, "the mainpc stack ran earlier in this process");
+        const img = mainpcFirst!.resources.find((r: Registered) => r.type === "docker-build:index:Image" && r.name === "nlu-agent")!;
+        assert.ok(img.inputs.cacheFrom?.length, "the image names its registry cache");
+        execFileSync("docker", ["builder", "prune", "-af"], { stdio: "ignore" });
+        const h = new EngineHarness();
+        try {
+            const apply = (r: Registered) => (h as unknown as { apply: (r: Registered & { custom: boolean }) => Promise<unknown> }).apply({ ...r, custom: true });
+            await apply(img);
+            const log = h.buildLogs["nlu-agent"];
+            assert.match(log, /importing cache manifest from 127\.0\.0\.1:5000\/fleet-engine\/cache:nlu-agent/);
+            const hits = cacheHits(log);
+            assert.ok(hits.runs >= 2, `the image has RUN steps (${hits.runs})`);
+            assert.deepStrictEqual([hits.cachedRuns, hits.runs], [hits.runs, hits.runs], "every RUN step came from the registry cache");
+        } finally {
+            await h.cleanup();
+        }
+    });
 });

@@ -272,6 +272,27 @@ class Slots {
     }
 }
 
+/**
+ * Build steps (`#N [stage i/n] ...`) of buildx's plain progress output, and how many were CACHED;
+ * `cachedRuns`/`runs` count the RUN steps alone.
+ */
+export function cacheHits(log: string): { steps: number; cached: number; runs: number; cachedRuns: number } {
+    const steps = new Set<string>();
+    const runs = new Set<string>();
+    const cached = new Set<string>();
+    for (const line of log.split("\n")) {
+        const m = /^#(\d+) (\[[^\]]*\d+\/\d+\]( RUN )?|CACHED)/.exec(line);
+        if (!m) continue;
+        if (m[2] === "CACHED") cached.add(m[1]);
+        else {
+            steps.add(m[1]);
+            if (m[3]) runs.add(m[1]);
+        }
+    }
+    const hit = (set: Set<string>) => [...cached].filter((v) => set.has(v)).length;
+    return { steps: steps.size, cached: hit(steps), runs: runs.size, cachedRuns: hit(runs) };
+}
+
 export class EngineHarness {
     public readonly docker = new Docker();
     private readonly state = new Map<string, Stored>();
