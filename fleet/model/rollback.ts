@@ -28,6 +28,36 @@ const AT = `${CONFIG_NAMESPACE}:pinAll`;
  */
 export type RollbackPins = Record<string, { image: string; revision?: string }>;
 
+/** The parts of a build lock a rollback reads (fleet/imageplan/lock.ts BuildLock). */
+interface LockMaps {
+    running: Record<string, unknown>;
+    built: Record<string, unknown>;
+    revisions: Record<string, unknown>;
+}
+
+function mapOf(v: unknown): Record<string, unknown> | undefined {
+    return v !== null && typeof v === "object" && !Array.isArray(v) ? v as Record<string, unknown> : undefined;
+}
+
+/** Reads the file `pinAll` names as a build lock of `stack`, or throws the one problem that stops it. */
+function readLock(pinAll: string, projectDir: string, stack: string, source: string): LockMaps {
+    const issue = (message: string, fix: string): FleetError => new FleetError([{ file: source, path: AT, message, fix }]);
+    const artifact = `the build-lock-${stack} artifact of the deploy to roll back to`;
+    const file = path.resolve(projectDir, pinAll);
+    if (!fs.existsSync(file)) throw issue(`${pinAll} does not exist (a relative path starts at the project directory)`, `download ${artifact}, or give its path`);
+    let doc: unknown;
+    try {
+        doc = JSON.parse(fs.readFileSync(file, "utf8"));
+    } catch (e) {
+        throw issue(`${pinAll} is not JSON (${(e as Error).message})`, `use ${artifact}, as \`scripts/fleet build-lock\` wrote it`);
+    }
+    const lock = mapOf(doc);
+    const running = mapOf(lock?.running);
+    if (!lock || !running) throw issue(`${pinAll} is not a build lock (it has no 'running' map)`, `use ${artifact}, as \`scripts/fleet build-lock\` wrote it`);
+    if (lock.stack !== stack) throw issue(`${pinAll} is the build lock of stack '${String(lock.stack)}', not '${stack}'`, `use build-lock-${stack}.json`);
+    return { running, built: mapOf(lock.built) ?? {}, revisions: mapOf(lock.revisions) ?? {} };
+}
+
 /**
  * Reads and checks the build lock `cfg.pinAll` names (relative paths start at `projectDir`):
  * it must be a build lock of this stack, and name a registry image of this stack's registry for
@@ -37,33 +67,14 @@ export type RollbackPins = Record<string, { image: string; revision?: string }>;
  */
 export function rollbackPins(d: FleetData, cfg: StackConfig, projectDir: string, stack: string, source: string): RollbackPins {
     if (cfg.pinAll === undefined) return {};
-    const file = path.resolve(projectDir, cfg.pinAll);
-    const issue = (message: string, fix: string): FleetError => new FleetError([{ file: source, path: AT, message, fix }]);
-    const artifact = `the build-lock-${stack} artifact of the deploy to roll back to`;
-    if (!fs.existsSync(file)) throw issue(`${cfg.pinAll} does not exist (a relative path starts at the project directory)`, `download ${artifact}, or give its path`);
-    let lock: { stack?: unknown; running?: unknown };
-    try {
-        lock = JSON.parse(fs.readFileSync(file, "utf8"));
-    } catch (e) {
-        throw issue(`${cfg.pinAll} is not JSON (${(e as Error).message})`, `use ${artifact}, as \`scripts/fleet build-lock\` wrote it`);
-    }
-    const running = lock?.running;
-    if (lock === null || typeof lock !== "object" || running === null || typeof running !== "object" || Array.isArray(running)) {
-        throw issue(`${cfg.pinAll} is not a build lock (it has no 'running' map)`, `use ${artifact}, as \`scripts/fleet build-lock\` wrote it`);
-    }
-    if (lock.stack !== stack) throw issue(`${cfg.pinAll} is the build lock of stack '${String(lock.stack)}', not '${stack}'`, `use build-lock-${stack}.json`);
-    const refs = running as Record<string, unknown>;
-    const built = (lock as { built?: unknown }).built;
-    const builtRefs = built && typeof built === "object" && !Array.isArray(built) ? built as Record<string, unknown> : {};
-    const revisions = (lock as { revisions?: unknown }).revisions;
-    const revisionOf = revisions && typeof revisions === "object" && !Array.isArray(revisions) ? revisions as Record<string, unknown> : {};
+    const lock = readLock(cfg.pinAll, projectDir, stack, source);
     const pinned = new Set(cfg.pins.map((p) => p.slice(0, p.indexOf("="))));
     const issues: FleetIssue[] = [];
     const out: RollbackPins = {};
     for (const c of planHost(d, { ...cfg, pinAll: undefined }).containers) {
         if (pinned.has(c.service)) continue;
         const repository = `${cfg.registry}/${cfg.org}/${containerName(c.service)}`;
-        const ref = refs[c.name];
+        const ref = lock.running[c.name];
         const where = `${cfg.pinAll}: running.${c.name}`;
         if (ref === undefined) {
             issues.push({ file: source, path: AT, message: `${c.service} did not run in that deploy (${where} is missing)`, fix: `pin it in ${CONFIG_NAMESPACE}:pins, or leave it out of the rollback with ${CONFIG_NAMESPACE}:disableServices` });
@@ -74,17 +85,22 @@ export function rollbackPins(d: FleetData, cfg: StackConfig, projectDir: string,
                 fix: `roll back a stack that pushes to ${cfg.registry}/${cfg.org} (a stack that loads its images has no registry to pull them back from), or pin ${c.service} in ${CONFIG_NAMESPACE}:pins`,
             });
         } else {
-            const digest = ref.slice(ref.indexOf("@"));
-            const asBuilt = builtRefs[c.name];
-            const revision = revisionOf[c.name];
-            // Built in that deploy: the reference and revision the containers were given then.
-            out[c.service] = typeof asBuilt === "string" && asBuilt.startsWith(`${repository}:`) && asBuilt.endsWith(digest) && typeof revision === "string"
-                ? { image: asBuilt, revision }
-                : { image: ref };
+            out[c.service] = asDeployed(ref, lock.built[c.name], lock.revisions[c.name], repository);
         }
     }
     if (issues.length > 0) throw new FleetError(issues);
     return out;
+}
+
+/**
+ * Built in that deploy (a built reference of this repository at the digest that ran, and its
+ * revision): the reference and revision its container was given then. Otherwise the digest alone.
+ */
+function asDeployed(running: string, built: unknown, revision: unknown, repository: string): { image: string; revision?: string } {
+    const digest = running.slice(running.indexOf("@"));
+    return typeof built === "string" && built.startsWith(`${repository}:`) && built.endsWith(digest) && typeof revision === "string"
+        ? { image: built, revision }
+        : { image: running };
 }
 
 function escape(s: string): string {
