@@ -41,10 +41,17 @@ def payload(d):
     v = d["version"]
     body = f'"""Stand-in for {d["name"]} {v} (fleet engine tests)."""\n__version__ = "{v}"\n\n\ndef main():\n    print("{d["name"]} {v}")\n'
     files = {}
+    # A dotted import is a package inside a PEP 420 namespace shared by several distributions
+    # (nvidia.cudnn, nvidia.cublas, ...): only the innermost directory gets an __init__.py.
+    module_path = d["import"].replace(".", "/")
     if d.get("module"):
-        files[f'{d["import"]}.py'] = body
+        files[f"{module_path}.py"] = body
     else:
-        files[f'{d["import"]}/__init__.py'] = body
+        files[f"{module_path}/__init__.py"] = body
+    for f in d.get("files", []):
+        # Data files where the real wheel has them (nvidia/cudnn/lib/libcudnn.so.9): a test can
+        # see that a path derived from the data exists after pip installed the wheel. Text, not ELF.
+        files[f] = f'Stand-in for {f.rsplit("/", 1)[-1]} of {d["name"]} {v} (fleet engine tests)\n'
     if "namespace" in d:
         # PEP 420 implicit namespace: no __init__.py, portions from several distributions.
         pkg, mod = d["namespace"].split(".")
@@ -74,7 +81,7 @@ def build_wheel(d, out_dir):
     files[f"{info}/WHEEL"] = "Wheel-Version: 1.0\nGenerator: fleet make-stand-in-wheels\nRoot-Is-Purelib: true\nTag: py3-none-any\n"
     if d.get("scripts"):
         files[f"{info}/entry_points.txt"] = "[console_scripts]\n" + "".join(f"{k} = {v}\n" for k, v in sorted(d["scripts"].items()))
-    files[f"{info}/top_level.txt"] = d["import"] + "\n"
+    files[f"{info}/top_level.txt"] = d["import"].split(".")[0] + "\n"
     record = []
     path = os.path.join(out_dir, f"{stem}-py3-none-any.whl")
     with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as z:

@@ -77,7 +77,7 @@ export function seed002Rows(): SeedRow[] {
 
 /** The engine tests' stand-in package index (scripts/package-index.sh). */
 export const STAND_IN_SPEC = path.join(__dirname, "fixtures", "package-index", "distributions.json");
-export interface StandIn { name: string; version: string; import: string; requires: string[]; scripts?: Record<string, string>; namespace?: string; pth?: string }
+export interface StandIn { name: string; version: string; import: string; requires: string[]; scripts?: Record<string, string>; namespace?: string; pth?: string; files?: string[] }
 export function standIns(): StandIn[] {
     return (JSON.parse(fs.readFileSync(STAND_IN_SPEC, "utf8")) as { distributions: StandIn[] }).distributions;
 }

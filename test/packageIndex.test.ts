@@ -11,7 +11,7 @@ import * as os from "os";
 import * as path from "path";
 import { exactPins } from "../fleet/imageplan/appRepo";
 import { lockTargets } from "../fleet/imageplan/lock";
-import { familyPins, normalizeName } from "../fleet/model/images";
+import { familyPins, familySpec, normalizeName, sitePackages } from "../fleet/model/images";
 import { FIXTURE_APP, realFleet, STAND_IN_SPEC as SPEC, standIns } from "./helpers";
 
 const ROOT = path.resolve(__dirname, "..");
@@ -35,6 +35,9 @@ describe("the stand-in package index", () => {
         assert.ok(req("accelerate", "0.30.1").includes("torch"));
         assert.deepStrictEqual(req("fastapi", "0.111.0").filter((r) => ["starlette", "pydantic"].includes(r)), ["starlette", "pydantic"]);
         assert.deepStrictEqual(req("torchvision", "0.17.2").filter((r) => ["torch", "numpy"].includes(r)).sort(), ["numpy", "torch"]);
+        // onnxruntime-gpu 1.19.2's Requires-Dist on Linux; cuDNN's wheel brings cuBLAS.
+        assert.deepStrictEqual(req("onnxruntime-gpu", "1.19.2"), ["coloredlogs", "flatbuffers", "numpy", "packaging", "protobuf", "sympy"]);
+        assert.deepStrictEqual(req("nvidia-cudnn-cu12", "9.1.0.70"), ["nvidia-cublas-cu12"]);
         // Every requirement names a distribution of the index, so pip resolves them all there.
         for (const x of dists) for (const r of req(x.name, x.version)) assert.ok(dists.some((y) => normalizeName(y.name) === normalizeName(r)), `${x.name} requires ${r}`);
     });
@@ -45,6 +48,24 @@ describe("the stand-in package index", () => {
         const familyOf = (n: string) => Object.keys(d.families).find((f) => d.families[f].pip.some((p) => p.startsWith(`${n}==`)) && f !== "legacy-py310-cpu");
         assert.deepStrictEqual(portions.map((x) => familyOf(x.name)), ["base-cpu-pydeps", "family-web"]);
         assert.ok(dists.some((x) => x.pth?.endsWith(".pth")));
+    });
+
+    it("pip installs the vision family's NVIDIA wheels with the libraries in the directories its LD_LIBRARY_PATH names", () => {
+        // pip installs a purelib wheel's files under the target (here --target, in the image the
+        // venv's site-packages), and pins resolve through the index's real edges (cuDNN -> cuBLAS).
+        const target = fs.mkdtempSync(path.join(os.tmpdir(), "fleet-nvidia-"));
+        const pins = d.families["family-vision-cu121"].pip.filter((p) => p.startsWith("nvidia-"));
+        execFileSync("python3", ["-m", "pip", "install", "--quiet", "--disable-pip-version-check", "--no-index", "--find-links", path.join(built, "files"), "--target", target, ...pins], { stdio: "pipe" });
+        const spec = familySpec(d, "family-vision-cu121", "cu121");
+        const libs = spec.libraryDirs.map((dir) => {
+            assert.ok(dir.startsWith(`${sitePackages(spec.python)}/`), dir);
+            return fs.readdirSync(path.join(target, dir.slice(sitePackages(spec.python).length + 1)));
+        });
+        // The sonames onnxruntime's CUDA provider loads, in the order of libraryDirs.
+        assert.deepStrictEqual(libs, [["libcublas.so.12", "libcublasLt.so.12"], ["libcudart.so.12"], ["libcudnn.so.9"], ["libcufft.so.11"], ["libcurand.so.10"]]);
+        // nvidia/ is a namespace shared by the wheels: none of them owns an __init__.py there.
+        assert.ok(!fs.existsSync(path.join(target, "nvidia", "__init__.py")));
+        fs.rmSync(target, { recursive: true, force: true });
     });
 
     it("serves PEP 503 pages whose links carry each wheel's sha256", () => {

@@ -32,6 +32,8 @@ export interface FamilyImageSpec {
     pipIndexes: string[];
     /** SM architectures of the fleet's GPUs, for TORCH_CUDA_ARCH_LIST (CUDA families only). */
     cudaArchList?: string;
+    /** Library directories of the family's own NVIDIA wheels, for LD_LIBRARY_PATH (see nvidiaLibraryDirs). */
+    libraryDirs: string[];
 }
 
 export interface ServiceImageSpec {
@@ -106,6 +108,30 @@ export function familyPins(d: FleetData, family: string): FamilyPin[] {
     }));
 }
 
+/** Where every family installs its packages (the root's venv, see familyPins). */
+export function sitePackages(python: string): string {
+    return `/opt/venv/lib/python${python}/site-packages`;
+}
+
+/** NVIDIA's per-library wheels: `nvidia-<lib>-cu<major>`, e.g. nvidia-cuda-runtime-cu12. */
+const NVIDIA_WHEEL = /^nvidia-(.+)-cu\d+$/;
+
+/**
+ * The directories holding the shared libraries of the NVIDIA wheels a family pins itself, sorted
+ * so the image's environment does not change when the pins are reordered. Each such wheel puts
+ * its libraries in `nvidia/<lib>/lib` of site-packages, <lib> being the project's middle part
+ * with `_` for `-` (nvidia-cuda-runtime-cu12: nvidia/cuda_runtime/lib/libcudart.so.12;
+ * nvidia-cudnn-cu12: nvidia/cudnn/lib/libcudnn.so.9). A program that dlopens them by soname
+ * (onnxruntime-gpu's CUDA provider) finds them only on the loader's search path, and the loader
+ * reads LD_LIBRARY_PATH once at process start, so the image's environment must carry it.
+ * Families that get these wheels as dependencies of torch need none: torch preloads its own
+ * (torch/__init__.py `_load_global_deps`), so only a family's own pins count.
+ */
+export function nvidiaLibraryDirs(pins: string[], python: string): string[] {
+    const libs = pins.map((p) => NVIDIA_WHEEL.exec(normalizeName(p.split("==")[0]))?.[1]).filter((l): l is string => l !== undefined);
+    return [...new Set(libs.map((l) => l.replace(/-/g, "_")))].sort().map((l) => `${sitePackages(python)}/nvidia/${l}/lib`);
+}
+
 function rootOf(d: FleetData, family: string): string {
     const chain = lineage(d, family);
     return chain[chain.length - 1];
@@ -158,6 +184,7 @@ export function familySpec(d: FleetData, family: string, track: CudaTrack, o: Fa
         pip: f.pip,
         pipIndexes: packageIndexes(o, f.pipIndexByTrack?.[track]),
         cudaArchList: isCuda ? arch.join(";") : undefined,
+        libraryDirs: nvidiaLibraryDirs(f.pip, python),
     };
 }
 

@@ -119,11 +119,23 @@ function familyRoot(spec: FamilyImageSpec): string[] {
         "COPY --from=builder /opt/venv /opt/venv",
         "COPY fleet-health fleet-entrypoint /usr/local/bin/",
         env(vars),
+        ...libraryPathEnv(spec.libraryDirs),
         "WORKDIR /app",
         `USER ${USER}`,
         // tini is PID 1 (002 §A): it reaps zombies and forwards signals to the service.
         'ENTRYPOINT ["/usr/bin/tini", "--", "/usr/local/bin/fleet-entrypoint"]',
     ];
+}
+
+/**
+ * The family's NVIDIA library directories after any parent's: `${VAR:+word}` is empty when the
+ * parent set nothing (Dockerfile reference, "Environment replacement": "word can be any string,
+ * including additional environment variables"; checked with BuildKit's builtin frontend of
+ * Docker 26), so the value never gets an empty entry, which the loader would read as the
+ * working directory.
+ */
+export function libraryPathEnv(dirs: string[]): string[] {
+    return dirs.length > 0 ? [env([["LD_LIBRARY_PATH", `\${LD_LIBRARY_PATH:+\${LD_LIBRARY_PATH}:}${dirs.join(":")}`]])] : [];
 }
 
 function familyChild(spec: FamilyImageSpec): string[] {
@@ -136,6 +148,7 @@ function familyChild(spec: FamilyImageSpec): string[] {
         "USER root",
         ...aptInstall(spec.apt),
         ...(ownPackages ? ["ENV PIP_DISABLE_PIP_VERSION_CHECK=1", installFromWheelhouse(`--find-links ${WHEELHOUSE} ${spec.pip.join(" ")}`)] : []),
+        ...libraryPathEnv(spec.libraryDirs),
         `USER ${USER}`,
     ];
 }

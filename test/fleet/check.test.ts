@@ -98,7 +98,6 @@ describe("fleet cross-checks", () => {
             expected: [
                 "families.yaml: base-gpu-cu121.cuda.tracks[0]: track 'cu118' has no upstream image in its root family. Fix: add the track to the root's cuda.upstreamByTrack or remove it here",
                 "families.yaml: family-torch-cu121.cuda.tracks[0]: track 'cu118' has no upstream image in its root family. Fix: add the track to the root's cuda.upstreamByTrack or remove it here",
-                "families.yaml: family-vision-cu121.cuda.tracks[0]: track 'cu118' has no upstream image in its root family. Fix: add the track to the root's cuda.upstreamByTrack or remove it here",
             ],
         },
         {

@@ -21,6 +21,7 @@ describe("Dockerfile rendering", () => {
     it("renders a root family (golden)", () => golden("base-python.Dockerfile", renderFamily(familySpec(d, "base-python", "cu121"))));
     it("renders a CUDA root family (golden)", () => golden("base-gpu-cu121.Dockerfile", renderFamily(familySpec(d, "base-gpu-cu121", "cu121"))));
     it("renders a child family (golden)", () => golden("family-llm-cu121.Dockerfile", renderFamily(familySpec(d, "family-llm-cu121", "cu121"))));
+    it("renders a child family with NVIDIA library wheels of its own: LD_LIBRARY_PATH in its environment (golden)", () => golden("family-vision-cu121.Dockerfile", renderFamily(familySpec(d, "family-vision-cu121", "cu121"))));
     it("renders a CPU service (golden)", () => golden("service-registry.Dockerfile", renderService(serviceSpec(d, "ServiceRegistry"))));
     it("renders a GPU service (golden)", () => golden("model-ops-coordinator.Dockerfile", renderService(serviceSpec(d, "ModelOpsCoordinator"))));
     it("renders a legacy Python 3.10 service (golden)", () => golden("nlu-agent.Dockerfile", renderService(serviceSpec(d, "NLUAgent"))));
