@@ -12,6 +12,7 @@ import * as path from "path";
 import { exactPins } from "../fleet/imageplan/appRepo";
 import { lockTargets } from "../fleet/imageplan/lock";
 import { familyPins, familySpec, normalizeName, sitePackages } from "../fleet/model/images";
+import { CUDA_TRACKS, CudaTrack } from "../fleet/model/schema";
 import { FIXTURE_APP, realFleet, STAND_IN_SPEC as SPEC, standIns } from "./helpers";
 
 const ROOT = path.resolve(__dirname, "..");
@@ -25,9 +26,10 @@ describe("the stand-in package index", () => {
     const built = fs.mkdtempSync(path.join(os.tmpdir(), "fleet-index-"));
     before(() => execFileSync("python3", [path.join(ROOT, "scripts", "make-stand-in-wheels.py"), SPEC, built], { stdio: "ignore" }));
 
-    it("holds every pin of families.yaml at its version", () => {
-        const missing = Object.keys(d.families).flatMap((f) => familyPins(d, f)).filter((p) => !has(p.name, p.version)).map((p) => `${p.name}==${p.version}`);
+    it("holds every pin of families.yaml at its version, on every CUDA track", () => {
+        const missing = CUDA_TRACKS.flatMap((t) => Object.keys(d.families).flatMap((f) => familyPins(d, f, t))).filter((p) => !has(p.name, p.version)).map((p) => `${p.name}==${p.version}`);
         assert.deepStrictEqual(missing, []);
+        assert.ok(familyPins(d, "family-vision-cu121", "cu118").some((p) => p.name === "nvidia-cudnn-cu11"), "the cu118 pins are among them");
     });
 
     it("keeps the real dependency edges named in the issue", () => {
@@ -38,6 +40,8 @@ describe("the stand-in package index", () => {
         // onnxruntime-gpu 1.19.2's Requires-Dist on Linux; cuDNN's wheel brings cuBLAS.
         assert.deepStrictEqual(req("onnxruntime-gpu", "1.19.2"), ["coloredlogs", "flatbuffers", "numpy", "packaging", "protobuf", "sympy"]);
         assert.deepStrictEqual(req("nvidia-cudnn-cu12", "9.1.0.70"), ["nvidia-cublas-cu12"]);
+        assert.deepStrictEqual(req("onnxruntime-gpu", "1.18.0"), ["coloredlogs", "flatbuffers", "numpy", "packaging", "protobuf", "sympy"]);
+        assert.deepStrictEqual(req("nvidia-cudnn-cu11", "8.7.0.84"), ["nvidia-cublas-cu11"]);
         // Every requirement names a distribution of the index, so pip resolves them all there.
         for (const x of dists) for (const r of req(x.name, x.version)) assert.ok(dists.some((y) => normalizeName(y.name) === normalizeName(r)), `${x.name} requires ${r}`);
     });
@@ -50,23 +54,31 @@ describe("the stand-in package index", () => {
         assert.ok(dists.some((x) => x.pth?.endsWith(".pth")));
     });
 
-    it("pip installs the vision family's NVIDIA wheels with the libraries in the directories its LD_LIBRARY_PATH names", () => {
-        // pip installs a purelib wheel's files under the target (here --target, in the image the
-        // venv's site-packages), and pins resolve through the index's real edges (cuDNN -> cuBLAS).
-        const target = fs.mkdtempSync(path.join(os.tmpdir(), "fleet-nvidia-"));
-        const pins = d.families["family-vision-cu121"].pip.filter((p) => p.startsWith("nvidia-"));
-        execFileSync("python3", ["-m", "pip", "install", "--quiet", "--disable-pip-version-check", "--no-index", "--find-links", path.join(built, "files"), "--target", target, ...pins], { stdio: "pipe" });
-        const spec = familySpec(d, "family-vision-cu121", "cu121");
-        const libs = spec.libraryDirs.map((dir) => {
-            assert.ok(dir.startsWith(`${sitePackages(spec.python)}/`), dir);
-            return fs.readdirSync(path.join(target, dir.slice(sitePackages(spec.python).length + 1)));
+    // The sonames onnxruntime's CUDA provider loads on each track, in the order of libraryDirs.
+    const sonames: [CudaTrack, string[][]][] = [
+        ["cu118", [["libcublas.so.11", "libcublasLt.so.11"], ["libcudart.so.11.0"], ["libcudnn.so.8"], ["libcufft.so.10"], ["libcurand.so.10"]]],
+        ["cu121", [["libcublas.so.12", "libcublasLt.so.12"], ["libcudart.so.12"], ["libcudnn.so.9"], ["libcufft.so.11"], ["libcurand.so.10"]]],
+        ["cu124", [["libcublas.so.12", "libcublasLt.so.12"], ["libcudart.so.12"], ["libcudnn.so.9"], ["libcufft.so.11"], ["libcurand.so.10"]]],
+    ];
+    for (const [track, expected] of sonames) {
+        it(`pip installs the vision family's NVIDIA wheels of ${track} with the libraries in the directories its LD_LIBRARY_PATH names`, () => {
+            // pip installs a purelib wheel's files under the target (here --target, in the image the
+            // venv's site-packages), and pins resolve through the index's real edges (cuDNN -> cuBLAS).
+            const target = fs.mkdtempSync(path.join(os.tmpdir(), "fleet-nvidia-"));
+            const spec = familySpec(d, "family-vision-cu121", track);
+            const pins = spec.pip.filter((p) => p.startsWith("nvidia-"));
+            assert.strictEqual(pins.length, 5);
+            execFileSync("python3", ["-m", "pip", "install", "--quiet", "--disable-pip-version-check", "--no-index", "--find-links", path.join(built, "files"), "--target", target, ...pins], { stdio: "pipe" });
+            const libs = spec.libraryDirs.map((dir) => {
+                assert.ok(dir.startsWith(`${sitePackages(spec.python)}/`), dir);
+                return fs.readdirSync(path.join(target, dir.slice(sitePackages(spec.python).length + 1)));
+            });
+            assert.deepStrictEqual(libs, expected);
+            // nvidia/ is a namespace shared by the wheels: none of them owns an __init__.py there.
+            assert.ok(!fs.existsSync(path.join(target, "nvidia", "__init__.py")));
+            fs.rmSync(target, { recursive: true, force: true });
         });
-        // The sonames onnxruntime's CUDA provider loads, in the order of libraryDirs.
-        assert.deepStrictEqual(libs, [["libcublas.so.12", "libcublasLt.so.12"], ["libcudart.so.12"], ["libcudnn.so.9"], ["libcufft.so.11"], ["libcurand.so.10"]]);
-        // nvidia/ is a namespace shared by the wheels: none of them owns an __init__.py there.
-        assert.ok(!fs.existsSync(path.join(target, "nvidia", "__init__.py")));
-        fs.rmSync(target, { recursive: true, force: true });
-    });
+    }
 
     it("serves PEP 503 pages whose links carry each wheel's sha256", () => {
         const page = fs.readFileSync(path.join(built, "simple", "typing-extensions", "index.html"), "utf8");

@@ -115,6 +115,11 @@ const familyCuda: Rule = (d, f) => {
                 out.push({ file: f.families, path: `${name}.pipIndexByTrack.${t}`, message: `track '${t}' is not one of this family's cuda.tracks`, fix: "remove the index or add the track" });
             }
         }
+        for (const t of Object.keys(fam.pipByTrack ?? {})) {
+            if (!fam.cuda.tracks.includes(t as never)) {
+                out.push({ file: f.families, path: `${name}.pipByTrack.${t}`, message: `track '${t}' is not one of this family's cuda.tracks`, fix: "remove the pins or add the track" });
+            }
+        }
     }
     return out;
 };

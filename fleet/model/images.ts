@@ -101,11 +101,17 @@ export function normalizeName(name: string): string {
  * would install every shared dependency again in each layer; one environment lets pip see what
  * the parents installed.
  */
-export function familyPins(d: FleetData, family: string): FamilyPin[] {
-    return lineage(d, family).reverse().flatMap((n) => d.families[n].pip.map((p) => {
+export function familyPins(d: FleetData, family: string, track: CudaTrack = "cu121"): FamilyPin[] {
+    return lineage(d, family).reverse().flatMap((n) => trackPins(d, n, track).map((p) => {
         const [name, version] = p.split("==");
         return { name, version, family: n };
     }));
+}
+
+/** A family's own pins on `track`: `pip`, then `pipByTrack[track]`. */
+export function trackPins(d: FleetData, family: string, track: CudaTrack): string[] {
+    const f = d.families[family];
+    return [...f.pip, ...(f.pipByTrack?.[track] ?? [])];
 }
 
 /** Where every family installs its packages (the root's venv, see familyPins). */
@@ -181,10 +187,10 @@ export function familySpec(d: FleetData, family: string, track: CudaTrack, o: Fa
         venvPython: o.upstreamImage ? "python3" : `python${python}`,
         cudaTrack: isCuda ? track : undefined,
         apt: f.apt,
-        pip: f.pip,
+        pip: trackPins(d, family, track),
         pipIndexes: packageIndexes(o, f.pipIndexByTrack?.[track]),
         cudaArchList: isCuda ? arch.join(";") : undefined,
-        libraryDirs: nvidiaLibraryDirs(f.pip, python),
+        libraryDirs: nvidiaLibraryDirs(trackPins(d, family, track), python),
     };
 }
 

@@ -114,6 +114,11 @@ export const FamilySchema = z.strictObject({
     /** @default [] */
     pip: z.array(pipPin).default([]),
     pipIndexByTrack: z.partialRecord(z.enum(CUDA_TRACKS), z.url()).optional(),
+    /**
+     * Pins installed on one CUDA track only, after `pip`: builds of a package for one CUDA major
+     * version (onnxruntime-gpu and NVIDIA's -cu11/-cu12 library wheels). @default {}
+     */
+    pipByTrack: z.partialRecord(z.enum(CUDA_TRACKS), z.array(pipPin)).optional(),
     runtime: RuntimeSchema.optional(),
 });
 

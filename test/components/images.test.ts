@@ -121,19 +121,16 @@ describe("images under mocks", () => {
         assert.deepStrictEqual([pre.inputs.environment.FLEET_BUILDER, pre.inputs.environment.FLEET_IMAGE_STORE], ["pc2", "true"]);
     });
 
-    // Renaming per track is covered by the CLI's `dockerfiles --cuda cu118` test: no stack can
-    // deploy cu118 since every host runs a vision service, whose wheels are CUDA 12 builds.
-    for (const [host, users] of [["mainpc", "FaceRecognitionAgent"], ["pc2", "VisionProcessingAgent, DreamWorldAgent, DreamingModeAgent"]]) {
-        it(`cu118 is refused on ${host}, where the vision family runs: its onnxruntime-gpu and NVIDIA wheels are CUDA 12 builds`, async () => {
-            await assert.rejects(runProgram(runbookStack(host, "cuda-cu118")), (e: Error) => {
-                assert.deepStrictEqual(e.message.split("\n"), [
-                    "1 problem in the fleet data or stack config:",
-                    `  - Pulumi.${host}.yaml: fleet:cudaTrack: 'cu118' cannot build family-vision-cu121 (it supports cu121, cu124), which ${users} use. Fix: use one of cu121, cu124`,
-                ]);
-                return true;
-            });
-        });
-    }
+    it("a CUDA track other than cu121 renames the GPU families and takes its upstream and its own pins", async () => {
+        const imgs = byName(byType((await runProgram(runbookStack("pc2", "cuda-cu118"))).resources, IMAGE));
+        assert.ok(imgs.has("family-torch-cu118") && imgs.has("base-gpu-cu118") && !imgs.has("family-torch-cu121"));
+        assert.deepStrictEqual(imgs.get("base-gpu-cu118")!.inputs.buildArgs, { UPSTREAM_IMAGE: "docker.io/library/python:3.11-slim-bookworm" });
+        assert.match(imgs.get("family-torch-cu118")!.inputs.dockerfile.inline, /--index-url https:\/\/download\.pytorch\.org\/whl\/cu118/);
+        // The vision family installs its CUDA 11.8 build there (families.yaml pipByTrack).
+        const vision = imgs.get("family-vision-cu118")!.inputs.dockerfile.inline as string;
+        assert.ok(vision.includes("onnxruntime-gpu==1.18.0") && vision.includes("nvidia-cudnn-cu11==8.7.0.84"), vision);
+        assert.ok(!vision.includes("onnxruntime-gpu==1.19.2") && !vision.includes("-cu12=="), vision);
+    });
 
     it("passes registry credentials from secrets to the images and the build provider", async () => {
         const cfg = runbookStack("pc2", "registry-login");

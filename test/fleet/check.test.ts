@@ -98,6 +98,18 @@ describe("fleet cross-checks", () => {
             expected: [
                 "families.yaml: base-gpu-cu121.cuda.tracks[0]: track 'cu118' has no upstream image in its root family. Fix: add the track to the root's cuda.upstreamByTrack or remove it here",
                 "families.yaml: family-torch-cu121.cuda.tracks[0]: track 'cu118' has no upstream image in its root family. Fix: add the track to the root's cuda.upstreamByTrack or remove it here",
+                "families.yaml: family-vision-cu121.cuda.tracks[0]: track 'cu118' has no upstream image in its root family. Fix: add the track to the root's cuda.upstreamByTrack or remove it here",
+            ],
+        },
+        {
+            rule: "per-track pins or an index for a track the family does not build",
+            mutate: (d) => {
+                d.families["family-vision-cu121"].cuda!.tracks = ["cu121", "cu124"];
+                d.families["family-torch-cu121"].cuda!.tracks = ["cu121"];
+            },
+            expected: [
+                "families.yaml: family-torch-cu121.pipIndexByTrack.cu118: track 'cu118' is not one of this family's cuda.tracks. Fix: remove the index or add the track",
+                "families.yaml: family-vision-cu121.pipByTrack.cu118: track 'cu118' is not one of this family's cuda.tracks. Fix: remove the pins or add the track",
             ],
         },
         {

@@ -1,7 +1,7 @@
 /**
  * family-vision-cu121's CUDA libraries (issue 10, "GPU roots"): onnxruntime-gpu has no torch
  * below it, so the family pins NVIDIA's library wheels and its image's environment puts their
- * directories on the loader's path; the tracks it supports are the CUDA 12 ones.
+ * directories on the loader's path: a CUDA 11.8 build on cu118, a CUDA 12 build on cu121/cu124.
  */
 import * as assert from "assert";
 import { familySpec, nvidiaLibraryDirs } from "../../fleet/model/images";
@@ -54,12 +54,20 @@ describe("family-vision-cu121", () => {
         assert.strictEqual(lines[at + 1], "USER 10001:10001");
     });
 
-    it("pins onnxruntime-gpu 1.19.2 (CUDA 12, cuDNN 9) and the NVIDIA libraries it loads", () => {
-        assert.deepStrictEqual(d.families["family-vision-cu121"].pip, [
+    it("pins onnxruntime-gpu 1.19.2 (CUDA 12, cuDNN 9) and the NVIDIA libraries it loads on cu121 and cu124, 1.18.0 (CUDA 11.8, cuDNN 8) and theirs on cu118", () => {
+        const cuda12 = [
             "opencv-python-headless==4.9.0.80", "onnxruntime-gpu==1.19.2",
             "nvidia-cuda-runtime-cu12==12.1.105", "nvidia-cublas-cu12==12.1.3.1", "nvidia-cufft-cu12==11.0.2.54", "nvidia-curand-cu12==10.3.2.106", "nvidia-cudnn-cu12==9.1.0.70",
+        ];
+        assert.deepStrictEqual(familySpec(d, "family-vision-cu121", "cu121").pip, cuda12);
+        assert.deepStrictEqual(familySpec(d, "family-vision-cu121", "cu124").pip, cuda12);
+        assert.deepStrictEqual(familySpec(d, "family-vision-cu121", "cu118").pip, [
+            "opencv-python-headless==4.9.0.80", "onnxruntime-gpu==1.18.0",
+            "nvidia-cuda-runtime-cu11==11.8.89", "nvidia-cublas-cu11==11.11.3.6", "nvidia-cufft-cu11==10.9.0.58", "nvidia-curand-cu11==10.3.0.86", "nvidia-cudnn-cu11==8.7.0.84",
         ]);
-        assert.deepStrictEqual(d.families["family-vision-cu121"].cuda?.tracks, ["cu121", "cu124"]);
+        assert.deepStrictEqual(d.families["family-vision-cu121"].cuda?.tracks, ["cu118", "cu121", "cu124"]);
+        // The cu118 image carries the same directories (the wheels keep their layout across CUDA majors).
+        assert.deepStrictEqual(familySpec(d, "family-vision-cu121", "cu118").libraryDirs, VISION_DIRS);
     });
 
     it("gives no family without NVIDIA wheels of its own an LD_LIBRARY_PATH (torch preloads its libraries)", () => {
