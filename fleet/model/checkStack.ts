@@ -55,7 +55,10 @@ export function checkStack(projectDir: string, stack: string, fleet: () => Fleet
     const decl = (key: string): ConfigDeclaration | undefined => project.config[key.slice(prefix.length)] ?? project.config[key];
     const data = issuesOf(() => fleet());
     // The build lock fleet:pinAll names is read and checked as the program reads it.
-    const program = data.length ? data : issuesOf(() => rollbackPins(fleet(), parseStackConfig(raw, fleet(), stackFile), projectDir, stack, stackFile))
+    const program = data.length ? data : issuesOf(() => {
+        const d = fleet();
+        rollbackPins(d, parseStackConfig(raw, d, stackFile), projectDir, stack, stackFile);
+    })
         .filter((i) => !named.has(i.path.replace(/\[\d+\]$/, "")))
         .map((i) => (i.file === stackFile && i.path.startsWith(prefix) ? { ...i, fix: `${i.fix}: ${setCommand(stack, i.path.replace(/\[\d+\]$/, ""), decl(i.path.replace(/\[\d+\]$/, "")))}` } : i));
     const secrets: FleetIssue[] = [];

@@ -168,6 +168,7 @@ export function familySpec(d: FleetData, family: string, track: CudaTrack, o: Fa
     const f = d.families[family];
     const chain = lineage(d, family).reverse();
     const python = familyPython(d, family);
+    const pins = trackPins(d, family, track);
     const isCuda = chain.some((n) => d.families[n].cuda);
     let upstream: string | undefined;
     if (f.upstream) {
@@ -187,10 +188,10 @@ export function familySpec(d: FleetData, family: string, track: CudaTrack, o: Fa
         venvPython: o.upstreamImage ? "python3" : `python${python}`,
         cudaTrack: isCuda ? track : undefined,
         apt: f.apt,
-        pip: trackPins(d, family, track),
+        pip: pins,
         pipIndexes: packageIndexes(o, f.pipIndexByTrack?.[track]),
         cudaArchList: isCuda ? arch.join(";") : undefined,
-        libraryDirs: nvidiaLibraryDirs(trackPins(d, family, track), python),
+        libraryDirs: nvidiaLibraryDirs(pins, python),
     };
 }
 

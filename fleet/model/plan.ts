@@ -8,7 +8,7 @@ import { byName, containerName } from "./names";
 import { hostGpuIds, profileDocument, profileEnv, profileJson } from "./profile";
 import { familyRuntime } from "./runtime";
 import { FleetData, Service, Trait } from "./schema";
-import { advertiseAddress, pinnedImage, StackConfig } from "./stack";
+import { advertiseAddress, pinnedImage, RollbackPins, StackConfig } from "./stack";
 
 export { familyRuntime } from "./runtime";
 
@@ -164,7 +164,7 @@ export function peerEnvName(machine: string, service: string): string {
     return `${machine}_${containerName(service)}_endpoint`.replace(/-/g, "_").toUpperCase();
 }
 
-function containerPlan(d: FleetData, name: string, svc: Service, cfg: StackConfig, rollback: Readonly<Record<string, { image: string; revision?: string }>>): ContainerPlan {
+function containerPlan(d: FleetData, name: string, svc: Service, cfg: StackConfig, rollback: RollbackPins): ContainerPlan {
     const host = d.hosts[cfg.machine];
     const rt = familyRuntime(d, svc.family);
     const off = cfg.portOffset;
@@ -228,7 +228,7 @@ export function familyClosure(d: FleetData, families: Iterable<string>): string[
  * Plans the host `cfg.machine`. Expects data and config that passed their checks.
  * @param rollback service -> image ref of `fleet:pinAll`'s build lock (fleet/model/rollback.ts)
  */
-export function planHost(d: FleetData, cfg: StackConfig, rollback: Readonly<Record<string, { image: string; revision?: string }>> = {}): HostPlan {
+export function planHost(d: FleetData, cfg: StackConfig, rollback: RollbackPins = {}): HostPlan {
     const containers: ContainerPlan[] = [];
     const excluded: Exclusion[] = [];
     for (const [name, svc] of Object.entries(d.services).sort(([a], [b]) => byName(a, b))) {
@@ -237,13 +237,13 @@ export function planHost(d: FleetData, cfg: StackConfig, rollback: Readonly<Reco
         if (ex) excluded.push(ex);
         else containers.push(containerPlan(d, name, svc, cfg, rollback));
     }
-    containers.sort(startOrder);
     const lanes = cfg.startLanes ?? START_LANES_PER_CPU * d.hosts[cfg.machine].cpus;
     return {
         machine: cfg.machine,
         portOffset: cfg.portOffset,
         cudaTrack: cfg.cudaTrack,
         families: familyClosure(d, containers.map((c) => c.family)),
+        // In start order (startLanes sorts them).
         containers: startLanes(containers, lanes),
         startLanes: lanes,
         excluded,

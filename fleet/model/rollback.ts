@@ -15,18 +15,10 @@ import { FleetError, FleetIssue } from "./issues";
 import { containerName } from "./names";
 import { planHost } from "./plan";
 import { FleetData } from "./schema";
-import { CONFIG_NAMESPACE, StackConfig } from "./stack";
+import { CONFIG_NAMESPACE, RollbackPins, StackConfig } from "./stack";
 
 const AT = `${CONFIG_NAMESPACE}:pinAll`;
 
-/**
- * What each planned service runs under pinAll, by service: the image reference and the revision
- * the deploy labelled it with. An image that deploy built is named as it was then
- * (`repository:tag@digest`) with the commit it was built from, so a container whose image is the
- * same gets exactly the inputs it has now and is left alone; one that ran pinned then is named by
- * digest alone.
- */
-export type RollbackPins = Record<string, { image: string; revision?: string }>;
 
 /** The parts of a build lock a rollback reads (fleet/imageplan/lock.ts BuildLock). */
 interface LockMaps {
@@ -70,7 +62,7 @@ export function rollbackPins(d: FleetData, cfg: StackConfig, projectDir: string,
     const lock = readLock(cfg.pinAll, projectDir, stack, source);
     const pinned = new Set(cfg.pins.map((p) => p.slice(0, p.indexOf("="))));
     const issues: FleetIssue[] = [];
-    const out: RollbackPins = {};
+    const out: Record<string, { image: string; revision?: string }> = {};
     for (const c of planHost(d, { ...cfg, pinAll: undefined }).containers) {
         if (pinned.has(c.service)) continue;
         const repository = `${cfg.registry}/${cfg.org}/${containerName(c.service)}`;

@@ -242,10 +242,16 @@ function parsePin(pin: string): { service: string; ref: string } {
 }
 
 /**
+ * What each planned service runs under fleet:pinAll, by service (fleet/model/rollback.ts reads it
+ * from the build lock): the image reference and, for an image that deploy built, its revision.
+ */
+export type RollbackPins = Readonly<Record<string, { image: string; revision?: string }>>;
+
+/**
  * The image a pinned service runs, or undefined when it is built: its `fleet:pins` entry, else
  * what `rollback` (the build lock `fleet:pinAll` names, fleet/model/rollback.ts) says it ran.
  */
-export function pinnedImage(cfg: StackConfig, service: string, repository: string, rollback: Readonly<Record<string, { image: string }>> = {}): string | undefined {
+export function pinnedImage(cfg: StackConfig, service: string, repository: string, rollback: RollbackPins = {}): string | undefined {
     const ref = cfg.pins.map(parsePin).find((p) => p.service === service)?.ref;
     if (ref === undefined) return rollback[service]?.image;
     const image = `${cfg.registry}/${cfg.org}/${repository}`;
