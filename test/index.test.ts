@@ -39,4 +39,25 @@ describe("index.ts under mocks", () => {
             },
         );
     });
+
+    it("a failed resource fails the run only after the registrations already under way have finished, so none reaches the next run", async () => {
+        let started = 0;
+        let finished = 0;
+        const failing = "docker-build:index:Image";
+        await assert.rejects(
+            // mainpc: it reads no other stack, so the handler need not answer a StackReference.
+            runProgram(runbookStack("mainpc"), {
+                handler: async (r) => {
+                    if (r.type === failing) throw new Error(`build of ${r.name} failed`);
+                    started++;
+                    await new Promise((res) => setTimeout(res, 300));
+                    finished++;
+                    return { id: `${r.name}-id`, state: { ...r.inputs } };
+                },
+            }),
+            /^Error: build of .+ failed$/,
+        );
+        assert.ok(started > 0, "something else was registered while the build failed");
+        assert.strictEqual(finished, started);
+    });
 });

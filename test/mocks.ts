@@ -223,15 +223,24 @@ export async function runProgram(config: MergedStack, opts: { preview?: boolean;
 }
 
 async function settle(mod: Record<string, unknown>, failure: Promise<never>, inflight: Set<Promise<unknown>>, resources: Registered[]): Promise<Pick<RunResult, "resources" | "outputs">> {
-    const outputs = (await Promise.race([resolve({ ...mod }), failure])) as Record<string, unknown>;
-    // Exports can resolve before every resource is done (a container waiting to turn healthy
-    // is not among them): the run ends when no registration is in flight any more.
-    for (;;) {
+    try {
+        const outputs = (await Promise.race([resolve({ ...mod }), failure])) as Record<string, unknown>;
+        // Exports can resolve before every resource is done (a container waiting to turn healthy
+        // is not among them): the run ends when no registration is in flight any more.
+        for (;;) {
+            await new Promise((r) => setTimeout(r, 50));
+            if (inflight.size === 0) break;
+            await Promise.race([Promise.allSettled([...inflight]), failure]);
+        }
+        return { resources, outputs };
+    } catch (e) {
+        // The registrations already at the handler (other builds, containers turning healthy)
+        // finish first: otherwise they complete during the next run and report to its monitor,
+        // which fails that run with "unknown resource" on this run's URNs.
+        while (inflight.size > 0) await Promise.allSettled([...inflight]);
         await new Promise((r) => setTimeout(r, 50));
-        if (inflight.size === 0) break;
-        await Promise.race([Promise.allSettled([...inflight]), failure]);
+        throw e;
     }
-    return { resources, outputs };
 }
 
 /** Outputs of the stacks a program may reference, by stack name; tests set them. */
