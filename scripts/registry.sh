@@ -2,7 +2,8 @@
 # registry.sh up|down
 # The real registry of the push-shaped engine stack (test/engine/push-overrides.yaml): Debian's
 # docker-registry (distribution 2.8, installed by scripts/engine-up.sh) on 127.0.0.1:5000 (this
-# port is reserved for it), with a config file this script writes under $FLEET_REGISTRY_DIR.
+# port is reserved for it; $FLEET_REGISTRY_ADDR moves it, for the script's own test), with a
+# config file this script writes under $FLEET_REGISTRY_DIR.
 # `up` starts it unless one already answers there and keeps its pid in $FLEET_REGISTRY_PID_FILE;
 # a registry this script started with another config is restarted. `down` stops that process
 # and no other.
@@ -17,7 +18,7 @@
 # inmemory driver holds a lock across each write and read. The production registry (ghcr.io)
 # is not this program. test/engine/registry.test.ts races PUTs and HEADs of one tag.
 set -euo pipefail
-addr=127.0.0.1:5000
+addr="${FLEET_REGISTRY_ADDR:-127.0.0.1:5000}"
 dir="${FLEET_REGISTRY_DIR:-/var/tmp/fleet-registry}"
 pid_file="${FLEET_REGISTRY_PID_FILE:-/run/fleet-registry.pid}"
 config="version: 0.1

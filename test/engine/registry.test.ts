@@ -1,5 +1,9 @@
 import * as assert from "assert";
+import { execFileSync, spawnSync } from "child_process";
 import { createHash } from "crypto";
+import * as fs from "fs";
+import * as os from "os";
+import * as path from "path";
 
 /**
  * The suite's registry (scripts/registry.sh) must serve a tag whole while it is PUT again: the
@@ -40,5 +44,45 @@ describe("the engine suite's registry", () => {
         };
         await Promise.all([...manifests.map(putter), header(), header(), header(), header()]);
         assert.deepStrictEqual(statuses, { "PUT 201": 400, "HEAD 200": 1600 });
+    });
+});
+
+describe("scripts/registry.sh (on its own address, with Debian's docker-registry)", () => {
+    const addr = "127.0.0.1:5099";
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "fleet-registry-test-"));
+    const env = { ...process.env, FLEET_REGISTRY_ADDR: addr, FLEET_REGISTRY_DIR: dir, FLEET_REGISTRY_PID_FILE: path.join(dir, "pid") };
+    const script = (verb: string) => spawnSync("bash", ["scripts/registry.sh", verb], { env, encoding: "utf8" });
+    const pid = () => fs.readFileSync(env.FLEET_REGISTRY_PID_FILE, "utf8").trim();
+    const alive = (p: string) => spawnSync("kill", ["-0", p]).status === 0;
+
+    after(() => {
+        script("down");
+        fs.rmSync(dir, { recursive: true, force: true });
+    });
+
+    it("up starts one in memory and keeps its pid; up again keeps it; a registry it started with another config is restarted; down stops it", () => {
+        const first = script("up");
+        assert.strictEqual(first.status, 0, first.stderr);
+        assert.strictEqual(first.stderr, `registry: starting docker-registry on ${addr} (storage: in memory)\n`);
+        assert.match(fs.readFileSync(path.join(dir, "config.yml"), "utf8"), /^storage:\n {2}inmemory: \{\}\n/m);
+        const started = pid();
+        assert.strictEqual(fs.readFileSync(`/proc/${started}/comm`, "utf8"), "docker-registry\n");
+        assert.strictEqual(execFileSync("python3", ["-c", `import urllib.request; print(urllib.request.urlopen('http://${addr}/v2/').status)`], { encoding: "utf8" }), "200\n");
+
+        const again = script("up");
+        assert.deepStrictEqual([again.status, again.stderr, pid()], [0, "", started]);
+
+        // A config from before this script stored in memory (the filesystem storage of earlier runs).
+        fs.writeFileSync(path.join(dir, "config.yml"), "version: 0.1\nstorage:\n  filesystem:\n    rootdirectory: /tmp/x\n");
+        const restarted = script("up");
+        assert.strictEqual(restarted.status, 0, restarted.stderr);
+        assert.strictEqual(restarted.stderr, `registry: restarting the docker-registry on ${addr} with the current config\nregistry: starting docker-registry on ${addr} (storage: in memory)\n`);
+        assert.notStrictEqual(pid(), started);
+        assert.strictEqual(alive(started), false, "the old registry is stopped");
+
+        const now = pid();
+        assert.strictEqual(script("down").status, 0);
+        assert.strictEqual(alive(now), false);
+        assert.strictEqual(fs.existsSync(env.FLEET_REGISTRY_PID_FILE), false);
     });
 });
