@@ -93,6 +93,7 @@ export function cudaTracks(d: FleetData, family: string): string[] | undefined {
 const familyCuda: Rule = (d, f) => {
     const out: FleetIssue[] = [];
     for (const [name, fam] of Object.entries(d.families)) {
+        checkTrackKeys(d, f, name, out);
         if (!fam.cuda) continue;
         const chain = lineage(d, name);
         const root = d.families[chain[chain.length - 1]];
@@ -110,19 +111,27 @@ const familyCuda: Rule = (d, f) => {
                 out.push({ file: f.families, path: `${name}.cuda.tracks[${i}]`, message: `track '${t}' has no upstream image in its root family`, fix: "add the track to the root's cuda.upstreamByTrack or remove it here" });
             }
         }
-        for (const t of Object.keys(fam.pipIndexByTrack ?? {})) {
-            if (!fam.cuda.tracks.includes(t as never)) {
-                out.push({ file: f.families, path: `${name}.pipIndexByTrack.${t}`, message: `track '${t}' is not one of this family's cuda.tracks`, fix: "remove the index or add the track" });
-            }
-        }
-        for (const t of Object.keys(fam.pipByTrack ?? {})) {
-            if (!fam.cuda.tracks.includes(t as never)) {
-                out.push({ file: f.families, path: `${name}.pipByTrack.${t}`, message: `track '${t}' is not one of this family's cuda.tracks`, fix: "remove the pins or add the track" });
-            }
-        }
     }
     return out;
 };
+
+/** A family's per-track index and pins name tracks it is built on (its own or its CUDA ancestor's). */
+function checkTrackKeys(d: FleetData, f: FleetFiles, name: string, out: FleetIssue[]): void {
+    const fam = d.families[name];
+    const tracks = cudaTracks(d, name);
+    const what = { pipIndexByTrack: "the index", pipByTrack: "the pins" } as const;
+    for (const key of ["pipIndexByTrack", "pipByTrack"] as const) {
+        if (!fam[key]) continue;
+        if (!tracks) {
+            // Without a CUDA ancestor the family is built on no track: the key would do nothing.
+            out.push({ file: f.families, path: `${name}.${key}`, message: "is set on a family with no CUDA family in its lineage, which is built on no track", fix: key === "pipByTrack" ? "move the pins to `pip`" : "remove it; CPU families install from the default index" });
+            continue;
+        }
+        for (const t of Object.keys(fam[key])) {
+            if (!tracks.includes(t)) out.push({ file: f.families, path: `${name}.${key}.${t}`, message: `track '${t}' is not one of this family's cuda.tracks`, fix: `remove ${what[key]} or add the track` });
+        }
+    }
+}
 
 function* serviceHosts(d: FleetData): Generator<[string, Service, string, number]> {
     for (const [name, svc] of Object.entries(d.services)) {

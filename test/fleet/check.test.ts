@@ -113,6 +113,19 @@ describe("fleet cross-checks", () => {
             ],
         },
         {
+            rule: "per-track pins or an index on a family with no CUDA family in its lineage; a CUDA family's child inherits its tracks",
+            mutate: (d) => {
+                d.families["family-web"].pipByTrack = { cu121: ["uvicorn==0.30.1"] };
+                d.families["legacy-py310-cpu"].pipIndexByTrack = { cu121: "https://download.pytorch.org/whl/cu121" };
+                d.families["family-llm-cu121"].pipByTrack = { cu118: ["bitsandbytes==0.43.1"], cu125: ["bitsandbytes==0.43.1"] } as never;
+            },
+            expected: [
+                "families.yaml: family-web.pipByTrack: is set on a family with no CUDA family in its lineage, which is built on no track. Fix: move the pins to `pip`",
+                "families.yaml: family-llm-cu121.pipByTrack.cu125: track 'cu125' is not one of this family's cuda.tracks. Fix: remove the pins or add the track",
+                "families.yaml: legacy-py310-cpu.pipIndexByTrack: is set on a family with no CUDA family in its lineage, which is built on no track. Fix: remove it; CPU families install from the default index",
+            ],
+        },
+        {
             rule: "a release-candidate interpreter (jammy's python3.11 as it was pinned)",
             mutate: (d) => { d.families["base-gpu-cu121"].apt.push("python3.11=3.11.0~rc1-1~22.04", "python3.11-venv=3.11.0~rc1-1~22.04", "python3=3.11.2-1+b1"); },
             expected: [
