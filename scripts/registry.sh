@@ -8,15 +8,14 @@
 # a registry this script started with another config is restarted. `down` stops that process
 # and no other.
 #
-# Storage is `inmemory`, not `filesystem`. Distribution 2.8's filesystem driver writes a tag's
-# link file in place (PutContent opens it with Writer(append=false), which truncates, then
-# writes), so a HEAD of a tag that is being PUT can read an empty link and answer 500 "invalid
-# checksum digest format". The daemon's pusher PUTs an image index and its manifests to the
-# same tag over parallel connections and HEADs the tag first, so a push hits that window now
-# and then (a CI run failed on it). Distribution 3 writes a temporary file and renames it
-# (registry/storage/driver/filesystem/driver.go, PutContent); Debian 12 and 13 ship 2.8. The
-# inmemory driver holds a lock across each write and read. The production registry (ghcr.io)
-# is not this program. test/engine/registry.test.ts races PUTs and HEADs of one tag.
+# Storage is distribution 2.8's filesystem driver, which writes a tag's link file in place
+# (PutContent opens it with Writer(append=false), which truncates, then writes; distribution 3
+# writes a temporary file and renames it: registry/storage/driver/filesystem/driver.go). The
+# daemon's pusher PUTs an image index and its manifests to one tag over parallel connections and
+# HEADs the tag first, so a HEAD now and then reads an empty link and gets a 500 ("invalid
+# checksum digest format"). The engine harness retries a build that failed on exactly that
+# (test/engine/harness.ts, registryTagRace). The inmemory driver has no such race, but it grows
+# a blob by copying it on every write: the suite's pushes took it minutes of CPU.
 set -euo pipefail
 addr="${FLEET_REGISTRY_ADDR:-127.0.0.1:5000}"
 dir="${FLEET_REGISTRY_DIR:-/var/tmp/fleet-registry}"
@@ -25,7 +24,8 @@ config="version: 0.1
 log:
   level: warn
 storage:
-  inmemory: {}
+  filesystem:
+    rootdirectory: $dir/data
   delete:
     enabled: true
 http:
@@ -60,9 +60,9 @@ up)
             exit 0
         fi
     fi
-    mkdir -p "$dir"
+    mkdir -p "$dir/data"
     printf '%s\n' "$config" > "$dir/config.yml"
-    echo "registry: starting docker-registry on $addr (storage: in memory)" >&2
+    echo "registry: starting docker-registry on $addr (storage: $dir/data)" >&2
     nohup docker-registry serve "$dir/config.yml" >"$dir/registry.log" 2>&1 &
     echo $! > "$pid_file"
     for _ in $(seq 1 30); do

@@ -2,7 +2,7 @@ import * as assert from "assert";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
-import { buildxInvocation, cacheHits, containerBody, contextFiles, dockerConfig, durationNs, EngineHarness, nanoCpus, withoutTag } from "./engine/harness";
+import { buildxInvocation, cacheHits, containerBody, contextFiles, dockerConfig, durationNs, EngineHarness, nanoCpus, registryTagRace, withoutTag } from "./engine/harness";
 import { Registered } from "./mocks";
 
 function registered(type: string, inputs: Record<string, unknown>): Registered {
@@ -130,6 +130,20 @@ describe("engine harness translation (no engine needed)", () => {
         assert.deepStrictEqual(dockerConfig([{ address: "https://127.0.0.1:5001/v2/", username: "bot", password: "pw" }], { auths: { "ghcr.io": { auth: "eA==" } } }), {
             auths: { "ghcr.io": { auth: "eA==" }, "127.0.0.1:5001": { auth: Buffer.from("bot:pw").toString("base64") } },
         });
+    });
+
+    it("builds again only when the suite's registry answered 500 to a manifest request (its tag race), not on any other failure", () => {
+        const tagRace = "ERROR: unexpected status from HEAD request to http://127.0.0.1:5000/v2/fleet-engine/docker-api-proxy/manifests/20261125-b6ab303-0e91899: 500 Internal Server Error";
+        const rows: [string, boolean][] = [
+            [tagRace, true], // the CI failure this retry is for
+            [tagRace.replace("HEAD request", "PUT request"), true],
+            [tagRace.replace("127.0.0.1:5000", "ghcr.io"), false],
+            [tagRace.replace("/manifests/", "/blobs/"), false],
+            [tagRace.replace("500 Internal Server Error", "401 Unauthorized"), false],
+            ['ERROR: failed to push 127.0.0.1:5000/fleet-engine/x:t: failed to do request: Head "http://127.0.0.1:5000/v2/fleet-engine/x/blobs/sha256:ab": dial tcp 127.0.0.1:5000: connect: connection refused', false],
+            ["ERROR: process \"/bin/sh -c pip install\" did not complete successfully: exit code: 1", false],
+        ];
+        assert.deepStrictEqual(rows.map(([text]) => registryTagRace(`#12 pushing layers\n${text}\n`)), rows.map(([, retry]) => retry));
     });
 
     it("pulls a tag@digest reference by its digest", () => {
