@@ -2,7 +2,7 @@ import * as assert from "assert";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
-import { buildxInvocation, cacheHits, containerBody, contextFiles, dockerConfig, durationNs, EngineHarness, nanoCpus, registryTagRace, withoutTag } from "./engine/harness";
+import { buildErrors, buildxInvocation, cacheHits, containerBody, contextFiles, dockerConfig, durationNs, EngineHarness, nanoCpus, registryTagRace, withoutTag } from "./engine/harness";
 import { Registered } from "./mocks";
 
 function registered(type: string, inputs: Record<string, unknown>): Registered {
@@ -130,6 +130,28 @@ describe("engine harness translation (no engine needed)", () => {
         assert.deepStrictEqual(dockerConfig([{ address: "https://127.0.0.1:5001/v2/", username: "bot", password: "pw" }], { auths: { "ghcr.io": { auth: "eA==" } } }), {
             auths: { "ghcr.io": { auth: "eA==" }, "127.0.0.1:5001": { auth: Buffer.from("bot:pw").toString("base64") } },
         });
+    });
+
+    it("a failed build's error keeps buildx's ERROR lines, then the failed step's own (pip naming the package the index lacks)", () => {
+        // buildx 0.13.1's plain progress of a RUN whose pin the index lacks (abridged).
+        const out = [
+            "#5 [2/2] RUN /opt/venv/bin/pip install --dry-run --quiet --report /tmp/r.json uvicorn==0.0.999 fastapi==0.110.0",
+            "#5 8.434 ERROR: Could not find a version that satisfies the requirement uvicorn==0.0.999 (from versions: none)",
+            "#5 8.434 ERROR: No matching distribution found for uvicorn==0.0.999",
+            '#5 ERROR: process "/bin/sh -c /opt/venv/bin/pip install --dry-run --quiet --report /tmp/r.json uvicorn==0.0.999 fastapi==0.110.0" did not complete successfully: exit code: 1',
+            "------",
+            " > [2/2] RUN /opt/venv/bin/pip install ...:",
+            "8.434 ERROR: No matching distribution found for uvicorn==0.0.999",
+            "------",
+            'ERROR: failed to solve: process "/bin/sh -c /opt/venv/bin/pip install --dry-run --quiet --report /tmp/r.json uvicorn==0.0.999 fastapi==0.110.0" did not complete successfully: exit code: 1',
+            "",
+        ].join("\n");
+        assert.strictEqual(buildErrors(out), [
+            'ERROR: failed to solve: process "/bin/sh -c /opt/venv/bin/pip install --dry-run --quiet --report /tmp/r.json uvicorn==0.0.999 fastapi==0.110.0" did not complete successfully: exit code: 1',
+            "ERROR: Could not find a version that satisfies the requirement uvicorn==0.0.999 (from versions: none)",
+            "ERROR: No matching distribution found for uvicorn==0.0.999",
+        ].join("; "));
+        assert.strictEqual(buildErrors("#1 building\nsomething odd\nexit\n"), "#1 building; something odd; exit");
     });
 
     it("builds again only when the suite's registry answered 500 to a manifest request (its tag race), not on any other failure", () => {

@@ -518,6 +518,47 @@ describe("against the Docker engine", () => {
                 }
             });
 
+            if (stack === "local") it("a pin the package index lacks fails the build naming the family, or the service, and the package; nothing is half-built", async () => {
+                const h = new EngineHarness();
+                const apply = (r: Registered) => (h as unknown as { apply: (r: Registered & { custom: boolean }) => Promise<unknown> }).apply({ ...r, custom: true });
+                const imageOf = (name: string) => first.resources.find((r: Registered) => r.type === "docker-build:index:Image" && r.name === name)!;
+                const tagged = async (tag: string) => (await docker.getImage(tag).inspect()).Id;
+                try {
+                    // A family pin (families.yaml) the index does not have.
+                    const family = imageOf("family-web");
+                    assert.ok(family.inputs.dockerfile.inline.includes("gunicorn==22.0.0"), "family-web pins gunicorn 22.0.0");
+                    const familyId = await tagged(family.inputs.tags[0]);
+                    const familyInputs = { ...family.inputs, dockerfile: { inline: family.inputs.dockerfile.inline.replaceAll("gunicorn==22.0.0", "gunicorn==22.0.99") } };
+                    await assert.rejects(apply({ ...family, inputs: familyInputs }), (e: Error) => {
+                        assert.match(e.message, /^harness: docker-build:index:Image family-web: build of \S+ failed \(docker buildx exit 1\): ERROR: failed to solve: process .* did not complete successfully: exit code: 1; /);
+                        assert.ok(e.message.includes("ERROR: No matching distribution found for gunicorn==22.0.99"), e.message);
+                        return true;
+                    });
+                    assert.strictEqual(await tagged(family.inputs.tags[0]), familyId, "the family's tag still names the image it had");
+
+                    // A service lock line the index does not have (hashes stay: the version is what is missing).
+                    const service = imageOf("nlu-agent");
+                    const copy = fs.mkdtempSync(path.join(os.tmpdir(), "fleet-engine-badpin-"));
+                    fs.cpSync(app, copy, { recursive: true });
+                    const lock = path.join(copy, "requirements/nlu-agent.txt");
+                    assert.ok(fs.readFileSync(lock, "utf8").includes("certifi==2024.2.2 \\"), "nlu-agent's lock pins certifi 2024.2.2");
+                    fs.writeFileSync(lock, fs.readFileSync(lock, "utf8").replace("certifi==2024.2.2 \\", "certifi==2099.1.1 \\"));
+                    const serviceId = await tagged(service.inputs.tags[0]);
+                    try {
+                        await assert.rejects(apply({ ...service, inputs: JSON.parse(JSON.stringify(service.inputs).replaceAll(app, copy)) }), (e: Error) => {
+                            assert.match(e.message, /^harness: docker-build:index:Image nlu-agent: build of \S+ failed \(docker buildx exit 1\): ERROR: failed to solve: process .* did not complete successfully: exit code: 1; /);
+                            assert.ok(e.message.includes("ERROR: No matching distribution found for certifi==2099.1.1"), e.message);
+                            return true;
+                        });
+                    } finally {
+                        fs.rmSync(copy, { recursive: true, force: true });
+                    }
+                    assert.strictEqual(await tagged(service.inputs.tags[0]), serviceId, "the service's tag still names the image it had");
+                } finally {
+                    await h.cleanup();
+                }
+            });
+
             it("every service's one Python environment: no distribution twice on sys.path, pip check clean, family pins and the service's own additions import at their versions, the family's console script runs as 10001", async () => {
                 const d = realFleet();
                 const modules = new Map(standIns().map((x) => [`${x.name}==${x.version}`, x.import]));

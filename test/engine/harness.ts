@@ -230,6 +230,21 @@ export function dockerConfig(registries: Inputs[] | undefined, hostConfig: Recor
 }
 
 /**
+ * The lines of a failed build's output that say why. The provider's error carries buildx's whole
+ * stderr (cli.go exec: `fmt.Errorf("%w: %s", err, c.err.String())`), which an operator reads in
+ * `pulumi up`; the harness keeps buildx's own ERROR lines, then the ERROR lines the failed step
+ * printed (`#12 3.456 ERROR: No matching distribution found for uvicorn==0.0.1` is pip naming
+ * the package the index lacks), or the last five lines when there are none.
+ */
+export function buildErrors(stderr: string): string {
+    const lines = stderr.split("\n").map((l) => l.trim());
+    const own = lines.filter((l) => /^ERROR\b|^error:/i.test(l));
+    const step = lines.map((l) => /^#\d+ \d+\.\d+ (ERROR: .*)$/.exec(l)?.[1]).filter((l): l is string => l !== undefined);
+    const all = [...own, ...step];
+    return all.length > 0 ? all.join("; ") : lines.filter((l) => l !== "").slice(-5).join("; ");
+}
+
+/**
  * Whether a failed build's output is the suite's registry losing a race on a tag, and nothing
  * else. Debian's docker-registry (distribution 2.8) truncates a tag's link file before writing it
  * (filesystem driver PutContent; distribution 3 writes a temporary file and renames it), and the
@@ -471,8 +486,7 @@ export class EngineHarness {
         });
         try {
             if (out.code !== 0) {
-                const errors = out.stderr.split("\n").filter((l) => /^ERROR\b|^error:/i.test(l.trim())).join("; ") || out.stderr.split("\n").slice(-5).join("; ");
-                fail(r, `build of ${i.tags?.[0]} failed (docker buildx exit ${out.code}): ${errors}`);
+                fail(r, `build of ${i.tags?.[0]} failed (docker buildx exit ${out.code}): ${buildErrors(out.stderr)}`);
             }
             const meta = JSON.parse(fs.readFileSync(metadata, "utf8")) as Record<string, unknown>;
             const digest = String(meta["containerimage.digest"] ?? "");
