@@ -346,8 +346,6 @@ export class EngineHarness {
     public buildSeconds: Record<string, number> = {};
     /** Tags pushed and references pulled in the latest run, in order. */
     public pushed: string[] = [];
-    /** Builds of the latest run that ran twice because of the suite's registry (registryTagRace). */
-    public retried: string[] = [];
     public pulled: string[] = [];
     /** buildx's plain progress output of each build of the latest run, by resource name. */
     public buildLogs: Record<string, string> = {};
@@ -366,7 +364,6 @@ export class EngineHarness {
         this.buildSeconds = {};
         this.buildLogs = {};
         this.pushed = [];
-        this.retried = [];
         this.pulled = [];
         this.seen = new Set();
         this.buildWindow = { start: 0, end: 0 };
@@ -480,7 +477,6 @@ export class EngineHarness {
             const first = await buildx();
             if (first.code === 0 || !registryTagRace(first.stderr)) return first;
             // Not what the provider does: it is the suite's registry that is at fault (see registryTagRace).
-            this.retried.push(r.name);
             console.log(`      harness: ${r.name}: the suite's registry answered 500 to a manifest request while its tag was being pushed; building again`);
             return buildx();
         });
