@@ -69,10 +69,9 @@ describe("engine harness translation (no engine needed)", () => {
 
     it("fails by name on a resource type or an input it does not translate", async () => {
         const h = new EngineHarness();
-        const apply = (r: Registered) => (h as unknown as { apply: (r: Registered & { custom: boolean }) => Promise<unknown> }).apply({ ...r, custom: true });
-        await assert.rejects(apply(registered("docker:index/container:Container", { name: "x", privileged: true })), /harness: docker:index\/container:Container x: input 'privileged' is not translated/);
-        await assert.rejects(apply(registered("docker:index/service:Service", { name: "x" })), /harness: docker:index\/service:Service x: this resource type is not translated/);
-        await assert.rejects(apply(registered("docker-build:index:Image", { push: true, tags: ["a:b"], context: { location: "." }, dockerfile: { inline: "" }, ssh: [{ id: "default" }] })), /harness: docker-build:index:Image x: input 'ssh' is not translated/);
+        await assert.rejects(h.applyOne(registered("docker:index/container:Container", { name: "x", privileged: true })), /harness: docker:index\/container:Container x: input 'privileged' is not translated/);
+        await assert.rejects(h.applyOne(registered("docker:index/service:Service", { name: "x" })), /harness: docker:index\/service:Service x: this resource type is not translated/);
+        await assert.rejects(h.applyOne(registered("docker-build:index:Image", { push: true, tags: ["a:b"], context: { location: "." }, dockerfile: { inline: "" }, ssh: [{ id: "default" }] })), /harness: docker-build:index:Image x: input 'ssh' is not translated/);
     });
 
     // The provider's exec mode (pulumi-docker-build, provider of @pulumi/docker-build 0.0.22:

@@ -306,8 +306,7 @@ describe("against the Docker engine", () => {
                     const img = first.resources.find((r: Registered) => r.type === "docker-build:index:Image" && r.name === "base-python")!;
                     const inputs = JSON.parse(JSON.stringify(img.inputs).replaceAll(REGISTRY, "127.0.0.1:5999"));
                     const h = new EngineHarness();
-                    const apply = (r: Registered) => (h as unknown as { apply: (r: Registered & { custom: boolean }) => Promise<unknown> }).apply({ ...r, custom: true });
-                    await assert.rejects(apply({ ...img, inputs }), (e: Error) => {
+                    await assert.rejects(h.applyOne({ ...img, inputs }), (e: Error) => {
                         assert.match(e.message, new RegExp(`^harness: docker-build:index:Image base-python: build of 127\\.0\\.0\\.1:5999/fleet-engine/base-python:\\S+ failed \\(docker buildx exit 1\\): ERROR: failed to solve: failed to push 127\\.0\\.0\\.1:5999/fleet-engine/base-python:\\S+: .*dial tcp 127\\.0\\.0\\.1:5999: connect: connection refused`));
                         return true;
                     });
@@ -321,16 +320,15 @@ describe("against the Docker engine", () => {
                         const img = first.resources.find((r: Registered) => r.type === "docker-build:index:Image" && r.name === "base-python")!;
                         const inputs = { ...JSON.parse(JSON.stringify(img.inputs).replaceAll(REGISTRY, "127.0.0.1:5001")), registries: [{ address: "127.0.0.1:5001", username: "fleet", password: secret }] };
                         const h = new EngineHarness();
-                        const apply = (r: Registered) => (h as unknown as { apply: (r: Registered & { custom: boolean }) => Promise<unknown> }).apply({ ...r, custom: true });
-                        await assert.rejects(apply({ ...img, inputs }), (e: Error) => {
+                        await assert.rejects(h.applyOne({ ...img, inputs }), (e: Error) => {
                             assert.match(e.message, /^harness: docker-build:index:Image base-python: build of 127\.0\.0\.1:5001\/fleet-engine\/base-python:\S+ failed \(docker buildx exit 1\): ERROR: failed to solve: failed to push 127\.0\.0\.1:5001\/fleet-engine\/base-python:\S+: .*401 Unauthorized/);
                             assert.ok(!e.message.includes(secret) && !e.message.includes(Buffer.from(`fleet:${secret}`).toString("base64")), "no secret in the error");
                             return true;
                         });
                         // The right password pushes: the failure above was the credentials.
                         const ok = { ...inputs, registries: [{ address: "127.0.0.1:5001", username: "fleet", password: "the-right-password" }] };
-                        const done = await apply({ ...img, inputs: ok }) as { state: { digest: string; ref: string } };
-                        assert.match(done.state.ref, /^127\.0\.0\.1:5001\/fleet-engine\/base-python:\S+@sha256:[0-9a-f]{64}$/);
+                        const done = await h.applyOne({ ...img, inputs: ok });
+                        assert.match(String(done.state.ref), /^127\.0\.0\.1:5001\/fleet-engine\/base-python:\S+@sha256:[0-9a-f]{64}$/);
                         await h.cleanup();
                     } finally {
                         stop();
@@ -520,7 +518,6 @@ describe("against the Docker engine", () => {
 
             if (stack === "local") it("a pin the package index lacks fails the build naming the family, or the service, and the package; nothing is half-built", async () => {
                 const h = new EngineHarness();
-                const apply = (r: Registered) => (h as unknown as { apply: (r: Registered & { custom: boolean }) => Promise<unknown> }).apply({ ...r, custom: true });
                 const imageOf = (name: string) => first.resources.find((r: Registered) => r.type === "docker-build:index:Image" && r.name === name)!;
                 const tagged = async (tag: string) => (await docker.getImage(tag).inspect()).Id;
                 try {
@@ -529,7 +526,7 @@ describe("against the Docker engine", () => {
                     assert.ok(family.inputs.dockerfile.inline.includes("gunicorn==22.0.0"), "family-web pins gunicorn 22.0.0");
                     const familyId = await tagged(family.inputs.tags[0]);
                     const familyInputs = { ...family.inputs, dockerfile: { inline: family.inputs.dockerfile.inline.replaceAll("gunicorn==22.0.0", "gunicorn==22.0.99") } };
-                    await assert.rejects(apply({ ...family, inputs: familyInputs }), (e: Error) => {
+                    await assert.rejects(h.applyOne({ ...family, inputs: familyInputs }), (e: Error) => {
                         assert.match(e.message, /^harness: docker-build:index:Image family-web: build of \S+ failed \(docker buildx exit 1\): ERROR: failed to solve: process .* did not complete successfully: exit code: 1; /);
                         assert.ok(e.message.includes("ERROR: No matching distribution found for gunicorn==22.0.99"), e.message);
                         return true;
@@ -545,7 +542,7 @@ describe("against the Docker engine", () => {
                     fs.writeFileSync(lock, fs.readFileSync(lock, "utf8").replace("certifi==2024.2.2 \\", "certifi==2099.1.1 \\"));
                     const serviceId = await tagged(service.inputs.tags[0]);
                     try {
-                        await assert.rejects(apply({ ...service, inputs: JSON.parse(JSON.stringify(service.inputs).replaceAll(app, copy)) }), (e: Error) => {
+                        await assert.rejects(h.applyOne({ ...service, inputs: JSON.parse(JSON.stringify(service.inputs).replaceAll(app, copy)) }), (e: Error) => {
                             assert.match(e.message, /^harness: docker-build:index:Image nlu-agent: build of \S+ failed \(docker buildx exit 1\): ERROR: failed to solve: process .* did not complete successfully: exit code: 1; /);
                             assert.ok(e.message.includes("ERROR: No matching distribution found for certifi==2099.1.1"), e.message);
                             return true;
@@ -631,8 +628,7 @@ describe("the registry cache (push-shaped mainpc), on an empty builder cache", (
         execFileSync("docker", ["builder", "prune", "-af"], { stdio: "ignore" });
         const h = new EngineHarness();
         try {
-            const apply = (r: Registered) => (h as unknown as { apply: (r: Registered & { custom: boolean }) => Promise<unknown> }).apply({ ...r, custom: true });
-            await apply(img);
+            await h.applyOne(img);
             const log = h.buildLogs["nlu-agent"];
             assert.match(log, /importing cache manifest from 127\.0\.0\.1:5000\/fleet-engine\/cache:nlu-agent/);
             const hits = cacheHits(log);

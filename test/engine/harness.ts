@@ -385,6 +385,11 @@ export class EngineHarness {
         return { deployment: { resources } };
     }
 
+    /** Carries out one registered custom resource outside a program run (tests of a single build or pull). */
+    applyOne(r: Registered): Promise<{ id: string; state: Record<string, unknown> }> {
+        return this.apply({ ...r, custom: true });
+    }
+
     private async apply(r: Registered & { custom: boolean }): Promise<{ id: string; state: Record<string, unknown> }> {
         if (process.env.FLEET_HARNESS_DEBUG) console.error(`harness: ${r.type} ${r.name}`);
         if (!r.custom) return { id: "", state: {} };
