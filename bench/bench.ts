@@ -24,7 +24,7 @@ import * as path from "path";
 import { parse, stringify } from "yaml";
 import { loadFleet } from "../fleet/model/load";
 import { cacheHits, EngineHarness } from "../test/engine/harness";
-import { MergedStack } from "../fleet/model/pulumiConfig";
+import { MergedStack } from "../fleet/pulumi/config";
 import { pidsLimits, writeCompose } from "./compose";
 import { appRepoOverride, orgOverride, runbookStack, runProgram, stackConfig } from "../test/mocks";
 

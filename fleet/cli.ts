@@ -26,8 +26,8 @@ import { DEFAULT_FLEET_DIR, loadFleet } from "./model/load";
 import { HostPlan, planHost } from "./model/plan";
 import { rollbackPins } from "./model/rollback";
 import { fleetKeys, parseStackConfig, StackConfig } from "./model/stack";
-import { checkStack } from "./model/checkStack";
-import { loadStack } from "./model/pulumiStack";
+import { checkStack } from "./pulumi/checkStack";
+import { loadStack } from "./pulumi/load";
 import { FleetData } from "./model/schema";
 import { byName } from "./model/names";
 

@@ -1,5 +1,5 @@
 /**
- * Tests get stack config only through the CLI's rules (fleet/model/pulumiStack.ts via
+ * Tests get stack config only through the CLI's rules (fleet/pulumi/load.ts via
  * test/mocks.ts `stackConfig`), from the real stack files plus committed override files. This
  * scans every test and benchmark source for the ways config used to be built by hand.
  */
@@ -21,7 +21,7 @@ const ALLOWED: Record<string, readonly string[]> = {
     "BASE_STACK": ["test/helpers.ts", "test/fleet/stack.test.ts"],
     // check-stack's and the stand-in CLI's tests break a copy of a stack file; the comparison
     // of Pulumi.yaml with stack.ts reads Pulumi.yaml's comments (the CLI ignores them).
-    "stack-file-read": ["test/cli.test.ts", "test/scripts/local-up.test.ts", "test/fleet/pulumiConfig.test.ts"],
+    "stack-file-read": ["test/cli.test.ts", "test/scripts/local-up.test.ts", "test/pulumi/config.test.ts"],
 };
 
 const RULES: { rule: keyof typeof ALLOWED; re: RegExp; why: string }[] = [

@@ -6,7 +6,7 @@ import { FleetFiles } from "../fleet/model/check";
 import { FleetError, formatIssue } from "../fleet/model/issues";
 import { DEFAULT_FLEET_DIR, loadFleet } from "../fleet/model/load";
 import { FleetData } from "../fleet/model/schema";
-import { MergedStack } from "../fleet/model/pulumiConfig";
+import { MergedStack } from "../fleet/pulumi/config";
 import { fleetKeys, parseStackConfig, StackConfig } from "../fleet/model/stack";
 import { runbookStack } from "./mocks";
 

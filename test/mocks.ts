@@ -8,8 +8,8 @@ import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import { parse, stringify } from "yaml";
-import { Decrypt, MergedStack } from "../fleet/model/pulumiConfig";
-import { loadStack } from "../fleet/model/pulumiStack";
+import { Decrypt, MergedStack } from "../fleet/pulumi/config";
+import { loadStack } from "../fleet/pulumi/load";
 
 export interface Registered {
     type: string;
@@ -60,7 +60,7 @@ export const testSecrets: Decrypt = (ciphertext, key) => {
 
 /**
  * The config `pulumi up --stack <stack>` hands the program, through the CLI's rules
- * (fleet/model/pulumiStack.ts): Pulumi.yaml, the committed Pulumi.<stack>.yaml, then override
+ * (fleet/pulumi/load.ts): Pulumi.yaml, the committed Pulumi.<stack>.yaml, then override
  * files, each a stack file's shape: a bare name is `test/fixtures/stacks/<name>.yaml`, anything
  * with a slash a path from the project directory. The only way tests get stack config
  * (test/config-source.test.ts fails on any other).

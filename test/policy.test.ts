@@ -4,7 +4,7 @@ import { ChildProcess, execFileSync, spawn } from "child_process";
 import * as fs from "fs";
 import * as path from "path";
 import { formatIssue } from "../fleet/model/issues";
-import { parsePolicyProject } from "../fleet/model/pulumiConfig";
+import { parsePolicyProject } from "../fleet/pulumi/config";
 import { fleetPolicies } from "../policy/policies";
 import { byType, PEER_OUTPUTS, Registered, runbookStack, runProgram, stackConfig } from "./mocks";
 

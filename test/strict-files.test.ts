@@ -1,7 +1,7 @@
 /**
  * Every YAML and JSON file the repository ships is loaded strictly, as its strictest consumer
  * reads it: YAML as gopkg.in/yaml.v3 does for the Pulumi CLI (any syntax error, duplicate keys
- * refused: fleet/model/pulumiConfig.ts strictYaml), JSON as JSON with no duplicate key (npm,
+ * refused: fleet/pulumi/config.ts strictYaml), JSON as JSON with no duplicate key (npm,
  * tsc and mocha take the last of two silently; the reader of the file sees the first).
  */
 import * as assert from "assert";
@@ -9,7 +9,7 @@ import { execFileSync } from "child_process";
 import * as fs from "fs";
 import * as path from "path";
 import { formatIssue } from "../fleet/model/issues";
-import { strictYaml } from "../fleet/model/pulumiConfig";
+import { strictYaml } from "../fleet/pulumi/config";
 
 const ROOT = path.join(__dirname, "..");
 

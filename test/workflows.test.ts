@@ -5,7 +5,7 @@ import { parse } from "yaml";
 import { imageTargetUrns } from "../fleet/imageplan/buildPlan";
 import { planHost } from "../fleet/model/plan";
 import { realFleet, stackFor } from "./helpers";
-import { stackNames } from "../fleet/model/pulumiStack";
+import { stackNames } from "../fleet/pulumi/load";
 import { engineUrns, PROJECT_DIR, Registered, runbookStack, runProgram } from "./mocks";
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any

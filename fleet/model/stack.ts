@@ -227,7 +227,7 @@ export function advertiseAddress(cfg: StackConfig): string {
 }
 
 /**
- * The `fleet:` keys of the config the CLI hands the program (fleet/model/pulumiStack.ts
+ * The `fleet:` keys of the config the CLI hands the program (fleet/pulumi/load.ts
  * `loadStack`), namespace stripped: what `parseStackConfig` takes.
  */
 export function fleetKeys(config: Record<string, string>): Record<string, string> {

@@ -26,7 +26,7 @@ import Docker from "dockerode";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
-import { MergedStack } from "../../fleet/model/pulumiConfig";
+import { MergedStack } from "../../fleet/pulumi/config";
 import { engineUrns, Registered, ResourceHandler, runProgram, RunResult } from "../mocks";
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any

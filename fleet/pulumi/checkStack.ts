@@ -1,16 +1,16 @@
 /**
  * `scripts/fleet check-stack <stack>`: the operator's check before `pulumi up`. The CLI's own
- * config rules (Pulumi.yaml, the stack file, the merge: fleet/model/pulumiConfig.ts), then the
+ * config rules (Pulumi.yaml, the stack file, the merge: fleet/pulumi/config.ts), then the
  * program's validation of the `fleet:` keys (stack.ts), then the registry secrets, which
  * Pulumi.yaml does not declare. Every problem at once, each with file, key and the
  * `pulumi config set` command that fixes it.
  */
-import { FleetError, FleetIssue } from "./issues";
-import { ConfigDeclaration, mergeStack, setCommand } from "./pulumiConfig";
-import { loadProject, readStackFiles } from "./pulumiStack";
-import { rollbackPins } from "./rollback";
-import { FleetData } from "./schema";
-import { CONFIG_NAMESPACE, parseStackConfig, SECRET_KEYS } from "./stack";
+import { FleetError, FleetIssue } from "../model/issues";
+import { ConfigDeclaration, mergeStack, setCommand } from "./config";
+import { loadProject, readStackFiles } from "./load";
+import { rollbackPins } from "../model/rollback";
+import { FleetData } from "../model/schema";
+import { CONFIG_NAMESPACE, parseStackConfig, SECRET_KEYS } from "../model/stack";
 
 export interface StackCheck {
     issues: FleetIssue[];

@@ -1,13 +1,13 @@
 /**
  * Reads a project's Pulumi.yaml and one stack's files and merges them as `pulumi up` does
- * (fleet/model/pulumiConfig.ts has the rules). Override files have a stack file's shape and go
+ * (fleet/pulumi/config.ts has the rules). Override files have a stack file's shape and go
  * on top of it key by key, as `pulumi config set` would: the engine tests name in one small file
  * what this machine cannot do, instead of building the config by hand.
  */
 import * as fs from "fs";
 import * as path from "path";
-import { FleetError, FleetIssue } from "./issues";
-import { Decrypt, mergeStack, MergedStack, parseProject, parseStackFile, PulumiProject, StackFile } from "./pulumiConfig";
+import { FleetError, FleetIssue } from "../model/issues";
+import { Decrypt, mergeStack, MergedStack, parseProject, parseStackFile, PulumiProject, StackFile } from "./config";
 
 export interface StackOptions {
     /** Override files (a stack file's shape), applied in order on top of Pulumi.<stack>.yaml. */

@@ -1,5 +1,5 @@
 /**
- * The Pulumi CLI's rules for Pulumi.yaml and stack files (fleet/model/pulumiConfig.ts), one row
+ * The Pulumi CLI's rules for Pulumi.yaml and stack files (fleet/pulumi/config.ts), one row
  * per rule with the CLI's exact message (pulumi/pulumi sdk/go/common/workspace config.go and
  * project.go), and the shipped project and stacks through them.
  */
@@ -8,8 +8,8 @@ import * as fs from "fs";
 import * as path from "path";
 import { z } from "zod";
 import { formatIssue } from "../../fleet/model/issues";
-import { fullTypeName, mergeStack, MergedStack, parseProject, parseStackFile, PulumiProject, StackFile } from "../../fleet/model/pulumiConfig";
-import { loadProject, stackNames } from "../../fleet/model/pulumiStack";
+import { fullTypeName, mergeStack, MergedStack, parseProject, parseStackFile, PulumiProject, StackFile } from "../../fleet/pulumi/config";
+import { loadProject, stackNames } from "../../fleet/pulumi/load";
 import { SECRET_KEYS, stackConfigSchema } from "../../fleet/model/stack";
 import { PROJECT_DIR, stackConfig } from "../mocks";
 
