@@ -10,7 +10,7 @@ import { HostImages } from "./components/hostImages";
 import { buildProvider, dockerProvider, RegistryCredentials } from "./components/providers";
 import { BuildPlan, buildPlan } from "./fleet/imageplan/buildPlan";
 import { minDriver } from "./fleet/model/check";
-import { FleetError } from "./fleet/model/issues";
+import { FleetError, FleetIssue } from "./fleet/model/issues";
 import { DEFAULT_FLEET_DIR, fleetFiles, loadFleet } from "./fleet/model/load";
 import { HostPlan, planHost } from "./fleet/model/plan";
 import { rollbackPins } from "./fleet/model/rollback";
@@ -41,10 +41,37 @@ interface Resolved {
     creds?: RegistryCredentials;
 }
 
+/**
+ * What the environment `pulumi up` runs in must give: the project directory as the working
+ * directory, which the Pulumi engine gives the program and the providers it starts (pulumi/pulumi
+ * pkg/engine/project.go getPwdMain, sdk/go/common/resource/plugin/plugin.go `cmd.Dir = pwd`) and
+ * which the build contexts are named relative to; and BUILDX_NO_DEFAULT_ATTESTATIONS=1, which
+ * docker-build's exec mode hands on to `docker buildx build` with the rest of its environment
+ * (pulumi-docker-build v0.0.22 cli.go `exec`). Without it buildx attaches a provenance attestation
+ * holding the build's start and end times to every image, so an image built again from the same
+ * inputs gets another digest and every container that runs it is replaced.
+ */
+function environmentIssues(projectDir: string): FleetIssue[] {
+    const issues: FleetIssue[] = [];
+    if (path.resolve(process.cwd()) !== path.resolve(projectDir)) {
+        issues.push({ file: "environment", path: "working directory", message: `is ${process.cwd()}, not the project directory ${projectDir}`, fix: `run pulumi from ${projectDir} (or with --cwd ${projectDir})` });
+    }
+    if (process.env.BUILDX_NO_DEFAULT_ATTESTATIONS !== "1") {
+        issues.push({
+            file: "environment", path: "BUILDX_NO_DEFAULT_ATTESTATIONS",
+            message: "is not 1: buildx would attach a provenance attestation with the build's times to every image, so an unchanged image built again gets another digest and its containers are replaced",
+            fix: "export BUILDX_NO_DEFAULT_ATTESTATIONS=1 before pulumi (scripts/local-up and the workflows set it)",
+        });
+    }
+    return issues;
+}
+
 /** parse -> validate -> plan; every problem at once, nothing created before they are all fixed. */
 function resolve(): Resolved {
     try {
         const projectDir = __dirname;
+        const env = environmentIssues(projectDir);
+        if (env.length > 0) throw new FleetError(env);
         const fleet = loadFleet();
         const cfg = parseStackConfig(fleetKeys(pulumi.runtime.allConfig()), fleet, stackFile);
         const plan = planHost(fleet, cfg, rollbackPins(fleet, cfg, projectDir, stack, stackFile));
@@ -53,6 +80,7 @@ function resolve(): Resolved {
             appRepo: path.resolve(projectDir, cfg.appRepo),
             buildDir: path.join(projectDir, ".fleet", "build", stack),
             servicesFile: fleetFiles(DEFAULT_FLEET_DIR).services,
+            stackFile,
         });
         return { fleet, cfg, plan, build, creds: credentials(cfg) };
     } catch (e) {

@@ -15,7 +15,7 @@ type Inputs = Record<string, any>;
  * reads a path. `pidsLimit` is what the program's `docker update --pids-limit` command sets after
  * create (the provider has no input for it); compose sets it at create.
  */
-function service(i: Inputs, dir: string, core: string[], pidsLimit: number | undefined): Inputs {
+function service(i: Inputs, dir: string, core: string[], pidsLimit: number | undefined, networkName: (ref: string) => string): Inputs {
     const securityOpt = (i.securityOpts as string[]).map((o) => {
         if (!o.startsWith("seccomp=")) return o;
         const file = path.join(dir, `${i.name}.seccomp.json`);
@@ -41,7 +41,7 @@ function service(i: Inputs, dir: string, core: string[], pidsLimit: number | und
         cpu_shares: i.cpuShares,
         pids_limit: pidsLimit,
         ports: (i.ports ?? []).map((p: Inputs) => ({ target: p.internal, published: String(p.external), host_ip: p.ip, protocol: p.protocol })),
-        networks: Object.fromEntries((i.networksAdvanced ?? []).map((n: Inputs) => [n.name, n.aliases ? { aliases: n.aliases } : {}])),
+        networks: Object.fromEntries((i.networksAdvanced ?? []).map((n: Inputs) => [networkName(n.name), n.aliases ? { aliases: n.aliases } : {}])),
         environment: i.envs,
         labels: Object.fromEntries((i.labels ?? []).map((l: Inputs) => [l.label, l.value])),
         volumes: (i.mounts ?? []).map((m: Inputs) => ({ type: m.type, source: m.source, target: m.target, read_only: m.readOnly === true })),
@@ -63,12 +63,17 @@ export function pidsLimits(commands: Inputs[]): Record<string, number> {
     return out;
 }
 
-/** Writes `compose.yaml` under `dir` for the registered containers and networks; returns its path. */
-export function writeCompose(containers: Inputs[], networks: Inputs[], dir: string, pids: Record<string, number> = {}): string {
+/**
+ * Writes `compose.yaml` under `dir` for the registered containers and networks; returns its path.
+ * Containers name their networks by id (components/serviceContainer.ts): `networks` carry the
+ * id each network got, and compose gets the name.
+ */
+export function writeCompose(containers: Inputs[], networks: (Inputs & { id: string })[], dir: string, pids: Record<string, number> = {}): string {
+    const networkName = (ref: string) => networks.find((n) => n.id === ref || n.name === ref)?.name ?? ref;
     const core = containers.filter((c) => (c.labels ?? []).some((l: Inputs) => l.label === "fleet.tier" && l.value === "core")).map((c) => c.name as string);
     const volumes = [...new Set(containers.flatMap((c) => (c.mounts ?? []).filter((m: Inputs) => m.type === "volume").map((m: Inputs) => m.source as string)))];
     const doc = {
-        services: Object.fromEntries(containers.map((c) => [c.name, service(c, dir, core, pids[c.name])])),
+        services: Object.fromEntries(containers.map((c) => [c.name, service(c, dir, core, pids[c.name], networkName)])),
         networks: Object.fromEntries(networks.map((n) => [n.name, { name: n.name, driver: n.driver, internal: n.internal === true }])),
         volumes: Object.fromEntries(volumes.map((v) => [v, { name: v }])),
     };

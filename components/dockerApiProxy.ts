@@ -14,7 +14,8 @@ import { PROXY_NAME, PROXY_PORT, ProxyBuild } from "../fleet/imageplan/buildPlan
 import { PROXY_DEFAULTS } from "../fleet/model/defaults";
 import { seccompOpt, supervisorProfile } from "../fleet/security/seccomp";
 import { ImageSettings, ProxyImage } from "./image";
-import { cpusInput, healthcheckInput } from "./serviceContainer";
+import { cpusInput } from "../fleet/model/dockerForms";
+import { CONTAINER_REPLACE_ON_CHANGES, healthcheckInput } from "./serviceContainer";
 
 /**
  * Declared exception to the non-root rule: the socket is root:docker 0660 and the docker
@@ -39,8 +40,8 @@ export interface DockerApiProxyArgs {
 }
 
 export class DockerApiProxy extends pulumi.ComponentResource {
-    /** The internal network the supervisor joins to reach the proxy. */
-    public readonly networkName: pulumi.Output<string>;
+    /** The internal network the supervisor joins to reach the proxy (by id, see ServiceContainerArgs.networkId). */
+    public readonly networkId: pulumi.Output<string>;
     /** DOCKER_HOST for the supervisor. */
     public readonly endpoint: string;
     public readonly container: docker.Container;
@@ -55,7 +56,7 @@ export class DockerApiProxy extends pulumi.ComponentResource {
             // No route out: only the proxy and the supervisor are on it.
             internal: true,
             labels: [{ label: "fleet.machine", value: args.machine }],
-        }, { parent: this, provider: args.provider });
+        }, { parent: this, provider: args.provider, deleteBeforeReplace: true });
         const securityOpts = ["no-new-privileges:true", seccompOpt(supervisorProfile())];
         if (args.apparmorProfile) securityOpts.push(`apparmor=${args.apparmorProfile}`);
         const h = PROXY_DEFAULTS.health;
@@ -69,7 +70,7 @@ export class DockerApiProxy extends pulumi.ComponentResource {
             init: false,
             restart: "unless-stopped",
             mounts: [{ type: "bind", source: "/var/run/docker.sock", target: "/var/run/docker.sock", readOnly: true }],
-            networksAdvanced: [{ name: network.name, aliases: [PROXY_NAME] }],
+            networksAdvanced: [{ name: network.id, aliases: [PROXY_NAME] }],
             // The image's HEALTHCHECK, stated here too so the provider waits for it: healthy once
             // HAProxy's loopback health frontend sees the engine answer /_ping.
             healthcheck: healthcheckInput(h),
@@ -80,15 +81,15 @@ export class DockerApiProxy extends pulumi.ComponentResource {
             cpus: cpusInput(PROXY_DEFAULTS.cpus),
             cpuShares: PROXY_DEFAULTS.cpuShares,
             labels: [{ label: "fleet.machine", value: args.machine }, { label: "fleet.role", value: PROXY_NAME }],
-        }, { parent: this, provider: args.provider, deleteBeforeReplace: true, replaceOnChanges: ["healthcheck"], dependsOn: args.dependsOn });
+        }, { parent: this, provider: args.provider, deleteBeforeReplace: true, replaceOnChanges: CONTAINER_REPLACE_ON_CHANGES, dependsOn: args.dependsOn });
         // CIS Docker 5.29; the provider has no PIDs-limit input (see ServiceContainer).
         new command.local.Command(`${name}-pids-limit`, {
             create: pulumi.interpolate`docker update --pids-limit ${PROXY_DEFAULTS.pidsLimit} ${this.container.name}`,
             environment: { DOCKER_HOST: args.dockerHost },
             triggers: [this.container.id, PROXY_DEFAULTS.pidsLimit],
         }, { parent: this, dependsOn: [this.container] });
-        this.networkName = network.name;
+        this.networkId = network.id;
         this.endpoint = `tcp://${PROXY_NAME}:${PROXY_PORT}`;
-        this.registerOutputs({ networkName: this.networkName, endpoint: this.endpoint });
+        this.registerOutputs({ networkId: this.networkId, endpoint: this.endpoint });
     }
 }

@@ -67,12 +67,16 @@ export class FleetHost extends pulumi.ComponentResource {
             name: `fleet-${p.machine}`,
             driver: "bridge",
             labels: [{ label: "fleet.machine", value: p.machine }],
-        }, { parent: this, provider });
+        }, {
+            parent: this, provider,
+            // Its name is fixed: a replacement created before the old one is deleted would collide with it.
+            deleteBeforeReplace: true,
+        });
 
         const proxy = args.build.proxy ? new DockerApiProxy(`${name}-${PROXY_NAME}`, {
             machine: p.machine,
             build: args.build.proxy,
-            baseImage: args.images.families[args.build.proxy.family].runRef,
+            baseImage: args.images.families[args.build.proxy.family].baseRef,
             settings: args.settings,
             provider,
             apparmorProfile: args.apparmorProfile,
@@ -98,10 +102,10 @@ export class FleetHost extends pulumi.ComponentResource {
                 imageRef: image?.runRef ?? c.pinnedImage!,
                 imageDigest: image?.digest,
                 gitSha: build ? build.version.revision || build.version.tag : c.pinnedRevision ?? `pinned ${c.pinnedImage}`,
-                networkName: network.name,
+                networkId: network.id,
                 seccomp: supervisor ? seccompOpt(supervisorProfile()) : baseline,
                 extraSecurityOpts: supervisor && args.apparmorProfile ? [`apparmor=${args.apparmorProfile}`] : undefined,
-                extraNetworks: supervisor ? [proxy!.networkName] : undefined,
+                extraNetworks: supervisor ? [proxy!.networkId] : undefined,
                 extraEnv: supervisor ? { DOCKER_HOST: proxy!.endpoint } : undefined,
                 peerEnv,
                 provider,

@@ -22,11 +22,11 @@ export class HostImages extends pulumi.ComponentResource {
         for (const b of args.plan.families) {
             // Parents come first in the plan, so the parent's component already exists.
             const parent = b.spec.parent ? families[b.spec.parent] : undefined;
-            families[b.spec.family] = new FamilyImage(b.spec.repository, { build: b, base: parent?.runRef, settings: args.settings }, { parent: this });
+            families[b.spec.family] = new FamilyImage(b.spec.repository, { build: b, base: parent?.baseRef, settings: args.settings }, { parent: this });
         }
         const services: Record<string, ServiceImage> = {};
         for (const b of args.plan.services) {
-            services[b.spec.service] = new ServiceImage(b.spec.repository, { build: b, base: families[b.spec.family].runRef, settings: args.settings }, { parent: this });
+            services[b.spec.service] = new ServiceImage(b.spec.repository, { build: b, base: families[b.spec.family].baseRef, settings: args.settings }, { parent: this });
         }
         this.families = families;
         this.services = services;

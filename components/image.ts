@@ -95,23 +95,41 @@ abstract class FleetImage extends pulumi.ComponentResource {
     public readonly ref: pulumi.Output<string>;
     public readonly digest: pulumi.Output<string>;
     /**
-     * What children build FROM and containers run: `ref` when pushed (pulled by digest), the tag
-     * when loaded (a digested reference would be looked up in a registry), resolved only after
-     * the build so everything that uses it waits for it.
+     * What containers run: `ref`, tag@digest, pushed or loaded. The daemon (containerd image
+     * store) finds a loaded image by its digest too, so a container follows the image it was built
+     * from, never a tag moved since: a rebuild that gives another digest replaces the container,
+     * one that gives the same leaves it alone.
      */
     public readonly runRef: pulumi.Output<string>;
+    /**
+     * What children build FROM: `ref` when pushed, the tag when loaded (BuildKit looks a digested
+     * FROM up in a registry, never in the daemon), resolved only after the build so everything
+     * that uses it waits for it.
+     */
+    public readonly baseRef: pulumi.Output<string>;
     /** The content-derived tag (`YYYYMMDD-<sha>-<recipe>`), known before the build. */
     public readonly tag: string;
 
     protected constructor(type: string, name: string, args: FleetImageArgs, opts?: pulumi.ComponentResourceOptions) {
         super(type, name, {}, opts);
-        const image = new dockerbuild.Image(name, imageArgs(args), { parent: this, provider: args.settings.provider });
+        const image = new dockerbuild.Image(name, imageArgs(args), {
+            parent: this, provider: args.settings.provider,
+            // Images are what rollback goes back to. The provider's Delete removes the image from
+            // the daemon and deletes its manifest from the registry (pulumi-docker-build v0.0.22
+            // provider/internal/client.go `Delete`: ImageRemove, then `rc.ManifestDelete`), and the
+            // engine deletes an Image the program no longer registers: pinning a service (which
+            // builds nothing for it) would delete the very image the pin may be lifted back to.
+            // Retained, it only leaves the stack's state; the registry's cache pruning never
+            // touches image tags (scripts/prune-registry-cache.sh).
+            retainOnDelete: true,
+        });
         this.ref = image.ref;
         this.digest = image.digest;
         this.tag = args.build.version.tag;
         const tagged = args.build.tag;
-        this.runRef = args.settings.output === "push" ? image.ref : image.ref.apply(() => tagged);
-        this.registerOutputs({ ref: this.ref, digest: this.digest, tag: this.tag, runRef: this.runRef });
+        this.runRef = image.ref;
+        this.baseRef = args.settings.output === "push" ? image.ref : image.ref.apply(() => tagged);
+        this.registerOutputs({ ref: this.ref, digest: this.digest, tag: this.tag, runRef: this.runRef, baseRef: this.baseRef });
     }
 }
 

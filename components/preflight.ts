@@ -1,15 +1,21 @@
 /**
  * Checks a host before any of its containers: Docker engine version, the buildx plugin, the
  * builder the images are built with and, where they push, the containerd image store
- * (components/image.ts says why), and on GPU hosts the NVIDIA container runtime and driver
+ * (components/image.ts says why), that the daemon keeps what the Docker provider reads back
+ * (swap accounting; no default log options merged into the containers'), and on GPU hosts the
+ * NVIDIA container runtime and driver
  * (scripts/host-preflight.sh). A failure stops the deploy
  * with what is wrong and what to do; containers depend on this resource.
  */
 import * as command from "@pulumi/command";
 import * as pulumi from "@pulumi/pulumi";
-import * as path from "path";
+import { LOG_DEFAULTS, LOG_OPTS } from "../fleet/model/defaults";
 
-export const PREFLIGHT_SCRIPT = path.resolve(__dirname, "..", "scripts", "host-preflight.sh");
+/**
+ * Relative to the project directory, the working directory the command provider runs in: an
+ * absolute path would differ between checkouts and re-run the preflight from every other one.
+ */
+export const PREFLIGHT_SCRIPT = "scripts/host-preflight.sh";
 
 export interface HostPreflightArgs {
     machine: string;
@@ -38,7 +44,7 @@ export class HostPreflight extends pulumi.ComponentResource {
     constructor(name: string, args: HostPreflightArgs, opts?: pulumi.ComponentResourceOptions) {
         super("fleet:host:HostPreflight", name, {}, opts);
         const check = new command.local.Command(name, {
-            create: `bash ${JSON.stringify(PREFLIGHT_SCRIPT)}`,
+            create: `bash ${PREFLIGHT_SCRIPT}`,
             environment: {
                 DOCKER_HOST: args.dockerHost,
                 FLEET_MACHINE: args.machine,
@@ -48,6 +54,9 @@ export class HostPreflight extends pulumi.ComponentResource {
                 FLEET_CUDA_TRACK: args.cudaTrack,
                 FLEET_BUILDER: args.builder,
                 FLEET_IMAGE_STORE: String(args.imageStore),
+                // What every container's logging is: the daemon must add nothing to it.
+                FLEET_LOG_DRIVER: LOG_DEFAULTS.driver,
+                FLEET_LOG_OPTS: Object.keys(LOG_OPTS).join(","),
             },
             triggers: args.triggers,
         }, { parent: this });

@@ -7,14 +7,26 @@
 import * as command from "@pulumi/command";
 import * as docker from "@pulumi/docker";
 import * as pulumi from "@pulumi/pulumi";
-import { APP_GID, APP_UID, LOG_DEFAULTS, RESTART_POLICY } from "../fleet/model/defaults";
+import { APP_GID, APP_UID, LOG_DEFAULTS, LOG_OPTS, RESTART_POLICY } from "../fleet/model/defaults";
+import { cpusInput } from "../fleet/model/dockerForms";
 import { goDuration } from "../fleet/model/duration";
 import { ContainerPlan } from "../fleet/model/plan";
 
 /**
- * The provider's `cpus` input is a string, as `docker run --cpus` takes it ("1", "0.5"); it
- * stores NanoCpus. Whole hundredths only (the schema's granularity), without float noise.
+ * Every change to a container replaces it (pulumi/pulumi pkg/resource/deploy/step_generator.go
+ * `applyReplaceOnChanges`: the path `*` contains every property):
+ * - the provider's Update applies only the restart policy and resource limits
+ *   (resourceDockerContainerUpdate's attribute list) and keeps the state it planned: a changed
+ *   healthcheck, tmpfs or init would show as updated and never reach the running container;
+ * - a container whose create failed its health wait is in the state with init errors, and with
+ *   `*` the engine replaces it on the next `up` even when nothing else changed (the same function,
+ *   the special key `#initerror`; tested by TestApplyReplaceOnChangesEmptyDetailedDiff, "Empty
+ *   diff and non-empty replaceOnChanges w/ init errors"). Without it the engine sends an empty
+ *   update, which the bridged provider answers with success because nothing differs, and the
+ *   second `up` turns green with the container still unhealthy (pulumi/pulumi#21458).
  */
+export const CONTAINER_REPLACE_ON_CHANGES = ["*"];
+
 /** The provider's healthcheck for the images' stdlib helper, durations in its canonical form. */
 export function healthcheckInput(h: { intervalSeconds: number; timeoutSeconds: number; startPeriodSeconds: number; startIntervalSeconds: number; retries: number }): docker.types.input.ContainerHealthcheck {
     return {
@@ -27,10 +39,6 @@ export function healthcheckInput(h: { intervalSeconds: number; timeoutSeconds: n
     };
 }
 
-export function cpusInput(cpus: number): string {
-    return String(Math.round(cpus * 100) / 100);
-}
-
 export interface ServiceContainerArgs {
     plan: ContainerPlan;
     machine: string;
@@ -40,7 +48,13 @@ export interface ServiceContainerArgs {
     imageDigest?: pulumi.Input<string>;
     /** Commit the image was built from, or its content tag. */
     gitSha: string;
-    networkName: pulumi.Input<string>;
+    /**
+     * The id of the host's network. By id, not name: a network recreated under the same name
+     * (removed by hand, then `pulumi up`) has a new id, so its containers are replaced and join
+     * it again; the provider never reads networks_advanced back, so by name they would stay
+     * disconnected.
+     */
+    networkId: pulumi.Input<string>;
     /** `seccomp=<json>` of the profile this container runs under. */
     seccomp: string;
     /** Extra security options (AppArmor for the supervisor). */
@@ -112,7 +126,7 @@ export class ServiceContainer extends pulumi.ComponentResource {
             init: false,
             restart: RESTART_POLICY,
             logDriver: LOG_DEFAULTS.driver,
-            logOpts: { "max-size": LOG_DEFAULTS.maxSize, "max-file": LOG_DEFAULTS.maxFile },
+            logOpts: { ...LOG_OPTS },
             memory: c.limits.memoryMb,
             // No swap beyond the memory limit: a swapping model server is slower than a restarted one.
             memorySwap: c.limits.memoryMb,
@@ -122,7 +136,7 @@ export class ServiceContainer extends pulumi.ComponentResource {
             // One host address, never 0.0.0.0 (CIS Docker 5.14): the one other hosts are told.
             ports: [c.ports.service, c.ports.health, ...c.ports.metrics].map((p) => ({ internal: p, external: p, ip: c.publishAddress, protocol: "tcp" })),
             networksAdvanced: [
-                { name: args.networkName, aliases: [c.name] },
+                { name: args.networkId, aliases: [c.name] },
                 ...(args.extraNetworks ?? []).map((n) => ({ name: n })),
             ],
             envs: env,
@@ -136,7 +150,7 @@ export class ServiceContainer extends pulumi.ComponentResource {
             ...childOpts,
             // Host ports are fixed: the old container must release them before the new one starts.
             deleteBeforeReplace: true,
-            replaceOnChanges: ["healthcheck"],
+            replaceOnChanges: CONTAINER_REPLACE_ON_CHANGES,
             dependsOn: args.dependsOn,
         });
 

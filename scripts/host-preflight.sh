@@ -8,7 +8,9 @@
 #
 # Environment: DOCKER_HOST, FLEET_MACHINE, FLEET_MIN_DOCKER (e.g. 25.0), FLEET_GPU (true|false),
 # FLEET_MIN_DRIVER (e.g. 535), FLEET_CUDA_TRACK (e.g. cu121), FLEET_BUILDER (e.g. default),
-# FLEET_IMAGE_STORE (true: the containerd image store is required).
+# FLEET_IMAGE_STORE (true: the containerd image store is required), FLEET_LOG_DRIVER and
+# FLEET_LOG_OPTS (the containers' log driver and the option names they set, comma-separated),
+# FLEET_DAEMON_JSON (the daemon's configuration file on the host, default /etc/docker/daemon.json).
 set -euo pipefail
 
 fail() {
@@ -54,6 +56,31 @@ if [ "$FLEET_IMAGE_STORE" = "true" ]; then
     esac
     summary="${summary}, containerd image store"
 fi
+# What the Docker provider reads back from every container must be what the program sets
+# (fleet/model/dockerForms.ts): a daemon that changes it makes every deploy replace or update
+# every container.
+swap=$(docker info --format '{{.SwapLimit}}' 2>&1) ||
+    fail "docker info failed: ${swap}. Fix: check the Docker engine on ${FLEET_MACHINE}."
+[ "$swap" = "true" ] ||
+    fail "the kernel of ${FLEET_MACHINE} has no swap accounting (docker info: SwapLimit ${swap}): the engine keeps every container's memory-swap limit as -1, which the Docker provider reads back, so every refresh shows every container changed. Fix: enable it (cgroup v1: add swapaccount=1 to the kernel command line and reboot; cgroup v2 has it)."
+daemon_json="${FLEET_DAEMON_JSON:-/etc/docker/daemon.json}"
+daemon_config=$(on_host cat "$daemon_json" 2>/dev/null) || daemon_config='{}'
+# The daemon adds its default log options to a container's own when both use its default driver,
+# and its cache-* options whatever the driver (moby daemon/logs.go mergeAndVerifyLogConfig).
+merged=$(printf '%s' "$daemon_config" | FLEET_LOG_DRIVER="$FLEET_LOG_DRIVER" FLEET_LOG_OPTS="$FLEET_LOG_OPTS" node -e '
+let text = ""; process.stdin.on("data", (d) => (text += d)).on("end", () => {
+    let cfg;
+    try { cfg = text.trim() ? JSON.parse(text) : {}; } catch (e) { console.log("!" + e.message); return; }
+    const driver = cfg["log-driver"] || "json-file";
+    const own = process.env.FLEET_LOG_OPTS.split(",");
+    const extra = Object.keys(cfg["log-opts"] || {}).filter((k) => !own.includes(k) && (driver === process.env.FLEET_LOG_DRIVER || k.startsWith("cache-")));
+    console.log(extra.join(","));
+});') || fail "cannot read ${daemon_json} on ${FLEET_MACHINE} with node. Fix: check node on this machine."
+case "$merged" in
+    '!'*) fail "${daemon_json} on ${FLEET_MACHINE} is not JSON (${merged#!}). Fix: correct it and restart Docker." ;;
+    ?*) fail "the Docker daemon of ${FLEET_MACHINE} adds the default log options ${merged} (${daemon_json} log-opts) to every container's: the Docker provider reads the merged options back, so every deploy would replace every container (kreuzwerker/terraform-provider-docker#873). Fix: remove ${merged} from \"log-opts\" in ${daemon_json} on ${FLEET_MACHINE} and restart Docker." ;;
+esac
+summary="${summary}, swap accounting, no daemon log options"
 if [ "$FLEET_GPU" = "true" ]; then
     runtimes=$(docker info --format '{{json .Runtimes}}' 2>&1) ||
         fail "docker info failed: ${runtimes}. Fix: check the Docker engine on ${FLEET_MACHINE}."

@@ -19,12 +19,13 @@ describe("the benchmark's compose file", () => {
         const dir = fs.mkdtempSync(path.join(os.tmpdir(), "fleet-compose-"));
         const pids = pidsLimits(byType(r.resources, "command:local:Command").map((c) => c.inputs));
         assert.strictEqual(Object.keys(pids).length, containers.length, "a PIDs limit for every container");
-        const file = writeCompose(containers, byType(r.resources, "docker:index/network:Network").map((n) => n.inputs), dir, pids);
+        const file = writeCompose(containers, byType(r.resources, "docker:index/network:Network").map((n) => ({ ...n.inputs, id: `${n.name}-id` })), dir, pids);
         const cfg = JSON.parse(execFileSync("/usr/bin/docker", ["compose", "-p", "fleet-compose-test", "-f", file, "config", "--format", "json"], { encoding: "utf8" }));
         assert.deepStrictEqual(Object.keys(cfg.services).sort(), containers.map((c) => c.name).sort());
         const executor = cfg.services.executor;
         assert.deepStrictEqual(executor.healthcheck, { test: ["CMD", "/usr/local/bin/fleet-health"], timeout: "10s", interval: "30s", retries: 3, start_period: "30s", start_interval: "1s" });
         assert.deepStrictEqual([executor.cpus, executor.cpu_shares, executor.pids_limit], [1, 512, 256]);
+        assert.deepStrictEqual(Object.keys(executor.networks), ["fleet-mainpc"], "the network named, not its id");
         assert.strictEqual(cfg.services["docker-api-proxy"].pids_limit, 64);
         assert.deepStrictEqual(executor.depends_on, { "service-registry": { condition: "service_healthy", required: true }, "system-digital-twin": { condition: "service_healthy", required: true }, "unified-system-agent": { condition: "service_healthy", required: true } });
         const ips = Object.values(cfg.services).flatMap((s) => ((s as { ports?: { host_ip: string }[] }).ports ?? []).map((p) => p.host_ip));

@@ -160,7 +160,7 @@ const mockHandler: ResourceHandler = async (r) => ({ id: `${r.name}-id`, state: 
  * Runs index.ts for the stack of `config` (from `stackConfig`). `handler` may replace the mock outputs to give
  * resources real ids and outputs (the engine harness does).
  */
-export async function runProgram(config: MergedStack, opts: { preview?: boolean; handler?: ResourceHandler } = {}): Promise<RunResult> {
+export async function runProgram(config: MergedStack, opts: { preview?: boolean; handler?: ResourceHandler; projectDir?: string } = {}): Promise<RunResult> {
     const stack = config.stack;
     const resources: Registered[] = [];
     const options = new Map<string, Registered["opts"]>();
@@ -208,9 +208,21 @@ export async function runProgram(config: MergedStack, opts: { preview?: boolean;
         });
     };
     pulumi.runtime.setAllConfig(config.config, config.secretKeys);
-    const entry = require.resolve("../index");
+    // The environment `pulumi up` runs the program in: the project directory as working directory
+    // (the engine's getPwdMain), and what scripts/local-up and the workflows export (index.ts).
+    const projectDir = opts.projectDir ?? PROJECT_DIR;
+    const cwd = process.cwd();
+    process.chdir(projectDir);
+    process.env.BUILDX_NO_DEFAULT_ATTESTATIONS = "1";
+    const entry = require.resolve(path.join(projectDir, "index"));
     for (const k of Object.keys(require.cache)) if (k === entry) delete require.cache[k];
-    const mod = require(entry) as Record<string, unknown>; // eslint-disable-line @typescript-eslint/no-require-imports
+    let mod: Record<string, unknown>;
+    try {
+        mod = require(entry) as Record<string, unknown>; // eslint-disable-line @typescript-eslint/no-require-imports
+    } catch (e) {
+        process.chdir(cwd);
+        throw e;
+    }
     // An error inside the SDK (an apply that throws, a registration that fails before it
     // reaches the handler) surfaces only as an unhandled rejection.
     const onUnhandled = (e: unknown) => failed(e);
@@ -219,6 +231,7 @@ export async function runProgram(config: MergedStack, opts: { preview?: boolean;
         return { ...(await settle(mod, failure, inflight, resources)), stack, urns };
     } finally {
         process.off("unhandledRejection", onUnhandled);
+        process.chdir(cwd);
     }
 }
 

@@ -14,10 +14,11 @@ import { CudaTrack, FleetData } from "../model/schema";
 import { StackConfig } from "../model/stack";
 import { renderDockerApiProxy, renderFamily, renderService, renderServiceIgnore } from "../render/dockerfile";
 import { checkAppRepo } from "./appRepo";
-import { CommitCache, imageVersion, ImageVersion } from "./version";
+import { stageContext } from "./stage";
+import { CommitCache, historyIssues, imageVersion, ImageVersion, sourceDateEpoch } from "./version";
 
-/** Context of every family build: the helpers baked into the roots, and their ignore file. */
-export const FAMILY_CONTEXT = path.resolve(__dirname, "..", "render", "assets");
+/** The helpers baked into the roots, and their ignore file: the families' build context, staged. */
+export const FAMILY_ASSETS = path.resolve(__dirname, "..", "render", "assets");
 /** Inputs of every family besides its rendered Dockerfile, relative to the project. */
 const FAMILY_INPUT_PATHS = ["fleet/data/families.yaml", "fleet/data/hosts.yaml", "fleet/render"];
 
@@ -30,10 +31,12 @@ interface Built {
     /** Registry cache of this image (002 §C: ref=<registry>/<org>/cache). */
     cacheRef: string;
     /**
-     * Build arguments known before any build. BASE_IMAGE is not among them: the component passes
-     * the parent's `ref` output, which is tag@digest once pushed.
+     * Build arguments known before any build: SOURCE_DATE_EPOCH (fleet/render/layers.ts), and a
+     * root's UPSTREAM_IMAGE. BASE_IMAGE is not among them: the component passes the parent's
+     * `ref` output, which is tag@digest once pushed.
      */
     buildArgs: Record<string, string>;
+    /** The staged build context, relative to the project directory (fleet/imageplan/stage.ts). */
     context: string;
     labels: Record<string, string>;
 }
@@ -45,6 +48,7 @@ export interface FamilyBuild extends Built {
 
 export interface ServiceBuild extends Built {
     spec: ServiceImageSpec;
+    /** Relative to the project directory, like `context`. */
     dockerfile: { location: string };
 }
 
@@ -68,13 +72,15 @@ export const PROXY_PORT = PROXY_DEFAULTS.port;
 export const PROXY_NAME = "docker-api-proxy";
 
 export interface BuildPaths {
+    /** The project directory: the working directory of the program and the providers. */
     projectDir: string;
     /** Absolute path of the application repository. */
     appRepo: string;
-    /** Where generated service Dockerfiles are written. */
+    /** Where generated Dockerfiles and staged contexts are written (inside the project directory). */
     buildDir: string;
-    /** How services.yaml is named in messages. */
+    /** How services.yaml and the stack file are named in messages. */
     servicesFile: string;
+    stackFile: string;
 }
 
 function labels(cfg: StackConfig, title: string, v: ImageVersion): Record<string, string> {
@@ -128,9 +134,16 @@ export function imageTargetUrns(d: FleetData, plan: HostPlan, stack: string, tra
 export function buildPlan(d: FleetData, plan: HostPlan, cfg: StackConfig, p: BuildPaths): BuildPlan {
     const { families, containers: built, needsProxy } = imagesToBuild(d, plan);
     const specs = imagePlan(d, { ...plan, families, containers: built }, cfg.cudaTrack, { upstreamImage: cfg.upstreamImage, packageIndex: cfg.packageIndex });
-    const issues = checkAppRepo(p.appRepo, specs.services, p.servicesFile);
+    const issues = [
+        ...historyIssues(p.projectDir, "this repository", p.stackFile),
+        ...(specs.services.length ? historyIssues(p.appRepo, "fleet:appRepo", p.stackFile) : []),
+    ];
+    if (issues.length === 0) issues.push(...checkAppRepo(p.appRepo, specs.services, p.servicesFile));
     if (issues.length > 0) throw new FleetError(issues);
 
+    const rel = (abs: string) => path.relative(p.projectDir, abs) || ".";
+    const familyContext = path.join(p.buildDir, "contexts", "family");
+    stageContext(FAMILY_ASSETS, fs.readdirSync(FAMILY_ASSETS), familyContext);
     const commits: CommitCache = new Map();
     const familyBuilds = new Map<string, FamilyBuild>();
     for (const spec of specs.families) {
@@ -139,8 +152,8 @@ export function buildPlan(d: FleetData, plan: HostPlan, cfg: StackConfig, p: Bui
         const version = imageVersion({ root: p.projectDir, paths: FAMILY_INPUT_PATHS, recipe: text, parent: parent?.version }, commits);
         familyBuilds.set(spec.family, {
             spec, version, ...names(cfg, spec.repository, version),
-            buildArgs: spec.upstream ? { UPSTREAM_IMAGE: spec.upstream } : {},
-            context: FAMILY_CONTEXT,
+            buildArgs: { SOURCE_DATE_EPOCH: sourceDateEpoch(version), ...(spec.upstream ? { UPSTREAM_IMAGE: spec.upstream } : {}) },
+            context: rel(familyContext),
             dockerfile: { inline: text },
             labels: labels(cfg, spec.repository, version),
         });
@@ -149,41 +162,49 @@ export function buildPlan(d: FleetData, plan: HostPlan, cfg: StackConfig, p: Bui
     fs.mkdirSync(p.buildDir, { recursive: true });
     const services = specs.services.map((spec): ServiceBuild => {
         const family = familyBuilds.get(spec.family)!;
+        const inputs = [...spec.sources, spec.requirements, ...(spec.dockerfileOverride ? [spec.dockerfileOverride] : [])];
         let location: string;
+        let context: string;
         let recipe: string;
         if (spec.dockerfileOverride) {
-            location = path.join(p.appRepo, spec.dockerfileOverride);
-            recipe = fs.readFileSync(location, "utf8");
+            // The application's own Dockerfile may COPY anything of its repository: the whole
+            // checkout is its context (by its path relative to this project).
+            location = rel(path.join(p.appRepo, spec.dockerfileOverride));
+            context = rel(p.appRepo);
+            recipe = fs.readFileSync(path.join(p.appRepo, spec.dockerfileOverride), "utf8");
         } else {
             const text = renderService(spec);
             const ignore = renderServiceIgnore(spec);
-            location = path.join(p.buildDir, `${spec.repository}.Dockerfile`);
-            writeIfChanged(location, text);
+            const dockerfile = path.join(p.buildDir, `${spec.repository}.Dockerfile`);
+            writeIfChanged(dockerfile, text);
             // BuildKit reads <Dockerfile>.dockerignore in place of the context root's.
-            writeIfChanged(`${location}.dockerignore`, ignore);
+            writeIfChanged(`${dockerfile}.dockerignore`, ignore);
+            const staged = path.join(p.buildDir, "contexts", spec.repository);
+            stageContext(p.appRepo, inputs, staged);
+            location = rel(dockerfile);
+            context = rel(staged);
             recipe = text + ignore;
         }
-        const inputs = [...spec.sources, spec.requirements, ...(spec.dockerfileOverride ? [spec.dockerfileOverride] : [])];
         const version = imageVersion({ root: p.appRepo, paths: inputs, recipe, parent: family.version }, commits);
         return {
             spec, version, ...names(cfg, spec.repository, version),
-            buildArgs: {},
-            context: p.appRepo,
+            buildArgs: { SOURCE_DATE_EPOCH: sourceDateEpoch(version) },
+            context,
             dockerfile: { location },
             labels: labels(cfg, spec.repository, version),
         };
     });
-    return { families: [...familyBuilds.values()], services, proxy: needsProxy ? proxyBuild(cfg, p, familyBuilds, commits) : undefined };
+    return { families: [...familyBuilds.values()], services, proxy: needsProxy ? proxyBuild(cfg, p, familyBuilds, commits, rel(familyContext)) : undefined };
 }
 
-function proxyBuild(cfg: StackConfig, p: BuildPaths, families: Map<string, FamilyBuild>, commits: CommitCache): ProxyBuild {
+function proxyBuild(cfg: StackConfig, p: BuildPaths, families: Map<string, FamilyBuild>, commits: CommitCache, context: string): ProxyBuild {
     const base = families.get(PROXY_FAMILY);
     if (!base) throw new Error(`the Docker API proxy needs the ${PROXY_FAMILY} family in the plan`);
     const text = renderDockerApiProxy(PROXY_DEFAULTS);
     const version = imageVersion({ root: p.projectDir, paths: FAMILY_INPUT_PATHS, recipe: text, parent: base.version }, commits);
     return {
         family: PROXY_FAMILY, version, ...names(cfg, PROXY_NAME, version),
-        buildArgs: {}, context: FAMILY_CONTEXT, dockerfile: { inline: text }, labels: labels(cfg, PROXY_NAME, version),
+        buildArgs: { SOURCE_DATE_EPOCH: sourceDateEpoch(version) }, context, dockerfile: { inline: text }, labels: labels(cfg, PROXY_NAME, version),
     };
 }
 

@@ -10,11 +10,18 @@
  *
  * Outside a git checkout, or with uncommitted changes in the inputs, the tag is a content hash
  * (`content-<12 hex>`), which is just as stable.
+ *
+ * A shallow clone is refused (`historyIssues`): there `git log -1 -- <paths>` answers the oldest
+ * commit it has (HEAD, at depth 1) for every path, so every image would be tagged with HEAD and
+ * rebuilt, and every container replaced, on every commit. actions/checkout clones at depth 1
+ * unless told `fetch-depth: 0`.
  */
 import { execFileSync } from "child_process";
 import { createHash } from "crypto";
 import * as fs from "fs";
 import * as path from "path";
+import { FleetIssue } from "../model/issues";
+import { inputFiles } from "./inputs";
 
 export interface ImageVersion {
     tag: string;
@@ -33,9 +40,6 @@ export interface VersionInputs {
     parent?: ImageVersion;
 }
 
-/** Directory and file names never part of an image's inputs (see ALWAYS_IGNORED). */
-const SKIPPED = new Set(["__pycache__", ".git", ".venv", "node_modules", ".pytest_cache", ".mypy_cache"]);
-
 function git(cwd: string, args: string[]): string | undefined {
     try {
         return execFileSync("git", ["-C", cwd, ...args], { encoding: "utf8", stdio: ["ignore", "pipe", "ignore"] }).trim();
@@ -46,29 +50,13 @@ function git(cwd: string, args: string[]): string | undefined {
 
 function lastCommit(root: string, paths: string[]): { sha: string; date: string } | undefined {
     if (git(root, ["rev-parse", "--is-inside-work-tree"]) !== "true") return undefined;
+    if (git(root, ["rev-parse", "--is-shallow-repository"]) === "true") throw new Error(`${root} is a shallow clone; historyIssues refuses it before any tag is computed`);
     const dirty = git(root, ["status", "--porcelain", "--untracked-files=all", "--", ...paths]);
     if (dirty === undefined || dirty !== "") return undefined;
     const log = git(root, ["log", "-1", "--format=%H %cI", "--", ...paths]);
     if (!log) return undefined;
     const [sha, date] = log.split(" ");
     return { sha, date };
-}
-
-function hashTree(h: ReturnType<typeof createHash>, root: string, rel: string): void {
-    const abs = path.join(root, rel);
-    if (!fs.existsSync(abs)) {
-        h.update(`missing:${rel}\n`);
-        return;
-    }
-    const st = fs.statSync(abs);
-    if (st.isDirectory()) {
-        for (const name of fs.readdirSync(abs).sort()) {
-            if (!SKIPPED.has(name) && !name.endsWith(".pyc")) hashTree(h, root, path.join(rel, name));
-        }
-    } else {
-        h.update(`file:${rel}:${st.mode & 0o111 ? "x" : "-"}\n`);
-        h.update(fs.readFileSync(abs));
-    }
 }
 
 function sha256(text: string): string {
@@ -94,6 +82,36 @@ export function imageVersion(i: VersionInputs, commits: CommitCache = new Map())
         return { tag: `${day}-${newest.sha.slice(0, 7)}-${recipe}`, revision: newest.sha, created: new Date(newest.date).toISOString() };
     }
     const h = createHash("sha256").update(`recipe:${recipe}\n`);
-    for (const p of [...i.paths].sort()) hashTree(h, i.root, p);
+    const { files, missing } = inputFiles(i.root, i.paths);
+    for (const m of missing) h.update(`missing:${m}\n`);
+    for (const f of files) {
+        h.update(`file:${f.rel}:${f.executable ? "x" : "-"}\n`);
+        h.update(f.link !== undefined ? `link:${f.link}` : fs.readFileSync(path.join(i.root, f.rel)));
+    }
     return { tag: `content-${h.digest("hex").slice(0, 12)}`, revision: "", created: "" };
+}
+
+/**
+ * A checkout whose history cannot give the image tags: a shallow clone, or a git history that
+ * cannot be read. `what` names it in the message (e.g. `this repository`, `fleet:appRepo`).
+ */
+export function historyIssues(root: string, what: string, file: string): FleetIssue[] {
+    if (git(root, ["rev-parse", "--is-inside-work-tree"]) !== "true") return [];
+    const shallow = git(root, ["rev-parse", "--is-shallow-repository"]);
+    if (shallow === "true") {
+        return [{
+            file, path: what,
+            message: `${root} is a shallow clone: an image's tag names the newest commit that changed its inputs, which a shallow history cannot tell (every image would be tagged with HEAD, rebuilt and its containers replaced)`,
+            fix: `git -C ${root} fetch --unshallow (in GitHub Actions: actions/checkout with fetch-depth: 0)`,
+        }];
+    }
+    if (shallow === undefined || git(root, ["log", "-1", "--format=%H"]) === undefined) {
+        return [{ file, path: what, message: `the git history of ${root} cannot be read`, fix: `check the checkout (git -C ${root} log -1), or fetch it again with its full history` }];
+    }
+    return [];
+}
+
+/** SOURCE_DATE_EPOCH of an image: its tag's commit time, 0 for a content tag (fleet/render/layers.ts). */
+export function sourceDateEpoch(v: ImageVersion): string {
+    return v.created ? String(Math.floor(Date.parse(v.created) / 1000)) : "0";
 }

@@ -76,6 +76,9 @@ export const LOG_DEFAULTS = {
     maxFile: "5",
 };
 
+/** The containers' log options, as the Docker provider takes them (its `log_opts` map). */
+export const LOG_OPTS: Readonly<Record<string, string>> = { "max-size": LOG_DEFAULTS.maxSize, "max-file": LOG_DEFAULTS.maxFile };
+
 /** Sizes of the tmpfs mounts every container gets (the root filesystem is read-only). */
 export const TMPFS_SIZES_MB = {
     /** `tempfile` and sockets. @default 64 */

@@ -3,6 +3,7 @@
  * instead of silently ignored. Defaults are applied here and nowhere else.
  */
 import { z } from "zod";
+import { cpusReadBack } from "./dockerForms";
 
 /** Ports below 1024 need CAP_NET_BIND_SERVICE, which every container drops. */
 export const MIN_PORT = 1024;
@@ -89,8 +90,14 @@ export const RuntimeSchema = z.strictObject({
     startPeriodSeconds: z.number().int().min(0).optional(),
     startIntervalSeconds: z.number().int().min(1).optional(),
     waitTimeoutSeconds: z.number().int().min(10).optional(),
-    /** CPUs, in hundredths at most (Docker's NanoCpus granularity the CLI accepts). */
-    cpus: z.number().positive().multipleOf(0.01).optional(),
+    /**
+     * CPUs, in hundredths at most, and only limits the Docker provider reads back as themselves
+     * (fleet/model/dockerForms.ts: 0.05 would be kept as "0.1" and replace the container every time).
+     */
+    cpus: z.number().positive().multipleOf(0.01).superRefine((c, ctx) => {
+        const back = cpusReadBack(c);
+        if (!back.ok) ctx.addIssue({ code: "custom", message: `is kept by the Docker provider as "${back.form}", another limit, so every deploy would replace the container` });
+    }).optional(),
     /** Docker accepts 2 to 262144. */
     cpuShares: z.number().int().min(2).max(262144).optional(),
 });

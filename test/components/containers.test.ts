@@ -79,7 +79,8 @@ describe("containers under mocks", () => {
                     assert.strictEqual(c.inputs.memorySwap, c.inputs.memory, n);
                     assert.strictEqual(c.inputs.wait, true, n);
                     assert.ok(c.opts.deleteBeforeReplace, n);
-                    assert.deepStrictEqual(c.opts.replaceOnChanges, ["healthcheck"], n);
+                    // Any change replaces (the provider's Update applies only limits), init errors too.
+                    assert.deepStrictEqual(c.opts.replaceOnChanges, ["*"], n);
                     assert.deepStrictEqual(Object.keys(c.inputs.tmpfs).sort(), ["/home/appuser", "/run/fleet", "/tmp"], n);
                 }
             });
@@ -87,7 +88,10 @@ describe("containers under mocks", () => {
             it("the supervisor alone has AppArmor set, the proxy network and DOCKER_HOST; only the proxy mounts the socket, read-only", () => {
                 const sup = services.find((c) => c.inputs.name === "self-healing-supervisor")!;
                 assert.deepStrictEqual(sup.inputs.securityOpts, ["no-new-privileges:true", SUPERVISOR, "apparmor=docker-default"]);
-                assert.deepStrictEqual(sup.inputs.networksAdvanced, [{ name: `fleet-${stack}`, aliases: ["self-healing-supervisor"] }, { name: `fleet-${stack}-docker-api` }]);
+                // By the networks' ids (the mocks' `<resource name>-id`): a network recreated under its
+                // name gets another id, and the containers on it are replaced and join it again.
+                const idOf = (network: string) => `${byType(all, "docker:index/network:Network").find((n) => n.inputs.name === network)!.name}-id`;
+                assert.deepStrictEqual(sup.inputs.networksAdvanced, [{ name: idOf(`fleet-${stack}`), aliases: ["self-healing-supervisor"] }, { name: idOf(`fleet-${stack}-docker-api`) }]);
                 assert.ok(sup.inputs.envs.includes("DOCKER_HOST=tcp://docker-api-proxy:2375"));
                 for (const c of services.filter((x) => x !== sup)) {
                     assert.ok(!c.inputs.envs.some((e: string) => e.startsWith("DOCKER_HOST=")), c.inputs.name);
@@ -136,7 +140,8 @@ describe("containers under mocks", () => {
 
             it("the preflight runs before every container, and the core before the rest", () => {
                 const preflight = byType(all, "command:local:Command").find((r) => r.name === `${stack}-preflight`)!;
-                assert.match(preflight.inputs.create, /host-preflight\.sh"$/);
+                // Relative to the project directory: the same command from every checkout.
+                assert.strictEqual(preflight.inputs.create, "bash scripts/host-preflight.sh");
                 assert.deepStrictEqual({ ...preflight.inputs.environment }, {
                     DOCKER_HOST: `ssh://ops@${stack}`, FLEET_MACHINE: stack, FLEET_MIN_DOCKER: "25.0", FLEET_GPU: "true", FLEET_MIN_DRIVER: "535", FLEET_CUDA_TRACK: "cu121", FLEET_BUILDER: "default", FLEET_IMAGE_STORE: "true",
                 });
@@ -203,22 +208,22 @@ describe("containers under mocks", () => {
                 }
             });
 
-            it("every container has its family's CPU limit and shares (CIS Docker 5.12); GPU families get more, the proxy half a CPU", () => {
+            it("every container has its family's CPU limit and shares (CIS Docker 5.12), the limit as the provider reads it back; GPU families get more, the proxy half a CPU", () => {
                 const fleet = realFleet();
                 for (const c of services) {
                     const family = (c.inputs.labels as { label: string; value: string }[]).find((l) => l.label === "fleet.family")!.value;
                     const rt = familyRuntime(fleet, family);
-                    assert.deepStrictEqual([c.inputs.cpus, c.inputs.cpuShares], [String(rt.cpus), rt.cpuShares], c.inputs.name);
+                    assert.deepStrictEqual([c.inputs.cpus, c.inputs.cpuShares], [`${rt.cpus}.0`, rt.cpuShares], c.inputs.name);
                 }
                 const byName = (n: string) => containers.find((c) => c.inputs.name === n)!;
                 assert.deepStrictEqual([byName("docker-api-proxy").inputs.cpus, byName("docker-api-proxy").inputs.cpuShares], ["0.5", 512]);
                 assert.deepStrictEqual([byName("docker-api-proxy").inputs.memory, PROXY_DEFAULTS.memoryMb], [64, 64]);
                 if (stack === "mainpc") {
-                    assert.deepStrictEqual([byName("executor").inputs.cpus, byName("executor").inputs.cpuShares], ["1", 512]);
-                    assert.deepStrictEqual([byName("model-ops-coordinator").inputs.cpus, byName("model-ops-coordinator").inputs.cpuShares], ["6", 2048]);
-                    assert.deepStrictEqual([byName("stt-service").inputs.cpus, byName("stt-service").inputs.cpuShares], ["4", 2048]);
+                    assert.deepStrictEqual([byName("executor").inputs.cpus, byName("executor").inputs.cpuShares], ["1.0", 512]);
+                    assert.deepStrictEqual([byName("model-ops-coordinator").inputs.cpus, byName("model-ops-coordinator").inputs.cpuShares], ["6.0", 2048]);
+                    assert.deepStrictEqual([byName("stt-service").inputs.cpus, byName("stt-service").inputs.cpuShares], ["4.0", 2048]);
                 } else {
-                    assert.deepStrictEqual([byName("vision-processing-agent").inputs.cpus, byName("vision-processing-agent").inputs.cpuShares], ["2", 2048]);
+                    assert.deepStrictEqual([byName("vision-processing-agent").inputs.cpus, byName("vision-processing-agent").inputs.cpuShares], ["2.0", 2048]);
                 }
             });
 

@@ -1,12 +1,23 @@
 import * as assert from "assert";
-import { FIXTURE_APP } from "../helpers";
-import { byType, Registered, runbookStack, runProgram } from "../mocks";
+import * as fs from "fs";
+import * as path from "path";
+import { byType, PROJECT_DIR, Registered, runbookStack, runProgram } from "../mocks";
 
 const IMAGE = "docker-build:index:Image";
 const TAG = /^ghcr\.io\/ai-system\/([a-z0-9-]+):(\d{8}-[0-9a-f]{7}-[0-9a-f]{7}|content-[0-9a-f]{12})$/;
 
 function byName(rs: Registered[]): Map<string, Registered> {
     return new Map(rs.map((r) => [r.name, r]));
+}
+
+
+/**
+ * SOURCE_DATE_EPOCH of an image (fleet/render/layers.ts): the time of the commit its tag names,
+ * which its `created` label carries; 0 for a content tag, which has none.
+ */
+function epochOf(img: Registered): string {
+    const created = img.inputs.labels["org.opencontainers.image.created"] as string | undefined;
+    return created ? String(Date.parse(created) / 1000) : "0";
 }
 
 describe("images under mocks", () => {
@@ -36,8 +47,9 @@ describe("images under mocks", () => {
             });
 
             it("builds roots FROM their upstream and every child FROM its parent's ref (tag@digest)", () => {
-                assert.deepStrictEqual(images.get("base-python")!.inputs.buildArgs, { UPSTREAM_IMAGE: "docker.io/library/python:3.11-slim-bookworm" });
-                assert.deepStrictEqual(images.get("base-gpu-cu121")!.inputs.buildArgs, { UPSTREAM_IMAGE: "docker.io/library/python:3.11-slim-bookworm" });
+                for (const root of ["base-python", "base-gpu-cu121"]) {
+                    assert.deepStrictEqual(images.get(root)!.inputs.buildArgs, { SOURCE_DATE_EPOCH: epochOf(images.get(root)!), UPSTREAM_IMAGE: "docker.io/library/python:3.11-slim-bookworm" });
+                }
                 const parentOf: Record<string, string> = { "base-utils": "base-python", "base-cpu-pydeps": "base-utils", "family-web": "base-cpu-pydeps", "family-torch-cu121": "base-gpu-cu121", "family-vision-cu121": "base-gpu-cu121" };
                 for (const [child, parent] of Object.entries(parentOf)) {
                     const parentTag = images.get(parent)!.inputs.tags[0];
@@ -70,15 +82,22 @@ describe("images under mocks", () => {
                 }
             });
 
-            it("builds families from the helper assets with an inline Dockerfile, services from the app repo with their own Dockerfile file", () => {
-                for (const [, img] of images) {
+            it("builds families from the staged helper assets with an inline Dockerfile, services from their staged inputs with their own Dockerfile file, every path relative to the project", () => {
+                for (const [name, img] of images) {
                     if (img.inputs.dockerfile.inline !== undefined) {
-                        assert.match(img.inputs.context.location, /fleet\/render\/assets$/);
+                        assert.strictEqual(img.inputs.context.location, `.fleet/build/${stack}/contexts/family`, name);
                     } else {
-                        assert.strictEqual(img.inputs.context.location, FIXTURE_APP);
-                        assert.match(img.inputs.dockerfile.location, new RegExp(`\\.fleet/build/${stack}/[a-z0-9-]+\\.Dockerfile$`));
+                        const repo = (img.inputs.tags[0] as string).split("/").pop()!.split(":")[0];
+                        assert.deepStrictEqual([img.inputs.context.location, img.inputs.dockerfile.location], [`.fleet/build/${stack}/contexts/${repo}`, `.fleet/build/${stack}/${repo}.Dockerfile`], name);
                     }
                 }
+                // The staged family context: the helpers and their ignore file, at modes no umask changes.
+                const family = path.join(PROJECT_DIR, ".fleet", "build", stack, "contexts", "family");
+                assert.deepStrictEqual(fs.readdirSync(family).sort().map((f) => `${f} ${(fs.statSync(path.join(family, f)).mode & 0o777).toString(8)}`), [".dockerignore 644", "fleet-docker-api-proxy.cfg 644", "fleet-entrypoint 755", "fleet-health 755"]);
+            });
+
+            it("keeps every image in the registry when the program stops registering it (retainOnDelete: a pin must not delete the image it replaces)", () => {
+                for (const [name, img] of images) assert.strictEqual(img.opts.retainOnDelete, true, name);
             });
 
             it("builds every image with the host's docker-build provider", () => {
@@ -124,7 +143,7 @@ describe("images under mocks", () => {
     it("a CUDA track other than cu121 renames the GPU families and takes its upstream and its own pins", async () => {
         const imgs = byName(byType((await runProgram(runbookStack("pc2", "cuda-cu118"))).resources, IMAGE));
         assert.ok(imgs.has("family-torch-cu118") && imgs.has("base-gpu-cu118") && !imgs.has("family-torch-cu121"));
-        assert.deepStrictEqual(imgs.get("base-gpu-cu118")!.inputs.buildArgs, { UPSTREAM_IMAGE: "docker.io/library/python:3.11-slim-bookworm" });
+        assert.deepStrictEqual(imgs.get("base-gpu-cu118")!.inputs.buildArgs, { SOURCE_DATE_EPOCH: epochOf(imgs.get("base-gpu-cu118")!), UPSTREAM_IMAGE: "docker.io/library/python:3.11-slim-bookworm" });
         assert.match(imgs.get("family-torch-cu118")!.inputs.dockerfile.inline, /--index-url https:\/\/download\.pytorch\.org\/whl\/cu118/);
         // The vision family installs its CUDA 11.8 build there (families.yaml pipByTrack).
         const vision = imgs.get("family-vision-cu118")!.inputs.dockerfile.inline as string;

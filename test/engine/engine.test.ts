@@ -182,7 +182,7 @@ describe("against the Docker engine", () => {
 
                 it("a second run with nothing changed pushes nothing, builds nothing and replaces nothing", async () => {
                     await harness.run(engineStack(stack, app));
-                    assert.deepStrictEqual(harness.events.filter((e) => e.action !== "unchanged"), []);
+                    assert.deepStrictEqual(harness.events.filter((e) => e.action !== "same"), []);
                     assert.deepStrictEqual([harness.pushed, harness.pulled, Object.keys(harness.buildSeconds)], [[], [], []]);
                     changedDigest = (await docker.getContainer(services[CHANGED.mainpc.service].container).inspect()).Config.Labels["fleet.image-digest"];
                 });
@@ -198,7 +198,7 @@ describe("against the Docker engine", () => {
                     assert.strictEqual(await docker.getImage(`${repo}@${original}`).inspect().then(() => true, () => false), false, "the old image is gone from the daemon");
                     const before = Object.fromEntries(await Promise.all(Object.entries(services).map(async ([n, x]) => [n, (await docker.getContainer(x.container).inspect()).Id])));
                     await harness.run(engineStack(stack, app, pinsOverride([`${service}=${original}`])));
-                    assert.deepStrictEqual(harness.events.filter((e) => e.action !== "unchanged").map((e) => `${e.type} ${e.name} ${e.action}`).sort(), [
+                    assert.deepStrictEqual(harness.events.filter((e) => e.action !== "same").map((e) => `${e.type} ${e.name} ${e.action}`).sort(), [
                         `command:local:Command ${s.container}-pids-limit replace`,
                         "command:local:Command mainpc-preflight replace", // the pinned image is no longer among the built tags
                         `docker:index/container:Container ${s.container} replace`,
@@ -241,7 +241,7 @@ describe("against the Docker engine", () => {
                     assert.strictEqual(await docker.getImage(original).inspect().then(() => true, () => false), false, "the first run's image is gone from the daemon");
                     const before = Object.fromEntries(await Promise.all(Object.entries(services).map(async ([n, x]) => [n, (await docker.getContainer(x.container).inspect()).Id])));
                     await harness.run(engineStack(stack, app, pinAllOverride(file)));
-                    assert.deepStrictEqual(harness.events.filter((e) => e.action !== "unchanged").map((e) => `${e.type} ${e.name} ${e.action}`).sort(), [
+                    assert.deepStrictEqual(harness.events.filter((e) => e.action !== "same").map((e) => `${e.type} ${e.name} ${e.action}`).sort(), [
                         `command:local:Command ${s.container}-pids-limit replace`,
                         "command:local:Command mainpc-preflight replace", // no service image is among the built tags any more
                         `docker:index/container:Container ${s.container} replace`,
@@ -496,7 +496,7 @@ describe("against the Docker engine", () => {
                 const { service, file } = CHANGED[machine];
                 fs.appendFileSync(path.join(app, file), "# changed by the engine test\n");
                 const changedRun = await harness.run(engineStack(stack, app));
-                const changed = harness.events.filter((e) => e.action !== "unchanged");
+                const changed = harness.events.filter((e) => e.action !== "same");
                 const container = services[service].container;
                 assert.deepStrictEqual(changed.map((e) => `${e.type} ${e.name} ${e.action}`).sort(), [
                     `command:local:Command ${container}-pids-limit replace`,

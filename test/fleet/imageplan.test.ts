@@ -38,7 +38,7 @@ const PROJECT_COPY = committedCopy([[path.join(PROJECT, "fleet", "data"), "fleet
 
 function plan(appRepo: string, machine = "pc2", fleet: FleetData = realFleet()): BuildPlan {
     const cfg = stackFor(machine, { appRepo }, fleet);
-    return buildPlan(fleet, planHost(fleet, cfg), cfg, { projectDir: PROJECT_COPY, appRepo, buildDir: fs.mkdtempSync(path.join(os.tmpdir(), "fleet-build-")), servicesFile: "services.yaml" });
+    return buildPlan(fleet, planHost(fleet, cfg), cfg, { projectDir: PROJECT_COPY, appRepo, buildDir: fs.mkdtempSync(path.join(os.tmpdir(), "fleet-build-")), servicesFile: "services.yaml", stackFile: "Pulumi.local.yaml" });
 }
 
 function tags(p: BuildPlan): Record<string, string> {
@@ -67,7 +67,7 @@ describe("image versions and tags", () => {
         assert.deepStrictEqual(changed, ["CacheManager"]);
         for (const s of after.services.filter((x) => x.spec.service !== "CacheManager")) {
             const old = before.services.find((x) => x.spec.service === s.spec.service)!;
-            assert.strictEqual(fs.readFileSync(s.dockerfile.location, "utf8"), fs.readFileSync(old.dockerfile.location, "utf8"));
+            assert.strictEqual(fs.readFileSync(path.resolve(PROJECT_COPY, s.dockerfile.location), "utf8"), fs.readFileSync(path.resolve(PROJECT_COPY, old.dockerfile.location), "utf8"));
         }
     });
 
@@ -183,7 +183,8 @@ describe("application repository checks", () => {
         const fleet = realFleet();
         fleet.services.CacheManager.dockerfile = "pc2_code/Dockerfile.cache";
         const s = plan(app, "pc2", fleet).services.find((x) => x.spec.service === "CacheManager")!;
-        assert.strictEqual(s.dockerfile.location, path.join(app, "pc2_code/Dockerfile.cache"));
+        // Relative to the project directory, like every context and Dockerfile the program names.
+        assert.deepStrictEqual([s.dockerfile.location, s.context], [path.relative(PROJECT_COPY, path.join(app, "pc2_code/Dockerfile.cache")), path.relative(PROJECT_COPY, app)]);
     });
 
     it("an application repository that is not there is named", () => {

@@ -94,7 +94,12 @@ describe("Dockerfile rendering", () => {
             const text = renderService(spec);
             assert.strictEqual((text.match(/^FROM /gm) ?? []).length, 2, s);
             assert.match(text, /\/opt\/venv\/bin\/pip wheel --no-deps --require-hashes --wheel-dir \/wheelhouse -r \/wheelhouse\/requirements\.txt;/, s);
-            assert.match(text, /RUN --mount=type=bind,from=builder,source=\/wheelhouse,target=\/wheelhouse \\\n.*\n    then \/opt\/venv\/bin\/pip install --no-cache-dir --no-index --no-deps \/wheelhouse\/\*\.whl && \/opt\/venv\/bin\/pip check;/, s);
+            assert.match(text, /RUN --mount=type=bind,from=builder,source=\/wheelhouse,target=\/wheelhouse touch \/dev\/shm\/fleet-layer \\\n    && if .*; then \/opt\/venv\/bin\/pip install --no-cache-dir --no-index --no-deps \/wheelhouse\/\*\.whl && \/opt\/venv\/bin\/pip check; fi \\\n    && find \//, s);
+            // Every layer of the runtime stage sets what it wrote to SOURCE_DATE_EPOCH (fleet/render/layers.ts); no COPY keeps a time.
+            const runtime = text.slice(text.indexOf("AS runtime"));
+            assert.strictEqual((runtime.match(/^RUN /gm) ?? []).length, (runtime.match(/-newer \/dev\/shm\/fleet-layer -print0 \| xargs -0r touch -h -d "@\$\{SOURCE_DATE_EPOCH\}"$/gm) ?? []).length, s);
+            assert.ok(!/^COPY /m.test(runtime), `${s}: no COPY in the runtime stage`);
+            assert.strictEqual((text.match(/^ARG SOURCE_DATE_EPOCH=0$/gm) ?? []).length, 2, `${s}: every stage declares SOURCE_DATE_EPOCH`);
             assert.ok(text.indexOf("/wheelhouse/requirements.txt") < text.indexOf(`COPY ${spec.sources[0]} `), `${s}: dependencies before code`);
             const startInterval = d.services[s].compute === "gpu" ? 5 : 1;
             assert.match(text, new RegExp(`HEALTHCHECK --interval=30s --timeout=10s --start-period=\\d+s --start-interval=${startInterval}s --retries=3 \\\\\\n    CMD \\["/usr/local/bin/fleet-health"\\]`), s);

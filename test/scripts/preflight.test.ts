@@ -4,7 +4,8 @@ import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import { PREFLIGHT_SCRIPT } from "../../components/preflight";
-import { MIN_DOCKER_VERSION } from "../../fleet/model/defaults";
+import { LOG_DEFAULTS, LOG_OPTS, MIN_DOCKER_VERSION } from "../../fleet/model/defaults";
+import { PROJECT_DIR } from "../mocks";
 
 interface Fake {
     server?: string; serverFails?: string; runtimes?: string; driver?: string; smiFails?: string;
@@ -14,6 +15,10 @@ interface Fake {
     builderDriver?: string;
     /** `docker info` DriverStatus JSON. @default the containerd image store's */
     driverStatus?: string;
+    /** `docker info` SwapLimit. @default "true" */
+    swapLimit?: string;
+    /** The host's /etc/docker/daemon.json; absent when undefined. */
+    daemonJson?: string;
 }
 
 const BUILDX_VERSION = "github.com/docker/buildx 0.13.1+ds1 0.13.1+ds1-3";
@@ -24,13 +29,13 @@ const CONTAINERD_STORE = '[["driver-type","io.containerd.snapshotter.v1"]]';
  * the way Docker 26 / buildx 0.13 do (`buildx inspect` prints `Driver: <driver>`; an unknown
  * builder is `ERROR: no builder "x" found`, exit 1; a missing plugin is `docker: 'buildx' is not a docker command.`).
  */
-function preflight(fake: Fake, gpu: boolean, env: Record<string, string> = {}): { code: number; out: string; err: string } {
+function preflight(fake: Fake, gpu: boolean, env: Record<string, string> = {}): { code: number; out: string; err: string; daemonJson: string } {
     const bin = fs.mkdtempSync(path.join(os.tmpdir(), "fleet-preflight-"));
     const docker = [
         "#!/bin/sh",
         'case "$1" in',
         fake.serverFails ? `  version) echo "${fake.serverFails}" >&2; exit 1 ;;` : `  version) echo "${fake.server}" ;;`,
-        `  info) case "$3" in *Runtimes*) echo '${fake.runtimes ?? "{}"}' ;; *DriverStatus*) echo '${fake.driverStatus ?? CONTAINERD_STORE}' ;; esac ;;`,
+        `  info) case "$3" in *Runtimes*) echo '${fake.runtimes ?? "{}"}' ;; *DriverStatus*) echo '${fake.driverStatus ?? CONTAINERD_STORE}' ;; *SwapLimit*) echo '${fake.swapLimit ?? "true"}' ;; esac ;;`,
         fake.noBuildx
             ? `  buildx) echo "docker: 'buildx' is not a docker command." >&2; exit 1 ;;`
             : `  buildx) case "$2" in version) echo '${BUILDX_VERSION}' ;; inspect) [ "$3" = default ] || { echo "ERROR: no builder \\"$3\\" found" >&2; exit 1; }; printf 'Name:          default\nDriver:        ${fake.builderDriver ?? "docker"}\n' ;; esac ;;`,
@@ -39,14 +44,21 @@ function preflight(fake: Fake, gpu: boolean, env: Record<string, string> = {}): 
     const smi = fake.smiFails ? `#!/bin/sh\necho "${fake.smiFails}" >&2\nexit 9\n` : `#!/bin/sh\necho "${fake.driver}"\n`;
     fs.writeFileSync(path.join(bin, "docker"), docker, { mode: 0o755 });
     fs.writeFileSync(path.join(bin, "nvidia-smi"), smi, { mode: 0o755 });
-    const r = spawnSync("bash", [PREFLIGHT_SCRIPT], {
+    const daemonJson = path.join(bin, "daemon.json");
+    if (fake.daemonJson !== undefined) fs.writeFileSync(daemonJson, fake.daemonJson);
+    // The environment components/preflight.ts gives it, with the program's log options.
+    const r = spawnSync("bash", [path.join(PROJECT_DIR, PREFLIGHT_SCRIPT)], {
         encoding: "utf8",
-        env: { PATH: `${bin}:/usr/bin:/bin`, DOCKER_HOST: "unix:///var/run/docker.sock", FLEET_MACHINE: "pc2", FLEET_MIN_DOCKER: MIN_DOCKER_VERSION, FLEET_GPU: String(gpu), FLEET_MIN_DRIVER: "535", FLEET_CUDA_TRACK: "cu121", FLEET_BUILDER: "default", FLEET_IMAGE_STORE: "true", ...env },
+        env: {
+            PATH: `${bin}:${path.dirname(process.execPath)}:/usr/bin:/bin`, DOCKER_HOST: "unix:///var/run/docker.sock", FLEET_MACHINE: "pc2", FLEET_MIN_DOCKER: MIN_DOCKER_VERSION, FLEET_GPU: String(gpu), FLEET_MIN_DRIVER: "535", FLEET_CUDA_TRACK: "cu121", FLEET_BUILDER: "default", FLEET_IMAGE_STORE: "true",
+            FLEET_LOG_DRIVER: LOG_DEFAULTS.driver, FLEET_LOG_OPTS: Object.keys(LOG_OPTS).join(","), FLEET_DAEMON_JSON: daemonJson, ...env,
+        },
     });
-    return { code: r.status ?? -1, out: r.stdout.trim(), err: r.stderr.trim() };
+    return { code: r.status ?? -1, out: r.stdout.trim(), err: r.stderr.trim(), daemonJson };
 }
 
-const BUILD_OK = "buildx 0.13.1+ds1, builder default (docker driver), containerd image store";
+const DAEMON_OK = "swap accounting, no daemon log options";
+const BUILD_OK = `buildx 0.13.1+ds1, builder default (docker driver), containerd image store, ${DAEMON_OK}`;
 
 describe("host preflight script", () => {
     it("production hosts need Docker 25 or newer (health start intervals)", () => assert.strictEqual(MIN_DOCKER_VERSION, "25.0"));
@@ -63,7 +75,12 @@ describe("host preflight script", () => {
         })),
         { what: "a GPU host without the NVIDIA runtime", fake: { server: "27.3.1", runtimes: '{"runc":{}}' }, gpu: true, code: 1, err: `preflight pc2: the NVIDIA container runtime is not registered with Docker (runtimes: {"runc":{}}). Fix: install nvidia-container-toolkit on pc2, run 'nvidia-ctk runtime configure --runtime=docker' and restart Docker.` },
         { what: "a driver older than CUDA 12.1 needs (002 R1)", fake: { server: "27.3.1", runtimes: '{"nvidia":{}}', driver: "525.147.05" }, gpu: true, code: 1, err: "preflight pc2: NVIDIA driver 525.147.05 is older than 535, which cu121 images need (002 R1). Fix: upgrade the driver on pc2, or set fleet:cudaTrack to an older track." },
-        { what: "a host that loads its images needs no containerd image store", fake: { server: "26.1.5", driverStatus: '[["Backing Filesystem","extfs"]]' }, gpu: false, env: { FLEET_IMAGE_STORE: "false" }, code: 0, out: "preflight pc2: docker 26.1.5, buildx 0.13.1+ds1, builder default (docker driver): ok" },
+        { what: "a host that loads its images needs no containerd image store", fake: { server: "26.1.5", driverStatus: '[["Backing Filesystem","extfs"]]' }, gpu: false, env: { FLEET_IMAGE_STORE: "false" }, code: 0, out: `preflight pc2: docker 26.1.5, buildx 0.13.1+ds1, builder default (docker driver), ${DAEMON_OK}: ok` },
+        { what: "a daemon.json that sets only the log options the program sets, or none, passes", fake: { server: "26.1.5", daemonJson: '{"features": {"containerd-snapshotter": true}, "log-opts": {"max-size": "20m"}}' }, gpu: false, code: 0, out: `preflight pc2: docker 26.1.5, ${BUILD_OK}: ok` },
+        { what: "daemon default log options the daemon would merge into every container's (kreuzwerker#873)", fake: { server: "26.1.5", daemonJson: '{"log-driver": "json-file", "log-opts": {"max-size": "20m", "compress": "true", "labels": "a"}}' }, gpu: false, code: 1, err: `preflight pc2: the Docker daemon of pc2 adds the default log options compress,labels (${"${daemon}"} log-opts) to every container's: the Docker provider reads the merged options back, so every deploy would replace every container (kreuzwerker/terraform-provider-docker#873). Fix: remove compress,labels from "log-opts" in ${"${daemon}"} on pc2 and restart Docker.` },
+        { what: "another default driver's options are not merged, its cache options are", fake: { server: "26.1.5", daemonJson: '{"log-driver": "local", "log-opts": {"max-size": "20m", "cache-disabled": "true"}}' }, gpu: false, code: 1, err: `preflight pc2: the Docker daemon of pc2 adds the default log options cache-disabled (${"${daemon}"} log-opts) to every container's: the Docker provider reads the merged options back, so every deploy would replace every container (kreuzwerker/terraform-provider-docker#873). Fix: remove cache-disabled from "log-opts" in ${"${daemon}"} on pc2 and restart Docker.` },
+        { what: "a daemon.json that is not JSON", fake: { server: "26.1.5", daemonJson: '{"log-opts": ' }, gpu: false, code: 1 },
+        { what: "a kernel without swap accounting", fake: { server: "26.1.5", swapLimit: "false" }, gpu: false, code: 1, err: "preflight pc2: the kernel of pc2 has no swap accounting (docker info: SwapLimit false): the engine keeps every container's memory-swap limit as -1, which the Docker provider reads back, so every refresh shows every container changed. Fix: enable it (cgroup v1: add swapaccount=1 to the kernel command line and reboot; cgroup v2 has it)." },
         { what: "the buildx plugin missing", fake: { server: "26.1.5", noBuildx: true }, gpu: false, code: 1, err: "preflight pc2: the docker buildx plugin is missing on this machine (docker: 'buildx' is not a docker command.). Fix: install it (Debian: apt-get install docker-buildx; Docker's packages: docker-buildx-plugin); @pulumi/docker-build runs it in exec mode." },
         { what: "the named builder missing", fake: { server: "26.1.5" }, gpu: false, env: { FLEET_BUILDER: "pc2" }, code: 1, err: `preflight pc2: buildx builder 'pc2' not found at unix:///var/run/docker.sock: ERROR: no builder "pc2" found. Fix: set fleet:buildxBuilder to a builder with the docker driver on pc2's daemon ('default' is the one of the current Docker endpoint; 'docker context create pc2 --docker host=unix:///var/run/docker.sock' gives one named pc2).` },
         { what: "a builder with the docker-container driver", fake: { server: "26.1.5", builderDriver: "docker-container" }, gpu: false, code: 1, err: "preflight pc2: buildx builder 'default' uses the docker-container driver, whose BuildKit cannot see the images in pc2's daemon (moby/buildkit#2343). Fix: set fleet:buildxBuilder to a builder with the docker driver (default)." },
@@ -75,7 +92,7 @@ describe("host preflight script", () => {
             const r = preflight(row.fake, row.gpu, row.env);
             assert.strictEqual(r.code, row.code, r.err);
             if (row.out !== undefined) assert.strictEqual(r.out, row.out);
-            if (row.err !== undefined) assert.strictEqual(r.err, row.err);
+            if (row.err !== undefined) assert.strictEqual(r.err, row.err.replaceAll("${daemon}", r.daemonJson));
         });
     }
 });

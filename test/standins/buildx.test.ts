@@ -1,15 +1,32 @@
+/**
+ * The stand-in for @pulumi/docker-build's exec mode (test/engine/providers/buildx.ts, image.ts),
+ * argument by argument against the provider's source, and its state rules: what a changed input
+ * or build context does (pulumi-docker-build v0.0.22 provider/internal/image.go, context.go).
+ */
 import * as assert from "assert";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
-import { buildErrors, buildxInvocation, cacheHits, containerBody, contextFiles, dockerConfig, durationNs, EngineHarness, nanoCpus, registryTagRace, withoutTag } from "./engine/harness";
-import { Registered } from "./mocks";
+import { EngineHarness } from "../engine/harness";
+import { buildErrors, buildxInvocation, cacheHits, dockerConfig, registryTagRace, withoutTag } from "../engine/providers/buildx";
+import { diffImage, goFileMode, hashBuildContext, imageState, isExported } from "../engine/providers/image";
+import { Registered } from "../mocks";
 
 function registered(type: string, inputs: Record<string, unknown>): Registered {
     return { type, name: "x", inputs, opts: { parent: "", dependencies: [], retainOnDelete: false, deleteBeforeReplace: false, replaceOnChanges: [] } };
 }
 
-describe("engine harness translation (no engine needed)", () => {
+function tree(files: Record<string, string>, modes: Record<string, number> = {}): string {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "fleet-ctx-"));
+    for (const [f, text] of Object.entries(files)) {
+        fs.mkdirSync(path.dirname(path.join(dir, f)), { recursive: true });
+        fs.writeFileSync(path.join(dir, f), text);
+        fs.chmodSync(path.join(dir, f), modes[f] ?? 0o644);
+    }
+    return dir;
+}
+
+describe("docker-build's stand-in (no engine needed)", () => {
     it("counts build steps and RUN steps of buildx's plain progress, and which were CACHED", () => {
         const log = [
             "#1 [internal] load build definition from Dockerfile",
@@ -25,46 +42,6 @@ describe("engine harness translation (no engine needed)", () => {
             "#10 exporting to image",
         ].join("\n");
         assert.deepStrictEqual(cacheHits(log), { steps: 4, cached: 3, runs: 2, cachedRuns: 1 });
-    });
-
-    it("reads Go durations", () => {
-        assert.deepStrictEqual(["30s", "5m0s", "1h2m3s", "0s"].map(durationNs), [30e9, 300e9, 3723e9, 0]);
-        assert.throws(() => durationNs("5 minutes"), /cannot read duration '5 minutes'/);
-    });
-
-    it("reads cpus as `docker run --cpus` does, into NanoCpus", () => {
-        const r = registered("docker:index/container:Container", {});
-        assert.deepStrictEqual(["1", "0.5", "2.25", "0.000000001"].map((c) => nanoCpus(r, c)), [1e9, 5e8, 2.25e9, 1]);
-        for (const bad of ["1.5e2", "-1", "one", "0.0000000001"]) assert.throws(() => nanoCpus(r, bad), new RegExp(`cannot read cpus '${bad.replace(/\./g, "\\.")}'`));
-    });
-
-    it("translates a container field by field, megabytes to bytes", () => {
-        const body = containerBody(registered("docker:index/container:Container", {
-            name: "nlu-agent", image: "sha256:abc", user: "10001:10001", readOnly: true, tmpfs: { "/tmp": "rw,noexec" },
-            mounts: [{ type: "volume", source: "fleet-nlu-agent-data", target: "/app/data" }], capabilities: { drops: ["ALL"] },
-            securityOpts: ["no-new-privileges:true"], init: false, restart: "unless-stopped", logDriver: "json-file", logOpts: { "max-size": "10m" },
-            memory: 768, memorySwap: 768, shmSize: 64, cpus: "1.5", cpuShares: 512, ports: [{ internal: 5709, external: 5709, ip: "127.0.0.1", protocol: "tcp" }],
-            networksAdvanced: [{ name: "fleet-mainpc", aliases: ["nlu-agent"] }], envs: ["A=1"], labels: [{ label: "fleet.service", value: "NLUAgent" }],
-            healthcheck: { tests: ["CMD", "/usr/local/bin/fleet-health"], interval: "30s", timeout: "10s", startPeriod: "30s", startInterval: "1s", retries: 3 },
-        }));
-        assert.deepStrictEqual(body, {
-            name: "nlu-agent", Image: "sha256:abc", User: "10001:10001", Env: ["A=1"], Labels: { "fleet.service": "NLUAgent" },
-            ExposedPorts: { "5709/tcp": {} },
-            Healthcheck: { Test: ["CMD", "/usr/local/bin/fleet-health"], Interval: 30e9, Timeout: 10e9, StartPeriod: 30e9, StartInterval: 1e9, Retries: 3 },
-            HostConfig: {
-                ReadonlyRootfs: true, Tmpfs: { "/tmp": "rw,noexec" }, Mounts: [{ Type: "volume", Source: "fleet-nlu-agent-data", Target: "/app/data", ReadOnly: false }],
-                CapDrop: ["ALL"], CapAdd: undefined, SecurityOpt: ["no-new-privileges:true"], Init: false, RestartPolicy: { Name: "unless-stopped" },
-                LogConfig: { Type: "json-file", Config: { "max-size": "10m" } }, Memory: 768 * 1024 * 1024, MemorySwap: 768 * 1024 * 1024, ShmSize: 64 * 1024 * 1024,
-                NanoCpus: 1.5e9, CpuShares: 512,
-                PortBindings: { "5709/tcp": [{ HostIp: "127.0.0.1", HostPort: "5709" }] }, NetworkMode: "fleet-mainpc",
-            },
-            NetworkingConfig: { EndpointsConfig: { "fleet-mainpc": { Aliases: ["nlu-agent"] } } },
-        });
-    });
-
-    it("refuses a GPU device request, naming the resource and the stack setting", () => {
-        assert.throws(() => containerBody(registered("docker:index/container:Container", { name: "stt", deviceRequests: [{ driver: "nvidia" }] })),
-            /^Error: harness: docker:index\/container:Container x: GPU device requests need the NVIDIA runtime, which this engine lacks; the engine test stack sets fleet:gpu false$/);
     });
 
     it("fails by name on a resource type or an input it does not translate", async () => {
@@ -171,13 +148,38 @@ describe("engine harness translation (no engine needed)", () => {
         assert.deepStrictEqual(["127.0.0.1:5000/f/a:t@sha256:ab", "localhost/f/a:t", "r/f/a@sha256:cd"].map(withoutTag), ["127.0.0.1:5000/f/a@sha256:ab", "localhost/f/a:t", "r/f/a@sha256:cd"]);
     });
 
-    it("sends only what the ignore file lets through, as BuildKit would", () => {
-        const dir = fs.mkdtempSync(path.join(os.tmpdir(), "fleet-ctx-"));
-        for (const f of ["requirements/a.txt", "main_pc_code/agents/a.py", "main_pc_code/agents/b.py", "common/x.py", "common/__pycache__/x.pyc", "models/w.bin"]) {
-            fs.mkdirSync(path.dirname(path.join(dir, f)), { recursive: true });
-            fs.writeFileSync(path.join(dir, f), "x");
-        }
-        fs.writeFileSync(path.join(dir, "a.Dockerfile.dockerignore"), "**\n!requirements/a.txt\n!main_pc_code/agents/a.py\n!common\nmodels\n**/__pycache__\n");
-        assert.deepStrictEqual(contextFiles(dir, path.join(dir, "a.Dockerfile.dockerignore")), ["common/x.py", "main_pc_code/agents/a.py", "requirements/a.txt"]);
+    it("writes file modes as Go's fs.FileMode.String()", () => {
+        assert.deepStrictEqual([0o100644, 0o100755, 0o100600, 0o120777].map(goFileMode), ["-rw-r--r--", "-rwxr-xr-x", "-rw-------", "Lrwxrwxrwx"]);
+    });
+
+    it("hashes the build context as hashBuildContext does: the Dockerfile, then each file's bytes, path and mode; the ignore file applies; times do not count", () => {
+        const files = { "requirements/a.txt": "a", "main_pc_code/agents/a.py": "print(1)", "common/x.py": "x", "common/__pycache__/x.pyc": "c", "models/w.bin": "w", "a.Dockerfile": "FROM x\n", "a.Dockerfile.dockerignore": "**\n!requirements/a.txt\n!main_pc_code/agents/a.py\n!common\nmodels\n**/__pycache__\n" };
+        const a = tree(files);
+        const b = tree(files);
+        const hash = (d: string) => hashBuildContext(d, path.join(d, "a.Dockerfile"));
+        fs.utimesSync(path.join(b, "common/x.py"), 1, 1);
+        assert.strictEqual(hash(a), hash(b), "modification times are not hashed");
+        fs.writeFileSync(path.join(b, "models/w.bin"), "other");
+        fs.writeFileSync(path.join(b, "common/__pycache__/x.pyc"), "other");
+        assert.strictEqual(hash(a), hash(b), "ignored files are not hashed");
+        fs.chmodSync(path.join(b, "common/x.py"), 0o600);
+        assert.notStrictEqual(hash(a), hash(b), "a file's mode is hashed (another umask, another hash)");
+        fs.chmodSync(path.join(b, "common/x.py"), 0o644);
+        fs.writeFileSync(path.join(b, "a.Dockerfile"), "FROM y\n");
+        assert.notStrictEqual(hash(a), hash(b), "the Dockerfile is hashed");
+    });
+
+    it("Diff: every difference is an update, never a replacement; the context and Dockerfile locations compare as strings; a pushed image is checked in its registry on Read", () => {
+        const ctx = tree({ "x.py": "x" });
+        const inputs = { context: { location: ctx }, dockerfile: { inline: "FROM a\n" }, tags: ["r/x:t"], push: true, buildArgs: { A: "1" } };
+        const state = imageState(inputs, { digest: "sha256:d", ref: "r/x:t@sha256:d" });
+        assert.deepStrictEqual(diffImage(state, inputs), []);
+        assert.deepStrictEqual(diffImage(state, { ...inputs, buildArgs: { A: "2" } }), ["buildArgs"]);
+        const moved = fs.mkdtempSync(path.join(os.tmpdir(), "fleet-ctx-"));
+        fs.cpSync(ctx, moved, { recursive: true });
+        assert.deepStrictEqual(diffImage(state, { ...inputs, context: { location: moved } }), ["context.location"], "the same files elsewhere: only the location differs");
+        fs.writeFileSync(path.join(ctx, "x.py"), "y");
+        assert.deepStrictEqual(diffImage(state, inputs), ["contextHash"]);
+        assert.deepStrictEqual([isExported(inputs), isExported({ ...inputs, push: false, load: true }), isExported({ exports: [{ raw: "type=image,push=true" }] })], [true, false, true]);
     });
 });

@@ -1,0 +1,240 @@
+/**
+ * docker.Container as @pulumi/docker 5.2.0 keeps it: kreuzwerker/terraform-provider-docker
+ * v4.5.0 (internal/provider/resource_docker_container.go for the schema,
+ * resource_docker_container_funcs.go for Create, Read and Update, _structures.go and helpers.go
+ * for the flatteners). Pure: the Engine API requests Create sends, the state Read keeps from
+ * `docker inspect`, and the diff of that state against new inputs.
+ */
+import { nanoCpusString, parseCpus } from "../../../fleet/model/dockerForms";
+import { goDurationString, parseGoDuration } from "./goForms";
+import { Attr, fill, sortedStrings, withDefaults } from "./schema";
+
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+type Obj = Record<string, any>;
+const MB = 1024 * 1024;
+
+const portZero = { internal: 0, external: 0, ip: "0.0.0.0", protocol: "tcp" };
+const mountZero = { target: "", source: "", type: "", readOnly: false, bindOptions: [], volumeOptions: [], tmpfsOptions: [] };
+const networkZero = { name: "", aliases: [], ipv4Address: "", ipv6Address: "", linkLocalIps: [], macAddress: "", driverOpts: [], gwPriority: 0 };
+const deviceZero = { driver: "cdi", count: 0, deviceIds: [], capabilities: [], options: {} };
+const healthZero = { tests: [], interval: "0s", timeout: "0s", startPeriod: "0s", startInterval: "0s", retries: 0 };
+
+const list = (v: unknown): Obj[] => ((v as Obj[] | null | undefined) ?? []);
+const ports = (v: unknown): Obj[] => list(v).map((p) => ({ ...fill(p, portZero), ip: p.ip || "0.0.0.0" }));
+const mounts = (v: unknown): Obj[] => list(v).map((m) => {
+    const f = fill(m, mountZero);
+    return { ...f, bindOptions: f.bindOptions ?? [], volumeOptions: f.volumeOptions ?? [], tmpfsOptions: f.tmpfsOptions ?? [] };
+});
+const networks = (v: unknown): Obj[] => list(v).map((n) => ({ ...fill(n, networkZero), aliases: sortedStrings(n.aliases), linkLocalIps: sortedStrings(n.linkLocalIps) }));
+const devices = (v: unknown): Obj[] => list(v).map((d) => ({ ...fill(d, deviceZero), deviceIds: sortedStrings(d.deviceIds), capabilities: sortedStrings(d.capabilities) }));
+const labels = (v: unknown) => list(v).map((l) => ({ label: String(l.label), value: String(l.value) }));
+const health = (v: unknown) => (v ? [fill(v, healthZero)] : []);
+const caps = (v: unknown) => (v ? [{ adds: sortedStrings((v as Obj).adds), drops: sortedStrings((v as Obj).drops) }] : []);
+const map = (v: unknown) => Object.fromEntries(Object.entries((v as Obj | null | undefined) ?? {}).map(([k, x]) => [k, String(x)]));
+
+/**
+ * suppressIfPortsDidNotChangeForMigrationV0ToV1: same length, and every old port has a new one
+ * with its internal port, protocol, external port and ip; order does not matter.
+ */
+function portsUnchanged(state: unknown, config: unknown): boolean {
+    const olds = ports(state);
+    const news = ports(config);
+    if (olds.length !== news.length) return false;
+    return olds.every((o) => news.some((n) => n.internal === o.internal && n.protocol === o.protocol && n.external === o.external && n.ip === o.ip));
+}
+
+/** "" in the config is Docker's default, a no-op (the schema's user and working_dir). */
+const emptyIsNoop = (_state: unknown, config: unknown) => config === "";
+
+/** The attributes a container's Read keeps or the program sets, with their schema rules. */
+export const CONTAINER_ATTRS: readonly Attr[] = [
+    { key: "name", forceNew: true, zero: "" },
+    { key: "image", forceNew: true, zero: "" },
+    { key: "user", forceNew: true, zero: "", suppress: emptyIsNoop },
+    { key: "workingDir", forceNew: true, zero: "", suppress: emptyIsNoop },
+    { key: "domainname", forceNew: true, zero: "" },
+    { key: "readOnly", forceNew: true, zero: false },
+    { key: "rm", forceNew: false, zero: false },
+    { key: "start", forceNew: false, zero: true },
+    { key: "mustRun", forceNew: false, zero: true },
+    { key: "wait", forceNew: false, zero: false },
+    { key: "waitTimeout", forceNew: false, zero: 60 },
+    { key: "removeVolumes", forceNew: false, zero: true },
+    { key: "restart", forceNew: false, zero: "no" },
+    { key: "maxRetryCount", forceNew: false, zero: 0 },
+    { key: "tmpfs", forceNew: false, zero: {}, normalize: map },
+    { key: "mounts", forceNew: true, zero: [], set: true, normalize: mounts },
+    { key: "capabilities", forceNew: true, zero: undefined, normalize: caps },
+    { key: "securityOpts", forceNew: true, computed: true, zero: [], set: true, normalize: sortedStrings },
+    { key: "init", forceNew: false, computed: true, zero: false },
+    { key: "logDriver", forceNew: true, computed: true, zero: "" },
+    { key: "logOpts", forceNew: true, zero: {}, normalize: map },
+    { key: "memory", forceNew: false, zero: 0 },
+    { key: "memoryReservation", forceNew: false, zero: 0 },
+    { key: "memorySwap", forceNew: false, zero: 0 },
+    { key: "shmSize", forceNew: true, computed: true, zero: 0 },
+    { key: "cpus", forceNew: true, zero: "" },
+    { key: "cpuShares", forceNew: false, zero: 0 },
+    { key: "ports", forceNew: true, zero: [], normalize: ports, suppress: portsUnchanged },
+    { key: "networkMode", forceNew: true, zero: "bridge" },
+    { key: "networksAdvanced", forceNew: true, zero: [], set: true, normalize: networks },
+    { key: "envs", forceNew: true, computed: true, zero: [], set: true, normalize: sortedStrings },
+    { key: "labels", forceNew: true, computed: true, zero: [], set: true, normalize: labels },
+    { key: "healthcheck", forceNew: false, computed: true, zero: undefined, normalize: health },
+    { key: "deviceRequests", forceNew: true, zero: [], set: true, normalize: devices },
+];
+
+/** The inputs the harness knows how to create; any other fails the run by name. */
+export const CONTAINER_INPUTS = ["name", "image", "user", "readOnly", "tmpfs", "mounts", "capabilities", "securityOpts", "init", "restart", "logDriver", "logOpts", "memory", "memorySwap", "shmSize", "cpus", "cpuShares", "ports", "networksAdvanced", "envs", "labels", "healthcheck", "wait", "waitTimeout", "deviceRequests", "removeVolumes"];
+
+/** The config as the provider's Create reads it (`d.Get`): every left-out attribute at its default. */
+export function containerConfig(inputs: Obj): Obj {
+    return withDefaults(CONTAINER_ATTRS, inputs);
+}
+
+/** What resourceDockerContainerCreate sends to POST /containers/create, field by field. */
+export function createRequest(inputs: Obj): { name: string; body: Obj } {
+    const c = containerConfig(inputs);
+    const exposed: Obj = {};
+    const bindings: Obj = {};
+    for (const p of ports(c.ports)) {
+        const key = `${p.internal}/${p.protocol}`;
+        exposed[key] = {};
+        (bindings[key] ??= []).push({ HostIp: p.ip, HostPort: String(p.external) });
+    }
+    const hc = c.healthcheck ? fill(c.healthcheck, healthZero) : undefined;
+    const nano = c.cpus ? parseCpus(String(c.cpus)) : undefined;
+    if (c.cpus && nano === undefined) throw new Error(`Error setting cpus: invalid value '${c.cpus}'`);
+    const swap = Number(c.memorySwap ?? 0);
+    return {
+        name: c.name,
+        body: {
+            Image: c.image,
+            Hostname: "", Domainname: "", Tty: false, OpenStdin: false, StopSignal: "",
+            Env: c.envs?.length ? c.envs : undefined,
+            User: c.user || undefined,
+            ExposedPorts: Object.keys(exposed).length ? exposed : undefined,
+            Labels: c.labels?.length ? Object.fromEntries(labels(c.labels).map((l) => [l.label, l.value])) : undefined,
+            Healthcheck: hc ? {
+                Test: hc.tests, Interval: parseGoDuration(String(hc.interval)), Timeout: parseGoDuration(String(hc.timeout)),
+                StartPeriod: parseGoDuration(String(hc.startPeriod)), StartInterval: parseGoDuration(String(hc.startInterval)), Retries: hc.retries,
+            } : undefined,
+            HostConfig: {
+                Privileged: false, PublishAllPorts: false,
+                RestartPolicy: { Name: c.restart, MaximumRetryCount: c.maxRetryCount ?? 0 },
+                Runtime: "",
+                Mounts: mounts(c.mounts).map((m) => ({ Type: m.type, Target: m.target, Source: m.source, ReadOnly: m.readOnly })),
+                AutoRemove: c.rm, ReadonlyRootfs: c.readOnly,
+                LogConfig: { Type: c.logDriver ?? "", Config: Object.keys(map(c.logOpts)).length ? map(c.logOpts) : undefined },
+                Tmpfs: Object.keys(map(c.tmpfs)).length ? map(c.tmpfs) : undefined,
+                PortBindings: Object.keys(bindings).length ? bindings : undefined,
+                CapAdd: c.capabilities ? sortedStrings(c.capabilities.adds) : undefined,
+                CapDrop: c.capabilities ? sortedStrings(c.capabilities.drops) : undefined,
+                DeviceRequests: c.deviceRequests?.length ? devices(c.deviceRequests).map((d) => ({ Driver: d.driver, Count: d.count, DeviceIDs: d.deviceIds, Capabilities: [d.capabilities], Options: d.options })) : undefined,
+                SecurityOpt: c.securityOpts?.length ? c.securityOpts : undefined,
+                Memory: c.memory ? c.memory * MB : undefined,
+                MemorySwap: swap ? (swap > 0 ? swap * MB : swap) : undefined,
+                ShmSize: c.shmSize ? c.shmSize * MB : undefined,
+                NanoCpus: nano !== undefined ? Number(nano) : undefined,
+                CpuShares: c.cpuShares || undefined,
+                NetworkMode: c.networkMode,
+                Init: c.init === true,
+            },
+            NetworkingConfig: {},
+        },
+    };
+}
+
+/**
+ * resourceDockerContainerRead: the state after a create, an update or a refresh, from the
+ * container's inspect document and the state before (`prior`: what the config put in `d`).
+ * Fields Read leaves alone (env, labels, networks_advanced, wait, ...) keep their prior value.
+ */
+export function readContainer(inspect: Obj, prior: Obj): Obj {
+    const hc = inspect.HostConfig ?? {};
+    const cfg = inspect.Config ?? {};
+    const state: Obj = { ...prior };
+    if (!inspect.State?.Running) {
+        state.exitCode = inspect.State?.ExitCode;
+        if (state.mustRun !== false) state.mustRun = false;
+    }
+    if (list(prior.ports).length > 0 && (inspect.State?.Running || state.mustRun !== false)) state.ports = flattenPorts(inspect.NetworkSettings?.Ports ?? {});
+    Object.assign(state, {
+        name: String(inspect.Name ?? "").replace(/^\/+/, ""),
+        rm: hc.AutoRemove === true,
+        readOnly: hc.ReadonlyRootfs === true,
+        image: String(prior.image ?? "").startsWith("sha256:") ? inspect.Image : cfg.Image,
+        hostname: cfg.Hostname, domainname: cfg.Domainname ?? "",
+        user: cfg.User ?? "",
+        securityOpts: hc.SecurityOpt ?? [],
+        restart: hc.RestartPolicy?.Name ?? "",
+        maxRetryCount: hc.RestartPolicy?.MaximumRetryCount ?? 0,
+        init: hc.Init ?? false,
+        workingDir: cfg.WorkingDir ?? "",
+        mounts: (hc.Mounts ?? []).map(readMount),
+        tmpfs: hc.Tmpfs ?? {},
+        memory: Math.trunc((hc.Memory ?? 0) / MB),
+        memoryReservation: (hc.MemoryReservation ?? 0) > 0 ? Math.trunc(hc.MemoryReservation / MB) : hc.MemoryReservation ?? 0,
+        memorySwap: (hc.MemorySwap ?? 0) > 0 ? Math.trunc(hc.MemorySwap / MB) : hc.MemorySwap ?? 0,
+        shmSize: Math.trunc((hc.ShmSize ?? 0) / MB),
+        cpuShares: hc.CpuShares ?? 0,
+        logDriver: hc.LogConfig?.Type ?? "",
+        // containerLogOptsForState: the engine's merged options, but only when the config sets any.
+        logOpts: Object.keys(map(prior.logOpts)).length ? hc.LogConfig?.Config ?? {} : undefined,
+        networkMode: hc.NetworkMode ?? "",
+    });
+    if ((hc.CapAdd?.length ?? 0) > 0 || (hc.CapDrop?.length ?? 0) > 0) state.capabilities = { adds: hc.CapAdd ?? [], drops: hc.CapDrop ?? [] };
+    if ((hc.NanoCpus ?? 0) > 0) state.cpus = nanoCpusString(BigInt(hc.NanoCpus));
+    if (list(prior.deviceRequests).length > 0) state.deviceRequests = (hc.DeviceRequests ?? []).map(readDeviceRequest);
+    if (cfg.Healthcheck) {
+        const h = cfg.Healthcheck;
+        state.healthcheck = { tests: h.Test ?? [], interval: goDurationString(h.Interval ?? 0), timeout: goDurationString(h.Timeout ?? 0), startPeriod: goDurationString(h.StartPeriod ?? 0), startInterval: goDurationString(h.StartInterval ?? 0), retries: h.Retries ?? 0 };
+    }
+    return state;
+}
+
+/** flattenContainerPorts: one entry per binding, ports sorted by number (byPortAndProtocol). */
+export function flattenPorts(portMap: Obj): Obj[] {
+    const keys = Object.keys(portMap).sort((a, b) => Number(a.split("/")[0]) - Number(b.split("/")[0]));
+    return keys.flatMap((k) => (portMap[k] ?? []).map((b: Obj) => ({ internal: Number(k.split("/")[0]), external: Number(b.HostPort), ip: b.HostIp, protocol: k.split("/")[1] })));
+}
+
+/** getDockerContainerMounts. */
+function readMount(m: Obj): Obj {
+    const out: Obj = { target: m.Target, source: m.Source, type: m.Type, readOnly: m.ReadOnly === true };
+    if (m.BindOptions) out.bindOptions = [{ propagation: m.BindOptions.Propagation ?? "" }];
+    if (m.VolumeOptions) out.volumeOptions = [{ noCopy: m.VolumeOptions.NoCopy === true, labels: Object.entries(m.VolumeOptions.Labels ?? {}).map(([label, volume]) => ({ label, volume })), ...(m.VolumeOptions.DriverConfig ? { driverName: m.VolumeOptions.DriverConfig.Name, driverOptions: m.VolumeOptions.DriverConfig.Options } : {}) }];
+    if (m.TmpfsOptions) out.tmpfsOptions = [{ sizeBytes: m.TmpfsOptions.SizeBytes ?? 0, mode: m.TmpfsOptions.Mode ?? 0 }];
+    return out;
+}
+
+/** flattenDeviceRequests: the first capability set only. */
+function readDeviceRequest(r: Obj): Obj {
+    const out: Obj = { driver: r.Driver ?? "", count: r.Count ?? 0 };
+    if ((r.DeviceIDs?.length ?? 0) > 0) out.deviceIds = r.DeviceIDs;
+    if ((r.Capabilities?.[0]?.length ?? 0) > 0) out.capabilities = r.Capabilities[0];
+    if (Object.keys(r.Options ?? {}).length > 0) out.options = r.Options;
+    return out;
+}
+
+/**
+ * resourceDockerContainerUpdate: a stopped container whose config wants it running is started;
+ * a change of restart or a resource limit is one POST /containers/{id}/update with all of them.
+ * Everything else that can differ without ForceNew (tmpfs, healthcheck, init, wait) only changes
+ * the state: the running container keeps what it was created with.
+ */
+export function updateRequest(state: Obj, inputs: Obj, changed: readonly string[]): { start: boolean; update?: Obj } {
+    const c = containerConfig(inputs);
+    const start = changed.includes("mustRun") && state.mustRun === false && c.mustRun !== false && c.start !== false;
+    const limits = ["restart", "maxRetryCount", "cpuShares", "memory", "memoryReservation", "cpuSet", "memorySwap"];
+    if (!changed.some((k) => limits.includes(k))) return { start };
+    const swap = Number(c.memorySwap ?? 0);
+    return {
+        start,
+        update: {
+            RestartPolicy: { Name: c.restart, MaximumRetryCount: c.maxRetryCount ?? 0 },
+            CpuShares: c.cpuShares ?? 0, Memory: (c.memory ?? 0) * MB, MemoryReservation: (c.memoryReservation ?? 0) * MB, CpusetCpus: "",
+            ...(swap ? { MemorySwap: swap > 0 ? swap * MB : swap } : {}),
+        },
+    };
+}

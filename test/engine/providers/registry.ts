@@ -1,0 +1,105 @@
+/**
+ * Each resource type the program registers, as its provider handles it: the diff of its state
+ * against new inputs, and Create, Read, Update and Delete against this machine's engine.
+ */
+import { Registered } from "../../mocks";
+import { fail, Inputs } from "../fail";
+import { ProviderDiff } from "../steps";
+import { BuildRecord, buildImage, readImage, Slots } from "./buildIo";
+import { CONTAINER_ATTRS } from "./container";
+import { Created, createContainer, createNetwork, createRemoteImage, createVolume, deleteContainer, deleteNetwork, deleteVolume, Io, readContainerIo, readNetworkIo, readRemoteImageIo, readVolumeIo, runCommand, updateContainer } from "./engineIo";
+import { diffImage } from "./image";
+import { COMMAND_ATTRS, NETWORK_ATTRS, REMOTE_IMAGE_ATTRS, VOLUME_ATTRS } from "./resources";
+import { Attr, attrDiffers } from "./schema";
+
+export interface ProviderImpl {
+    diff(state: Inputs, inputs: Inputs): ProviderDiff;
+    create(io: Io, r: Registered, onBuild: (r: BuildRecord) => void): Promise<Created>;
+    /** Read: the state now, or undefined when the resource is gone. */
+    read?(io: Io, id: string, outputs: Inputs): Promise<Inputs | undefined>;
+    update?(io: Io, id: string, outputs: Inputs, inputs: Inputs, changed: string[], onBuild: (r: BuildRecord) => void): Promise<Inputs>;
+    delete?(io: Io, id: string, outputs: Inputs): Promise<void>;
+    /** The provider's own deleteBeforeReplace (pulumi-docker provider/resources.go: docker_container). */
+    deleteBeforeReplace?: boolean;
+}
+
+const short = (v: unknown) => {
+    const s = JSON.stringify(v ?? null);
+    return s.length > 60 ? `${s.slice(0, 57)}...` : s;
+};
+
+/** A bridged schema's diff, with what each changed attribute was and will be. */
+function schemaDiff(attrs: readonly Attr[]) {
+    return (state: Inputs, inputs: Inputs): ProviderDiff => {
+        const changed = attrs.filter((a) => attrDiffers(a, state[a.key], inputs[a.key]));
+        return {
+            changed: changed.map((a) => a.key),
+            replaces: changed.filter((a) => a.forceNew).map((a) => a.key),
+            details: Object.fromEntries(changed.map((a) => [a.key, `${short(state[a.key])} -> ${short(inputs[a.key])}`])),
+        };
+    };
+}
+
+/** One concurrent-build limit for the whole process: ~30 BuildKit solves at once fail on 2 cores. */
+const BUILD_SLOTS = new Slots(Number(process.env.FLEET_HARNESS_BUILDS ?? 2));
+
+async function build(io: Io, r: Registered, onBuild: (rec: BuildRecord) => void): Promise<Created> {
+    const b = await buildImage(r, BUILD_SLOTS, io.made.images);
+    onBuild(b.record);
+    return { id: b.id, outputs: b.outputs };
+}
+
+export const PROVIDERS: Readonly<Record<string, ProviderImpl>> = {
+    "docker:index/container:Container": {
+        diff: schemaDiff(CONTAINER_ATTRS),
+        create: (io, r) => createContainer(io, r),
+        read: readContainerIo,
+        update: (io, id, outputs, inputs, changed) => updateContainer(io, id, outputs, inputs, changed),
+        delete: deleteContainer,
+        deleteBeforeReplace: true,
+    },
+    "docker:index/network:Network": {
+        diff: schemaDiff(NETWORK_ATTRS),
+        create: (io, r) => createNetwork(io, r.inputs),
+        read: readNetworkIo,
+        delete: (io, id) => deleteNetwork(io, id),
+    },
+    "docker:index/volume:Volume": {
+        diff: schemaDiff(VOLUME_ATTRS),
+        create: (io, r) => createVolume(io, r.inputs),
+        read: readVolumeIo,
+        delete: (io, id) => deleteVolume(io, id),
+    },
+    "docker:index/remoteImage:RemoteImage": {
+        diff: schemaDiff(REMOTE_IMAGE_ATTRS),
+        create: (io, r) => createRemoteImage(io, r),
+        read: (io, _id, outputs) => readRemoteImageIo(io, outputs),
+        // keep_locally: Delete leaves the image in the daemon.
+        delete: async (io, _id, outputs) => {
+            if (!outputs.keepLocally) await io.docker.getImage(String(outputs.name)).remove().catch(() => undefined);
+        },
+    },
+    "docker-build:index:Image": {
+        diff: (state, inputs) => ({ changed: diffImage(state, inputs), replaces: [] }),
+        create: build,
+        read: (_io, _id, outputs) => readImage(outputs),
+        update: async (io, _id, _outputs, inputs, _changed, onBuild) => (await build(io, { type: "docker-build:index:Image", name: String(inputs.tags?.[0]), inputs, opts: undefined as never }, onBuild)).outputs,
+        // Image.Delete removes the image from the daemon and its manifest from the registry.
+        delete: async (io, _id, outputs) => {
+            for (const t of outputs.tags ?? []) await io.docker.getImage(t).remove({ force: true }).catch(() => undefined);
+        },
+    },
+    "command:local:Command": {
+        diff: schemaDiff(COMMAND_ATTRS),
+        create: async (_io, r) => {
+            const out = await runCommand(r.inputs.create, r.inputs.environment ?? {});
+            if (out.code !== 0) fail(r, `command failed (${out.code}): ${out.stderr}`);
+            return { id: r.name, outputs: { ...r.inputs, stdout: out.stdout, stderr: out.stderr } };
+        },
+        update: async (_io, _id, _outputs, inputs) => {
+            const out = await runCommand(inputs.create, inputs.environment ?? {});
+            if (out.code !== 0) throw new Error(`harness: command:local:Command: command failed (${out.code}): ${out.stderr}`);
+            return { ...inputs, stdout: out.stdout, stderr: out.stderr };
+        },
+    },
+};
