@@ -6,6 +6,7 @@
 import { LineCounter, parseDocument } from "yaml";
 import { z } from "zod";
 import { dotted, FleetIssue } from "./issues";
+import { explainYamlError } from "./yamlError";
 
 type ParseResult<T> = { ok: true; value: T } | { ok: false; issues: FleetIssue[] };
 
@@ -77,19 +78,14 @@ export function parseYaml(text: string, file: string): ParseResult<unknown> {
     const lineCounter = new LineCounter();
     const doc = parseDocument(text, { uniqueKeys: true, prettyErrors: false, lineCounter });
     if (doc.errors.length === 0) return { ok: true, value: doc.toJS() };
-    const dups = doc.errors.filter((e) => e.code === "DUPLICATE_KEY");
-    const syntax = doc.errors.filter((e) => e.code !== "DUPLICATE_KEY").slice(0, 1);
+    const dups = doc.errors.filter((e) => e.code === "DUPLICATE_KEY").map((e): FleetIssue => {
+        const pos = lineCounter.linePos(e.pos[0]);
+        return { file, path: `line ${pos.line}, column ${pos.col}`, message: "a key appears twice in the same mapping (a duplicate name)", fix: "give every entry a unique name, or merge the two entries" };
+    });
+    const syntax = doc.errors.filter((e) => e.code !== "DUPLICATE_KEY");
+    const first = syntax.length ? explainYamlError(syntax, text, lineCounter) : undefined;
     return {
         ok: false,
-        issues: [...syntax, ...dups].map((e): FleetIssue => {
-            const pos = lineCounter.linePos(e.pos[0]);
-            const dup = e.code === "DUPLICATE_KEY";
-            return {
-                file,
-                path: `line ${pos.line}, column ${pos.col}`,
-                message: dup ? "a key appears twice in the same mapping (a duplicate name)" : `YAML syntax error: ${e.message.split("\n")[0].replace(/ at line \d+, column \d+:?$/, "")}`,
-                fix: dup ? "give every entry a unique name, or merge the two entries" : "correct the YAML at that position",
-            };
-        }),
+        issues: [...(first ? [{ file, path: `line ${first.line}, column ${first.col}`, message: `YAML syntax error: ${first.message}`, fix: first.fix }] : []), ...dups],
     };
 }

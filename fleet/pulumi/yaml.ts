@@ -1,28 +1,23 @@
 /** YAML as gopkg.in/yaml.v3 reads it for the Pulumi CLI (sources: ./config.ts). */
 import { Document, isMap, isPair, isScalar, isSeq, LineCounter, Node, parseDocument, Scalar, YAMLMap } from "yaml";
 import { FleetIssue } from "../model/issues";
+import { explainYamlError } from "../model/yamlError";
 import { Parsed } from "./types";
 
 export interface YamlText { doc: Document; lines: LineCounter }
 
 /**
- * Parses YAML the way the CLI's parser refuses it: any syntax error (for instance a plain
- * scalar holding `: `, yaml.v3's "mapping values are not allowed in this context") and every
- * duplicate mapping key (yaml.v3: `mapping key "x" already defined at line N`).
+ * Parses YAML the way the CLI's parser refuses it: any syntax error, at the line yaml.v3 names
+ * (fleet/model/yamlError.ts), and every duplicate mapping key (yaml.v3: `mapping key "x"
+ * already defined at line N`).
  */
 export function strictYaml(text: string, file: string): Parsed<YamlText> {
     const lines = new LineCounter();
     const doc = parseDocument(text, { uniqueKeys: false, prettyErrors: false, lineCounter: lines, version: "1.2" });
     const issues: FleetIssue[] = [];
-    const syntax = doc.errors[0];
-    if (syntax) {
-        const pos = lines.linePos(syntax.pos[0]);
-        const colon = /Nested mappings are not allowed in compact mappings|Implicit map keys need to be/.test(syntax.message);
-        issues.push({
-            file, path: `line ${pos.line}, column ${pos.col}`,
-            message: `not valid YAML: ${syntax.message.split("\n")[0].replace(/ at line \d+, column \d+:?$/, "")}${colon ? " (yaml.v3: mapping values are not allowed in this context)" : ""}`,
-            fix: colon ? "quote the value: a plain scalar cannot contain ': ' (write description: \"...\")" : "correct the YAML at that position",
-        });
+    if (doc.errors.length) {
+        const e = explainYamlError(doc.errors, text, lines);
+        issues.push({ file, path: `line ${e.line}, column ${e.col}`, message: `not valid YAML: ${e.message}${e.cli ? ` (yaml.v3: "${e.cli}")` : ""}`, fix: e.fix });
         return { ok: false, issues };
     }
     const visit = (node: unknown): void => {
