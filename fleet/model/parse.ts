@@ -6,6 +6,7 @@
 import { LineCounter, parseDocument } from "yaml";
 import { z } from "zod";
 import { dotted, FleetIssue } from "./issues";
+import { closest } from "./closest";
 import { explainYamlError } from "./yamlError";
 
 type ParseResult<T> = { ok: true; value: T } | { ok: false; issues: FleetIssue[] };
@@ -51,20 +52,44 @@ export function describeZodIssue(issue: z.core.$ZodIssue): { message: string; fi
     }
 }
 
+type Def = { type: string; innerType?: Def; out?: Def; shape?: Record<string, Def>; valueType?: Def; element?: Def };
+const defOf = (t: unknown): Def | undefined => (t as { def?: Def } | undefined)?.def ?? (t as Def | undefined);
+
+/** The keys of the object `schema` holds at `path` (through defaults, optionals, pipes, records and lists). */
+export function keysAt(schema: z.ZodType, path: readonly PropertyKey[]): string[] {
+    let t = defOf(schema);
+    const unwrap = () => {
+        while (t && ["default", "optional", "nullable", "prefault", "readonly", "pipe"].includes(t.type)) t = defOf(t.type === "pipe" ? t.out : t.innerType);
+    };
+    for (const p of path) {
+        unwrap();
+        t = defOf(t?.type === "object" ? t.shape?.[String(p)] : t?.type === "record" ? t.valueType : t?.type === "array" ? t.element : undefined);
+    }
+    unwrap();
+    return t?.type === "object" ? Object.keys(t.shape ?? {}) : [];
+}
+
+/** A key the schema does not know, with the closest key it does know. */
+export function unknownKeyFix(key: string, known: readonly string[]): string {
+    const near = closest(key, known);
+    return near ? `rename it to ${near}, or remove it` : `remove it, or use one of ${known.join(", ")}`;
+}
+
 /**
- * Validates `raw` against `schema`; paths are shown without `stripRoot` (the file's single
- * top-level key), so `services.NLUAgent.ports` reads `NLUAgent.ports`.
+ * Validates `raw` against `schema`; every problem with its path below `at` (e.g. the entry's
+ * name: `NLUAgent.ports.health`), `textPrefix` put before it (`fleet:` for stack keys).
  */
-export function validate<S extends z.ZodType>(schema: S, raw: unknown, file: string, stripRoot?: string, pathPrefix = ""): ParseResult<z.output<S>> {
+export function validate<S extends z.ZodType>(schema: S, raw: unknown, file: string, at: readonly PropertyKey[] = [], textPrefix = ""): ParseResult<z.output<S>> {
     const r = schema.safeParse(raw, { reportInput: true });
     if (r.success) return { ok: true, value: r.data };
     const issues = r.error.issues.flatMap((issue): FleetIssue[] => {
-        const path = stripRoot && issue.path[0] === stripRoot ? issue.path.slice(1) : issue.path;
+        const path = [...at, ...issue.path];
         // One issue per unknown key, at the key itself: `NLUAgent.famly`, not `NLUAgent`.
         if (issue.code === "unrecognized_keys") {
-            return issue.keys.map((k) => ({ file, path: pathPrefix + dotted([...path, k]), message: "is not a known key", fix: "remove it or correct its spelling" }));
+            const known = keysAt(schema, issue.path);
+            return issue.keys.map((k) => ({ file, path: textPrefix + dotted([...path, k]), message: "is not a known key", fix: unknownKeyFix(k, known) }));
         }
-        return [{ file, path: pathPrefix + dotted(path), ...describeZodIssue(issue) }];
+        return [{ file, path: textPrefix + dotted(path), ...describeZodIssue(issue) }];
     });
     return { ok: false, issues };
 }

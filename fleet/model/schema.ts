@@ -10,7 +10,8 @@ export const MAX_PORT = 65535;
 
 const port = z.number().int().min(MIN_PORT).max(MAX_PORT);
 const relPath = z.string().regex(/^[A-Za-z0-9_.-][A-Za-z0-9_./-]*$/, "must be a relative path").refine((p) => !p.split("/").includes(".."), "must stay inside the application repository");
-const name = z.string().regex(/^[A-Za-z][A-Za-z0-9-]*$/, "must start with a letter and hold only letters, digits and '-'");
+export const NameSchema = z.string().regex(/^[A-Za-z][A-Za-z0-9-]*$/, "must start with a letter and hold only letters, digits and '-'");
+const name = NameSchema;
 
 export const CUDA_TRACKS = ["cu118", "cu121", "cu124"] as const;
 export type CudaTrack = (typeof CUDA_TRACKS)[number];
@@ -54,10 +55,6 @@ export const HostSchema = z.strictObject({
      * `<HOST>_<SERVICE>_ENDPOINT` from that host's stack outputs (a StackReference). @default {}
      */
     uses: z.record(name, z.array(name).min(1)).default({}),
-});
-
-export const HostsFileSchema = z.strictObject({
-    hosts: z.record(name, HostSchema),
 });
 
 // ------------------------------------------------------------------ families.yaml
@@ -120,10 +117,6 @@ export const FamilySchema = z.strictObject({
      */
     pipByTrack: z.partialRecord(z.enum(CUDA_TRACKS), z.array(pipPin)).optional(),
     runtime: RuntimeSchema.optional(),
-});
-
-export const FamiliesFileSchema = z.strictObject({
-    families: z.record(name, FamilySchema),
 });
 
 // ------------------------------------------------------------------ services.yaml
@@ -189,9 +182,6 @@ export const ServiceSchema = z.strictObject({
     sources: z.array(relPath).min(1).optional(),
 });
 
-export const ServicesFileSchema = z.strictObject({
-    services: z.record(name, ServiceSchema),
-});
 
 export type Host = z.infer<typeof HostSchema>;
 export type Profile = z.infer<typeof ProfileSchema>;

@@ -2,6 +2,8 @@
 import { Document, isMap, isPair, isScalar, isSeq, LineCounter, Node, parseDocument, Scalar, YAMLMap } from "yaml";
 import { FleetIssue } from "../model/issues";
 import { explainYamlError } from "../model/yamlError";
+
+export { levenshtein } from "../model/closest";
 import { Parsed } from "./types";
 
 export interface YamlText { doc: Document; lines: LineCounter }
@@ -52,14 +54,4 @@ export function entries(y: YamlText, node: unknown): { key: string; value: unkno
         node: p.value,
         line: lineOf(y.lines, p.key as Node),
     }));
-}
-
-/** Edit distance, for "did you mean" hints. */
-export function levenshtein(a: string, b: string): number {
-    const d = Array.from({ length: a.length + 1 }, (_, i) => [i, ...Array<number>(b.length).fill(0)]);
-    for (let j = 1; j <= b.length; j++) d[0][j] = j;
-    for (let i = 1; i <= a.length; i++) {
-        for (let j = 1; j <= b.length; j++) d[i][j] = Math.min(d[i - 1][j] + 1, d[i][j - 1] + 1, d[i - 1][j - 1] + (a[i - 1] === b[j - 1] ? 0 : 1));
-    }
-    return d[a.length][b.length];
 }

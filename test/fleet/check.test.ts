@@ -50,11 +50,11 @@ describe("fleet cross-checks", () => {
             rule: "a GPU service on a host without a GPU",
             mutate: (d) => { d.hosts.pc2.gpu = null; },
             expected: [
-                "services.yaml: RealTimeAudioPipelinePC2.hosts[0]: needs a GPU but host 'pc2' has none. Fix: place the service on a GPU host or set compute: cpu",
-                "services.yaml: VisionProcessingAgent.hosts[0]: needs a GPU but host 'pc2' has none. Fix: place the service on a GPU host or set compute: cpu",
-                "services.yaml: DreamWorldAgent.hosts[0]: needs a GPU but host 'pc2' has none. Fix: place the service on a GPU host or set compute: cpu",
-                "services.yaml: DreamingModeAgent.hosts[0]: needs a GPU but host 'pc2' has none. Fix: place the service on a GPU host or set compute: cpu",
-                "services.yaml: SpeechRelayService.hosts[0]: needs a GPU but host 'pc2' has none. Fix: place the service on a GPU host or set compute: cpu",
+                "services.yaml: RealTimeAudioPipelinePC2.hosts[0]: needs a GPU (compute: gpu) but host 'pc2' has none (no gpu in hosts.yaml). Fix: place RealTimeAudioPipelinePC2 on a host with a GPU, or set compute: cpu",
+                "services.yaml: VisionProcessingAgent.hosts[0]: needs a GPU (compute: gpu) but host 'pc2' has none (no gpu in hosts.yaml). Fix: place VisionProcessingAgent on a host with a GPU, or set compute: cpu",
+                "services.yaml: DreamWorldAgent.hosts[0]: needs a GPU (compute: gpu) but host 'pc2' has none (no gpu in hosts.yaml). Fix: place DreamWorldAgent on a host with a GPU, or set compute: cpu",
+                "services.yaml: DreamingModeAgent.hosts[0]: needs a GPU (compute: gpu) but host 'pc2' has none (no gpu in hosts.yaml). Fix: place DreamingModeAgent on a host with a GPU, or set compute: cpu",
+                "services.yaml: SpeechRelayService.hosts[0]: needs a GPU (compute: gpu) but host 'pc2' has none (no gpu in hosts.yaml). Fix: place SpeechRelayService on a host with a GPU, or set compute: cpu",
             ],
         },
         {
@@ -66,6 +66,16 @@ describe("fleet cross-checks", () => {
             rule: "a host listed twice",
             mutate: (d) => { d.services.Executor.hosts = ["mainpc", "mainpc"]; },
             expected: ["services.yaml: Executor.hosts[1]: 'mainpc' is listed twice. Fix: list each host once"],
+        },
+        {
+            rule: "a service another host uses, moved off the host it uses it on: refused where the move is made, naming the consumer",
+            mutate: (d) => { d.services.ModelOpsCoordinator.hosts = ["pc2"]; },
+            expected: ["services.yaml: ModelOpsCoordinator.hosts: does not include mainpc, where pc2 uses ModelOpsCoordinator (hosts.yaml: pc2.uses.mainpc[2]). Fix: add mainpc to ModelOpsCoordinator.hosts, or remove ModelOpsCoordinator from pc2.uses.mainpc in hosts.yaml"],
+        },
+        {
+            rule: "a used service the data does not have",
+            mutate: (d) => { d.hosts.pc2.uses.mainpc[0] = "ServiceRegistri"; },
+            expected: ["hosts.yaml: pc2.uses.mainpc[0]: 'ServiceRegistri' is not a service of services.yaml. Fix: name a service of services.yaml that runs on mainpc (names are case-sensitive)"],
         },
         {
             rule: "two services with the same container name",
@@ -136,7 +146,7 @@ describe("fleet cross-checks", () => {
         {
             rule: "NVML on a host without a GPU",
             mutate: (d) => { d.services.CacheManager.nvml = true; d.hosts.pc2.gpu = null; d.services.VisionProcessingAgent.hosts = ["mainpc"]; d.services.DreamWorldAgent.hosts = ["mainpc"]; d.services.DreamingModeAgent.hosts = ["mainpc"]; d.services.SpeechRelayService.hosts = ["mainpc"]; d.services.RealTimeAudioPipelinePC2.hosts = ["mainpc"]; d.services.RealTimeAudioPipelinePC2.ports = { service: 5901, health: 6901, metrics: [] }; },
-            expected: ["services.yaml: CacheManager.nvml: asks for NVML but host 'pc2' has no GPU. Fix: remove nvml or place the service on a GPU host"],
+            expected: ["services.yaml: CacheManager.nvml: asks for NVML but host 'pc2' has no GPU (no gpu in hosts.yaml). Fix: remove nvml, or place CacheManager on a host with a GPU"],
         },
         {
             rule: "a family's CPU limit above the host's CPUs, named on the family that sets it",
