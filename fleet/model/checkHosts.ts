@@ -1,6 +1,7 @@
-/** Cross-checks of hosts.yaml: what a host uses of another host's services. */
+/** Cross-checks of hosts.yaml: what a host uses of another host's services, and its GPU profile. */
 import { FleetIssue } from "./issues";
 import { Rule } from "./rules";
+import { GPU_PROFILE_KEYS } from "./schema";
 
 /**
  * A host's `uses` names services placed on the other host. A service that exists but is placed
@@ -29,3 +30,20 @@ export const hostUses: Rule = (d, f, broken) => {
     }
     return out;
 };
+
+/**
+ * The profile's GPU keys follow the host's `gpu`: a host with a GPU needs them (its GPU services
+ * get the device and the allocator settings from them), and a host without one must not carry
+ * them: they would reach its containers' profile document, describing a GPU that is not there,
+ * and a leftover key is more often a `gpu` block deleted by mistake than a setting meant.
+ */
+export const hostProfiles: Rule = (d, f) => Object.entries(d.hosts).flatMap(([h, host]) => GPU_PROFILE_KEYS.flatMap((key): FleetIssue[] => {
+    const set = host.profile[key] !== undefined;
+    if (host.gpu && !set) {
+        return [{ file: f.hosts, path: `${h}.profile.${key}`, message: `is missing: host '${h}' has a GPU (${h}.gpu)`, fix: key === "GPU_VISIBLE_DEVICES" ? `add the GPU's index, e.g. GPU_VISIBLE_DEVICES: "0"; or, for a host without a GPU, leave out ${h}.gpu` : `add it, e.g. TORCH_CUDA_ALLOC_CONF: "max_split_size_mb:64"; or, for a host without a GPU, leave out ${h}.gpu` }];
+    }
+    if (!host.gpu && set) {
+        return [{ file: f.hosts, path: `${h}.profile.${key}`, message: `is set, but host '${h}' has no GPU (no ${h}.gpu)`, fix: `remove it: a host without a GPU leaves out gpu and the profile's ${GPU_PROFILE_KEYS.join(" and ")}; or describe the GPU in ${h}.gpu` }];
+    }
+    return [];
+}));

@@ -34,9 +34,14 @@ export const GpuSchema = z.strictObject({
     vramGb: z.number().positive(),
 });
 
+/** GPU keys of the profile: required on a host with a GPU, refused on one without (checkHosts.ts). */
+export const GPU_PROFILE_KEYS = ["GPU_VISIBLE_DEVICES", "TORCH_CUDA_ALLOC_CONF"] as const;
+
 export const ProfileSchema = z.strictObject({
-    GPU_VISIBLE_DEVICES: z.string().regex(/^\d+(,\d+)*$/, "must be GPU indexes like 0 or 0,1"),
-    TORCH_CUDA_ALLOC_CONF: z.string().regex(/^[a-z_]+:[^,]+(,[a-z_]+:[^,]+)*$/, "must be key:value pairs like max_split_size_mb:64"),
+    /** Host GPU indexes the GPU services get. Only on a host with a GPU. */
+    GPU_VISIBLE_DEVICES: z.string().regex(/^\d+(,\d+)*$/, "must be GPU indexes like 0 or 0,1").optional(),
+    /** PyTorch's allocator settings (as PYTORCH_CUDA_ALLOC_CONF). Only on a host with a GPU. */
+    TORCH_CUDA_ALLOC_CONF: z.string().regex(/^[a-z_]+:[^,]+(,[a-z_]+:[^,]+)*$/, "must be key:value pairs like max_split_size_mb:64").optional(),
     OMP_NUM_THREADS: z.number().int().positive(),
     UVICORN_WORKERS: z.number().int().positive(),
     MODEL_EVICT_THRESHOLD_PCT: z.number().int().min(1).max(100),
@@ -47,8 +52,11 @@ export const HostSchema = z.strictObject({
     description: z.string().min(1),
     /** Logical CPUs the host's Docker engine sees (`nproc`); no family's CPU limit may exceed it. */
     cpus: z.number().int().positive(),
-    /** `null` for a host without an NVIDIA GPU. */
-    gpu: GpuSchema.nullable(),
+    /**
+     * The host's NVIDIA GPU. A host without one leaves it out (`null` says the same), and its
+     * profile leaves out the GPU keys; its stack then deploys no GPU service. @default null
+     */
+    gpu: GpuSchema.nullable().default(null),
     profile: ProfileSchema,
     /**
      * Services of other hosts this host's containers call, by host: each container gets

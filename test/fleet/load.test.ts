@@ -25,13 +25,13 @@ describe("loading the fleet data", () => {
             what: "a YAML syntax error, with its line",
             file: "hosts.yaml",
             edit: (t) => t.replace("  pc2:\n", "  pc2:\n   bad: [unclosed\n"),
-            expected: ["hosts.yaml: line 34, column 10: YAML syntax error: Implicit keys of flow sequence pairs need to be on a single line. Fix: correct the YAML at that position"],
+            expected: ["hosts.yaml: line 38, column 10: YAML syntax error: Implicit keys of flow sequence pairs need to be on a single line. Fix: correct the YAML at that position"],
         },
         {
             what: "a key indented deeper than the one before, at its own line (not the line before, as 'quote the value')",
             file: "hosts.yaml",
             edit: (t) => t.replace("    cpus: 8\n", "      cpus: 8\n"),
-            expected: ["hosts.yaml: line 35, column 7: YAML syntax error: `cpus` is indented 6 spaces, deeper than line 34 (4 spaces), so it is read as more of line 34's value, and a plain value cannot hold ': '. Fix: indent line 35 by 4 spaces, as line 34, if `cpus` is a key of the same mapping; if it belongs to line 34's value, quote that value"],
+            expected: ["hosts.yaml: line 39, column 7: YAML syntax error: `cpus` is indented 6 spaces, deeper than line 38 (4 spaces), so it is read as more of line 38's value, and a plain value cannot hold ': '. Fix: indent line 39 by 4 spaces, as line 38, if `cpus` is a key of the same mapping; if it belongs to line 38's value, quote that value"],
         },
         {
             what: "a duplicate service name",

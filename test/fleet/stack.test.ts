@@ -36,7 +36,7 @@ describe("stack config", () => {
             raw: { ...BASE_STACK, machine: "pc2", dockerHost: "pc2:2375", portOfset: 1 },
             expected: [
                 "Pulumi.test.yaml: fleet:dockerHost: 'pc2:2375' must start with unix://, ssh:// or tcp://. Fix: correct the value's format",
-                "Pulumi.test.yaml: fleet:portOfset: is not a known key. Fix: remove it or correct its spelling",
+                "Pulumi.test.yaml: fleet:portOfset: is not a known key. Fix: rename it to portOffset, or remove it",
             ],
         },
         {
