@@ -11,7 +11,7 @@ import { buildProvider, dockerProvider, RegistryCredentials } from "./components
 import { BuildPlan, buildPlan } from "./fleet/imageplan/buildPlan";
 import { minDriver } from "./fleet/model/check";
 import { FleetError } from "./fleet/model/issues";
-import { DEFAULT_FLEET_DIR, fleetFiles, loadFleet } from "./fleet/model/load";
+import { fleetDataDir, fleetFiles, loadFleet } from "./fleet/model/load";
 import { HostPlan, planHost } from "./fleet/model/plan";
 import { rollbackPins } from "./fleet/model/rollback";
 import { FleetData } from "./fleet/model/schema";
@@ -45,14 +45,15 @@ interface Resolved {
 function resolve(): Resolved {
     try {
         const projectDir = __dirname;
-        const fleet = loadFleet();
+        const fleet = loadFleet(fleetDataDir());
         const cfg = parseStackConfig(fleetKeys(pulumi.runtime.allConfig()), fleet, stackFile);
         const plan = planHost(fleet, cfg, rollbackPins(fleet, cfg, projectDir, stack, stackFile));
         const build = buildPlan(fleet, plan, cfg, {
             projectDir,
             appRepo: path.resolve(projectDir, cfg.appRepo),
             buildDir: path.join(projectDir, ".fleet", "build", stack),
-            servicesFile: fleetFiles(DEFAULT_FLEET_DIR).services,
+            servicesFile: fleetFiles(fleetDataDir()).services,
+            stackFile,
         });
         return { fleet, cfg, plan, build, creds: credentials(cfg) };
     } catch (e) {

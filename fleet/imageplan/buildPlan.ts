@@ -7,13 +7,13 @@
 import * as fs from "fs";
 import * as path from "path";
 import { PROXY_DEFAULTS } from "../model/defaults";
-import { FleetError } from "../model/issues";
+import { FleetError, FleetIssue } from "../model/issues";
 import { familyRepository, FamilyImageSpec, imagePlan, ServiceImageSpec } from "../model/images";
 import { familyClosure, HostPlan } from "../model/plan";
 import { CudaTrack, FleetData } from "../model/schema";
 import { StackConfig } from "../model/stack";
 import { renderDockerApiProxy, renderFamily, renderService, renderServiceIgnore } from "../render/dockerfile";
-import { checkAppRepo } from "./appRepo";
+import { AppRepoContext, checkAppRepo } from "./appRepo";
 import { CommitCache, imageVersion, ImageVersion } from "./version";
 
 /** Context of every family build: the helpers baked into the roots, and their ignore file. */
@@ -75,6 +75,8 @@ export interface BuildPaths {
     buildDir: string;
     /** How services.yaml is named in messages. */
     servicesFile: string;
+    /** The stack file that sets `fleet:appRepo`, e.g. `Pulumi.pc2.yaml`. */
+    stackFile: string;
 }
 
 function labels(cfg: StackConfig, title: string, v: ImageVersion): Record<string, string> {
@@ -125,10 +127,26 @@ export function imageTargetUrns(d: FleetData, plan: HostPlan, stack: string, tra
     return out;
 }
 
+function specsToBuild(d: FleetData, plan: HostPlan, cfg: StackConfig) {
+    const { families, containers } = imagesToBuild(d, plan);
+    return imagePlan(d, { ...plan, families, containers }, cfg.cudaTrack, { upstreamImage: cfg.upstreamImage, packageIndex: cfg.packageIndex });
+}
+
+type RepoPaths = Pick<BuildPaths, "appRepo" | "servicesFile" | "stackFile">;
+
+function repoContext(cfg: StackConfig, p: RepoPaths): AppRepoContext {
+    return { servicesFile: p.servicesFile, stackFile: p.stackFile, given: cfg.appRepo, lockImages: `${cfg.registry}/${cfg.org}` };
+}
+
+/** What the application repository lacks for the images of a plan: the check `buildPlan` makes first. */
+export function appRepoIssues(d: FleetData, plan: HostPlan, cfg: StackConfig, p: RepoPaths): FleetIssue[] {
+    return checkAppRepo(p.appRepo, specsToBuild(d, plan, cfg).services, repoContext(cfg, p));
+}
+
 export function buildPlan(d: FleetData, plan: HostPlan, cfg: StackConfig, p: BuildPaths): BuildPlan {
-    const { families, containers: built, needsProxy } = imagesToBuild(d, plan);
-    const specs = imagePlan(d, { ...plan, families, containers: built }, cfg.cudaTrack, { upstreamImage: cfg.upstreamImage, packageIndex: cfg.packageIndex });
-    const issues = checkAppRepo(p.appRepo, specs.services, p.servicesFile);
+    const { needsProxy } = imagesToBuild(d, plan);
+    const specs = specsToBuild(d, plan, cfg);
+    const issues = checkAppRepo(p.appRepo, specs.services, repoContext(cfg, p));
     if (issues.length > 0) throw new FleetError(issues);
 
     const commits: CommitCache = new Map();

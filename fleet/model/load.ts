@@ -13,9 +13,15 @@ import { FamilySchema, FleetData, HostSchema, NameSchema, ServiceSchema } from "
 
 /**
  * The repository's own data, unless FLEET_DATA_DIR names another directory (the benchmark's
- * synthetic fleet; trying a change without editing the real data).
+ * synthetic fleet; the CPU-only host fixture; trying a change without editing the real data),
+ * read when called: the program reads it at each run.
  */
-export const DEFAULT_FLEET_DIR = process.env.FLEET_DATA_DIR ? path.resolve(process.env.FLEET_DATA_DIR) : path.resolve(__dirname, "..", "data");
+export function fleetDataDir(): string {
+    return process.env.FLEET_DATA_DIR ? path.resolve(process.env.FLEET_DATA_DIR) : path.resolve(__dirname, "..", "data");
+}
+
+/** `fleetDataDir()` when this module was loaded (the CLI's and the tests' default). */
+export const DEFAULT_FLEET_DIR = fleetDataDir();
 
 /** How a path is shown in messages: relative to the working directory when inside it. */
 export function displayPath(p: string): string {

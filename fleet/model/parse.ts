@@ -52,20 +52,21 @@ export function describeZodIssue(issue: z.core.$ZodIssue): { message: string; fi
     }
 }
 
-type Def = { type: string; innerType?: Def; out?: Def; shape?: Record<string, Def>; valueType?: Def; element?: Def };
-const defOf = (t: unknown): Def | undefined => (t as { def?: Def } | undefined)?.def ?? (t as Def | undefined);
+type Def = { type: string; innerType?: unknown; out?: unknown; shape?: Record<string, unknown>; valueType?: unknown; element?: unknown };
+const defOf = (t: unknown): Def | undefined => (t as { def?: Def } | undefined)?.def;
+const WRAPPERS = ["default", "optional", "nullable", "prefault", "readonly", "pipe"];
 
-/** The keys of the object `schema` holds at `path` (through defaults, optionals, pipes, records and lists). */
-export function keysAt(schema: z.ZodType, path: readonly PropertyKey[]): string[] {
+/** The definition inside defaults, optionals, nullables and pipes (a pipe's output). */
+export function innerDef(schema: unknown): Def | undefined {
     let t = defOf(schema);
-    const unwrap = () => {
-        while (t && ["default", "optional", "nullable", "prefault", "readonly", "pipe"].includes(t.type)) t = defOf(t.type === "pipe" ? t.out : t.innerType);
-    };
-    for (const p of path) {
-        unwrap();
-        t = defOf(t?.type === "object" ? t.shape?.[String(p)] : t?.type === "record" ? t.valueType : t?.type === "array" ? t.element : undefined);
-    }
-    unwrap();
+    while (t && WRAPPERS.includes(t.type)) t = defOf(t.type === "pipe" ? t.out : t.innerType);
+    return t;
+}
+
+/** The keys of the object `schema` holds at `path` (through wrappers, records and lists). */
+export function keysAt(schema: z.ZodType, path: readonly PropertyKey[]): string[] {
+    let t = innerDef(schema);
+    for (const p of path) t = innerDef(t?.type === "object" ? t.shape?.[String(p)] : t?.type === "record" ? t.valueType : t?.type === "array" ? t.element : undefined);
     return t?.type === "object" ? Object.keys(t.shape ?? {}) : [];
 }
 
