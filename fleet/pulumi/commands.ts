@@ -10,9 +10,9 @@ import { ConfigDeclaration } from "./types";
 
 type KeyType = Pick<ConfigDeclaration, "type" | "items" | "secret">;
 
-/** Single-quotes a word the shell would otherwise split or expand; placeholders (`<...>`) stay as they are. */
+/** Single-quotes a word the shell would otherwise split or expand; a word holding a placeholder (`<tag>`) is for the operator to complete, as it is. */
 function shellWord(w: string): string {
-    return /^[A-Za-z0-9_.,:/@=+%-]+$/.test(w) || w.startsWith("<") ? w : `'${w.replace(/'/g, "'\\''")}'`;
+    return /^[A-Za-z0-9_.,:/@=+%-]+$/.test(w) || /<[^>]+>/.test(w) ? w : `'${w.replace(/'/g, "'\\''")}'`;
 }
 
 /** A key with a list index or a nested part is a property path (`--path`). */
