@@ -16,6 +16,8 @@ import { HostPlan, planHost } from "./fleet/model/plan";
 import { rollbackPins } from "./fleet/model/rollback";
 import { FleetData } from "./fleet/model/schema";
 import { advertiseAddress, CONFIG_NAMESPACE, fleetKeys, parseStackConfig, StackConfig } from "./fleet/model/stack";
+import { removalsHighestFirst, withCommands } from "./fleet/pulumi/commands";
+import { loadProject } from "./fleet/pulumi/load";
 
 const stack = pulumi.getStack();
 const stackFile = `Pulumi.${stack}.yaml`;
@@ -58,8 +60,18 @@ function resolve(): Resolved {
         return { fleet, cfg, plan, build, creds: credentials(cfg) };
     } catch (e) {
         // RunError prints the message alone: the operator sees the problems, not a stack trace.
-        if (e instanceof FleetError) throw new pulumi.RunError(e.message);
+        if (e instanceof FleetError) throw new pulumi.RunError(withFixCommands(e).message);
         throw e;
+    }
+}
+
+/** The problems with the `pulumi config` commands that fix them, as `scripts/fleet check-stack` prints them. */
+function withFixCommands(e: FleetError): FleetError {
+    try {
+        const project = loadProject(__dirname);
+        return new FleetError(removalsHighestFirst(e.issues, stack).map((i) => withCommands(i, stack, project)));
+    } catch {
+        return e;
     }
 }
 

@@ -14,8 +14,8 @@ import { fleetFiles, readFleet } from "../model/load";
 import { planHost } from "../model/plan";
 import { rollbackPins } from "../model/rollback";
 import { FleetFiles, intactFamily } from "../model/rules";
-import { CONFIG_NAMESPACE, readStackConfig, SECRET_KEYS, stackKeyType, StackRead } from "../model/stack";
-import { editCommands, removalsHighestFirst, setCommand } from "./commands";
+import { CONFIG_NAMESPACE, readStackConfig, SECRET_KEYS, StackRead } from "../model/stack";
+import { removalsHighestFirst, setCommand, withCommands } from "./commands";
 import { loadProject, readStackFiles } from "./load";
 import { mergeStack, withDefaults } from "./merge";
 import { peerIssues } from "./peers";
@@ -49,19 +49,6 @@ function issuesOf<T>(fn: () => T): { value?: T; issues: FleetIssue[] } {
         if (e instanceof FleetError) return { issues: [...e.issues] };
         throw e;
     }
-}
-
-/** An issue's edit as the commands to paste, after the fix's words. */
-function withCommands(i: FleetIssue, stack: string, project: PulumiProject): FleetIssue {
-    const typeOf = (key: string) => {
-        const name = key.slice(CONFIG_NAMESPACE.length + 1);
-        const type = stackKeyType(name);
-        return project.config[name] ?? (type ? { type, ...(type === "array" ? { items: { type: "string" } } : {}), secret: (SECRET_KEYS as readonly string[]).includes(name) } : undefined);
-    };
-    if (!i.edit) return i;
-    const { or, ...edit } = i.edit;
-    const commands = edit.rm || edit.set ? `: ${editCommands(edit, stack, typeOf)}` : "";
-    return { file: i.file, path: i.path, message: i.message, fix: `${i.fix}${commands}${or ? `; or ${or}` : ""}` };
 }
 
 interface Checked {

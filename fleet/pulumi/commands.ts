@@ -5,8 +5,9 @@
  * 'names[0]'`; `newConfigSetCmd`: `--path`, `--secret`). Keys holding `[` are quoted: the shell
  * would read them as a glob.
  */
-import { ConfigEdit } from "../model/issues";
-import { ConfigDeclaration } from "./types";
+import { ConfigEdit, FleetIssue } from "../model/issues";
+import { CONFIG_NAMESPACE, SECRET_KEYS, stackKeyType } from "../model/stack";
+import { ConfigDeclaration, PulumiProject } from "./types";
 
 type KeyType = Pick<ConfigDeclaration, "type" | "items" | "secret">;
 
@@ -64,4 +65,17 @@ export function removalsHighestFirst<T extends { edit?: ConfigEdit }>(issues: re
         positions.forEach((n, k) => { out[n] = sorted[k]; });
     }
     return out;
+}
+
+/** An issue's edit as the commands to paste, after the fix's words. */
+export function withCommands(i: FleetIssue, stack: string, project: PulumiProject): FleetIssue {
+    const typeOf = (key: string) => {
+        const name = key.slice(CONFIG_NAMESPACE.length + 1);
+        const type = stackKeyType(name);
+        return project.config[name] ?? (type ? { type, ...(type === "array" ? { items: { type: "string" } } : {}), secret: (SECRET_KEYS as readonly string[]).includes(name) } : undefined);
+    };
+    if (!i.edit) return i;
+    const { or, ...edit } = i.edit;
+    const commands = edit.rm || edit.set ? `: ${editCommands(edit, stack, typeOf)}` : "";
+    return { file: i.file, path: i.path, message: i.message, fix: `${i.fix}${commands}${or ? `; or ${or}` : ""}` };
 }
