@@ -38,12 +38,12 @@ function gpusOff(cfg: StackConfig, c: StackContext, service: string): { why: str
         : { why: `this stack sets fleet:gpu false`, or: "set fleet:gpu true where the host's NVIDIA runtime works" };
 }
 
-/** An unknown service name: the closest known one when there is one. */
+/** An unknown service name: the closest known one when there is one, else a placeholder for it. */
 function unknownService(name: string, path: string, value: (near: string) => string, c: StackContext): FleetIssue {
     const near = closest(name, Object.keys(c.fleet.services));
     return near
         ? { file: c.source, path, message: `'${name}' is not a service of the fleet; the closest is ${near}`, fix: `write ${value(near)}`, edit: { set: path, value: value(near) } }
-        : { file: c.source, path, message: `'${name}' is not a service of the fleet`, fix: "correct the name (names are case-sensitive, as in services.yaml)", edit: { set: path } };
+        : { file: c.source, path, message: `'${name}' is not a service of the fleet`, fix: "correct the name (names are case-sensitive, as in services.yaml)", edit: { set: path, value: value("<service>") } };
 }
 
 function serviceList(key: "enableServices" | "disableServices"): StackRule {

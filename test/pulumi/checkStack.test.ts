@@ -102,7 +102,7 @@ const rows: Row[] = [
         what: "service switches: a name like none, one of another host, one in both lists",
         stack: "mainpc", files: { "Pulumi.mainpc.yaml": add("  fleet:enableServices: [Zzz, CacheManager, Executor]\n  fleet:disableServices: [Executor]\n") },
         expected: [
-            "Pulumi.mainpc.yaml: fleet:enableServices[0]: 'Zzz' is not a service of the fleet. Fix: correct the name (names are case-sensitive, as in services.yaml): pulumi config set --path 'fleet:enableServices[0]' <string> --stack mainpc",
+            "Pulumi.mainpc.yaml: fleet:enableServices[0]: 'Zzz' is not a service of the fleet. Fix: correct the name (names are case-sensitive, as in services.yaml): pulumi config set --path 'fleet:enableServices[0]' <service> --stack mainpc",
             "Pulumi.mainpc.yaml: fleet:enableServices[2]: 'Executor' is also in disableServices. Fix: keep the service in one of the two lists: pulumi config rm --path 'fleet:enableServices[2]' --stack mainpc; or remove it from fleet:disableServices[0]",
             "Pulumi.mainpc.yaml: fleet:enableServices[1]: 'CacheManager' is not placed on mainpc (it runs on pc2). Fix: remove the entry: pulumi config rm --path 'fleet:enableServices[1]' --stack mainpc; or add mainpc to CacheManager.hosts in services.yaml",
         ],
