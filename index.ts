@@ -11,11 +11,13 @@ import { buildProvider, dockerProvider, RegistryCredentials } from "./components
 import { BuildPlan, buildPlan } from "./fleet/imageplan/buildPlan";
 import { minDriver } from "./fleet/model/check";
 import { FleetError, FleetIssue } from "./fleet/model/issues";
-import { DEFAULT_FLEET_DIR, fleetFiles, loadFleet } from "./fleet/model/load";
+import { fleetDataDir, fleetFiles, loadFleet } from "./fleet/model/load";
 import { HostPlan, planHost } from "./fleet/model/plan";
 import { rollbackPins } from "./fleet/model/rollback";
 import { FleetData } from "./fleet/model/schema";
 import { advertiseAddress, CONFIG_NAMESPACE, fleetKeys, parseStackConfig, StackConfig } from "./fleet/model/stack";
+import { removalsHighestFirst, withCommands } from "./fleet/pulumi/commands";
+import { loadProject } from "./fleet/pulumi/load";
 
 const stack = pulumi.getStack();
 const stackFile = `Pulumi.${stack}.yaml`;
@@ -72,21 +74,31 @@ function resolve(): Resolved {
         const projectDir = __dirname;
         const env = environmentIssues(projectDir);
         if (env.length > 0) throw new FleetError(env);
-        const fleet = loadFleet();
+        const fleet = loadFleet(fleetDataDir());
         const cfg = parseStackConfig(fleetKeys(pulumi.runtime.allConfig()), fleet, stackFile);
         const plan = planHost(fleet, cfg, rollbackPins(fleet, cfg, projectDir, stack, stackFile));
         const build = buildPlan(fleet, plan, cfg, {
             projectDir,
             appRepo: path.resolve(projectDir, cfg.appRepo),
             buildDir: path.join(projectDir, ".fleet", "build", stack),
-            servicesFile: fleetFiles(DEFAULT_FLEET_DIR).services,
+            servicesFile: fleetFiles(fleetDataDir()).services,
             stackFile,
         });
         return { fleet, cfg, plan, build, creds: credentials(cfg) };
     } catch (e) {
         // RunError prints the message alone: the operator sees the problems, not a stack trace.
-        if (e instanceof FleetError) throw new pulumi.RunError(e.message);
+        if (e instanceof FleetError) throw new pulumi.RunError(withFixCommands(e).message);
         throw e;
+    }
+}
+
+/** The problems with the `pulumi config` commands that fix them, as `scripts/fleet check-stack` prints them. */
+function withFixCommands(e: FleetError): FleetError {
+    try {
+        const project = loadProject(__dirname);
+        return new FleetError(removalsHighestFirst(e.issues, stack).map((i) => withCommands(i, stack, project)));
+    } catch {
+        return e;
     }
 }
 

@@ -59,6 +59,8 @@ interface Args {
     command: string;
     positional: string[];
     options: Record<string, string>;
+    /** Every value of each option, in order (`--config` may be given more than once). */
+    all: Record<string, string[]>;
 }
 
 /** Parses `cmd pos... --opt value`; every option takes a value. */
@@ -67,6 +69,7 @@ export function parseArgs(argv: readonly string[], allowed: readonly string[]): 
     if (!command) throw new UsageError("no command given");
     const positional: string[] = [];
     const options: Record<string, string> = {};
+    const all: Record<string, string[]> = {};
     for (let i = 0; i < rest.length; i++) {
         const a = rest[i];
         if (!a.startsWith("--")) {
@@ -78,8 +81,9 @@ export function parseArgs(argv: readonly string[], allowed: readonly string[]): 
         const value = rest[++i];
         if (value === undefined || value.startsWith("--")) throw new UsageError(`--${key} needs a value`);
         options[key] = value;
+        (all[key] ??= []).push(value);
     }
-    return { command, positional, options };
+    return { command, positional, options, all };
 }
 
 function pad(rows: string[][]): string[] {
@@ -150,7 +154,7 @@ function stackPlan(projectDir: string, stack: string, data: FleetData): { cfg: S
 /** Runs one command; returns the exit code. */
 export function runCli(argv: readonly string[], io: CliIO, projectDir = PROJECT_DIR): number {
     try {
-        const args = parseArgs(argv, ["fleet", "out", "cuda"]);
+        const args = parseArgs(argv, ["fleet", "out", "cuda", "app-repo", "config"]);
         const dir = args.options.fleet ? path.resolve(args.options.fleet) : DEFAULT_FLEET_DIR;
         switch (args.command) {
             case "validate": {
@@ -167,9 +171,11 @@ export function runCli(argv: readonly string[], io: CliIO, projectDir = PROJECT_
             case "check-stack": {
                 if (args.positional.length !== 1) throw new UsageError("check-stack needs exactly one stack name, e.g. check-stack local");
                 const stack = args.positional[0];
-                const r = checkStack(projectDir, stack, () => loadFleet(dir));
+                // --config FILE: an override file (a stack file's shape) on top, as `pulumi config set` would write it;
+                // --app-repo DIR: a checkout of the application repository in place of fleet:appRepo.
+                const r = checkStack(projectDir, stack, { fleetDir: dir, overrides: (args.all.config ?? []).map((f) => path.resolve(f)), appRepo: args.options["app-repo"] });
                 if (r.issues.length) throw new FleetError(r.issues);
-                io.out(`Pulumi.${stack}.yaml: stack '${stack}' loads as \`pulumi up\` loads it: ${r.keys} keys, ${r.defaults} of them Pulumi.yaml defaults; the fleet: config is valid`);
+                io.out(`Pulumi.${stack}.yaml: stack '${stack}' loads as \`pulumi up\` loads it: ${r.keys} keys, ${r.defaults} of them Pulumi.yaml defaults; the fleet: config is valid; the application repository holds what its ${r.checkedServices} services are built from`);
                 return 0;
             }
             case "image-targets": {

@@ -2,8 +2,9 @@ import * as assert from "assert";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
+import { parse } from "yaml";
 import { runCli } from "../fleet/cli";
-import { realFleetTexts, writeFleetDir } from "./helpers";
+import { FIXTURE_APP, realFleetTexts, writeFleetDir } from "./helpers";
 import { RUNBOOK_CONFIG } from "./mocks";
 
 const PROJECT = path.resolve(__dirname, "..");
@@ -126,24 +127,38 @@ describe("fleet CLI: check-stack", () => {
         for (const [f, text] of Object.entries(files)) fs.writeFileSync(path.join(dir, f), text);
         return dir;
     }
-    function check(stack: string, dir?: string): { code: number; out: string[]; err: string[] } {
+    function check(stack: string, dir?: string, ...options: string[]): { code: number; out: string[]; err: string[] } {
         const out: string[] = [];
         const err: string[] = [];
-        const code = runCli(["check-stack", stack], { out: (l) => out.push(l), err: (l) => err.push(l) }, dir);
+        const code = runCli(["check-stack", stack, ...options], { out: (l) => out.push(l), err: (l) => err.push(l) }, dir);
         return { code, out, err };
     }
 
-    it("passes every shipped stack, saying what the CLI merged", () => {
-        assert.deepStrictEqual(check("local"), { code: 0, out: ["Pulumi.local.yaml: stack 'local' loads as `pulumi up` loads it: 20 keys, 8 of them Pulumi.yaml defaults; the fleet: config is valid"], err: [] });
+    it("passes every shipped stack, saying what the CLI merged and how many services' inputs it found", () => {
+        assert.deepStrictEqual(check("local"), { code: 0, out: ["Pulumi.local.yaml: stack 'local' loads as `pulumi up` loads it: 20 keys, 8 of them Pulumi.yaml defaults; the fleet: config is valid; the application repository holds what its 25 services are built from"], err: [] });
         // mainpc and pc2 after the runbook's first step, the host's LAN address, which no
-        // committed file can know (ports bind to it alone: CIS Docker 5.14).
+        // committed file can know (ports bind to it alone: CIS Docker 5.14), against a checkout
+        // of the application repository (the fixture application stands in for it).
+        for (const [stack, services] of [["mainpc", 42], ["pc2", 23]] as const) {
+            assert.deepStrictEqual(check(stack, configuredProject(), "--app-repo", FIXTURE_APP).out, [`Pulumi.${stack}.yaml: stack '${stack}' loads as \`pulumi up\` loads it: ${stack === "pc2" ? 20 : 19} keys, 10 of them Pulumi.yaml defaults; the fleet: config is valid; the application repository holds what its ${services} services are built from`], stack);
+        }
+    });
+
+    it("mainpc and pc2 as committed: the host's address and the application repository are missing, both said at once with their fix", () => {
         for (const stack of ["mainpc", "pc2"]) {
-            assert.deepStrictEqual(check(stack, configuredProject()).code, 0, stack);
             assert.deepStrictEqual(check(stack).err, [[
-                "1 problem in the fleet data or stack config:",
-                `  - Pulumi.${stack}.yaml: fleet:advertiseAddress: is missing: '${stack}', the host of fleet:dockerHost, is a name, and published ports are bound to one IP address (CIS Docker 5.14). Fix: set it to the IP address other hosts reach ${stack} at: pulumi config set fleet:advertiseAddress <value> --stack ${stack}`,
+                "2 problems in the fleet data or stack config:",
+                `  - Pulumi.${stack}.yaml: fleet:advertiseAddress: is missing: '${stack}', the host of fleet:dockerHost, is a name, and published ports are bound to one IP address (CIS Docker 5.14). Fix: set it to the IP address other hosts reach ${stack} at: pulumi config set fleet:advertiseAddress <IP address of ${stack}> --stack ${stack}`,
+                `  - Pulumi.${stack}.yaml: fleet:appRepo: ../AI_System_Monorepo (${path.resolve(PROJECT, "..", "AI_System_Monorepo")}) is not a directory: the service images are built from a checkout of the application repository. Fix: clone the application repository there, or point fleet:appRepo at its checkout: pulumi config set fleet:appRepo <path of the checkout> --stack ${stack}`,
             ].join("\n")], stack);
         }
+    });
+
+    it("the pull-request workflow's check-stack commands pass as written (the fixture application and the runbook's address on top)", () => {
+        const w = parse(fs.readFileSync(path.join(PROJECT, ".github", "workflows", "pull-request.yml"), "utf8")) as { jobs: { validate: { steps: { run?: string }[] } } };
+        const commands = w.jobs.validate.steps.flatMap((st) => (st.run ?? "").split("&&").map((c) => c.trim())).filter((c) => c.startsWith("scripts/fleet check-stack "));
+        assert.deepStrictEqual(commands.map((c) => c.split(/\s+/)[2]), ["local", "mainpc", "pc2"]);
+        for (const c of commands) assert.deepStrictEqual(run(c.split(/\s+/).slice(1)).err, [], c);
     });
 
     it("reports the CLI's problems and the program's at once, each with file, key and the pulumi config set that fixes it", () => {
@@ -160,7 +175,7 @@ describe("fleet CLI: check-stack", () => {
             "  - Pulumi.pc2.yaml: fleet:portOffset: Stack 'pc2' is missing configuration value 'portOffset'. Fix: pulumi config set fleet:portOffset <integer> --stack pc2",
             "  - Pulumi.pc2.yaml: line 7: fleet:rtapEnabled: Stack 'pc2' with configuration key 'rtapEnabled' must be of type 'boolean'. Fix: pulumi config set fleet:rtapEnabled <true|false> --stack pc2",
             "  - Pulumi.pc2.yaml: fleet:dockerHost: 'pc2:2375' must start with unix://, ssh:// or tcp://. Fix: correct the value's format: pulumi config set fleet:dockerHost <value> --stack pc2",
-            "  - Pulumi.pc2.yaml: line 13: fleet:registryUsername: is plaintext: a registry credential is a secret. Fix: remove the line, then pulumi config set --secret fleet:registryUsername <value> --stack pc2",
+            "  - Pulumi.pc2.yaml: line 13: fleet:registryUsername: is plaintext: a registry credential is a secret. Fix: set it encrypted (the CLI replaces the plaintext line): pulumi config set --secret fleet:registryUsername <value> --stack pc2",
             "  - Pulumi.pc2.yaml: fleet:registryPassword: is missing: fleet:registryUsername is set, and a registry login needs both. Fix: pulumi config set --secret fleet:registryPassword <value> --stack pc2",
         ]);
     });

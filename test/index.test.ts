@@ -26,14 +26,14 @@ describe("index.ts under mocks", () => {
         });
     }
 
-    it("fails with every config problem and the file it belongs to", async () => {
+    it("fails with every config problem, the file it belongs to and the pulumi config command that fixes it", async () => {
         await assert.rejects(
             runProgram(stackConfig("pc2", "machine-and-offset-broken")),
             (e: Error) => {
                 assert.strictEqual(e.message.split("\n").slice(0, 3).join("\n"), [
                     "2 problems in the fleet data or stack config:",
-                    "  - Pulumi.pc2.yaml: fleet:machine: 'pc9' is not one of 'mainpc', 'pc2'. Fix: use one of the listed values",
-                    "  - Pulumi.pc2.yaml: fleet:portOffset: -1 is below the minimum 0. Fix: use a value of at least 0",
+                    "  - Pulumi.pc2.yaml: fleet:machine: 'pc9' is not one of 'mainpc', 'pc2'. Fix: use one of the listed values: pulumi config set fleet:machine <value> --stack pc2",
+                    "  - Pulumi.pc2.yaml: fleet:portOffset: -1 is below the minimum 0. Fix: use a value of at least 0: pulumi config set fleet:portOffset <integer> --stack pc2",
                 ].join("\n"));
                 return true;
             },

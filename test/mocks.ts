@@ -66,8 +66,25 @@ export const testSecrets: Decrypt = (ciphertext, key) => {
  * (test/config-source.test.ts fails on any other).
  */
 export function stackConfig(stack: string, ...overrides: string[]): MergedStack {
-    const files = overrides.map((o) => (o.includes("/") ? o : path.join("test", "fixtures", "stacks", `${o}.yaml`)));
-    return loadStack(PROJECT_DIR, stack, { overrides: files, decrypt: testSecrets });
+    return projectStackConfig(PROJECT_DIR, stack, ...overrides);
+}
+
+/** `stackConfig` of a stack of another project directory (see `projectWith`); overrides as there. */
+export function projectStackConfig(projectDir: string, stack: string, ...overrides: string[]): MergedStack {
+    const files = overrides.map((o) => path.resolve(PROJECT_DIR, o.includes("/") ? o : path.join("test", "fixtures", "stacks", `${o}.yaml`)));
+    return loadStack(projectDir, stack, { overrides: files, decrypt: testSecrets });
+}
+
+/**
+ * A project directory for a host the real data lacks: a copy of Pulumi.yaml and the committed
+ * stack files, plus `stackFiles` (e.g. test/fixtures/fleet-pc3/Pulumi.pc3.yaml), each loaded
+ * with the CLI's rules like the committed ones.
+ */
+export function projectWith(...stackFiles: string[]): string {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "fleet-project-"));
+    const committed = fs.readdirSync(PROJECT_DIR).filter((f) => /^Pulumi(\.[^.]+)?\.yaml$/.test(f)).map((f) => path.join(PROJECT_DIR, f));
+    for (const f of [...committed, ...stackFiles.map((x) => path.resolve(PROJECT_DIR, x))]) fs.copyFileSync(f, path.join(dir, path.basename(f)));
+    return dir;
 }
 
 /**

@@ -1,12 +1,14 @@
 /**
  * Checks of the application repository a stack builds from: every planned service's
  * entrypoint, sources, requirements lock and Dockerfile override must exist, and the lock must
- * be hash-locked unless the service's data says why not. All problems are reported at once.
+ * be hash-locked unless the service's data says why not. All problems are reported at once;
+ * a lock's fix is scripts/lock-requirements.sh (Debian has no pip-tools).
  */
 import * as fs from "fs";
 import * as path from "path";
 import { FleetIssue } from "../model/issues";
 import { normalizeName, ServiceImageSpec } from "../model/images";
+import { requirementsInput } from "./lock";
 
 /** A requirement line without `--hash=` (continuation lines carry the hashes of the line before). */
 export function unhashedRequirements(text: string): string[] {
@@ -44,36 +46,64 @@ export function familyConflicts(spec: ServiceImageSpec, lockText: string, servic
     });
 }
 
-export function checkAppRepo(appRepo: string, specs: ServiceImageSpec[], servicesFile: string): FleetIssue[] {
+/** Where the checks' findings go and what their fixes name. */
+export interface AppRepoContext {
+    /** How services.yaml is named in messages. */
+    servicesFile: string;
+    /** The stack file that sets `fleet:appRepo`, e.g. `Pulumi.pc2.yaml`. */
+    stackFile: string;
+    /** `fleet:appRepo` as the stack gives it (relative paths start at the project directory). */
+    given: string;
+    /** `<registry>/<org>` of the family images scripts/lock-requirements.sh resolves in. */
+    lockImages: string;
+}
+
+/** The command that (re)writes one service's lock (scripts/lock-requirements.sh's environment). */
+function lockCommand(service: string, c: AppRepoContext): string {
+    return `FLEET_LOCK_IMAGES=${c.lockImages} FLEET_LOCK_ONLY=${service} scripts/lock-requirements.sh ${c.given}`;
+}
+
+/**
+ * Every planned service's entrypoint, sources, requirements lock (and, where it is missing,
+ * the lock's input `requirements/<container>.in`, which scripts/lock-requirements.sh resolves)
+ * and Dockerfile override must exist in the application repository at `appRepo` (absolute).
+ * What the program checks before any resource, and what `scripts/fleet check-stack` checks.
+ */
+export function checkAppRepo(appRepo: string, specs: ServiceImageSpec[], c: AppRepoContext): FleetIssue[] {
     const out: FleetIssue[] = [];
-    const shown = (p: string) => path.join(appRepo, p);
+    const exists = (p: string) => fs.existsSync(path.join(appRepo, p));
+    const shown = (p: string) => path.join(c.given, p);
     const missing = (svc: string, key: string, p: string, fix: string) =>
-        out.push({ file: servicesFile, path: `${svc}.${key}`, message: `${shown(p)} does not exist in the application repository`, fix });
+        out.push({ file: c.servicesFile, path: `${svc}.${key}`, message: `${shown(p)} does not exist in the application repository`, fix });
     if (!fs.existsSync(appRepo) || !fs.statSync(appRepo).isDirectory()) {
-        return [{ file: "stack config", path: "fleet:appRepo", message: `${appRepo} is not a directory`, fix: "point fleet:appRepo at a checkout of the application repository" }];
+        const where = c.given === appRepo ? appRepo : `${c.given} (${appRepo})`;
+        return [{ file: c.stackFile, path: "fleet:appRepo", message: `${where} is not a directory: the service images are built from a checkout of the application repository`, fix: "clone the application repository there, or point fleet:appRepo at its checkout", edit: { set: "fleet:appRepo", value: "<path of the checkout>" } }];
     }
     for (const s of specs) {
         if (s.dockerfileOverride !== undefined) {
-            if (!fs.existsSync(shown(s.dockerfileOverride))) missing(s.service, "dockerfile", s.dockerfileOverride, "correct the path or remove `dockerfile` to use the generated one");
+            if (!exists(s.dockerfileOverride)) missing(s.service, "dockerfile", s.dockerfileOverride, "correct the path or remove `dockerfile` to use the generated one");
             continue;
         }
-        if (!fs.existsSync(shown(s.entrypoint))) missing(s.service, "entrypoint", s.entrypoint, "correct the entrypoint path");
+        if (!exists(s.entrypoint)) missing(s.service, "entrypoint", s.entrypoint, "correct the entrypoint path");
         for (const [i, src] of s.sources.entries()) {
-            if (!fs.existsSync(shown(src))) missing(s.service, `sources[${i}]`, src, "correct the path, or set `sources` for this service");
+            if (!exists(src)) missing(s.service, `sources[${i}]`, src, "correct the path, or set `sources` for this service");
         }
-        const req = shown(s.requirements);
-        if (!fs.existsSync(req)) {
-            missing(s.service, "requirements", s.requirements, "generate the lock with `pip-compile --generate-hashes`, or commit an empty file if the service needs nothing beyond its family");
+        const input = requirementsInput(s.requirements);
+        if (!exists(s.requirements)) {
+            out.push(exists(input)
+                ? { file: c.servicesFile, path: `${s.service}.requirements`, message: `${shown(s.requirements)} does not exist in the application repository (its input ${input} does)`, fix: `lock it: ${lockCommand(s.service, c)}, and commit it` }
+                : { file: c.servicesFile, path: `${s.service}.requirements`, message: `${shown(s.requirements)} does not exist in the application repository, nor its input ${input}`, fix: `list what ${s.service} adds to its family in ${shown(input)}, then ${lockCommand(s.service, c)}; or commit an empty ${s.requirements} if it needs nothing beyond its family` });
             continue;
         }
-        const lockText = fs.readFileSync(req, "utf8");
-        out.push(...familyConflicts(s, lockText, servicesFile));
+        const lockText = fs.readFileSync(path.join(appRepo, s.requirements), "utf8");
+        out.push(...familyConflicts(s, lockText, c.servicesFile));
         const unhashed = unhashedRequirements(lockText);
         if (unhashed.length > 0 && s.unhashedReason === undefined) {
             out.push({
-                file: servicesFile, path: `${s.service}.requirements`,
-                message: `${req} is not hash-locked (${unhashed.join(", ")} without --hash)`,
-                fix: "regenerate it with `pip-compile --generate-hashes`, or set allowUnhashed with the reason",
+                file: c.servicesFile, path: `${s.service}.requirements`,
+                message: `${shown(s.requirements)} is not hash-locked (${unhashed.join(", ")} without --hash)`,
+                fix: exists(input) ? `regenerate it from ${input}: ${lockCommand(s.service, c)}; or set allowUnhashed with the reason`
+                    : `write its input ${shown(input)}, then ${lockCommand(s.service, c)}; or set allowUnhashed with the reason`,
             });
         }
     }

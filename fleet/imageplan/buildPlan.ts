@@ -7,13 +7,13 @@
 import * as fs from "fs";
 import * as path from "path";
 import { PROXY_DEFAULTS } from "../model/defaults";
-import { FleetError } from "../model/issues";
+import { FleetError, FleetIssue } from "../model/issues";
 import { familyRepository, FamilyImageSpec, imagePlan, ServiceImageSpec } from "../model/images";
 import { familyClosure, HostPlan } from "../model/plan";
 import { CudaTrack, FleetData } from "../model/schema";
 import { StackConfig } from "../model/stack";
 import { renderDockerApiProxy, renderFamily, renderService, renderServiceIgnore } from "../render/dockerfile";
-import { checkAppRepo } from "./appRepo";
+import { AppRepoContext, checkAppRepo } from "./appRepo";
 import { stageContext } from "./stage";
 import { CommitCache, historyIssues, imageVersion, ImageVersion, sourceDateEpoch } from "./version";
 
@@ -80,6 +80,7 @@ export interface BuildPaths {
     buildDir: string;
     /** How services.yaml and the stack file are named in messages. */
     servicesFile: string;
+    /** The stack file that sets `fleet:appRepo`, e.g. `Pulumi.pc2.yaml`. */
     stackFile: string;
 }
 
@@ -131,14 +132,35 @@ export function imageTargetUrns(d: FleetData, plan: HostPlan, stack: string, tra
     return out;
 }
 
-export function buildPlan(d: FleetData, plan: HostPlan, cfg: StackConfig, p: BuildPaths): BuildPlan {
-    const { families, containers: built, needsProxy } = imagesToBuild(d, plan);
-    const specs = imagePlan(d, { ...plan, families, containers: built }, cfg.cudaTrack, { upstreamImage: cfg.upstreamImage, packageIndex: cfg.packageIndex });
-    const issues = [
+function specsToBuild(d: FleetData, plan: HostPlan, cfg: StackConfig) {
+    const { families, containers } = imagesToBuild(d, plan);
+    return imagePlan(d, { ...plan, families, containers }, cfg.cudaTrack, { upstreamImage: cfg.upstreamImage, packageIndex: cfg.packageIndex });
+}
+
+type RepoPaths = Pick<BuildPaths, "appRepo" | "servicesFile" | "stackFile">;
+
+function repoContext(cfg: StackConfig, p: RepoPaths): AppRepoContext {
+    return { servicesFile: p.servicesFile, stackFile: p.stackFile, given: cfg.appRepo, lockImages: `${cfg.registry}/${cfg.org}` };
+}
+
+/**
+ * What the checkouts lack for the images of a plan, the check `buildPlan` makes first: a history
+ * the tags can be read from (this repository's and the application's; version.ts
+ * `historyIssues`), then what the application repository must hold.
+ */
+export function appRepoIssues(d: FleetData, plan: HostPlan, cfg: StackConfig, p: RepoPaths & { projectDir: string }): FleetIssue[] {
+    const services = specsToBuild(d, plan, cfg).services;
+    const history = [
         ...historyIssues(p.projectDir, "this repository", p.stackFile),
-        ...(specs.services.length ? historyIssues(p.appRepo, "fleet:appRepo", p.stackFile) : []),
+        ...(services.length && fs.existsSync(p.appRepo) ? historyIssues(p.appRepo, "fleet:appRepo", p.stackFile) : []),
     ];
-    if (issues.length === 0) issues.push(...checkAppRepo(p.appRepo, specs.services, p.servicesFile));
+    return history.length ? history : checkAppRepo(p.appRepo, services, repoContext(cfg, p));
+}
+
+export function buildPlan(d: FleetData, plan: HostPlan, cfg: StackConfig, p: BuildPaths): BuildPlan {
+    const { needsProxy } = imagesToBuild(d, plan);
+    const specs = specsToBuild(d, plan, cfg);
+    const issues = appRepoIssues(d, plan, cfg, p);
     if (issues.length > 0) throw new FleetError(issues);
 
     const rel = (abs: string) => path.relative(p.projectDir, abs) || ".";

@@ -17,13 +17,18 @@ export interface LockTarget {
     family: string;
 }
 
+/** The unpinned input a lock is resolved from: `requirements/<container>.in` for `.txt`. */
+export function requirementsInput(output: string): string {
+    return output.endsWith(".txt") ? output.replace(/\.txt$/, ".in") : `${output}.in`;
+}
+
 export function lockTargets(d: FleetData): LockTarget[] {
     return Object.entries(d.services).map(([name, svc]) => {
         const output = requirementsPath(name, svc);
         return {
             service: name,
             python: familyPython(d, svc.family),
-            input: output.endsWith(".txt") ? output.replace(/\.txt$/, ".in") : `${output}.in`,
+            input: requirementsInput(output),
             output,
             family: familyRepository(svc.family, "cu121"),
         };

@@ -10,11 +10,29 @@ export interface FleetIssue {
     message: string;
     /** What to change. */
     fix: string;
+    /** The change of stack config that makes the fix, for issues of a stack's config. */
+    edit?: ConfigEdit;
+}
+
+/**
+ * A change of a stack's config, said without the Pulumi CLI's syntax: fleet/pulumi/commands.ts
+ * renders it as the `pulumi config` commands to paste, after the fix's words.
+ */
+export interface ConfigEdit {
+    /** The stack to change, when it is not the stack being checked (a peer's). */
+    stack?: string;
+    /** A key to remove; `fleet:pins[0]` names one list item. */
+    rm?: string;
+    /** A key to set (after the removal), to `value`, or to a placeholder of its type. */
+    set?: string;
+    value?: string;
+    /** Another way to fix it, said after the command. */
+    or?: string;
 }
 
 export function formatIssue(i: FleetIssue): string {
     const where = i.path ? `${i.file}: ${i.path}` : i.file;
-    return `${where}: ${i.message}. Fix: ${i.fix}`;
+    return `${where}: ${i.message}. Fix: ${i.fix}${i.edit?.or ? `; or ${i.edit.or}` : ""}`;
 }
 
 export class FleetError extends Error {

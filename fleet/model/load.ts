@@ -1,20 +1,27 @@
 /**
- * Loads the fleet data directory: three YAML files, parsed, shape-checked and cross-checked.
- * Returns the data only when every check passes; otherwise throws one `FleetError` listing
- * every problem of every file.
+ * Loads the fleet data directory: three YAML files, parsed, shape-checked entry by entry and
+ * cross-checked. Returns the data only when every check passes; otherwise throws one
+ * `FleetError` listing every problem of every file.
  */
 import * as fs from "fs";
 import * as path from "path";
-import { checkFleet, FleetFiles } from "./check";
+import { z } from "zod";
+import { Broken, checkFleet, FleetFiles } from "./check";
 import { FleetError, FleetIssue } from "./issues";
 import { parseYaml, validate } from "./parse";
-import { FamiliesFileSchema, FleetData, HostsFileSchema, ServicesFileSchema } from "./schema";
+import { FamilySchema, FleetData, HostSchema, NameSchema, ServiceSchema } from "./schema";
 
 /**
  * The repository's own data, unless FLEET_DATA_DIR names another directory (the benchmark's
- * synthetic fleet; trying a change without editing the real data).
+ * synthetic fleet; the CPU-only host fixture; trying a change without editing the real data),
+ * read when called: the program reads it at each run.
  */
-export const DEFAULT_FLEET_DIR = process.env.FLEET_DATA_DIR ? path.resolve(process.env.FLEET_DATA_DIR) : path.resolve(__dirname, "..", "data");
+export function fleetDataDir(): string {
+    return process.env.FLEET_DATA_DIR ? path.resolve(process.env.FLEET_DATA_DIR) : path.resolve(__dirname, "..", "data");
+}
+
+/** `fleetDataDir()` when this module was loaded (the CLI's and the tests' default). */
+export const DEFAULT_FLEET_DIR = fleetDataDir();
 
 /** How a path is shown in messages: relative to the working directory when inside it. */
 export function displayPath(p: string): string {
@@ -51,22 +58,61 @@ export function fleetFiles(dir: string): FleetFiles {
     };
 }
 
-/** Loads and checks `dir`; throws `FleetError` with every problem found. */
-export function loadFleet(dir: string = DEFAULT_FLEET_DIR): FleetData {
+/** The entries of one file that passed their schema, and the names of those that did not. */
+interface Entries<T> {
+    value: Record<string, T>;
+    broken: (name: string) => boolean;
+}
+
+/**
+ * One data file, entry by entry: the file's shape (`<root>:` a mapping), then each entry's name
+ * and its schema. An entry that fails is left out and named broken; the others are kept, so
+ * the cross-checks still judge them. A file that cannot be read leaves every name unknown.
+ */
+function entriesOf<S extends z.ZodType>(raw: unknown, root: string, entry: S, file: string, issues: FleetIssue[]): Entries<z.output<S>> {
+    const all = { value: {}, broken: () => true };
+    if (raw === undefined) return all;
+    const top = validate(z.strictObject({ [root]: z.record(z.string(), z.unknown()) }), raw, file);
+    const map = mapOf(raw)?.[root];
+    if (!top.ok) issues.push(...top.issues);
+    const entries = mapOf(map);
+    if (!entries) return all;
+    const value: Record<string, z.output<S>> = {};
+    const broken = new Set<string>();
+    for (const [key, v] of Object.entries(entries)) {
+        const named = NameSchema.safeParse(key);
+        if (!named.success) issues.push({ file, path: key, message: `is not a valid name: ${named.error.issues[0].message}`, fix: "rename it" });
+        const r = validate(entry, v, file, [key]);
+        if (!r.ok) issues.push(...r.issues);
+        if (r.ok && named.success) value[key] = r.value;
+        else broken.add(key);
+    }
+    return { value, broken: (name) => broken.has(name) };
+}
+
+function mapOf(v: unknown): Record<string, unknown> | undefined {
+    return v !== null && typeof v === "object" && !Array.isArray(v) ? v as Record<string, unknown> : undefined;
+}
+
+/**
+ * Loads and checks `dir`, reporting every problem of every file in one run: an entry that fails
+ * its schema is left out and the cross-checks judge the rest, without echoing the failed
+ * entry's problems as broken references (fleet/model/rules.ts `Broken`).
+ */
+export function readFleet(dir: string = DEFAULT_FLEET_DIR): { data: FleetData; issues: FleetIssue[]; broken: Broken } {
     const files = fleetFiles(dir);
     const issues: FleetIssue[] = [];
-    const raw = {
-        hosts: readYaml(path.join(dir, "hosts.yaml"), files.hosts, issues),
-        families: readYaml(path.join(dir, "families.yaml"), files.families, issues),
-        services: readYaml(path.join(dir, "services.yaml"), files.services, issues),
-    };
-    const hosts = raw.hosts === undefined ? undefined : validate(HostsFileSchema, raw.hosts, files.hosts, "hosts");
-    const families = raw.families === undefined ? undefined : validate(FamiliesFileSchema, raw.families, files.families, "families");
-    const services = raw.services === undefined ? undefined : validate(ServicesFileSchema, raw.services, files.services, "services");
-    for (const r of [hosts, families, services]) if (r && !r.ok) issues.push(...r.issues);
-    if (issues.length > 0 || !hosts?.ok || !families?.ok || !services?.ok) throw new FleetError(issues);
-    const data: FleetData = { hosts: hosts.value.hosts, families: families.value.families, services: services.value.services };
-    const cross = checkFleet(data, files);
-    if (cross.length > 0) throw new FleetError(cross);
-    return data;
+    const hosts = entriesOf(readYaml(path.join(dir, "hosts.yaml"), files.hosts, issues), "hosts", HostSchema, files.hosts, issues);
+    const families = entriesOf(readYaml(path.join(dir, "families.yaml"), files.families, issues), "families", FamilySchema, files.families, issues);
+    const services = entriesOf(readYaml(path.join(dir, "services.yaml"), files.services, issues), "services", ServiceSchema, files.services, issues);
+    const data: FleetData = { hosts: hosts.value, families: families.value, services: services.value };
+    const broken: Broken = { hosts: hosts.broken, families: families.broken, services: services.broken };
+    return { data, issues: [...issues, ...checkFleet(data, files, broken)], broken };
+}
+
+/** Loads and checks `dir`; throws `FleetError` with every problem found. */
+export function loadFleet(dir: string = DEFAULT_FLEET_DIR): FleetData {
+    const r = readFleet(dir);
+    if (r.issues.length > 0) throw new FleetError(r.issues);
+    return r.data;
 }

@@ -6,6 +6,8 @@
 import { LineCounter, parseDocument } from "yaml";
 import { z } from "zod";
 import { dotted, FleetIssue } from "./issues";
+import { closest } from "./closest";
+import { explainYamlError } from "./yamlError";
 
 type ParseResult<T> = { ok: true; value: T } | { ok: false; issues: FleetIssue[] };
 
@@ -50,20 +52,45 @@ export function describeZodIssue(issue: z.core.$ZodIssue): { message: string; fi
     }
 }
 
+type Def = { type: string; innerType?: unknown; out?: unknown; shape?: Record<string, unknown>; valueType?: unknown; element?: unknown };
+const defOf = (t: unknown): Def | undefined => (t as { def?: Def } | undefined)?.def;
+const WRAPPERS = ["default", "optional", "nullable", "prefault", "readonly", "pipe"];
+
+/** The definition inside defaults, optionals, nullables and pipes (a pipe's output). */
+export function innerDef(schema: unknown): Def | undefined {
+    let t = defOf(schema);
+    while (t && WRAPPERS.includes(t.type)) t = defOf(t.type === "pipe" ? t.out : t.innerType);
+    return t;
+}
+
+/** The keys of the object `schema` holds at `path` (through wrappers, records and lists). */
+export function keysAt(schema: z.ZodType, path: readonly PropertyKey[]): string[] {
+    let t = innerDef(schema);
+    for (const p of path) t = innerDef(t?.type === "object" ? t.shape?.[String(p)] : t?.type === "record" ? t.valueType : t?.type === "array" ? t.element : undefined);
+    return t?.type === "object" ? Object.keys(t.shape ?? {}) : [];
+}
+
+/** A key the schema does not know, with the closest key it does know. */
+export function unknownKeyFix(key: string, known: readonly string[]): string {
+    const near = closest(key, known);
+    return near ? `rename it to ${near}, or remove it` : `remove it, or use one of ${known.join(", ")}`;
+}
+
 /**
- * Validates `raw` against `schema`; paths are shown without `stripRoot` (the file's single
- * top-level key), so `services.NLUAgent.ports` reads `NLUAgent.ports`.
+ * Validates `raw` against `schema`; every problem with its path below `at` (e.g. the entry's
+ * name: `NLUAgent.ports.health`), `textPrefix` put before it (`fleet:` for stack keys).
  */
-export function validate<S extends z.ZodType>(schema: S, raw: unknown, file: string, stripRoot?: string, pathPrefix = ""): ParseResult<z.output<S>> {
+export function validate<S extends z.ZodType>(schema: S, raw: unknown, file: string, at: readonly PropertyKey[] = [], textPrefix = ""): ParseResult<z.output<S>> {
     const r = schema.safeParse(raw, { reportInput: true });
     if (r.success) return { ok: true, value: r.data };
     const issues = r.error.issues.flatMap((issue): FleetIssue[] => {
-        const path = stripRoot && issue.path[0] === stripRoot ? issue.path.slice(1) : issue.path;
+        const path = [...at, ...issue.path];
         // One issue per unknown key, at the key itself: `NLUAgent.famly`, not `NLUAgent`.
         if (issue.code === "unrecognized_keys") {
-            return issue.keys.map((k) => ({ file, path: pathPrefix + dotted([...path, k]), message: "is not a known key", fix: "remove it or correct its spelling" }));
+            const known = keysAt(schema, issue.path);
+            return issue.keys.map((k) => ({ file, path: textPrefix + dotted([...path, k]), message: "is not a known key", fix: unknownKeyFix(k, known) }));
         }
-        return [{ file, path: pathPrefix + dotted(path), ...describeZodIssue(issue) }];
+        return [{ file, path: textPrefix + dotted(path), ...describeZodIssue(issue) }];
     });
     return { ok: false, issues };
 }
@@ -77,19 +104,14 @@ export function parseYaml(text: string, file: string): ParseResult<unknown> {
     const lineCounter = new LineCounter();
     const doc = parseDocument(text, { uniqueKeys: true, prettyErrors: false, lineCounter });
     if (doc.errors.length === 0) return { ok: true, value: doc.toJS() };
-    const dups = doc.errors.filter((e) => e.code === "DUPLICATE_KEY");
-    const syntax = doc.errors.filter((e) => e.code !== "DUPLICATE_KEY").slice(0, 1);
+    const dups = doc.errors.filter((e) => e.code === "DUPLICATE_KEY").map((e): FleetIssue => {
+        const pos = lineCounter.linePos(e.pos[0]);
+        return { file, path: `line ${pos.line}, column ${pos.col}`, message: "a key appears twice in the same mapping (a duplicate name)", fix: "give every entry a unique name, or merge the two entries" };
+    });
+    const syntax = doc.errors.filter((e) => e.code !== "DUPLICATE_KEY");
+    const first = syntax.length ? explainYamlError(syntax, text, lineCounter) : undefined;
     return {
         ok: false,
-        issues: [...syntax, ...dups].map((e): FleetIssue => {
-            const pos = lineCounter.linePos(e.pos[0]);
-            const dup = e.code === "DUPLICATE_KEY";
-            return {
-                file,
-                path: `line ${pos.line}, column ${pos.col}`,
-                message: dup ? "a key appears twice in the same mapping (a duplicate name)" : `YAML syntax error: ${e.message.split("\n")[0].replace(/ at line \d+, column \d+:?$/, "")}`,
-                fix: dup ? "give every entry a unique name, or merge the two entries" : "correct the YAML at that position",
-            };
-        }),
+        issues: [...(first ? [{ file, path: `line ${first.line}, column ${first.col}`, message: `YAML syntax error: ${first.message}`, fix: first.fix }] : []), ...dups],
     };
 }

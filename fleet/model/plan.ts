@@ -120,7 +120,8 @@ export interface HostPlan {
     profileDocument: string;
 }
 
-function exclusion(name: string, svc: Service, cfg: StackConfig): Exclusion | undefined {
+/** Why a service placed on the host is left out of a stack, or undefined when it runs. */
+export function exclusion(name: string, svc: Service, cfg: Pick<StackConfig, "disableServices" | "enableServices" | "rtapEnabled" | "gpu">): Exclusion | undefined {
     if (cfg.disableServices.includes(name)) return { service: name, kind: "disabled", reason: "listed in the stack's fleet:disableServices" };
     if (!svc.enabled && !cfg.enableServices.includes(name)) return { service: name, kind: "disabled", reason: `${svc.disabledReason ?? "disabled in services.yaml"}; fleet:enableServices turns it on` };
     if (svc.gatedBy === "rtap" && cfg.rtapEnabled) return { service: name, kind: "gated", reason: "replaced by RealTimeAudioPipeline while fleet:rtapEnabled is true (002 P0.3)" };

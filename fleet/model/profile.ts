@@ -15,6 +15,8 @@
  * - UVICORN_WORKERS is read by the uvicorn CLI (its UVICORN_ env prefix); gunicorn (family-web)
  *   reads WEB_CONCURRENCY, so both are set.
  * - NUMBA_CACHE_SIZE (003) is not a setting Numba reads; it stays in the profile document only.
+ * - A host without a GPU has neither `gpu` nor the profile's GPU keys (schema.ts): its document
+ *   says `"gpu": null` and its containers get no GPU variable, since no GPU request is made.
  */
 import { Host } from "./schema";
 
@@ -33,9 +35,9 @@ export interface EnvInputs {
     cpuFallback: boolean;
 }
 
-/** GPU indexes on the host, from the profile. */
+/** GPU indexes on the host, from the profile; none on a host without a GPU. */
 export function hostGpuIds(host: Host): string[] {
-    return host.profile.GPU_VISIBLE_DEVICES.split(",");
+    return host.profile.GPU_VISIBLE_DEVICES?.split(",") ?? [];
 }
 
 export function profileEnv(i: EnvInputs): Record<string, string> {
@@ -59,9 +61,10 @@ export function profileEnv(i: EnvInputs): Record<string, string> {
             NVIDIA_DRIVER_CAPABILITIES: "compute,utility",
             CUDA_DEVICE_ORDER: "PCI_BUS_ID",
             CUDA_VISIBLE_DEVICES: ids.map((_, n) => String(n)).join(","),
-            PYTORCH_CUDA_ALLOC_CONF: p.TORCH_CUDA_ALLOC_CONF,
             REQUIRED_GPU: "true",
         });
+        // Set on every host with a GPU (fleet/model/checkHosts.ts), the only hosts GPU services run on.
+        if (p.TORCH_CUDA_ALLOC_CONF !== undefined) env.PYTORCH_CUDA_ALLOC_CONF = p.TORCH_CUDA_ALLOC_CONF;
         if (i.cpuFallback) env.GPU_FALLBACK = "cpu";
     } else if (i.nvml) {
         Object.assign(env, { NVIDIA_VISIBLE_DEVICES: ids.join(","), NVIDIA_DRIVER_CAPABILITIES: "utility" });

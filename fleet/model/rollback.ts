@@ -33,7 +33,7 @@ function mapOf(v: unknown): Record<string, unknown> | undefined {
 
 /** Reads the file `pinAll` names as a build lock of `stack`, or throws the one problem that stops it. */
 function readLock(pinAll: string, projectDir: string, stack: string, source: string): LockMaps {
-    const issue = (message: string, fix: string): FleetError => new FleetError([{ file: source, path: AT, message, fix }]);
+    const issue = (message: string, fix: string): FleetError => new FleetError([{ file: source, path: AT, message, fix, edit: { set: AT, value: `<path of build-lock-${stack}.json>` } }]);
     const artifact = `the build-lock-${stack} artifact of the deploy to roll back to`;
     const file = path.resolve(projectDir, pinAll);
     if (!fs.existsSync(file)) throw issue(`${pinAll} does not exist (a relative path starts at the project directory)`, `download ${artifact}, or give its path`);
@@ -68,13 +68,16 @@ export function rollbackPins(d: FleetData, cfg: StackConfig, projectDir: string,
         const repository = `${cfg.registry}/${cfg.org}/${containerName(c.service)}`;
         const ref = lock.running[c.name];
         const where = `${cfg.pinAll}: running.${c.name}`;
+        // Each pin its own new list item, so the commands of several issues add up.
+        const pin = { set: `${CONFIG_NAMESPACE}:pins[${cfg.pins.length + issues.length}]`, value: `${c.service}=<tag>` };
         if (ref === undefined) {
-            issues.push({ file: source, path: AT, message: `${c.service} did not run in that deploy (${where} is missing)`, fix: `pin it in ${CONFIG_NAMESPACE}:pins, or leave it out of the rollback with ${CONFIG_NAMESPACE}:disableServices` });
+            issues.push({ file: source, path: AT, message: `${c.service} did not run in that deploy (${where} is missing)`, fix: `pin it in ${CONFIG_NAMESPACE}:pins`, edit: { ...pin, or: `leave it out of the rollback with ${CONFIG_NAMESPACE}:disableServices` } });
         } else if (typeof ref !== "string" || !new RegExp(`^${escape(repository)}@sha256:[a-f0-9]{64}$`).test(ref)) {
             issues.push({
                 file: source, path: AT,
                 message: `${c.service} ran '${String(ref)}' (${where}), not an image of ${repository} by digest`,
-                fix: `roll back a stack that pushes to ${cfg.registry}/${cfg.org} (a stack that loads its images has no registry to pull them back from), or pin ${c.service} in ${CONFIG_NAMESPACE}:pins`,
+                fix: `pin ${c.service} in ${CONFIG_NAMESPACE}:pins`,
+                edit: { ...pin, or: `roll back a stack that pushes to ${cfg.registry}/${cfg.org} (a stack that loads its images has no registry to pull them back from)` },
             });
         } else {
             out[c.service] = asDeployed(ref, lock.built[c.name], lock.revisions[c.name], repository);

@@ -11,7 +11,8 @@ export const MAX_PORT = 65535;
 
 const port = z.number().int().min(MIN_PORT).max(MAX_PORT);
 const relPath = z.string().regex(/^[A-Za-z0-9_.-][A-Za-z0-9_./-]*$/, "must be a relative path").refine((p) => !p.split("/").includes(".."), "must stay inside the application repository");
-const name = z.string().regex(/^[A-Za-z][A-Za-z0-9-]*$/, "must start with a letter and hold only letters, digits and '-'");
+export const NameSchema = z.string().regex(/^[A-Za-z][A-Za-z0-9-]*$/, "must start with a letter and hold only letters, digits and '-'");
+const name = NameSchema;
 
 export const CUDA_TRACKS = ["cu118", "cu121", "cu124"] as const;
 export type CudaTrack = (typeof CUDA_TRACKS)[number];
@@ -34,9 +35,14 @@ export const GpuSchema = z.strictObject({
     vramGb: z.number().positive(),
 });
 
+/** GPU keys of the profile: required on a host with a GPU, refused on one without (checkHosts.ts). */
+export const GPU_PROFILE_KEYS = ["GPU_VISIBLE_DEVICES", "TORCH_CUDA_ALLOC_CONF"] as const;
+
 export const ProfileSchema = z.strictObject({
-    GPU_VISIBLE_DEVICES: z.string().regex(/^\d+(,\d+)*$/, "must be GPU indexes like 0 or 0,1"),
-    TORCH_CUDA_ALLOC_CONF: z.string().regex(/^[a-z_]+:[^,]+(,[a-z_]+:[^,]+)*$/, "must be key:value pairs like max_split_size_mb:64"),
+    /** Host GPU indexes the GPU services get. Only on a host with a GPU. */
+    GPU_VISIBLE_DEVICES: z.string().regex(/^\d+(,\d+)*$/, "must be GPU indexes like 0 or 0,1").optional(),
+    /** PyTorch's allocator settings (as PYTORCH_CUDA_ALLOC_CONF). Only on a host with a GPU. */
+    TORCH_CUDA_ALLOC_CONF: z.string().regex(/^[a-z_]+:[^,]+(,[a-z_]+:[^,]+)*$/, "must be key:value pairs like max_split_size_mb:64").optional(),
     OMP_NUM_THREADS: z.number().int().positive(),
     UVICORN_WORKERS: z.number().int().positive(),
     MODEL_EVICT_THRESHOLD_PCT: z.number().int().min(1).max(100),
@@ -47,18 +53,17 @@ export const HostSchema = z.strictObject({
     description: z.string().min(1),
     /** Logical CPUs the host's Docker engine sees (`nproc`); no family's CPU limit may exceed it. */
     cpus: z.number().int().positive(),
-    /** `null` for a host without an NVIDIA GPU. */
-    gpu: GpuSchema.nullable(),
+    /**
+     * The host's NVIDIA GPU. A host without one leaves it out (`null` says the same), and its
+     * profile leaves out the GPU keys; its stack then deploys no GPU service. @default null
+     */
+    gpu: GpuSchema.nullable().default(null),
     profile: ProfileSchema,
     /**
      * Services of other hosts this host's containers call, by host: each container gets
      * `<HOST>_<SERVICE>_ENDPOINT` from that host's stack outputs (a StackReference). @default {}
      */
     uses: z.record(name, z.array(name).min(1)).default({}),
-});
-
-export const HostsFileSchema = z.strictObject({
-    hosts: z.record(name, HostSchema),
 });
 
 // ------------------------------------------------------------------ families.yaml
@@ -129,10 +134,6 @@ export const FamilySchema = z.strictObject({
     runtime: RuntimeSchema.optional(),
 });
 
-export const FamiliesFileSchema = z.strictObject({
-    families: z.record(name, FamilySchema),
-});
-
 // ------------------------------------------------------------------ services.yaml
 
 export const HealthSchema = z.strictObject({
@@ -196,9 +197,6 @@ export const ServiceSchema = z.strictObject({
     sources: z.array(relPath).min(1).optional(),
 });
 
-export const ServicesFileSchema = z.strictObject({
-    services: z.record(name, ServiceSchema),
-});
 
 export type Host = z.infer<typeof HostSchema>;
 export type Profile = z.infer<typeof ProfileSchema>;

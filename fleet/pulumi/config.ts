@@ -24,3 +24,4 @@ export * from "./project";
 export * from "./stackFile";
 export * from "./merge";
 export * from "./policyProject";
+export * from "./commands";

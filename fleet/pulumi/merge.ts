@@ -1,7 +1,8 @@
 /** The merge `pulumi up` runs before the program: defaults, missing keys, secrets, types (sources: ./config.ts). */
 import { FleetIssue } from "../model/issues";
+import { setCommand } from "./commands";
 import { fullTypeName, validConfigValue } from "./project";
-import { ConfigDeclaration, PulumiProject, StackFile, StackValue, Parsed } from "./types";
+import { PulumiProject, StackFile, StackValue, Parsed } from "./types";
 
 /** config.go `formatMissingKeys`: one key quoted; more sorted (Go's byte order), `'a', 'b' and 'c'`. */
 export function formatMissingKeys(keys: readonly string[]): string {
@@ -31,31 +32,41 @@ export interface MergedStack {
 export type Decrypt = (ciphertext: string, key: string) => string;
 
 /**
- * `mergeConfig` with validation, as `pulumi up` runs it: stack files first (later files win,
- * like `pulumi config set` on top of the committed file), then Pulumi.yaml's defaults and
- * values for keys the stack lacks; a project-namespace key with neither is missing; then each
- * explicitly typed key is checked, secret first, type second. The CLI prints `issues[0]`.
+ * The stack files' values (later files win, like `pulumi config set` on top of the committed
+ * file), then Pulumi.yaml's defaults and values for keys the stack lacks (`createConfigValue`:
+ * string, int and bool become text, anything else JSON); a project-namespace key with neither
+ * is missing. What the program would see, whatever else is wrong.
  */
-export function mergeStack(project: PulumiProject, stack: string, files: readonly StackFile[], decrypt?: Decrypt): Parsed<MergedStack> {
+export function withDefaults(project: PulumiProject, files: readonly StackFile[]): { values: Map<string, StackValue>; missing: string[] } {
     const values = new Map<string, StackValue>();
     for (const f of files) for (const [k, v] of f.config) values.set(k, v);
-    const stackFile = files[0]?.file ?? `Pulumi.${stack}.yaml`;
-    const keys = Object.keys(project.config).sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
     const missing: string[] = [];
-    const full = (k: string) => (k.includes(":") ? k : `${project.name}:${k}`);
-    for (const k of keys) {
+    for (const k of Object.keys(project.config).sort((a, b) => (a < b ? -1 : a > b ? 1 : 0))) {
         const d = project.config[k];
-        const key = full(k);
+        const key = k.includes(":") ? k : `${project.name}:${k}`;
         if (values.has(key)) continue;
         const fallback = d.default !== undefined ? d.default : d.value;
         if (fallback === undefined) {
             if (key.startsWith(`${project.name}:`)) missing.push(k);
             continue;
         }
-        // createConfigValue: string, int and bool become text; anything else JSON.
         const primitive = typeof fallback === "string" || typeof fallback === "boolean" || (typeof fallback === "number" && Number.isInteger(fallback));
         values.set(key, { text: primitive ? String(fallback) : JSON.stringify(fallback), secure: false, object: !primitive, file: project.file, line: d.line });
     }
+    return { values, missing };
+}
+
+/**
+ * `mergeConfig` with validation, as `pulumi up` runs it: stack files first (later files win,
+ * like `pulumi config set` on top of the committed file), then Pulumi.yaml's defaults and
+ * values for keys the stack lacks; a project-namespace key with neither is missing; then each
+ * explicitly typed key is checked, secret first, type second. The CLI prints `issues[0]`.
+ */
+export function mergeStack(project: PulumiProject, stack: string, files: readonly StackFile[], decrypt?: Decrypt): Parsed<MergedStack> {
+    const { values, missing } = withDefaults(project, files);
+    const stackFile = files[0]?.file ?? `Pulumi.${stack}.yaml`;
+    const keys = Object.keys(project.config).sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
+    const full = (k: string) => (k.includes(":") ? k : `${project.name}:${k}`);
     // The CLI stops here when keys are missing; the checks below still run so that
     // check-stack reports every problem at once, the CLI's own first.
     const issues: FleetIssue[] = missing.length ? [{
@@ -92,11 +103,4 @@ export function mergeStack(project: PulumiProject, stack: string, files: readonl
         }
     }
     return { ok: true, value: { stack, config, secretKeys, values, encrypted } };
-}
-
-/** The `pulumi config set` command that sets a key right. */
-export function setCommand(stack: string, key: string, d?: Pick<ConfigDeclaration, "type" | "items" | "secret">): string {
-    if (d?.type === "array") return `pulumi config set --path '${key}[0]' <${d.items?.type ?? "value"}> --stack ${stack}`;
-    const placeholder = d?.type === "integer" ? "<integer>" : d?.type === "boolean" ? "<true|false>" : "<value>";
-    return `pulumi config set ${d?.secret ? "--secret " : ""}${key} ${placeholder} --stack ${stack}`;
 }

@@ -1,28 +1,25 @@
 /** YAML as gopkg.in/yaml.v3 reads it for the Pulumi CLI (sources: ./config.ts). */
 import { Document, isMap, isPair, isScalar, isSeq, LineCounter, Node, parseDocument, Scalar, YAMLMap } from "yaml";
 import { FleetIssue } from "../model/issues";
+import { explainYamlError } from "../model/yamlError";
+
+export { levenshtein } from "../model/closest";
 import { Parsed } from "./types";
 
 export interface YamlText { doc: Document; lines: LineCounter }
 
 /**
- * Parses YAML the way the CLI's parser refuses it: any syntax error (for instance a plain
- * scalar holding `: `, yaml.v3's "mapping values are not allowed in this context") and every
- * duplicate mapping key (yaml.v3: `mapping key "x" already defined at line N`).
+ * Parses YAML the way the CLI's parser refuses it: any syntax error, at the line yaml.v3 names
+ * (fleet/model/yamlError.ts), and every duplicate mapping key (yaml.v3: `mapping key "x"
+ * already defined at line N`).
  */
 export function strictYaml(text: string, file: string): Parsed<YamlText> {
     const lines = new LineCounter();
     const doc = parseDocument(text, { uniqueKeys: false, prettyErrors: false, lineCounter: lines, version: "1.2" });
     const issues: FleetIssue[] = [];
-    const syntax = doc.errors[0];
-    if (syntax) {
-        const pos = lines.linePos(syntax.pos[0]);
-        const colon = /Nested mappings are not allowed in compact mappings|Implicit map keys need to be/.test(syntax.message);
-        issues.push({
-            file, path: `line ${pos.line}, column ${pos.col}`,
-            message: `not valid YAML: ${syntax.message.split("\n")[0].replace(/ at line \d+, column \d+:?$/, "")}${colon ? " (yaml.v3: mapping values are not allowed in this context)" : ""}`,
-            fix: colon ? "quote the value: a plain scalar cannot contain ': ' (write description: \"...\")" : "correct the YAML at that position",
-        });
+    if (doc.errors.length) {
+        const e = explainYamlError(doc.errors, text, lines);
+        issues.push({ file, path: `line ${e.line}, column ${e.col}`, message: `not valid YAML: ${e.message}${e.cli ? ` (yaml.v3: "${e.cli}")` : ""}`, fix: e.fix });
         return { ok: false, issues };
     }
     const visit = (node: unknown): void => {
@@ -57,14 +54,4 @@ export function entries(y: YamlText, node: unknown): { key: string; value: unkno
         node: p.value,
         line: lineOf(y.lines, p.key as Node),
     }));
-}
-
-/** Edit distance, for "did you mean" hints. */
-export function levenshtein(a: string, b: string): number {
-    const d = Array.from({ length: a.length + 1 }, (_, i) => [i, ...Array<number>(b.length).fill(0)]);
-    for (let j = 1; j <= b.length; j++) d[0][j] = j;
-    for (let i = 1; i <= a.length; i++) {
-        for (let j = 1; j <= b.length; j++) d[i][j] = Math.min(d[i - 1][j] + 1, d[i][j - 1] + 1, d[i - 1][j - 1] + (a[i - 1] === b[j - 1] ? 0 : 1));
-    }
-    return d[a.length][b.length];
 }

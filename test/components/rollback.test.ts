@@ -69,9 +69,9 @@ describe("rollback by pinning images", () => {
     it("a pin of an unknown service or a malformed reference is refused, with the file and the fix", async () => {
         await assert.rejects(runProgram(runbookStack("pc2", "pins-broken")), (e: Error) => {
             assert.deepStrictEqual(e.message.split("\n").slice(1), [
-                "  - Pulumi.pc2.yaml: fleet:pins[0]: 'CacheManagr' is not a service of the fleet. Fix: correct the name (names are case-sensitive, as in services.yaml)",
-                "  - Pulumi.pc2.yaml: fleet:pins[1]: 'sha256:xyz' is neither an image tag nor sha256:<64 hex>. Fix: use a tag from `pulumi stack output services` or the registry, or the image's digest",
-                "  - Pulumi.pc2.yaml: fleet:pins[2]: 'CacheManager' is pinned twice. Fix: keep one pin per service",
+                "  - Pulumi.pc2.yaml: fleet:pins[0]: 'CacheManagr' is not a service of the fleet; the closest is CacheManager. Fix: write CacheManager=v1: pulumi config set --path 'fleet:pins[0]' CacheManager=v1 --stack pc2",
+                "  - Pulumi.pc2.yaml: fleet:pins[1]: 'sha256:xyz' is neither an image tag nor sha256:<64 hex>. Fix: pin a tag from `pulumi stack output services` or the registry, or the image's digest: pulumi config set --path 'fleet:pins[1]' CacheManager=<tag> --stack pc2",
+                "  - Pulumi.pc2.yaml: fleet:pins[2]: 'CacheManager' is pinned twice. Fix: keep one pin per service: pulumi config rm --path 'fleet:pins[2]' --stack pc2",
             ]);
             return true;
         });

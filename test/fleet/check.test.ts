@@ -47,14 +47,14 @@ describe("fleet cross-checks", () => {
             expected: ["services.yaml: Executor.family: runs on CPU but 'family-torch-cu121' carries the CUDA stack. Fix: use a CPU family, or set compute: gpu if the service needs the GPU"],
         },
         {
-            rule: "a GPU service on a host without a GPU",
-            mutate: (d) => { d.hosts.pc2.gpu = null; },
+            rule: "a GPU service on a host without a GPU, naming the service and the host",
+            mutate: (d) => { d.hosts.pc2.gpu = null; delete d.hosts.pc2.profile.GPU_VISIBLE_DEVICES; delete d.hosts.pc2.profile.TORCH_CUDA_ALLOC_CONF; },
             expected: [
-                "services.yaml: RealTimeAudioPipelinePC2.hosts[0]: needs a GPU but host 'pc2' has none. Fix: place the service on a GPU host or set compute: cpu",
-                "services.yaml: VisionProcessingAgent.hosts[0]: needs a GPU but host 'pc2' has none. Fix: place the service on a GPU host or set compute: cpu",
-                "services.yaml: DreamWorldAgent.hosts[0]: needs a GPU but host 'pc2' has none. Fix: place the service on a GPU host or set compute: cpu",
-                "services.yaml: DreamingModeAgent.hosts[0]: needs a GPU but host 'pc2' has none. Fix: place the service on a GPU host or set compute: cpu",
-                "services.yaml: SpeechRelayService.hosts[0]: needs a GPU but host 'pc2' has none. Fix: place the service on a GPU host or set compute: cpu",
+                "services.yaml: RealTimeAudioPipelinePC2.hosts[0]: needs a GPU (compute: gpu) but host 'pc2' has none (no gpu in hosts.yaml). Fix: place RealTimeAudioPipelinePC2 on a host with a GPU, or set compute: cpu",
+                "services.yaml: VisionProcessingAgent.hosts[0]: needs a GPU (compute: gpu) but host 'pc2' has none (no gpu in hosts.yaml). Fix: place VisionProcessingAgent on a host with a GPU, or set compute: cpu",
+                "services.yaml: DreamWorldAgent.hosts[0]: needs a GPU (compute: gpu) but host 'pc2' has none (no gpu in hosts.yaml). Fix: place DreamWorldAgent on a host with a GPU, or set compute: cpu",
+                "services.yaml: DreamingModeAgent.hosts[0]: needs a GPU (compute: gpu) but host 'pc2' has none (no gpu in hosts.yaml). Fix: place DreamingModeAgent on a host with a GPU, or set compute: cpu",
+                "services.yaml: SpeechRelayService.hosts[0]: needs a GPU (compute: gpu) but host 'pc2' has none (no gpu in hosts.yaml). Fix: place SpeechRelayService on a host with a GPU, or set compute: cpu",
             ],
         },
         {
@@ -66,6 +66,16 @@ describe("fleet cross-checks", () => {
             rule: "a host listed twice",
             mutate: (d) => { d.services.Executor.hosts = ["mainpc", "mainpc"]; },
             expected: ["services.yaml: Executor.hosts[1]: 'mainpc' is listed twice. Fix: list each host once"],
+        },
+        {
+            rule: "a service another host uses, moved off the host it uses it on: refused where the move is made, naming the consumer",
+            mutate: (d) => { d.services.ModelOpsCoordinator.hosts = ["pc2"]; },
+            expected: ["services.yaml: ModelOpsCoordinator.hosts: does not include mainpc, where pc2 uses ModelOpsCoordinator (hosts.yaml: pc2.uses.mainpc[2]). Fix: add mainpc to ModelOpsCoordinator.hosts, or remove ModelOpsCoordinator from pc2.uses.mainpc in hosts.yaml"],
+        },
+        {
+            rule: "a used service the data does not have",
+            mutate: (d) => { d.hosts.pc2.uses.mainpc[0] = "ServiceRegistri"; },
+            expected: ["hosts.yaml: pc2.uses.mainpc[0]: 'ServiceRegistri' is not a service of services.yaml. Fix: name a service of services.yaml that runs on mainpc (names are case-sensitive)"],
         },
         {
             rule: "two services with the same container name",
@@ -134,9 +144,25 @@ describe("fleet cross-checks", () => {
             ],
         },
         {
+            rule: "a host with a GPU without the profile's GPU keys: how to describe it either way",
+            mutate: (d) => { delete d.hosts.pc2.profile.GPU_VISIBLE_DEVICES; delete d.hosts.mainpc.profile.TORCH_CUDA_ALLOC_CONF; },
+            expected: [
+                "hosts.yaml: mainpc.profile.TORCH_CUDA_ALLOC_CONF: is missing: host 'mainpc' has a GPU (mainpc.gpu). Fix: add it, e.g. TORCH_CUDA_ALLOC_CONF: \"max_split_size_mb:64\"; or, for a host without a GPU, leave out mainpc.gpu",
+                "hosts.yaml: pc2.profile.GPU_VISIBLE_DEVICES: is missing: host 'pc2' has a GPU (pc2.gpu). Fix: add the GPU's index, e.g. GPU_VISIBLE_DEVICES: \"0\"; or, for a host without a GPU, leave out pc2.gpu",
+            ],
+        },
+        {
+            rule: "a host without a GPU that keeps the profile's GPU keys",
+            mutate: (d) => { d.hosts.pc2.gpu = null; for (const s of Object.values(d.services)) s.hosts = s.hosts.filter((h) => h !== "pc2" || s.compute !== "gpu"); },
+            expected: [
+                "hosts.yaml: pc2.profile.GPU_VISIBLE_DEVICES: is set, but host 'pc2' has no GPU (no pc2.gpu). Fix: remove it: a host without a GPU leaves out gpu and the profile's GPU_VISIBLE_DEVICES and TORCH_CUDA_ALLOC_CONF; or describe the GPU in pc2.gpu",
+                "hosts.yaml: pc2.profile.TORCH_CUDA_ALLOC_CONF: is set, but host 'pc2' has no GPU (no pc2.gpu). Fix: remove it: a host without a GPU leaves out gpu and the profile's GPU_VISIBLE_DEVICES and TORCH_CUDA_ALLOC_CONF; or describe the GPU in pc2.gpu",
+            ],
+        },
+        {
             rule: "NVML on a host without a GPU",
-            mutate: (d) => { d.services.CacheManager.nvml = true; d.hosts.pc2.gpu = null; d.services.VisionProcessingAgent.hosts = ["mainpc"]; d.services.DreamWorldAgent.hosts = ["mainpc"]; d.services.DreamingModeAgent.hosts = ["mainpc"]; d.services.SpeechRelayService.hosts = ["mainpc"]; d.services.RealTimeAudioPipelinePC2.hosts = ["mainpc"]; d.services.RealTimeAudioPipelinePC2.ports = { service: 5901, health: 6901, metrics: [] }; },
-            expected: ["services.yaml: CacheManager.nvml: asks for NVML but host 'pc2' has no GPU. Fix: remove nvml or place the service on a GPU host"],
+            mutate: (d) => { d.services.CacheManager.nvml = true; d.hosts.pc2 = { ...d.hosts.pc2, gpu: null, profile: { ...d.hosts.pc2.profile, GPU_VISIBLE_DEVICES: undefined, TORCH_CUDA_ALLOC_CONF: undefined } }; d.services.VisionProcessingAgent.hosts = ["mainpc"]; d.services.DreamWorldAgent.hosts = ["mainpc"]; d.services.DreamingModeAgent.hosts = ["mainpc"]; d.services.SpeechRelayService.hosts = ["mainpc"]; d.services.RealTimeAudioPipelinePC2.hosts = ["mainpc"]; d.services.RealTimeAudioPipelinePC2.ports = { service: 5901, health: 6901, metrics: [] }; },
+            expected: ["services.yaml: CacheManager.nvml: asks for NVML but host 'pc2' has no GPU (no gpu in hosts.yaml). Fix: remove nvml, or place CacheManager on a host with a GPU"],
         },
         {
             rule: "a family's CPU limit above the host's CPUs, named on the family that sets it",

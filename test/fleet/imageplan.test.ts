@@ -38,7 +38,7 @@ const PROJECT_COPY = committedCopy([[path.join(PROJECT, "fleet", "data"), "fleet
 
 function plan(appRepo: string, machine = "pc2", fleet: FleetData = realFleet()): BuildPlan {
     const cfg = stackFor(machine, { appRepo }, fleet);
-    return buildPlan(fleet, planHost(fleet, cfg), cfg, { projectDir: PROJECT_COPY, appRepo, buildDir: fs.mkdtempSync(path.join(os.tmpdir(), "fleet-build-")), servicesFile: "services.yaml", stackFile: "Pulumi.local.yaml" });
+    return buildPlan(fleet, planHost(fleet, cfg), cfg, { projectDir: PROJECT_COPY, appRepo, buildDir: fs.mkdtempSync(path.join(os.tmpdir(), "fleet-build-")), servicesFile: "services.yaml", stackFile: `Pulumi.${machine}.yaml` });
 }
 
 function tags(p: BuildPlan): Record<string, string> {
@@ -123,9 +123,15 @@ describe("application repository checks", () => {
         return fleetErrors(() => plan(app, "pc2", fleet)).map((m) => m.split(app).join("<app>"));
     }
 
-    it("reports a missing requirements lock", () => {
+    it("reports a missing requirements lock, with the command that writes it (Debian has no pip-tools)", () => {
         assert.deepStrictEqual(broken((app) => fs.rmSync(path.join(app, "requirements/cache-manager.txt"))), [
-            "services.yaml: CacheManager.requirements: <app>/requirements/cache-manager.txt does not exist in the application repository. Fix: generate the lock with `pip-compile --generate-hashes`, or commit an empty file if the service needs nothing beyond its family",
+            "services.yaml: CacheManager.requirements: <app>/requirements/cache-manager.txt does not exist in the application repository (its input requirements/cache-manager.in does). Fix: lock it: FLEET_LOCK_IMAGES=ghcr.io/ai-system FLEET_LOCK_ONLY=CacheManager scripts/lock-requirements.sh <app>, and commit it",
+        ]);
+    });
+
+    it("reports a missing lock whose input is missing too: write the input, then lock it", () => {
+        assert.deepStrictEqual(broken((app) => ["txt", "in"].forEach((x) => fs.rmSync(path.join(app, `requirements/cache-manager.${x}`)))), [
+            "services.yaml: CacheManager.requirements: <app>/requirements/cache-manager.txt does not exist in the application repository, nor its input requirements/cache-manager.in. Fix: list what CacheManager adds to its family in <app>/requirements/cache-manager.in, then FLEET_LOCK_IMAGES=ghcr.io/ai-system FLEET_LOCK_ONLY=CacheManager scripts/lock-requirements.sh <app>; or commit an empty requirements/cache-manager.txt if it needs nothing beyond its family",
         ]);
     });
 
@@ -157,7 +163,7 @@ describe("application repository checks", () => {
     it("reports a lock without hashes, unless the service says why", () => {
         const lock = "requests==2.32.3\n";
         assert.deepStrictEqual(broken((app) => fs.writeFileSync(path.join(app, "requirements/cache-manager.txt"), lock)), [
-            "services.yaml: CacheManager.requirements: <app>/requirements/cache-manager.txt is not hash-locked (requests==2.32.3 without --hash). Fix: regenerate it with `pip-compile --generate-hashes`, or set allowUnhashed with the reason",
+            "services.yaml: CacheManager.requirements: <app>/requirements/cache-manager.txt is not hash-locked (requests==2.32.3 without --hash). Fix: regenerate it from requirements/cache-manager.in: FLEET_LOCK_IMAGES=ghcr.io/ai-system FLEET_LOCK_ONLY=CacheManager scripts/lock-requirements.sh <app>; or set allowUnhashed with the reason",
         ]);
         const app = appRepoCopy();
         fs.writeFileSync(path.join(app, "requirements/cache-manager.txt"), lock);
@@ -188,7 +194,7 @@ describe("application repository checks", () => {
     });
 
     it("an application repository that is not there is named", () => {
-        assert.deepStrictEqual(fleetErrors(() => plan("/nonexistent/app")), ["stack config: fleet:appRepo: /nonexistent/app is not a directory. Fix: point fleet:appRepo at a checkout of the application repository"]);
+        assert.deepStrictEqual(fleetErrors(() => plan("/nonexistent/app")), ["Pulumi.pc2.yaml: fleet:appRepo: /nonexistent/app is not a directory: the service images are built from a checkout of the application repository. Fix: clone the application repository there, or point fleet:appRepo at its checkout"]);
     });
 
     const locks: [string, string, string[]][] = [

@@ -25,7 +25,13 @@ describe("loading the fleet data", () => {
             what: "a YAML syntax error, with its line",
             file: "hosts.yaml",
             edit: (t) => t.replace("  pc2:\n", "  pc2:\n   bad: [unclosed\n"),
-            expected: ["hosts.yaml: line 34, column 10: YAML syntax error: Implicit keys of flow sequence pairs need to be on a single line. Fix: correct the YAML at that position"],
+            expected: ["hosts.yaml: line 38, column 10: YAML syntax error: Implicit keys of flow sequence pairs need to be on a single line. Fix: correct the YAML at that position"],
+        },
+        {
+            what: "a key indented deeper than the one before, at its own line (not the line before, as 'quote the value')",
+            file: "hosts.yaml",
+            edit: (t) => t.replace("    cpus: 8\n", "      cpus: 8\n"),
+            expected: ["hosts.yaml: line 39, column 7: YAML syntax error: `cpus` is indented 6 spaces, deeper than line 38 (4 spaces), so it is read as more of line 38's value, and a plain value cannot hold ': '. Fix: indent line 39 by 4 spaces, as line 38, if `cpus` is a key of the same mapping; if it belongs to line 38's value, quote that value"],
         },
         {
             what: "a duplicate service name",
@@ -54,7 +60,7 @@ describe("loading the fleet data", () => {
             edit: (t) => t.replace("    family: legacy-py310-cpu\n    ports: { service: 5709", "    famly: legacy-py310-cpu\n    ports: { service: 5709"),
             expected: [
                 "services.yaml: NLUAgent.family: is missing (string expected). Fix: add it",
-                "services.yaml: NLUAgent.famly: is not a known key. Fix: remove it or correct its spelling",
+                "services.yaml: NLUAgent.famly: is not a known key. Fix: rename it to family, or remove it",
             ],
         },
         {
@@ -75,6 +81,40 @@ describe("loading the fleet data", () => {
             assert.deepStrictEqual(broken(row.file, row.edit), row.expected);
         });
     }
+
+    /** The real data with edits to several files; messages name files relative to the temp dir. */
+    function brokenFiles(edits: Record<string, (t: string) => string>): string[] {
+        const texts = realFleetTexts();
+        for (const [f, edit] of Object.entries(edits)) texts[f] = edit(texts[f]);
+        const dir = writeFleetDir(texts);
+        return fleetErrors(() => loadFleet(dir)).map((m) => m.split(dir + path.sep).join(""));
+    }
+
+    it("reports four mistakes in four places in one run: a schema error, a bad reference, a port collision, a bad `uses`", () => {
+        assert.deepStrictEqual(brokenFiles({
+            "services.yaml": (t) => t
+                .replace("{ service: 5709, health: 6709 }", "{ service: 5709, health: 80 }")
+                .replace("    family: base-cpu-pydeps\n    ports: { service: 5606", "    family: family-nope\n    ports: { service: 5606")
+                .replace("{ service: 5713, health: 6713, metrics: [8080] }", "{ service: 5713, health: 6713, metrics: [7100] }"),
+            "hosts.yaml": (t) => t.replace("mainpc: [ServiceRegistry, SystemDigitalTwin,", "mainpc: [ServiceRegistri, SystemDigitalTwin,"),
+        }), [
+            "services.yaml: NLUAgent.ports.health: 80 is below the minimum 1024. Fix: use a value of at least 1024",
+            "hosts.yaml: pc2.uses.mainpc[0]: 'ServiceRegistri' is not a service of services.yaml. Fix: name a service of services.yaml that runs on mainpc (names are case-sensitive)",
+            "services.yaml: Executor.family: 'family-nope' is not a family in families.yaml. Fix: use one of base-python, base-utils, base-cpu-pydeps, family-web, base-gpu-cu121, family-torch-cu121, family-llm-cu121, family-vision-cu121, legacy-py310-cpu",
+            "services.yaml: TieredResponder.ports.service: 7100 is already published on pc2 by MemoryFusionHub.ports.metrics[0]. Fix: choose a free port; `npm run fleet -- plan <stack>` lists the ports in use",
+        ]);
+    });
+
+    it("an entry that fails its schema is not echoed as a broken reference by the entries that name it", () => {
+        // family-web (4 services use it) and ServiceRegistry (pc2 uses it) fail their schema.
+        assert.deepStrictEqual(brokenFiles({
+            "families.yaml": (t) => t.replace('"gunicorn==22.0.0"', '"gunicorn>=22"'),
+            "services.yaml": (t) => t.replace("{ service: 7200, health: 8200 }", "{ service: 7200 }"),
+        }), [
+            "families.yaml: family-web.pip[2]: 'gunicorn>=22' must be pinned as name==version. Fix: correct the value's format",
+            "services.yaml: ServiceRegistry.ports.health: is missing (number expected). Fix: add it",
+        ]);
+    });
 
     it("reports a missing file with the fix, together with the other files' problems", () => {
         const texts = realFleetTexts();

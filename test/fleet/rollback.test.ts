@@ -72,14 +72,14 @@ describe("fleet:pinAll reads the build lock of the deploy to roll back to", () =
             what: "a service that did not run then, and one that ran from another registry, both at once",
             file: () => write("partial.json", JSON.stringify({ ...lock, running: { ...without("cache-manager"), "task-scheduler": "docker.io/acme/task-scheduler@sha256:" + "1".repeat(64) } })),
             expected: [
-                "Pulumi.pc2.yaml: fleet:pinAll: CacheManager did not run in that deploy (partial.json: running.cache-manager is missing). Fix: pin it in fleet:pins, or leave it out of the rollback with fleet:disableServices",
-                "Pulumi.pc2.yaml: fleet:pinAll: TaskScheduler ran 'docker.io/acme/task-scheduler@sha256:1111111111111111111111111111111111111111111111111111111111111111' (partial.json: running.task-scheduler), not an image of ghcr.io/ai-system/task-scheduler by digest. Fix: roll back a stack that pushes to ghcr.io/ai-system (a stack that loads its images has no registry to pull them back from), or pin TaskScheduler in fleet:pins",
+                "Pulumi.pc2.yaml: fleet:pinAll: CacheManager did not run in that deploy (partial.json: running.cache-manager is missing). Fix: pin it in fleet:pins; or leave it out of the rollback with fleet:disableServices",
+                "Pulumi.pc2.yaml: fleet:pinAll: TaskScheduler ran 'docker.io/acme/task-scheduler@sha256:1111111111111111111111111111111111111111111111111111111111111111' (partial.json: running.task-scheduler), not an image of ghcr.io/ai-system/task-scheduler by digest. Fix: pin TaskScheduler in fleet:pins; or roll back a stack that pushes to ghcr.io/ai-system (a stack that loads its images has no registry to pull them back from)",
             ],
         },
         {
             what: "a lock of a stack that loads its images (image ids, no registry digest)",
             file: () => write("loaded.json", JSON.stringify({ ...lock, running: { ...lock.running, "agent-trust-scorer": "sha256:" + "2".repeat(64) } })),
-            expected: ["Pulumi.pc2.yaml: fleet:pinAll: AgentTrustScorer ran 'sha256:2222222222222222222222222222222222222222222222222222222222222222' (loaded.json: running.agent-trust-scorer), not an image of ghcr.io/ai-system/agent-trust-scorer by digest. Fix: roll back a stack that pushes to ghcr.io/ai-system (a stack that loads its images has no registry to pull them back from), or pin AgentTrustScorer in fleet:pins"],
+            expected: ["Pulumi.pc2.yaml: fleet:pinAll: AgentTrustScorer ran 'sha256:2222222222222222222222222222222222222222222222222222222222222222' (loaded.json: running.agent-trust-scorer), not an image of ghcr.io/ai-system/agent-trust-scorer by digest. Fix: pin AgentTrustScorer in fleet:pins; or roll back a stack that pushes to ghcr.io/ai-system (a stack that loads its images has no registry to pull them back from)"],
         },
     ];
     for (const row of table) {

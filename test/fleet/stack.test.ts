@@ -36,15 +36,15 @@ describe("stack config", () => {
             raw: { ...BASE_STACK, machine: "pc2", dockerHost: "pc2:2375", portOfset: 1 },
             expected: [
                 "Pulumi.test.yaml: fleet:dockerHost: 'pc2:2375' must start with unix://, ssh:// or tcp://. Fix: correct the value's format",
-                "Pulumi.test.yaml: fleet:portOfset: is not a known key. Fix: remove it or correct its spelling",
+                "Pulumi.test.yaml: fleet:portOfset: is not a key of the fleet: config; the closest is fleet:portOffset. Fix: rename it to fleet:portOffset",
             ],
         },
         {
             what: "a service switch naming an unknown service or one of the other host",
             raw: { ...BASE_STACK, machine: "pc2", enableServices: ["NLUAgent"], disableServices: ["CacheManagr"] },
             expected: [
-                "Pulumi.test.yaml: fleet:enableServices[0]: 'NLUAgent' is not placed on pc2 (it runs on mainpc). Fix: remove the entry, or add the host to the service in services.yaml",
-                "Pulumi.test.yaml: fleet:disableServices[0]: 'CacheManagr' is not a service of the fleet. Fix: correct the name (names are case-sensitive, as in services.yaml)",
+                "Pulumi.test.yaml: fleet:enableServices[0]: 'NLUAgent' is not placed on pc2 (it runs on mainpc). Fix: remove the entry; or add pc2 to NLUAgent.hosts in services.yaml",
+                "Pulumi.test.yaml: fleet:disableServices[0]: 'CacheManagr' is not a service of the fleet; the closest is CacheManager. Fix: write CacheManager",
             ],
         },
         {
@@ -74,11 +74,35 @@ describe("stack config", () => {
         });
     }
 
+    it("a key that fails its schema hides no other key's problem, and causes none", () => {
+        assert.deepStrictEqual(fleetErrors(() => parseStackConfig({ ...BASE_STACK, machine: "pc2", dockerHost: "pc2:2375", rtapEnabled: "sometimes", disableServices: ["CacheManagr"], pins: ["NLUAgent=v1", 7] }, fleet, S)), [
+            "Pulumi.test.yaml: fleet:dockerHost: 'pc2:2375' must start with unix://, ssh:// or tcp://. Fix: correct the value's format",
+            "Pulumi.test.yaml: fleet:rtapEnabled: expected boolean, got string 'sometimes'. Fix: write a boolean here",
+            "Pulumi.test.yaml: fleet:pins[1]: expected string, got number 7. Fix: write a string here",
+            "Pulumi.test.yaml: fleet:disableServices[0]: 'CacheManagr' is not a service of the fleet; the closest is CacheManager. Fix: write CacheManager",
+        ]);
+    });
+
+    it("gpu follows the host: true where hosts.yaml gives it a GPU, false where not, unless the stack says false", () => {
+        const f = realFleet();
+        f.hosts.pc2.gpu = null;
+        assert.strictEqual(parseStackConfig({ ...BASE_STACK, machine: "pc2" }, f, S).gpu, false);
+        assert.strictEqual(parseStackConfig({ ...BASE_STACK, machine: "mainpc" }, f, S).gpu, true);
+        assert.strictEqual(parseStackConfig({ ...BASE_STACK, machine: "mainpc", gpu: false }, f, S).gpu, false);
+    });
+
+    it("a GPU service asked for by name where GPUs are off is refused, naming the service and why", () => {
+        assert.deepStrictEqual(fleetErrors(() => parseStackConfig({ ...BASE_STACK, machine: "mainpc", gpu: false, enableServices: ["ModelOpsCoordinator"], pins: ["Executor=v1", "STTService=v2"] }, fleet, S)), [
+            "Pulumi.test.yaml: fleet:enableServices[0]: 'ModelOpsCoordinator' is enabled by name, but it needs a GPU (compute: gpu), and this stack sets fleet:gpu false. Fix: remove the entry; or set fleet:gpu true where the host's NVIDIA runtime works",
+            "Pulumi.test.yaml: fleet:pins[1]: 'STTService' is pinned, but it needs a GPU (compute: gpu), and this stack sets fleet:gpu false. Fix: remove the pin; or set fleet:gpu true where the host's NVIDIA runtime works",
+        ]);
+    });
+
     it("reports a host that uses another host's services without a peer stack", () => {
         const { peerStack, ...raw } = BASE_STACK;
         assert.ok(peerStack);
         assert.deepStrictEqual(fleetErrors(() => parseStackConfig({ ...raw, machine: "pc2" }, fleet, S)), [
-            "Pulumi.test.yaml: fleet:peerStack: is missing: pc2 uses services of mainpc. Fix: set it to the stack that deploys them, e.g. <org>/fleet/mainpc",
+            "Pulumi.test.yaml: fleet:peerStack: is missing: pc2 uses services of mainpc. Fix: set it to the stack that deploys them, acme/fleet/mainpc",
         ]);
     });
 
@@ -106,6 +130,6 @@ describe("stack config", () => {
     it("reports gpu: true on a host without a GPU", () => {
         const f = realFleet();
         f.hosts.pc2.gpu = null;
-        assert.deepStrictEqual(fleetErrors(() => parseStackConfig({ ...BASE_STACK, machine: "pc2", gpu: true }, f, S)), ["Pulumi.test.yaml: fleet:gpu: is true but host 'pc2' has no GPU. Fix: set it to false"]);
+        assert.deepStrictEqual(fleetErrors(() => parseStackConfig({ ...BASE_STACK, machine: "pc2", gpu: true }, f, S)), ["Pulumi.test.yaml: fleet:gpu: is true but host 'pc2' has no GPU (no gpu in hosts.yaml). Fix: remove it: a host without a GPU needs no fleet:gpu"]);
     });
 });

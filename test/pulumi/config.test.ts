@@ -45,8 +45,22 @@ const HEAD = "name: demo\nruntime: nodejs\n";
 describe("Pulumi CLI rules: YAML as yaml.v3 reads it", () => {
     it("refuses a plain scalar holding ': ' (the line 75 bug), naming file, line and fix", () => {
         assert.deepStrictEqual(projectErrors(`${HEAD}config:\n  a:\n    type: string\n    description: an address (default: none)\n`), [
-            "Pulumi.yaml: line 6, column 18: not valid YAML: Nested mappings are not allowed in compact mappings (yaml.v3: mapping values are not allowed in this context). Fix: quote the value: a plain scalar cannot contain ': ' (write description: \"...\")",
+            "Pulumi.yaml: line 6, column 18: not valid YAML: Nested mappings are not allowed in compact mappings: a plain value holds ': ' (yaml.v3: \"line 6: mapping values are not allowed in this context\"). Fix: quote the value: a plain scalar cannot contain ': ' (write description: \"...\")",
         ]);
+    });
+
+    it("names the line indented wrong and what is wrong there, where yaml.v3 does (not the line before, as 'quote the value')", () => {
+        const pc2 = fs.readFileSync(path.join(PROJECT_DIR, "Pulumi.pc2.yaml"), "utf8");
+        assert.match(pc2, /^  fleet:registry: ghcr\.io\n  fleet:org: ai-system$/m);
+        const errors = (text: string) => {
+            const s = parseStackFile(text, "Pulumi.pc2.yaml");
+            return s.ok ? [] : s.issues.map(formatIssue);
+        };
+        assert.deepStrictEqual(errors(pc2.replace("  fleet:org:", "    fleet:org:")), [
+            "Pulumi.pc2.yaml: line 6, column 5: not valid YAML: `fleet:org` is indented 4 spaces, deeper than line 5 (2 spaces), so it is read as more of line 5's value, and a plain value cannot hold ': ' (yaml.v3: \"line 6: mapping values are not allowed in this context\"). Fix: indent line 6 by 2 spaces, as line 5, if `fleet:org` is a key of the same mapping; if it belongs to line 5's value, quote that value",
+        ]);
+        assert.deepStrictEqual(errors(pc2.replace("  fleet:org:", " fleet:org:")), ["Pulumi.pc2.yaml: line 6, column 1: not valid YAML: All mapping items must start at the same column. Fix: indent line 6 as the other keys of its mapping"]);
+        assert.deepStrictEqual(errors(pc2.replace("  fleet:org:", "\tfleet:org:")), ["Pulumi.pc2.yaml: line 6, column 1: not valid YAML: Tabs are not allowed as indentation. Fix: indent with spaces: YAML does not allow tabs there"]);
     });
 
     it("refuses every duplicate key with both lines, as yaml.v3 does", () => {
@@ -187,9 +201,9 @@ describe("Pulumi.yaml and stack.ts agree", () => {
         const text = fs.readFileSync(path.join(PROJECT_DIR, "Pulumi.yaml"), "utf8");
         const readme = fs.readFileSync(path.join(PROJECT_DIR, "README.md"), "utf8");
         const undeclared = [...Object.keys(shape).filter((k) => !proj.config[k]), ...SECRET_KEYS];
-        assert.deepStrictEqual(undeclared.sort(), ["advertiseAddress", "peerStack", "pinAll", "registryPassword", "registryUsername", "startLanes", "upstreamImage"]);
+        assert.deepStrictEqual(undeclared.sort(), ["advertiseAddress", "gpu", "peerStack", "pinAll", "registryPassword", "registryUsername", "startLanes", "upstreamImage"]);
         for (const key of undeclared) {
-            if (shape[key]) assert.deepStrictEqual(pulumiShape(shape[key]), { type: key === "startLanes" ? "integer" : "string", required: false }, key);
+            if (shape[key]) assert.deepStrictEqual(pulumiShape(shape[key]), { type: { startLanes: "integer", gpu: "boolean" }[key] ?? "string", required: false }, key);
             assert.match(text, new RegExp(`^#.*\\b${key}\\b`, "m"), `Pulumi.yaml's comment says why ${key} is not declared`);
             assert.match(readme, new RegExp(`^\\|[^\\n]*\`${key}\`[^\\n]*not declared`, "m"), `README's stack config table lists ${key} as not declared`);
         }

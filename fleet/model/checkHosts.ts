@@ -1,0 +1,49 @@
+/** Cross-checks of hosts.yaml: what a host uses of another host's services, and its GPU profile. */
+import { FleetIssue } from "./issues";
+import { Rule } from "./rules";
+import { GPU_PROFILE_KEYS } from "./schema";
+
+/**
+ * A host's `uses` names services placed on the other host. A service that exists but is placed
+ * elsewhere is reported on services.yaml, where the move was made, naming the consumer; a name
+ * services.yaml does not know is reported on the `uses` entry.
+ */
+export const hostUses: Rule = (d, f, broken) => {
+    const out: FleetIssue[] = [];
+    for (const [h, host] of Object.entries(d.hosts)) {
+        for (const [peer, services] of Object.entries(host.uses)) {
+            if (broken.hosts(peer)) continue;
+            if (peer === h || !(peer in d.hosts)) {
+                out.push({ file: f.hosts, path: `${h}.uses.${peer}`, message: peer === h ? "a host cannot use itself" : `'${peer}' is not a host in this file`, fix: `use one of ${Object.keys(d.hosts).filter((x) => x !== h).join(", ")}` });
+                continue;
+            }
+            for (const [i, name] of services.entries()) {
+                const svc = d.services[name];
+                if (!svc && broken.services(name)) continue;
+                if (!svc) {
+                    out.push({ file: f.hosts, path: `${h}.uses.${peer}[${i}]`, message: `'${name}' is not a service of ${f.services}`, fix: `name a service of ${f.services} that runs on ${peer} (names are case-sensitive)` });
+                } else if (!svc.hosts.includes(peer)) {
+                    out.push({ file: f.services, path: `${name}.hosts`, message: `does not include ${peer}, where ${h} uses ${name} (${f.hosts}: ${h}.uses.${peer}[${i}])`, fix: `add ${peer} to ${name}.hosts, or remove ${name} from ${h}.uses.${peer} in ${f.hosts}` });
+                }
+            }
+        }
+    }
+    return out;
+};
+
+/**
+ * The profile's GPU keys follow the host's `gpu`: a host with a GPU needs them (its GPU services
+ * get the device and the allocator settings from them), and a host without one must not carry
+ * them: they would reach its containers' profile document, describing a GPU that is not there,
+ * and a leftover key is more often a `gpu` block deleted by mistake than a setting meant.
+ */
+export const hostProfiles: Rule = (d, f) => Object.entries(d.hosts).flatMap(([h, host]) => GPU_PROFILE_KEYS.flatMap((key): FleetIssue[] => {
+    const set = host.profile[key] !== undefined;
+    if (host.gpu && !set) {
+        return [{ file: f.hosts, path: `${h}.profile.${key}`, message: `is missing: host '${h}' has a GPU (${h}.gpu)`, fix: key === "GPU_VISIBLE_DEVICES" ? `add the GPU's index, e.g. GPU_VISIBLE_DEVICES: "0"; or, for a host without a GPU, leave out ${h}.gpu` : `add it, e.g. TORCH_CUDA_ALLOC_CONF: "max_split_size_mb:64"; or, for a host without a GPU, leave out ${h}.gpu` }];
+    }
+    if (!host.gpu && set) {
+        return [{ file: f.hosts, path: `${h}.profile.${key}`, message: `is set, but host '${h}' has no GPU (no ${h}.gpu)`, fix: `remove it: a host without a GPU leaves out gpu and the profile's ${GPU_PROFILE_KEYS.join(" and ")}; or describe the GPU in ${h}.gpu` }];
+    }
+    return [];
+}));
