@@ -8,7 +8,7 @@ import * as fs from "fs";
 import * as path from "path";
 import { PROXY_DEFAULTS } from "../model/defaults";
 import { FleetError } from "../model/issues";
-import { familyRepository, FamilyImageSpec, imagePlan, ServiceImageSpec } from "../model/images";
+import { familyRepository, FamilyImageSpec, FamilyOverrides, imagePlan, ServiceImageSpec } from "../model/images";
 import { familyClosure, HostPlan } from "../model/plan";
 import { CudaTrack, FleetData } from "../model/schema";
 import { StackConfig } from "../model/stack";
@@ -93,6 +93,11 @@ function names(cfg: StackConfig, repository: string, v: ImageVersion) {
     return { image, tag: `${image}:${v.tag}`, cacheRef: `${cfg.registry}/${cfg.org}/cache:${repository}` };
 }
 
+/** What the stack changes about every image it builds (fleet:upstreamImage, fleet:packageIndex). */
+export function familyOverrides(cfg: StackConfig): FamilyOverrides {
+    return { upstreamImage: cfg.upstreamImage, packageIndex: cfg.packageIndex };
+}
+
 /** What a host plan builds: pinned services (rollback) are not built, nor families only they need. */
 export function imagesToBuild(d: FleetData, plan: HostPlan): { families: string[]; containers: HostPlan["containers"]; needsProxy: boolean } {
     const containers = plan.containers.filter((c) => c.pinnedImage === undefined);
@@ -127,17 +132,29 @@ export function imageTargetUrns(d: FleetData, plan: HostPlan, stack: string, tra
 
 export function buildPlan(d: FleetData, plan: HostPlan, cfg: StackConfig, p: BuildPaths): BuildPlan {
     const { families, containers: built, needsProxy } = imagesToBuild(d, plan);
-    const specs = imagePlan(d, { ...plan, families, containers: built }, cfg.cudaTrack, { upstreamImage: cfg.upstreamImage, packageIndex: cfg.packageIndex });
+    const specs = imagePlan(d, { ...plan, families, containers: built }, cfg.cudaTrack, familyOverrides(cfg));
     const issues = checkAppRepo(p.appRepo, specs.services, p.servicesFile);
     if (issues.length > 0) throw new FleetError(issues);
 
     const commits: CommitCache = new Map();
-    const familyBuilds = new Map<string, FamilyBuild>();
-    for (const spec of specs.families) {
+    const familyBuilds = buildFamilies(specs.families, cfg, p.projectDir, commits);
+    fs.mkdirSync(p.buildDir, { recursive: true });
+    const services = specs.services.map((spec) => {
+        const { build, files } = buildService(spec, familyBuilds.get(spec.family)!, cfg, p, commits);
+        for (const [file, text] of Object.entries(files)) writeIfChanged(file, text);
+        return build;
+    });
+    return { families: [...familyBuilds.values()], services, proxy: needsProxy ? proxyBuild(cfg, p, familyBuilds, commits) : undefined };
+}
+
+/** The builds of `specs` (parents first), by family; their versions come from `projectDir`'s history. */
+export function buildFamilies(specs: FamilyImageSpec[], cfg: StackConfig, projectDir: string, commits: CommitCache): Map<string, FamilyBuild> {
+    const builds = new Map<string, FamilyBuild>();
+    for (const spec of specs) {
         const text = renderFamily(spec);
-        const parent = spec.parent ? familyBuilds.get(spec.parent) : undefined; // built first: specs come parents first
-        const version = imageVersion({ root: p.projectDir, paths: FAMILY_INPUT_PATHS, recipe: text, parent: parent?.version }, commits);
-        familyBuilds.set(spec.family, {
+        const parent = spec.parent ? builds.get(spec.parent) : undefined; // built first: specs come parents first
+        const version = imageVersion({ root: projectDir, paths: FAMILY_INPUT_PATHS, recipe: text, parent: parent?.version }, commits);
+        builds.set(spec.family, {
             spec, version, ...names(cfg, spec.repository, version),
             buildArgs: spec.upstream ? { UPSTREAM_IMAGE: spec.upstream } : {},
             context: FAMILY_CONTEXT,
@@ -145,38 +162,43 @@ export function buildPlan(d: FleetData, plan: HostPlan, cfg: StackConfig, p: Bui
             labels: labels(cfg, spec.repository, version),
         });
     }
-
-    fs.mkdirSync(p.buildDir, { recursive: true });
-    const services = specs.services.map((spec): ServiceBuild => {
-        const family = familyBuilds.get(spec.family)!;
-        let location: string;
-        let recipe: string;
-        if (spec.dockerfileOverride) {
-            location = path.join(p.appRepo, spec.dockerfileOverride);
-            recipe = fs.readFileSync(location, "utf8");
-        } else {
-            const text = renderService(spec);
-            const ignore = renderServiceIgnore(spec);
-            location = path.join(p.buildDir, `${spec.repository}.Dockerfile`);
-            writeIfChanged(location, text);
-            // BuildKit reads <Dockerfile>.dockerignore in place of the context root's.
-            writeIfChanged(`${location}.dockerignore`, ignore);
-            recipe = text + ignore;
-        }
-        const inputs = [...spec.sources, spec.requirements, ...(spec.dockerfileOverride ? [spec.dockerfileOverride] : [])];
-        const version = imageVersion({ root: p.appRepo, paths: inputs, recipe, parent: family.version }, commits);
-        return {
-            spec, version, ...names(cfg, spec.repository, version),
-            buildArgs: {},
-            context: p.appRepo,
-            dockerfile: { location },
-            labels: labels(cfg, spec.repository, version),
-        };
-    });
-    return { families: [...familyBuilds.values()], services, proxy: needsProxy ? proxyBuild(cfg, p, familyBuilds, commits) : undefined };
+    return builds;
 }
 
-function proxyBuild(cfg: StackConfig, p: BuildPaths, families: Map<string, FamilyBuild>, commits: CommitCache): ProxyBuild {
+/**
+ * A service's build on top of its family's, from an application repository that passed
+ * `checkAppRepo`; `files` are the generated Dockerfile and its ignore file, which the build
+ * reads from `p.buildDir` (not written here).
+ */
+export function buildService(spec: ServiceImageSpec, family: FamilyBuild, cfg: StackConfig, p: BuildPaths, commits: CommitCache): { build: ServiceBuild; files: Record<string, string> } {
+    let location: string;
+    let recipe: string;
+    const files: Record<string, string> = {};
+    if (spec.dockerfileOverride) {
+        location = path.join(p.appRepo, spec.dockerfileOverride);
+        recipe = fs.readFileSync(location, "utf8");
+    } else {
+        const text = renderService(spec);
+        const ignore = renderServiceIgnore(spec);
+        location = path.join(p.buildDir, `${spec.repository}.Dockerfile`);
+        files[location] = text;
+        // BuildKit reads <Dockerfile>.dockerignore in place of the context root's.
+        files[`${location}.dockerignore`] = ignore;
+        recipe = text + ignore;
+    }
+    const inputs = [...spec.sources, spec.requirements, ...(spec.dockerfileOverride ? [spec.dockerfileOverride] : [])];
+    const version = imageVersion({ root: p.appRepo, paths: inputs, recipe, parent: family.version }, commits);
+    const build: ServiceBuild = {
+        spec, version, ...names(cfg, spec.repository, version),
+        buildArgs: {},
+        context: p.appRepo,
+        dockerfile: { location },
+        labels: labels(cfg, spec.repository, version),
+    };
+    return { build, files };
+}
+
+export function proxyBuild(cfg: StackConfig, p: Pick<BuildPaths, "projectDir">, families: Map<string, FamilyBuild>, commits: CommitCache): ProxyBuild {
     const base = families.get(PROXY_FAMILY);
     if (!base) throw new Error(`the Docker API proxy needs the ${PROXY_FAMILY} family in the plan`);
     const text = renderDockerApiProxy(PROXY_DEFAULTS);
