@@ -134,6 +134,14 @@ describe("fleet CLI: the README's other commands", () => {
         assert.strictEqual(fs.readFileSync(out, "utf8"), fs.readFileSync(path.join(__dirname, "..", "docs", "fleet-diagrams.md"), "utf8"));
     });
 
+    it("lock-targets: one line per hash-locked service, what scripts/lock-requirements.sh resolves", () => {
+        const r = run(["lock-targets"]);
+        assert.strictEqual(r.code, 0);
+        assert.strictEqual(r.out[0], "ServiceRegistry 3.11 requirements/service-registry.in requirements/service-registry.txt family-web");
+        assert.ok(r.out.includes("NLUAgent 3.10 requirements/nlu-agent.in requirements/nlu-agent.txt legacy-py310-cpu"), r.out.join("\n"));
+        assert.strictEqual(r.out.length, 69);
+    });
+
     it("image-targets mainpc: one URN a line, all of the mainpc stack", () => {
         const r = run(["image-targets", "mainpc"], configuredProject());
         assert.strictEqual(r.code, 0);
