@@ -15,13 +15,17 @@ export interface Args {
     flags: Set<string>;
 }
 
-/** The arguments after the command name; `--help` is a flag of every command. */
+/** The arguments after the command name; `--help` (or `-h`) is a flag of every command. */
 export function parseArgs(c: CommandHelp, rest: readonly string[]): Args {
     const positional: string[] = [];
     const options: Record<string, string> = {};
     const flags = new Set<string>();
     for (let i = 0; i < rest.length; i++) {
         const a = rest[i];
+        if (a === "-h") {
+            flags.add("help");
+            continue;
+        }
         if (!a.startsWith("--")) {
             positional.push(a);
             continue;

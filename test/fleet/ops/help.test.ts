@@ -19,6 +19,7 @@ describe("scripts/fleet help", () => {
         const plan = findCommand("plan")!;
         assert.deepStrictEqual(runFleet(["plan", "--help"]), { code: 0, out: commandHelp(plan), err: [] });
         assert.deepStrictEqual(runFleet(["help", "plan"]), { code: 0, out: commandHelp(plan), err: [] });
+        assert.deepStrictEqual(runFleet(["plan", "pc2", "-h"]), { code: 0, out: commandHelp(plan), err: [] });
         // A stack that does not exist: --help answers before anything is loaded.
         assert.deepStrictEqual(runFleet(["image-targets", "nowhere", "--help"]).code, 0);
         assert.deepStrictEqual(commandHelp(findCommand("build-lock")!), [
