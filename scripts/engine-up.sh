@@ -22,6 +22,10 @@
 # started (its pid file names a live dockerd) is restarted on the new packages; one it did not
 # start is left alone, and the script fails with the command that restarts it.
 #
+# FLEET_ENGINE_ONLY=1 (scripts/local-up) sets up the engine alone: the packages, the daemon's
+# configuration and dockerd, without what only the engine tests need (debootstrap, python3,
+# docker-registry, apache2-utils and the base image they build FROM).
+#
 # Tests (test/scripts/engine-up.test.ts) run it with stand-ins: FLEET_DOCKER, FLEET_DOCKERD,
 # FLEET_ETC (where apt's and Docker's configuration are written) and FLEET_BASE_IMAGES point
 # at them, and dpkg-query, apt-get and debootstrap come first on PATH.
@@ -37,6 +41,7 @@ FLEET_DOCKER="${FLEET_DOCKER:-/usr/bin/docker}"
 FLEET_DOCKERD="${FLEET_DOCKERD:-/usr/sbin/dockerd}"
 FLEET_ETC="${FLEET_ETC:-/etc}"
 FLEET_BASE_IMAGES="${FLEET_BASE_IMAGES:-$(dirname "${BASH_SOURCE[0]}")/make-base-images.sh}"
+FLEET_ENGINE_ONLY="${FLEET_ENGINE_ONLY:-0}"
 
 fleet_engine_log() { echo "engine-up: $*" >&2; }
 
@@ -51,11 +56,13 @@ fleet_engine_packages() {
     for spec in "${want[@]}"; do
         [ "$(fleet_installed_version "${spec%%=*}")" = "${spec#*=}" ] || missing+=("$spec")
     done
-    command -v debootstrap >/dev/null || missing+=(debootstrap)
-    # scripts/package-index.sh builds and serves the stand-in wheels with Python's stdlib.
-    command -v python3 >/dev/null || missing+=(python3)
-    command -v docker-registry >/dev/null || missing+=(docker-registry)
-    command -v htpasswd >/dev/null || missing+=(apache2-utils)
+    if [ "$FLEET_ENGINE_ONLY" != 1 ]; then
+        command -v debootstrap >/dev/null || missing+=(debootstrap)
+        # scripts/package-index.sh builds and serves the stand-in wheels with Python's stdlib.
+        command -v python3 >/dev/null || missing+=(python3)
+        command -v docker-registry >/dev/null || missing+=(docker-registry)
+        command -v htpasswd >/dev/null || missing+=(apache2-utils)
+    fi
     [ "${#missing[@]}" -eq 0 ] && return 0
     if [ ! -f "$FLEET_ETC/apt/sources.list.d/fleet-trixie.sources" ]; then
         cat > "$FLEET_ETC/apt/sources.list.d/fleet-trixie.sources" <<'SOURCES'
@@ -144,4 +151,6 @@ if [ "$major" -lt "$FLEET_MIN_ENGINE" ]; then
     fleet_engine_log "the restarted engine is still Docker $major, older than $FLEET_MIN_ENGINE; check which dockerd $FLEET_DOCKERD is"
     exit 1
 fi
-bash "$FLEET_BASE_IMAGES" >&2
+if [ "$FLEET_ENGINE_ONLY" != 1 ]; then
+    bash "$FLEET_BASE_IMAGES" >&2
+fi

@@ -3,30 +3,13 @@ import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import { parse } from "yaml";
-import { runCli } from "../fleet/cli";
 import { FIXTURE_APP, realFleetTexts, writeFleetDir } from "./helpers";
-import { RUNBOOK_CONFIG } from "./mocks";
+import { configuredProject, runFleet } from "./fleet/ops/project";
 
 const PROJECT = path.resolve(__dirname, "..");
 
-/** A copy of the project's stack files with the runbook's settings applied (`pulumi config set` writes them there). */
-function configuredProject(): string {
-    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "fleet-project-"));
-    fs.copyFileSync(path.join(PROJECT, "Pulumi.yaml"), path.join(dir, "Pulumi.yaml"));
-    for (const f of fs.readdirSync(PROJECT).filter((n) => /^Pulumi\.[^.]+\.yaml$/.test(n))) {
-        const stack = f.split(".")[1];
-        const extra = Object.entries(RUNBOOK_CONFIG[stack] ?? {}).map(([k, v]) => `  ${k}: ${v}\n`).join("");
-        fs.writeFileSync(path.join(dir, f), fs.readFileSync(path.join(PROJECT, f), "utf8") + extra);
-    }
-    return dir;
-}
 
-function run(argv: string[], projectDir = PROJECT): { code: number; out: string[]; err: string[] } {
-    const out: string[] = [];
-    const err: string[] = [];
-    const code = runCli(argv, { out: (l) => out.push(l), err: (l) => err.push(l) }, projectDir);
-    return { code, out, err };
-}
+const run = runFleet;
 
 describe("fleet CLI", () => {
     it("validate: exit 0 and a one-line summary on the real data", () => {
@@ -56,32 +39,6 @@ describe("fleet CLI", () => {
             "1 problem in the fleet data or stack config:",
             "  - Pulumi.mainpc.yaml: fleet:advertiseAddress: is missing: 'mainpc', the host of fleet:dockerHost, is a name, and published ports are bound to one IP address (CIS Docker 5.14). Fix: set it to the IP address other hosts reach mainpc at",
         ].join("\n")] });
-    });
-
-    it("plan mainpc: a row per container and the summary", () => {
-        const r = run(["plan", "mainpc"], configuredProject());
-        assert.strictEqual(r.code, 0);
-        assert.strictEqual(r.out[0], "plan for mainpc (port offset 0, CUDA cu121)");
-        assert.match(r.out[2], /^SERVICE\s+FAMILY\s+PORTS \(svc\/health \+metrics\)\s+GPU\s+STARTS AFTER\s+HEALTH$/);
-        assert.match(r.out[3], /^ServiceRegistry \(core\)\s+family-web\s+7200\/8200\s+-\s+-\s+http :8200\/health start 30s every 1s$/);
-        assert.ok(r.out.some((l) => /^ModelOpsCoordinator\s+family-llm-cu121\s+7212\/8212\s+gpu:0\s+-\s+http :8212\/health start 5m every 5s$/.test(l)));
-        assert.ok(r.out.includes("start: core, then the rest; 48 containers of a tier at a time, each after the one 48 before it is healthy (STARTS AFTER)"));
-        assert.ok(r.out.some((l) => /^CrossMachineGPUScheduler\s+base-cpu-pydeps\s+7155\/8155\s+utility:0\s+/.test(l)));
-        assert.ok(r.out.includes("42 containers; families in build order: base-gpu-cu121, base-python, legacy-py310-cpu, base-utils, family-torch-cu121, family-vision-cu121, base-cpu-pydeps, family-llm-cu121, family-web"));
-        assert.ok(r.out.includes("not deployed (7):"));
-        assert.ok(r.out.includes("  ObservabilityDashboardAPI: disabled: duplicates UnifiedObservabilityCenter's metrics UI (002 P0.2); UOC is kept; fleet:enableServices turns it on"));
-        assert.ok(r.out.includes("  WakeWordDetector: gated: replaced by RealTimeAudioPipeline while fleet:rtapEnabled is true (002 P0.3)"));
-    });
-
-    it("plan pc2: 23 containers, 5 on the GPU", () => {
-        const r = run(["plan", "pc2"], configuredProject());
-        assert.strictEqual(r.code, 0);
-        assert.ok(r.out.includes("23 containers; families in build order: base-gpu-cu121, base-python, base-utils, family-torch-cu121, family-vision-cu121, base-cpu-pydeps, family-web"));
-        assert.ok(r.out.includes("GPU services (5): DreamWorldAgent, DreamingModeAgent, RealTimeAudioPipelinePC2, SpeechRelayService, VisionProcessingAgent"));
-        assert.ok(r.out.includes("not deployed: none"));
-        // 16 lanes for pc2's 8 CPUs: the last 7 of its 23 services wait for the first 7.
-        assert.ok(r.out.some((l) => /^VisionProcessingAgent\s+family-vision-cu121\s+\S+\s+gpu:0\s+FileSystemAssistantAgent\s+http /.test(l)));
-        assert.strictEqual(r.out.filter((l) => /^[A-Za-z0-9]+\s+\S+\s+\d+\/\d+\S*( \+\S+)?\s+\S+\s+[A-Z][A-Za-z0-9]+\s+(http|tcp) /.test(l)).length, 7);
     });
 
     it("plan of an unknown stack names the stacks there are", () => {
@@ -128,10 +85,7 @@ describe("fleet CLI: check-stack", () => {
         return dir;
     }
     function check(stack: string, dir?: string, ...options: string[]): { code: number; out: string[]; err: string[] } {
-        const out: string[] = [];
-        const err: string[] = [];
-        const code = runCli(["check-stack", stack, ...options], { out: (l) => out.push(l), err: (l) => err.push(l) }, dir);
-        return { code, out, err };
+        return run(["check-stack", stack, ...options], dir);
     }
 
     it("passes every shipped stack, saying what the CLI merged and how many services' inputs it found", () => {
@@ -195,6 +149,14 @@ describe("fleet CLI: the README's other commands", () => {
         const out = path.join(fs.mkdtempSync(path.join(os.tmpdir(), "fleet-diagram-")), "d.md");
         assert.deepStrictEqual(run(["diagram", "--out", out]), { code: 0, out: [`wrote ${out}`], err: [] });
         assert.strictEqual(fs.readFileSync(out, "utf8"), fs.readFileSync(path.join(__dirname, "..", "docs", "fleet-diagrams.md"), "utf8"));
+    });
+
+    it("lock-targets: one line per hash-locked service, what scripts/lock-requirements.sh resolves", () => {
+        const r = run(["lock-targets"]);
+        assert.strictEqual(r.code, 0);
+        assert.strictEqual(r.out[0], "ServiceRegistry 3.11 requirements/service-registry.in requirements/service-registry.txt family-web");
+        assert.ok(r.out.includes("NLUAgent 3.10 requirements/nlu-agent.in requirements/nlu-agent.txt legacy-py310-cpu"), r.out.join("\n"));
+        assert.strictEqual(r.out.length, 69);
     });
 
     it("image-targets mainpc: one URN a line, all of the mainpc stack", () => {

@@ -1,3 +1,4 @@
+import * as assert from "assert";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
@@ -48,6 +49,13 @@ export function stackFor(machine: string, change: Partial<StackConfig> = {}, fle
 /** The program's validated config of a stack the loader merged (as index.ts gets it). */
 export function parsedStack(merged: MergedStack, fleet = realFleet()): StackConfig {
     return parseStackConfig(fleetKeys(merged.config), fleet, `Pulumi.${merged.stack}.yaml`);
+}
+
+/** Compares with test/golden/<name>; UPDATE_GOLDEN=1 rewrites the file instead. */
+export function golden(name: string, actual: string): void {
+    const file = path.join(__dirname, "golden", name);
+    if (process.env.UPDATE_GOLDEN === "1") fs.writeFileSync(file, actual);
+    assert.strictEqual(actual, fs.readFileSync(file, "utf8"), `${name} differs from its golden file (UPDATE_GOLDEN=1 npm test rewrites it)`);
 }
 
 /** Writes the raw YAML files of a fleet data directory into a fresh temp dir. */

@@ -1,11 +1,14 @@
 /**
- * Every command in README.md's shell blocks either runs in CI (the workflows, .ci/run or a test
- * runs exactly that command) or is marked `[real host]` (the Pulumi CLI, a backend, SSH to a
- * host, a registry). A new command without either fails here.
+ * Every command in the shell blocks of README.md and of docs/*.md (where the testing,
+ * performance and design detail lives) either runs in CI (the workflows, .ci/run or a test runs
+ * exactly that command) or is marked `[real host]` (the Pulumi CLI, a backend, SSH to a host, a
+ * registry). A new command without either fails here. The README lists every command of the
+ * ops CLI.
  */
 import * as assert from "assert";
 import * as fs from "fs";
 import * as path from "path";
+import { COMMANDS } from "../fleet/ops/help";
 
 const ROOT = path.join(__dirname, "..");
 const MARK = "[real host]";
@@ -20,6 +23,11 @@ const EXERCISED: Record<string, { file: string; shows: string }> = {
     "scripts/fleet validate": { file: ".github/workflows/pull-request.yml", shows: "run: scripts/fleet validate" },
     "scripts/fleet check-stack local": { file: ".github/workflows/pull-request.yml", shows: "scripts/fleet check-stack local" },
     "scripts/fleet check-stack mainpc": { file: ".github/workflows/pull-request.yml", shows: "scripts/fleet check-stack mainpc" },
+    "scripts/fleet check-stack pc2": { file: ".github/workflows/pull-request.yml", shows: "scripts/fleet check-stack pc2" },
+    "scripts/fleet help": { file: "test/fleet/ops/help.test.ts", shows: '[["help"], ["--help"], ["-h"]]' },
+    "scripts/fleet plan --help": { file: "test/fleet/ops/help.test.ts", shows: 'runFleet(["plan", "--help"])' },
+    "scripts/fleet plan pc2 --json": { file: "test/fleet/ops/plan.test.ts", shows: 'runFleet(["plan", "pc2", "--json"]' },
+    "scripts/fleet lock-targets": { file: "test/cli.test.ts", shows: 'run(["lock-targets"])' },
     "scripts/fleet validate --fleet DIR": { file: "test/cli.test.ts", shows: 'run(["validate", "--fleet", dir])' },
     "scripts/fleet dockerfiles --out DIR": { file: "test/cli.test.ts", shows: 'run(["dockerfiles", "--out", out])' },
     "scripts/fleet diagram": { file: "test/cli.test.ts", shows: 'run(["diagram", "--out", out])' },
@@ -43,9 +51,16 @@ export function readmeCommands(text: string): { command: string; marked: boolean
     return out;
 }
 
+/** README.md and the docs it links, by path from the repository. */
+export function operatorDocs(): Record<string, string> {
+    const docs = fs.readdirSync(path.join(ROOT, "docs")).filter((f) => f.endsWith(".md")).sort().map((f) => `docs/${f}`);
+    return Object.fromEntries(["README.md", ...docs].map((f) => [f, fs.readFileSync(path.join(ROOT, f), "utf8")]));
+}
+
 describe("README commands", () => {
-    const readme = fs.readFileSync(path.join(ROOT, "README.md"), "utf8");
-    const commands = readmeCommands(readme);
+    const docs = operatorDocs();
+    const readme = docs["README.md"];
+    const commands = Object.values(docs).flatMap(readmeCommands);
 
     it("the README explains the marker", () => assert.ok(readme.includes(`marked **\`${MARK}\`**`)));
 
@@ -56,6 +71,19 @@ describe("README commands", () => {
             const e = EXERCISED[c.command];
             assert.ok(fs.readFileSync(path.join(ROOT, e.file), "utf8").includes(e.shows), `${c.command}: ${e.file} does not run it`);
         }
+    });
+
+    it("reads the docs the README links (testing, performance and design moved there)", () => {
+        for (const f of ["docs/testing.md", "docs/performance.md", "docs/design.md"]) {
+            assert.ok(f in docs, f);
+            assert.ok(readme.includes(`](${f})`), `README.md links ${f}`);
+        }
+        assert.ok(commands.some((c) => c.command === "npm run test:engine"), "docs/testing.md's commands are read");
+    });
+
+    it("the README lists every command of the ops CLI (scripts/fleet help)", () => {
+        const fleet = readmeCommands(readme).map((c) => c.command).filter((c) => c.startsWith("scripts/fleet "));
+        assert.deepStrictEqual(COMMANDS.map((c) => c.name).filter((n) => !fleet.some((c) => c.split(" ")[1] === n)), []);
     });
 
     it("every listed command is still in the README (the list does not go stale)", () => {

@@ -8,7 +8,7 @@ import * as fs from "fs";
 import * as path from "path";
 import { PROXY_DEFAULTS } from "../model/defaults";
 import { FleetError, FleetIssue } from "../model/issues";
-import { familyRepository, FamilyImageSpec, imagePlan, ServiceImageSpec } from "../model/images";
+import { familyRepository, FamilyImageSpec, FamilyOverrides, imagePlan, ServiceImageSpec } from "../model/images";
 import { familyClosure, HostPlan } from "../model/plan";
 import { CudaTrack, FleetData } from "../model/schema";
 import { StackConfig } from "../model/stack";
@@ -100,6 +100,11 @@ function names(cfg: StackConfig, repository: string, v: ImageVersion) {
     return { image, tag: `${image}:${v.tag}`, cacheRef: `${cfg.registry}/${cfg.org}/cache:${repository}` };
 }
 
+/** What the stack changes about every image it builds (fleet:upstreamImage, fleet:packageIndex). */
+export function familyOverrides(cfg: StackConfig): FamilyOverrides {
+    return { upstreamImage: cfg.upstreamImage, packageIndex: cfg.packageIndex };
+}
+
 /** What a host plan builds: pinned services (rollback) are not built, nor families only they need. */
 export function imagesToBuild(d: FleetData, plan: HostPlan): { families: string[]; containers: HostPlan["containers"]; needsProxy: boolean } {
     const containers = plan.containers.filter((c) => c.pinnedImage === undefined);
@@ -134,12 +139,13 @@ export function imageTargetUrns(d: FleetData, plan: HostPlan, stack: string, tra
 
 function specsToBuild(d: FleetData, plan: HostPlan, cfg: StackConfig) {
     const { families, containers } = imagesToBuild(d, plan);
-    return imagePlan(d, { ...plan, families, containers }, cfg.cudaTrack, { upstreamImage: cfg.upstreamImage, packageIndex: cfg.packageIndex });
+    return imagePlan(d, { ...plan, families, containers }, cfg.cudaTrack, familyOverrides(cfg));
 }
 
 type RepoPaths = Pick<BuildPaths, "appRepo" | "servicesFile" | "stackFile">;
 
-function repoContext(cfg: StackConfig, p: RepoPaths): AppRepoContext {
+/** How the application repository checks name the stack and the lock images (appRepo.ts). */
+export function repoContext(cfg: StackConfig, p: RepoPaths): AppRepoContext {
     return { servicesFile: p.servicesFile, stackFile: p.stackFile, given: cfg.appRepo, lockImages: `${cfg.registry}/${cfg.org}` };
 }
 
@@ -163,70 +169,98 @@ export function buildPlan(d: FleetData, plan: HostPlan, cfg: StackConfig, p: Bui
     const issues = appRepoIssues(d, plan, cfg, p);
     if (issues.length > 0) throw new FleetError(issues);
 
-    const rel = (abs: string) => path.relative(p.projectDir, abs) || ".";
-    const familyContext = path.join(p.buildDir, "contexts", "family");
-    stageContext(FAMILY_ASSETS, fs.readdirSync(FAMILY_ASSETS), familyContext);
+    stageContext(FAMILY_ASSETS, fs.readdirSync(FAMILY_ASSETS), familyContext(p));
     const commits: CommitCache = new Map();
-    const familyBuilds = new Map<string, FamilyBuild>();
-    for (const spec of specs.families) {
+    const familyBuilds = buildFamilies(specs.families, cfg, p, commits);
+    fs.mkdirSync(p.buildDir, { recursive: true });
+    const services = specs.services.map((spec) => {
+        const { build, files, stage } = buildService(spec, familyBuilds.get(spec.family)!, cfg, p, commits);
+        for (const [file, text] of Object.entries(files)) writeIfChanged(file, text);
+        if (stage) stageContext(p.appRepo, stage.paths, stage.dir);
+        return build;
+    });
+    return { families: [...familyBuilds.values()], services, proxy: needsProxy ? proxyBuild(cfg, p, familyBuilds, commits) : undefined };
+}
+
+type PlanPaths = Pick<BuildPaths, "projectDir" | "buildDir">;
+
+/** A path as the program names it: relative to the project directory (stage.ts says why). */
+function rel(p: PlanPaths, abs: string): string {
+    return path.relative(p.projectDir, abs) || ".";
+}
+
+/** Where the families' (and the proxy's) build context is staged. */
+function familyContext(p: PlanPaths): string {
+    return path.join(p.buildDir, "contexts", "family");
+}
+
+/** The builds of `specs` (parents first), by family; their versions come from the project's history. */
+export function buildFamilies(specs: FamilyImageSpec[], cfg: StackConfig, p: PlanPaths, commits: CommitCache): Map<string, FamilyBuild> {
+    const builds = new Map<string, FamilyBuild>();
+    for (const spec of specs) {
         const text = renderFamily(spec);
-        const parent = spec.parent ? familyBuilds.get(spec.parent) : undefined; // built first: specs come parents first
+        const parent = spec.parent ? builds.get(spec.parent) : undefined; // built first: specs come parents first
         const version = imageVersion({ root: p.projectDir, paths: FAMILY_INPUT_PATHS, recipe: text, parent: parent?.version }, commits);
-        familyBuilds.set(spec.family, {
+        builds.set(spec.family, {
             spec, version, ...names(cfg, spec.repository, version),
             buildArgs: { SOURCE_DATE_EPOCH: sourceDateEpoch(version), ...(spec.upstream ? { UPSTREAM_IMAGE: spec.upstream } : {}) },
-            context: rel(familyContext),
+            context: rel(p, familyContext(p)),
             dockerfile: { inline: text },
             labels: labels(cfg, spec.repository, version),
         });
     }
-
-    fs.mkdirSync(p.buildDir, { recursive: true });
-    const services = specs.services.map((spec): ServiceBuild => {
-        const family = familyBuilds.get(spec.family)!;
-        const inputs = [...spec.sources, spec.requirements, ...(spec.dockerfileOverride ? [spec.dockerfileOverride] : [])];
-        let location: string;
-        let context: string;
-        let recipe: string;
-        if (spec.dockerfileOverride) {
-            // The application's own Dockerfile may COPY anything of its repository: the whole
-            // checkout is its context (by its path relative to this project).
-            location = rel(path.join(p.appRepo, spec.dockerfileOverride));
-            context = rel(p.appRepo);
-            recipe = fs.readFileSync(path.join(p.appRepo, spec.dockerfileOverride), "utf8");
-        } else {
-            const text = renderService(spec);
-            const ignore = renderServiceIgnore(spec);
-            const dockerfile = path.join(p.buildDir, `${spec.repository}.Dockerfile`);
-            writeIfChanged(dockerfile, text);
-            // BuildKit reads <Dockerfile>.dockerignore in place of the context root's.
-            writeIfChanged(`${dockerfile}.dockerignore`, ignore);
-            const staged = path.join(p.buildDir, "contexts", spec.repository);
-            stageContext(p.appRepo, inputs, staged);
-            location = rel(dockerfile);
-            context = rel(staged);
-            recipe = text + ignore;
-        }
-        const version = imageVersion({ root: p.appRepo, paths: inputs, recipe, parent: family.version }, commits);
-        return {
-            spec, version, ...names(cfg, spec.repository, version),
-            buildArgs: { SOURCE_DATE_EPOCH: sourceDateEpoch(version) },
-            context,
-            dockerfile: { location },
-            labels: labels(cfg, spec.repository, version),
-        };
-    });
-    return { families: [...familyBuilds.values()], services, proxy: needsProxy ? proxyBuild(cfg, p, familyBuilds, commits, rel(familyContext)) : undefined };
+    return builds;
 }
 
-function proxyBuild(cfg: StackConfig, p: BuildPaths, families: Map<string, FamilyBuild>, commits: CommitCache, context: string): ProxyBuild {
+/**
+ * A service's build on top of its family's, from an application repository that passed
+ * `checkAppRepo`. Nothing is written here: `files` are the generated Dockerfile and its ignore
+ * file, `stage` the inputs to stage as its build context (stage.ts), both under `p.buildDir`.
+ */
+export function buildService(spec: ServiceImageSpec, family: FamilyBuild, cfg: StackConfig, p: BuildPaths, commits: CommitCache): { build: ServiceBuild; files: Record<string, string>; stage?: { paths: string[]; dir: string } } {
+    const inputs = [...spec.sources, spec.requirements, ...(spec.dockerfileOverride ? [spec.dockerfileOverride] : [])];
+    const files: Record<string, string> = {};
+    let location: string;
+    let context: string;
+    let recipe: string;
+    let stage: { paths: string[]; dir: string } | undefined;
+    if (spec.dockerfileOverride) {
+        // The application's own Dockerfile may COPY anything of its repository: the whole
+        // checkout is its context (by its path relative to this project).
+        location = rel(p, path.join(p.appRepo, spec.dockerfileOverride));
+        context = rel(p, p.appRepo);
+        recipe = fs.readFileSync(path.join(p.appRepo, spec.dockerfileOverride), "utf8");
+    } else {
+        const text = renderService(spec);
+        const ignore = renderServiceIgnore(spec);
+        const dockerfile = path.join(p.buildDir, `${spec.repository}.Dockerfile`);
+        files[dockerfile] = text;
+        // BuildKit reads <Dockerfile>.dockerignore in place of the context root's.
+        files[`${dockerfile}.dockerignore`] = ignore;
+        stage = { paths: inputs, dir: path.join(p.buildDir, "contexts", spec.repository) };
+        location = rel(p, dockerfile);
+        context = rel(p, stage.dir);
+        recipe = text + ignore;
+    }
+    const version = imageVersion({ root: p.appRepo, paths: inputs, recipe, parent: family.version }, commits);
+    const build: ServiceBuild = {
+        spec, version, ...names(cfg, spec.repository, version),
+        buildArgs: { SOURCE_DATE_EPOCH: sourceDateEpoch(version) },
+        context,
+        dockerfile: { location },
+        labels: labels(cfg, spec.repository, version),
+    };
+    return { build, files, stage };
+}
+
+export function proxyBuild(cfg: StackConfig, p: PlanPaths, families: Map<string, FamilyBuild>, commits: CommitCache): ProxyBuild {
     const base = families.get(PROXY_FAMILY);
     if (!base) throw new Error(`the Docker API proxy needs the ${PROXY_FAMILY} family in the plan`);
     const text = renderDockerApiProxy(PROXY_DEFAULTS);
     const version = imageVersion({ root: p.projectDir, paths: FAMILY_INPUT_PATHS, recipe: text, parent: base.version }, commits);
     return {
         family: PROXY_FAMILY, version, ...names(cfg, PROXY_NAME, version),
-        buildArgs: { SOURCE_DATE_EPOCH: sourceDateEpoch(version) }, context, dockerfile: { inline: text }, labels: labels(cfg, PROXY_NAME, version),
+        buildArgs: { SOURCE_DATE_EPOCH: sourceDateEpoch(version) }, context: rel(p, familyContext(p)), dockerfile: { inline: text }, labels: labels(cfg, PROXY_NAME, version),
     };
 }
 

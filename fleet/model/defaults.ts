@@ -44,7 +44,7 @@ export const RUNTIME_DEFAULTS = {
  * the shim, the network, the port proxies), and a Python service about as much again until its
  * first health check passes; measured on 2 cores, 22 services started together were healthy a
  * median 23 s after create, 4 at a time 1.3 s after start, with the tier done no later (bench,
- * README). Two per CPU keeps the CPUs busy without queueing the starts behind each other.
+ * docs/performance.md). Two per CPU keeps the CPUs busy without queueing the starts behind each other.
  * @default 2
  */
 export const START_LANES_PER_CPU = 2;

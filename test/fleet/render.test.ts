@@ -1,19 +1,8 @@
 import * as assert from "assert";
-import * as fs from "fs";
-import * as path from "path";
 import { familySpec, serviceSpec } from "../../fleet/model/images";
 import { PROXY_DEFAULTS } from "../../fleet/model/defaults";
 import { renderDockerApiProxy, renderFamily, renderService, renderServiceIgnore } from "../../fleet/render/dockerfile";
-import { realFleet } from "../helpers";
-
-const GOLDEN = path.join(__dirname, "..", "golden");
-
-/** Compares with test/golden/<name>; UPDATE_GOLDEN=1 rewrites the file instead. */
-function golden(name: string, actual: string): void {
-    const file = path.join(GOLDEN, name);
-    if (process.env.UPDATE_GOLDEN === "1") fs.writeFileSync(file, actual);
-    assert.strictEqual(actual, fs.readFileSync(file, "utf8"), `${name} differs from its golden file (UPDATE_GOLDEN=1 npm test rewrites it)`);
-}
+import { golden, realFleet } from "../helpers";
 
 describe("Dockerfile rendering", () => {
     const d = realFleet();

@@ -10,6 +10,7 @@ import { spawn, spawnSync } from "child_process";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
+import { systemWithout } from "./standins";
 
 const ROOT = path.resolve(__dirname, "..", "..");
 const UP = path.join(ROOT, "scripts", "engine-up.sh");
@@ -23,8 +24,11 @@ function script(file: string, text: string): void {
     fs.writeFileSync(file, `#!/bin/bash\n${text}\n`, { mode: 0o755 });
 }
 
-/** A machine with `installed` packages (name -> version) and, optionally, an engine already answering. */
-function machine(installed: Record<string, string>, running?: string): Machine {
+/**
+ * A machine with `installed` packages (name -> version) and, optionally, an engine already
+ * answering; `without` are commands it lacks (PATH links the machine's own but those).
+ */
+function machine(installed: Record<string, string>, running?: string, without: string[] = []): Machine {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), "fleet-engine-up-"));
     const [fake, bin, etc] = ["fake", "bin", "etc"].map((d) => path.join(dir, d));
     for (const d of [path.join(fake, "installed"), bin, path.join(etc, "apt", "sources.list.d"), path.join(etc, "apt", "preferences.d")]) fs.mkdirSync(d, { recursive: true });
@@ -35,7 +39,7 @@ function machine(installed: Record<string, string>, running?: string): Machine {
         `echo "apt-get $*" >> "${fake}/log"`,
         'for a in "$@"; do case "$a" in *=*) echo -n "${a#*=}" > "' + fake + '/installed/${a%%=*}" ;; esac; done',
     ].join("\n"));
-    script(path.join(bin, "debootstrap"), "exit 0");
+    if (!without.includes("debootstrap")) script(path.join(bin, "debootstrap"), "exit 0");
     script(path.join(bin, "docker"), [
         `[ -f "${fake}/running" ] || { echo "Cannot connect to the Docker daemon" >&2; exit 1; }`,
         `case "$1" in version) cut -d+ -f1 "${fake}/running" ;; info) echo ok ;; esac`,
@@ -49,7 +53,7 @@ function machine(installed: Record<string, string>, running?: string): Machine {
     script(path.join(bin, "make-base-images.sh"), `echo "base images" >> "${fake}/log"`);
     const pidFile = path.join(dir, "dockerd.pid");
     const env = {
-        PATH: `${bin}:/usr/bin:/bin`, FLEET_DOCKER: path.join(bin, "docker"), FLEET_DOCKERD: path.join(bin, "dockerd"), FLEET_ETC: etc,
+        PATH: `${bin}:${without.length ? systemWithout(without) : "/usr/bin:/bin"}`, FLEET_DOCKER: path.join(bin, "docker"), FLEET_DOCKERD: path.join(bin, "dockerd"), FLEET_ETC: etc,
         FLEET_BASE_IMAGES: path.join(bin, "make-base-images.sh"), FLEET_DOCKERD_PID_FILE: pidFile, FLEET_DOCKERD_LOG: path.join(dir, "dockerd.log"),
     };
     return { dir, fake, etc, pidFile, env };
@@ -74,7 +78,7 @@ function stopStandIn(m: Machine): void {
 
 describe("engine-up.sh and engine-down.sh (stand-ins, no real engine)", () => {
     const machines: Machine[] = [];
-    const fresh = (inst: Record<string, string>, running?: string) => { const m = machine(inst, running); machines.push(m); return m; };
+    const fresh = (inst: Record<string, string>, running?: string, without?: string[]) => { const m = machine(inst, running, without); machines.push(m); return m; };
     after(() => machines.forEach(stopStandIn));
 
     it("a fresh machine: the pinned packages from trixie at exact versions, the containerd image store, dockerd started and its pid kept", () => {
@@ -95,6 +99,20 @@ describe("engine-up.sh and engine-down.sh (stand-ins, no real engine)", () => {
         assert.ok(!alive(pid));
         assert.ok(!fs.existsSync(m.pidFile));
         assert.strictEqual(down.log[down.log.length - 1], "dockerd stopped");
+    });
+
+    it("FLEET_ENGINE_ONLY=1 (scripts/local-up): the engine alone, without the engine tests' tools and base image", () => {
+        const tools = ["debootstrap", "python3", "docker-registry", "htpasswd"];
+        const all = fresh({}, undefined, tools);
+        const r = run(all, UP);
+        assert.strictEqual(r.code, 0, r.err);
+        assert.deepStrictEqual(r.log, ["apt-get update -qq", `apt-get install -y -qq --allow-downgrades ${WANTED.join(" ")} debootstrap python3 docker-registry apache2-utils`, "dockerd started", "base images"]);
+        const m = fresh({}, undefined, tools);
+        m.env.FLEET_ENGINE_ONLY = "1";
+        const only = run(m, UP);
+        assert.strictEqual(only.code, 0, only.err);
+        assert.deepStrictEqual(only.log, ["apt-get update -qq", `apt-get install -y -qq --allow-downgrades ${WANTED.join(" ")}`, "dockerd started"]);
+        assert.deepStrictEqual(JSON.parse(fs.readFileSync(path.join(m.etc, "docker", "daemon.json"), "utf8")), { features: { "containerd-snapshotter": true } });
     });
 
     it("everything in place and an engine answering: nothing installed, nothing started", () => {

@@ -1,0 +1,160 @@
+/** What each ops CLI command does (fleet/ops/help.ts describes them; fleet/cli.ts dispatches). */
+import * as fs from "fs";
+import * as path from "path";
+import { buildLock, lockTargets } from "../imageplan/lock";
+import { imageTargetUrns } from "../imageplan/buildPlan";
+import { leftOutOfBuild, planImages } from "../imageplan/planImages";
+import { familySpec, serviceSpec } from "../model/images";
+import { FleetError } from "../model/issues";
+import { fleetFiles, loadFleet } from "../model/load";
+import { HostPlan, planHost } from "../model/plan";
+import { rollbackPins } from "../model/rollback";
+import { CUDA_TRACKS, CudaTrack, FleetData } from "../model/schema";
+import { fleetKeys, parseStackConfig, StackConfig } from "../model/stack";
+import { checkStack } from "../pulumi/checkStack";
+import { loadStack } from "../pulumi/load";
+import { renderDiagrams } from "../render/diagram";
+import { renderFamily, renderService, renderServiceIgnore } from "../render/dockerfile";
+import { Args, UsageError } from "./args";
+import { CommandHelp } from "./help";
+import { planDocument, planJson } from "./planView";
+import { renderPlan } from "./planText";
+
+/** This repository: its fleet/render and fleet/data are the family images' inputs (index.ts's directory). */
+export const REPOSITORY_DIR = path.resolve(__dirname, "..", "..");
+/** The committed diagrams, relative to the project. */
+export const DIAGRAM_FILE = "docs/fleet-diagrams.md";
+
+export interface CliIO {
+    out: (line: string) => void;
+    err: (line: string) => void;
+}
+
+export interface Context {
+    io: CliIO;
+    /** Where Pulumi.yaml and the stack files are. */
+    projectDir: string;
+    /** The fleet data directory (--fleet DIR). */
+    fleetDir: string;
+}
+
+type Run = (a: Args, ctx: Context, c: CommandHelp) => number;
+
+/** The positional arguments, exactly `count` of them, or a usage error saying what is expected. */
+function positional(a: Args, c: CommandHelp, count: number, expected: string): string[] {
+    if (a.positional.length !== count) throw new UsageError(`${c.name} ${expected}`, c);
+    return a.positional;
+}
+
+function summary(d: FleetData): string {
+    const placements = Object.values(d.services).reduce((n, s) => n + s.hosts.length, 0);
+    return `fleet data is valid: ${Object.keys(d.services).length} services (${placements} placements) on ${Object.keys(d.hosts).length} hosts, ${Object.keys(d.families).length} families`;
+}
+
+/** The stack's `fleet:` config as `pulumi up` merges it (secrets are not needed to plan), and its plan. */
+function stackPlan(projectDir: string, stack: string, data: FleetData): { cfg: StackConfig; plan: HostPlan } {
+    const source = `Pulumi.${stack}.yaml`;
+    const cfg = parseStackConfig(fleetKeys(loadStack(projectDir, stack).config), data, source);
+    return { cfg, plan: planHost(data, cfg, rollbackPins(data, cfg, projectDir, stack, source)) };
+}
+
+/** Renders every family and every service (of every host): images are machine-neutral. */
+export function writeDockerfiles(d: FleetData, out: string, track: CudaTrack): { families: number; services: number } {
+    fs.mkdirSync(out, { recursive: true });
+    const families = Object.keys(d.families).map((f) => familySpec(d, f, track));
+    for (const f of families) fs.writeFileSync(path.join(out, `${f.repository}.Dockerfile`), renderFamily(f));
+    const services = Object.keys(d.services).map((s) => serviceSpec(d, s)).filter((s) => !s.dockerfileOverride);
+    for (const s of services) {
+        fs.writeFileSync(path.join(out, `${s.repository}.Dockerfile`), renderService(s));
+        fs.writeFileSync(path.join(out, `${s.repository}.Dockerfile.dockerignore`), renderServiceIgnore(s));
+    }
+    return { families: families.length, services: services.length };
+}
+
+const validate: Run = (a, { io, fleetDir }, c) => {
+    positional(a, c, 0, "takes no arguments");
+    io.out(summary(loadFleet(fleetDir)));
+    return 0;
+};
+
+const plan: Run = (a, { io, projectDir, fleetDir }, c) => {
+    const [stack] = positional(a, c, 1, "needs exactly one stack name, e.g. plan mainpc");
+    const data = loadFleet(fleetDir);
+    const { cfg, plan: hostPlan } = stackPlan(projectDir, stack, data);
+    // The paths the program builds with (index.ts): nothing is written.
+    const images = planImages(data, hostPlan, cfg, {
+        projectDir: REPOSITORY_DIR,
+        appRepo: path.resolve(projectDir, cfg.appRepo),
+        buildDir: path.join(projectDir, ".fleet", "build", stack),
+        servicesFile: fleetFiles(fleetDir).services,
+        stackFile: `Pulumi.${stack}.yaml`,
+    });
+    const doc = planDocument(stack, hostPlan, images);
+    if (a.flags.has("json")) io.out(planJson(doc));
+    else renderPlan(doc).forEach((l) => io.out(l));
+    return 0;
+};
+
+const checkStackCommand: Run = (a, { io, projectDir, fleetDir }, c) => {
+    const [stack] = positional(a, c, 1, "needs exactly one stack name, e.g. check-stack local");
+    // --config FILE: an override file (a stack file's shape) on top, as `pulumi config set` would write it;
+    // --app-repo DIR: a checkout of the application repository in place of fleet:appRepo.
+    const r = checkStack(projectDir, stack, { fleetDir, overrides: (a.all.config ?? []).map((f) => path.resolve(f)), appRepo: a.options["app-repo"] });
+    if (r.issues.length) throw new FleetError(r.issues);
+    io.out(`Pulumi.${stack}.yaml: stack '${stack}' loads as \`pulumi up\` loads it: ${r.keys} keys, ${r.defaults} of them Pulumi.yaml defaults; the fleet: config is valid; the application repository holds what its ${r.checkedServices} services are built from`);
+    return 0;
+};
+
+const imageTargets: Run = (a, { io, projectDir, fleetDir }, c) => {
+    const [stack] = positional(a, c, 1, "needs exactly one stack name");
+    const data = loadFleet(fleetDir);
+    const { cfg, plan: hostPlan } = stackPlan(projectDir, stack, data);
+    // Standard output is the URN list alone: the deploy workflow reads it with mapfile.
+    imageTargetUrns(data, hostPlan, stack, cfg.cudaTrack).forEach((u) => io.out(u));
+    leftOutOfBuild(data, hostPlan, cfg).forEach((l) => io.err(`left out: ${l}`));
+    return 0;
+};
+
+const lockTargetsCommand: Run = (a, { io, fleetDir }, c) => {
+    positional(a, c, 0, "takes no arguments");
+    lockTargets(loadFleet(fleetDir)).forEach((t) => io.out(`${t.service} ${t.python} ${t.input} ${t.output} ${t.family}`));
+    return 0;
+};
+
+const buildLockCommand: Run = (a, { io }, c) => {
+    const [file] = positional(a, c, 1, "needs the export file, or - for standard input");
+    const text = fs.readFileSync(file === "-" ? 0 : file, "utf8");
+    io.out(JSON.stringify(buildLock(JSON.parse(text)), null, 2));
+    return 0;
+};
+
+const diagram: Run = (a, { io, projectDir, fleetDir }, c) => {
+    positional(a, c, 0, "takes no arguments");
+    const out = path.resolve(a.options.out ?? path.join(projectDir, DIAGRAM_FILE));
+    fs.mkdirSync(path.dirname(out), { recursive: true });
+    fs.writeFileSync(out, renderDiagrams(loadFleet(fleetDir)));
+    io.out(`wrote ${out}`);
+    return 0;
+};
+
+const dockerfiles: Run = (a, { io, projectDir, fleetDir }, c) => {
+    positional(a, c, 0, "takes no arguments");
+    const track = a.options.cuda ?? "cu121";
+    if (!(CUDA_TRACKS as readonly string[]).includes(track)) throw new UsageError(`--cuda must be one of ${CUDA_TRACKS.join(", ")}`, c);
+    const out = path.resolve(a.options.out ?? path.join(projectDir, "out", "dockerfiles"));
+    const written = writeDockerfiles(loadFleet(fleetDir), out, track as CudaTrack);
+    io.out(`wrote ${written.families} family and ${written.services} service Dockerfiles to ${out}`);
+    return 0;
+};
+
+/** Every command but `help`, which the dispatcher answers. */
+export const RUN: Readonly<Record<string, Run>> = {
+    validate,
+    plan,
+    "check-stack": checkStackCommand,
+    "image-targets": imageTargets,
+    "lock-targets": lockTargetsCommand,
+    "build-lock": buildLockCommand,
+    diagram,
+    dockerfiles,
+};

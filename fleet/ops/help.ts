@@ -1,0 +1,135 @@
+/**
+ * The ops CLI's commands as the operator reads them: `scripts/fleet help`, `scripts/fleet
+ * <command> --help`, and the usage printed on a wrong command line. The README lists every
+ * command here (test/readme.test.ts fails when one is missing).
+ */
+
+export interface CommandHelp {
+    name: string;
+    /** Arguments and options, as typed. */
+    synopsis: string;
+    /** One line, for the command list. */
+    summary: string;
+    /** What `<command> --help` adds. */
+    details: string[];
+    /** Options that take a value. */
+    options: string[];
+    /** Options without a value. */
+    flags: string[];
+}
+
+export const COMMANDS: readonly CommandHelp[] = [
+    {
+        name: "validate", synopsis: "validate [--fleet DIR]", options: ["fleet"], flags: [],
+        summary: "check the fleet data; every problem with its fix, or a one-line summary",
+        details: [
+            "Checks fleet/data (or DIR): ports, families, GPU placement, hosts. Prints every problem at",
+            "once with file, path and fix. Exit 1 on any problem.",
+        ],
+    },
+    {
+        name: "check-stack", synopsis: "check-stack <stack> [--config FILE]... [--app-repo DIR] [--fleet DIR]", options: ["fleet", "config", "app-repo"], flags: [],
+        summary: "what `pulumi up` would refuse in Pulumi.<stack>.yaml, each with the command that fixes it",
+        details: [
+            "Merges Pulumi.yaml and Pulumi.<stack>.yaml with the Pulumi CLI's rules, then runs every",
+            "check the program runs before it creates a resource: the fleet: keys, the data, the",
+            "application repository (entrypoints, sources, locks), the build lock of fleet:pinAll, and",
+            "the cross-stack rules against the peer stack's committed config. Exit 1 on any problem.",
+            "--config FILE   an override file of a stack file's shape on top (repeatable)",
+            "--app-repo DIR  a checkout of the application repository in place of fleet:appRepo",
+        ],
+    },
+    {
+        name: "plan", synopsis: "plan <stack> [--json] [--fleet DIR]", options: ["fleet"], flags: ["json"],
+        summary: "what the stack runs: per container its image, pin, address, ports, GPU, limits, start, health",
+        details: [
+            "Per container: the image reference (the tag this commit builds, the digest where known; for",
+            "a pinned service the pin, fleet:pins[i] or the build lock of fleet:pinAll, and the build it",
+            "replaces), the address and ports it publishes, the GPU, the CPU, memory and PIDs limits, the",
+            "container it starts after, and its health check. Then the family images, in build order, and",
+            "the services the stack does not deploy, with why.",
+            "--json prints the same as one JSON document (version 1; fleet/ops/planView.ts describes it).",
+        ],
+    },
+    {
+        name: "image-targets", synopsis: "image-targets <stack> [--fleet DIR]", options: ["fleet"], flags: [],
+        summary: "the URNs that build the stack's images alone (pulumi up --target), one a line",
+        details: [
+            "Standard output: one URN a line, read by the deploy workflow. Standard error: what is left",
+            "out and why (pinned services and the families only they use: nothing is built for them).",
+        ],
+    },
+    {
+        name: "lock-targets", synopsis: "lock-targets [--fleet DIR]", options: ["fleet"], flags: [],
+        summary: "per service: python, requirements .in and .txt, family image (scripts/lock-requirements.sh)",
+        details: ["One service a line: service, Python version, requirements .in, hash-locked .txt, family image."],
+    },
+    {
+        name: "build-lock", synopsis: "build-lock <export.json|->", options: [], flags: [],
+        summary: "build-lock.json from `pulumi stack export` (- reads standard input)",
+        details: ["The digests a deploy built and ran, by image and container: what fleet:pinAll rolls back to."],
+    },
+    {
+        name: "diagram", synopsis: "diagram [--out FILE] [--fleet DIR]", options: ["out", "fleet"], flags: [],
+        summary: "write the family and placement diagrams (default docs/fleet-diagrams.md)",
+        details: ["Mermaid diagrams of the family hierarchy and of each host's services."],
+    },
+    {
+        name: "dockerfiles", synopsis: "dockerfiles [--out DIR] [--fleet DIR] [--cuda TRACK]", options: ["out", "fleet", "cuda"], flags: [],
+        summary: "write every family's and service's Dockerfile, for review (default out/dockerfiles)",
+        details: ["--cuda picks the CUDA track of the GPU families (cu118, cu121, cu124; default cu121)."],
+    },
+    {
+        name: "help", synopsis: "help [command]", options: [], flags: [],
+        summary: "this list, or one command's help (also: --help, <command> --help)",
+        details: [],
+    },
+];
+
+const PROGRAM = "scripts/fleet";
+
+export function findCommand(name: string): CommandHelp | undefined {
+    return COMMANDS.find((c) => c.name === name);
+}
+
+/** The command list. */
+export function usage(): string[] {
+    const width = Math.max(...COMMANDS.map((c) => c.synopsis.length));
+    return [
+        `usage: ${PROGRAM} <command> [arguments]   (or: npm run fleet -- <command>)`,
+        "",
+        ...COMMANDS.map((c) => `  ${c.synopsis.padEnd(width)}  ${c.summary}`),
+        "",
+        "Exit codes: 0 fine, 1 the data or config has problems, 2 the command line is wrong.",
+        `${PROGRAM} <command> --help tells more about one command.`,
+    ];
+}
+
+/** `<command> --help`. */
+export function commandHelp(c: CommandHelp): string[] {
+    return [`usage: ${PROGRAM} ${c.synopsis}`, "", c.summary, ...(c.details.length ? ["", ...c.details] : [])];
+}
+
+/** Edits (insert, delete, substitute) between two strings. */
+function distance(a: string, b: string): number {
+    let prev = Array.from({ length: b.length + 1 }, (_, j) => j);
+    for (let i = 1; i <= a.length; i++) {
+        const cur = [i];
+        for (let j = 1; j <= b.length; j++) cur.push(Math.min(prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + (a[i - 1] === b[j - 1] ? 0 : 1)));
+        prev = cur;
+    }
+    return prev[b.length];
+}
+
+/**
+ * The command meant by a mistyped one: the only command it begins, else the nearest within a
+ * third of its length (at least 2 edits); undefined when none is that near.
+ */
+export function closestCommand(typed: string): string | undefined {
+    const names = COMMANDS.map((c) => c.name);
+    const prefixed = names.filter((n) => typed.length >= 3 && n.startsWith(typed));
+    if (prefixed.length === 1) return prefixed[0];
+    const limit = Math.max(2, Math.floor(typed.length / 3));
+    const ranked = names.map((n) => ({ n, d: distance(typed, n) })).filter((x) => x.d <= limit).sort((a, b) => a.d - b.d);
+    return ranked[0]?.n;
+}
