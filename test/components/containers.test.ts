@@ -144,6 +144,7 @@ describe("containers under mocks", () => {
                 assert.strictEqual(preflight.inputs.create, "bash scripts/host-preflight.sh");
                 assert.deepStrictEqual({ ...preflight.inputs.environment }, {
                     DOCKER_HOST: `ssh://ops@${stack}`, FLEET_MACHINE: stack, FLEET_MIN_DOCKER: "25.0", FLEET_GPU: "true", FLEET_MIN_DRIVER: "535", FLEET_CUDA_TRACK: "cu121", FLEET_BUILDER: "default", FLEET_IMAGE_STORE: "true",
+                    FLEET_LOG_DRIVER: "json-file", FLEET_LOG_OPTS: "max-size,max-file",
                 });
                 for (const c of containers) assert.ok(dependsOn(c, "fleet:host:HostPreflight", `${stack}-preflight`), `${c.inputs.name} waits for the preflight`);
                 const core = ["service-registry", "system-digital-twin", "unified-system-agent"];

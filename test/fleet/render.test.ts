@@ -86,7 +86,7 @@ describe("Dockerfile rendering", () => {
             assert.match(text, /RUN --mount=type=bind,from=builder,source=\/wheelhouse,target=\/wheelhouse touch \/dev\/shm\/fleet-layer \\\n    && if .*; then \/opt\/venv\/bin\/pip install --no-cache-dir --no-index --no-deps \/wheelhouse\/\*\.whl && \/opt\/venv\/bin\/pip check; fi \\\n    && find \//, s);
             // Every layer of the runtime stage sets what it wrote to SOURCE_DATE_EPOCH (fleet/render/layers.ts); no COPY keeps a time.
             const runtime = text.slice(text.indexOf("AS runtime"));
-            assert.strictEqual((runtime.match(/^RUN /gm) ?? []).length, (runtime.match(/-newer \/dev\/shm\/fleet-layer -print0 \| xargs -0r touch -h -d "@\$\{SOURCE_DATE_EPOCH\}"$/gm) ?? []).length, s);
+            assert.strictEqual((runtime.match(/^RUN /gm) ?? []).length, (runtime.match(/-newer \/dev\/shm\/fleet-layer -print0 \| xargs -0r touch -h -d "@\$\{SOURCE_DATE_EPOCH\}" \\\n    && touch -h -d "@\$\{SOURCE_DATE_EPOCH\}" \/etc/gm) ?? []).length, s);
             assert.ok(!/^COPY /m.test(runtime), `${s}: no COPY in the runtime stage`);
             assert.strictEqual((text.match(/^ARG SOURCE_DATE_EPOCH=0$/gm) ?? []).length, 2, `${s}: every stage declares SOURCE_DATE_EPOCH`);
             assert.ok(text.indexOf("/wheelhouse/requirements.txt") < text.indexOf(`COPY ${spec.sources[0]} `), `${s}: dependencies before code`);

@@ -15,21 +15,25 @@ RUN touch /dev/shm/fleet-layer \
     && apt-get install -y --no-install-recommends tini=0.19.0-1+b3 ca-certificates=20250419~deb12u2 \
     && apt-get clean \
     && rm -rf /var/lib/apt/lists/* /var/log/apt /var/log/dpkg.log /var/cache/ldconfig/aux-cache /var/cache/debconf/*-old \
-    && find / -xdev \( -path /proc -o -path /sys -o -path /dev -o -path /etc/hosts -o -path /etc/hostname -o -path /etc/resolv.conf \) -prune -o -newer /dev/shm/fleet-layer -print0 | xargs -0r touch -h -d "@${SOURCE_DATE_EPOCH}"
+    && find / -xdev \( -path /proc -o -path /sys -o -path /dev -o -path /etc/hosts -o -path /etc/hostname -o -path /etc/resolv.conf \) -prune -o -newer /dev/shm/fleet-layer -print0 | xargs -0r touch -h -d "@${SOURCE_DATE_EPOCH}" \
+    && touch -h -d "@${SOURCE_DATE_EPOCH}" /etc
 RUN touch /dev/shm/fleet-layer \
     && groupadd --system --gid 10001 appuser \
     && useradd --system --uid 10001 --gid 10001 --home-dir /home/appuser --create-home --shell /usr/sbin/nologin appuser \
     && mkdir -p /app/data /app/logs /app/cache /run/fleet \
     && chown 10001:10001 /app/data /app/logs /app/cache \
     && ln -s /run/fleet/machine-profile.json /etc/machine-profile.json \
-    && find / -xdev \( -path /proc -o -path /sys -o -path /dev -o -path /etc/hosts -o -path /etc/hostname -o -path /etc/resolv.conf \) -prune -o -newer /dev/shm/fleet-layer -print0 | xargs -0r touch -h -d "@${SOURCE_DATE_EPOCH}"
+    && find / -xdev \( -path /proc -o -path /sys -o -path /dev -o -path /etc/hosts -o -path /etc/hostname -o -path /etc/resolv.conf \) -prune -o -newer /dev/shm/fleet-layer -print0 | xargs -0r touch -h -d "@${SOURCE_DATE_EPOCH}" \
+    && touch -h -d "@${SOURCE_DATE_EPOCH}" /etc
 RUN --mount=type=bind,from=builder,source=/opt/venv,target=/mnt/fleet-from touch /dev/shm/fleet-layer \
     && mkdir -p /opt/venv \
     && cp -dR --preserve=mode,ownership,links /mnt/fleet-from/. /opt/venv/ \
-    && find / -xdev \( -path /proc -o -path /sys -o -path /dev -o -path /etc/hosts -o -path /etc/hostname -o -path /etc/resolv.conf \) -prune -o -newer /dev/shm/fleet-layer -print0 | xargs -0r touch -h -d "@${SOURCE_DATE_EPOCH}"
+    && find / -xdev \( -path /proc -o -path /sys -o -path /dev -o -path /etc/hosts -o -path /etc/hostname -o -path /etc/resolv.conf \) -prune -o -newer /dev/shm/fleet-layer -print0 | xargs -0r touch -h -d "@${SOURCE_DATE_EPOCH}" \
+    && touch -h -d "@${SOURCE_DATE_EPOCH}" /etc /mnt
 RUN --mount=type=bind,target=/mnt/fleet-context touch /dev/shm/fleet-layer \
     && install -m 0755 /mnt/fleet-context/fleet-health /mnt/fleet-context/fleet-entrypoint /usr/local/bin/ \
-    && find / -xdev \( -path /proc -o -path /sys -o -path /dev -o -path /etc/hosts -o -path /etc/hostname -o -path /etc/resolv.conf \) -prune -o -newer /dev/shm/fleet-layer -print0 | xargs -0r touch -h -d "@${SOURCE_DATE_EPOCH}"
+    && find / -xdev \( -path /proc -o -path /sys -o -path /dev -o -path /etc/hosts -o -path /etc/hostname -o -path /etc/resolv.conf \) -prune -o -newer /dev/shm/fleet-layer -print0 | xargs -0r touch -h -d "@${SOURCE_DATE_EPOCH}" \
+    && touch -h -d "@${SOURCE_DATE_EPOCH}" /etc /mnt
 ENV PATH="/opt/venv/bin:$PATH" \
     PYTHONUNBUFFERED=1 \
     PYTHONDONTWRITEBYTECODE=1 \

@@ -11,10 +11,12 @@ RUN touch /dev/shm/fleet-layer \
     && apt-get clean \
     && rm -rf /var/lib/apt/lists/* /var/log/apt /var/log/dpkg.log /var/cache/ldconfig/aux-cache /var/cache/debconf/*-old \
     && mkdir -p /usr/local/etc/haproxy \
-    && find / -xdev \( -path /proc -o -path /sys -o -path /dev -o -path /etc/hosts -o -path /etc/hostname -o -path /etc/resolv.conf \) -prune -o -newer /dev/shm/fleet-layer -print0 | xargs -0r touch -h -d "@${SOURCE_DATE_EPOCH}"
+    && find / -xdev \( -path /proc -o -path /sys -o -path /dev -o -path /etc/hosts -o -path /etc/hostname -o -path /etc/resolv.conf \) -prune -o -newer /dev/shm/fleet-layer -print0 | xargs -0r touch -h -d "@${SOURCE_DATE_EPOCH}" \
+    && touch -h -d "@${SOURCE_DATE_EPOCH}" /etc
 RUN --mount=type=bind,target=/mnt/fleet-context touch /dev/shm/fleet-layer \
     && install -m 0644 /mnt/fleet-context/fleet-docker-api-proxy.cfg /usr/local/etc/haproxy/ \
-    && find / -xdev \( -path /proc -o -path /sys -o -path /dev -o -path /etc/hosts -o -path /etc/hostname -o -path /etc/resolv.conf \) -prune -o -newer /dev/shm/fleet-layer -print0 | xargs -0r touch -h -d "@${SOURCE_DATE_EPOCH}"
+    && find / -xdev \( -path /proc -o -path /sys -o -path /dev -o -path /etc/hosts -o -path /etc/hostname -o -path /etc/resolv.conf \) -prune -o -newer /dev/shm/fleet-layer -print0 | xargs -0r touch -h -d "@${SOURCE_DATE_EPOCH}" \
+    && touch -h -d "@${SOURCE_DATE_EPOCH}" /etc /mnt
 RUN haproxy -c -q -f /usr/local/etc/haproxy/fleet-docker-api-proxy.cfg
 ENV FLEET_HEALTH_KIND=http \
     HEALTH_PORT=2376 \

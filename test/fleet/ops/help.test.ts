@@ -11,7 +11,7 @@ describe("scripts/fleet help", () => {
         }
         const list = usage();
         assert.strictEqual(list[0], "usage: scripts/fleet <command> [arguments]   (or: npm run fleet -- <command>)");
-        assert.strictEqual(list.find((l) => l.includes(" plan <stack>")), "  plan <stack> [--json] [--fleet DIR]                   what the stack runs: per container its image, pin, address, ports, GPU, limits, start, health");
+        assert.strictEqual(list.find((l) => l.includes(" plan <stack>")), "  plan <stack> [--json] [--fleet DIR]                                    what the stack runs: per container its image, pin, address, ports, GPU, limits, start, health");
         for (const c of COMMANDS) assert.ok(list.some((l) => l.startsWith(`  ${c.synopsis} `)), c.name);
     });
 

@@ -69,7 +69,7 @@ describe("scripts/fleet plan", () => {
         assert.strictEqual(r.code, 0, r.err.join("\n"));
         const images = table(r.out, /^SERVICE\s+IMAGE$/);
         assert.strictEqual(images.length, 23);
-        const why = `fleet:appRepo: ${path.resolve(dir, "../AI_System_Monorepo")} is not a directory`;
+        const why = `fleet:appRepo: ../AI_System_Monorepo (${path.resolve(dir, "../AI_System_Monorepo")}) is not a directory: the service images are built from a checkout of the application repository`;
         assert.strictEqual(images[4], imageRow("CacheManager", `ghcr.io/ai-system/cache-manager (tag unknown: ${why})`));
         assert.ok(images.every((l) => l.endsWith(`(tag unknown: ${why})`)), images.join("\n"));
         const b = pc2Build();
