@@ -203,7 +203,7 @@ function containerPlan(d: FleetData, name: string, svc: Service, cfg: StackConfi
             ...HEALTH_DEFAULTS,
             startPeriodSeconds: rt.startPeriodSeconds,
             startIntervalSeconds: rt.startIntervalSeconds,
-            waitTimeoutSeconds: rt.waitTimeoutSeconds,
+            waitTimeoutSeconds: svc.health.waitTimeoutSeconds ?? rt.waitTimeoutSeconds,
         },
         limits: { memoryMb: rt.memoryMb, shmMb: rt.shmMb, pidsLimit: rt.pidsLimit, cpus: rt.cpus, cpuShares: rt.cpuShares },
         dockerApi: name === DOCKER_API_SERVICE && svc.traits.includes("docker"),

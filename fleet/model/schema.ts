@@ -140,6 +140,12 @@ export const HealthSchema = z.strictObject({
     kind: z.enum(HEALTH_KINDS),
     /** @default "/health" (http only) */
     path: z.string().regex(/^\//, "must start with /").default("/health"),
+    /**
+     * How long `pulumi up` waits for this service to turn healthy, where it differs from its
+     * family's (a model server that loads for longer than its family's others).
+     * @default the family's runtime.waitTimeoutSeconds
+     */
+    waitTimeoutSeconds: z.number().int().min(10).optional(),
 });
 
 export const ServiceSchema = z.strictObject({

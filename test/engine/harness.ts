@@ -208,6 +208,11 @@ export class EngineHarness {
         return { deployment: { resources } };
     }
 
+    /** The outputs the harness keeps for every resource of `type`, by resource name. */
+    outputsOf(type: string): Record<string, Inputs> {
+        return Object.fromEntries([...this.state.values()].filter((s) => s.type === type).map((s) => [s.name, s.outputs]));
+    }
+
     /** The state the harness keeps for a resource (its provider's outputs and the engine's init errors). */
     stored(type: string, name: string): { id: string; outputs: Inputs; initErrors: string[] } | undefined {
         const s = this.state.get(`${type}::${name}`);

@@ -105,6 +105,14 @@ describe("planning a host", () => {
         assert.deepStrictEqual(c.limits, { memoryMb: 16384, shmMb: 4096, pidsLimit: 256, cpus: 6, cpuShares: 2048 });
     });
 
+    it("a service's own health.waitTimeoutSeconds wins over its family's; the others keep the family's", () => {
+        const data = realFleet();
+        data.services.ModelOpsCoordinator.health = { ...data.services.ModelOpsCoordinator.health, waitTimeoutSeconds: 1800 };
+        const plan = planHost(data, stackFor("mainpc"));
+        const wait = (s: string) => plan.containers.find((x) => x.service === s)!.health.waitTimeoutSeconds;
+        assert.deepStrictEqual([wait("ModelOpsCoordinator"), wait("ChainOfThoughtAgent"), wait("Executor")], [1800, 900, 120]);
+    });
+
     it("a CPU container gets no GPU request and no CUDA variables; pc2's profile values", () => {
         const c = planHost(fleet, stackFor("pc2")).containers.find((x) => x.service === "CacheManager")!;
         assert.strictEqual(c.gpu, null);

@@ -1,0 +1,67 @@
+/**
+ * Changes as operators make them: one service's source, and a service whose new image never
+ * turns healthy.
+ */
+import * as assert from "assert";
+import * as fs from "fs";
+import * as path from "path";
+import { appRepoOverride, stackConfig } from "../../mocks";
+import { CHANGED, containerIds, secondCheckout, StackContext, STACKS } from "./context";
+
+export function changeChecks(ctx: StackContext): void {
+    it("changing one service's source rebuilds only its image and replaces only its container", async () => {
+        const before = await containerIds(ctx.docker, ctx.services);
+        const { service, file } = CHANGED[ctx.machine];
+        fs.appendFileSync(path.join(ctx.app, file), "# changed by the engine test\n");
+        const changedRun = await ctx.harness.run(ctx.config());
+        const container = ctx.services[service].container;
+        assert.deepStrictEqual(ctx.harness.changes(), [
+            `command:local:Command ${container}-pids-limit replace`,
+            `command:local:Command ${ctx.machine}-preflight replace`, // its triggers are the host's image tags
+            `docker-build:index:Image ${container} update`, // docker-build's Diff never replaces: Update builds again
+            `docker:index/container:Container ${container} replace`,
+            `docker:index/remoteImage:RemoteImage ${container} replace`,
+        ].sort());
+        if (ctx.stack === "mainpc") {
+            const image = ctx.harness.exportDeployment(changedRun).deployment.resources.find((r) => r.type === "docker-build:index:Image" && r.urn.endsWith(`::${container}`))!;
+            assert.deepStrictEqual(ctx.harness.pushed, [(image.inputs.tags as string[])[0]], "one image pushed");
+        }
+        for (const [n, s] of Object.entries(ctx.services)) {
+            const id = (await ctx.docker.getContainer(s.container).inspect()).Id;
+            if (n === service) assert.notStrictEqual(id, before[n], `${n} was replaced`);
+            else assert.strictEqual(id, before[n], `${n} kept its container`);
+        }
+    });
+
+    if (ctx.stack === "local") it("a failed health wait stays failed: a new image that never turns healthy fails `up` naming the service, the same `up` again fails again (replaced, not an empty update), and the fixed image turns green", async function () {
+        this.timeout(900000);
+        // From a second checkout whose data gives the service a 10 s wait (services.yaml
+        // health.waitTimeoutSeconds), so two failed waits do not take its family's 120 s each.
+        const second = secondCheckout(ctx.app);
+        const data = path.join(second.projectDir, "fleet", "data", "services.yaml");
+        const [service, entry] = ["CodeGenerator", "main_pc_code/agents/code_generator_agent.py"];
+        const text = fs.readFileSync(data, "utf8");
+        const slow = text.replace(/(  CodeGenerator:\n(?:    .*\n)*?)(    entrypoint: )/, "$1    health: { kind: http, waitTimeoutSeconds: 10 }\n$2");
+        assert.notStrictEqual(slow, text, "CodeGenerator's entry in services.yaml");
+        fs.writeFileSync(data, slow);
+        const good = fs.readFileSync(path.join(second.app, entry), "utf8");
+        fs.writeFileSync(path.join(second.app, entry), `raise SystemExit("the engine test's broken ${service}")\n`);
+        const h = ctx.harness;
+        const cfg = () => stackConfig(ctx.stack, STACKS[ctx.stack].overrides, appRepoOverride(second.app));
+        const container = ctx.services[service].container;
+        const failed = (e: Error) => e.message.startsWith(`harness: docker:index/container:Container ${container}: container failed to be in healthy state`);
+        await assert.rejects(h.run(cfg(), { projectDir: second.projectDir }), failed);
+        assert.strictEqual(h.stored("docker:index/container:Container", container)!.initErrors.length, 1, "recorded with its init error, as the engine keeps it");
+        await assert.rejects(h.run(cfg(), { projectDir: second.projectDir }), failed);
+        const again = h.events.find((e) => e.name === container && e.type === "docker:index/container:Container")!;
+        assert.strictEqual(again.action, "replace", "init errors and replaceOnChanges *: replaced and waited for again");
+        assert.ok(again.why.some((w) => w.startsWith("#initerror: container failed to be in healthy state")), again.why.join("; "));
+        fs.writeFileSync(path.join(second.app, entry), good);
+        await h.run(cfg(), { projectDir: second.projectDir });
+        assert.strictEqual((await ctx.docker.getContainer(container).inspect()).State.Health?.Status, "healthy");
+        assert.strictEqual(h.stored("docker:index/container:Container", container)!.initErrors.length, 0);
+        // Back to this checkout: only the wait differs, and only that container is replaced.
+        await h.run(ctx.config());
+        assert.deepStrictEqual(h.changes(), [`command:local:Command ${container}-pids-limit replace`, `docker:index/container:Container ${container} replace`]);
+    });
+}

@@ -1,0 +1,119 @@
+/**
+ * What each service's image holds (its packages installed for real, one environment per
+ * chain), what a bad pin does to a build, the requirement locks, and how services stop.
+ */
+import * as assert from "assert";
+import { spawnSync } from "child_process";
+import * as fs from "fs";
+import * as os from "os";
+import * as path from "path";
+import { exactPins } from "../../../fleet/imageplan/appRepo";
+import { familyPins, serviceSpec } from "../../../fleet/model/images";
+import { FIXTURE_APP, realFleet, standIns } from "../../helpers";
+import { PROJECT_DIR, Registered } from "../../mocks";
+import { EngineHarness } from "../harness";
+import { ENVIRONMENT_PROBE, exec, StackContext } from "./context";
+
+export function packageChecks(ctx: StackContext): void {
+    if (ctx.stack === "local") it("a pin the package index lacks fails the build naming the family, or the service, and the package; nothing is half-built", async () => {
+        const h = new EngineHarness();
+        const imageOf = (name: string) => ctx.first.resources.find((r: Registered) => r.type === "docker-build:index:Image" && r.name === name)!;
+        const tagged = async (tag: string) => (await ctx.docker.getImage(tag).inspect()).Id;
+        try {
+            // A family pin (families.yaml) the index does not have.
+            const family = imageOf("family-web");
+            assert.ok(family.inputs.dockerfile.inline.includes("gunicorn==22.0.0"), "family-web pins gunicorn 22.0.0");
+            const familyId = await tagged(family.inputs.tags[0]);
+            const familyInputs = { ...family.inputs, dockerfile: { inline: family.inputs.dockerfile.inline.replaceAll("gunicorn==22.0.0", "gunicorn==22.0.99") } };
+            await assert.rejects(h.applyOne({ ...family, inputs: familyInputs }), (e: Error) => {
+                assert.match(e.message, /^harness: docker-build:index:Image family-web: build of \S+ failed \(docker buildx exit 1\): ERROR: failed to solve: process .* did not complete successfully: exit code: 1; /);
+                assert.ok(e.message.includes("ERROR: No matching distribution found for gunicorn==22.0.99"), e.message);
+                return true;
+            });
+            assert.strictEqual(await tagged(family.inputs.tags[0]), familyId, "the family's tag still names the image it had");
+
+            // A service lock line the index does not have (hashes stay: the version is what is missing).
+            const service = imageOf("nlu-agent");
+            // A copy of its staged build context (fleet/imageplan/stage.ts) with the lock broken.
+            const copy = fs.mkdtempSync(path.join(os.tmpdir(), "fleet-engine-badpin-"));
+            fs.cpSync(path.join(PROJECT_DIR, service.inputs.context.location), copy, { recursive: true });
+            const lock = path.join(copy, "requirements/nlu-agent.txt");
+            assert.ok(fs.readFileSync(lock, "utf8").includes("certifi==2024.2.2 \\"), "nlu-agent's lock pins certifi 2024.2.2");
+            fs.writeFileSync(lock, fs.readFileSync(lock, "utf8").replace("certifi==2024.2.2 \\", "certifi==2099.1.1 \\"));
+            const serviceId = await tagged(service.inputs.tags[0]);
+            try {
+                await assert.rejects(h.applyOne({ ...service, inputs: { ...service.inputs, context: { location: copy } } }), (e: Error) => {
+                    assert.match(e.message, /^harness: docker-build:index:Image nlu-agent: build of \S+ failed \(docker buildx exit 1\): ERROR: failed to solve: process .* did not complete successfully: exit code: 1; /);
+                    assert.ok(e.message.includes("ERROR: No matching distribution found for certifi==2099.1.1"), e.message);
+                    return true;
+                });
+            } finally {
+                fs.rmSync(copy, { recursive: true, force: true });
+            }
+            assert.strictEqual(await tagged(service.inputs.tags[0]), serviceId, "the service's tag still names the image it had");
+        } finally {
+            await h.cleanup();
+        }
+    });
+
+    it("every service's one Python environment: no distribution twice on sys.path, pip check clean, family pins and the service's own additions import at their versions, the family's console script runs as 10001", async () => {
+        const d = realFleet();
+        const modules = new Map(standIns().map((x) => [`${x.name}==${x.version}`, x.import]));
+        for (const [name, s] of Object.entries(ctx.services)) {
+            const family = d.services[name].family;
+            const own = exactPins(fs.readFileSync(path.join(ctx.app, serviceSpec(d, name).requirements), "utf8"));
+            const want = [...familyPins(d, family), ...own].map((p) => [p.name, p.version, modules.get(`${p.name}==${p.version}`)]);
+            assert.ok(own.length > 0 && want.every((w) => w[2] !== undefined), `${name}: its lock adds something, and every pin has a stand-in`);
+            const web = family === "family-web";
+            const probe = await exec(ctx.docker, s.container, ["env", ...(web ? ["PROBE_NAMESPACE=1"] : []), "/opt/venv/bin/python", "-c", ENVIRONMENT_PROBE, JSON.stringify(want)]);
+            assert.strictEqual(probe.code, 0, `${name}: ${probe.output}`);
+            const r = JSON.parse(probe.output);
+            assert.deepStrictEqual(r, {
+                uid: 10001, twice: {}, got: Object.fromEntries(want.map(([n, v]) => [n, [v, v]])),
+                // websockets' .pth (family-web) runs at interpreter start; the namespace
+                // package fleetstandin has one portion from base-cpu-pydeps, one from family-web.
+                pth: web ? "websockets" : null, namespace: web ? ["uvicorn", "gunicorn"] : [],
+            }, name);
+            // The root filesystem is read-only: without --no-cache-dir pip warns that it cannot use its cache.
+            assert.deepStrictEqual(await exec(ctx.docker, s.container, ["/opt/venv/bin/pip", "check", "--no-cache-dir"]), { code: 0, output: "No broken requirements found." }, name);
+            const uvicorn = familyPins(d, family).find((p) => p.name === "uvicorn")!;
+            assert.deepStrictEqual(await exec(ctx.docker, s.container, ["sh", "-c", "id -u; uvicorn"]), { code: 0, output: `10001\nuvicorn ${uvicorn.version}` }, name);
+        }
+    });
+
+    if (ctx.stack === "pc2") {
+        it("scripts/lock-requirements.sh resolves each fixture service in its family image to the committed lock, and refuses to replace a family package", () => {
+            const env = { ...process.env, FLEET_LOCK_IMAGES: "localhost/ai-system", FLEET_LOCK_INDEX: "http://127.0.0.1:3141/simple/" };
+            const script = path.join(__dirname, "..", "..", "scripts", "lock-requirements.sh");
+            // One service per CPU family of pc2: each lock takes two containers.
+            for (const [service, lock] of [["UnifiedWebAgent", "unified-web-agent"], ["CacheManager", "cache-manager"]]) {
+                const out = path.join(ctx.app, "requirements", `${lock}.txt`);
+                fs.rmSync(out);
+                const r = spawnSync("bash", [script, ctx.app], { encoding: "utf8", env: { ...env, FLEET_LOCK_ONLY: service } });
+                assert.strictEqual(r.status, 0, r.stderr);
+                assert.strictEqual(fs.readFileSync(out, "utf8"), fs.readFileSync(path.join(FIXTURE_APP, "requirements", `${lock}.txt`), "utf8"), service);
+            }
+            fs.writeFileSync(path.join(ctx.app, "requirements", "unified-web-agent.in"), "starlette==0.36.3\nhttpx==0.27.0\n");
+            const r = spawnSync("bash", [script, ctx.app], { encoding: "utf8", env: { ...env, FLEET_LOCK_ONLY: "UnifiedWebAgent" } });
+            assert.deepStrictEqual([r.status, r.stderr.trim()], [1, "lock: UnifiedWebAgent: starlette==0.36.3 would replace starlette==0.37.2 of family family-web. Fix: ask for 0.37.2 in requirements/unified-web-agent.in, or change the family pin"]);
+        });
+    }
+}
+
+/** Last of a stack: the services are stopped. */
+export function stopChecks(ctx: StackContext): void {
+    it("docker stop ends every service promptly: tini forwards SIGTERM, nothing is killed after the grace period", async () => {
+        const seconds: Record<string, number> = {};
+        await Promise.all(Object.entries(ctx.services).map(async ([n, s]) => {
+            const started = Date.now();
+            await ctx.docker.getContainer(s.container).stop({ t: 10 });
+            seconds[n] = (Date.now() - started) / 1000;
+        }));
+        for (const [n, s] of Object.entries(ctx.services)) {
+            const state = (await ctx.docker.getContainer(s.container).inspect()).State;
+            assert.strictEqual(state.ExitCode, 0, `${n} exited ${state.ExitCode} (137 would mean killed after the grace period)`);
+        }
+        const slowest = Object.entries(seconds).sort(([, a], [, b]) => b - a)[0];
+        console.log(`      stop: slowest ${slowest[0]} ${slowest[1].toFixed(1)}s of ${Object.keys(seconds).length}`);
+    });
+}

@@ -1,0 +1,121 @@
+/**
+ * What every running container of a stack must be, checked from outside (the engine's inspect,
+ * the published ports) and from inside (a request to the service, an exec as its own user).
+ */
+import * as assert from "assert";
+import { PROXY_DEFAULTS } from "../../../fleet/model/defaults";
+import { familyRuntime, planHost } from "../../../fleet/model/plan";
+import { parsedStack, realFleet } from "../../helpers";
+import { exec, get, port, PY_GET, StackContext } from "./context";
+
+export function runtimeChecks(ctx: StackContext): void {
+    it("builds and starts every CPU service of the host, each healthy; GPU services are listed as not deployed", async () => {
+        const notDeployed = ctx.first.outputs.notDeployed as Record<string, string>;
+        const gpuLeftOut = Object.entries(notDeployed).filter(([, why]) => why.startsWith("no-gpu")).map(([s]) => s);
+        assert.strictEqual(gpuLeftOut.length, ctx.machine === "mainpc" ? 17 : 5);
+        assert.strictEqual(Object.keys(ctx.services).length, ctx.machine === "mainpc" ? 25 : 18);
+        for (const [name, s] of Object.entries(ctx.services)) {
+            assert.strictEqual(s.gpu, false, name);
+            const state = (await ctx.docker.getContainer(s.container).inspect()).State;
+            assert.strictEqual(state.Health?.Status, "healthy", name);
+        }
+    });
+
+    it("start lanes on the engine's own clock: no container was created before its lane predecessor was healthy, and the first four of a tier did not wait", () => {
+        const fleet = realFleet();
+        const plan = planHost(fleet, parsedStack(ctx.config(), fleet));
+        assert.strictEqual(plan.startLanes, 4);
+        const times = ctx.firstTimes;
+        let waited = 0;
+        for (const c of plan.containers) {
+            if (!times[c.name]) continue; // GPU services are not deployed here
+            if (c.startAfter === undefined) continue;
+            const prev = plan.containers.find((p) => p.service === c.startAfter)!;
+            assert.ok(times[c.name].created >= times[prev.name].healthy, `${c.name} was created ${times[prev.name].healthy - times[c.name].created} ms before ${prev.name} was healthy`);
+            waited++;
+        }
+        const tiers = ["core", "app"].map((t) => plan.containers.filter((c) => c.tier === t && times[c.name]).length);
+        assert.strictEqual(waited, tiers.reduce((a, n) => a + Math.max(0, n - 4), 0));
+    });
+
+    it("/health answers {\"status\":\"ok\"} on every published health port", async () => {
+        for (const [name, s] of Object.entries(ctx.services)) {
+            const r = await get(port(s.health.replace(/^http:\/\//, "")), "/health");
+            assert.deepStrictEqual([r.status, JSON.parse(r.body)], [200, { status: "ok" }], name);
+        }
+    });
+
+    it("every service runs as 10001, cannot write its root, holds no capabilities, cannot gain privileges, and reads its host's profile", async () => {
+        for (const [name, s] of Object.entries(ctx.services)) {
+            const info = JSON.parse((await get(port(s.endpoint), "/")).body);
+            assert.deepStrictEqual(
+                { uid: info.uid, gid: info.gid, root: info.root_writable, tmp: info.tmp_writable, capEff: info.status.CapEff, capPrm: info.status.CapPrm, nnp: info.status.NoNewPrivs, seccomp: info.status.Seccomp, profile: info.profile_machine, home: info.home },
+                { uid: 10001, gid: 10001, root: false, tmp: true, capEff: "0000000000000000", capPrm: "0000000000000000", nnp: "1", seccomp: "2", profile: ctx.machine, home: "/home/appuser" },
+                name,
+            );
+        }
+    });
+
+    it(ctx.machine === "pc2" ? "pc2's containers get MainPC's endpoints from the mainpc stack's outputs" : "mainpc's containers get no peer endpoints", async () => {
+        for (const [name, s] of Object.entries(ctx.services)) {
+            const env = (await ctx.docker.getContainer(s.container).inspect()).Config.Env;
+            const peerEnv = env.filter((e) => e.startsWith("MAINPC_")).sort();
+            assert.deepStrictEqual(peerEnv, ctx.machine === "pc2" ? [
+                "MAINPC_MODEL_OPS_COORDINATOR_ENDPOINT=127.0.0.1:7212",
+                "MAINPC_SERVICE_REGISTRY_ENDPOINT=127.0.0.1:7200",
+                "MAINPC_SYSTEM_DIGITAL_TWIN_ENDPOINT=127.0.0.1:7220",
+                "MAINPC_UNIFIED_OBSERVABILITY_CENTER_ENDPOINT=127.0.0.1:9100",
+            ] : [], name);
+        }
+    });
+
+    it("every container has the PIDs limit, memory limit and log rotation of its family", async () => {
+        for (const [name, s] of Object.entries(ctx.services)) {
+            const hc = (await ctx.docker.getContainer(s.container).inspect()).HostConfig;
+            assert.strictEqual(hc.PidsLimit, 256, name);
+            assert.ok((hc.Memory ?? 0) >= 512 * 1024 * 1024, name);
+            assert.deepStrictEqual(hc.LogConfig, { Type: "json-file", Config: { "max-file": "5", "max-size": "10m" } }, name);
+            assert.strictEqual(hc.Init ?? false, false, name);
+        }
+    });
+
+    it("only the supervisor reaches the Docker API, and only the endpoints it needs", async () => {
+        const sup = ctx.services.SelfHealingSupervisor.container;
+        assert.deepStrictEqual(await exec(ctx.docker, sup, PY_GET("http://docker-api-proxy:2375/v1.41/containers/json")), { code: 0, output: "200" });
+        assert.deepStrictEqual(await exec(ctx.docker, sup, PY_GET("http://docker-api-proxy:2375/v1.41/containers/create", "POST")), { code: 0, output: "403" });
+        assert.deepStrictEqual(await exec(ctx.docker, sup, PY_GET("http://docker-api-proxy:2375/v1.41/images/json")), { code: 0, output: "403" });
+        const other = Object.entries(ctx.services).find(([n]) => n !== "SelfHealingSupervisor")![1].container;
+        const fromOther = await exec(ctx.docker, other, PY_GET("http://docker-api-proxy:2375/v1.41/containers/json"));
+        assert.strictEqual(fromOther.code, 3, fromOther.output);
+        assert.match(fromOther.output, /^unreachable /);
+        const mounts = await Promise.all(Object.values(ctx.services).map(async (s) => (await ctx.docker.getContainer(s.container).inspect()).Mounts.map((m) => m.Source)));
+        assert.ok(mounts.flat().every((src) => !src.includes("docker.sock")));
+    });
+
+    it("CIS Docker runtime checks on every running container: CPU limit and shares (5.12), ports bound to the host's address (5.14), a PIDs limit (5.29), an image HEALTHCHECK with a start interval (4.6)", async () => {
+        const fleet = realFleet();
+        const running = await ctx.docker.listContainers({ filters: { label: [`fleet.machine=${ctx.machine}`] } });
+        assert.strictEqual(running.length, Object.keys(ctx.services).length + 1, "every service and the proxy");
+        for (const summary of running) {
+            const info = await ctx.docker.getContainer(summary.Id).inspect();
+            const name = info.Name.slice(1);
+            const proxy = name === "docker-api-proxy";
+            const rt = proxy ? PROXY_DEFAULTS : familyRuntime(fleet, info.Config.Labels["fleet.family"]);
+            const hc = info.HostConfig;
+            assert.deepStrictEqual({ nanoCpus: hc.NanoCpus, shares: hc.CpuShares, pids: hc.PidsLimit }, { nanoCpus: rt.cpus * 1e9, shares: rt.cpuShares, pids: rt.pidsLimit }, name);
+            assert.notStrictEqual(hc.CpuShares, 1024, `${name}: Docker's default weight`);
+            const bindings = Object.values(hc.PortBindings ?? {}).flat() as { HostIp: string }[];
+            assert.ok(proxy ? bindings.length === 0 : bindings.length >= 2, `${name}: ${bindings.length} bindings`);
+            for (const b of bindings) assert.strictEqual(b.HostIp, "127.0.0.1", name);
+            const published = Object.values(info.NetworkSettings.Ports ?? {}).flat().filter((p) => p) as { HostIp: string }[];
+            assert.ok(published.every((p) => p.HostIp === "127.0.0.1"), `${name}: ${JSON.stringify(published)}`);
+            const image = await ctx.docker.getImage(info.Image).inspect();
+            const ihc = image.Config.Healthcheck as { Test?: string[]; StartInterval?: number } | undefined;
+            assert.deepStrictEqual(ihc?.Test, ["CMD", "/usr/local/bin/fleet-health"], `${name}: image HEALTHCHECK`);
+            const startInterval = (proxy ? PROXY_DEFAULTS.health.startIntervalSeconds : (rt as { startIntervalSeconds: number }).startIntervalSeconds) * 1e9;
+            assert.strictEqual(ihc?.StartInterval, startInterval, `${name}: the image's start interval`);
+            assert.strictEqual((info.Config.Healthcheck as { StartInterval?: number }).StartInterval, startInterval, `${name}: the container's start interval`);
+            assert.strictEqual(info.State.Health?.Status, "healthy", name);
+        }
+    });
+}

@@ -1,0 +1,114 @@
+/**
+ * The same deploy again changes nothing, as the providers see it (issue 16): every later run
+ * diffs against the state the harness keeps as each provider keeps it (read back from the engine),
+ * from this checkout or another, and after a rebuild from nothing; hand-made drift is found by
+ * refresh and repaired alone.
+ */
+import * as assert from "assert";
+import { execFileSync } from "child_process";
+import { appRepoOverride, stackConfig } from "../../mocks";
+import { containerIds, secondCheckout, StackContext, STACKS } from "./context";
+
+const CONTAINER = "docker:index/container:Container";
+const IMAGE = "docker-build:index:Image";
+const NETWORK = "docker:index/network:Network";
+const VOLUME = "docker:index/volume:Volume";
+const COMMAND = "command:local:Command";
+
+/** Every resource type the program registers, all of which the second run must find the same. */
+const TYPES = [CONTAINER, IMAGE, NETWORK, VOLUME, "docker:index/remoteImage:RemoteImage", COMMAND];
+
+export function stateChecks(ctx: StackContext): void {
+    it("a second run with nothing changed: every resource the same as its provider keeps it; nothing built, pushed or pulled", async () => {
+        const h = ctx.harness;
+        await h.run(ctx.config());
+        assert.deepStrictEqual(h.changes(), []);
+        assert.deepStrictEqual([h.pushed, h.pulled, Object.keys(h.buildSeconds)], [[], [], []]);
+        assert.deepStrictEqual(TYPES.filter((t) => !h.events.some((e) => e.type === t && e.action === "same")), [], "each type was diffed");
+    });
+
+    it("the same from a second checkout at another path, made under umask 077, with its own copy of the application", async () => {
+        const second = secondCheckout(ctx.app);
+        const h = ctx.harness;
+        await h.run(stackConfig(ctx.stack, STACKS[ctx.stack].overrides, appRepoOverride(second.app)), { projectDir: second.projectDir });
+        assert.deepStrictEqual(h.changes(), []);
+        assert.deepStrictEqual([h.pushed, h.pulled, Object.keys(h.buildSeconds)], [[], [], []]);
+    });
+
+    it("hand-made drift: refresh shows each change as its provider reads it, and the next run repairs exactly those resources", async () => {
+        const { docker, harness: h, machine } = ctx;
+        const app = Object.entries(ctx.services).filter(([n, s]) => !s.gpu && n !== "SelfHealingSupervisor").map(([n]) => n).sort();
+        const core = new Set(["ServiceRegistry", "SystemDigitalTwin", "UnifiedSystemAgent"]);
+        const [removed, stopped, changed, unmounted, retagged] = app.filter((n) => !core.has(n)).slice(0, 5).map((n) => ctx.services[n].container);
+        const proxyNet = `fleet-${machine}-docker-api`;
+        const images = h.outputsOf(IMAGE);
+        const retaggedTag = images[retagged].tags[0] as string;
+        const retaggedDigest = images[retagged].digest as string;
+        const before = await containerIds(docker, ctx.services);
+
+        execFileSync("docker", ["rm", "-f", removed]);
+        execFileSync("docker", ["stop", "-t", "5", stopped]);
+        execFileSync("docker", ["update", "--cpus", "2", changed]);
+        execFileSync("docker", ["rm", "-f", unmounted]);
+        execFileSync("docker", ["volume", "rm", `fleet-${unmounted}-logs`]);
+        for (const c of ["docker-api-proxy", ctx.services.SelfHealingSupervisor.container]) execFileSync("docker", ["network", "disconnect", "-f", proxyNet, c]);
+        execFileSync("docker", ["network", "rm", proxyNet]);
+        // Another image under the tag of `retagged`'s image: what a hand-made `docker tag` does.
+        execFileSync("docker", ["tag", images[removed].tags[0], retaggedTag]);
+
+        const refreshed = await h.refresh();
+        const shown = refreshed.filter((e) => e.action !== "same").map((e) => `${e.type} ${e.name} ${e.action}: ${e.why.join("; ")}`).sort();
+        const gone = "gone: its provider's Read no longer finds it";
+        assert.deepStrictEqual(shown, [
+            `${CONTAINER} ${changed} update: cpus: "1.0" -> "2.0"`,
+            `${CONTAINER} ${removed} delete: ${gone}`,
+            `${CONTAINER} ${stopped} update: mustRun: true -> false`,
+            `${CONTAINER} ${unmounted} delete: ${gone}`,
+            `${NETWORK} ${machine}-docker-api-proxy-net delete: ${gone}`,
+            `${VOLUME} ${unmounted}-logs delete: ${gone}`,
+        ].sort(), "a moved tag shows nothing: containers and their images are read by digest");
+
+        await h.run(ctx.config());
+        const pids = (c: string) => `${COMMAND} ${c}-pids-limit replace`;
+        const proxy = "docker-api-proxy";
+        const supervisor = ctx.services.SelfHealingSupervisor.container;
+        assert.deepStrictEqual(h.changes(), [
+            `${CONTAINER} ${changed} replace`, `${CONTAINER} ${proxy} replace`, `${CONTAINER} ${removed} create`, `${CONTAINER} ${stopped} replace`,
+            `${CONTAINER} ${supervisor} replace`, `${CONTAINER} ${unmounted} create`,
+            `${NETWORK} ${machine}-docker-api-proxy-net create`, `${VOLUME} ${unmounted}-logs create`,
+            pids(changed), `${COMMAND} ${machine}-${proxy}-pids-limit replace`, pids(removed), pids(stopped), pids(supervisor), pids(unmounted),
+        ].sort());
+        const after = await containerIds(docker, ctx.services);
+        const repaired = new Set([removed, stopped, changed, unmounted, supervisor]);
+        for (const [n, s] of Object.entries(ctx.services)) {
+            const info = await docker.getContainer(s.container).inspect();
+            assert.strictEqual(info.State.Health?.Status, "healthy", n);
+            if (!repaired.has(s.container)) assert.strictEqual(after[n], before[n], `${n} kept its container`);
+        }
+        assert.strictEqual((await docker.getContainer(changed).inspect()).HostConfig.NanoCpus, 1e9, "its own limit again");
+        assert.strictEqual((await docker.getContainer(retagged).inspect()).Image, retaggedDigest, "the retagged service still runs the image it was built as");
+        execFileSync("docker", ["tag", `${retaggedTag.slice(0, retaggedTag.lastIndexOf(":"))}@${retaggedDigest}`, retaggedTag]);
+    });
+}
+
+/**
+ * An image rebuilt from nothing: the builder's cache pruned, every image of the stack built
+ * again (`pulumi up --replace` of each): BuildKit runs every step again (or, where the stack
+ * pushes, takes them from its registry cache), and each image comes out at the digest it had,
+ * so no container is replaced (fleet/render/layers.ts).
+ */
+export function rebuildFromNothing(ctx: StackContext, extra?: (h: StackContext["harness"]) => void): void {
+    it("rebuilt from nothing (empty builder cache, every image built again): the same digest for every image, no container replaced", async () => {
+        const h = ctx.harness;
+        const digests = () => Object.fromEntries(Object.entries(h.outputsOf(IMAGE)).map(([n, o]) => [n, o.digest]));
+        const before = digests();
+        const ids = await containerIds(ctx.docker, ctx.services);
+        execFileSync("docker", ["builder", "prune", "-af"], { stdio: "ignore" });
+        await h.run(ctx.config(), { replace: (type) => type === IMAGE });
+        assert.deepStrictEqual(Object.keys(h.buildSeconds).sort(), Object.keys(before).sort(), "every image was built");
+        assert.deepStrictEqual(digests(), before);
+        assert.deepStrictEqual(h.changes().filter((c) => !c.startsWith(`${IMAGE} `)), []);
+        assert.deepStrictEqual(await containerIds(ctx.docker, ctx.services), ids);
+        extra?.(h);
+    });
+}
