@@ -14,28 +14,16 @@
  * An input the harness does not carry out fails the run by name.
  */
 import Docker from "dockerode";
+import * as os from "os";
 import { MergedStack } from "../../fleet/pulumi/config";
 import { engineUrns, Registered, ResourceHandler, runProgram, RunResult } from "../mocks";
 import { fail, Inputs } from "./fail";
-import { BuildRecord } from "./providers/buildIo";
-import { CONTAINER_INPUTS } from "./providers/container";
+import { RunMetrics } from "./metrics";
+import { Slots } from "./providers/buildIo";
 import { InitError, Io } from "./providers/engineIo";
-import { ProviderImpl, PROVIDERS } from "./providers/registry";
-import { decide } from "./steps";
+import { checkTranslated, ProviderImpl, PROVIDERS } from "./providers/registry";
 
-/** Input keys of each resource type the harness carries out. */
-export const TRANSLATED: Readonly<Record<string, readonly string[]>> = {
-    "docker:index/container:Container": CONTAINER_INPUTS,
-    "docker:index/network:Network": ["name", "driver", "internal", "labels"],
-    "docker:index/volume:Volume": ["name", "labels"],
-    "docker:index/remoteImage:RemoteImage": ["name", "keepLocally"],
-    "docker-build:index:Image": ["context", "dockerfile", "buildArgs", "tags", "labels", "platforms", "push", "load", "exports", "buildOnPreview", "cacheFrom", "cacheTo", "registries", "target", "network", "builder", "exec"],
-    "command:local:Command": ["create", "environment", "triggers"],
-    "pulumi:providers:docker": ["host", "sshOpts", "registryAuth", "version"],
-    "pulumi:providers:docker-build": ["host", "registries", "version"],
-    "pulumi:providers:command": ["version"],
-    "pulumi:pulumi:StackReference": ["name"],
-};
+import { decide } from "./steps";
 
 export type Action = "create" | "update" | "replace" | "same" | "delete";
 
@@ -67,78 +55,33 @@ interface Stored {
     retainOnDelete: boolean;
 }
 
-function checkTranslated(r: Registered): void {
-    const known = TRANSLATED[r.type];
-    if (!known) fail(r, "this resource type is not translated to the Docker engine");
-    for (const [k, v] of Object.entries(r.inputs)) {
-        if (v !== undefined && !known.includes(k)) fail(r, `input '${k}' is not translated`);
-    }
-}
-
-export class EngineHarness {
+export class EngineHarness extends RunMetrics {
     public readonly docker = new Docker();
     private readonly state = new Map<string, Stored>();
     /**
+     * Resource operations under way at once: the Pulumi CLI's default `--parallel`, 4 per CPU of
+     * the machine that runs it (pkg/cmd/pulumi/operations/up.go `defaultParallel`). A container's
+     * create lasts until it is healthy, so this bounds how many start together.
      */
-
+    private readonly steps = new Slots(Number(process.env.PULUMI_PARALLEL) || 4 * os.cpus().length);
     /** Keys of the resources the latest run registered. */
     private seen = new Set<string>();
     private readonly made = { containers: new Set<string>(), networks: new Set<string>(), volumes: new Set<string>(), images: new Set<string>() };
     /** What the latest run (or refresh) did to each resource, in order. */
     public events: Event[] = [];
-    /** Seconds from create to healthy, by container name, of the latest run. */
-    public healthySeconds: Record<string, number> = {};
-    /**
-     * The engine's own timestamps (ms since the epoch) of each container the latest run created:
-     * its creation, and its first passing health check as the engine logged it.
-     */
-    public engineTimes: Record<string, { created: number; healthy: number }> = {};
-    /** Seconds of each image build of the latest run, by resource name. */
-    public buildSeconds: Record<string, number> = {};
-    /** Tags pushed and references pulled in the latest run, in order. */
-    public pushed: string[] = [];
-    public pulled: string[] = [];
-    /** buildx's plain progress output of each build of the latest run, by resource name. */
-    public buildLogs: Record<string, string> = {};
-    /** Wall-clock span of the latest run's image builds (they run concurrently), in ms since the epoch. */
-    public buildWindow = { start: 0, end: 0 };
-    /** Wall-clock span from the latest run's first container create to its last container healthy, in ms since the epoch. */
-    public containerWindow = { start: 0, end: 0 };
-
     /** @param peers outputs of the stacks a StackReference may name */
-    constructor(private readonly peers: Record<string, Record<string, unknown>> = {}) {}
-
-    private io(): Io {
-        return {
-            docker: this.docker, made: this.made, pulled: this.pulled,
-            onContainer: (name, started, info) => {
-                this.healthySeconds[name] = (Date.now() - started) / 1000;
-                this.containerWindow = { start: Math.min(this.containerWindow.start || started, started), end: Math.max(this.containerWindow.end, Date.now()) };
-                // Read now: State.Health.Log keeps the last five checks only.
-                const ok = (info?.State.Health?.Log ?? []).filter((l) => l.ExitCode === 0).map((l) => Date.parse(l.End));
-                if (info && ok.length) this.engineTimes[name] = { created: Date.parse(info.Created), healthy: Math.min(...ok) };
-            },
-        };
+    constructor(private readonly peers: Record<string, Record<string, unknown>> = {}) {
+        super();
     }
 
-    private onBuild(name: string, record: BuildRecord): void {
-        this.buildSeconds[name] = record.seconds;
-        this.buildLogs[name] = record.log;
-        this.buildWindow = { start: this.buildWindow.start || record.started, end: Date.now() };
-        if (record.pushed) this.pushed.push(record.pushed);
+    private io(): Io {
+        return { docker: this.docker, made: this.made, pulled: this.pulled, onContainer: (name, started, info) => this.onContainer(name, started, info) };
     }
 
     private reset(): void {
         this.events = [];
-        this.healthySeconds = {};
-        this.engineTimes = {};
-        this.buildSeconds = {};
-        this.buildLogs = {};
-        this.pushed = [];
-        this.pulled = [];
         this.seen = new Set();
-        this.buildWindow = { start: 0, end: 0 };
-        this.containerWindow = { start: 0, end: 0 };
+        this.resetMetrics();
     }
 
     /**
@@ -239,7 +182,7 @@ export class EngineHarness {
             return { id: prior.id, state: prior.outputs };
         }
         if (d.op === "update") {
-            const outputs = p.update ? await p.update(this.io(), prior.id, prior.outputs, r.inputs, d.changed, (rec) => this.onBuild(r.name, rec)) : { ...prior.outputs, ...r.inputs };
+            const outputs = p.update ? await this.steps.run(() => p.update!(this.io(), prior.id, prior.outputs, r.inputs, d.changed, (rec) => this.onBuild(r.name, rec))) : { ...prior.outputs, ...r.inputs };
             this.state.set(key, { ...prior, inputs: r.inputs, outputs, initErrors: [] });
             this.events.push({ type: r.type, name: r.name, action: "update", why: d.why });
             return { id: prior.id, state: outputs };
@@ -270,7 +213,7 @@ export class EngineHarness {
 
     private async create(r: Registered, p: ProviderImpl, key: string, action: Action, why: string[]): Promise<{ id: string; state: Record<string, unknown> }> {
         try {
-            const { id, outputs } = await p.create(this.io(), r, (rec) => this.onBuild(r.name, rec));
+            const { id, outputs } = await this.steps.run(() => p.create(this.io(), r, (rec) => this.onBuild(r.name, rec)));
             this.state.set(key, { type: r.type, name: r.name, id, inputs: r.inputs, outputs, initErrors: [], retainOnDelete: r.opts.retainOnDelete });
             this.events.push({ type: r.type, name: r.name, action, why });
             return { id, state: outputs };
@@ -286,7 +229,7 @@ export class EngineHarness {
     /** The provider's Delete, or nothing for a resource marked retainOnDelete (the engine skips it). */
     private async destroy(s: Stored): Promise<void> {
         if (s.retainOnDelete) return;
-        await PROVIDERS[s.type]?.delete?.(this.io(), s.id, s.outputs);
+        await this.steps.run(async () => PROVIDERS[s.type]?.delete?.(this.io(), s.id, s.outputs));
     }
 
     /** The registered inputs of every container the harness holds, in creation order (the benchmark's compose file). */

@@ -77,7 +77,7 @@ describe("scripts/local-up, up to the Pulumi CLI", () => {
     it("file backend in .pulumi-state, an empty passphrase, the local stack selected, then up --stack local with the extra arguments", () => {
         const r = localUp({ docker: "answers" }, ["--yes", "--skip-preview"]);
         assert.strictEqual(r.code, 0, r.err);
-        const env = { PULUMI_BACKEND_URL: `file://${ROOT}/.pulumi-state`, PULUMI_CONFIG_PASSPHRASE: "", PULUMI_ACCESS_TOKEN: null };
+        const env = { PULUMI_BACKEND_URL: `file://${ROOT}/.pulumi-state`, PULUMI_CONFIG_PASSPHRASE: "", PULUMI_ACCESS_TOKEN: null, BUILDX_NO_DEFAULT_ATTESTATIONS: "1" };
         assert.deepStrictEqual(r.calls, [
             { argv: ["stack", "select", "local", "--create"], cwd: ROOT, env },
             { argv: ["up", "--stack", "local", "--yes", "--skip-preview"], cwd: ROOT, env },

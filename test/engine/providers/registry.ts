@@ -6,7 +6,7 @@ import { Registered } from "../../mocks";
 import { fail, Inputs } from "../fail";
 import { ProviderDiff } from "../steps";
 import { BuildRecord, buildImage, readImage, Slots } from "./buildIo";
-import { CONTAINER_ATTRS } from "./container";
+import { CONTAINER_ATTRS, CONTAINER_INPUTS } from "./container";
 import { Created, createContainer, createNetwork, createRemoteImage, createVolume, deleteContainer, deleteNetwork, deleteVolume, Io, readContainerIo, readNetworkIo, readRemoteImageIo, readVolumeIo, runCommand, updateContainer } from "./engineIo";
 import { diffImage } from "./image";
 import { COMMAND_ATTRS, NETWORK_ATTRS, REMOTE_IMAGE_ATTRS, VOLUME_ATTRS } from "./resources";
@@ -103,3 +103,26 @@ export const PROVIDERS: Readonly<Record<string, ProviderImpl>> = {
         },
     },
 };
+
+/** Input keys of each resource type the harness carries out. */
+export const TRANSLATED: Readonly<Record<string, readonly string[]>> = {
+    "docker:index/container:Container": CONTAINER_INPUTS,
+    "docker:index/network:Network": ["name", "driver", "internal", "labels"],
+    "docker:index/volume:Volume": ["name", "labels"],
+    "docker:index/remoteImage:RemoteImage": ["name", "keepLocally"],
+    "docker-build:index:Image": ["context", "dockerfile", "buildArgs", "tags", "labels", "platforms", "push", "load", "exports", "buildOnPreview", "cacheFrom", "cacheTo", "registries", "target", "network", "builder", "exec"],
+    "command:local:Command": ["create", "environment", "triggers"],
+    "pulumi:providers:docker": ["host", "sshOpts", "registryAuth", "version"],
+    "pulumi:providers:docker-build": ["host", "registries", "version"],
+    "pulumi:providers:command": ["version"],
+    "pulumi:pulumi:StackReference": ["name"],
+};
+
+export function checkTranslated(r: Registered): void {
+    const known = TRANSLATED[r.type];
+    if (!known) fail(r, "this resource type is not translated to the Docker engine");
+    for (const [k, v] of Object.entries(r.inputs)) {
+        if (v !== undefined && !known.includes(k)) fail(r, `input '${k}' is not translated`);
+    }
+}
+
