@@ -81,7 +81,7 @@ export function stateChecks(ctx: StackContext): void {
         const proxy = "docker-api-proxy";
         const supervisor = ctx.services.SelfHealingSupervisor.container;
         assert.deepStrictEqual(h.changes(), [
-            `${CONTAINER} ${changed} replace`, `${CONTAINER} ${proxy} replace`, `${CONTAINER} ${removed} create`, `${CONTAINER} ${stopped} replace`,
+            `${CONTAINER} ${changed} replace`, `${CONTAINER} ${machine}-${proxy} replace`, `${CONTAINER} ${removed} create`, `${CONTAINER} ${stopped} replace`,
             `${CONTAINER} ${supervisor} replace`, `${CONTAINER} ${unmounted} create`,
             `${NETWORK} ${machine}-docker-api-proxy-net create`, `${VOLUME} ${unmounted}-logs create`,
             pids(changed), `${COMMAND} ${machine}-${proxy}-pids-limit replace`, pids(removed), pids(stopped), pids(supervisor), pids(unmounted),
