@@ -84,18 +84,25 @@ export function packageChecks(ctx: StackContext): void {
     if (ctx.stack === "pc2") {
         it("scripts/lock-requirements.sh resolves each fixture service in its family image to the committed lock, and refuses to replace a family package", () => {
             const env = { ...process.env, FLEET_LOCK_IMAGES: "localhost/ai-system", FLEET_LOCK_INDEX: "http://127.0.0.1:3141/simple/" };
-            const script = path.join(__dirname, "..", "..", "scripts", "lock-requirements.sh");
-            // One service per CPU family of pc2: each lock takes two containers.
-            for (const [service, lock] of [["UnifiedWebAgent", "unified-web-agent"], ["CacheManager", "cache-manager"]]) {
-                const out = path.join(ctx.app, "requirements", `${lock}.txt`);
-                fs.rmSync(out);
-                const r = spawnSync("bash", [script, ctx.app], { encoding: "utf8", env: { ...env, FLEET_LOCK_ONLY: service } });
-                assert.strictEqual(r.status, 0, r.stderr);
-                assert.strictEqual(fs.readFileSync(out, "utf8"), fs.readFileSync(path.join(FIXTURE_APP, "requirements", `${lock}.txt`), "utf8"), service);
+            const script = path.join(__dirname, "..", "..", "..", "scripts", "lock-requirements.sh");
+            // The stack's later tests deploy this application again: whatever this test changes, it puts back.
+            const touched = ["unified-web-agent.txt", "cache-manager.txt", "unified-web-agent.in"].map((f) => path.join(ctx.app, "requirements", f));
+            const saved = touched.map((f) => fs.readFileSync(f));
+            try {
+                // One service per CPU family of pc2: each lock takes two containers.
+                for (const [service, lock] of [["UnifiedWebAgent", "unified-web-agent"], ["CacheManager", "cache-manager"]]) {
+                    const out = path.join(ctx.app, "requirements", `${lock}.txt`);
+                    fs.rmSync(out);
+                    const r = spawnSync("bash", [script, ctx.app], { encoding: "utf8", env: { ...env, FLEET_LOCK_ONLY: service } });
+                    assert.strictEqual(r.status, 0, r.stderr);
+                    assert.strictEqual(fs.readFileSync(out, "utf8"), fs.readFileSync(path.join(FIXTURE_APP, "requirements", `${lock}.txt`), "utf8"), service);
+                }
+                fs.writeFileSync(touched[2], "starlette==0.36.3\nhttpx==0.27.0\n");
+                const r = spawnSync("bash", [script, ctx.app], { encoding: "utf8", env: { ...env, FLEET_LOCK_ONLY: "UnifiedWebAgent" } });
+                assert.deepStrictEqual([r.status, r.stderr.trim()], [1, "lock: UnifiedWebAgent: starlette==0.36.3 would replace starlette==0.37.2 of family family-web. Fix: ask for 0.37.2 in requirements/unified-web-agent.in, or change the family pin"]);
+            } finally {
+                touched.forEach((f, i) => fs.writeFileSync(f, saved[i]));
             }
-            fs.writeFileSync(path.join(ctx.app, "requirements", "unified-web-agent.in"), "starlette==0.36.3\nhttpx==0.27.0\n");
-            const r = spawnSync("bash", [script, ctx.app], { encoding: "utf8", env: { ...env, FLEET_LOCK_ONLY: "UnifiedWebAgent" } });
-            assert.deepStrictEqual([r.status, r.stderr.trim()], [1, "lock: UnifiedWebAgent: starlette==0.36.3 would replace starlette==0.37.2 of family family-web. Fix: ask for 0.37.2 in requirements/unified-web-agent.in, or change the family pin"]);
         });
     }
 }
