@@ -186,15 +186,20 @@ export async function runProgram(config: MergedStack, opts: { preview?: boolean;
     const handler = opts.handler ?? mockHandler;
     // A resource that fails leaves the outputs that depend on it unresolved forever: the run
     // fails with the first such error instead of waiting for them.
-    let failed: (e: unknown) => void = () => undefined;
+    let fail: (e: unknown) => void = () => undefined;
+    let stopped = false;
+    const failed = (e: unknown) => { stopped = true; fail(e); };
     const inflight = new Set<Promise<unknown>>();
-    const failure = new Promise<never>((_, reject) => { failed = reject; });
+    const failure = new Promise<never>((_, reject) => { fail = reject; });
     pulumi.runtime.setMocks({
         newResource: async (args) => {
             // Reads (a StackReference) do not pass through registerResource: they have no options.
             const opts = options.get(`${args.type}::${args.name}`) ?? { parent: "", dependencies: [], retainOnDelete: false, deleteBeforeReplace: false, replaceOnChanges: [] };
             const r: Registered = { type: args.type, name: args.name, inputs: args.inputs, provider: args.provider, opts };
             resources.push(r);
+            // After a failed step the engine starts no other (pkg/resource/deploy/step_executor.go:
+            // a failed step cancels the executor; the steps under way finish).
+            if (stopped) throw new Error(`${args.type} ${args.name}: not started, an earlier step failed`);
             const work = handler({ ...r, custom: args.custom ?? true });
             inflight.add(work);
             try {
