@@ -19,8 +19,15 @@ import { CommitCache, historyIssues, imageVersion, ImageVersion, sourceDateEpoch
 
 /** The helpers baked into the roots, and their ignore file: the families' build context, staged. */
 export const FAMILY_ASSETS = path.resolve(__dirname, "..", "render", "assets");
-/** Inputs of every family besides its rendered Dockerfile, relative to the project. */
-const FAMILY_INPUT_PATHS = ["fleet/data/families.yaml", "fleet/data/hosts.yaml", "fleet/render"];
+/**
+ * The files of every family's (and the proxy's) image besides its rendered Dockerfile, relative
+ * to the project: the build context, staged from FAMILY_ASSETS. Not families.yaml, hosts.yaml or
+ * the rendering code: what they give one family is its Dockerfile text, which the tag's recipe
+ * hash covers. As files they are shared by every family, so a commit that changed one family's
+ * pin would move every family's tag, and with them every service's: every image rebuilt and
+ * every container replaced for a one-line change.
+ */
+export const FAMILY_INPUT_PATHS = ["fleet/render/assets"];
 
 interface Built {
     /** `<registry>/<org>/<repository>` */
