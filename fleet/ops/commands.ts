@@ -1,6 +1,7 @@
 /** What each ops CLI command does (fleet/ops/help.ts describes them; fleet/cli.ts dispatches). */
 import * as fs from "fs";
 import * as path from "path";
+import { APP_REPO_FILE, checkoutOutputs, checkoutPath, readAppRepoPin } from "../imageplan/appRepoPin";
 import { buildLock, lockTargets } from "../imageplan/lock";
 import { imageTargetUrns } from "../imageplan/buildPlan";
 import { leftOutOfBuild, planImages } from "../imageplan/planImages";
@@ -12,7 +13,7 @@ import { rollbackPins } from "../model/rollback";
 import { CUDA_TRACKS, CudaTrack, FleetData } from "../model/schema";
 import { fleetKeys, parseStackConfig, StackConfig } from "../model/stack";
 import { checkStack } from "../pulumi/checkStack";
-import { loadStack } from "../pulumi/load";
+import { loadStack, stackNames } from "../pulumi/load";
 import { renderDiagrams } from "../render/diagram";
 import { renderFamily, renderService, renderServiceIgnore } from "../render/dockerfile";
 import { Args, UsageError } from "./args";
@@ -147,6 +148,14 @@ const dockerfiles: Run = (a, { io, projectDir, fleetDir }, c) => {
     return 0;
 };
 
+const appRepo: Run = (a, { io, projectDir }, c) => {
+    positional(a, c, 0, "takes no arguments");
+    const pin = readAppRepoPin(projectDir)!;
+    const stacks = stackNames(projectDir).map((stack) => ({ stack, file: `Pulumi.${stack}.yaml`, appRepo: loadStack(projectDir, stack).config["fleet:appRepo"] }));
+    checkoutOutputs(pin, checkoutPath(projectDir, stacks), APP_REPO_FILE).forEach((l) => io.out(l));
+    return 0;
+};
+
 /** Every command but `help`, which the dispatcher answers. */
 export const RUN: Readonly<Record<string, Run>> = {
     validate,
@@ -157,4 +166,5 @@ export const RUN: Readonly<Record<string, Run>> = {
     "build-lock": buildLockCommand,
     diagram,
     dockerfiles,
+    "app-repo": appRepo,
 };

@@ -80,6 +80,16 @@ export const COMMANDS: readonly CommandHelp[] = [
         details: ["--cuda picks the CUDA track of the GPU families (cu118, cu121, cu124; default cu121)."],
     },
     {
+        name: "app-repo", synopsis: "app-repo", options: [], flags: [],
+        summary: "where the workflows check out the application repository: repository=, ref=, path= lines",
+        details: [
+            "From app-repo.yaml (repository, and the commit to build) and the stacks' fleet:appRepo, which",
+            "must name one checkout outside this repository; path is relative to the directory that holds",
+            "this checkout ($GITHUB_WORKSPACE). The workflows append it to $GITHUB_OUTPUT and check the",
+            "repository out there with its full history. Exit 1 while app-repo.yaml pins no commit.",
+        ],
+    },
+    {
         name: "help", synopsis: "help [command]", options: [], flags: [],
         summary: "this list, or one command's help (also: --help, <command> --help)",
         details: [],
