@@ -17,6 +17,8 @@ import { loadStack, stackNames } from "../pulumi/load";
 import { renderDiagrams } from "../render/diagram";
 import { renderFamily, renderService, renderServiceIgnore } from "../render/dockerfile";
 import { Args, UsageError } from "./args";
+import { diffRefs } from "./diff";
+import { diffJson, renderDiff } from "./diffText";
 import { CommandHelp } from "./help";
 import { planDocument, planJson } from "./planView";
 import { renderPlan } from "./planText";
@@ -156,6 +158,31 @@ const appRepo: Run = (a, { io, projectDir }, c) => {
     return 0;
 };
 
+/** `--config [STACK=]FILE`: on top of every stack, or of the one named; paths start at the working directory. */
+function diffOverrides(values: readonly string[]): { all: string[]; byStack: Record<string, string[]> } {
+    const all: string[] = [];
+    const byStack: Record<string, string[]> = {};
+    for (const v of values) {
+        const m = /^([A-Za-z0-9_.-]+)=(.+)$/.exec(v);
+        if (m) (byStack[m[1]] ??= []).push(path.resolve(m[2]));
+        else all.push(path.resolve(v));
+    }
+    return { all, byStack };
+}
+
+const diff: Run = (a, { io, projectDir }, c) => {
+    if (a.positional.length < 1 || a.positional.length > 2) throw new UsageError(`${c.name} needs a base ref and at most a head ref, e.g. diff origin/main HEAD`, c);
+    const [base, head = "HEAD"] = a.positional;
+    const overrides = diffOverrides(a.all.config ?? []);
+    const stacks = stackNames(projectDir);
+    const unknown = Object.keys(overrides.byStack).filter((s) => !stacks.includes(s));
+    if (unknown.length) throw new UsageError(`--config ${unknown[0]}=...: no stack '${unknown[0]}' in this checkout (${stacks.join(", ")})`, c);
+    const doc = diffRefs(projectDir, base, head, overrides);
+    if (a.flags.has("json")) io.out(diffJson(doc));
+    else renderDiff(doc).forEach((l) => io.out(l));
+    return 0;
+};
+
 /** Every command but `help`, which the dispatcher answers. */
 export const RUN: Readonly<Record<string, Run>> = {
     validate,
@@ -167,4 +194,5 @@ export const RUN: Readonly<Record<string, Run>> = {
     diagram,
     dockerfiles,
     "app-repo": appRepo,
+    diff,
 };
