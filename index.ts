@@ -12,7 +12,7 @@ import { BuildPlan, buildPlan } from "./fleet/imageplan/buildPlan";
 import { minDriver } from "./fleet/model/check";
 import { FleetError, FleetIssue } from "./fleet/model/issues";
 import { fleetDataDir, fleetFiles, loadFleet } from "./fleet/model/load";
-import { HostPlan, planHost } from "./fleet/model/plan";
+import { endpointOf, HostPlan, planHost } from "./fleet/model/plan";
 import { rollbackPins } from "./fleet/model/rollback";
 import { FleetData } from "./fleet/model/schema";
 import { advertiseAddress, CONFIG_NAMESPACE, fleetKeys, parseStackConfig, StackConfig } from "./fleet/model/stack";
@@ -135,7 +135,7 @@ export const families = plan.families;
 /** Per service: where it answers, what it runs, and under which container name. */
 export const services = Object.fromEntries(plan.containers.map((c) => [c.service, {
     container: host.containers[c.service].containerName,
-    endpoint: `${address}:${c.ports.service}`,
+    endpoint: endpointOf(c),
     health: `http://${address}:${c.ports.health}${c.health.path}`,
     family: c.family,
     gpu: c.gpu !== null,
@@ -144,7 +144,7 @@ export const services = Object.fromEntries(plan.containers.map((c) => [c.service
     pinned: c.pinnedImage !== undefined,
 }]));
 /** Service endpoints by name, read by other hosts' stacks through a StackReference. */
-export const endpoints = Object.fromEntries(plan.containers.map((c) => [c.service, `${address}:${c.ports.service}`]));
+export const endpoints = Object.fromEntries(plan.containers.map((c) => [c.service, endpointOf(c)]));
 export const summary = {
     machine: plan.machine,
     containers: plan.containers.length,

@@ -108,11 +108,18 @@ describe("fleet CLI: check-stack", () => {
         }
     });
 
-    it("the pull-request workflow's check-stack commands pass as written (the fixture application and the runbook's address on top)", () => {
+    it("the pull-request workflow's check-stack commands pass as written, in the workflow's layout (the application repository beside this one; the runbook's address on top)", () => {
         const w = parse(fs.readFileSync(path.join(PROJECT, ".github", "workflows", "pull-request.yml"), "utf8")) as { jobs: { validate: { steps: { run?: string }[] } } };
         const commands = w.jobs.validate.steps.flatMap((st) => (st.run ?? "").split("&&").map((c) => c.trim())).filter((c) => c.startsWith("scripts/fleet check-stack "));
         assert.deepStrictEqual(commands.map((c) => c.split(/\s+/)[2]), ["local", "mainpc", "pc2"]);
-        for (const c of commands) assert.deepStrictEqual(run(c.split(/\s+/).slice(1)).err, [], c);
+        // $GITHUB_WORKSPACE: this project at fleet/, the application repository (here the fixture application) beside it.
+        const workspace = fs.mkdtempSync(path.join(os.tmpdir(), "fleet-ws-"));
+        const project = path.join(workspace, "fleet");
+        fs.mkdirSync(project);
+        for (const f of fs.readdirSync(PROJECT).filter((n) => /^Pulumi\.([^.]+\.)?yaml$/.test(n))) fs.copyFileSync(path.join(PROJECT, f), path.join(project, f));
+        fs.symlinkSync(path.join(PROJECT, "test"), path.join(project, "test"));
+        fs.symlinkSync(FIXTURE_APP, path.join(workspace, "AI_System_Monorepo"));
+        for (const c of commands) assert.deepStrictEqual(run(c.split(/\s+/).slice(1), project).err, [], c);
     });
 
     it("reports the CLI's problems and the program's at once, each with file, key and the pulumi config set that fixes it", () => {

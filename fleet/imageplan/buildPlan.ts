@@ -19,13 +19,32 @@ import { CommitCache, historyIssues, imageVersion, ImageVersion, sourceDateEpoch
 
 /** The helpers baked into the roots, and their ignore file: the families' build context, staged. */
 export const FAMILY_ASSETS = path.resolve(__dirname, "..", "render", "assets");
-/** Inputs of every family besides its rendered Dockerfile, relative to the project. */
-const FAMILY_INPUT_PATHS = ["fleet/data/families.yaml", "fleet/data/hosts.yaml", "fleet/render"];
+/**
+ * The files of every family's (and the proxy's) image besides its rendered Dockerfile, relative
+ * to the project: the build context, staged from FAMILY_ASSETS. Not families.yaml, hosts.yaml or
+ * the rendering code: what they give one family is its Dockerfile text, which the tag's recipe
+ * hash covers. As files they are shared by every family, so a commit that changed one family's
+ * pin would move every family's tag, and with them every service's: every image rebuilt and
+ * every container replaced for a one-line change.
+ */
+export const FAMILY_INPUT_PATHS = ["fleet/render/assets"];
+
+/**
+ * What an image's tag is computed from (version.ts `VersionInputs`; the parent by its image
+ * repository name): `scripts/fleet diff` says which of them moved.
+ */
+export interface TagInputs {
+    root: string;
+    paths: string[];
+    recipe: string;
+    parent?: string;
+}
 
 interface Built {
     /** `<registry>/<org>/<repository>` */
     image: string;
     version: ImageVersion;
+    tagInputs: TagInputs;
     /** `<image>:<tag>` */
     tag: string;
     /** Registry cache of this image (002 §C: ref=<registry>/<org>/cache). */
@@ -200,9 +219,10 @@ export function buildFamilies(specs: FamilyImageSpec[], cfg: StackConfig, p: Pla
     for (const spec of specs) {
         const text = renderFamily(spec);
         const parent = spec.parent ? builds.get(spec.parent) : undefined; // built first: specs come parents first
-        const version = imageVersion({ root: p.projectDir, paths: FAMILY_INPUT_PATHS, recipe: text, parent: parent?.version }, commits);
+        const tagInputs = { root: p.projectDir, paths: FAMILY_INPUT_PATHS, recipe: text, ...(parent ? { parent: parent.spec.repository } : {}) };
+        const version = imageVersion({ ...tagInputs, parent: parent?.version }, commits);
         builds.set(spec.family, {
-            spec, version, ...names(cfg, spec.repository, version),
+            spec, version, tagInputs, ...names(cfg, spec.repository, version),
             buildArgs: { SOURCE_DATE_EPOCH: sourceDateEpoch(version), ...(spec.upstream ? { UPSTREAM_IMAGE: spec.upstream } : {}) },
             context: rel(p, familyContext(p)),
             dockerfile: { inline: text },
@@ -242,9 +262,10 @@ export function buildService(spec: ServiceImageSpec, family: FamilyBuild, cfg: S
         context = rel(p, stage.dir);
         recipe = text + ignore;
     }
-    const version = imageVersion({ root: p.appRepo, paths: inputs, recipe, parent: family.version }, commits);
+    const tagInputs = { root: p.appRepo, paths: inputs, recipe, parent: family.spec.repository };
+    const version = imageVersion({ ...tagInputs, parent: family.version }, commits);
     const build: ServiceBuild = {
-        spec, version, ...names(cfg, spec.repository, version),
+        spec, version, tagInputs, ...names(cfg, spec.repository, version),
         buildArgs: { SOURCE_DATE_EPOCH: sourceDateEpoch(version) },
         context,
         dockerfile: { location },
@@ -257,9 +278,10 @@ export function proxyBuild(cfg: StackConfig, p: PlanPaths, families: Map<string,
     const base = families.get(PROXY_FAMILY);
     if (!base) throw new Error(`the Docker API proxy needs the ${PROXY_FAMILY} family in the plan`);
     const text = renderDockerApiProxy(PROXY_DEFAULTS);
-    const version = imageVersion({ root: p.projectDir, paths: FAMILY_INPUT_PATHS, recipe: text, parent: base.version }, commits);
+    const tagInputs = { root: p.projectDir, paths: FAMILY_INPUT_PATHS, recipe: text, parent: base.spec.repository };
+    const version = imageVersion({ ...tagInputs, parent: base.version }, commits);
     return {
-        family: PROXY_FAMILY, version, ...names(cfg, PROXY_NAME, version),
+        family: PROXY_FAMILY, version, tagInputs, ...names(cfg, PROXY_NAME, version),
         buildArgs: { SOURCE_DATE_EPOCH: sourceDateEpoch(version) }, context: rel(p, familyContext(p)), dockerfile: { inline: text }, labels: labels(cfg, PROXY_NAME, version),
     };
 }

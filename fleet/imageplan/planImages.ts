@@ -6,7 +6,7 @@
  * `scripts/fleet plan` and `image-targets`.
  */
 import { checkAppRepo } from "./appRepo";
-import { buildFamilies, BuildPaths, buildService, familyOverrides, imagesToBuild, proxyBuild, repoContext } from "./buildPlan";
+import { buildFamilies, BuildPaths, buildService, familyOverrides, imagesToBuild, proxyBuild, PROXY_NAME, repoContext, TagInputs } from "./buildPlan";
 import { CommitCache } from "./version";
 import { familyRepository, imagePlan } from "../model/images";
 import { containerName } from "../model/names";
@@ -39,9 +39,21 @@ export interface FamilyImage {
     built: boolean;
 }
 
+/** One image a build of this commit gives, and what its tag was computed from. */
+export interface ImageBuild {
+    /** `<registry>/<org>/<repository>:<tag>` */
+    ref: string;
+    tag: string;
+    inputs: TagInputs;
+    /** Whether the stack builds it: not a pinned service's, nor a family only pinned services use. */
+    built: boolean;
+}
+
 export interface PlanImages {
     /** By service. */
     containers: Record<string, ContainerImage>;
+    /** Every image whose build is known, by repository name (`family-web`, `cache-manager`). */
+    builds: Record<string, ImageBuild>;
     /** Parents first. */
     families: FamilyImage[];
     /** The supervisor's Docker API proxy, when the host runs the supervisor. */
@@ -87,14 +99,16 @@ export function planImages(d: FleetData, plan: HostPlan, cfg: StackConfig, p: Bu
     const specs = imagePlan(d, { ...plan, families: all.families, containers: all.containers }, cfg.cudaTrack, familyOverrides(cfg));
     const commits: CommitCache = new Map();
     const families = buildFamilies(specs.families, cfg, p, commits);
+    const builds: Record<string, ImageBuild> = {};
+    for (const f of families.values()) builds[f.spec.repository] = { ref: f.tag, tag: f.version.tag, inputs: f.tagInputs, built: built.families.includes(f.spec.family) };
     const containers: Record<string, ContainerImage> = {};
     const byService = new Map(plan.containers.map((c) => [c.service, c]));
     for (const spec of specs.services) {
         const c = byService.get(spec.service)!;
         const issues = checkAppRepo(p.appRepo, [spec], repoContext(cfg, p));
-        const build: BuildRef = issues.length > 0
-            ? { unknown: issues.map((x) => `${x.path}: ${x.message}`).join("; ") }
-            : { ref: buildService(spec, families.get(spec.family)!, cfg, p, commits).build.tag };
+        const service = issues.length > 0 ? undefined : buildService(spec, families.get(spec.family)!, cfg, p, commits).build;
+        const build: BuildRef = service ? { ref: service.tag } : { unknown: issues.map((x) => `${x.path}: ${x.message}`).join("; ") };
+        if (service) builds[spec.repository] = { ref: service.tag, tag: service.version.tag, inputs: service.tagInputs, built: c.pinnedImage === undefined };
         const repository = `${cfg.registry}/${cfg.org}/${spec.repository}`;
         const ref = c.pinnedImage ?? ("ref" in build ? build.ref : undefined);
         const parts: { tag?: string; digest?: string } = ref === undefined ? {} : splitRef(ref);
@@ -108,10 +122,13 @@ export function planImages(d: FleetData, plan: HostPlan, cfg: StackConfig, p: Bu
             build,
         };
     }
+    const proxy = all.needsProxy ? proxyBuild(cfg, p, families, commits) : undefined;
+    if (proxy) builds[PROXY_NAME] = { ref: proxy.tag, tag: proxy.version.tag, inputs: proxy.tagInputs, built: true };
     return {
         containers,
+        builds,
         families: all.families.map((f) => ({ family: f, ref: families.get(f)!.tag, built: built.families.includes(f) })),
-        ...(all.needsProxy ? { proxy: proxyBuild(cfg, p, families, commits).tag } : {}),
+        ...(proxy ? { proxy: proxy.tag } : {}),
     };
 }
 

@@ -1,7 +1,9 @@
 /**
  * Image versions. 002 §B tags images `YYYYMMDD-<git_sha>`; here date and sha are those of the
- * newest commit that changed the image's inputs (its sources, or its parent's version), so an
- * image whose inputs did not change keeps its tag and is neither rebuilt nor re-pushed.
+ * newest commit that changed the image's input files (a service's sources in the application
+ * repository, a family's build context; fleet/imageplan/buildPlan.ts FAMILY_INPUT_PATHS), or its
+ * parent's version, so an image whose inputs did not change keeps its tag and is neither
+ * rebuilt nor re-pushed.
  *
  * Decision: a 7-hex recipe hash is appended (`20250810-9c99cc9-1a2b3c4`). The git sha names the
  * sources, not the Dockerfile or the base it was built on; without the suffix a changed pin in

@@ -217,6 +217,11 @@ function containerPlan(d: FleetData, name: string, svc: Service, cfg: StackConfi
     };
 }
 
+/** Where a service answers other hosts: its stack's `endpoints` output (index.ts), which the `uses` of a peer's stack read. */
+export function endpointOf(c: Pick<ContainerPlan, "publishAddress" | "ports">): string {
+    return `${c.publishAddress}:${c.ports.service}`;
+}
+
 /** Families needed by `families`, with all their ancestors, parents first, ties by name. */
 export function familyClosure(d: FleetData, families: Iterable<string>): string[] {
     const all = new Set<string>();

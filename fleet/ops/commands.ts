@@ -1,6 +1,7 @@
 /** What each ops CLI command does (fleet/ops/help.ts describes them; fleet/cli.ts dispatches). */
 import * as fs from "fs";
 import * as path from "path";
+import { APP_REPO_FILE, checkoutOutputs, checkoutPath, readAppRepoPin } from "../imageplan/appRepoPin";
 import { buildLock, lockTargets } from "../imageplan/lock";
 import { imageTargetUrns } from "../imageplan/buildPlan";
 import { leftOutOfBuild, planImages } from "../imageplan/planImages";
@@ -12,10 +13,12 @@ import { rollbackPins } from "../model/rollback";
 import { CUDA_TRACKS, CudaTrack, FleetData } from "../model/schema";
 import { fleetKeys, parseStackConfig, StackConfig } from "../model/stack";
 import { checkStack } from "../pulumi/checkStack";
-import { loadStack } from "../pulumi/load";
+import { loadStack, stackNames } from "../pulumi/load";
 import { renderDiagrams } from "../render/diagram";
 import { renderFamily, renderService, renderServiceIgnore } from "../render/dockerfile";
 import { Args, UsageError } from "./args";
+import { diffRefs } from "./diff";
+import { diffJson, renderDiff } from "./diffText";
 import { CommandHelp } from "./help";
 import { planDocument, planJson } from "./planView";
 import { renderPlan } from "./planText";
@@ -147,6 +150,39 @@ const dockerfiles: Run = (a, { io, projectDir, fleetDir }, c) => {
     return 0;
 };
 
+const appRepo: Run = (a, { io, projectDir }, c) => {
+    positional(a, c, 0, "takes no arguments");
+    const pin = readAppRepoPin(projectDir)!;
+    const stacks = stackNames(projectDir).map((stack) => ({ stack, file: `Pulumi.${stack}.yaml`, appRepo: loadStack(projectDir, stack).config["fleet:appRepo"] }));
+    checkoutOutputs(pin, checkoutPath(projectDir, stacks), APP_REPO_FILE).forEach((l) => io.out(l));
+    return 0;
+};
+
+/** `--config [STACK=]FILE`: on top of every stack, or of the one named; paths start at the working directory. */
+function diffOverrides(values: readonly string[]): { all: string[]; byStack: Record<string, string[]> } {
+    const all: string[] = [];
+    const byStack: Record<string, string[]> = {};
+    for (const v of values) {
+        const m = /^([A-Za-z0-9_.-]+)=(.+)$/.exec(v);
+        if (m) (byStack[m[1]] ??= []).push(path.resolve(m[2]));
+        else all.push(path.resolve(v));
+    }
+    return { all, byStack };
+}
+
+const diff: Run = (a, { io, projectDir }, c) => {
+    if (a.positional.length < 1 || a.positional.length > 2) throw new UsageError(`${c.name} needs a base ref and at most a head ref, e.g. diff origin/main HEAD`, c);
+    const [base, head = "HEAD"] = a.positional;
+    const overrides = diffOverrides(a.all.config ?? []);
+    const stacks = stackNames(projectDir);
+    const unknown = Object.keys(overrides.byStack).filter((s) => !stacks.includes(s));
+    if (unknown.length) throw new UsageError(`--config ${unknown[0]}=...: no stack '${unknown[0]}' in this checkout (${stacks.join(", ")})`, c);
+    const doc = diffRefs(projectDir, base, head, overrides);
+    if (a.flags.has("json")) io.out(diffJson(doc));
+    else renderDiff(doc).forEach((l) => io.out(l));
+    return 0;
+};
+
 /** Every command but `help`, which the dispatcher answers. */
 export const RUN: Readonly<Record<string, Run>> = {
     validate,
@@ -157,4 +193,6 @@ export const RUN: Readonly<Record<string, Run>> = {
     "build-lock": buildLockCommand,
     diagram,
     dockerfiles,
+    "app-repo": appRepo,
+    diff,
 };

@@ -80,6 +80,33 @@ export const COMMANDS: readonly CommandHelp[] = [
         details: ["--cuda picks the CUDA track of the GPU families (cu118, cu121, cu124; default cu121)."],
     },
     {
+        name: "diff", synopsis: "diff <base-ref> [<head-ref>] [--config [STACK=]FILE]... [--json]", options: ["config"], flags: ["json"],
+        summary: "per stack, the images whose tag moves and the containers replaced, added or removed, with why",
+        details: [
+            "Evaluates every committed stack at both refs (head: HEAD; commit what should count) with the",
+            "program's own plan and tag code, each ref in a temporary git worktree, and the application",
+            "repository at the commit each ref's app-repo.yaml pins (where it pins none, the checkout the",
+            "stacks name, as it is). Lists per stack each image whose tag moves, with why (its input",
+            "files, its Dockerfile, its parent), and each container replaced (any change of its inputs:",
+            "the program replaces containers on every change), updated in place (limits.pidsLimit),",
+            "added or removed, with the fields that change and why (the data entry or config key).",
+            "Reads no stack state: changes made by hand on a host are `pulumi preview`'s to show.",
+            "--config [STACK=]FILE  an override file on top of every stack, or of STACK (repeatable)",
+            "--json                 one JSON document (version 1; fleet/ops/diff.ts describes it)",
+            "Exit 0 with or without changes; 1 when a ref or its data does not load.",
+        ],
+    },
+    {
+        name: "app-repo", synopsis: "app-repo", options: [], flags: [],
+        summary: "where the workflows check out the application repository: repository=, ref=, path= lines",
+        details: [
+            "From app-repo.yaml (repository, and the commit to build) and the stacks' fleet:appRepo, which",
+            "must name one checkout outside this repository; path is relative to the directory that holds",
+            "this checkout ($GITHUB_WORKSPACE). The workflows append it to $GITHUB_OUTPUT and check the",
+            "repository out there with its full history. Exit 1 while app-repo.yaml pins no commit.",
+        ],
+    },
+    {
         name: "help", synopsis: "help [command]", options: [], flags: [],
         summary: "this list, or one command's help (also: --help, <command> --help)",
         details: [],

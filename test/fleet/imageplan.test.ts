@@ -6,6 +6,7 @@ import * as path from "path";
 import { unhashedRequirements } from "../../fleet/imageplan/appRepo";
 import { buildPlan, BuildPlan } from "../../fleet/imageplan/buildPlan";
 import { imageVersion } from "../../fleet/imageplan/version";
+import { loadFleet } from "../../fleet/model/load";
 import { planHost } from "../../fleet/model/plan";
 import { FleetData } from "../../fleet/model/schema";
 import { FIXTURE_APP, fleetErrors, realFleet, stackFor } from "../helpers";
@@ -112,6 +113,25 @@ describe("image versions and tags", () => {
         const descendants = before.services.filter((s) => ["base-cpu-pydeps", "family-web"].includes(s.spec.family)).map((s) => s.spec.service);
         assert.deepStrictEqual(changed, ["base-cpu-pydeps", "family-web", ...descendants].sort());
         assert.ok(before.families.some((f) => f.spec.family === "base-utils") && before.services.some((s) => s.spec.family === "legacy-py310-cpu"), "the plan holds images that must keep their tags");
+    });
+
+    it("a committed change to one family's pin in families.yaml retags that family's chain only, not every family that shares the file", () => {
+        const app = appRepoCopy();
+        const project = committedCopy([[path.join(PROJECT, "fleet", "data"), "fleet/data"], [path.join(PROJECT, "fleet", "render"), "fleet/render"]], "2025-08-01T00:00:00Z");
+        const tagsAt = () => {
+            const fleet = loadFleet(path.join(project, "fleet", "data"));
+            const cfg = stackFor("mainpc", { appRepo: app }, fleet);
+            return tags(buildPlan(fleet, planHost(fleet, cfg), cfg, { projectDir: project, appRepo: app, buildDir: fs.mkdtempSync(path.join(os.tmpdir(), "fleet-build-")), servicesFile: "services.yaml", stackFile: "Pulumi.mainpc.yaml" }));
+        };
+        const a = tagsAt();
+        const families = path.join(project, "fleet", "data", "families.yaml");
+        fs.writeFileSync(families, fs.readFileSync(families, "utf8").replace("uvicorn==0.30.1", "uvicorn==0.30.0"));
+        git(project, "commit", "-qam", "base-cpu-pydeps: uvicorn 0.30.0");
+        const b = tagsAt();
+        const fleet = realFleet();
+        const chain = Object.keys(a).filter((k) => ["base-cpu-pydeps", "family-web"].includes(fleet.services[k]?.family ?? k));
+        assert.deepStrictEqual(Object.keys(a).filter((k) => a[k] !== b[k]).sort(), chain.sort());
+        assert.ok(chain.length > 2 && Object.keys(a).length > chain.length + 10, "the plan holds images that must keep their tags");
     });
 });
 

@@ -1,0 +1,183 @@
+/**
+ * `scripts/fleet diff`'s comparison of two evaluated refs (diffEval.ts), per stack: the images
+ * whose tag moves and why, and the containers `pulumi up` replaces, updates, adds or removes,
+ * each with the fields that change and why. Pure: the one question for git (which input files
+ * differ) comes in as a function.
+ */
+import { ImageBuild } from "../imageplan/planImages";
+import { TagInputs } from "../imageplan/buildPlan";
+import { lineage } from "../model/lineage";
+import { ContainerPlan } from "../model/plan";
+import { FleetData } from "../model/schema";
+import { FieldChange, leafChanges, leaves, tokenChanges } from "./diffLeaves";
+import { Side, StackSide } from "./diffEval";
+
+export type { FieldChange };
+
+export interface ImageChange {
+    /** The image's repository name, e.g. `family-web`, `cache-manager`. */
+    image: string;
+    /** The tag at base and head; null where the stack does not build it. */
+    base: string | null;
+    head: string | null;
+    because: string[];
+}
+
+export type ContainerChangeKind = "replace" | "update" | "add" | "remove";
+
+export interface ContainerChange {
+    service: string;
+    container: string;
+    change: ContainerChangeKind;
+    fields: FieldChange[];
+    because: string[];
+}
+
+export interface StackDiff {
+    stack: string;
+    images: ImageChange[];
+    containers: ContainerChange[];
+}
+
+/** Which input files of an image differ between its base and head inputs; undefined when git cannot tell. */
+export type ChangedFiles = (base: TagInputs, head: TagInputs) => string[] | undefined;
+
+type Effect = "replace" | "update" | "none";
+
+/**
+ * What a change of each ContainerPlan field does to the running container
+ * (components/serviceContainer.ts). Every input of the container replaces it (replaceOnChanges
+ * `*`, that file says why). Not inputs: the service (the key), what only shapes other fields
+ * (compute, traits), what is in the image (entrypoint), the start order (startAfter: a plain
+ * dependsOn, which replaces nothing), the pinned image (compared as `image`) and the peers (their
+ * addresses, compared as `peerEnv`). limits.pidsLimit is set by `docker update` after create: the
+ * container stays.
+ */
+const EFFECT: Record<keyof ContainerPlan, Effect> = {
+    service: "none", name: "replace", family: "replace", tier: "replace", compute: "none", traits: "none", entrypoint: "none",
+    ports: "replace", publishAddress: "replace", env: "replace", gpu: "replace", health: "replace", limits: "replace",
+    dockerApi: "replace", volumes: "replace", tmpfs: "replace", readOnlyRootfs: "replace", rootfsException: "replace",
+    peers: "none", pinnedImage: "none", pinnedRevision: "replace", startAfter: "none",
+};
+
+function effectOf(field: string): Effect {
+    if (field === "image" || field.startsWith("peerEnv.")) return "replace";
+    if (field === "limits.pidsLimit") return "update";
+    return EFFECT[field.split(/[.[]/)[0] as keyof ContainerPlan] ?? "replace";
+}
+
+function byName<T>(key: (t: T) => string): (a: T, b: T) => number {
+    return (a, b) => (key(a) < key(b) ? -1 : key(a) > key(b) ? 1 : 0);
+}
+
+/** The images a stack builds, by repository name. */
+function built(s: StackSide | undefined): Map<string, ImageBuild> {
+    return new Map(Object.entries(s?.images.builds ?? {}).filter(([, b]) => b.built));
+}
+
+function imageReasons(name: string, a: ImageBuild, b: ImageBuild, baseAll: Map<string, ImageBuild>, headAll: Map<string, ImageBuild>, files: ChangedFiles): string[] {
+    const why: string[] = [];
+    const changed = files(a.inputs, b.inputs);
+    if (changed?.length) why.push(`files: ${changed.join(", ")}`);
+    if (a.inputs.recipe !== b.inputs.recipe) why.push(`recipe: its Dockerfile changed${tokenChanges(a.inputs.recipe, b.inputs.recipe)}`);
+    const [pa, pb] = [a.inputs.parent, b.inputs.parent];
+    if (pa !== pb) why.push(`parent: ${pa ?? "none"} -> ${pb ?? "none"}`);
+    else if (pa !== undefined && baseAll.get(pa)?.tag !== headAll.get(pb!)?.tag) why.push(`parent ${pa} moved`);
+    if (why.length === 0) why.push(a.tag.startsWith("content-") || b.tag.startsWith("content-") ? "its input files changed (uncommitted: a content tag)" : `the newest commit of its input files moved (${name}: ${a.tag.split("-")[1]} -> ${b.tag.split("-")[1]})`);
+    return why;
+}
+
+function images(base: StackSide | undefined, head: StackSide | undefined, files: ChangedFiles): ImageChange[] {
+    const a = built(base);
+    const b = built(head);
+    const baseAll = new Map(Object.entries(base?.images.builds ?? {}));
+    const headAll = new Map(Object.entries(head?.images.builds ?? {}));
+    const out: ImageChange[] = [];
+    for (const name of [...new Set([...a.keys(), ...b.keys()])].sort()) {
+        const x = a.get(name);
+        const y = b.get(name);
+        if (x && y && x.tag === y.tag) continue;
+        const because = x && y ? imageReasons(name, x, y, baseAll, headAll, files) : [x ? "no longer built by this stack" : "newly built by this stack"];
+        out.push({ image: name, base: x?.tag ?? null, head: y?.tag ?? null, because });
+    }
+    return out;
+}
+
+/** A container as compared: its plan's fields, the image it runs, and its peers' addresses. */
+function fieldsOf(s: StackSide, c: ContainerPlan): Map<string, string> {
+    const f = leaves(c);
+    f.set("image", s.images.containers[c.service].ref ?? `(unknown: ${JSON.stringify(s.images.containers[c.service].build)})`);
+    for (const p of c.peers) f.set(`peerEnv.${p.env}`, s.peerEndpoints[p.env] ?? "(none)");
+    return f;
+}
+
+function dataReasons(base: Side, head: Side, a: StackSide, b: StackSide, c: ContainerPlan): string[] {
+    const files = { services: "fleet/data/services.yaml", families: "fleet/data/families.yaml", hosts: "fleet/data/hosts.yaml" };
+    const entry = (d: FleetData, kind: keyof FleetData, name: string) => (d[kind] as Record<string, unknown>)[name];
+    const out: string[] = [];
+    const of = (kind: keyof FleetData, name: string) => leafChanges(entry(base.data, kind, name), entry(head.data, kind, name), name)
+        .forEach((x) => out.push(`${files[kind]}: ${x.path} ${x.base ?? "(none)"} -> ${x.head ?? "(none)"}`));
+    of("services", c.service);
+    const families = new Set([...(c.family in base.data.families ? lineage(base.data, c.family) : []), ...lineage(head.data, c.family)]);
+    [...families].sort().forEach((f) => of("families", f));
+    of("hosts", b.cfg.machine);
+    for (const x of leafChanges(a.config, b.config)) out.push(`${b.configFiles[x.path] ?? a.configFiles[x.path]}: ${x.path} ${x.base ?? "(none)"} -> ${x.head ?? "(none)"}`);
+    return out;
+}
+
+function compareContainer(base: Side, head: Side, a: StackSide, b: StackSide, x: ContainerPlan, y: ContainerPlan): ContainerChange | undefined {
+    const fields = leafChanges(fieldsOf(a, x), fieldsOf(b, y)).filter((f) => effectOf(f.path) !== "none");
+    if (fields.length === 0) return undefined;
+    const because: string[] = [];
+    const image = fields.find((f) => f.path === "image");
+    if (image) {
+        const [pa, pb] = [a.images.containers[x.service].pinnedBy, b.images.containers[y.service].pinnedBy];
+        const repository = b.images.containers[y.service].repository.split("/").pop()!;
+        because.push(pb ? `pinned by ${pb}` : pa ? `no longer pinned (was ${pa}): image ${repository} as built` : `image ${repository} moved`);
+    }
+    for (const f of fields.filter((g) => g.path.startsWith("peerEnv."))) {
+        const peer = y.peers.find((p) => `peerEnv.${p.env}` === f.path);
+        because.push(`stack ${b.peerStack ?? a.peerStack}: ${peer?.service ?? f.path}'s endpoint ${f.base ?? "(none)"} -> ${f.head ?? "(none)"}`);
+    }
+    if (fields.some((f) => f.path !== "image" && !f.path.startsWith("peerEnv."))) {
+        const data = dataReasons(base, head, a, b, y);
+        because.push(...(data.length ? data : ["no change of the data or of this stack's config explains it (both refs are evaluated with the same code)"]));
+    }
+    return { service: y.service, container: y.name, change: fields.some((f) => effectOf(f.path) === "replace") ? "replace" : "update", fields, because };
+}
+
+/** Why a container is added or removed: what leaves it out of the stack on the other side. */
+function presence(s: Side, st: StackSide | undefined, service: string, stackFile: string): string {
+    if (!st) return `${stackFile} does not exist`;
+    const ex = st.plan.excluded.find((e) => e.service === service);
+    if (ex) return `${ex.kind}: ${ex.reason}`;
+    return service in s.data.services ? `fleet/data/services.yaml: ${service} is not placed on ${st.cfg.machine}` : `fleet/data/services.yaml: ${service} does not exist`;
+}
+
+function containers(base: Side, head: Side, stack: string): ContainerChange[] {
+    const a = base.stacks[stack];
+    const b = head.stacks[stack];
+    const xs = new Map((a?.plan.containers ?? []).map((c) => [c.service, c]));
+    const ys = new Map((b?.plan.containers ?? []).map((c) => [c.service, c]));
+    const file = `Pulumi.${stack}.yaml`;
+    const out: ContainerChange[] = [];
+    for (const service of new Set([...xs.keys(), ...ys.keys()])) {
+        const x = xs.get(service);
+        const y = ys.get(service);
+        if (x && y) {
+            const c = compareContainer(base, head, a!, b!, x, y);
+            if (c) out.push(c);
+        } else if (y) {
+            out.push({ service, container: y.name, change: "add", fields: [], because: [`at ${base.label}: ${presence(base, a, service, file)}`] });
+        } else if (x) {
+            out.push({ service, container: x.name, change: "remove", fields: [], because: [`at ${head.label}: ${presence(head, b, service, file)}`] });
+        }
+    }
+    return out.sort(byName((c) => c.container));
+}
+
+/** Every stack of either ref, by name; a stack without changes has empty lists. */
+export function compareSides(base: Side, head: Side, files: ChangedFiles): StackDiff[] {
+    const stacks = [...new Set([...Object.keys(base.stacks), ...Object.keys(head.stacks)])].sort();
+    return stacks.map((stack) => ({ stack, images: images(base.stacks[stack], head.stacks[stack], files), containers: containers(base, head, stack) }));
+}

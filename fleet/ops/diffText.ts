@@ -1,0 +1,56 @@
+/**
+ * `scripts/fleet diff`'s report as the reviewer reads it (the pull-request workflow comments it):
+ * per stack, sorted by stack, image and container name, so the same two refs always give the
+ * same text.
+ */
+import { ContainerChange, ContainerChangeKind, ImageChange, StackDiff } from "./diffCompare";
+import { DiffDocument, RefView } from "./diff";
+
+const DONE: Record<ContainerChangeKind, string> = { replace: "replaced", update: "updated in place", add: "added", remove: "removed" };
+
+const shown = (v: string | null) => v ?? "(none)";
+const plural = (n: number, one: string, many: string) => `${n} ${n === 1 ? one : many}`;
+
+function summary(s: StackDiff): string {
+    const parts = s.images.length ? [plural(s.images.length, "image moves", "images move")] : [];
+    for (const kind of Object.keys(DONE) as ContainerChangeKind[]) {
+        const n = s.containers.filter((c) => c.change === kind).length;
+        if (n) parts.push(`${plural(n, "container", "containers")} ${DONE[kind]}`);
+    }
+    return parts.length ? parts.join(", ") : "no change";
+}
+
+function image(i: ImageChange): string[] {
+    return [`  image ${i.image}: ${shown(i.base)} -> ${shown(i.head)}`, ...i.because.map((b) => `    ${b}`)];
+}
+
+function container(c: ContainerChange): string[] {
+    return [
+        `  ${c.change} ${c.container} (${c.service})`,
+        ...c.fields.map((f) => `    ${f.path}: ${shown(f.base)} -> ${shown(f.head)}`),
+        ...c.because.map((b) => `    because: ${b}`),
+    ];
+}
+
+function refLine(r: RefView): string {
+    return `${r.ref} (${r.commit.slice(0, 7)})`;
+}
+
+export function renderDiff(doc: DiffDocument): string[] {
+    const out = [`diff ${refLine(doc.base)} -> ${refLine(doc.head)}`];
+    for (const r of [doc.base, doc.head]) for (const a of r.appRepo) out.push(`application repository at ${r.ref}: ${a}`);
+    if (doc.codeChanged.length) {
+        out.push(`the program's code differs between the refs (${doc.codeChanged.join(", ")}): both are evaluated with this checkout's code, so what that change does is not shown here (pulumi preview shows it)`);
+    }
+    for (const s of doc.stacks) {
+        out.push("", `stack ${s.stack}: ${summary(s)}`);
+        s.images.forEach((i) => out.push(...image(i)));
+        s.containers.forEach((c) => out.push(...container(c)));
+    }
+    return out;
+}
+
+/** `diff --json`: the document, two-space indented. */
+export function diffJson(doc: DiffDocument): string {
+    return JSON.stringify(doc, null, 2);
+}

@@ -1,0 +1,81 @@
+/**
+ * `scripts/fleet diff`'s comparison without git: two evaluations of a stack built from the
+ * program's planner over data that differs, and what is replaced, updated in place, added,
+ * removed or left alone; and the leaf comparison it reads fields with.
+ */
+import * as assert from "assert";
+import { ChangedFiles, compareSides } from "../../../fleet/ops/diffCompare";
+import { Side } from "../../../fleet/ops/diffEval";
+import { leafChanges, leaves, tokenChanges } from "../../../fleet/ops/diffLeaves";
+import { planHost } from "../../../fleet/model/plan";
+import { FleetData } from "../../../fleet/model/schema";
+import { StackConfig } from "../../../fleet/model/stack";
+import { realFleet, stackFor } from "../../helpers";
+
+const NO_FILES: ChangedFiles = () => [];
+
+/** One ref holding the mainpc stack as the planner gives it for `data` and `cfg`; every image at one tag. */
+function side(label: string, data: FleetData, cfg: StackConfig): Side {
+    const plan = planHost(data, cfg);
+    const containers = Object.fromEntries(plan.containers.map((c) => [c.service, { repository: `ghcr.io/ai-system/${c.name}`, ref: `ghcr.io/ai-system/${c.name}:t1`, tag: "t1", build: { ref: `ghcr.io/ai-system/${c.name}:t1` } }]));
+    return {
+        label, commit: label.repeat(40).slice(0, 40), data, appRepo: [],
+        stacks: { mainpc: { cfg, plan, images: { containers, builds: {}, families: [] }, config: new Map(), configFiles: {}, peerEndpoints: {} } },
+    };
+}
+
+describe("scripts/fleet diff: the comparison", () => {
+    const fleet = realFleet();
+    const cfg = stackFor("mainpc", {}, fleet);
+    const base = side("a", fleet, cfg);
+
+    it("a PIDs limit updates the containers in place (docker update), naming the families.yaml key", () => {
+        const data = structuredClone(fleet);
+        data.families["legacy-py310-cpu"].runtime = { ...data.families["legacy-py310-cpu"].runtime, pidsLimit: 512 };
+        const [d] = compareSides(base, side("b", data, cfg), NO_FILES);
+        assert.deepStrictEqual(d.images, []);
+        assert.deepStrictEqual(d.containers.map((c) => [c.change, c.container, c.fields, c.because]), ["advanced-command-handler", "chitchat-agent", "feedback-handler", "intention-validator-agent", "nlu-agent"].map((c) => [
+            "update", c, [{ path: "limits.pidsLimit", base: "256", head: "512" }], ["fleet/data/families.yaml: legacy-py310-cpu.runtime.pidsLimit (none) -> 512"],
+        ]));
+    });
+
+    it("a service left out is removed, with the key that leaves it out; the start lanes that shift replace nothing", () => {
+        const head = side("b", fleet, stackFor("mainpc", { startLanes: 2, disableServices: ["NLUAgent"] } as Partial<StackConfig>, fleet));
+        const lanes = side("a", fleet, stackFor("mainpc", { startLanes: 2 } as Partial<StackConfig>, fleet));
+        const [d] = compareSides(lanes, head, NO_FILES);
+        assert.deepStrictEqual(d, { stack: "mainpc", images: [], containers: [{ service: "NLUAgent", container: "nlu-agent", change: "remove", fields: [], because: ["at b: disabled: listed in the stack's fleet:disableServices"] }] });
+        assert.deepStrictEqual(compareSides(head, lanes, NO_FILES)[0].containers.map((c) => [c.change, c.container, c.because]), [["add", "nlu-agent", ["at b: disabled: listed in the stack's fleet:disableServices"]]]);
+    });
+
+    it("a stack one ref lacks: every container added, because its stack file does not exist there", () => {
+        const none: Side = { ...base, label: "b", stacks: {} };
+        const d = compareSides(none, base, NO_FILES)[0];
+        assert.strictEqual(d.containers.length, base.stacks.mainpc.plan.containers.length);
+        assert.deepStrictEqual(d.containers[0].because, ["at b: Pulumi.mainpc.yaml does not exist"]);
+    });
+
+    it("the same data twice: nothing", () => {
+        assert.deepStrictEqual(compareSides(base, side("b", fleet, cfg), NO_FILES), [{ stack: "mainpc", images: [], containers: [] }]);
+    });
+});
+
+describe("scripts/fleet diff: leaves", () => {
+    it("paths of mappings, lists of plain values as one leaf, lists of mappings by index, odd keys quoted", () => {
+        assert.deepStrictEqual([...leaves({ b: { y: 1, x: "s" }, a: [1, 2], m: [{ k: true }], t: { "/tmp": "rw" }, u: undefined, n: null })], [
+            ["a", "[1,2]"], ["b.x", "s"], ["b.y", "1"], ["m[0].k", "true"], ["n", "null"], ["t[\"/tmp\"]", "rw"],
+        ]);
+    });
+
+    it("changes: sorted by path, absent as null", () => {
+        assert.deepStrictEqual(leafChanges({ p: 1, q: [1], r: "x" }, { p: 2, q: [1], s: "y" }, "S"), [
+            { path: "S.p", base: "1", head: "2" }, { path: "S.r", base: "x", head: null }, { path: "S.s", base: null, head: "y" },
+        ]);
+    });
+
+    const words: [string, string, string][] = [
+        ["RUN pip install a==1 b==2\nRUN x a==1", "RUN pip install a==2 b==2\nRUN x a==2", ": -a==1 +a==2"],
+        ["A B", "B A", ""],
+        ["x", "x 1 2 3 4 5 6 7 8", ": +1 +2 +3 +4 +5 +6 (2 more)"],
+    ];
+    for (const [a, b, expected] of words) it(`words that differ: ${JSON.stringify(expected)}`, () => assert.strictEqual(tokenChanges(a, b), expected));
+});
