@@ -11,6 +11,8 @@ interface Fake {
     server?: string; serverFails?: string; driver?: string; smiFails?: string;
     /** What `nvidia-smi --query-gpu=index --format=csv,noheader` prints, one GPU a line. @default "0" */
     gpuIndexes?: string;
+    /** nvidia-smi is the engine tests' stand-in (scripts/nvidia-standin/nvidia-smi). */
+    standInSmi?: boolean;
     /** `docker buildx` fails as when the plugin is missing. */
     noBuildx?: boolean;
     /** Driver of the builder `default`; no builder of any other name exists. @default "docker" */
@@ -53,7 +55,7 @@ function preflight(fake: Fake, gpu: boolean, env: Record<string, string> = {}): 
         "esac",
     ].join("\n");
     fs.writeFileSync(path.join(bin, "docker"), docker, { mode: 0o755 });
-    fs.writeFileSync(path.join(bin, "nvidia-smi"), smi, { mode: 0o755 });
+    fs.writeFileSync(path.join(bin, "nvidia-smi"), fake.standInSmi ? fs.readFileSync(path.join(PROJECT_DIR, "scripts", "nvidia-standin", "nvidia-smi")) : smi, { mode: 0o755 });
     const daemonJson = path.join(bin, "daemon.json");
     if (fake.daemonJson !== undefined) fs.writeFileSync(daemonJson, fake.daemonJson);
     // The environment components/preflight.ts gives it, with the program's log options.
@@ -78,6 +80,7 @@ describe("host preflight script", () => {
         { what: "the oldest engine with health start intervals passes", fake: { server: "25.0.0" }, gpu: false, code: 0, out: `preflight pc2: docker 25.0.0, ${BUILD_OK}: ok` },
         { what: "a Debian-patched engine version is compared by its upstream part", fake: { server: "26.1.5+dfsg1" }, gpu: false, code: 0, out: `preflight pc2: docker 26.1.5+dfsg1, ${BUILD_OK}: ok` },
         { what: "a GPU host with the driver and the GPU its containers request passes", fake: { server: "27.3.1", driver: "550.54.14" }, gpu: true, code: 0, out: `preflight pc2: docker 27.3.1, ${BUILD_OK}, NVIDIA driver 550.54.14, GPU 0: ok` },
+        { what: "the engine tests' stand-in nvidia-smi passes the GPU checks of every track (cu124 needs 550)", fake: { server: "26.1.5", standInSmi: true }, gpu: true, env: { FLEET_MIN_DRIVER: "550", FLEET_CUDA_TRACK: "cu124" }, code: 0, out: `preflight pc2: docker 26.1.5, ${BUILD_OK}, NVIDIA driver 550.54.14, GPU 0: ok` },
         { what: "GPUs requested among more the host has", fake: { server: "27.3.1", driver: "550.54.14", gpuIndexes: "0\n1\n2" }, gpu: true, env: { FLEET_GPU_IDS: "2,0" }, code: 0, out: `preflight pc2: docker 27.3.1, ${BUILD_OK}, NVIDIA driver 550.54.14, GPU 2,0: ok` },
         { what: "a GPU host whose containers request no GPU checks the driver only", fake: { server: "27.3.1", driver: "550.54.14", gpuIndexes: "" }, gpu: true, env: { FLEET_GPU_IDS: "" }, code: 0, out: `preflight pc2: docker 27.3.1, ${BUILD_OK}, NVIDIA driver 550.54.14: ok` },
         {
