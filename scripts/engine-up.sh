@@ -32,9 +32,9 @@
 # $FLEET_NVIDIA_STANDIN_DIR/bin, and the dockerd this script starts gets that directory first on
 # its PATH, the only place it is put: dockerd registers its nvidia device driver at start when the
 # hook is on its PATH (moby v26.1.5 daemon/nvidia_linux.go `init`). After the base image is made,
-# one container with a GPU request checks it; the dockerd this script started without the
-# directory is restarted with it, one it did not start is left alone and the script says how to
-# restart it.
+# one container with a GPU request checks that the stand-in hook served it; the dockerd this
+# script started without the directory first on its PATH is restarted with it, one it did not
+# start is left alone (and, without any device driver, the script says how to restart it).
 #
 # Tests (test/scripts/engine-up.test.ts) run it with stand-ins: FLEET_DOCKER, FLEET_DOCKERD,
 # FLEET_ETC (where apt's and Docker's configuration are written) and FLEET_BASE_IMAGES point
@@ -154,8 +154,9 @@ fleet_nvidia_calls() {
     if [ -f "$FLEET_NVIDIA_STANDIN_DIR/calls.jsonl" ]; then wc -l <"$FLEET_NVIDIA_STANDIN_DIR/calls.jsonl"; else echo 0; fi
 }
 
-# One container with a GPU request: fails (1) only when the engine has no NVIDIA device driver.
-fleet_nvidia_device_driver() {
+# One container with a GPU request: 0 when the stand-in hook recorded it, 1 when the engine has no
+# NVIDIA device driver, 2 when another nvidia-container-runtime-hook on dockerd's PATH served it.
+fleet_nvidia_check() {
     local before out
     before="$(fleet_nvidia_calls)"
     if ! out="$("$FLEET_DOCKER" run --rm --gpus '"device=0"' --entrypoint /bin/true "$FLEET_NVIDIA_PROBE_IMAGE" 2>&1)"; then
@@ -164,10 +165,7 @@ fleet_nvidia_device_driver() {
             *) fleet_engine_log "a container with a GPU request did not start: $out"; exit 1 ;;
         esac
     fi
-    # Another nvidia-container-runtime-hook first on dockerd's PATH (a host with the real toolkit)
-    # serves the request too; the engine tests then run on it.
-    [ "$(fleet_nvidia_calls)" -gt "$before" ] ||
-        fleet_engine_log "the GPU request was served by an nvidia-container-runtime-hook other than the stand-in in $FLEET_NVIDIA_STANDIN_DIR/bin"
+    [ "$(fleet_nvidia_calls)" -gt "$before" ] || return 2
 }
 
 # Before dockerd starts: it looks the hook up once, at start.
@@ -179,16 +177,24 @@ fleet_nvidia_install() {
 }
 
 fleet_nvidia_standin() {
-    fleet_nvidia_device_driver && return 0
-    local own
+    local own status=0
+    fleet_nvidia_check || status=$?
+    [ "$status" -eq 0 ] && return 0
     if ! own="$(fleet_own_dockerd)"; then
+        if [ "$status" -eq 2 ]; then
+            # A dockerd with the real toolkit (a GPU machine) serves the tests as it is.
+            fleet_engine_log "the running dockerd, which engine-up did not start, serves GPU requests with another nvidia-container-runtime-hook than the stand-in; left as it is"
+            return 0
+        fi
         fleet_engine_log "the running dockerd has no NVIDIA device driver and engine-up did not start it, so it is left running. Fix: restart it with $FLEET_NVIDIA_STANDIN_DIR/bin first on its PATH (dockerd registers the driver at start when nvidia-container-runtime-hook is on its PATH), or stop it and run scripts/engine-up.sh again"
         exit 1
     fi
-    fleet_stop_own_dockerd "$own" "to start it with the stand-in NVIDIA hook on its PATH"
+    fleet_stop_own_dockerd "$own" "to start it with the stand-in NVIDIA hook first on its PATH"
     fleet_start_dockerd
-    fleet_nvidia_device_driver || {
-        fleet_engine_log "dockerd still has no NVIDIA device driver with $FLEET_NVIDIA_STANDIN_DIR/bin first on its PATH; see $FLEET_DOCKERD_LOG"
+    status=0
+    fleet_nvidia_check || status=$?
+    [ "$status" -eq 0 ] || {
+        fleet_engine_log "dockerd with $FLEET_NVIDIA_STANDIN_DIR/bin first on its PATH still does not run the stand-in hook for a GPU request; see $FLEET_DOCKERD_LOG"
         exit 1
     }
 }

@@ -226,10 +226,48 @@ describe("engine-up.sh and engine-down.sh (stand-ins, no real engine)", () => {
             const r = run(m, UP);
             assert.strictEqual(r.code, 0, r.err);
             assert.deepStrictEqual(r.log, ["dockerd started", "base images", "gpu container: no device driver", "dockerd stopped", "dockerd started", `gpu container: started (${GPU_RUN_ARGS})`]);
-            assert.match(r.err, new RegExp(`engine-up: stopping the dockerd engine-up started \\(pid ${oldPid}\\) to start it with the stand-in NVIDIA hook on its PATH`));
+            assert.match(r.err, new RegExp(`engine-up: stopping the dockerd engine-up started \\(pid ${oldPid}\\) to start it with the stand-in NVIDIA hook first on its PATH`));
             assert.ok(!alive(oldPid));
             assert.strictEqual(pathOf(Number(fs.readFileSync(m.pidFile, "utf8"))), `PATH=${dir}/bin:${m.env.PATH}`);
             assert.strictEqual(calls(dir).length, 1);
+        });
+
+        /** A dockerd started earlier with another nvidia-container-runtime-hook first on its PATH (the real toolkit's), which records nothing. */
+        const otherHook = (m: Machine, own: boolean) => {
+            const other = path.join(m.dir, "toolkit");
+            fs.mkdirSync(other);
+            script(path.join(other, "nvidia-container-runtime-hook"), "cat > /dev/null");
+            const pid = Number(spawnSync("bash", ["-c", `nohup "${m.env.FLEET_DOCKERD}" >/dev/null 2>&1 & echo $!`], { env: { ...m.env, PATH: `${other}:${m.env.PATH}` }, encoding: "utf8" }).stdout.trim());
+            if (own) fs.writeFileSync(m.pidFile, String(pid));
+            for (let i = 0; i < 50 && !fs.existsSync(path.join(m.fake, "running")); i++) spawnSync("sleep", ["0.1"]);
+            return pid;
+        };
+
+        it("its own dockerd serving GPU requests with another hook (the calls log stays empty): restarted with the stand-in first", () => {
+            const m = fresh(INSTALLED);
+            const dir = standIn(m);
+            const oldPid = otherHook(m, true);
+            const r = run(m, UP);
+            assert.strictEqual(r.code, 0, r.err);
+            assert.deepStrictEqual(r.log, ["dockerd started", "base images", `gpu container: started (${GPU_RUN_ARGS})`, "dockerd stopped", "dockerd started", `gpu container: started (${GPU_RUN_ARGS})`]);
+            assert.ok(!alive(oldPid));
+            assert.strictEqual(calls(dir).length, 1);
+        });
+
+        it("a dockerd it did not start, serving GPU requests with another hook: left as it is", () => {
+            const m = fresh(INSTALLED);
+            const dir = standIn(m);
+            const pid = otherHook(m, false);
+            try {
+                const r = run(m, UP);
+                assert.strictEqual(r.code, 0, r.err);
+                assert.strictEqual(r.err.split("\n").pop(), "engine-up: the running dockerd, which engine-up did not start, serves GPU requests with another nvidia-container-runtime-hook than the stand-in; left as it is");
+                assert.deepStrictEqual(r.log, ["dockerd started", "base images", `gpu container: started (${GPU_RUN_ARGS})`]);
+                assert.ok(alive(pid));
+                assert.ok(!fs.existsSync(path.join(dir, "calls.jsonl")));
+            } finally {
+                process.kill(pid, "SIGTERM");
+            }
         });
 
         it("a dockerd it did not start, without the device driver: left running, the fix named", () => {
