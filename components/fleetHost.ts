@@ -6,10 +6,12 @@
 import * as docker from "@pulumi/docker";
 import * as pulumi from "@pulumi/pulumi";
 import { BuildPlan, PROXY_NAME } from "../fleet/imageplan/buildPlan";
+import { gpuProbePlan, requestedGpuIds } from "../fleet/imageplan/gpuProbe";
 import { MIN_DOCKER_VERSION } from "../fleet/model/defaults";
 import { HostPlan } from "../fleet/model/plan";
 import { baselineProfile, seccompOpt, supervisorProfile } from "../fleet/security/seccomp";
 import { DockerApiProxy } from "./dockerApiProxy";
+import { GpuProbe } from "./gpuProbe";
 import { HostImages } from "./hostImages";
 import { ImageSettings } from "./image";
 import { HostPreflight } from "./preflight";
@@ -22,7 +24,7 @@ export interface FleetHostArgs {
     settings: ImageSettings;
     provider: docker.Provider;
     dockerHost: string;
-    /** Run the GPU checks of the preflight. */
+    /** Run the GPU checks of the preflight and the GPU probe. */
     gpu: boolean;
     minDriverMajor?: number;
     apparmorProfile: string;
@@ -44,24 +46,29 @@ export class FleetHost extends pulumi.ComponentResource {
     /** By service name. */
     public readonly containers: Readonly<Record<string, ServiceContainer>>;
     public readonly preflight: HostPreflight;
+    /** Present when a container makes a GPU device request. */
+    public readonly gpuProbe?: GpuProbe;
     public readonly networkName: pulumi.Output<string>;
 
     constructor(name: string, args: FleetHostArgs, opts?: pulumi.ComponentResourceOptions) {
         super("fleet:host:FleetHost", name, {}, opts);
         const p = args.plan;
         const provider = args.provider;
+        const triggers = [...args.build.families.map((f) => f.tag), ...args.build.services.map((s) => s.tag)];
         this.preflight = new HostPreflight(`${name}-preflight`, {
             machine: p.machine,
             dockerHost: args.dockerHost,
             minDockerVersion: MIN_DOCKER_VERSION,
             gpu: args.gpu,
             minDriverMajor: args.minDriverMajor,
+            gpuIds: args.gpu ? requestedGpuIds(p) : [],
             cudaTrack: p.cudaTrack,
             builder: args.settings.builder,
             // The registry cache export needs it (components/image.ts); a load does not.
             imageStore: args.settings.output === "push",
-            triggers: [...args.build.families.map((f) => f.tag), ...args.build.services.map((s) => s.tag)],
+            triggers,
         }, { parent: this });
+        this.gpuProbe = args.gpu ? this.probe(`${name}-gpu-probe`, args, triggers) : undefined;
 
         const network = new docker.Network(`${name}-net`, {
             name: `fleet-${p.machine}`,
@@ -114,6 +121,8 @@ export class FleetHost extends pulumi.ComponentResource {
                 // tier, a container waits for its lane predecessor (fleet/model/plan.ts, startLanes).
                 dependsOn: [
                     this.preflight,
+                    // Only a GPU request needs the device driver: CPU services deploy without it.
+                    ...(c.gpu !== null && this.gpuProbe ? [this.gpuProbe] : []),
                     ...(c.tier === "core" ? [] : core),
                     ...(c.startAfter !== undefined ? [containers[c.startAfter]] : []),
                     ...(supervisor ? [proxy!.container] : []),
@@ -125,5 +134,21 @@ export class FleetHost extends pulumi.ComponentResource {
         this.containers = containers;
         this.networkName = network.name;
         this.registerOutputs({ networkName: this.networkName, containers: Object.keys(containers) });
+    }
+
+    /** The GPU probe, after the preflight and the image it runs; none without a GPU request. */
+    private probe(name: string, args: FleetHostArgs, triggers: string[]): GpuProbe | undefined {
+        const probe = gpuProbePlan(args.plan, args.build.families.map((f) => f.spec));
+        if (!probe) return undefined;
+        const image = probe.image;
+        const family = "family" in image ? args.images.families[image.family] : undefined;
+        return new GpuProbe(name, {
+            machine: args.plan.machine,
+            dockerHost: args.dockerHost,
+            deviceIds: probe.deviceIds,
+            image: "family" in image ? family!.runRef : image.pinned,
+            triggers,
+            dependsOn: [this.preflight, ...(family ? [family] : [])],
+        }, { parent: this });
     }
 }

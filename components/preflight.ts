@@ -3,9 +3,9 @@
  * builder the images are built with and, where they push, the containerd image store
  * (components/image.ts says why), that the daemon keeps what the Docker provider reads back
  * (swap accounting; no default log options merged into the containers'), and on GPU hosts the
- * NVIDIA container runtime and driver
- * (scripts/host-preflight.sh). A failure stops the deploy
- * with what is wrong and what to do; containers depend on this resource.
+ * NVIDIA driver and the GPUs the containers request (scripts/host-preflight.sh). A failure stops
+ * the deploy with what is wrong and what to do; containers depend on this resource. Whether
+ * Docker can serve a GPU request is the GPU probe's question (components/gpuProbe.ts).
  */
 import * as command from "@pulumi/command";
 import * as pulumi from "@pulumi/pulumi";
@@ -21,10 +21,12 @@ export interface HostPreflightArgs {
     machine: string;
     dockerHost: string;
     minDockerVersion: string;
-    /** Check the NVIDIA runtime and driver. */
+    /** Check the NVIDIA driver and the GPUs. */
     gpu: boolean;
     /** Oldest driver the CUDA track needs; required when `gpu`. */
     minDriverMajor?: number;
+    /** Host GPU indexes the containers request (hosts.yaml GPU_VISIBLE_DEVICES); each must exist. */
+    gpuIds: string[];
     cudaTrack: string;
     /** The buildx builder the images are built with; it must exist and use the docker driver. */
     builder: string;
@@ -38,7 +40,7 @@ export interface HostPreflightArgs {
 }
 
 export class HostPreflight extends pulumi.ComponentResource {
-    /** What the checks found, e.g. "preflight pc2: docker 27.3.1, NVIDIA runtime, driver 550.54: ok". */
+    /** What the checks found, e.g. "preflight pc2: docker 27.3.1, ..., NVIDIA driver 550.54.14, GPU 0: ok". */
     public readonly report: pulumi.Output<string>;
 
     constructor(name: string, args: HostPreflightArgs, opts?: pulumi.ComponentResourceOptions) {
@@ -51,6 +53,7 @@ export class HostPreflight extends pulumi.ComponentResource {
                 FLEET_MIN_DOCKER: args.minDockerVersion,
                 FLEET_GPU: String(args.gpu),
                 FLEET_MIN_DRIVER: String(args.minDriverMajor ?? 0),
+                FLEET_GPU_IDS: args.gpuIds.join(","),
                 FLEET_CUDA_TRACK: args.cudaTrack,
                 FLEET_BUILDER: args.builder,
                 FLEET_IMAGE_STORE: String(args.imageStore),

@@ -2,12 +2,15 @@
 # Host preflight, run by the HostPreflight component before any container of a host.
 # Checks the Docker engine version; what the image builds need (components/image.ts says why):
 # the buildx plugin, the named builder with the docker driver, and where images are pushed with
-# the registry cache the containerd image store; and, on GPU hosts, the NVIDIA container runtime
-# and the driver version the CUDA track needs (002 R1, P2.10). Each failure says what is wrong and
-# what to do; nothing is changed on the host.
+# the registry cache the containerd image store; and, on GPU hosts, the driver version the CUDA
+# track needs (002 R1, P2.10) and every GPU the containers request. Whether Docker can serve a
+# GPU request (its NVIDIA device driver) is not in `docker info`: scripts/gpu-probe.sh tries one.
+# Each failure says what is wrong and what to do; nothing is changed on the host.
 #
 # Environment: DOCKER_HOST, FLEET_MACHINE, FLEET_MIN_DOCKER (e.g. 25.0), FLEET_GPU (true|false),
-# FLEET_MIN_DRIVER (e.g. 535), FLEET_CUDA_TRACK (e.g. cu121), FLEET_BUILDER (e.g. default),
+# FLEET_MIN_DRIVER (e.g. 535), FLEET_CUDA_TRACK (e.g. cu121), FLEET_GPU_IDS (the host GPU indexes
+# the containers request, comma-separated, from fleet/data/hosts.yaml GPU_VISIBLE_DEVICES),
+# FLEET_BUILDER (e.g. default),
 # FLEET_IMAGE_STORE (true: the containerd image store is required), FLEET_LOG_DRIVER and
 # FLEET_LOG_OPTS (the containers' log driver and the option names they set, comma-separated),
 # FLEET_DAEMON_JSON (the daemon's configuration file on the host, default /etc/docker/daemon.json).
@@ -82,12 +85,6 @@ case "$merged" in
 esac
 summary="${summary}, swap accounting, no daemon log options"
 if [ "$FLEET_GPU" = "true" ]; then
-    runtimes=$(docker info --format '{{json .Runtimes}}' 2>&1) ||
-        fail "docker info failed: ${runtimes}. Fix: check the Docker engine on ${FLEET_MACHINE}."
-    case "$runtimes" in
-        *'"nvidia"'*) ;;
-        *) fail "the NVIDIA container runtime is not registered with Docker (runtimes: ${runtimes}). Fix: install nvidia-container-toolkit on ${FLEET_MACHINE}, run 'nvidia-ctk runtime configure --runtime=docker' and restart Docker." ;;
-    esac
     driver=$(on_host nvidia-smi --query-gpu=driver_version --format=csv,noheader 2>&1 | head -n1) ||
         fail "nvidia-smi failed on ${FLEET_MACHINE}: ${driver}. Fix: install the NVIDIA driver (>= ${FLEET_MIN_DRIVER})."
     case "$driver" in
@@ -96,6 +93,22 @@ if [ "$FLEET_GPU" = "true" ]; then
     esac
     [ "${driver%%.*}" -ge "$FLEET_MIN_DRIVER" ] ||
         fail "NVIDIA driver ${driver} is older than ${FLEET_MIN_DRIVER}, which ${FLEET_CUDA_TRACK} images need (002 R1). Fix: upgrade the driver on ${FLEET_MACHINE}, or set fleet:cudaTrack to an older track."
-    summary="${summary}, NVIDIA runtime, driver ${driver}"
+    summary="${summary}, NVIDIA driver ${driver}"
+    if [ -n "$FLEET_GPU_IDS" ]; then
+        present=$(on_host nvidia-smi --query-gpu=index --format=csv,noheader 2>&1) ||
+            fail "nvidia-smi failed on ${FLEET_MACHINE}: ${present}. Fix: check the NVIDIA driver on ${FLEET_MACHINE}."
+        present=$(printf '%s\n' "$present" | tr -d ' ' | paste -sd, -)
+        missing=()
+        IFS=, read -r -a wanted <<<"$FLEET_GPU_IDS"
+        for id in "${wanted[@]}"; do
+            case ",${present}," in
+                *",${id},"*) ;;
+                *) missing+=("$id") ;;
+            esac
+        done
+        [ "${#missing[@]}" -eq 0 ] ||
+            fail "GPU $(IFS=,; echo "${missing[*]}") is not on ${FLEET_MACHINE} (nvidia-smi lists GPU ${present:-none}), but its containers request GPU ${FLEET_GPU_IDS} (fleet/data/hosts.yaml: ${FLEET_MACHINE}.profile.GPU_VISIBLE_DEVICES). Fix: set ${FLEET_MACHINE}.profile.GPU_VISIBLE_DEVICES in fleet/data/hosts.yaml to GPUs the host has (nvidia-smi --query-gpu=index,name --format=csv on ${FLEET_MACHINE})."
+        summary="${summary}, GPU ${FLEET_GPU_IDS}"
+    fi
 fi
 echo "preflight ${FLEET_MACHINE}: ${summary}: ok"

@@ -3,9 +3,15 @@
 
 usage: make-stand-in-wheels.py DISTRIBUTIONS_JSON OUT_DIR
 
+A distribution may name `submodules` of its package, each with its source, a file next to
+DISTRIBUTIONS_JSON (torch's `cuda`: a stand-in that asks the CUDA driver, as torch.cuda does);
+the package imports each one, as torch imports torch.cuda.
+
 Wheels follow the binary distribution format
 (https://packaging.python.org/en/latest/specifications/binary-distribution-format/):
-`{name}-{version}-py3-none-any.whl`, the name escaped with runs of `-_.` as `_`; a
+`{name}-{version}-py3-none-any.whl`, the name escaped with runs of `-_.` as `_`, the version
+with its local label where it has one (`torch-2.2.2+cu121-...`, as download.pytorch.org names
+its CUDA builds); a
 `{name}-{version}.dist-info` directory holding METADATA (core metadata 2.1: Name, Version,
 Requires-Dist), WHEEL (Wheel-Version 1.0, Root-Is-Purelib, Tag), entry_points.txt for console
 scripts, and RECORD last: `path,sha256=<urlsafe base64 without padding>,size` per file, RECORD
@@ -36,14 +42,19 @@ def normalized(name):
     return re.sub(r"[-_.]+", "-", name).lower()
 
 
-def payload(d):
-    """The distribution's files: its import package, scripts, namespace portion, .pth."""
+def payload(d, sources):
+    """The distribution's files: its import package, submodules, scripts, namespace portion, .pth."""
     v = d["version"]
-    body = f'"""Stand-in for {d["name"]} {v} (fleet engine tests)."""\n__version__ = "{v}"\n\n\ndef main():\n    print("{d["name"]} {v}")\n'
+    submodules = d.get("submodules", {})
+    imports = "".join(f"from . import {name}  # noqa: F401\n" for name in sorted(submodules))
+    body = f'"""Stand-in for {d["name"]} {v} (fleet engine tests)."""\n{imports}__version__ = "{v}"\n\n\ndef main():\n    print("{d["name"]} {v}")\n'
     files = {}
     # A dotted import is a package inside a PEP 420 namespace shared by several distributions
     # (nvidia.cudnn, nvidia.cublas, ...): only the innermost directory gets an __init__.py.
     module_path = d["import"].replace(".", "/")
+    for name, source in sorted(submodules.items()):
+        with open(os.path.join(sources, source), encoding="utf-8") as f:
+            files[f"{module_path}/{name}/__init__.py"] = f.read()
     if d.get("module"):
         files[f"{module_path}.py"] = body
     else:
@@ -73,10 +84,10 @@ def record_hash(data):
     return "sha256=" + base64.urlsafe_b64encode(hashlib.sha256(data).digest()).rstrip(b"=").decode()
 
 
-def build_wheel(d, out_dir):
+def build_wheel(d, out_dir, sources):
     stem = f'{escaped(d["name"])}-{d["version"]}'
     info = f"{stem}.dist-info"
-    files = payload(d)
+    files = payload(d, sources)
     files[f"{info}/METADATA"] = metadata(d)
     files[f"{info}/WHEEL"] = "Wheel-Version: 1.0\nGenerator: fleet make-stand-in-wheels\nRoot-Is-Purelib: true\nTag: py3-none-any\n"
     if d.get("scripts"):
@@ -121,7 +132,7 @@ def main(argv):
     os.makedirs(files_dir, exist_ok=True)
     projects = {}
     for d in dists:
-        wheel = build_wheel(d, files_dir)
+        wheel = build_wheel(d, files_dir, os.path.dirname(os.path.abspath(argv[1])))
         with open(wheel, "rb") as f:
             digest = hashlib.sha256(f.read()).hexdigest()
         projects.setdefault(normalized(d["name"]), []).append((os.path.basename(wheel), digest))

@@ -52,7 +52,7 @@ describe("a third host without a GPU (test/fixtures/fleet-pc3)", () => {
         assert.doesNotMatch(fs.readFileSync(path.join(PROJECT_DIR, STACK_FILE), "utf8"), /^\s*fleet:gpu:/m);
         assert.deepStrictEqual(run(["check-stack", "pc3", "--fleet", FIXTURE, "--app-repo", FIXTURE_APP], projectWith(STACK_FILE)), {
             code: 0, err: [],
-            out: ["Pulumi.pc3.yaml: stack 'pc3' loads as `pulumi up` loads it: 18 keys, 12 of them Pulumi.yaml defaults; the fleet: config is valid; the application repository holds what its 3 services are built from"],
+            out: ["Pulumi.pc3.yaml: stack 'pc3' loads as `pulumi up` loads it: 19 keys, 13 of them Pulumi.yaml defaults; the fleet: config is valid; the application repository holds what its 3 services are built from"],
         });
     });
 
@@ -80,7 +80,8 @@ describe("a third host without a GPU (test/fixtures/fleet-pc3)", () => {
                 if (profile) assert.doesNotMatch(profile, /GPU_VISIBLE_DEVICES|TORCH_CUDA_ALLOC_CONF/, c.name);
             }
             const preflight = byType(resources, "command:local:Command").filter((c) => c.inputs.environment?.FLEET_GPU !== undefined);
-            assert.deepStrictEqual(preflight.map((c) => c.inputs.environment.FLEET_GPU), ["false"]);
+            assert.deepStrictEqual(preflight.map((c) => [c.inputs.environment.FLEET_GPU, c.inputs.environment.FLEET_GPU_IDS]), [["false", ""]]);
+            assert.deepStrictEqual(byType(resources, "fleet:host:GpuProbe"), [], "no GPU request, no GPU probe");
             assert.deepStrictEqual((outputs.summary as Record<string, unknown>).gpuContainers, 0);
         } finally {
             delete process.env.FLEET_DATA_DIR;

@@ -306,3 +306,8 @@ function mockOutputs(type: string, name: string, inputs: Record<string, unknown>
 export function byType(rs: Registered[], type: string): Registered[] {
     return rs.filter((r) => r.type === type);
 }
+
+/** Whether `r` waits for the resource `type::name`, or for that component's children. */
+export function dependsOn(r: Registered, type: string, name: string): boolean {
+    return r.opts.dependencies.some((u) => u.endsWith(`${type}::${name}`) || (u.includes(`${type}$`) && u.endsWith(`::${name}`)));
+}

@@ -4,14 +4,15 @@
  * fixture services' committed locks must be what it serves (the wheels are reproducible).
  */
 import * as assert from "assert";
-import { execFileSync } from "child_process";
+import { execFileSync, spawnSync } from "child_process";
 import { createHash } from "crypto";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import { exactPins } from "../fleet/imageplan/appRepo";
 import { lockTargets } from "../fleet/imageplan/lock";
-import { familyPins, familySpec, normalizeName, sitePackages } from "../fleet/model/images";
+import { cudaTracks, lineage } from "../fleet/model/check";
+import { familyPins, familySpec, normalizeName, sitePackages, trackPins } from "../fleet/model/images";
 import { CUDA_TRACKS, CudaTrack } from "../fleet/model/schema";
 import { FIXTURE_APP, realFleet, STAND_IN_SPEC as SPEC, standIns } from "./helpers";
 
@@ -19,12 +20,23 @@ const ROOT = path.resolve(__dirname, "..");
 
 const CPU_FAMILIES = ["base-cpu-pydeps", "family-web", "legacy-py310-cpu"];
 
+/** The index's wheels, built once into a temporary directory (as scripts/package-index.sh builds them). */
+let wheelDir: string | undefined;
+function wheels(): string {
+    if (!wheelDir) {
+        const out = fs.mkdtempSync(path.join(os.tmpdir(), "fleet-index-"));
+        execFileSync("python3", [path.join(ROOT, "scripts", "make-stand-in-wheels.py"), SPEC, out], { stdio: "ignore" });
+        wheelDir = out;
+    }
+    return wheelDir;
+}
+
 describe("the stand-in package index", () => {
     const dists = standIns();
     const has = (name: string, version: string) => dists.some((x) => normalizeName(x.name) === normalizeName(name) && x.version === version);
     const d = realFleet();
-    const built = fs.mkdtempSync(path.join(os.tmpdir(), "fleet-index-"));
-    before(() => execFileSync("python3", [path.join(ROOT, "scripts", "make-stand-in-wheels.py"), SPEC, built], { stdio: "ignore" }));
+    let built: string;
+    before(() => { built = wheels(); });
 
     it("holds every pin of families.yaml at its version, on every CUDA track", () => {
         const missing = CUDA_TRACKS.flatMap((t) => Object.keys(d.families).flatMap((f) => familyPins(d, f, t))).filter((p) => !has(p.name, p.version)).map((p) => `${p.name}==${p.version}`);
@@ -36,7 +48,14 @@ describe("the stand-in package index", () => {
         const req = (n: string, v: string) => dists.find((x) => x.name === n && x.version === v)!.requires.map((r) => r.split(/[<>=!;,]/)[0]);
         assert.ok(req("accelerate", "0.30.1").includes("torch"));
         assert.deepStrictEqual(req("fastapi", "0.111.0").filter((r) => ["starlette", "pydantic"].includes(r)), ["starlette", "pydantic"]);
-        assert.deepStrictEqual(req("torchvision", "0.17.2").filter((r) => ["torch", "numpy"].includes(r)).sort(), ["numpy", "torch"]);
+        // Each CUDA build of torch 2.2.2 requires its CUDA major's NVIDIA wheels at exact versions, and triton.
+        for (const [track, cu] of [["cu121", "cu12"], ["cu118", "cu11"]]) {
+            const torch = req("torch", `2.2.2+${track}`);
+            assert.deepStrictEqual(torch.filter((r) => r.startsWith("nvidia-")).map((r) => r.endsWith(`-${cu}`)), new Array(11).fill(true), track);
+            assert.ok(torch.includes("triton"), track);
+            assert.deepStrictEqual(req("torchvision", `0.17.2+${track}`).filter((r) => ["torch", "numpy"].includes(r)).sort(), ["numpy", "torch"]);
+        }
+        assert.ok(dists.find((x) => x.name === "torch" && x.version === "2.2.2+cu121")!.requires.includes('nvidia-cudnn-cu12==8.9.2.26; platform_system == "Linux" and platform_machine == "x86_64"'));
         // onnxruntime-gpu 1.19.2's Requires-Dist on Linux; cuDNN's wheel brings cuBLAS.
         assert.deepStrictEqual(req("onnxruntime-gpu", "1.19.2"), ["coloredlogs", "flatbuffers", "numpy", "packaging", "protobuf", "sympy"]);
         assert.deepStrictEqual(req("nvidia-cudnn-cu12", "9.1.0.70"), ["nvidia-cublas-cu12"]);
@@ -53,32 +72,6 @@ describe("the stand-in package index", () => {
         assert.deepStrictEqual(portions.map((x) => familyOf(x.name)), ["base-cpu-pydeps", "family-web"]);
         assert.ok(dists.some((x) => x.pth?.endsWith(".pth")));
     });
-
-    // The sonames onnxruntime's CUDA provider loads on each track, in the order of libraryDirs.
-    const sonames: [CudaTrack, string[][]][] = [
-        ["cu118", [["libcublas.so.11", "libcublasLt.so.11"], ["libcudart.so.11.0"], ["libcudnn.so.8"], ["libcufft.so.10"], ["libcurand.so.10"]]],
-        ["cu121", [["libcublas.so.12", "libcublasLt.so.12"], ["libcudart.so.12"], ["libcudnn.so.9"], ["libcufft.so.11"], ["libcurand.so.10"]]],
-        ["cu124", [["libcublas.so.12", "libcublasLt.so.12"], ["libcudart.so.12"], ["libcudnn.so.9"], ["libcufft.so.11"], ["libcurand.so.10"]]],
-    ];
-    for (const [track, expected] of sonames) {
-        it(`pip installs the vision family's NVIDIA wheels of ${track} with the libraries in the directories its LD_LIBRARY_PATH names`, () => {
-            // pip installs a purelib wheel's files under the target (here --target, in the image the
-            // venv's site-packages), and pins resolve through the index's real edges (cuDNN -> cuBLAS).
-            const target = fs.mkdtempSync(path.join(os.tmpdir(), "fleet-nvidia-"));
-            const spec = familySpec(d, "family-vision-cu121", track);
-            const pins = spec.pip.filter((p) => p.startsWith("nvidia-"));
-            assert.strictEqual(pins.length, 5);
-            execFileSync("python3", ["-m", "pip", "install", "--quiet", "--disable-pip-version-check", "--no-index", "--find-links", path.join(built, "files"), "--target", target, ...pins], { stdio: "pipe" });
-            const libs = spec.libraryDirs.map((dir) => {
-                assert.ok(dir.startsWith(`${sitePackages(spec.python)}/`), dir);
-                return fs.readdirSync(path.join(target, dir.slice(sitePackages(spec.python).length + 1)));
-            });
-            assert.deepStrictEqual(libs, expected);
-            // nvidia/ is a namespace shared by the wheels: none of them owns an __init__.py there.
-            assert.ok(!fs.existsSync(path.join(target, "nvidia", "__init__.py")));
-            fs.rmSync(target, { recursive: true, force: true });
-        });
-    }
 
     it("serves PEP 503 pages whose links carry each wheel's sha256", () => {
         const page = fs.readFileSync(path.join(built, "simple", "typing-extensions", "index.html"), "utf8");
@@ -106,4 +99,110 @@ describe("the stand-in package index", () => {
             for (const h of hashes) assert.ok(sha.has(h), `${t.service}: ${h} is no wheel of the index`);
         }
     });
+});
+
+/**
+ * Libraries torch 2.2 loads from the NVIDIA wheels by folder and name pattern, when its own
+ * libtorch_global_deps.so does not find them (torch/__init__.py `_load_global_deps`, `cuda_libs`,
+ * searched as `<sys.path entry>/nvidia/<folder>/lib/<pattern>` by `_preload_cuda_deps`): the torch
+ * families' library path, so no LD_LIBRARY_PATH of their own (fleet/model/images.ts nvidiaLibraryDirs).
+ */
+const TORCH_PRELOADS: Record<string, RegExp> = {
+    cublas: /^libcublas\.so\..*[0-9]$/, cudnn: /^libcudnn\.so\..*[0-9]$/, cuda_nvrtc: /^libnvrtc\.so\..*[0-9]$/, cuda_runtime: /^libcudart\.so\..*[0-9]$/,
+    cuda_cupti: /^libcupti\.so\..*[0-9]$/, cufft: /^libcufft\.so\..*[0-9]$/, curand: /^libcurand\.so\..*[0-9]$/, cusolver: /^libcusolver\.so\..*[0-9]$/,
+    cusparse: /^libcusparse\.so\..*[0-9]$/, nccl: /^libnccl\.so\..*[0-9]$/, nvtx: /^libnvToolsExt\.so\..*[0-9]$/,
+};
+
+/** The sonames onnxruntime-gpu's CUDA provider loads from the vision family's LD_LIBRARY_PATH, per directory (sorted). */
+const VISION_LIBRARIES: Record<string, string[][]> = {
+    cu118: [["libcublas.so.11", "libcublasLt.so.11"], ["libcudart.so.11.0"], ["libcudnn.so.8"], ["libcufft.so.10"], ["libcurand.so.10"]],
+    cu121: [["libcublas.so.12", "libcublasLt.so.12"], ["libcudart.so.12"], ["libcudnn.so.9"], ["libcufft.so.11"], ["libcurand.so.10"]],
+};
+VISION_LIBRARIES.cu124 = VISION_LIBRARIES.cu121;
+
+/** pip of this machine's python3 run against the environment `venv` (pip >= 22.3: --python), from the index's wheels only. */
+function pip(venv: string, ...args: string[]): string {
+    return execFileSync("python3", ["-m", "pip", "--python", path.join(venv, "bin", "python"), "--disable-pip-version-check", ...args], { encoding: "utf8", stdio: ["ignore", "pipe", "pipe"] });
+}
+
+/** Distribution names installed in `site` (its .dist-info directories), normalized, in directory order. */
+function installed(site: string): string[] {
+    return fs.readdirSync(site).filter((f) => f.endsWith(".dist-info")).map((f) => normalizeName(f.slice(0, f.indexOf("-"))));
+}
+
+describe("the GPU families installed from the stand-in index, chain by chain and track by track", () => {
+    const d = realFleet();
+    // A leaf's chain holds every GPU family above it: base-gpu-cu121 -> family-torch-cu121 -> family-llm-cu121, and -> family-vision-cu121.
+    const leaves = Object.keys(d.families).filter((f) => cudaTracks(d, f) && !Object.values(d.families).some((x) => x.parent === f));
+
+    it("the chains are the torch-LLM and the vision one", () => assert.deepStrictEqual(leaves, ["family-llm-cu121", "family-vision-cu121"]));
+
+    for (const leaf of leaves) {
+        for (const track of cudaTracks(d, leaf) as CudaTrack[]) {
+            describe(`${lineage(d, leaf).reverse().join(" -> ")} on ${track}`, () => {
+                // One environment for the chain, as the root's /opt/venv is every family's: each family
+                // installs its pins into what its parents installed (fleet/render/dockerfile.ts).
+                const venv = fs.mkdtempSync(path.join(os.tmpdir(), "fleet-gpu-chain-"));
+                let site: string;
+                const added: Record<string, string[]> = {};
+                before(() => {
+                    execFileSync("python3", ["-m", "venv", "--without-pip", venv]);
+                    site = execFileSync(path.join(venv, "bin", "python"), ["-c", "import sysconfig; print(sysconfig.get_path('purelib'))"], { encoding: "utf8" }).trim();
+                    const index = ["--no-index", "--find-links", path.join(wheels(), "files")];
+                    for (const family of lineage(d, leaf).reverse()) {
+                        const pins = trackPins(d, family, track);
+                        if (pins.length === 0) continue;
+                        // What the family's builder asks pip: the additions to its parents' environment.
+                        const report = JSON.parse(pip(venv, "install", "--dry-run", "--quiet", "--report", "-", ...index, ...pins)) as { install: { metadata: { name: string } }[] };
+                        added[family] = report.install.map((i) => normalizeName(i.metadata.name));
+                        pip(venv, "install", "--quiet", ...index, ...pins);
+                    }
+                });
+
+                it("each family adds only what its parents lack; no distribution is installed twice", () => {
+                    const all = Object.values(added).flat();
+                    assert.deepStrictEqual(all.filter((n, i) => all.indexOf(n) !== i), []);
+                    assert.deepStrictEqual([...installed(site)].sort(), [...all].sort());
+                    for (const family of Object.keys(added)) {
+                        for (const p of trackPins(d, family, track)) assert.ok(fs.existsSync(path.join(site, `${p.split("==")[0].replace(/-/g, "_")}-${p.split("==")[1]}.dist-info`)), `${family}: ${p}`);
+                    }
+                });
+
+                it("each family's library path resolves to the NVIDIA libraries of its CUDA major", () => {
+                    const cu = track === "cu118" ? "cu11" : "cu12";
+                    assert.ok(installed(site).filter((n) => n.startsWith("nvidia-")).every((n) => n.endsWith(`-${cu}`)), installed(site).join(", "));
+                    if (leaf === "family-vision-cu121") {
+                        const dirs = familySpec(d, leaf, track).libraryDirs;
+                        const libs = dirs.map((dir) => fs.readdirSync(path.join(site, path.relative(sitePackages(familySpec(d, leaf, track).python), dir))).sort());
+                        assert.deepStrictEqual(libs, VISION_LIBRARIES[track]);
+                        assert.ok(!fs.existsSync(path.join(site, "nvidia", "__init__.py")), "nvidia/ is a namespace of the wheels");
+                        return;
+                    }
+                    for (const f of lineage(d, leaf)) assert.deepStrictEqual(familySpec(d, f, track).libraryDirs, [], `${f} needs no LD_LIBRARY_PATH: torch loads its libraries`);
+                    const missing = Object.entries(TORCH_PRELOADS).filter(([folder, name]) => !(fs.readdirSync(path.join(site, "nvidia", folder, "lib")).some((f) => name.test(f))));
+                    assert.deepStrictEqual(missing, []);
+                });
+
+                if (leaf === "family-llm-cu121") {
+                    it("torch.cuda answers as torch does without a driver: not available, no device, no name", () => {
+                        const probe = "import json, torch\ntry:\n    torch.cuda.get_device_name(0)\n    name = 'a name'\nexcept RuntimeError as e:\n    name = str(e)\nprint(json.dumps([torch.__version__, torch.cuda.is_available(), torch.cuda.device_count(), name]))";
+                        const out = JSON.parse(execFileSync(path.join(venv, "bin", "python"), ["-c", probe], { encoding: "utf8" }));
+                        assert.deepStrictEqual(out, [`2.2.2+${track}`, false, 0, "Found no NVIDIA driver on your system. Please check that you have an NVIDIA GPU and installed a driver from http://www.nvidia.com/Download/index.aspx"]);
+                    });
+
+                    it("fleet-entrypoint in that environment: exit 70 without a visible GPU, or GPU_FALLBACK=cpu and the service starts on CPU", () => {
+                        const service = path.join(venv, "service.py");
+                        fs.writeFileSync(service, "print('service started')\n");
+                        const entrypoint = (fallback: boolean) => spawnSync(path.join(venv, "bin", "python"), [path.join(ROOT, "fleet", "render", "assets", "fleet-entrypoint")], {
+                            encoding: "utf8", env: { PATH: "/usr/bin:/bin", REQUIRED_GPU: "true", FLEET_ENTRYPOINT: service, ...(fallback ? { GPU_FALLBACK: "cpu" } : {}) },
+                        });
+                        const off = entrypoint(false);
+                        assert.deepStrictEqual([off.status, off.stdout, off.stderr.trim()], [70, "", "fleet-entrypoint: REQUIRED_GPU=true but no GPU is visible: check the device request, the NVIDIA container runtime and the driver (>= 535 for CUDA 12.1)"]);
+                        const on = entrypoint(true);
+                        assert.deepStrictEqual([on.status, on.stdout, on.stderr.trim()], [0, "service started\n", "fleet-entrypoint: no GPU visible; GPU_FALLBACK=cpu, starting on CPU"]);
+                    });
+                }
+            });
+        }
+    }
 });

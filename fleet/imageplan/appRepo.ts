@@ -7,7 +7,7 @@
 import * as fs from "fs";
 import * as path from "path";
 import { FleetIssue } from "../model/issues";
-import { normalizeName, ServiceImageSpec } from "../model/images";
+import { normalizeName, pinAccepts, ServiceImageSpec } from "../model/images";
 import { requirementsInput } from "./lock";
 
 /** A requirement line without `--hash=` (continuation lines carry the hashes of the line before). */
@@ -40,7 +40,8 @@ export function familyConflicts(spec: ServiceImageSpec, lockText: string, servic
         const f = family.get(normalizeName(r.name));
         if (!f) return [];
         const at = { file: servicesFile, path: `${spec.service}.requirements` };
-        return f.version === r.version
+        // A pin the family's version satisfies asks for nothing new (pip would keep the family's).
+        return pinAccepts(r.version, f.version)
             ? [{ ...at, message: `${spec.requirements} pins ${r.name}==${r.version}, which its family already installs (${f.family} pins ${f.name}==${f.version})`, fix: "remove it: a service lock holds only what the service adds to its family (scripts/lock-requirements.sh)" }]
             : [{ ...at, message: `${spec.requirements} asks for ${r.name}==${r.version}, but its family installs ${f.name}==${f.version} (pinned by ${f.family})`, fix: `use ${f.name}==${f.version}, or change the pin in fleet/data/families.yaml for every service of ${f.family}` }];
     });

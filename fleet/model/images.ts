@@ -93,6 +93,18 @@ export function normalizeName(name: string): string {
 }
 
 /**
+ * Whether the pin `==pinned` accepts `version`: the same version, or, when the pin has no local
+ * label, the same public version with any label (PEP 440 "Version matching": "If the specified
+ * version identifier is a public version identifier (no local version label), then the local
+ * version label of any candidate versions MUST be ignored"; pip's packaging
+ * specifiers.py `Specifier._compare_equal`). So `torch==2.2.2` accepts 2.2.2+cu121 and
+ * 2.2.2+cu118 alike, and `torch==2.2.2+cu118` only that build.
+ */
+export function pinAccepts(pinned: string, version: string): boolean {
+    return pinned === version || (!pinned.includes("+") && version.split("+")[0] === pinned);
+}
+
+/**
  * The `name==version` pins of a family and its ancestors, root first. Every family of a chain
  * installs into the one venv /opt/venv its root creates, so these are installed in any image of
  * the family (with whatever they depend on). pip turns on --ignore-installed whenever --target
@@ -200,7 +212,8 @@ export function serviceKind(d: FleetData, svc: Service): ServiceKind {
     return familyPython(d, svc.family) === "3.10" ? "legacy" : "cpu";
 }
 
-export function serviceSpec(d: FleetData, service: string, o: FamilyOverrides = NO_OVERRIDES): ServiceImageSpec {
+/** @param track the stack's CUDA track, which picks its family's pins (`pipByTrack`) */
+export function serviceSpec(d: FleetData, service: string, o: FamilyOverrides = NO_OVERRIDES, track: CudaTrack = "cu121"): ServiceImageSpec {
     const svc = d.services[service];
     const rt = familyRuntime(d, svc.family);
     // Images are machine-neutral: ports come from the data without any stack's offset; the
@@ -217,7 +230,7 @@ export function serviceSpec(d: FleetData, service: string, o: FamilyOverrides = 
         unhashedReason: svc.allowUnhashed,
         dockerfileOverride: svc.dockerfile,
         pipIndexes: packageIndexes(o, undefined),
-        familyPins: familyPins(d, svc.family),
+        familyPins: familyPins(d, svc.family, track),
         ports: svc.ports,
         health: { ...HEALTH_DEFAULTS, kind: svc.health.kind, path: svc.health.path, startPeriodSeconds: rt.startPeriodSeconds, startIntervalSeconds: rt.startIntervalSeconds },
     };
@@ -227,6 +240,6 @@ export function serviceSpec(d: FleetData, service: string, o: FamilyOverrides = 
 export function imagePlan(d: FleetData, plan: HostPlan, track: CudaTrack, o: FamilyOverrides = NO_OVERRIDES): { families: FamilyImageSpec[]; services: ServiceImageSpec[] } {
     return {
         families: plan.families.map((f) => familySpec(d, f, track, o)),
-        services: plan.containers.map((c) => serviceSpec(d, c.service, o)),
+        services: plan.containers.map((c) => serviceSpec(d, c.service, o, track)),
     };
 }

@@ -174,7 +174,7 @@ function containerPlan(d: FleetData, name: string, svc: Service, cfg: StackConfi
     const nvml = svc.nvml && cfg.gpu && host.gpu !== null;
     const writable = writablePaths(isGpuFamily(d, svc.family), containerName(name));
     const env = {
-        ...profileEnv({ machine: cfg.machine, host, service: name, portOffset: off, servicePort: ports.service, healthPort: ports.health, gpu, nvml, cpuFallback: svc.cpuFallback }),
+        ...profileEnv({ machine: cfg.machine, host, service: name, portOffset: off, servicePort: ports.service, healthPort: ports.health, gpu, nvml, cpuFallback: svc.cpuFallback || cfg.gpuFallback }),
         ...writable.env,
         FLEET_FAMILY: svc.family,
         FLEET_PROFILE_PATH: PROFILE_PATH,

@@ -45,6 +45,15 @@ export const stackConfigSchema = (hosts: readonly [string, ...string[]]) => z.st
      * @default whether the host has a GPU in hosts.yaml (`gpu`)
      */
     gpu: z.boolean().optional(),
+    /**
+     * When true, every GPU container of the stack may start on CPU: it gets GPU_FALLBACK=cpu, so
+     * fleet-entrypoint logs "no GPU visible; GPU_FALLBACK=cpu, starting on CPU" and starts the
+     * service instead of exiting 70 when no GPU is visible (004 §D: "degrade to CPU when
+     * possible"). For a host whose driver is being fixed, and the engine tests, whose stand-in
+     * NVIDIA hook makes no GPU visible. A service's own `cpuFallback` sets it for that service.
+     * @default false
+     */
+    gpuFallback: z.boolean().default(false),
     /** @default "cu121" (002 §B) */
     cudaTrack: z.enum(CUDA_TRACKS).default("cu121"),
     /** Checkout of the application repository the service images are built from; relative paths start at the project directory. */

@@ -4,7 +4,7 @@ import { familyRuntime, planHost } from "../../fleet/model/plan";
 import { containerName } from "../../fleet/model/names";
 import { baselineProfile, seccompOpt, supervisorProfile } from "../../fleet/security/seccomp";
 import { parsedStack, realFleet } from "../helpers";
-import { byType, PEER_OUTPUTS, Registered, RUNBOOK_CONFIG, runbookStack, runProgram, stackConfig } from "../mocks";
+import { byType, dependsOn, PEER_OUTPUTS, Registered, RUNBOOK_CONFIG, runbookStack, runProgram, stackConfig } from "../mocks";
 
 const CONTAINER = "docker:index/container:Container";
 const VOLUME = "docker:index/volume:Volume";
@@ -17,11 +17,6 @@ const GPU_SERVICES: Record<string, string[]> = {
 
 function tierOf(r: Registered): string {
     return (r.inputs.labels as { label: string; value: string }[]).find((l) => l.label === "fleet.tier")!.value;
-}
-
-/** Whether `r` waits for the resource `type::name`, or for that component's children. */
-function dependsOn(r: Registered, type: string, name: string): boolean {
-    return r.opts.dependencies.some((u) => u.endsWith(`${type}::${name}`) || (u.includes(`${type}$`) && u.endsWith(`::${name}`)));
 }
 
 describe("start lanes under mocks (fleet:startLanes 4 on mainpc)", () => {
@@ -143,7 +138,7 @@ describe("containers under mocks", () => {
                 // Relative to the project directory: the same command from every checkout.
                 assert.strictEqual(preflight.inputs.create, "bash scripts/host-preflight.sh");
                 assert.deepStrictEqual({ ...preflight.inputs.environment }, {
-                    DOCKER_HOST: `ssh://ops@${stack}`, FLEET_MACHINE: stack, FLEET_MIN_DOCKER: "25.0", FLEET_GPU: "true", FLEET_MIN_DRIVER: "535", FLEET_CUDA_TRACK: "cu121", FLEET_BUILDER: "default", FLEET_IMAGE_STORE: "true",
+                    DOCKER_HOST: `ssh://ops@${stack}`, FLEET_MACHINE: stack, FLEET_MIN_DOCKER: "25.0", FLEET_GPU: "true", FLEET_MIN_DRIVER: "535", FLEET_GPU_IDS: "0", FLEET_CUDA_TRACK: "cu121", FLEET_BUILDER: "default", FLEET_IMAGE_STORE: "true",
                     FLEET_LOG_DRIVER: "json-file", FLEET_LOG_OPTS: "max-size,max-file",
                 });
                 for (const c of containers) assert.ok(dependsOn(c, "fleet:host:HostPreflight", `${stack}-preflight`), `${c.inputs.name} waits for the preflight`);

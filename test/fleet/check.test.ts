@@ -119,6 +119,7 @@ describe("fleet cross-checks", () => {
             },
             expected: [
                 "families.yaml: family-torch-cu121.pipIndexByTrack.cu118: track 'cu118' is not one of this family's cuda.tracks. Fix: remove the index or add the track",
+                "families.yaml: family-torch-cu121.pipByTrack.cu118: track 'cu118' is not one of this family's cuda.tracks. Fix: remove the pins or add the track",
                 "families.yaml: family-vision-cu121.pipByTrack.cu118: track 'cu118' is not one of this family's cuda.tracks. Fix: remove the pins or add the track",
             ],
         },

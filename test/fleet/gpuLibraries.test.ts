@@ -4,7 +4,7 @@
  * directories on the loader's path: a CUDA 11.8 build on cu118, a CUDA 12 build on cu121/cu124.
  */
 import * as assert from "assert";
-import { familySpec, nvidiaLibraryDirs } from "../../fleet/model/images";
+import { familyPins, familySpec, nvidiaLibraryDirs, pinAccepts } from "../../fleet/model/images";
 import { libraryPathEnv, renderFamily } from "../../fleet/render/dockerfile";
 import { realFleet } from "../helpers";
 
@@ -74,4 +74,31 @@ describe("family-vision-cu121", () => {
         const with_ = Object.keys(d.families).filter((f) => renderFamily(familySpec(d, f, "cu121")).includes("LD_LIBRARY_PATH"));
         assert.deepStrictEqual(with_, ["family-vision-cu121"]);
     });
+});
+
+describe("family-torch-cu121: torch's CUDA build per track", () => {
+    const d = realFleet();
+
+    it("pins torch and torchvision by the local label of the track's build, and inherits them in the LLM family", () => {
+        assert.deepStrictEqual(familySpec(d, "family-torch-cu121", "cu121").pip, ["torch==2.2.2+cu121", "torchvision==0.17.2+cu121"]);
+        assert.deepStrictEqual(familySpec(d, "family-torch-cu121", "cu118").pip, ["torch==2.2.2+cu118", "torchvision==0.17.2+cu118"]);
+        assert.deepStrictEqual(d.families["family-torch-cu121"].cuda?.tracks, ["cu118", "cu121"], "torch 2.2.2 has no cu124 build");
+        assert.deepStrictEqual(familyPins(d, "family-llm-cu121", "cu118").filter((p) => p.family === "family-torch-cu121").map((p) => `${p.name}==${p.version}`), ["torch==2.2.2+cu118", "torchvision==0.17.2+cu118"]);
+        assert.ok(!renderFamily(familySpec(d, "family-torch-cu121", "cu118")).includes("+cu121"));
+    });
+
+    // PEP 440 "Version matching": a pin without a local label ignores the candidate's label.
+    const matching: [string, string, boolean][] = [
+        ["2.2.2+cu121", "2.2.2+cu121", true],
+        ["2.2.2", "2.2.2+cu121", true],
+        ["2.2.2", "2.2.2+cu118", true],
+        ["2.2.2", "2.2.2", true],
+        ["2.2.2+cu118", "2.2.2+cu121", false],
+        ["2.2.2+cu121", "2.2.2", false],
+        ["2.2.1", "2.2.1+cu121", true],
+        ["2.2", "2.2.2+cu121", false],
+    ];
+    for (const [pin, version, accepts] of matching) {
+        it(`==${pin} ${accepts ? "accepts" : "refuses"} ${version}`, () => assert.strictEqual(pinAccepts(pin, version), accepts));
+    }
 });

@@ -8,7 +8,8 @@ import { buildPlan, BuildPlan } from "../../fleet/imageplan/buildPlan";
 import { imageVersion } from "../../fleet/imageplan/version";
 import { loadFleet } from "../../fleet/model/load";
 import { planHost } from "../../fleet/model/plan";
-import { FleetData } from "../../fleet/model/schema";
+import { CudaTrack, FleetData } from "../../fleet/model/schema";
+import { StackConfig } from "../../fleet/model/stack";
 import { FIXTURE_APP, fleetErrors, realFleet, stackFor } from "../helpers";
 
 const PROJECT = path.resolve(__dirname, "..", "..");
@@ -37,8 +38,8 @@ function appRepoCopy(date = "2025-08-10T12:00:00Z"): string {
  */
 const PROJECT_COPY = committedCopy([[path.join(PROJECT, "fleet", "data"), "fleet/data"], [path.join(PROJECT, "fleet", "render"), "fleet/render"]], "2025-08-01T00:00:00Z");
 
-function plan(appRepo: string, machine = "pc2", fleet: FleetData = realFleet()): BuildPlan {
-    const cfg = stackFor(machine, { appRepo }, fleet);
+function plan(appRepo: string, machine = "pc2", fleet: FleetData = realFleet(), change: Partial<StackConfig> = {}): BuildPlan {
+    const cfg = stackFor(machine, { appRepo, ...change }, fleet);
     return buildPlan(fleet, planHost(fleet, cfg), cfg, { projectDir: PROJECT_COPY, appRepo, buildDir: fs.mkdtempSync(path.join(os.tmpdir(), "fleet-build-")), servicesFile: "services.yaml", stackFile: `Pulumi.${machine}.yaml` });
 }
 
@@ -173,6 +174,22 @@ describe("application repository checks", () => {
             assert.deepStrictEqual(broken((app) => fs.writeFileSync(path.join(app, "requirements/unified-web-agent.txt"), lock)), expected);
         });
     }
+
+    it("a torch-family lock naming torch's builds, judged on the stack's track: a pin its family's build satisfies (no local label) is a re-install, another build a conflict", () => {
+        const lock = `torch==2.2.2 ${HASH}\ntorchvision==0.17.2+cu118 ${HASH}\n`;
+        const at = "services.yaml: RealTimeAudioPipelinePC2.requirements: requirements/real-time-audio-pipeline-pc2.txt";
+        const errors = (track: CudaTrack) => {
+            const app = appRepoCopy();
+            fs.writeFileSync(path.join(app, "requirements/real-time-audio-pipeline-pc2.txt"), lock);
+            return fleetErrors(() => plan(app, "pc2", realFleet(), { cudaTrack: track }));
+        };
+        const reinstall = (pin: string, family: string) => `${at} pins ${pin}, which its family already installs (family-torch-cu121 pins ${family}). Fix: remove it: a service lock holds only what the service adds to its family (scripts/lock-requirements.sh)`;
+        assert.deepStrictEqual(errors("cu121"), [
+            reinstall("torch==2.2.2", "torch==2.2.2+cu121"),
+            `${at} asks for torchvision==0.17.2+cu118, but its family installs torchvision==0.17.2+cu121 (pinned by family-torch-cu121). Fix: use torchvision==0.17.2+cu121, or change the pin in fleet/data/families.yaml for every service of family-torch-cu121`,
+        ]);
+        assert.deepStrictEqual(errors("cu118"), [reinstall("torch==2.2.2", "torch==2.2.2+cu118"), reinstall("torchvision==0.17.2+cu118", "torchvision==0.17.2+cu118")]);
+    });
 
     it("a service lock holding only what its family lacks passes", () => {
         const app = appRepoCopy();

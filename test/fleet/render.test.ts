@@ -10,6 +10,7 @@ describe("Dockerfile rendering", () => {
     it("renders a root family (golden)", () => golden("base-python.Dockerfile", renderFamily(familySpec(d, "base-python", "cu121"))));
     it("renders a CUDA root family (golden)", () => golden("base-gpu-cu121.Dockerfile", renderFamily(familySpec(d, "base-gpu-cu121", "cu121"))));
     it("renders a child family (golden)", () => golden("family-llm-cu121.Dockerfile", renderFamily(familySpec(d, "family-llm-cu121", "cu121"))));
+    it("renders a child family with a CUDA build pinned per track: torch's from the track's PyTorch index, by its local label (golden)", () => golden("family-torch-cu118.Dockerfile", renderFamily(familySpec(d, "family-torch-cu121", "cu118"))));
     it("renders a child family with NVIDIA library wheels of its own: LD_LIBRARY_PATH in its environment (golden)", () => golden("family-vision-cu121.Dockerfile", renderFamily(familySpec(d, "family-vision-cu121", "cu121"))));
     it("renders a CPU service (golden)", () => golden("service-registry.Dockerfile", renderService(serviceSpec(d, "ServiceRegistry"))));
     it("renders a GPU service (golden)", () => golden("model-ops-coordinator.Dockerfile", renderService(serviceSpec(d, "ModelOpsCoordinator"))));
@@ -62,7 +63,7 @@ describe("Dockerfile rendering", () => {
     it("a stack's package index replaces the data's indexes (PyPI and PyTorch's) in families and services", () => {
         const o = { packageIndex: "http://127.0.0.1:3141/simple/" };
         const torch = renderFamily(familySpec(d, "family-torch-cu121", "cu121", o));
-        assert.ok(torch.includes("--index-url http://127.0.0.1:3141/simple/ torch==2.2.2"), torch);
+        assert.ok(torch.includes("--index-url http://127.0.0.1:3141/simple/ torch==2.2.2+cu121 torchvision==0.17.2+cu121"), torch);
         assert.ok(!torch.includes("download.pytorch.org") && !torch.includes("pypi.org"));
         assert.ok(renderFamily(familySpec(d, "family-torch-cu121", "cu121")).includes("--index-url https://download.pytorch.org/whl/cu121 --extra-index-url https://pypi.org/simple"));
         assert.ok(renderService(serviceSpec(d, "Executor", o)).includes("--wheel-dir /wheelhouse --index-url http://127.0.0.1:3141/simple/ -r /wheelhouse/requirements.txt"));

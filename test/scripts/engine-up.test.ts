@@ -3,7 +3,10 @@
  * docker, dockerd and the base-image script: the real engine and the machine's apt and Docker
  * configuration are never touched. The stand-in dockerd runs as a process named dockerd (its
  * file name), answers through the stand-in docker with the docker.io version installed when it
- * started, and stops on SIGTERM.
+ * started, and stops on SIGTERM. Like dockerd (moby v26.1.5 daemon/nvidia_linux.go), it looks
+ * nvidia-container-runtime-hook up on its PATH when it starts; the stand-in docker then serves a
+ * GPU request by running that hook as runc would (`prestart`, the OCI state on standard input,
+ * NVIDIA_VISIBLE_DEVICES in the bundle's config.json), and without it answers Docker's error.
  */
 import * as assert from "assert";
 import { spawn, spawnSync } from "child_process";
@@ -19,6 +22,18 @@ const DOCKER = "26.1.5+dfsg1-9+deb13u1+b1";
 const WANTED = [`docker.io=${DOCKER}`, `docker-cli=${DOCKER}`, "docker-buildx=0.13.1+ds1-3", "docker-compose=2.26.1-4"];
 
 interface Machine { dir: string; fake: string; etc: string; pidFile: string; env: NodeJS.ProcessEnv }
+
+/**
+ * `docker run --rm --gpus '"device=<ids>"' ...` on the stand-in engine: Docker's error without the
+ * device driver (docker/cli v26.1.5 run.go `reportError`, exit 125), else the hook as runc runs it.
+ */
+const GPU_RUN = (fake: string) => [
+    'ids=""; prev=""; for a in "$@"; do [ "$prev" = --gpus ] && ids="${a//\\"/}"; prev="$a"; done; ids="${ids#device=}"',
+    `if [ ! -s "${fake}/hook" ]; then echo "gpu container: no device driver" >> "${fake}/log"; echo 'docker: Error response from daemon: could not select device driver "" with capabilities: [[gpu]].' >&2; exit 125; fi`,
+    `b="$(mktemp -d)"; printf '{"process": {"env": ["PATH=/usr/bin", "NVIDIA_VISIBLE_DEVICES=%s"]}}' "$ids" > "$b/config.json"`,
+    `printf '{"ociVersion": "1.0.2", "id": "probe", "status": "creating", "pid": 4242, "bundle": "%s"}' "$b" | "$(cat "${fake}/hook")" prestart`,
+    `echo "gpu container: started ($*)" >> "${fake}/log"`,
+].join("; ");
 
 function script(file: string, text: string): void {
     fs.writeFileSync(file, `#!/bin/bash\n${text}\n`, { mode: 0o755 });
@@ -42,10 +57,11 @@ function machine(installed: Record<string, string>, running?: string, without: s
     if (!without.includes("debootstrap")) script(path.join(bin, "debootstrap"), "exit 0");
     script(path.join(bin, "docker"), [
         `[ -f "${fake}/running" ] || { echo "Cannot connect to the Docker daemon" >&2; exit 1; }`,
-        `case "$1" in version) cut -d+ -f1 "${fake}/running" ;; info) echo ok ;; esac`,
+        `case "$1" in version) cut -d+ -f1 "${fake}/running" ;; info) echo ok ;; run) ${GPU_RUN(fake)} ;; esac`,
     ].join("\n"));
     script(path.join(bin, "dockerd"), [
         `echo "dockerd started" >> "${fake}/log"`,
+        `command -v nvidia-container-runtime-hook > "${fake}/hook" || : > "${fake}/hook"`,
         `trap 'rm -f "${fake}/running"; echo "dockerd stopped" >> "${fake}/log"; exit 0' TERM`,
         `cat "${fake}/installed/docker.io" > "${fake}/running"`,
         "while true; do sleep 0.1; done",
@@ -170,6 +186,117 @@ describe("engine-up.sh and engine-down.sh (stand-ins, no real engine)", () => {
         assert.strictEqual(r.code, 1);
         assert.strictEqual(r.err.split("\n").pop(), `engine-up: ${m.etc}/docker/daemon.json exists without the containerd image store; add "features": {"containerd-snapshotter": true} to it and restart dockerd`);
         assert.strictEqual(fs.readFileSync(path.join(m.etc, "docker", "daemon.json"), "utf8"), '{ "log-driver": "local" }\n');
+    });
+
+    describe("FLEET_NVIDIA_STANDIN=1 (.ci/run): the NVIDIA device path without a GPU", () => {
+        const INSTALLED = { "docker.io": DOCKER, "docker-cli": DOCKER, "docker-buildx": "0.13.1+ds1-3", "docker-compose": "2.26.1-4" };
+        const GPU_RUN_ARGS = 'run --rm --gpus "device=0" --entrypoint /bin/true fleet-test/bookworm-python:slim';
+        const standIn = (m: Machine) => {
+            m.env.FLEET_NVIDIA_STANDIN = "1";
+            m.env.FLEET_NVIDIA_STANDIN_DIR = path.join(m.dir, "nvidia");
+            return path.join(m.dir, "nvidia");
+        };
+        const calls = (dir: string) => fs.readFileSync(path.join(dir, "calls.jsonl"), "utf8").trim().split("\n").map((l) => JSON.parse(l));
+        const pathOf = (pid: number) => fs.readFileSync(`/proc/${pid}/environ`, "utf8").split("\0").find((e) => e.startsWith("PATH="))!;
+
+        it("first start: the stand-ins in their own directory, first on the PATH of the dockerd it starts; one GPU request reaches the hook", () => {
+            const m = fresh({});
+            const dir = standIn(m);
+            const r = run(m, UP);
+            assert.strictEqual(r.code, 0, r.err);
+            assert.deepStrictEqual(r.log.slice(2), ["dockerd started", "base images", `gpu container: started (${GPU_RUN_ARGS})`]);
+            for (const f of ["nvidia-container-runtime-hook", "nvidia-smi"]) {
+                assert.strictEqual(fs.readFileSync(path.join(dir, "bin", f), "utf8"), fs.readFileSync(path.join(ROOT, "scripts", "nvidia-standin", f), "utf8"));
+                assert.strictEqual(fs.statSync(path.join(dir, "bin", f)).mode & 0o777, 0o755);
+            }
+            const pid = Number(fs.readFileSync(m.pidFile, "utf8"));
+            assert.strictEqual(pathOf(pid), `PATH=${dir}/bin:${m.env.PATH}`);
+            assert.strictEqual(fs.readFileSync(path.join(m.fake, "hook"), "utf8").trim(), path.join(dir, "bin", "nvidia-container-runtime-hook"));
+            const [call] = calls(dir);
+            assert.deepStrictEqual({ ...call, bundle: "<bundle>" }, { id: "probe", pid: 4242, bundle: "<bundle>", args: ["prestart"], NVIDIA_VISIBLE_DEVICES: "0", NVIDIA_DRIVER_CAPABILITIES: null });
+        });
+
+        it("its own dockerd running without them: restarted with the stand-in directory on its PATH, then the GPU request is served", () => {
+            const m = fresh(INSTALLED);
+            const dir = standIn(m);
+            // engine-up started this dockerd earlier, before the stand-ins existed.
+            const oldPid = Number(spawnSync("bash", ["-c", `nohup "${m.env.FLEET_DOCKERD}" >/dev/null 2>&1 & echo $!`], { env: m.env, encoding: "utf8" }).stdout.trim());
+            fs.writeFileSync(m.pidFile, String(oldPid));
+            for (let i = 0; i < 50 && !fs.existsSync(path.join(m.fake, "running")); i++) spawnSync("sleep", ["0.1"]);
+            const r = run(m, UP);
+            assert.strictEqual(r.code, 0, r.err);
+            assert.deepStrictEqual(r.log, ["dockerd started", "base images", "gpu container: no device driver", "dockerd stopped", "dockerd started", `gpu container: started (${GPU_RUN_ARGS})`]);
+            assert.match(r.err, new RegExp(`engine-up: stopping the dockerd engine-up started \\(pid ${oldPid}\\) to start it with the stand-in NVIDIA hook first on its PATH`));
+            assert.ok(!alive(oldPid));
+            assert.strictEqual(pathOf(Number(fs.readFileSync(m.pidFile, "utf8"))), `PATH=${dir}/bin:${m.env.PATH}`);
+            assert.strictEqual(calls(dir).length, 1);
+        });
+
+        /** A dockerd started earlier with another nvidia-container-runtime-hook first on its PATH (the real toolkit's), which records nothing. */
+        const otherHook = (m: Machine, own: boolean) => {
+            const other = path.join(m.dir, "toolkit");
+            fs.mkdirSync(other);
+            script(path.join(other, "nvidia-container-runtime-hook"), "cat > /dev/null");
+            const pid = Number(spawnSync("bash", ["-c", `nohup "${m.env.FLEET_DOCKERD}" >/dev/null 2>&1 & echo $!`], { env: { ...m.env, PATH: `${other}:${m.env.PATH}` }, encoding: "utf8" }).stdout.trim());
+            if (own) fs.writeFileSync(m.pidFile, String(pid));
+            for (let i = 0; i < 50 && !fs.existsSync(path.join(m.fake, "running")); i++) spawnSync("sleep", ["0.1"]);
+            return pid;
+        };
+
+        it("its own dockerd serving GPU requests with another hook (the calls log stays empty): restarted with the stand-in first", () => {
+            const m = fresh(INSTALLED);
+            const dir = standIn(m);
+            const oldPid = otherHook(m, true);
+            const r = run(m, UP);
+            assert.strictEqual(r.code, 0, r.err);
+            assert.deepStrictEqual(r.log, ["dockerd started", "base images", `gpu container: started (${GPU_RUN_ARGS})`, "dockerd stopped", "dockerd started", `gpu container: started (${GPU_RUN_ARGS})`]);
+            assert.ok(!alive(oldPid));
+            assert.strictEqual(calls(dir).length, 1);
+        });
+
+        it("a dockerd it did not start, serving GPU requests with another hook: left as it is", () => {
+            const m = fresh(INSTALLED);
+            const dir = standIn(m);
+            const pid = otherHook(m, false);
+            try {
+                const r = run(m, UP);
+                assert.strictEqual(r.code, 0, r.err);
+                assert.strictEqual(r.err.split("\n").pop(), "engine-up: the running dockerd, which engine-up did not start, serves GPU requests with another nvidia-container-runtime-hook than the stand-in; left as it is");
+                assert.deepStrictEqual(r.log, ["dockerd started", "base images", `gpu container: started (${GPU_RUN_ARGS})`]);
+                assert.ok(alive(pid));
+                assert.ok(!fs.existsSync(path.join(dir, "calls.jsonl")));
+            } finally {
+                process.kill(pid, "SIGTERM");
+            }
+        });
+
+        it("a dockerd it did not start, without the device driver: left running, the fix named", () => {
+            const m = fresh(INSTALLED, DOCKER);
+            const dir = standIn(m);
+            const r = run(m, UP);
+            assert.strictEqual(r.code, 1);
+            assert.strictEqual(r.err.split("\n").pop(), `engine-up: the running dockerd has no NVIDIA device driver and engine-up did not start it, so it is left running. Fix: restart it with ${dir}/bin first on its PATH (dockerd registers the driver at start when nvidia-container-runtime-hook is on its PATH), or stop it and run scripts/engine-up.sh again`);
+            assert.deepStrictEqual(r.log, ["base images", "gpu container: no device driver"]);
+            assert.ok(fs.existsSync(path.join(m.fake, "running")), "the foreign daemon still runs");
+            assert.ok(!fs.existsSync(m.pidFile));
+        });
+
+        it("refuses FLEET_ENGINE_ONLY=1 with it (no base image to run the check in), before changing anything", () => {
+            const m = fresh({});
+            standIn(m);
+            m.env.FLEET_ENGINE_ONLY = "1";
+            const r = run(m, UP);
+            assert.deepStrictEqual([r.code, r.err, r.log], [1, "engine-up: FLEET_NVIDIA_STANDIN=1 checks the GPU path in the engine tests' base image, which FLEET_ENGINE_ONLY=1 does not make; set one of them", []]);
+        });
+
+        it("without it nothing NVIDIA is installed and dockerd's PATH is left as it is", () => {
+            const m = fresh({});
+            const r = run(m, UP);
+            assert.strictEqual(r.code, 0, r.err);
+            assert.ok(!r.log.some((l) => l.startsWith("gpu container")));
+            assert.strictEqual(pathOf(Number(fs.readFileSync(m.pidFile, "utf8"))), `PATH=${m.env.PATH}`);
+            assert.strictEqual(fs.readFileSync(path.join(m.fake, "hook"), "utf8"), "");
+        });
     });
 
     it("engine-down without a pid file stops nothing", () => {

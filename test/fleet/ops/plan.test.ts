@@ -11,6 +11,7 @@ import * as path from "path";
 import { buildPlan, BuildPlan } from "../../../fleet/imageplan/buildPlan";
 import { planHost } from "../../../fleet/model/plan";
 import { FIXTURE_APP, golden, realFleet, realFleetTexts, stackFor, writeFleetDir } from "../../helpers";
+import { projectWith } from "../../mocks";
 import { configuredProject, runFleet } from "./project";
 
 const PROJECT = path.resolve(__dirname, "..", "..", "..");
@@ -144,6 +145,27 @@ describe("scripts/fleet plan", () => {
         assert.deepStrictEqual(removed.map((l) => l.replace(/\s+.*/, "")), ["23", "GPU"]);
         // In name order, after AdvancedRouter.
         assert.strictEqual(after.findIndex((l) => l.startsWith("AffectiveProcessingCenter ")), 4);
+    });
+});
+
+describe("scripts/fleet plan refuses a GPU service where GPUs are off (index.ts refuses it the same way, before any resource)", () => {
+    it("asked for by name on a stack with fleet:gpu false (the local stack)", () => {
+        assert.deepStrictEqual(runFleet(["plan", "local"], configuredProject({ local: ["enable-gpu-service"] })), {
+            code: 1, out: [],
+            err: ["1 problem in the fleet data or stack config:\n  - Pulumi.local.yaml: fleet:enableServices[0]: 'ModelOpsCoordinator' is enabled by name, but it needs a GPU (compute: gpu), and this stack sets fleet:gpu false. Fix: remove the entry; or set fleet:gpu true where the host's NVIDIA runtime works"],
+        });
+    });
+
+    it("placed on a host without a GPU (the pc3 fixture)", () => {
+        const fixture = path.join(PROJECT, "test", "fixtures", "fleet-pc3");
+        const texts = Object.fromEntries(["hosts.yaml", "families.yaml", "services.yaml"].map((f) => [f, fs.readFileSync(path.join(fixture, f), "utf8")]));
+        texts["services.yaml"] = texts["services.yaml"].replace("  AffectiveProcessingCenter:\n    hosts: [mainpc]\n", "  AffectiveProcessingCenter:\n    hosts: [mainpc, pc3]\n");
+        const dir = writeFleetDir(texts);
+        const r = runFleet(["plan", "pc3", "--fleet", dir], projectWith("test/fixtures/fleet-pc3/Pulumi.pc3.yaml"));
+        assert.deepStrictEqual({ ...r, err: r.err.map((e) => e.split(dir).join("<dir>")) }, {
+            code: 1, out: [],
+            err: ["1 problem in the fleet data or stack config:\n  - <dir>/services.yaml: AffectiveProcessingCenter.hosts[1]: needs a GPU (compute: gpu) but host 'pc3' has none (no gpu in <dir>/hosts.yaml). Fix: place AffectiveProcessingCenter on a host with a GPU, or set compute: cpu"],
+        });
     });
 });
 
