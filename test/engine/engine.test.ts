@@ -14,6 +14,7 @@ import { FIXTURE_APP } from "../helpers";
 import { engineUrns } from "../mocks";
 import { cacheHits, EngineHarness } from "./harness";
 import { changeChecks } from "./suite/changes";
+import { gpuChecks } from "./suite/gpu";
 import { engineStack, PEER_STACK, ServiceOutput, StackContext, STACKS } from "./suite/context";
 import { packageChecks, stopChecks } from "./suite/packages";
 import { proxyAttacks } from "./suite/proxyAttacks";
@@ -44,17 +45,14 @@ describe("against the Docker engine", () => {
                 ctx.firstUrns = engineUrns(stack, ctx.first.resources, ctx.first.urns);
                 ctx.firstExport = harness.exportDeployment(ctx.first);
                 ctx.services = ctx.first.outputs.services as Record<string, ServiceOutput>;
-                if (machine === "mainpc") {
-                    // pc2 uses ModelOpsCoordinator, a GPU service this GPU-less mainpc leaves out;
-                    // the program rightly refuses a peer stack without it, so the test adds the
-                    // endpoint mainpc exports when it has its GPU.
-                    peers[PEER_STACK] = { endpoints: { ...(ctx.first.outputs.endpoints as object), ModelOpsCoordinator: "127.0.0.1:7212" } };
-                }
+                // pc2 reads the endpoints of the mainpc stack, ModelOpsCoordinator (a GPU service) among them.
+                if (stack === "mainpc") peers[PEER_STACK] = { endpoints: ctx.first.outputs.endpoints };
             });
 
             after(() => harness.cleanup());
 
             runtimeChecks(ctx);
+            gpuChecks(ctx);
             // One host is enough: the proxy, its image and its config are the same on both.
             if (machine === "mainpc") proxyAttacks(ctx);
             stateChecks(ctx);

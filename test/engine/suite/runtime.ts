@@ -9,16 +9,26 @@ import { parsedStack, realFleet } from "../../helpers";
 import { exec, get, port, PY_GET, StackContext } from "./context";
 
 export function runtimeChecks(ctx: StackContext): void {
-    it("builds and starts every CPU service of the host, each healthy; GPU services are listed as not deployed", async () => {
+    // The local stack is the newcomer's CPU-only run (Pulumi.local.yaml, fleet:gpu false); mainpc
+    // and pc2 run every service, GPU ones through Docker's NVIDIA device path (./gpu.ts).
+    const cpuOnly = ctx.stack === "local";
+    it(cpuOnly ? "builds and starts every CPU service of the host, each healthy; GPU services are listed as not deployed" : "builds and starts every service of the host, GPU services included, each healthy, and the Docker API proxy", async () => {
+        const fleet = realFleet();
+        const plan = planHost(fleet, parsedStack(ctx.config(), fleet));
         const notDeployed = ctx.first.outputs.notDeployed as Record<string, string>;
         const gpuLeftOut = Object.entries(notDeployed).filter(([, why]) => why.startsWith("no-gpu")).map(([s]) => s);
-        assert.strictEqual(gpuLeftOut.length, ctx.machine === "mainpc" ? 17 : 5);
-        assert.strictEqual(Object.keys(ctx.services).length, ctx.machine === "mainpc" ? 25 : 18);
+        const gpuServices = Object.entries(fleet.services).filter(([, s]) => s.hosts.includes(ctx.machine) && s.compute === "gpu").map(([n]) => n).sort();
+        assert.strictEqual(gpuServices.length, ctx.machine === "mainpc" ? 17 : 5);
+        assert.deepStrictEqual(gpuLeftOut.sort(), cpuOnly ? gpuServices : []);
+        // 43 containers on mainpc and 24 on pc2 with the proxy (issue 18).
+        assert.strictEqual(Object.keys(ctx.services).length, { local: 25, mainpc: 42, pc2: 23 }[ctx.stack]);
+        assert.deepStrictEqual(Object.keys(ctx.services).sort(), plan.containers.map((c) => c.service).sort());
         for (const [name, s] of Object.entries(ctx.services)) {
-            assert.strictEqual(s.gpu, false, name);
+            assert.strictEqual(s.gpu, gpuServices.includes(name), name);
             const state = (await ctx.docker.getContainer(s.container).inspect()).State;
             assert.strictEqual(state.Health?.Status, "healthy", name);
         }
+        assert.strictEqual((await ctx.docker.getContainer("docker-api-proxy").inspect()).State.Health?.Status, "healthy", "docker-api-proxy");
     });
 
     it("start lanes on the engine's own clock: no container was created before its lane predecessor was healthy, and the first four of a tier did not wait", () => {
@@ -28,7 +38,7 @@ export function runtimeChecks(ctx: StackContext): void {
         const times = ctx.firstTimes;
         let waited = 0;
         for (const c of plan.containers) {
-            if (!times[c.name]) continue; // GPU services are not deployed here
+            if (!times[c.name]) continue; // not deployed: the local stack's GPU services
             if (c.startAfter === undefined) continue;
             const prev = plan.containers.find((p) => p.service === c.startAfter)!;
             assert.ok(times[c.name].created >= times[prev.name].healthy, `${c.name} was created ${times[prev.name].healthy - times[c.name].created} ms before ${prev.name} was healthy`);
@@ -69,11 +79,16 @@ export function runtimeChecks(ctx: StackContext): void {
         }
     });
 
-    it("every container has the PIDs limit, memory limit and log rotation of its family", async () => {
+    it("every container has the PIDs limit, memory and shared memory limits and log rotation of its family", async () => {
+        const fleet = realFleet();
         for (const [name, s] of Object.entries(ctx.services)) {
             const hc = (await ctx.docker.getContainer(s.container).inspect()).HostConfig;
-            assert.strictEqual(hc.PidsLimit, 256, name);
-            assert.ok((hc.Memory ?? 0) >= 512 * 1024 * 1024, name);
+            const rt = familyRuntime(fleet, fleet.services[name].family);
+            assert.deepStrictEqual(
+                { pids: hc.PidsLimit, memory: hc.Memory, shm: hc.ShmSize },
+                { pids: rt.pidsLimit, memory: rt.memoryMb * 1024 * 1024, shm: rt.shmMb * 1024 * 1024 },
+                name,
+            );
             assert.deepStrictEqual(hc.LogConfig, { Type: "json-file", Config: { "max-file": "5", "max-size": "10m" } }, name);
             assert.strictEqual(hc.Init ?? false, false, name);
         }
