@@ -205,7 +205,7 @@ function containerPlan(d: FleetData, name: string, svc: Service, cfg: StackConfi
             startIntervalSeconds: rt.startIntervalSeconds,
             waitTimeoutSeconds: svc.health.waitTimeoutSeconds ?? rt.waitTimeoutSeconds,
         },
-        limits: { memoryMb: rt.memoryMb, shmMb: rt.shmMb, pidsLimit: rt.pidsLimit, cpus: rt.cpus, cpuShares: rt.cpuShares },
+        limits: { memoryMb: rt.memoryMb, shmMb: rt.shmMb, pidsLimit: rt.pidsLimit, cpus: Math.min(rt.cpus, cfg.maxCpus ?? rt.cpus), cpuShares: rt.cpuShares },
         dockerApi: name === DOCKER_API_SERVICE && svc.traits.includes("docker"),
         volumes: writable.volumes,
         tmpfs: writable.tmpfs,

@@ -92,6 +92,15 @@ export const stackConfigSchema = (hosts: readonly [string, ...string[]]) => z.st
      * @default START_LANES_PER_CPU x the host's `cpus` in hosts.yaml
      */
     startLanes: z.number().int().min(1).max(1000).optional(),
+    /**
+     * Caps every container's CPU limit (families.yaml `runtime.cpus`) at this many CPUs, for a
+     * machine with fewer CPUs than the host of hosts.yaml standing in for it (the engine tests on
+     * 2 CPUs): the Docker engine refuses a limit above its own CPU count ("Range of CPUs is from
+     * 0.01 to 2.00, as there are only 2 CPUs available", moby v26.1.5
+     * daemon/daemon_unix.go, verifyPlatformContainerResources). CPU shares are kept, so the weights stay the families'.
+     * @default none: the families' limits, which fleet/model/checkFamilies.ts holds to hosts.yaml's `cpus`
+     */
+    maxCpus: z.number().int().min(1).optional(),
     /** Stack whose `endpoints` output this host's `uses` read, e.g. `acme/fleet/mainpc`. */
     peerStack: str.optional(),
     /**

@@ -105,6 +105,17 @@ describe("planning a host", () => {
         assert.deepStrictEqual(c.limits, { memoryMb: 16384, shmMb: 4096, pidsLimit: 256, cpus: 6, cpuShares: 2048 });
     });
 
+    it("fleet:maxCpus caps each container's CPU limit and nothing else: 6 and 4 become 2, 2 and 1 stay, the shares stay the families'", () => {
+        const limits = (cfg: Parameters<typeof planHost>[1]) => Object.fromEntries(planHost(fleet, cfg).containers
+            .filter((c) => ["ModelOpsCoordinator", "Responder", "FaceRecognitionAgent", "Executor"].includes(c.service))
+            .map((c) => [c.service, [c.limits.cpus, c.limits.cpuShares]]));
+        assert.deepStrictEqual(limits(stackFor("mainpc")), { Executor: [1, 512], FaceRecognitionAgent: [2, 2048], ModelOpsCoordinator: [6, 2048], Responder: [4, 2048] });
+        assert.deepStrictEqual(limits(stackFor("mainpc", { maxCpus: 2 })), { Executor: [1, 512], FaceRecognitionAgent: [2, 2048], ModelOpsCoordinator: [2, 2048], Responder: [2, 2048] });
+        const capped = planHost(fleet, stackFor("mainpc", { maxCpus: 2 }));
+        const uncapped = planHost(fleet, stackFor("mainpc"));
+        assert.deepStrictEqual(capped.containers.map((c) => ({ ...c, limits: { ...c.limits, cpus: 0 } })), uncapped.containers.map((c) => ({ ...c, limits: { ...c.limits, cpus: 0 } })));
+    });
+
     it("a service's own health.waitTimeoutSeconds wins over its family's; the others keep the family's", () => {
         const data = realFleet();
         data.services.ModelOpsCoordinator.health = { ...data.services.ModelOpsCoordinator.health, waitTimeoutSeconds: 1800 };

@@ -201,9 +201,9 @@ describe("Pulumi.yaml and stack.ts agree", () => {
         const text = fs.readFileSync(path.join(PROJECT_DIR, "Pulumi.yaml"), "utf8");
         const readme = fs.readFileSync(path.join(PROJECT_DIR, "README.md"), "utf8");
         const undeclared = [...Object.keys(shape).filter((k) => !proj.config[k]), ...SECRET_KEYS];
-        assert.deepStrictEqual(undeclared.sort(), ["advertiseAddress", "gpu", "peerStack", "pinAll", "registryPassword", "registryUsername", "startLanes", "upstreamImage"]);
+        assert.deepStrictEqual(undeclared.sort(), ["advertiseAddress", "gpu", "maxCpus", "peerStack", "pinAll", "registryPassword", "registryUsername", "startLanes", "upstreamImage"]);
         for (const key of undeclared) {
-            if (shape[key]) assert.deepStrictEqual(pulumiShape(shape[key]), { type: { startLanes: "integer", gpu: "boolean" }[key] ?? "string", required: false }, key);
+            if (shape[key]) assert.deepStrictEqual(pulumiShape(shape[key]), { type: { startLanes: "integer", maxCpus: "integer", gpu: "boolean" }[key] ?? "string", required: false }, key);
             assert.match(text, new RegExp(`^#.*\\b${key}\\b`, "m"), `Pulumi.yaml's comment says why ${key} is not declared`);
             assert.match(readme, new RegExp(`^\\|[^\\n]*\`${key}\`[^\\n]*not declared`, "m"), `README's stack config table lists ${key} as not declared`);
         }

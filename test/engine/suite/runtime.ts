@@ -109,6 +109,7 @@ export function runtimeChecks(ctx: StackContext): void {
 
     it("CIS Docker runtime checks on every running container: CPU limit and shares (5.12), ports bound to the host's address (5.14), a PIDs limit (5.29), an image HEALTHCHECK with a start interval (4.6)", async () => {
         const fleet = realFleet();
+        const plan = planHost(fleet, parsedStack(ctx.config(), fleet));
         const running = await ctx.docker.listContainers({ filters: { label: [`fleet.machine=${ctx.machine}`] } });
         assert.strictEqual(running.length, Object.keys(ctx.services).length + 1, "every service and the proxy");
         for (const summary of running) {
@@ -117,7 +118,9 @@ export function runtimeChecks(ctx: StackContext): void {
             const proxy = name === "docker-api-proxy";
             const rt = proxy ? PROXY_DEFAULTS : familyRuntime(fleet, info.Config.Labels["fleet.family"]);
             const hc = info.HostConfig;
-            assert.deepStrictEqual({ nanoCpus: hc.NanoCpus, shares: hc.CpuShares, pids: hc.PidsLimit }, { nanoCpus: rt.cpus * 1e9, shares: rt.cpuShares, pids: rt.pidsLimit }, name);
+            const cpus = proxy ? PROXY_DEFAULTS.cpus : plan.containers.find((c) => c.name === name)!.limits.cpus;
+            assert.deepStrictEqual({ nanoCpus: hc.NanoCpus, shares: hc.CpuShares, pids: hc.PidsLimit }, { nanoCpus: cpus * 1e9, shares: rt.cpuShares, pids: rt.pidsLimit }, name);
+            assert.strictEqual(cpus, Math.min(rt.cpus, 2), `${name}: the family's limit, capped at this machine's 2 CPUs (fleet:maxCpus)`);
             assert.notStrictEqual(hc.CpuShares, 1024, `${name}: Docker's default weight`);
             const bindings = Object.values(hc.PortBindings ?? {}).flat() as { HostIp: string }[];
             assert.ok(proxy ? bindings.length === 0 : bindings.length >= 2, `${name}: ${bindings.length} bindings`);
