@@ -17,7 +17,9 @@ export function changeChecks(ctx: StackContext): void {
         const container = ctx.services[service].container;
         assert.deepStrictEqual(ctx.harness.changes(), [
             `command:local:Command ${container}-pids-limit replace`,
-            `command:local:Command ${ctx.machine}-preflight replace`, // its triggers are the host's image tags
+            // Its triggers are the host's image tags, as the GPU probe's (a stack with GPU services).
+            ...(ctx.stack === "local" ? [] : [`command:local:Command ${ctx.machine}-gpu-probe replace`]),
+            `command:local:Command ${ctx.machine}-preflight replace`,
             `docker-build:index:Image ${container} update`, // docker-build's Diff never replaces: Update builds again
             `docker:index/container:Container ${container} replace`,
             `docker:index/remoteImage:RemoteImage ${container} replace`,

@@ -31,6 +31,12 @@ function nvidiaCapabilities(caps: string[]): string | null {
     return nvidia.length ? nvidia.join(",") : null;
 }
 
+/** The last value of `name` in a container's environment (Config.Env), or null. */
+function envValue(env: string[], name: string): string | null {
+    const hit = env.filter((e) => e.startsWith(`${name}=`)).pop();
+    return hit === undefined ? null : hit.slice(name.length + 1);
+}
+
 async function logsOf(ctx: StackContext, container: string): Promise<string> {
     const buf = await ctx.docker.getContainer(container).logs({ stdout: true, stderr: true, follow: false }) as unknown as Buffer;
     return buf.toString("utf8");
@@ -54,7 +60,10 @@ export function gpuChecks(ctx: StackContext): void {
             assert.deepStrictEqual(info.HostConfig.DeviceRequests, [{ Driver: c.gpu.driver, Count: 0, DeviceIDs: c.gpu.deviceIds, Capabilities: [c.gpu.capabilities], Options: {} }], c.service);
             assert.deepStrictEqual(
                 call && { args: call.args, devices: call.NVIDIA_VISIBLE_DEVICES, capabilities: call.NVIDIA_DRIVER_CAPABILITIES },
-                { args: ["prestart"], devices: c.gpu.deviceIds.join(","), capabilities: nvidiaCapabilities(c.gpu.capabilities) },
+                // The daemon sets NVIDIA_DRIVER_CAPABILITIES only for NVIDIA capabilities of the
+                // request ("gpu" is none); without them the process keeps the image's own value
+                // (the CUDA root's ENV, as NVIDIA's cuda images set it).
+                { args: ["prestart"], devices: c.gpu.deviceIds.join(","), capabilities: nvidiaCapabilities(c.gpu.capabilities) ?? envValue(info.Config.Env, "NVIDIA_DRIVER_CAPABILITIES") },
                 `${c.service}: the hook's call`,
             );
             if (c.compute === "gpu") {

@@ -36,6 +36,7 @@ export function pushShaped(ctx: StackContext): void {
         await ctx.harness.run(ctx.config(pinsOverride([`${service}=${original}`])));
         assert.deepStrictEqual(ctx.harness.changes(), [
             `command:local:Command ${s.container}-pids-limit replace`,
+            "command:local:Command mainpc-gpu-probe replace", // triggered as the preflight
             "command:local:Command mainpc-preflight replace", // the pinned image is no longer among the built tags
             // Nothing builds it now: it leaves the state, and the registry keeps it (retainOnDelete).
             `docker-build:index:Image ${s.container} delete`,
@@ -85,6 +86,7 @@ export function pushShaped(ctx: StackContext): void {
         const unbuilt = images.filter((n) => n !== "base-python" && n !== "mainpc-docker-api-proxy").map((n) => `docker-build:index:Image ${n} delete`);
         assert.deepStrictEqual(ctx.harness.changes(), [
             `command:local:Command ${s.container}-pids-limit replace`,
+            "command:local:Command mainpc-gpu-probe replace", // triggered as the preflight
             "command:local:Command mainpc-preflight replace", // no service image is among the built tags any more
             ...unbuilt,
             `docker:index/container:Container ${s.container} replace`,
@@ -112,6 +114,7 @@ export function pushShaped(ctx: StackContext): void {
         assert.ok(created.length > 20 && created.every((c) => c.endsWith(" create")), created.join("\n"));
         assert.deepStrictEqual(ctx.harness.changes().filter((c) => !c.startsWith("docker-build:index:Image ")), [
             `command:local:Command ${s.container}-pids-limit replace`,
+            "command:local:Command mainpc-gpu-probe replace", // triggered as the preflight
             "command:local:Command mainpc-preflight replace",
             `docker:index/container:Container ${s.container} replace`,
             `docker:index/remoteImage:RemoteImage ${s.container} replace`,
