@@ -45,6 +45,7 @@ function service(i: Inputs, dir: string, core: string[], pidsLimit: number | und
         environment: i.envs,
         labels: Object.fromEntries((i.labels ?? []).map((l: Inputs) => [l.label, l.value])),
         volumes: (i.mounts ?? []).map((m: Inputs) => ({ type: m.type, source: m.source, target: m.target, read_only: m.readOnly === true })),
+        deploy: i.deviceRequests?.length ? { resources: { reservations: { devices: (i.deviceRequests as Inputs[]).map((d) => ({ driver: d.driver, device_ids: d.deviceIds, capabilities: d.capabilities })) } } } : undefined,
         healthcheck: hc ? { test: hc.tests, interval: hc.interval, timeout: hc.timeout, start_period: hc.startPeriod, start_interval: hc.startInterval, retries: hc.retries } : undefined,
     };
     const tier = (i.labels ?? []).find((l: Inputs) => l.label === "fleet.tier")?.value;
@@ -66,7 +67,8 @@ export function pidsLimits(commands: Inputs[]): Record<string, number> {
 /**
  * Writes `compose.yaml` under `dir` for the registered containers and networks; returns its path.
  * Containers name their networks by id (components/serviceContainer.ts): `networks` carry the
- * id each network got, and compose gets the name.
+ * id each network got, and compose gets the name. Networks and volumes are the ones the
+ * program made (`external`): both sides start containers only, into the same networks.
  */
 export function writeCompose(containers: Inputs[], networks: (Inputs & { id: string })[], dir: string, pids: Record<string, number> = {}): string {
     const networkName = (ref: string) => networks.find((n) => n.id === ref || n.name === ref)?.name ?? ref;
@@ -74,8 +76,8 @@ export function writeCompose(containers: Inputs[], networks: (Inputs & { id: str
     const volumes = [...new Set(containers.flatMap((c) => (c.mounts ?? []).filter((m: Inputs) => m.type === "volume").map((m: Inputs) => m.source as string)))];
     const doc = {
         services: Object.fromEntries(containers.map((c) => [c.name, service(c, dir, core, pids[c.name], networkName)])),
-        networks: Object.fromEntries(networks.map((n) => [n.name, { name: n.name, driver: n.driver, internal: n.internal === true }])),
-        volumes: Object.fromEntries(volumes.map((v) => [v, { name: v }])),
+        networks: Object.fromEntries(networks.map((n) => [n.name, { name: n.name, external: true }])),
+        volumes: Object.fromEntries(volumes.map((v) => [v, { name: v, external: true }])),
     };
     const file = path.join(dir, "compose.yaml");
     fs.writeFileSync(file, stringify(doc));

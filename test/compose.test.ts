@@ -9,7 +9,7 @@ import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import { pidsLimits, writeCompose } from "../bench/compose";
-import { byType, runProgram, stackConfig } from "./mocks";
+import { byType, runbookStack, runProgram, stackConfig } from "./mocks";
 
 describe("the benchmark's compose file", () => {
     it("is valid for docker compose and carries the registered health timing, CPU limits, start order and 127.0.0.1 bindings", async function () {
@@ -32,6 +32,21 @@ describe("the benchmark's compose file", () => {
         assert.ok(ips.length > 0);
         assert.deepStrictEqual([...new Set(ips)], ["127.0.0.1"]);
         assert.deepStrictEqual(cfg.services["self-healing-supervisor"].depends_on["docker-api-proxy"], { condition: "service_healthy", required: true });
-        assert.strictEqual(cfg.networks["fleet-mainpc-docker-api"].internal, true);
+        // The program's networks and volumes: compose starts containers into them, as the program does.
+        // docker compose config prints an external network with an empty ipam.
+        assert.deepStrictEqual(cfg.networks["fleet-mainpc-docker-api"], { name: "fleet-mainpc-docker-api", external: true, ipam: {} });
+        assert.ok(Object.values(cfg.volumes).length > 0 && Object.values(cfg.volumes).every((v) => (v as { external?: boolean }).external === true));
+        assert.strictEqual(executor.deploy, undefined, "no device request for a CPU service");
+    });
+
+    it("gives each GPU container its device request as compose passes it to the engine", async function () {
+        this.timeout(300000);
+        const r = await runProgram(runbookStack("mainpc"));
+        const containers = byType(r.resources, "docker:index/container:Container").map((c) => c.inputs);
+        const file = writeCompose(containers, byType(r.resources, "docker:index/network:Network").map((n) => ({ ...n.inputs, id: `${n.name}-id` })), fs.mkdtempSync(path.join(os.tmpdir(), "fleet-compose-")));
+        const cfg = JSON.parse(execFileSync("/usr/bin/docker", ["compose", "-p", "fleet-compose-test", "-f", file, "config", "--format", "json"], { encoding: "utf8" }));
+        assert.deepStrictEqual(cfg.services["model-ops-coordinator"].deploy.resources.reservations.devices, [{ capabilities: ["gpu"], driver: "nvidia", device_ids: ["0"] }]);
+        const withDevices = Object.entries(cfg.services).filter(([, s]) => (s as { deploy?: unknown }).deploy !== undefined).map(([n]) => n).sort();
+        assert.deepStrictEqual(withDevices, containers.filter((c) => (c.deviceRequests ?? []).length > 0).map((c) => c.name).sort());
     });
 });

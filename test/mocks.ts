@@ -123,6 +123,13 @@ export function orgOverride(org: string): string {
     return file;
 }
 
+/** An override file setting `fleet:startLanes` (the benchmark's start policies). */
+export function startLanesOverride(lanes: number): string {
+    const file = path.join(fs.mkdtempSync(path.join(os.tmpdir(), "fleet-lanes-override-")), "lanes.yaml");
+    fs.writeFileSync(file, `# written by test/mocks.ts startLanesOverride\n${stringify({ config: { "fleet:startLanes": lanes } })}`);
+    return file;
+}
+
 /**
  * The README runbook's first-deploy settings of each host, as the operator sets them
  * (test/fixtures/stacks/runbook-<host>.yaml, loaded with the CLI's rules): its LAN address.

@@ -20,6 +20,8 @@ export class RunMetrics {
     public pulled: string[] = [];
     /** buildx's plain progress output of each build of the latest run, by resource name. */
     public buildLogs: Record<string, string> = {};
+    /** Wall-clock start and end of each image build of the latest run (ms since the epoch), by resource name. */
+    public buildTimes: Record<string, { start: number; end: number }> = {};
     /** Wall-clock span of the latest run's image builds (they run concurrently), in ms since the epoch. */
     public buildWindow = { start: 0, end: 0 };
     /** Wall-clock span from the latest run's first container create to its last container healthy, in ms since the epoch. */
@@ -29,6 +31,7 @@ export class RunMetrics {
         this.healthySeconds = {};
         this.engineTimes = {};
         this.buildSeconds = {};
+        this.buildTimes = {};
         this.buildLogs = {};
         this.pushed = [];
         this.pulled = [];
@@ -47,6 +50,7 @@ export class RunMetrics {
 
     protected onBuild(name: string, record: BuildRecord): void {
         this.buildSeconds[name] = record.seconds;
+        this.buildTimes[name] = { start: record.started, end: Date.now() };
         this.buildLogs[name] = record.log;
         this.buildWindow = { start: this.buildWindow.start || record.started, end: Date.now() };
         if (record.pushed) this.pushed.push(record.pushed);

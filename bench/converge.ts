@@ -1,0 +1,70 @@
+/**
+ * A whole host from no container to all healthy: the program's start policies beside
+ * `docker compose up --wait` of the same containers, from the same built images, alternated
+ * round by round. Operators wait for the whole `pulumi up`, so the host's convergence is the
+ * figure; the per-container create-to-healthy figures stay beside it.
+ *
+ * - `lanes N`: the core tier first, then N containers of a tier at a time, each created once its
+ *   lane predecessor is healthy (fleet/model/plan.ts `startLanes`);
+ * - `all at once`: the core tier first, then every container of the tier as soon as the core is
+ *   healthy, bounded only by Pulumi's parallelism (4 per CPU, as the harness runs it);
+ * - compose: every container created up front, the core first (depends_on service_healthy).
+ *
+ * The program's clock runs from its first container create to its last container healthy (its
+ * images, networks and volumes are in place: only containers are made); compose's from
+ * `docker compose up` to its return, into the same networks and volumes.
+ */
+import { MergedStack } from "../fleet/pulumi/config";
+import { EngineHarness } from "../test/engine/harness";
+import { composeFileOf, composeRun, engineHealthy, HealthRow, tierLines } from "./health";
+import { alternated, median, spread } from "./stats";
+
+/** A start policy: `lanes` containers of a tier at a time (ALL_AT_ONCE: every one). */
+export interface StartPolicy { label: string; lanes: number }
+
+interface Sample { window: number; whole: number; rows: HealthRow[] }
+
+/** Lanes beyond any tier's size: no container waits for another of its tier (the schema's maximum). */
+export const ALL_AT_ONCE = 1000;
+
+/**
+ * @param stack  the stack with the policy's fleet:startLanes
+ * @param machine the `fleet.machine` label of the host's containers
+ */
+export async function convergence(title: string, harness: EngineHarness, stack: (lanes: number) => MergedStack, machine: string, policies: StartPolicy[], rounds: number): Promise<void> {
+    const file = composeFileOf(harness);
+    const variants = [...policies.map((p) => p.label), "compose"];
+    const samples: Record<string, Sample[]> = Object.fromEntries(variants.map((v) => [v, []]));
+    console.log(`\n${title}: first container create to all healthy, ${rounds} alternated rounds`);
+    for (const [r, order] of alternated(variants, rounds).entries()) {
+        const line: string[] = [];
+        for (const v of order) {
+            if (v === "compose") {
+                const c = await composeRun(harness, file);
+                samples[v].push({ window: c.seconds, whole: c.seconds, rows: c.rows });
+                line.push(`compose ${c.seconds.toFixed(1)} s`);
+                continue;
+            }
+            const p = policies.find((x) => x.label === v)!;
+            await harness.forgetContainers();
+            const started = Date.now();
+            await harness.run(stack(p.lanes));
+            const whole = (Date.now() - started) / 1000;
+            const window = (harness.containerWindow.end - harness.containerWindow.start) / 1000;
+            samples[v].push({ window, whole, rows: await engineHealthy(harness, { label: [`fleet.machine=${machine}`] }) });
+            line.push(`${v} ${window.toFixed(1)} s (whole run ${whole.toFixed(1)} s)`);
+        }
+        console.log(`  round ${r + 1}: ${line.join(", ")}`);
+    }
+    const composeMedian = median(samples.compose.map((s) => s.window));
+    for (const v of variants) {
+        const xs = samples[v].map((s) => s.window);
+        const whole = v === "compose" ? "" : `; whole run ${spread(samples[v].map((s) => s.whole))}`;
+        console.log(`  ${v.padEnd(14)} ${spread(xs)}, ratio to compose ${(median(xs) / composeMedian).toFixed(2)}${whole}`);
+    }
+    console.log("  create to first passing health check, per tier (engine's timestamps), all rounds pooled:");
+    for (const v of variants) {
+        console.log(`  ${v}:`);
+        tierLines(samples[v].flatMap((s) => s.rows)).forEach((l) => console.log(l));
+    }
+}

@@ -1,0 +1,71 @@
+/**
+ * The local stack (MainPC's CPU services, images loaded into the daemon, as the engine suite runs
+ * it): a cold build, the images' sizes and package layers, a warm rebuild after a one-file
+ * change, and the host's convergence.
+ */
+import { execFileSync } from "child_process";
+import * as fs from "fs";
+import * as os from "os";
+import * as path from "path";
+import { loadFleet } from "../fleet/model/load";
+import { MergedStack } from "../fleet/pulumi/config";
+import { EngineHarness } from "../test/engine/harness";
+import { FIXTURE_APP } from "../test/helpers";
+import { appRepoOverride, stackConfig, startLanesOverride } from "../test/mocks";
+import { ALL_AT_ONCE, convergence } from "./converge";
+import { installedBytes, layerFigures, MB } from "./images";
+import { median } from "./stats";
+
+/** The engine suite's local stack on a copy of the fixture application; `lanes` overrides its fleet:startLanes. */
+function localStack(app: string, lanes?: number): MergedStack {
+    return stackConfig("local", "test/engine/local-overrides.yaml", appRepoOverride(app), ...(lanes ? [startLanesOverride(lanes)] : []));
+}
+
+async function sizeFigures(harness: EngineHarness, services: Record<string, { image: string }>, upstream: string): Promise<void> {
+    const base = (await harness.docker.getImage(upstream).inspect()).Size;
+    console.log("\nimage sizes (MainPC CPU services), MB: size, physical minimum (base + venv + app), overhead");
+    const overheads: number[] = [];
+    for (const [name, s] of Object.entries(services).sort(([a], [b]) => (a < b ? -1 : 1))) {
+        const size = (await harness.docker.getImage(s.image).inspect()).Size;
+        const minimum = base + installedBytes(s.image);
+        overheads.push((size - minimum) / MB);
+        console.log(`  ${name.padEnd(28)} ${(size / MB).toFixed(1).padStart(7)} ${(minimum / MB).toFixed(1).padStart(7)} ${((size - minimum) / MB).toFixed(2).padStart(7)}`);
+    }
+    console.log(`  overhead: median ${median(overheads).toFixed(2)} MB, max ${Math.max(...overheads).toFixed(2)} MB`);
+}
+
+/** Cold build, sizes, layers, and a warm rebuild after a one-file change. */
+async function buildFigures(harness: EngineHarness, app: string): Promise<void> {
+    execFileSync("docker", ["builder", "prune", "-af"], { stdio: "ignore" });
+    const config = localStack(app);
+    const cold = await harness.run(config);
+    const coldSeconds = (harness.buildWindow.end - harness.buildWindow.start) / 1000;
+    const services = cold.outputs.services as Record<string, { image: string }>;
+    await sizeFigures(harness, services, config.config["fleet:upstreamImage"]);
+    const familyImages = Object.fromEntries(cold.resources.filter((r) => r.type === "docker-build:index:Image").map((r) => [r.name, r.inputs.tags[0] as string]));
+    const d = loadFleet();
+    const chain = [
+        ...Object.keys(familyImages).filter((f) => d.families[f]?.parent && familyImages[d.families[f].parent!]).map((f) => ({ name: f, image: familyImages[f], parent: familyImages[d.families[f].parent!] })),
+        ...Object.entries(services).map(([n, s]) => ({ name: n, image: s.image, parent: familyImages[d.services[n].family] })),
+    ];
+    await layerFigures(harness, chain);
+    fs.appendFileSync(path.join(app, "main_pc_code/agents/executor.py"), "# bench: one-file change\n");
+    await harness.run(localStack(app));
+    const warmSeconds = (harness.buildWindow.end - harness.buildWindow.start) / 1000;
+    console.log(`\nbuild of MainPC's ${Object.keys(familyImages).length} CPU images: cold ${coldSeconds.toFixed(1)} s, warm rebuild after a one-file change ${warmSeconds.toFixed(1)} s, ratio ${(coldSeconds / warmSeconds).toFixed(1)}x`);
+}
+
+export async function localFigures(rounds: number, convergeOnly: boolean): Promise<void> {
+    const harness = new EngineHarness();
+    await harness.purgeLeftovers();
+    const app = fs.mkdtempSync(path.join(os.tmpdir(), "fleet-bench-"));
+    fs.cpSync(FIXTURE_APP, app, { recursive: true });
+    try {
+        if (convergeOnly) await harness.run(localStack(app));
+        else await buildFigures(harness, app);
+        // Pulumi.local.yaml's fleet:startLanes is 4; "all at once" lifts it beyond the tier's size.
+        await convergence("local stack (MainPC's CPU services)", harness, (lanes) => localStack(app, lanes), "mainpc", [{ label: "lanes 4", lanes: 4 }, { label: "all at once", lanes: ALL_AT_ONCE }], rounds);
+    } finally {
+        await harness.cleanup();
+    }
+}
