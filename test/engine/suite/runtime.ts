@@ -26,7 +26,9 @@ export function runtimeChecks(ctx: StackContext): void {
         assert.strictEqual(Object.keys(ctx.services).length, { local: 25, mainpc: 42, pc2: 23 }[ctx.stack]);
         assert.deepStrictEqual(Object.keys(ctx.services).sort(), plan.containers.map((c) => c.service).sort());
         for (const [name, s] of Object.entries(ctx.services)) {
-            assert.strictEqual(s.gpu, gpuServices.includes(name), name);
+            // `gpu` is any device request: the GPU services' and the NVML scheduler's utility-only one.
+            assert.strictEqual(s.gpu, plan.containers.find((c) => c.service === name)!.gpu !== null, name);
+            if (gpuServices.includes(name)) assert.ok(s.gpu, `${name}: a GPU service has its device request`);
             const state = (await ctx.docker.getContainer(s.container).inspect()).State;
             assert.strictEqual(state.Health?.Status, "healthy", name);
         }
