@@ -5,11 +5,12 @@
  *
  * `npm run bench` runs everything; `-- --skip-engine` only the evaluation under mocks;
  * `-- --converge-only` only the host convergence (from images built first); `-- --rounds N`
- * the alternated rounds of each convergence (default 3).
+ * the alternated rounds of each convergence (default 3); `-- --only local|mainpc` one stack's
+ * figures (then the evaluation).
  *
  * 1. the local stack (MainPC's CPU services, loaded): a cold build (empty BuildKit cache), each
- *    image's size against the physical minimum, each package layer against what it installs,
- *    a warm rebuild after a one-file change, and the host's convergence (./converge.ts);
+ *    package layer against what it installs, a warm rebuild after a one-file change, and the
+ *    host's convergence (./converge.ts);
  * 2. the push-shaped mainpc stack with its GPU services (./mainpc.ts): a cold build, the GPU
  *    images above their CUDA root, the GPU chains' builds cold and warm, the host's
  *    convergence, a rebuild from the registry cache;
@@ -30,9 +31,11 @@ async function main(): Promise<void> {
     const rounds = Number(option("--rounds") ?? 3);
     if (!Number.isInteger(rounds) || rounds < 1) throw new Error(`bench: --rounds ${option("--rounds")}: must be a whole number of at least 1`);
     const convergeOnly = process.argv.includes("--converge-only");
+    const only = option("--only");
+    if (only !== undefined && !["local", "mainpc"].includes(only)) throw new Error(`bench: --only ${only}: must be local or mainpc`);
     if (!process.argv.includes("--skip-engine")) {
-        await localFigures(rounds, convergeOnly);
-        await mainpcFigures(rounds, convergeOnly);
+        if (only !== "mainpc") await localFigures(rounds, convergeOnly);
+        if (only !== "local") await mainpcFigures(rounds, convergeOnly);
     }
     if (!convergeOnly) await evaluation();
 }

@@ -1,19 +1,12 @@
 /**
- * What the images cost: each CPU service image's size against the physical minimum, each
- * package layer against the distributions it installs, and the GPU images' bytes above their
- * CUDA root.
+ * What the images cost: each package layer against the distributions it installs, and the GPU
+ * images' bytes above their CUDA root.
  */
 import { execFileSync } from "child_process";
 import { EngineHarness } from "../test/engine/harness";
 import { median } from "./stats";
 
 export const MB = 1024 * 1024;
-
-/** Bytes of the regular files under the installed and application paths (directories and links excluded). */
-export function installedBytes(image: string): number {
-    const script = "find /opt/venv /app -type f -printf '%s\\n' 2>/dev/null | awk '{s+=$1} END {print s+0}'";
-    return Number(execFileSync("docker", ["run", "--rm", "--entrypoint", "/bin/sh", image, "-c", script], { encoding: "utf8" }).trim());
-}
 
 /** name==version -> bytes of the files its RECORD lists, for every distribution of the venv. */
 function distributionBytes(image: string): Record<string, number> {
@@ -87,7 +80,7 @@ export async function gpuSizeFigures(harness: EngineHarness, root: { name: strin
     }
     console.log(`  median ${median(above).toFixed(2)} MB, max ${Math.max(...above).toFixed(2)} MB above the root`);
     console.log("  The seed's goal of about 3 GB per GPU image cannot be measured with these packages: the stand-in wheels carry");
-    console.log("  the real names, versions, dependency edges and library paths with payloads of a few bytes, where torch 2.2.2+cu121");
-    console.log("  and its nvidia-* wheels are about 2.5 GB installed. What these figures show is what the program's layering adds");
+    console.log("  the real names, versions, dependency edges and library paths with payloads of a few bytes, where the real");
+    console.log("  torch 2.2.2+cu121 wheel and the nvidia-* wheels it requires are gigabytes. What these figures show is what the program's layering adds");
     console.log("  above the CUDA root (Dockerfile steps, venv, app files): the part of a GPU image the program decides.");
 }

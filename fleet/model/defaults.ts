@@ -39,15 +39,23 @@ export const RUNTIME_DEFAULTS = {
 };
 
 /**
- * Containers of a tier that start at once, per CPU of the host (the stack's `startLanes`
- * overrides the product). Starting a container costs the engine about half a CPU-second (runc,
- * the shim, the network, the port proxies), and a Python service about as much again until its
- * first health check passes; measured on 2 cores, 22 services started together were healthy a
- * median 23 s after create, 4 at a time 1.3 s after start, with the tier done no later (bench,
- * docs/performance.md). Two per CPU keeps the CPUs busy without queueing the starts behind each other.
- * @default 2
+ * Lanes of a tier when the stack sets no `fleet:startLanes`: as many as the host has containers,
+ * so after the core tier every container of a tier starts at once, bounded only by Pulumi's
+ * parallelism (4 per CPU of the machine running `pulumi up`, pkg/cmd/pulumi/operations/up.go
+ * defaultParallel). Chosen from the host's convergence, first container create to all healthy,
+ * median of 3 alternated rounds on 2 cores (npm run bench, docs/performance.md, 2026-12-01):
+ * - local (25 CPU containers): all at once 28.4 s, four lanes 28.6 s, compose 25.6 s;
+ * - mainpc with its GPU services (42): all at once 65.2 s, four lanes 69.7 s, compose 62.9 s.
+ * Lanes make each container healthy sooner after its own create (app tier 3.3 s against 7.6 s)
+ * but the host no sooner, and on the bigger host later, and operators wait for the whole `up`.
+ * The earlier default, two lanes per CPU of hosts.yaml, came from the per-container figure; it
+ * was all at once on mainpc (48) already and 16 lanes on pc2. `fleet:startLanes` stays for a
+ * host where staggering matters more than the whole, such as model loads that peak in memory.
+ * @default every container of a tier at once
  */
-export const START_LANES_PER_CPU = 2;
+export function defaultStartLanes(containers: number): number {
+    return Math.max(1, containers);
+}
 
 /** Health-check timing shared by every container (004 §E's examples). */
 export const HEALTH_DEFAULTS = {

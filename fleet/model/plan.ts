@@ -3,7 +3,7 @@
  * deterministic: the same data and config give the same plan, in the same order.
  */
 import { cudaTracks, DOCKER_API_SERVICE, lineage } from "./check";
-import { APP_GID, APP_UID, APP_USER, HEALTH_DEFAULTS, PROFILE_PATH, START_LANES_PER_CPU, TMPFS_SIZES_MB } from "./defaults";
+import { APP_GID, APP_UID, APP_USER, HEALTH_DEFAULTS, PROFILE_PATH, TMPFS_SIZES_MB, defaultStartLanes } from "./defaults";
 import { byName, containerName } from "./names";
 import { hostGpuIds, profileDocument, profileEnv, profileJson } from "./profile";
 import { familyRuntime } from "./runtime";
@@ -243,7 +243,7 @@ export function planHost(d: FleetData, cfg: StackConfig, rollback: RollbackPins 
         if (ex) excluded.push(ex);
         else containers.push(containerPlan(d, name, svc, cfg, rollback));
     }
-    const lanes = cfg.startLanes ?? START_LANES_PER_CPU * d.hosts[cfg.machine].cpus;
+    const lanes = cfg.startLanes ?? defaultStartLanes(containers.length);
     return {
         machine: cfg.machine,
         portOffset: cfg.portOffset,
@@ -260,10 +260,9 @@ export function planHost(d: FleetData, cfg: StackConfig, rollback: RollbackPins 
 /**
  * Starts each tier in `lanes` lanes: the n-th container of a tier is created once the
  * (n - lanes)-th is healthy, so at most `lanes` containers of a tier are starting at any time.
- * Started all at once, a tier's containers queue for the CPUs together (engine start-up, Python
- * start-up, a health probe a second each) and every one of them is slow; in lanes each is
- * healthy in seconds and the tier is done no later (START_LANES_PER_CPU). Lanes rather than
- * waves: a slow or failing container holds up its own lane only, and a container waits for
+ * Started all at once, a tier's containers queue for the CPUs together and each is slower to
+ * turn healthy, but the host converges no later (defaultStartLanes has the figures), so a
+ * stack's default is all at once and lanes are a stack's choice. Lanes rather than waves: a slow or failing container holds up its own lane only, and a container waits for
  * one other, not for a whole wave. CPU services come first and GPU services last, so a model
  * server's long load never holds up a CPU service behind it.
  *

@@ -86,10 +86,10 @@ export const stackConfigSchema = (hosts: readonly [string, ...string[]]) => z.st
     advertiseAddress: str.optional(),
     /**
      * How many containers of a tier start at once (fleet/model/plan.ts, `startLanes`): each
-     * container waits for the one this many places before it in its tier to be healthy. Set it
-     * where the Docker engine has fewer CPUs than the host of hosts.yaml (the local stack on a
-     * laptop, the engine tests).
-     * @default START_LANES_PER_CPU x the host's `cpus` in hosts.yaml
+     * container waits for the one this many places before it in its tier to be healthy. For a
+     * host where staggered starts matter more than the whole host's time (model loads that peak
+     * in memory); the engine tests set 4 to check the order.
+     * @default every container of a tier at once (fleet/model/defaults.ts defaultStartLanes says why)
      */
     startLanes: z.number().int().min(1).max(1000).optional(),
     /**

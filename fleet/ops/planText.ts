@@ -72,7 +72,8 @@ export function renderPlan(doc: PlanDocument): string[] {
         "",
         `${c.length} containers; per family: ` + [...perFamily].sort(([a], [b]) => byName(a, b)).map(([f, n]) => `${f} ${n}`).join(", "),
         `GPU services (${gpu.length}): ${gpu.join(", ") || "none"}`,
-        `start: core, then the rest; ${doc.startLanes} containers of a tier at a time, each after the one ${doc.startLanes} before it is healthy (STARTS AFTER)`,
+        doc.startLanes >= c.length ? "start: core, then every other container at once"
+            : `start: core, then the rest; ${doc.startLanes} containers of a tier at a time, each after the one ${doc.startLanes} before it is healthy (STARTS AFTER)`,
     ];
     if (doc.notDeployed.length === 0) lines.push("not deployed: none");
     else {

@@ -76,7 +76,7 @@ const rows: Row[] = [
     },
     {
         what: "a value of the wrong type for an undeclared key",
-        stack: "local", files: { "Pulumi.local.yaml": (t) => t.replace("fleet:startLanes: 4", "fleet:startLanes: 0") },
+        stack: "local", files: { "Pulumi.local.yaml": (t) => `${t.trimEnd()}\n  fleet:startLanes: 0\n` },
         expected: ["Pulumi.local.yaml: fleet:startLanes: 0 is below the minimum 1. Fix: use a value of at least 1: pulumi config set fleet:startLanes <integer> --stack local"],
     },
     {

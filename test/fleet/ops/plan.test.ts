@@ -56,7 +56,7 @@ describe("scripts/fleet plan", () => {
         assert.deepStrictEqual(r.out.slice(-11), [
             "42 containers; per family: base-cpu-pydeps 15, family-llm-cu121 8, family-torch-cu121 8, family-vision-cu121 1, family-web 5, legacy-py310-cpu 5",
             "GPU services (17): AffectiveProcessingCenter, ChainOfThoughtAgent, CognitiveModelAgent, DynamicIdentityAgent, EmotionSynthesisAgent, EmpathyAgent, FaceRecognitionAgent, LearningManager, LearningOpportunityDetector, ModelOpsCoordinator, ProactiveAgent, RealTimeAudioPipeline, Responder, STTService, StreamingTTSAgent, TTSService, TinyLlamaServiceEnhanced",
-            "start: core, then the rest; 48 containers of a tier at a time, each after the one 48 before it is healthy (STARTS AFTER)",
+            "start: core, then every other container at once",
             "not deployed (7):",
             ...r.out.slice(-7),
         ]);
