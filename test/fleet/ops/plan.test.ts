@@ -129,6 +129,14 @@ describe("scripts/fleet plan", () => {
         golden("plan-pc2-pin-digest.json", text.replace(/\b(\d{8}-[0-9a-f]{7}-[0-9a-f]{7}|content-[0-9a-f]{12})\b/g, "<tag>") + "\n");
     });
 
+    it("fleet:startLanes 4: the start line says so, and the fifth container of a tier starts after the first", () => {
+        const r = runFleet(["plan", "mainpc"], configuredProject({ mainpc: ["start-lanes-4"] }));
+        assert.strictEqual(r.code, 0, r.err.join("\n"));
+        assert.ok(r.out.includes("start: core, then the rest; 4 containers of a tier at a time, each after the one 4 before it is healthy (STARTS AFTER)"), r.out.join("\n"));
+        assert.match(r.out.find((l) => l.startsWith("CodeGenerator "))!, / ActiveLearningMonitor +http /);
+        assert.match(r.out.find((l) => l.startsWith("ActiveLearningMonitor "))!, / - +http /);
+    });
+
     it("one more service on pc2 adds its own rows; no other row moves or changes but for the start policy's STARTS AFTER", () => {
         const texts = realFleetTexts();
         const placed = texts["services.yaml"].replace("  AffectiveProcessingCenter:\n    hosts: [mainpc]\n", "  AffectiveProcessingCenter:\n    hosts: [mainpc, pc2]\n");
