@@ -60,9 +60,7 @@ describe("against the Docker engine", () => {
             packageChecks(ctx);
             if (stack === "mainpc") pushShaped(ctx);
             // Last but one: it empties the builder cache; the stack's own images fill it again.
-            // Once per output: mainpc pushes (every family local builds among its own), pc2 loads
-            // (its GPU families too); local's would repeat them (3 to 5 minutes of CI).
-            if (stack !== "local") rebuildFromNothing(ctx, stack !== "mainpc" ? undefined : (h) => {
+            rebuildFromNothing(ctx, stack !== "mainpc" ? undefined : (h) => {
                 // Where the stack pushes, the registry cache stands in for the builder's: nothing runs again.
                 const log = h.buildLogs["nlu-agent"];
                 assert.match(log, /importing cache manifest from 127\.0\.0\.1:5000\/fleet-engine\/cache:nlu-agent/);
