@@ -50,7 +50,7 @@ export async function localFigures(rounds: number, convergeOnly: boolean): Promi
     try {
         if (convergeOnly) await harness.run(localStack(app));
         else await buildFigures(harness, app);
-        // Pulumi.local.yaml's fleet:startLanes is 4; "all at once" lifts it beyond the tier's size.
+        // test/engine/local-overrides.yaml's fleet:startLanes is 4; "all at once" lifts it beyond any tier's size, as the stacks' default does.
         await convergence("local stack (MainPC's CPU services)", harness, (lanes) => localStack(app, lanes), "mainpc", [{ label: "lanes 4", lanes: 4 }, { label: "all at once", lanes: ALL_AT_ONCE }], rounds);
     } finally {
         await harness.cleanup();

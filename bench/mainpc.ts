@@ -93,7 +93,7 @@ export async function mainpcFigures(rounds: number, convergeOnly: boolean): Prom
         await h.run(stack());
         coldSeconds = (h.buildWindow.end - h.buildWindow.start) / 1000;
         if (!convergeOnly) await gpuFigures(h, () => stack(), app);
-        // push-overrides.yaml's fleet:startLanes is 4; mainpc's own default (2 per CPU of 24) starts a tier all at once.
+        // push-overrides.yaml's fleet:startLanes is 4; the stacks' default starts a tier all at once.
         await convergence("mainpc stack with its GPU services (push-shaped)", h, stack, "mainpc", [{ label: "lanes 4", lanes: 4 }, { label: "all at once", lanes: ALL_AT_ONCE }], rounds);
     } finally {
         await h.cleanup();
