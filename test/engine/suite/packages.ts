@@ -58,7 +58,8 @@ export function packageChecks(ctx: StackContext): void {
 
     it("every service's one Python environment: no distribution twice on sys.path, pip check clean, family pins and the service's own additions import at their versions, the family's console script runs as 10001", async () => {
         const d = realFleet();
-        const modules = new Map(standIns().map((x) => [`${x.name}==${x.version}`, x.import]));
+        const dists = standIns();
+        const modules = new Map(dists.map((x) => [`${x.name}==${x.version}`, x.import]));
         for (const [name, s] of Object.entries(ctx.services)) {
             const family = d.services[name].family;
             const own = exactPins(fs.readFileSync(path.join(ctx.app, serviceSpec(d, name).requirements), "utf8"));
@@ -80,7 +81,7 @@ export function packageChecks(ctx: StackContext): void {
             assert.deepStrictEqual(await exec(ctx.docker, s.container, ["/opt/venv/bin/pip", "check", "--no-cache-dir"]), { code: 0, output: "No broken requirements found." }, name);
             // The first console script of the chain (uvicorn on the CPU chains, accelerate on the
             // LLM one); the torch and vision chains' stand-ins have none.
-            const scripted = familyPins(d, family).map((p) => standIns().find((x) => x.name === p.name && x.version === p.version)!).find((x) => x.scripts);
+            const scripted = familyPins(d, family).map((p) => dists.find((x) => x.name === p.name && x.version === p.version)!).find((x) => x.scripts);
             const script = scripted ? Object.keys(scripted.scripts!)[0] : undefined;
             assert.deepStrictEqual(await exec(ctx.docker, s.container, ["sh", "-c", `id -u${script ? `; ${script}` : ""}`]), { code: 0, output: `10001${scripted ? `\n${scripted.name} ${scripted.version}` : ""}` }, name);
         }
