@@ -49,10 +49,20 @@ function stubParents(mounts: string[]): string[] {
     return [...new Set(["/etc", ...targets.map((t) => t.slice(0, t.lastIndexOf("/")) || "/")])];
 }
 
+/**
+ * The marker is dated a second back. File times come from the kernel's coarse clock (one tick,
+ * 4 ms at HZ=250), so what the step writes within the marker's tick has the marker's time and
+ * `-newer` misses it: `touch` then `mkdir -p /opt/venv` left /opt at the wall clock in 154 of
+ * 500 tries here, and an image rebuilt from nothing came out at another digest now and then.
+ * Nothing below the step is that recent: earlier steps end at SOURCE_DATE_EPOCH, the stub
+ * directories are set anyway, and base images are not a second old.
+ */
+const SET_MARK = `touch -d "1 second ago" ${MARK}`;
+
 /** A RUN whose layer ends in the image: `mounts` are RUN flags, `commands` run in order with &&. */
 export function layerRun(mounts: string[], commands: string[]): string {
     const stubs = `touch -h -d "@\${SOURCE_DATE_EPOCH}" ${stubParents(mounts).join(" ")}`;
-    return ["RUN " + [...mounts, `touch ${MARK}`].join(" "), ...commands.map((c) => `&& ${c}`), `&& ${NORMALIZE}`, `&& ${stubs}`].join(" \\\n    ");
+    return ["RUN " + [...mounts, SET_MARK].join(" "), ...commands.map((c) => `&& ${c}`), `&& ${NORMALIZE}`, `&& ${stubs}`].join(" \\\n    ");
 }
 
 /** Files of the build context into `dir` with `mode` (COPY would keep the context's times). */

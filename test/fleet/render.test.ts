@@ -84,7 +84,7 @@ describe("Dockerfile rendering", () => {
             const text = renderService(spec);
             assert.strictEqual((text.match(/^FROM /gm) ?? []).length, 2, s);
             assert.match(text, /\/opt\/venv\/bin\/pip wheel --no-deps --require-hashes --wheel-dir \/wheelhouse -r \/wheelhouse\/requirements\.txt;/, s);
-            assert.match(text, /RUN --mount=type=bind,from=builder,source=\/wheelhouse,target=\/wheelhouse touch \/dev\/shm\/fleet-layer \\\n    && if .*; then \/opt\/venv\/bin\/pip install --no-cache-dir --no-index --no-deps \/wheelhouse\/\*\.whl && \/opt\/venv\/bin\/pip check; fi \\\n    && find \//, s);
+            assert.match(text, /RUN --mount=type=bind,from=builder,source=\/wheelhouse,target=\/wheelhouse touch -d "1 second ago" \/dev\/shm\/fleet-layer \\\n    && if .*; then \/opt\/venv\/bin\/pip install --no-cache-dir --no-index --no-deps \/wheelhouse\/\*\.whl && \/opt\/venv\/bin\/pip check; fi \\\n    && find \//, s);
             // Every layer of the runtime stage sets what it wrote to SOURCE_DATE_EPOCH (fleet/render/layers.ts); no COPY keeps a time.
             const runtime = text.slice(text.indexOf("AS runtime"));
             assert.strictEqual((runtime.match(/^RUN /gm) ?? []).length, (runtime.match(/-newer \/dev\/shm\/fleet-layer -print0 \| xargs -0r touch -h -d "@\$\{SOURCE_DATE_EPOCH\}" \\\n    && touch -h -d "@\$\{SOURCE_DATE_EPOCH\}" \/etc/gm) ?? []).length, s);

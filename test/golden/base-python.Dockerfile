@@ -10,14 +10,14 @@ RUN python3.11 -m venv /opt/venv
 FROM ${UPSTREAM_IMAGE} AS runtime
 ARG SOURCE_DATE_EPOCH=0
 ENV DEBIAN_FRONTEND=noninteractive
-RUN touch /dev/shm/fleet-layer \
+RUN touch -d "1 second ago" /dev/shm/fleet-layer \
     && apt-get update \
     && apt-get install -y --no-install-recommends tini=0.19.0-1+b3 ca-certificates=20250419~deb12u2 \
     && apt-get clean \
     && rm -rf /var/lib/apt/lists/* /var/log/apt /var/log/dpkg.log /var/cache/ldconfig/aux-cache /var/cache/debconf/*-old \
     && find / -xdev \( -path /proc -o -path /sys -o -path /dev -o -path /etc/hosts -o -path /etc/hostname -o -path /etc/resolv.conf \) -prune -o -newer /dev/shm/fleet-layer -print0 | xargs -0r touch -h -d "@${SOURCE_DATE_EPOCH}" \
     && touch -h -d "@${SOURCE_DATE_EPOCH}" /etc
-RUN touch /dev/shm/fleet-layer \
+RUN touch -d "1 second ago" /dev/shm/fleet-layer \
     && groupadd --system --gid 10001 appuser \
     && useradd --system --uid 10001 --gid 10001 --home-dir /home/appuser --create-home --shell /usr/sbin/nologin appuser \
     && mkdir -p /app/data /app/logs /app/cache /run/fleet \
@@ -25,12 +25,12 @@ RUN touch /dev/shm/fleet-layer \
     && ln -s /run/fleet/machine-profile.json /etc/machine-profile.json \
     && find / -xdev \( -path /proc -o -path /sys -o -path /dev -o -path /etc/hosts -o -path /etc/hostname -o -path /etc/resolv.conf \) -prune -o -newer /dev/shm/fleet-layer -print0 | xargs -0r touch -h -d "@${SOURCE_DATE_EPOCH}" \
     && touch -h -d "@${SOURCE_DATE_EPOCH}" /etc
-RUN --mount=type=bind,from=builder,source=/opt/venv,target=/mnt/fleet-from touch /dev/shm/fleet-layer \
+RUN --mount=type=bind,from=builder,source=/opt/venv,target=/mnt/fleet-from touch -d "1 second ago" /dev/shm/fleet-layer \
     && mkdir -p /opt/venv \
     && cp -dR --preserve=mode,ownership,links /mnt/fleet-from/. /opt/venv/ \
     && find / -xdev \( -path /proc -o -path /sys -o -path /dev -o -path /etc/hosts -o -path /etc/hostname -o -path /etc/resolv.conf \) -prune -o -newer /dev/shm/fleet-layer -print0 | xargs -0r touch -h -d "@${SOURCE_DATE_EPOCH}" \
     && touch -h -d "@${SOURCE_DATE_EPOCH}" /etc /mnt
-RUN --mount=type=bind,target=/mnt/fleet-context touch /dev/shm/fleet-layer \
+RUN --mount=type=bind,target=/mnt/fleet-context touch -d "1 second ago" /dev/shm/fleet-layer \
     && install -m 0755 /mnt/fleet-context/fleet-health /mnt/fleet-context/fleet-entrypoint /usr/local/bin/ \
     && find / -xdev \( -path /proc -o -path /sys -o -path /dev -o -path /etc/hosts -o -path /etc/hostname -o -path /etc/resolv.conf \) -prune -o -newer /dev/shm/fleet-layer -print0 | xargs -0r touch -h -d "@${SOURCE_DATE_EPOCH}" \
     && touch -h -d "@${SOURCE_DATE_EPOCH}" /etc /mnt

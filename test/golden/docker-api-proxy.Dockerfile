@@ -4,7 +4,7 @@ ARG BASE_IMAGE=base-python
 FROM ${BASE_IMAGE}
 ARG SOURCE_DATE_EPOCH=0
 USER root
-RUN touch /dev/shm/fleet-layer \
+RUN touch -d "1 second ago" /dev/shm/fleet-layer \
     && (grep -rqs bookworm-security /etc/apt/sources.list /etc/apt/sources.list.d/ || printf 'Types: deb\nURIs: http://deb.debian.org/debian-security\nSuites: bookworm-security\nComponents: main\nSigned-By: /usr/share/keyrings/debian-archive-keyring.gpg\n' > /etc/apt/sources.list.d/fleet-bookworm-security.sources) \
     && apt-get update \
     && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends haproxy=2.6.12-1+deb12u4 \
@@ -13,7 +13,7 @@ RUN touch /dev/shm/fleet-layer \
     && mkdir -p /usr/local/etc/haproxy \
     && find / -xdev \( -path /proc -o -path /sys -o -path /dev -o -path /etc/hosts -o -path /etc/hostname -o -path /etc/resolv.conf \) -prune -o -newer /dev/shm/fleet-layer -print0 | xargs -0r touch -h -d "@${SOURCE_DATE_EPOCH}" \
     && touch -h -d "@${SOURCE_DATE_EPOCH}" /etc
-RUN --mount=type=bind,target=/mnt/fleet-context touch /dev/shm/fleet-layer \
+RUN --mount=type=bind,target=/mnt/fleet-context touch -d "1 second ago" /dev/shm/fleet-layer \
     && install -m 0644 /mnt/fleet-context/fleet-docker-api-proxy.cfg /usr/local/etc/haproxy/ \
     && find / -xdev \( -path /proc -o -path /sys -o -path /dev -o -path /etc/hosts -o -path /etc/hostname -o -path /etc/resolv.conf \) -prune -o -newer /dev/shm/fleet-layer -print0 | xargs -0r touch -h -d "@${SOURCE_DATE_EPOCH}" \
     && touch -h -d "@${SOURCE_DATE_EPOCH}" /etc /mnt

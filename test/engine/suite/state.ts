@@ -6,7 +6,9 @@
  */
 import * as assert from "assert";
 import { execFileSync } from "child_process";
+import * as path from "path";
 import { appRepoOverride, stackConfig } from "../../mocks";
+import { Inputs } from "../fail";
 import { containerIds, registryDigest, secondCheckout, StackContext, STACKS } from "./context";
 
 const CONTAINER = "docker:index/container:Container";
@@ -113,13 +115,61 @@ export function rebuildFromNothing(ctx: StackContext, extra?: (h: StackContext["
         const h = ctx.harness;
         const digests = () => Object.fromEntries(Object.entries(h.outputsOf(IMAGE)).map(([n, o]) => [n, o.digest]));
         const before = digests();
+        const kept = keepImages(h.outputsOf(IMAGE));
         const ids = await containerIds(ctx.docker, ctx.services);
-        execFileSync("docker", ["builder", "prune", "-af"], { stdio: "ignore" });
-        await h.run(ctx.config(), { replace: (type) => type === IMAGE });
-        assert.deepStrictEqual(Object.keys(h.buildSeconds).sort(), Object.keys(before).sort(), "every image was built");
-        assert.deepStrictEqual(digests(), before);
+        try {
+            execFileSync("docker", ["builder", "prune", "-af"], { stdio: "ignore" });
+            await h.run(ctx.config(), { replace: (type) => type === IMAGE });
+            assert.deepStrictEqual(Object.keys(h.buildSeconds).sort(), Object.keys(before).sort(), "every image was built");
+            assert.deepStrictEqual(digests(), before, whatDiffers(before, kept, h.outputsOf(IMAGE)));
+        } finally {
+            const names = Object.values(kept).filter((r) => r.startsWith(KEPT));
+            if (names.length) execFileSync("docker", ["image", "rm", ...names], { stdio: "ignore" });
+        }
         assert.deepStrictEqual(h.changes().filter((c) => !c.startsWith(`${IMAGE} `)), []);
         assert.deepStrictEqual(await containerIds(ctx.docker, ctx.services), ids);
         extra?.(h);
     });
+}
+
+const KEPT = "fleet-rebuild-before/";
+
+/**
+ * A reference to each image as it was before the rebuild, for `whatDiffers`: an image loaded into
+ * the daemon is tagged (the rebuild moves its own tag away); a pushed one stays in the registry
+ * under its digest.
+ */
+function keepImages(images: Record<string, Inputs>): Record<string, string> {
+    return Object.fromEntries(Object.entries(images).map(([n, o]) => {
+        try {
+            execFileSync("docker", ["tag", o.tags[0], `${KEPT}${n}:rebuild`], { stdio: "ignore" });
+            return [n, `${KEPT}${n}:rebuild`];
+        } catch {
+            return [n, o.ref as string];
+        }
+    }));
+}
+
+/**
+ * For a failed rebuild: the image of fewest layers among those whose digest moved (the root of
+ * what is not reproducible: its children move with it), and what differs in it (../layer-diff.py).
+ */
+function whatDiffers(before: Record<string, string>, kept: Record<string, string>, images: Record<string, Inputs>): string {
+    const moved = Object.keys(before).filter((n) => images[n]?.digest !== before[n]);
+    if (moved.length === 0) return "";
+    const layers = (ref: string) => {
+        try {
+            if (!ref.startsWith(KEPT)) execFileSync("docker", ["pull", "--quiet", ref], { stdio: "ignore" });
+            return Number(execFileSync("docker", ["image", "inspect", "--format", "{{len .RootFS.Layers}}", ref], { encoding: "utf8" }));
+        } catch {
+            return Infinity;
+        }
+    };
+    const root = moved.map((n) => ({ n, count: layers(kept[n]) + layers(images[n].ref) })).sort((a, b) => a.count - b.count)[0].n;
+    try {
+        const diff = execFileSync("python3", [path.join(__dirname, "..", "layer-diff.py"), kept[root], images[root].ref], { encoding: "utf8", stdio: ["ignore", "pipe", "pipe"] });
+        return `${moved.join(", ")} came out at other digests; ${root} (${before[root]} then ${images[root].digest}):\n${diff}`;
+    } catch (e) {
+        return `${moved.join(", ")} came out at other digests; ${root}'s two images could not be compared: ${(e as Error).message}`;
+    }
 }
