@@ -19,8 +19,11 @@ import { EngineHarness } from "../test/engine/harness";
 import { composeFileOf, composeRun, engineHealthy, HealthRow, tierLines } from "./health";
 import { alternated, median, spread } from "./stats";
 
-/** A start policy: `lanes` containers of a tier at a time (ALL_AT_ONCE: every one). */
-export interface StartPolicy { label: string; lanes: number }
+/**
+ * A start policy: `lanes` containers of a tier at a time (ALL_AT_ONCE: every one), under
+ * `pulumi up --parallel` `parallel` (the CLI's default, 4 per CPU, when unset).
+ */
+export interface StartPolicy { label: string; lanes: number; parallel?: number }
 
 interface Sample { window: number; whole: number; rows: HealthRow[] }
 
@@ -47,8 +50,10 @@ export async function convergence(title: string, harness: EngineHarness, stack: 
             }
             const p = policies.find((x) => x.label === v)!;
             await harness.forgetContainers();
+            harness.parallel = p.parallel ?? EngineHarness.defaultParallel();
             const started = Date.now();
             await harness.run(stack(p.lanes));
+            harness.parallel = EngineHarness.defaultParallel();
             const whole = (Date.now() - started) / 1000;
             const window = (harness.containerWindow.end - harness.containerWindow.start) / 1000;
             samples[v].push({ window, whole, rows: await engineHealthy(harness, { label: [`fleet.machine=${machine}`] }) });

@@ -32,8 +32,15 @@ export const EPOCH_ARG = "ARG SOURCE_DATE_EPOCH=0";
 const MARK = "/dev/shm/fleet-layer";
 const NOT_LAYER = ["/proc", "/sys", "/dev", "/etc/hosts", "/etc/hostname", "/etc/resolv.conf"];
 
-/** Touches everything the step wrote to SOURCE_DATE_EPOCH (other mounts are skipped by -xdev). */
-export const NORMALIZE = `find / -xdev \\( ${NOT_LAYER.map((p) => `-path ${p}`).join(" -o ")} \\) -prune -o -newer ${MARK} -print0 | xargs -0r touch -h -d "@\${SOURCE_DATE_EPOCH}"`;
+/**
+ * Touches everything the step wrote to SOURCE_DATE_EPOCH. Other filesystems are skipped by
+ * -xdev; the step's own mounts are pruned as well, since a bind mount of another stage of the
+ * same build can share the layer's device and hold files written moments ago, read-only.
+ */
+function normalize(mountTargets: string[]): string {
+    const prune = [...NOT_LAYER, ...mountTargets].map((p) => `-path ${p}`).join(" -o ");
+    return `find / -xdev \\( ${prune} \\) -prune -o -newer ${MARK} -print0 | xargs -0r touch -h -d "@\${SOURCE_DATE_EPOCH}"`;
+}
 
 /** What apt leaves that differs from one run to the next. */
 export const APT_LEFTOVERS = "rm -rf /var/lib/apt/lists/* /var/log/apt /var/log/dpkg.log /var/cache/ldconfig/aux-cache /var/cache/debconf/*-old";
@@ -44,25 +51,30 @@ export const APT_LEFTOVERS = "rm -rf /var/lib/apt/lists/* /var/log/apt /var/log/
  * changed then; BuildKit removes the stubs afterwards and puts back the time they had
  * (vendor/github.com/moby/buildkit/executor/stubs.go MountStubsCleaner), so they are set too.
  */
-function stubParents(mounts: string[]): string[] {
-    const targets = mounts.map((m) => /(?:^|,)target=([^,\s]+)/.exec(m)?.[1]).filter((t): t is string => t !== undefined);
+function stubParents(targets: string[]): string[] {
     return [...new Set(["/etc", ...targets.map((t) => t.slice(0, t.lastIndexOf("/")) || "/")])];
+}
+
+function mountTargets(mounts: string[]): string[] {
+    return mounts.map((m) => /(?:^|,)target=([^,\s]+)/.exec(m)?.[1]).filter((t): t is string => t !== undefined);
 }
 
 /**
  * The marker is dated a second back. File times come from the kernel's coarse clock (one tick,
  * 4 ms at HZ=250), so what the step writes within the marker's tick has the marker's time and
  * `-newer` misses it: `touch` then `mkdir -p /opt/venv` left /opt at the wall clock in 154 of
- * 500 tries here, and an image rebuilt from nothing came out at another digest now and then.
- * Nothing below the step is that recent: earlier steps end at SOURCE_DATE_EPOCH, the stub
- * directories are set anyway, and base images are not a second old.
+ * 500 tries here, which is enough to give an image rebuilt from nothing another digest.
+ * Nothing else in the layer's filesystem is that recent: earlier steps end at SOURCE_DATE_EPOCH,
+ * the stub directories are set anyway, the step's mounts are pruned, and base images are not a
+ * second old.
  */
 const SET_MARK = `touch -d "1 second ago" ${MARK}`;
 
 /** A RUN whose layer ends in the image: `mounts` are RUN flags, `commands` run in order with &&. */
 export function layerRun(mounts: string[], commands: string[]): string {
-    const stubs = `touch -h -d "@\${SOURCE_DATE_EPOCH}" ${stubParents(mounts).join(" ")}`;
-    return ["RUN " + [...mounts, SET_MARK].join(" "), ...commands.map((c) => `&& ${c}`), `&& ${NORMALIZE}`, `&& ${stubs}`].join(" \\\n    ");
+    const targets = mountTargets(mounts);
+    const stubs = `touch -h -d "@\${SOURCE_DATE_EPOCH}" ${stubParents(targets).join(" ")}`;
+    return ["RUN " + [...mounts, SET_MARK].join(" "), ...commands.map((c) => `&& ${c}`), `&& ${normalize(targets)}`, `&& ${stubs}`].join(" \\\n    ");
 }
 
 /** Files of the build context into `dir` with `mode` (COPY would keep the context's times). */

@@ -63,7 +63,15 @@ export class EngineHarness extends RunMetrics {
      * the machine that runs it (pkg/cmd/pulumi/operations/up.go `defaultParallel`). A container's
      * create lasts until it is healthy, so this bounds how many start together.
      */
-    private readonly steps = new Slots(Number(process.env.PULUMI_PARALLEL) || 4 * os.cpus().length);
+    private steps = new Slots(EngineHarness.defaultParallel());
+    /** `pulumi up --parallel`: 4 per CPU unless PULUMI_PARALLEL says otherwise. */
+    static defaultParallel(): number {
+        return Number(process.env.PULUMI_PARALLEL) || 4 * os.cpus().length;
+    }
+    /** The next runs as `pulumi up --parallel n` would run them. */
+    set parallel(n: number) {
+        this.steps = new Slots(n);
+    }
     /** Keys of the resources the latest run registered. */
     private seen = new Set<string>();
     private readonly made = { containers: new Set<string>(), networks: new Set<string>(), volumes: new Set<string>(), images: new Set<string>() };

@@ -89,6 +89,11 @@ describe("Dockerfile rendering", () => {
             const runtime = text.slice(text.indexOf("AS runtime"));
             assert.strictEqual((runtime.match(/^RUN /gm) ?? []).length, (runtime.match(/-newer \/dev\/shm\/fleet-layer -print0 \| xargs -0r touch -h -d "@\$\{SOURCE_DATE_EPOCH\}" \\\n    && touch -h -d "@\$\{SOURCE_DATE_EPOCH\}" \/etc/gm) ?? []).length, s);
             assert.ok(!/^COPY /m.test(runtime), `${s}: no COPY in the runtime stage`);
+            // A mount of another stage holds files written moments ago, read-only: the marker (a second back) must not reach them.
+            for (const run of runtime.split(/^RUN /m).slice(1)) {
+                for (const target of [...run.matchAll(/--mount=[^ ]*target=([^, ]+)/g)].map((m) => m[1])) assert.ok(run.includes(`-o -path ${target} \\) -prune`), `${s}: ${target} pruned`);
+                assert.ok(run.includes('touch -d "1 second ago" /dev/shm/fleet-layer'), `${s}: the marker a second back`);
+            }
             assert.strictEqual((text.match(/^ARG SOURCE_DATE_EPOCH=0$/gm) ?? []).length, 2, `${s}: every stage declares SOURCE_DATE_EPOCH`);
             assert.ok(text.indexOf("/wheelhouse/requirements.txt") < text.indexOf(`COPY ${spec.sources[0]} `), `${s}: dependencies before code`);
             const startInterval = d.services[s].compute === "gpu" ? 5 : 1;

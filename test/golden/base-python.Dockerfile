@@ -28,11 +28,11 @@ RUN touch -d "1 second ago" /dev/shm/fleet-layer \
 RUN --mount=type=bind,from=builder,source=/opt/venv,target=/mnt/fleet-from touch -d "1 second ago" /dev/shm/fleet-layer \
     && mkdir -p /opt/venv \
     && cp -dR --preserve=mode,ownership,links /mnt/fleet-from/. /opt/venv/ \
-    && find / -xdev \( -path /proc -o -path /sys -o -path /dev -o -path /etc/hosts -o -path /etc/hostname -o -path /etc/resolv.conf \) -prune -o -newer /dev/shm/fleet-layer -print0 | xargs -0r touch -h -d "@${SOURCE_DATE_EPOCH}" \
+    && find / -xdev \( -path /proc -o -path /sys -o -path /dev -o -path /etc/hosts -o -path /etc/hostname -o -path /etc/resolv.conf -o -path /mnt/fleet-from \) -prune -o -newer /dev/shm/fleet-layer -print0 | xargs -0r touch -h -d "@${SOURCE_DATE_EPOCH}" \
     && touch -h -d "@${SOURCE_DATE_EPOCH}" /etc /mnt
 RUN --mount=type=bind,target=/mnt/fleet-context touch -d "1 second ago" /dev/shm/fleet-layer \
     && install -m 0755 /mnt/fleet-context/fleet-health /mnt/fleet-context/fleet-entrypoint /usr/local/bin/ \
-    && find / -xdev \( -path /proc -o -path /sys -o -path /dev -o -path /etc/hosts -o -path /etc/hostname -o -path /etc/resolv.conf \) -prune -o -newer /dev/shm/fleet-layer -print0 | xargs -0r touch -h -d "@${SOURCE_DATE_EPOCH}" \
+    && find / -xdev \( -path /proc -o -path /sys -o -path /dev -o -path /etc/hosts -o -path /etc/hostname -o -path /etc/resolv.conf -o -path /mnt/fleet-context \) -prune -o -newer /dev/shm/fleet-layer -print0 | xargs -0r touch -h -d "@${SOURCE_DATE_EPOCH}" \
     && touch -h -d "@${SOURCE_DATE_EPOCH}" /etc /mnt
 ENV PATH="/opt/venv/bin:$PATH" \
     PYTHONUNBUFFERED=1 \

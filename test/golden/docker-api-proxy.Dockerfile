@@ -15,7 +15,7 @@ RUN touch -d "1 second ago" /dev/shm/fleet-layer \
     && touch -h -d "@${SOURCE_DATE_EPOCH}" /etc
 RUN --mount=type=bind,target=/mnt/fleet-context touch -d "1 second ago" /dev/shm/fleet-layer \
     && install -m 0644 /mnt/fleet-context/fleet-docker-api-proxy.cfg /usr/local/etc/haproxy/ \
-    && find / -xdev \( -path /proc -o -path /sys -o -path /dev -o -path /etc/hosts -o -path /etc/hostname -o -path /etc/resolv.conf \) -prune -o -newer /dev/shm/fleet-layer -print0 | xargs -0r touch -h -d "@${SOURCE_DATE_EPOCH}" \
+    && find / -xdev \( -path /proc -o -path /sys -o -path /dev -o -path /etc/hosts -o -path /etc/hostname -o -path /etc/resolv.conf -o -path /mnt/fleet-context \) -prune -o -newer /dev/shm/fleet-layer -print0 | xargs -0r touch -h -d "@${SOURCE_DATE_EPOCH}" \
     && touch -h -d "@${SOURCE_DATE_EPOCH}" /etc /mnt
 RUN haproxy -c -q -f /usr/local/etc/haproxy/fleet-docker-api-proxy.cfg
 ENV FLEET_HEALTH_KIND=http \

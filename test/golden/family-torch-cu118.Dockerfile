@@ -17,6 +17,6 @@ USER root
 ENV PIP_DISABLE_PIP_VERSION_CHECK=1
 RUN --mount=type=bind,from=builder,source=/wheelhouse,target=/wheelhouse touch -d "1 second ago" /dev/shm/fleet-layer \
     && /opt/venv/bin/pip install --no-cache-dir --no-index --find-links /wheelhouse torch==2.2.2+cu118 torchvision==0.17.2+cu118 \
-    && find / -xdev \( -path /proc -o -path /sys -o -path /dev -o -path /etc/hosts -o -path /etc/hostname -o -path /etc/resolv.conf \) -prune -o -newer /dev/shm/fleet-layer -print0 | xargs -0r touch -h -d "@${SOURCE_DATE_EPOCH}" \
+    && find / -xdev \( -path /proc -o -path /sys -o -path /dev -o -path /etc/hosts -o -path /etc/hostname -o -path /etc/resolv.conf -o -path /wheelhouse \) -prune -o -newer /dev/shm/fleet-layer -print0 | xargs -0r touch -h -d "@${SOURCE_DATE_EPOCH}" \
     && touch -h -d "@${SOURCE_DATE_EPOCH}" /etc /
 USER 10001:10001

@@ -17,7 +17,7 @@ USER root
 ENV PIP_DISABLE_PIP_VERSION_CHECK=1
 RUN --mount=type=bind,from=builder,source=/wheelhouse,target=/wheelhouse touch -d "1 second ago" /dev/shm/fleet-layer \
     && /opt/venv/bin/pip install --no-cache-dir --no-index --find-links /wheelhouse opencv-python-headless==4.9.0.80 onnxruntime-gpu==1.19.2 nvidia-cuda-runtime-cu12==12.1.105 nvidia-cublas-cu12==12.1.3.1 nvidia-cufft-cu12==11.0.2.54 nvidia-curand-cu12==10.3.2.106 nvidia-cudnn-cu12==9.1.0.70 \
-    && find / -xdev \( -path /proc -o -path /sys -o -path /dev -o -path /etc/hosts -o -path /etc/hostname -o -path /etc/resolv.conf \) -prune -o -newer /dev/shm/fleet-layer -print0 | xargs -0r touch -h -d "@${SOURCE_DATE_EPOCH}" \
+    && find / -xdev \( -path /proc -o -path /sys -o -path /dev -o -path /etc/hosts -o -path /etc/hostname -o -path /etc/resolv.conf -o -path /wheelhouse \) -prune -o -newer /dev/shm/fleet-layer -print0 | xargs -0r touch -h -d "@${SOURCE_DATE_EPOCH}" \
     && touch -h -d "@${SOURCE_DATE_EPOCH}" /etc /
 ENV LD_LIBRARY_PATH=${LD_LIBRARY_PATH:+${LD_LIBRARY_PATH}:}/opt/venv/lib/python3.11/site-packages/nvidia/cublas/lib:/opt/venv/lib/python3.11/site-packages/nvidia/cuda_runtime/lib:/opt/venv/lib/python3.11/site-packages/nvidia/cudnn/lib:/opt/venv/lib/python3.11/site-packages/nvidia/cufft/lib:/opt/venv/lib/python3.11/site-packages/nvidia/curand/lib
 USER 10001:10001

@@ -20,12 +20,12 @@ USER root
 ENV PIP_DISABLE_PIP_VERSION_CHECK=1
 RUN --mount=type=bind,from=builder,source=/wheelhouse,target=/wheelhouse touch -d "1 second ago" /dev/shm/fleet-layer \
     && if grep -qvE '^[[:space:]]*(#|$)' /wheelhouse/requirements.txt; then /opt/venv/bin/pip install --no-cache-dir --no-index --no-deps /wheelhouse/*.whl && /opt/venv/bin/pip check; fi \
-    && find / -xdev \( -path /proc -o -path /sys -o -path /dev -o -path /etc/hosts -o -path /etc/hostname -o -path /etc/resolv.conf \) -prune -o -newer /dev/shm/fleet-layer -print0 | xargs -0r touch -h -d "@${SOURCE_DATE_EPOCH}" \
+    && find / -xdev \( -path /proc -o -path /sys -o -path /dev -o -path /etc/hosts -o -path /etc/hostname -o -path /etc/resolv.conf -o -path /wheelhouse \) -prune -o -newer /dev/shm/fleet-layer -print0 | xargs -0r touch -h -d "@${SOURCE_DATE_EPOCH}" \
     && touch -h -d "@${SOURCE_DATE_EPOCH}" /etc /
 RUN --mount=type=bind,from=builder,source=/app,target=/mnt/fleet-from touch -d "1 second ago" /dev/shm/fleet-layer \
     && mkdir -p /app \
     && cp -dR --preserve=mode,ownership,links /mnt/fleet-from/. /app/ \
-    && find / -xdev \( -path /proc -o -path /sys -o -path /dev -o -path /etc/hosts -o -path /etc/hostname -o -path /etc/resolv.conf \) -prune -o -newer /dev/shm/fleet-layer -print0 | xargs -0r touch -h -d "@${SOURCE_DATE_EPOCH}" \
+    && find / -xdev \( -path /proc -o -path /sys -o -path /dev -o -path /etc/hosts -o -path /etc/hostname -o -path /etc/resolv.conf -o -path /mnt/fleet-from \) -prune -o -newer /dev/shm/fleet-layer -print0 | xargs -0r touch -h -d "@${SOURCE_DATE_EPOCH}" \
     && touch -h -d "@${SOURCE_DATE_EPOCH}" /etc /mnt
 ENV FLEET_SERVICE=ServiceRegistry \
     FLEET_ENTRYPOINT=/app/main_pc_code/agents/service_registry_agent.py \
