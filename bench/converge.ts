@@ -7,7 +7,8 @@
  * - `lanes N`: the core tier first, then N containers of a tier at a time, each created once its
  *   lane predecessor is healthy (fleet/model/plan.ts `startLanes`);
  * - `all at once`: the core tier first, then every container of the tier as soon as the core is
- *   healthy, bounded only by Pulumi's parallelism (4 per CPU, as the harness runs it);
+ *   healthy, bounded only by Pulumi's parallelism (4 per CPU, as the harness runs it); with a
+ *   `parallel` of its own, as `pulumi up --parallel N` runs it;
  * - compose: every container created up front, the core first (depends_on service_healthy).
  *
  * The program's clock runs from its first container create to its last container healthy (its

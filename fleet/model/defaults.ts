@@ -44,10 +44,12 @@ export const RUNTIME_DEFAULTS = {
  * parallelism (4 per CPU of the machine running `pulumi up`, pkg/cmd/pulumi/operations/up.go
  * defaultParallel). Chosen from the host's convergence, first container create to all healthy,
  * median of 3 alternated rounds on 2 cores (npm run bench, docs/performance.md, 2026-12-01):
- * - local (25 CPU containers): all at once 28.4 s, four lanes 28.6 s, compose 25.6 s;
- * - mainpc with its GPU services (42): all at once 65.2 s, four lanes 69.7 s, compose 62.9 s.
- * Lanes make each container healthy sooner after its own create (app tier 3.3 s against 7.6 s)
- * but the host no sooner, and on the bigger host later, and operators wait for the whole `up`.
+ * - local (25 CPU containers): all at once 25.0 s, `--parallel 64` 26.1 s, four lanes 26.8 s,
+ *   compose 24.6 s;
+ * - mainpc with its GPU services (42): all at once 63.2 s, four lanes 65.4 s, compose 54.5 s.
+ * Lanes make each container healthy sooner after its own create (app tier 2.9 s against 6.5 s)
+ * but the host no sooner, and operators wait for the whole `up`. More parallel steps were no
+ * faster either: two cores are the bottleneck, not the number of containers starting.
  * The earlier default, two lanes per CPU of hosts.yaml, came from the per-container figure; it
  * was all at once on mainpc (48) already and 16 lanes on pc2. `fleet:startLanes` stays for a
  * host where staggering matters more than the whole, such as model loads that peak in memory.
