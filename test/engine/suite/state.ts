@@ -165,9 +165,11 @@ function whatDiffers(before: Record<string, string>, kept: Record<string, string
             return Infinity;
         }
     };
-    const root = moved.map((n) => ({ n, count: layers(kept[n]) + layers(images[n].ref) })).sort((a, b) => a.count - b.count)[0].n;
+    // A loaded image's own tag names the new one; a pushed one is pulled by its digest.
+    const now = (n: string): string => (kept[n].startsWith(KEPT) ? images[n].tags[0] : images[n].ref);
+    const root = moved.map((n) => ({ n, count: layers(kept[n]) + layers(now(n)) })).sort((a, b) => a.count - b.count)[0].n;
     try {
-        const diff = execFileSync("python3", [path.join(__dirname, "..", "layer-diff.py"), kept[root], images[root].ref], { encoding: "utf8", stdio: ["ignore", "pipe", "pipe"] });
+        const diff = execFileSync("python3", [path.join(__dirname, "..", "layer-diff.py"), kept[root], now(root)], { encoding: "utf8", stdio: ["ignore", "pipe", "pipe"] });
         return `${moved.join(", ")} came out at other digests; ${root} (${before[root]} then ${images[root].digest}):\n${diff}`;
     } catch (e) {
         return `${moved.join(", ")} came out at other digests; ${root}'s two images could not be compared: ${(e as Error).message}`;
