@@ -11,6 +11,9 @@
  *   `parallel` of its own, as `pulumi up --parallel N` runs it;
  * - compose: every container created up front, the core first (depends_on service_healthy).
  *
+ * Each run of a round also prints when the engine started its containers and which turned
+ * healthy last (./timeline.ts).
+ *
  * The program's clock runs from its first container create to its last container healthy (its
  * images, networks and volumes are in place: only containers are made); compose's from
  * `docker compose up` to its return, into the same networks and volumes.
@@ -19,6 +22,7 @@ import { MergedStack } from "../fleet/pulumi/config";
 import { EngineHarness } from "../test/engine/harness";
 import { composeFileOf, composeRun, engineHealthy, HealthRow, tierLines } from "./health";
 import { alternated, median, spread } from "./stats";
+import { timelineLines, watchEvents } from "./timeline";
 
 /**
  * A start policy: `lanes` containers of a tier at a time (ALL_AT_ONCE: every one), under
@@ -40,27 +44,40 @@ export async function convergence(title: string, harness: EngineHarness, stack: 
     const variants = [...policies.map((p) => p.label), "compose"];
     const samples: Record<string, Sample[]> = Object.fromEntries(variants.map((v) => [v, []]));
     console.log(`\n${title}: first container create to all healthy, ${rounds} alternated rounds`);
+    /** One run of variant `v`: its sample recorded, its figure for the round's line returned. */
+    const runVariant = async (v: string): Promise<string> => {
+        if (v === "compose") {
+            const c = await composeRun(harness, file);
+            samples[v].push({ window: c.seconds, whole: c.seconds, rows: c.rows });
+            return `compose ${c.seconds.toFixed(1)} s`;
+        }
+        const p = policies.find((x) => x.label === v)!;
+        await harness.forgetContainers();
+        harness.parallel = p.parallel ?? EngineHarness.defaultParallel();
+        const started = Date.now();
+        try {
+            await harness.run(stack(p.lanes));
+        } finally {
+            harness.parallel = EngineHarness.defaultParallel();
+        }
+        const whole = (Date.now() - started) / 1000;
+        const window = (harness.containerWindow.end - harness.containerWindow.start) / 1000;
+        samples[v].push({ window, whole, rows: await engineHealthy(harness, { label: [`fleet.machine=${machine}`] }) });
+        return `${v} ${window.toFixed(1)} s (whole run ${whole.toFixed(1)} s)`;
+    };
     for (const [r, order] of alternated(variants, rounds).entries()) {
         const line: string[] = [];
+        const timelines: string[] = [];
         for (const v of order) {
-            if (v === "compose") {
-                const c = await composeRun(harness, file);
-                samples[v].push({ window: c.seconds, whole: c.seconds, rows: c.rows });
-                line.push(`compose ${c.seconds.toFixed(1)} s`);
-                continue;
+            const watch = await watchEvents();
+            try {
+                line.push(await runVariant(v));
+            } finally {
+                timelines.push(`    ${v}:`, ...timelineLines(await watch.stop()));
             }
-            const p = policies.find((x) => x.label === v)!;
-            await harness.forgetContainers();
-            harness.parallel = p.parallel ?? EngineHarness.defaultParallel();
-            const started = Date.now();
-            await harness.run(stack(p.lanes));
-            harness.parallel = EngineHarness.defaultParallel();
-            const whole = (Date.now() - started) / 1000;
-            const window = (harness.containerWindow.end - harness.containerWindow.start) / 1000;
-            samples[v].push({ window, whole, rows: await engineHealthy(harness, { label: [`fleet.machine=${machine}`] }) });
-            line.push(`${v} ${window.toFixed(1)} s (whole run ${whole.toFixed(1)} s)`);
         }
         console.log(`  round ${r + 1}: ${line.join(", ")}`);
+        timelines.forEach((l) => console.log(l));
     }
     const composeMedian = median(samples.compose.map((s) => s.window));
     for (const v of variants) {

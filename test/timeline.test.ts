@@ -1,0 +1,73 @@
+/**
+ * The benchmark's round timelines (bench/timeline.ts) from `docker events --format '{{json .}}'`
+ * lines as Docker 26.1 prints them: Type, Action, Actor.Attributes.name, timeNano.
+ */
+import * as assert from "assert";
+import { lives, parseEvents, timelineLines } from "../bench/timeline";
+
+/** One event line; `s` seconds after an arbitrary epoch. */
+function line(type: string, action: string, name: string, s: number): string {
+    return JSON.stringify({ status: action, id: `id-${name}`, from: "img", Type: type, Action: action, Actor: { ID: `id-${name}`, Attributes: { name } }, scope: "local", time: 1000 + Math.floor(s), timeNano: (1000 + s) * 1e9 });
+}
+
+const ROUND = [
+    line("container", "create", "a", 0),
+    line("network", "connect", "fleet-mainpc", 0.2),
+    line("container", "start", "a", 1),
+    line("container", "create", "b", 0.5),
+    line("container", "exec_create: /usr/local/bin/fleet-health ", "a", 2),
+    line("container", "health_status: healthy", "a", 2.5),
+    line("container", "start", "b", 3),
+    line("container", "health_status: healthy", "b", 9),
+    // A restart after the round's end does not move its first start.
+    line("container", "start", "a", 12),
+    line("container", "create", "c", 4),
+    line("container", "start", "c", 5),
+].join("\n");
+
+describe("the benchmark's round timelines", () => {
+    it("keeps container events only, by name, in milliseconds", () => {
+        const events = parseEvents(`${ROUND}\n\n`);
+        assert.strictEqual(events.length, 10);
+        assert.ok(events.every((e) => ["a", "b", "c"].includes(e.name)));
+        assert.deepStrictEqual(events[0], { name: "a", action: "create", at: 1000000 });
+    });
+
+    it("gives each container its first create, start and healthy status after the round's first create", () => {
+        assert.deepStrictEqual(lives(parseEvents(ROUND)), [
+            { name: "a", create: 0, start: 1, healthy: 2.5 },
+            { name: "b", create: 0.5, start: 3, healthy: 9 },
+            { name: "c", create: 4, start: 5, healthy: undefined },
+        ]);
+    });
+
+    const table: { what: string; text: string; last: number; expected: string[] }[] = [
+        {
+            what: "the span of the starts and the last to turn healthy, latest first",
+            text: ROUND,
+            last: 5,
+            expected: [
+                "      timeline: 3 starts from 1.0 s to 5.0 s after the first create",
+                "      last healthy: b (started 3.0 s, healthy 9.0 s), a (started 1.0 s, healthy 2.5 s)",
+            ],
+        },
+        {
+            what: "only as many as asked",
+            text: ROUND,
+            last: 1,
+            expected: [
+                "      timeline: 3 starts from 1.0 s to 5.0 s after the first create",
+                "      last healthy: b (started 3.0 s, healthy 9.0 s)",
+            ],
+        },
+        {
+            what: "a round that started nothing says so",
+            text: line("container", "create", "a", 0),
+            last: 5,
+            expected: ["      timeline: no container started"],
+        },
+    ];
+    for (const row of table) {
+        it(row.what, () => assert.deepStrictEqual(timelineLines(parseEvents(row.text), row.last), row.expected));
+    }
+});
