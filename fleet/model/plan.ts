@@ -110,8 +110,10 @@ export interface HostPlan {
     /** Families the containers need, parents before children. */
     families: string[];
     /**
-     * In start order: core tier first; within a tier CPU services, then GPU services, each by
-     * name. A container's `startAfter` always comes before it.
+     * In lane order: core tier first; within a tier CPU services, then GPU services, each by
+     * name. A container's `startAfter` always comes before it. Only the `dependsOn` edges (core,
+     * lanes) order starts: among containers free to start, Pulumi creates them in the order their
+     * registrations reach the engine, which the Node SDK decides (docs/performance.md).
      */
     containers: ContainerPlan[];
     /** How many containers of a tier start at once (see `startLanes`). */
@@ -249,7 +251,7 @@ export function planHost(d: FleetData, cfg: StackConfig, rollback: RollbackPins 
         portOffset: cfg.portOffset,
         cudaTrack: cfg.cudaTrack,
         families: familyClosure(d, containers.map((c) => c.family)),
-        // In start order (startLanes sorts them).
+        // In lane order (startLanes sorts them).
         containers: startLanes(containers, lanes),
         startLanes: lanes,
         excluded,
