@@ -69,7 +69,7 @@ export async function convergence(title: string, harness: EngineHarness, stack: 
         const line: string[] = [];
         const timelines: string[] = [];
         for (const v of order) {
-            const watch = await watchEvents();
+            const watch = await watchEvents(harness.docker);
             try {
                 line.push(await runVariant(v));
             } finally {

@@ -1,12 +1,13 @@
 /**
  * Where a convergence round's time goes, from the engine's own container events streamed while
- * the round runs (`docker events`: the daemon keeps only its last 256 events for `--since`,
- * moby v26.1.5 daemon/events/events.go `eventsLimit`, too few for a host's probes): when the
- * starts ran, and which containers ended the round.
+ * the round runs (GET /events without `until`: the daemon keeps only its last 256 events for
+ * `since`, moby v26.1.5 daemon/events/events.go `eventsLimit`, too few for a host's probes): when
+ * the starts ran, and which containers ended the round.
  */
-import { spawn } from "child_process";
+import Docker from "dockerode";
+import { eventLines } from "../test/engine/suite/context";
 
-export interface EngineEvent {
+export interface ContainerEvent {
     /** Container name. */
     name: string;
     /** `create`, `start`, `health_status: healthy`, ... */
@@ -17,40 +18,37 @@ export interface EngineEvent {
 
 export interface EventWatch {
     /** Ends the stream and returns the container events it saw, in order. */
-    stop(): Promise<EngineEvent[]>;
+    stop(): Promise<ContainerEvent[]>;
 }
 
-/** Streams the engine's container events until `stop`; resolves once the stream is attached. */
-export async function watchEvents(): Promise<EventWatch> {
-    const p = spawn("/usr/bin/docker", ["events", "--format", "{{json .}}", "--filter", "type=container"], { stdio: ["ignore", "pipe", "pipe"] });
-    let out = "";
-    let err = "";
-    p.stdout.on("data", (d) => (out += d));
-    p.stderr.on("data", (d) => (err += d));
-    const closed = new Promise<void>((resolve) => p.on("close", () => resolve()));
-    // `docker events` prints nothing until an event comes: give it time to subscribe.
-    await new Promise((resolve) => setTimeout(resolve, 500));
-    if (p.exitCode !== null) throw new Error(`bench: docker events exited ${p.exitCode}: ${err.trim()}`);
+/**
+ * Streams the engine's container events until `stop`. Resolves when the daemon answers; it
+ * subscribes the stream right after (api/server/router/system/system_routes.go `getEvents`),
+ * long before a round's first create.
+ */
+export async function watchEvents(docker: Docker): Promise<EventWatch> {
+    const stream = await docker.getEvents({ filters: { type: ["container"] } }) as unknown as NodeJS.ReadableStream & { destroy(): void };
+    let text = "";
+    stream.on("data", (chunk: Buffer) => (text += chunk.toString()));
     return {
         stop: async () => {
-            p.kill();
-            await closed;
-            return parseEvents(out);
+            stream.destroy();
+            return parseEvents(text);
         },
     };
 }
 
-/** The JSON lines of `docker events --format '{{json .}}'`, container events only. */
-export function parseEvents(text: string): EngineEvent[] {
-    return text.split("\n").filter((l) => l.trim() !== "").map((l) => JSON.parse(l))
+/** The event stream's lines, container events only. */
+export function parseEvents(text: string): ContainerEvent[] {
+    return eventLines(text)
         .filter((e) => e.Type === "container" && e.Actor?.Attributes?.name)
-        .map((e) => ({ name: e.Actor.Attributes.name as string, action: e.Action as string, at: e.timeNano / 1e6 }));
+        .map((e) => ({ name: e.Actor!.Attributes!.name, action: e.Action!, at: e.timeNano! / 1e6 }));
 }
 
 interface Life { name: string; create: number; start?: number; healthy?: number }
 
 /** Each container's first create, start and healthy status, in seconds after the round's first create. */
-export function lives(events: EngineEvent[]): Life[] {
+export function lives(events: ContainerEvent[]): Life[] {
     const first = new Map<string, Record<string, number>>();
     for (const e of events) {
         const seen = first.get(e.name) ?? {};
@@ -67,7 +65,7 @@ export function lives(events: EngineEvent[]): Life[] {
  * Two lines for a round: the span of its starts (the engine starts one container after another)
  * and the `last` containers to turn healthy, each with its start and healthy times.
  */
-export function timelineLines(events: EngineEvent[], last = 5): string[] {
+export function timelineLines(events: ContainerEvent[], last = 5): string[] {
     const ls = lives(events);
     const starts = ls.flatMap((l) => (l.start === undefined ? [] : [l.start]));
     if (starts.length === 0) return ["      timeline: no container started"];

@@ -1,6 +1,6 @@
 /**
- * The benchmark's round timelines (bench/timeline.ts) from `docker events --format '{{json .}}'`
- * lines as Docker 26.1 prints them: Type, Action, Actor.Attributes.name, timeNano.
+ * The benchmark's round timelines (bench/timeline.ts) from the Engine API's event stream, lines as
+ * Docker 26.1 sends them: Type, Action, Actor.Attributes.name, timeNano.
  */
 import * as assert from "assert";
 import { lives, parseEvents, timelineLines } from "../bench/timeline";

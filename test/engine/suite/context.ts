@@ -86,13 +86,18 @@ export async function exec(docker: Docker, container: string, cmd: string[]): Pr
 }
 
 /** One message of the Engine API's event stream. */
-export interface EngineEvent { Type?: string; Action?: string; Actor?: { ID?: string; Attributes?: Record<string, string> } }
+export interface EngineEvent { Type?: string; Action?: string; Actor?: { ID?: string; Attributes?: Record<string, string> }; timeNano?: number }
 
 /** Engine events between two instants (seconds since the epoch), as the Engine API's GET /events gives them. */
 export async function engineEvents(docker: Docker, since: number, until: number): Promise<EngineEvent[]> {
     const stream = await docker.getEvents({ since, until }) as unknown as NodeJS.ReadableStream;
     let text = "";
     for await (const chunk of stream) text += chunk.toString();
+    return eventLines(text);
+}
+
+/** The Engine API's event stream, one JSON message a line. */
+export function eventLines(text: string): EngineEvent[] {
     return text.split("\n").filter((l) => l.trim()).map((l) => JSON.parse(l) as EngineEvent);
 }
 
