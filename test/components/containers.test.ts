@@ -160,21 +160,20 @@ describe("containers under mocks", () => {
                 assert.strictEqual(plan.containers.filter((p) => p.startAfter).length, 0);
             });
 
-            it("healthchecks use the helper with durations in the provider's canonical form, and a start interval: 1s on CPU families, 5s on GPU families", () => {
+            it("healthchecks use the helper with durations in the provider's canonical form, and a start interval of 1s on every family, GPU ones included", () => {
                 for (const c of services) {
                     const h = c.inputs.healthcheck;
                     assert.deepStrictEqual(h.tests, ["CMD", "/usr/local/bin/fleet-health"]);
                     for (const d of [h.interval, h.timeout, h.startPeriod, h.startInterval]) assert.match(d, /^(\d+h)?(\d+m)?\d+s$/, `${c.inputs.name}: ${d}`);
                     assert.ok(!/^\d+m$|^\d+h$/.test(h.startPeriod));
-                    const gpuFamily = (c.inputs.labels as { label: string; value: string }[]).some((l) => l.label === "fleet.family" && /-cu121$/.test(l.value));
-                    assert.strictEqual(h.startInterval, gpuFamily ? "5s" : "1s", c.inputs.name);
+                    assert.strictEqual(h.startInterval, "1s", c.inputs.name);
                 }
                 const proxy = containers.find((c) => c.inputs.name === "docker-api-proxy")!;
                 assert.deepStrictEqual(proxy.inputs.healthcheck, { tests: ["CMD", "/usr/local/bin/fleet-health"], interval: "30s", timeout: "5s", startPeriod: "10s", startInterval: "1s", retries: 3 });
                 assert.strictEqual(proxy.inputs.wait, true);
                 const llm = services.find((c) => c.inputs.name === "model-ops-coordinator");
                 if (llm) {
-                    assert.deepStrictEqual(llm.inputs.healthcheck, { tests: ["CMD", "/usr/local/bin/fleet-health"], interval: "30s", timeout: "10s", startPeriod: "5m0s", startInterval: "5s", retries: 3 });
+                    assert.deepStrictEqual(llm.inputs.healthcheck, { tests: ["CMD", "/usr/local/bin/fleet-health"], interval: "30s", timeout: "10s", startPeriod: "5m0s", startInterval: "1s", retries: 3 });
                     assert.strictEqual(llm.inputs.waitTimeout, 900);
                     assert.strictEqual(llm.inputs.memory, 16384);
                     assert.strictEqual(llm.inputs.shmSize, 4096);

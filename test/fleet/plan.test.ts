@@ -101,7 +101,7 @@ describe("planning a host", () => {
             { name: "fleet-model-ops-coordinator-cache", purpose: "cache", target: "/app/cache" },
         ]);
         assert.ok(!("TORCH_CUDA_ALLOC_CONF" in c.env));
-        assert.deepStrictEqual(c.health, { kind: "http", port: 8212, path: "/health", intervalSeconds: 30, timeoutSeconds: 10, retries: 3, startPeriodSeconds: 300, startIntervalSeconds: 5, waitTimeoutSeconds: 900 });
+        assert.deepStrictEqual(c.health, { kind: "http", port: 8212, path: "/health", intervalSeconds: 30, timeoutSeconds: 10, retries: 3, startPeriodSeconds: 300, startIntervalSeconds: 1, waitTimeoutSeconds: 900 });
         assert.deepStrictEqual(c.limits, { memoryMb: 16384, shmMb: 4096, pidsLimit: 256, cpus: 6, cpuShares: 2048 });
     });
 

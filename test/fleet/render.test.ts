@@ -96,8 +96,7 @@ describe("Dockerfile rendering", () => {
             }
             assert.strictEqual((text.match(/^ARG SOURCE_DATE_EPOCH=0$/gm) ?? []).length, 2, `${s}: every stage declares SOURCE_DATE_EPOCH`);
             assert.ok(text.indexOf("/wheelhouse/requirements.txt") < text.indexOf(`COPY ${spec.sources[0]} `), `${s}: dependencies before code`);
-            const startInterval = d.services[s].compute === "gpu" ? 5 : 1;
-            assert.match(text, new RegExp(`HEALTHCHECK --interval=30s --timeout=10s --start-period=\\d+s --start-interval=${startInterval}s --retries=3 \\\\\\n    CMD \\["/usr/local/bin/fleet-health"\\]`), s);
+            assert.match(text, new RegExp(`HEALTHCHECK --interval=30s --timeout=10s --start-period=\\d+s --start-interval=1s --retries=3 \\\\\\n    CMD \\["/usr/local/bin/fleet-health"\\]`), s);
             assert.match(text, new RegExp(`HEALTH_PORT=${d.services[s].ports.health}\\b`), s);
             assert.ok(!/curl/.test(text), `${s}: health does not hinge on curl`);
             assert.ok(text.trimEnd().endsWith("USER 10001:10001"), s);

@@ -36,6 +36,6 @@ ENV FLEET_SERVICE=ModelOpsCoordinator \
     FLEET_HEALTH_PATH=/health \
     REQUIRED_GPU=true
 EXPOSE 7212 8212
-HEALTHCHECK --interval=30s --timeout=10s --start-period=300s --start-interval=5s --retries=3 \
+HEALTHCHECK --interval=30s --timeout=10s --start-period=300s --start-interval=1s --retries=3 \
     CMD ["/usr/local/bin/fleet-health"]
 USER 10001:10001

@@ -49,7 +49,7 @@ describe("scripts/fleet plan", () => {
             "SERVICE                      TIER  FAMILY               ADDRESS:SVC/HEALTH +METRICS  GPU        CPUS  MEM MB  PIDS   STARTS AFTER                 HEALTH",
             "ServiceRegistry              core  family-web           192.0.2.16:7200/8200         -          1     1024    256    -                            http :8200/health start 30s every 1s",
             "CrossMachineGPUScheduler     app   base-cpu-pydeps      192.0.2.16:7155/8155         utility:0  1     1024    256    -                            http :8155/health start 30s every 1s",
-            "ModelOpsCoordinator          app   family-llm-cu121     192.0.2.16:7212/8212         gpu:0      6     16384   256    -                            http :8212/health start 5m every 5s",
+            "ModelOpsCoordinator          app   family-llm-cu121     192.0.2.16:7212/8212         gpu:0      6     16384   256    -                            http :8212/health start 5m every 1s",
             "NLUAgent                     app   legacy-py310-cpu     192.0.2.16:5709/6709         -          1     768     256    -                            http :6709/health start 30s every 1s",
         ];
         for (const row of rows) assert.ok(r.out.includes(row), row);
