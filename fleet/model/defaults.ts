@@ -48,7 +48,8 @@ export const RUNTIME_DEFAULTS = {
  * median of 3 alternated rounds on 2 cores (npm run bench, docs/performance.md, 2026-12-01):
  * - local (25 CPU containers): all at once 25.0 s, `--parallel 64` 26.1 s, four lanes 26.8 s,
  *   compose 24.6 s;
- * - mainpc with its GPU services (42): all at once 63.2 s, four lanes 65.4 s, compose 54.5 s.
+ * - mainpc with its GPU services (42): all at once 63.2 s, four lanes 65.4 s, compose 54.5 s;
+ *   again with GPU families probed every second (43, 2026-12-02): 66.1 s, 69.5 s, 57.4 s.
  * Lanes make each container healthy sooner after its own create (app tier 2.9 s against 6.5 s)
  * but the host no sooner, and operators wait for the whole `up`. More parallel steps were no
  * faster either: two cores are the bottleneck, not the number of containers starting.
