@@ -17,8 +17,10 @@ export interface Io {
     made: { containers: Set<string>; networks: Set<string>; volumes: Set<string>; images: Set<string> };
     /** References pulled in the latest run, in order. */
     pulled: string[];
-    /** Called when a container created in this run turned healthy (or gave up). */
+    /** Called when a container created in this run turned healthy (or gave up), or was started without a wait. */
     onContainer?: (name: string, startedMs: number, info: Docker.ContainerInspectInfo | undefined) => void;
+    /** Called when a local command of this run ended (before its step does). */
+    onCommand?: (name: string, inputs: Inputs) => Promise<void>;
 }
 
 export interface Created { id: string; outputs: Inputs }
@@ -179,14 +181,20 @@ export async function readRemoteImageIo(io: Io, outputs: Inputs): Promise<Inputs
 
 // ----------------------------------------------------------------------------- commands
 
-/** local.Command's run: `sh -c` in the provider's environment plus the resource's. */
-export function runCommand(command: string, env: Record<string, string>): Promise<{ code: number; stdout: string; stderr: string }> {
+/**
+ * local.Command's run (pulumi-command v1.2.1 provider/pkg/provider/local/commandOutputs.go `run`):
+ * `/bin/sh -c` (dash on Debian: no bash) in the provider's environment plus the resource's. A
+ * failure is its error text: the exit status, the command quoted, then stdout and stderr as
+ * they came.
+ */
+export function runCommand(command: string, env: Record<string, string>): Promise<{ code: number; stdout: string; stderr: string; error: string }> {
     return new Promise((resolve) => {
-        const p = spawn("bash", ["-c", command], { env: { ...process.env, ...env } });
+        const p = spawn("/bin/sh", ["-c", command], { env: { ...process.env, ...env } });
         let stdout = "";
         let stderr = "";
-        p.stdout.on("data", (d) => (stdout += d));
-        p.stderr.on("data", (d) => (stderr += d));
-        p.on("close", (code) => resolve({ code: code ?? -1, stdout: stdout.trim(), stderr: stderr.trim() }));
+        let both = "";
+        p.stdout.on("data", (d) => { stdout += d; both += d; });
+        p.stderr.on("data", (d) => { stderr += d; both += d; });
+        p.on("close", (code) => resolve({ code: code ?? -1, stdout: stdout.trim(), stderr: stderr.trim(), error: `exit status ${code ?? -1}: running ${JSON.stringify(command)}:\n${both}` }));
     });
 }
