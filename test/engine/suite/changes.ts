@@ -72,7 +72,7 @@ export function changeChecks(ctx: StackContext): void {
         assert.deepStrictEqual(h.changes(), [`command:local:Command ${container}-pids-limit replace`, `docker:index/container:Container ${container} replace`]);
     });
 
-    if (ctx.stack === "local") it("a failed health gate stays failed: a service the host's gate waits for that never turns healthy fails `up` naming it, the gate is not kept so the same `up` waits and fails again, and the fixed image turns green", async function () {
+    if (ctx.stack === "local") it("a failed health gate stays failed: a service the host's gate waits for that never turns healthy fails `up` naming it, a failed gate is never recorded as passed so the same `up` waits and fails again, and the fixed image turns green", async function () {
         this.timeout(900000);
         const h = ctx.harness;
         const [service, entry] = ["ToneDetector", "main_pc_code/agents/tone_detector.py"];
