@@ -5,20 +5,18 @@
  * figure; the per-container create-to-healthy figures stay beside it.
  *
  * - `lanes N`: the core tier first, then N containers of a tier at a time, each created once its
- *   lane predecessor is healthy (fleet/model/plan.ts `startLanes`), the last of each lane
- *   waited for by the host's health gate;
+ *   lane predecessor is healthy (fleet/model/plan.ts `startLanes`);
  * - `all at once`: the core tier first, then every container of the tier as soon as the core is
- *   healthy, bounded only by Pulumi's parallelism (4 per CPU, as the harness runs it), created
- *   without a wait and waited for by the host's health gate (fleet/model/healthGate.ts); with a
+ *   healthy, bounded only by Pulumi's parallelism (4 per CPU, as the harness runs it); with a
  *   `parallel` of its own, as `pulumi up --parallel N` runs it;
  * - compose: every container created up front, the core first (depends_on service_healthy).
  *
  * Each run of a round also prints when the engine started its containers and which turned
  * healthy last (./timeline.ts).
  *
- * The program's clock runs from its first container create to the end of its last health wait,
- * in a create or in the gate (its images, networks and volumes are in place: only containers are
- * made); compose's from `docker compose up` to its return, into the same networks and volumes.
+ * The program's clock runs from its first container create to its last container healthy (its
+ * images, networks and volumes are in place: only containers are made); compose's from
+ * `docker compose up` to its return, into the same networks and volumes.
  */
 import { MergedStack } from "../fleet/pulumi/config";
 import { EngineHarness } from "../test/engine/harness";

@@ -1,7 +1,7 @@
 /**
  * One host's running fleet: the preflight, a bridge network with service-name aliases, the
- * supervisor's Docker API proxy, one ServiceContainer per planned service, and the health gate.
- * Core services (002 §H phase 1) come up healthy before the rest; the gate waits for the rest.
+ * supervisor's Docker API proxy, and one ServiceContainer per planned service. Core services
+ * (002 §H phase 1) come up healthy before the rest.
  */
 import * as docker from "@pulumi/docker";
 import * as pulumi from "@pulumi/pulumi";
@@ -12,7 +12,6 @@ import { HostPlan } from "../fleet/model/plan";
 import { baselineProfile, seccompOpt, supervisorProfile } from "../fleet/security/seccomp";
 import { DockerApiProxy } from "./dockerApiProxy";
 import { GpuProbe } from "./gpuProbe";
-import { HealthGate } from "./healthGate";
 import { HostImages } from "./hostImages";
 import { ImageSettings } from "./image";
 import { HostPreflight } from "./preflight";
@@ -49,8 +48,6 @@ export class FleetHost extends pulumi.ComponentResource {
     public readonly preflight: HostPreflight;
     /** Present when a container makes a GPU device request. */
     public readonly gpuProbe?: GpuProbe;
-    /** Waits for the containers whose create does not (HostPlan.healthGate); absent when there are none. */
-    public readonly healthGate?: HealthGate;
     public readonly networkName: pulumi.Output<string>;
 
     constructor(name: string, args: FleetHostArgs, opts?: pulumi.ComponentResourceOptions) {
@@ -135,20 +132,8 @@ export class FleetHost extends pulumi.ComponentResource {
             containers[c.service] = sc;
         }
         this.containers = containers;
-        this.healthGate = this.gate(`${name}-health-gate`, p, containers, args.dockerHost);
         this.networkName = network.name;
         this.registerOutputs({ networkName: this.networkName, containers: Object.keys(containers) });
-    }
-
-    /** The gate for the containers whose create does not wait (HostPlan.healthGate); none when every create does. */
-    private gate(name: string, plan: HostPlan, containers: Record<string, ServiceContainer>, dockerHost: string): HealthGate | undefined {
-        if (plan.healthGate.length === 0) return undefined;
-        return new HealthGate(name, {
-            machine: plan.machine,
-            dockerHost,
-            gated: plan.healthGate,
-            containers: plan.healthGate.map((g) => containers[g.service].container),
-        }, { parent: this });
     }
 
     /** The GPU probe, after the preflight and the image it runs; none without a GPU request. */

@@ -1,8 +1,8 @@
 /**
  * One service's container on its host: image pulled by digest, non-root, read-only root,
  * capabilities dropped, no-new-privileges, the baseline seccomp profile, limits by family,
- * health-gated (`pulumi up` waits for healthy, in its create or in the host's health gate, and
- * names the service that is not), state on named volumes that outlive the container.
+ * health-gated (`pulumi up` waits for healthy and names the service that is not), state on
+ * named volumes that outlive the container.
  */
 import * as command from "@pulumi/command";
 import * as docker from "@pulumi/docker";
@@ -142,10 +142,8 @@ export class ServiceContainer extends pulumi.ComponentResource {
             envs: env,
             labels,
             healthcheck: healthcheckInput(h),
-            // A container others wait for ends its create healthy; the rest are waited for by
-            // the host's health gate (fleet/model/healthGate.ts says why).
-            wait: c.healthWait === "create",
-            waitTimeout: c.healthWait === "create" ? h.waitTimeoutSeconds : undefined,
+            wait: true,
+            waitTimeout: h.waitTimeoutSeconds,
             deviceRequests: c.gpu ? [{ driver: c.gpu.driver, deviceIds: c.gpu.deviceIds, capabilities: c.gpu.capabilities }] : undefined,
             removeVolumes: false,
         }, {

@@ -53,6 +53,9 @@ export const RUNTIME_DEFAULTS = {
  * Lanes make each container healthy sooner after its own create (app tier 2.9 s against 6.5 s)
  * but the host no sooner, and operators wait for the whole `up`. More parallel steps were no
  * faster either: two cores are the bottleneck, not the number of containers starting.
+ * Creating a tier without the provider's wait and waiting for it in one host-wide gate was no
+ * better (2026-12-02: local 32.1 s against lanes 29.9 s and compose 28.0 s; mainpc A/Bs within
+ * the spread): every container then probes at once on two cores.
  * The earlier default, two lanes per CPU of hosts.yaml, came from the per-container figure; it
  * was all at once on mainpc (48) already and 16 lanes on pc2. `fleet:startLanes` stays for a
  * host where staggering matters more than the whole, such as model loads that peak in memory.

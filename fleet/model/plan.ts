@@ -4,7 +4,6 @@
  */
 import { cudaTracks, DOCKER_API_SERVICE, lineage } from "./check";
 import { APP_GID, APP_UID, APP_USER, HEALTH_DEFAULTS, PROFILE_PATH, TMPFS_SIZES_MB, defaultStartLanes } from "./defaults";
-import { assignHealthWaits, GatedContainer, gatedContainers } from "./healthGate";
 import { byName, containerName } from "./names";
 import { hostGpuIds, profileDocument, profileEnv, profileJson } from "./profile";
 import { familyRuntime } from "./runtime";
@@ -94,16 +93,7 @@ export interface ContainerPlan {
      * (`HostPlan.startLanes`); absent for the first containers of a tier.
      */
     startAfter?: string;
-    /**
-     * Where `pulumi up` waits for the container to turn healthy: in its own create (`create`:
-     * the core tier and lane predecessors, which other containers wait for) or in the host's
-     * health gate (`gate`) once every container is created (fleet/model/healthGate.ts).
-     */
-    healthWait: "create" | "gate";
 }
-
-/** A container as planned before its health wait is placed. */
-export type PlannedContainer = Omit<ContainerPlan, "healthWait">;
 
 export type ExclusionKind = "disabled" | "gated" | "no-gpu";
 
@@ -128,8 +118,6 @@ export interface HostPlan {
     containers: ContainerPlan[];
     /** How many containers of a tier start at once (see `startLanes`). */
     startLanes: number;
-    /** The containers the host's health gate waits for, in plan order; none: no gate. */
-    healthGate: GatedContainer[];
     excluded: Exclusion[];
     profileDocument: string;
 }
@@ -179,7 +167,7 @@ export function peerEnvName(machine: string, service: string): string {
     return `${machine}_${containerName(service)}_endpoint`.replace(/-/g, "_").toUpperCase();
 }
 
-function containerPlan(d: FleetData, name: string, svc: Service, cfg: StackConfig, rollback: RollbackPins): PlannedContainer {
+function containerPlan(d: FleetData, name: string, svc: Service, cfg: StackConfig, rollback: RollbackPins): ContainerPlan {
     const host = d.hosts[cfg.machine];
     const rt = familyRuntime(d, svc.family);
     const off = cfg.portOffset;
@@ -249,25 +237,23 @@ export function familyClosure(d: FleetData, families: Iterable<string>): string[
  * @param rollback service -> image ref of `fleet:pinAll`'s build lock (fleet/model/rollback.ts)
  */
 export function planHost(d: FleetData, cfg: StackConfig, rollback: RollbackPins = {}): HostPlan {
-    const planned: PlannedContainer[] = [];
+    const containers: ContainerPlan[] = [];
     const excluded: Exclusion[] = [];
     for (const [name, svc] of Object.entries(d.services).sort(([a], [b]) => byName(a, b))) {
         if (!svc.hosts.includes(cfg.machine)) continue;
         const ex = exclusion(name, svc, cfg);
         if (ex) excluded.push(ex);
-        else planned.push(containerPlan(d, name, svc, cfg, rollback));
+        else containers.push(containerPlan(d, name, svc, cfg, rollback));
     }
-    const lanes = cfg.startLanes ?? defaultStartLanes(planned.length);
-    // In lane order (startLanes sorts them).
-    const containers = assignHealthWaits(startLanes(planned, lanes));
+    const lanes = cfg.startLanes ?? defaultStartLanes(containers.length);
     return {
         machine: cfg.machine,
         portOffset: cfg.portOffset,
         cudaTrack: cfg.cudaTrack,
         families: familyClosure(d, containers.map((c) => c.family)),
-        containers,
+        // In lane order (startLanes sorts them).
+        containers: startLanes(containers, lanes),
         startLanes: lanes,
-        healthGate: gatedContainers(containers),
         excluded,
         profileDocument: profileDocument(cfg.machine, d.hosts[cfg.machine]),
     };
@@ -286,7 +272,7 @@ export function planHost(d: FleetData, cfg: StackConfig, rollback: RollbackPins 
  * for is replaced (delete-before-replace replaces only dependents whose inputs reference the
  * replaced resource; pkg/resource/deploy/step_generator.go, calculateDependentReplacements).
  */
-export function startLanes<C extends PlannedContainer>(containers: C[], lanes: number): C[] {
+export function startLanes(containers: ContainerPlan[], lanes: number): ContainerPlan[] {
     const ordered = [...containers].sort(startOrder);
     return ordered.map((c) => {
         const tier = ordered.filter((x) => x.tier === c.tier);
@@ -296,7 +282,7 @@ export function startLanes<C extends PlannedContainer>(containers: C[], lanes: n
 }
 
 /** Core tier first; within a tier CPU services, then GPU services, each by name. */
-function startOrder(a: PlannedContainer, b: PlannedContainer): number {
+function startOrder(a: ContainerPlan, b: ContainerPlan): number {
     if (a.tier !== b.tier) return a.tier === "core" ? -1 : 1;
     if (a.compute !== b.compute) return a.compute === "cpu" ? -1 : 1;
     return byName(a.service, b.service);

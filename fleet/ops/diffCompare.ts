@@ -51,19 +51,16 @@ type Effect = "replace" | "update" | "none";
  * (compute, traits), what is in the image (entrypoint), the start order (startAfter: a plain
  * dependsOn, which replaces nothing), the pinned image (compared as `image`) and the peers (their
  * addresses, compared as `peerEnv`). limits.pidsLimit is set by `docker update` after create: the
- * container stays. Where the health wait happens is the provider's `wait`, an input; a gated
- * container's wait timeout is the host gate's, not the container's (effectOf).
+ * container stays.
  */
 const EFFECT: Record<keyof ContainerPlan, Effect> = {
     service: "none", name: "replace", family: "replace", tier: "replace", compute: "none", traits: "none", entrypoint: "none",
     ports: "replace", publishAddress: "replace", env: "replace", gpu: "replace", health: "replace", limits: "replace",
     dockerApi: "replace", volumes: "replace", tmpfs: "replace", readOnlyRootfs: "replace", rootfsException: "replace",
-    peers: "none", pinnedImage: "none", pinnedRevision: "replace", startAfter: "none", healthWait: "replace",
+    peers: "none", pinnedImage: "none", pinnedRevision: "replace", startAfter: "none",
 };
 
-/** @param gated whether the host's health gate waits for the container on both sides */
-function effectOf(field: string, gated: boolean): Effect {
-    if (field === "health.waitTimeoutSeconds" && gated) return "none";
+function effectOf(field: string): Effect {
     if (field === "image" || field.startsWith("peerEnv.")) return "replace";
     if (field === "limits.pidsLimit") return "update";
     return EFFECT[field.split(/[.[]/)[0] as keyof ContainerPlan] ?? "replace";
@@ -129,8 +126,7 @@ function dataReasons(base: Side, head: Side, a: StackSide, b: StackSide, c: Cont
 }
 
 function compareContainer(base: Side, head: Side, a: StackSide, b: StackSide, x: ContainerPlan, y: ContainerPlan): ContainerChange | undefined {
-    const gated = x.healthWait === "gate" && y.healthWait === "gate";
-    const fields = leafChanges(fieldsOf(a, x), fieldsOf(b, y)).filter((f) => effectOf(f.path, gated) !== "none");
+    const fields = leafChanges(fieldsOf(a, x), fieldsOf(b, y)).filter((f) => effectOf(f.path) !== "none");
     if (fields.length === 0) return undefined;
     const because: string[] = [];
     const image = fields.find((f) => f.path === "image");
@@ -147,7 +143,7 @@ function compareContainer(base: Side, head: Side, a: StackSide, b: StackSide, x:
         const data = dataReasons(base, head, a, b, y);
         because.push(...(data.length ? data : ["no change of the data or of this stack's config explains it (both refs are evaluated with the same code)"]));
     }
-    return { service: y.service, container: y.name, change: fields.some((f) => effectOf(f.path, gated) === "replace") ? "replace" : "update", fields, because };
+    return { service: y.service, container: y.name, change: fields.some((f) => effectOf(f.path) === "replace") ? "replace" : "update", fields, because };
 }
 
 /** Why a container is added or removed: what leaves it out of the stack on the other side. */

@@ -1,15 +1,12 @@
 import * as assert from "assert";
 import { PROXY_DEFAULTS } from "../../fleet/model/defaults";
 import { familyRuntime, planHost } from "../../fleet/model/plan";
-import { healthGateEnv } from "../../fleet/model/healthGate";
 import { containerName } from "../../fleet/model/names";
 import { baselineProfile, seccompOpt, supervisorProfile } from "../../fleet/security/seccomp";
 import { parsedStack, realFleet } from "../helpers";
 import { byType, dependsOn, PEER_OUTPUTS, Registered, RUNBOOK_CONFIG, runbookStack, runProgram, stackConfig } from "../mocks";
 
 const CONTAINER = "docker:index/container:Container";
-const COMMAND = "command:local:Command";
-const CORE = ["service-registry", "system-digital-twin", "unified-system-agent"];
 const VOLUME = "docker:index/volume:Volume";
 const BASELINE = seccompOpt(baselineProfile());
 const SUPERVISOR = seccompOpt(supervisorProfile());
@@ -34,12 +31,6 @@ describe("start lanes under mocks (fleet:startLanes 4 on mainpc)", () => {
         assert.deepStrictEqual(waits["voice-profiling-agent"], ["smart-home-agent"]);
         assert.deepStrictEqual(waits["affective-processing-center"], ["streaming-translation-proxy"]);
         assert.deepStrictEqual(waits["tiny-llama-service-enhanced"], ["responder"]);
-        // A lane predecessor's create ends healthy; a lane's last container is left to the host's gate.
-        const awaited = new Set(Object.values(waits).flat());
-        for (const c of services) assert.strictEqual(c.inputs.wait, awaited.has(c.inputs.name) || tierOf(c) === "core", c.inputs.name);
-        const gate = run.resources.find((r) => r.type === COMMAND && r.name === "mainpc-health-gate")!;
-        assert.deepStrictEqual(services.filter((c) => dependsOn(gate, CONTAINER, c.inputs.name)).map((c) => c.inputs.name).sort(), services.filter((c) => !c.inputs.wait).map((c) => c.inputs.name).sort());
-        assert.strictEqual(services.filter((c) => !c.inputs.wait).length, 4, "the last of each of the four lanes");
     });
 });
 
@@ -81,9 +72,7 @@ describe("containers under mocks", () => {
                     assert.deepStrictEqual(c.inputs.logOpts, { "max-file": "5", "max-size": "10m" }, n);
                     assert.match(c.inputs.image, /^sha256:[0-9a-f]{64}$/, `${n} runs an image by digest`);
                     assert.strictEqual(c.inputs.memorySwap, c.inputs.memory, n);
-                    // The core's creates end healthy (the rest waits for them); the host's gate waits for the rest.
-                    assert.strictEqual(c.inputs.wait, CORE.includes(n), n);
-                    assert.strictEqual(c.inputs.waitTimeout, CORE.includes(n) ? 120 : undefined, n);
+                    assert.strictEqual(c.inputs.wait, true, n);
                     assert.ok(c.opts.deleteBeforeReplace, n);
                     // Any change replaces (the provider's Update applies only limits), init errors too.
                     assert.deepStrictEqual(c.opts.replaceOnChanges, ["*"], n);
@@ -153,32 +142,11 @@ describe("containers under mocks", () => {
                     FLEET_LOG_DRIVER: "json-file", FLEET_LOG_OPTS: "max-size,max-file",
                 });
                 for (const c of containers) assert.ok(dependsOn(c, "fleet:host:HostPreflight", `${stack}-preflight`), `${c.inputs.name} waits for the preflight`);
+                const core = ["service-registry", "system-digital-twin", "unified-system-agent"];
                 for (const c of services) {
-                    const waitsForCore = CORE.every((n) => dependsOn(c, "fleet:containers:ServiceContainer", n));
-                    assert.strictEqual(waitsForCore, stack === "mainpc" && !CORE.includes(c.inputs.name), c.inputs.name);
+                    const waitsForCore = core.every((n) => dependsOn(c, "fleet:containers:ServiceContainer", n));
+                    assert.strictEqual(waitsForCore, stack === "mainpc" && !core.includes(c.inputs.name), c.inputs.name);
                 }
-            });
-
-            it("one health gate waits for every container whose create does not, with each service's wait, after all of them", () => {
-                const plan = planHost(realFleet(), parsedStack(runbookStack(stack)));
-                const gates = byType(all, COMMAND).filter((c) => c.name.endsWith("-health-gate"));
-                assert.deepStrictEqual(gates.map((g) => g.name), [`${stack}-health-gate`]);
-                const gate = gates[0];
-                const gated = services.filter((c) => c.inputs.wait === false).map((c) => c.inputs.name as string);
-                assert.strictEqual(gated.length, stack === "mainpc" ? 39 : 23);
-                assert.deepStrictEqual(plan.healthGate.map((g) => g.name).sort(), [...gated].sort());
-                assert.ok(plan.healthGate.some((g) => g.service === "ModelOpsCoordinator" && g.timeoutSeconds === 900) === (stack === "mainpc"));
-                assert.deepStrictEqual(gate.inputs, {
-                    create: "bash scripts/health-gate.sh",
-                    environment: { DOCKER_HOST: `ssh://ops@${stack}`, FLEET_MACHINE: stack, FLEET_GATED: healthGateEnv(plan.healthGate) },
-                    triggers: plan.healthGate.map((g) => `${g.name}-id`),
-                });
-                assert.strictEqual(gate.opts.parent, `urn:pulumi:${stack}::fleet::fleet:host:FleetHost$fleet:host:HealthGate::${stack}-health-gate`);
-                assert.deepStrictEqual(byType(all, "fleet:host:HealthGate").map((g) => [g.name, g.opts.parent]), [[`${stack}-health-gate`, `urn:pulumi:${stack}::fleet::fleet:host:FleetHost::${stack}`]]);
-                for (const c of containers) {
-                    assert.strictEqual(dependsOn(gate, CONTAINER, c.inputs.name), gated.includes(c.inputs.name), c.inputs.name);
-                }
-                assert.strictEqual(gate.opts.dependencies.length, gated.length, "nothing but the gated containers");
             });
 
             it("a container waits for exactly its planned lane predecessor among its tier, no other", () => {
@@ -206,8 +174,7 @@ describe("containers under mocks", () => {
                 const llm = services.find((c) => c.inputs.name === "model-ops-coordinator");
                 if (llm) {
                     assert.deepStrictEqual(llm.inputs.healthcheck, { tests: ["CMD", "/usr/local/bin/fleet-health"], interval: "30s", timeout: "10s", startPeriod: "5m0s", startInterval: "1s", retries: 3 });
-                    assert.strictEqual(llm.inputs.wait, false, "the host's gate waits for it");
-                    assert.strictEqual(llm.inputs.waitTimeout, undefined);
+                    assert.strictEqual(llm.inputs.waitTimeout, 900);
                     assert.strictEqual(llm.inputs.memory, 16384);
                     assert.strictEqual(llm.inputs.shmSize, 4096);
                 }

@@ -83,16 +83,7 @@ export class EngineHarness extends RunMetrics {
     }
 
     private io(): Io {
-        return { docker: this.docker, made: this.made, pulled: this.pulled, onContainer: (name, started, info) => this.onContainer(name, started, info), onCommand: (name, inputs) => this.onCommand(name, inputs) };
-    }
-
-    /** After a host's health gate (its environment's FLEET_GATED, components/healthGate.ts): what it waited for, as the engine has it now. */
-    private async onCommand(name: string, inputs: Inputs): Promise<void> {
-        const gated = inputs.environment?.FLEET_GATED;
-        if (!name.endsWith("-health-gate") || typeof gated !== "string") return;
-        const names = gated.split(" ").filter(Boolean).map((e) => e.split(":")[0]);
-        const infos = await Promise.all(names.map((n) => this.docker.getContainer(n).inspect().catch(() => undefined)));
-        this.onHealthGate(Object.fromEntries(names.map((n, i) => [n, infos[i]])));
+        return { docker: this.docker, made: this.made, pulled: this.pulled, onContainer: (name, started, info) => this.onContainer(name, started, info) };
     }
 
     private reset(): void {
@@ -207,11 +198,8 @@ export class EngineHarness extends RunMetrics {
         if (r.opts.deleteBeforeReplace || p.deleteBeforeReplace) {
             await this.destroy(prior);
             this.state.delete(key);
-            return this.create(r, p, key, "replace", d.why);
-        }
-        // Created first, the replaced one deleted last; a replacement whose create failed leaves
-        // the old one in place and in the state (the engine never schedules its delete).
-        return this.create(r, p, key, "replace", d.why, () => pending.push(prior));
+        } else pending.push(prior);
+        return this.create(r, p, key, "replace", d.why);
     }
 
     private provider(r: Registered): ProviderImpl {
@@ -231,21 +219,14 @@ export class EngineHarness extends RunMetrics {
         return { diff: () => ({ changed: [], replaces: [] }), create: async (_io, rr) => ({ id: rr.name, outputs: { ...rr.inputs } }) };
     }
 
-    /** @param made called once the provider made the resource (the state holds it, init errors or not) */
-    private async create(r: Registered, p: ProviderImpl, key: string, action: Action, why: string[], made?: () => void): Promise<{ id: string; state: Record<string, unknown> }> {
+    private async create(r: Registered, p: ProviderImpl, key: string, action: Action, why: string[]): Promise<{ id: string; state: Record<string, unknown> }> {
         try {
             const { id, outputs } = await this.steps.run(() => p.create(this.io(), r, (rec) => this.onBuild(r.name, rec)));
-            made?.();
             this.state.set(key, { type: r.type, name: r.name, id, inputs: r.inputs, outputs, initErrors: [], retainOnDelete: r.opts.retainOnDelete });
             this.events.push({ type: r.type, name: r.name, action, why });
             return { id, state: outputs };
         } catch (e) {
-            if (!(e instanceof InitError)) {
-                // Nothing made, nothing recorded; the step shows as failed.
-                this.events.push({ type: r.type, name: r.name, action, why: [...why, `failed: ${(e as Error).message}`] });
-                throw e;
-            }
-            made?.();
+            if (!(e instanceof InitError)) throw e;
             // The engine records the resource with its init errors; the update fails naming it.
             this.state.set(key, { type: r.type, name: r.name, id: e.id, inputs: r.inputs, outputs: e.outputs, initErrors: [e.message], retainOnDelete: r.opts.retainOnDelete });
             this.events.push({ type: r.type, name: r.name, action, why: [...why, `failed: ${e.message}`] });

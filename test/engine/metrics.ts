@@ -6,7 +6,7 @@ import Docker from "dockerode";
 import { BuildRecord } from "./providers/buildIo";
 
 export class RunMetrics {
-    /** Seconds from create to healthy (for a container the host's gate waits for, to the gate's end), by container name, of the latest run. */
+    /** Seconds from create to healthy, by container name, of the latest run. */
     public healthySeconds: Record<string, number> = {};
     /**
      * The engine's own timestamps (ms since the epoch) of each container the latest run created:
@@ -24,10 +24,7 @@ export class RunMetrics {
     public buildTimes: Record<string, { start: number; end: number }> = {};
     /** Wall-clock span of the latest run's image builds (they run concurrently), in ms since the epoch. */
     public buildWindow = { start: 0, end: 0 };
-    /**
-     * Wall-clock span from the latest run's first container create to its last container
-     * healthy (the end of its last health wait, in a create or a host's health gate), in ms since the epoch.
-     */
+    /** Wall-clock span from the latest run's first container create to its last container healthy, in ms since the epoch. */
     public containerWindow = { start: 0, end: 0 };
 
     protected resetMetrics(): void {
@@ -42,31 +39,13 @@ export class RunMetrics {
         this.containerWindow = { start: 0, end: 0 };
     }
 
-    /** A container created in this run turned healthy (`info`), gave up (undefined), or was started without a wait. */
+    /** A container created in this run turned healthy (`info`), or gave up (undefined). */
     protected onContainer(name: string, started: number, info: Docker.ContainerInspectInfo | undefined): void {
         this.healthySeconds[name] = (Date.now() - started) / 1000;
         this.containerWindow = { start: Math.min(this.containerWindow.start || started, started), end: Math.max(this.containerWindow.end, Date.now()) };
-        if (info) this.recordEngineTimes(name, info);
-    }
-
-    /**
-     * A host's health gate (components/healthGate.ts) ended its wait for `gated`: the window
-     * ends there, and the containers of this run it waited for get their engine times, read now.
-     */
-    protected onHealthGate(gated: Record<string, Docker.ContainerInspectInfo | undefined>): void {
-        this.containerWindow = { ...this.containerWindow, end: Math.max(this.containerWindow.end, Date.now()) };
-        for (const [name, info] of Object.entries(gated)) {
-            if (info && name in this.healthySeconds) {
-                this.healthySeconds[name] = (Date.now() - Date.parse(info.Created)) / 1000;
-                this.recordEngineTimes(name, info);
-            }
-        }
-    }
-
-    /** Read right after healthy: State.Health.Log keeps the last five checks only. */
-    private recordEngineTimes(name: string, info: Docker.ContainerInspectInfo): void {
-        const ok = (info.State.Health?.Log ?? []).filter((l) => l.ExitCode === 0).map((l) => Date.parse(l.End));
-        if (ok.length) this.engineTimes[name] = { created: Date.parse(info.Created), healthy: Math.min(...ok) };
+        // Read now: State.Health.Log keeps the last five checks only.
+        const ok = (info?.State.Health?.Log ?? []).filter((l) => l.ExitCode === 0).map((l) => Date.parse(l.End));
+        if (info && ok.length) this.engineTimes[name] = { created: Date.parse(info.Created), healthy: Math.min(...ok) };
     }
 
     protected onBuild(name: string, record: BuildRecord): void {

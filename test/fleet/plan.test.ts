@@ -1,6 +1,5 @@
 import * as assert from "assert";
 import { lineage } from "../../fleet/model/check";
-import { assignHealthWaits, gatedContainers, healthGateEnv } from "../../fleet/model/healthGate";
 import { planHost, startLanes } from "../../fleet/model/plan";
 import { realFleet, seed002Rows, stackFor } from "../helpers";
 
@@ -251,42 +250,6 @@ describe("start lanes", () => {
         // The first GPU service waits for a CPU service; no CPU service waits for a GPU one.
         assert.strictEqual(plan.containers.find((x) => x.service === "AffectiveProcessingCenter")!.startAfter, "StreamingTranslationProxy");
         for (const x of plan.containers.filter((y) => y.compute === "cpu" && y.startAfter)) assert.ok(MAINPC_CPU_APP.includes(x.startAfter!), x.service);
-    });
-});
-
-describe("health waits", () => {
-    const fleet = realFleet();
-    const base = planHost(fleet, stackFor("mainpc")).containers[0];
-    const c = (service: string, tier: "core" | "app", startAfter?: string) => ({ ...base, service, name: service.toLowerCase(), tier, startAfter, health: { ...base.health, waitTimeoutSeconds: service.length } });
-    const table: { what: string; containers: ReturnType<typeof c>[]; create: string[] }[] = [
-        { what: "the core waits in its create, the rest in the gate", containers: [c("X", "core"), c("A", "app"), c("B", "app")], create: ["X"] },
-        { what: "a lane predecessor waits in its create, its lane's last container in the gate", containers: [c("A", "app"), c("B", "app"), c("C", "app", "A"), c("D", "app", "B"), c("E", "app", "C")], create: ["A", "B", "C"] },
-        { what: "a core container nobody waits for still waits in its create (the whole app tier waits for the core)", containers: [c("X", "core"), c("Y", "core", "X")], create: ["X", "Y"] },
-        { what: "no containers, no gate", containers: [], create: [] },
-    ];
-    for (const row of table) {
-        it(row.what, () => {
-            const waits = assignHealthWaits(row.containers);
-            assert.deepStrictEqual(waits.filter((x) => x.healthWait === "create").map((x) => x.service), row.create);
-            const gated = row.containers.filter((x) => !row.create.includes(x.service));
-            assert.deepStrictEqual(gatedContainers(waits), gated.map((x) => ({ name: x.name, service: x.service, timeoutSeconds: x.service.length })));
-        });
-    }
-
-    it("mainpc: the three core services wait in their creates; the gate waits for the 39 others with each service's wait", () => {
-        const plan = planHost(fleet, stackFor("mainpc"));
-        assert.deepStrictEqual(plan.containers.filter((x) => x.healthWait === "create").map((x) => x.service), MAINPC_CORE);
-        assert.deepStrictEqual(plan.healthGate.map((g) => g.service), [...MAINPC_CPU_APP, ...MAINPC_GPU_APP]);
-        const wait = Object.fromEntries(plan.healthGate.map((g) => [g.service, g.timeoutSeconds]));
-        // NLUAgent at the CPU default; both LLM services at family-llm-cu121's 900 s (families.yaml).
-        assert.deepStrictEqual([wait.NLUAgent, wait.ModelOpsCoordinator, wait.TinyLlamaServiceEnhanced], [120, 900, 900]);
-        assert.strictEqual(healthGateEnv(plan.healthGate).split(" ")[0], "active-learning-monitor:ActiveLearningMonitor:120");
-    });
-
-    it("pc2 has no core tier: the gate waits for every container", () => {
-        const plan = planHost(fleet, stackFor("pc2"));
-        assert.deepStrictEqual(plan.healthGate.map((g) => g.service), PC2_DEPLOYED);
-        assert.ok(plan.containers.every((x) => x.healthWait === "gate"));
     });
 });
 

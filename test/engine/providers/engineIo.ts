@@ -17,10 +17,8 @@ export interface Io {
     made: { containers: Set<string>; networks: Set<string>; volumes: Set<string>; images: Set<string> };
     /** References pulled in the latest run, in order. */
     pulled: string[];
-    /** Called when a container created in this run turned healthy (or gave up), or was started without a wait. */
+    /** Called when a container created in this run turned healthy (or gave up). */
     onContainer?: (name: string, startedMs: number, info: Docker.ContainerInspectInfo | undefined) => void;
-    /** Called when a local command of this run ended (before its step does). */
-    onCommand?: (name: string, inputs: Inputs) => Promise<void>;
 }
 
 export interface Created { id: string; outputs: Inputs }

@@ -93,15 +93,13 @@ export const PROVIDERS: Readonly<Record<string, ProviderImpl>> = {
         diff: schemaDiff(COMMAND_ATTRS),
         // A failed create is a plain error: nothing is kept (pulumi-go-provider v1.3.0
         // infer/resource.go Create), so the next `up` creates it again.
-        create: async (io, r) => {
+        create: async (_io, r) => {
             const out = await runCommand(r.inputs.create, r.inputs.environment ?? {});
-            await io.onCommand?.(r.name, r.inputs);
             if (out.code !== 0) fail(r, out.error);
             return { id: r.name, outputs: { ...r.inputs, stdout: out.stdout, stderr: out.stderr } };
         },
-        update: async (io, id, _outputs, inputs) => {
+        update: async (_io, id, _outputs, inputs) => {
             const out = await runCommand(inputs.create, inputs.environment ?? {});
-            await io.onCommand?.(id, inputs);
             if (out.code !== 0) fail({ type: "command:local:Command", name: id }, out.error);
             return { ...inputs, stdout: out.stdout, stderr: out.stderr };
         },
