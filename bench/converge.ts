@@ -35,6 +35,13 @@ interface Sample { window: number; whole: number; rows: HealthRow[] }
 /** Lanes beyond any tier's size: no container waits for another of its tier (the schema's maximum). */
 export const ALL_AT_ONCE = 1000;
 
+/** The policies both stacks' benchmarks compare with compose. */
+export const START_POLICIES: StartPolicy[] = [
+    { label: "lanes 4", lanes: 4 },
+    { label: "all at once", lanes: ALL_AT_ONCE },
+    { label: "all, -p 64", lanes: ALL_AT_ONCE, parallel: 64 },
+];
+
 /**
  * @param stack  the stack with the policy's fleet:startLanes
  * @param machine the `fleet.machine` label of the host's containers

@@ -14,7 +14,7 @@ import { MergedStack } from "../fleet/pulumi/config";
 import { EngineHarness } from "../test/engine/harness";
 import { FIXTURE_APP } from "../test/helpers";
 import { appRepoOverride, stackConfig, startLanesOverride } from "../test/mocks";
-import { ALL_AT_ONCE, convergence } from "./converge";
+import { convergence, START_POLICIES } from "./converge";
 import { layerFigures } from "./images";
 
 /** The engine suite's local stack on a copy of the fixture application; `lanes` overrides its fleet:startLanes. */
@@ -51,7 +51,7 @@ export async function localFigures(rounds: number, convergeOnly: boolean): Promi
         if (convergeOnly) await harness.run(localStack(app));
         else await buildFigures(harness, app);
         // test/engine/local-overrides.yaml's fleet:startLanes is 4; "all at once" lifts it beyond any tier's size, as the stacks' default does.
-        await convergence("local stack (MainPC's CPU services)", harness, (lanes) => localStack(app, lanes), "mainpc", [{ label: "lanes 4", lanes: 4 }, { label: "all at once", lanes: ALL_AT_ONCE }, { label: "all, -p 64", lanes: ALL_AT_ONCE, parallel: 64 }], rounds);
+        await convergence("local stack (MainPC's CPU services)", harness, (lanes) => localStack(app, lanes), "mainpc", START_POLICIES, rounds);
     } finally {
         await harness.cleanup();
     }

@@ -15,7 +15,7 @@ import { MergedStack } from "../fleet/pulumi/config";
 import { cacheHits, EngineHarness } from "../test/engine/harness";
 import { FIXTURE_APP } from "../test/helpers";
 import { appRepoOverride, orgOverride, stackConfig, startLanesOverride } from "../test/mocks";
-import { ALL_AT_ONCE, convergence } from "./converge";
+import { convergence, START_POLICIES } from "./converge";
 import { gpuSizeFigures } from "./images";
 
 const IMAGE = "docker-build:index:Image";
@@ -94,7 +94,7 @@ export async function mainpcFigures(rounds: number, convergeOnly: boolean): Prom
         coldSeconds = (h.buildWindow.end - h.buildWindow.start) / 1000;
         if (!convergeOnly) await gpuFigures(h, () => stack(), app);
         // push-overrides.yaml's fleet:startLanes is 4; the stacks' default starts a tier all at once.
-        await convergence("mainpc stack with its GPU services (push-shaped)", h, stack, "mainpc", [{ label: "lanes 4", lanes: 4 }, { label: "all at once", lanes: ALL_AT_ONCE }, { label: "all, -p 64", lanes: ALL_AT_ONCE, parallel: 64 }], rounds);
+        await convergence("mainpc stack with its GPU services (push-shaped)", h, stack, "mainpc", START_POLICIES, rounds);
     } finally {
         await h.cleanup();
     }
