@@ -181,9 +181,9 @@ export async function readRemoteImageIo(io: Io, outputs: Inputs): Promise<Inputs
 
 /**
  * local.Command's run (pulumi-command v1.2.1 provider/pkg/provider/local/commandOutputs.go `run`):
- * `/bin/sh -c` (dash on Debian: no bash) in the provider's environment plus the resource's. A
- * failure is its error text: the exit status, the command quoted, then stdout and stderr as
- * they came.
+ * `/bin/sh -c` (dash on Debian: no bash) in the provider's environment plus the resource's;
+ * stdout and stderr lose one trailing newline (`strings.TrimSuffix`), nothing else. A failure is
+ * its error text: the exit status, the command quoted, then stdout and stderr as they came.
  */
 export function runCommand(command: string, env: Record<string, string>): Promise<{ code: number; stdout: string; stderr: string; error: string }> {
     return new Promise((resolve) => {
@@ -193,6 +193,6 @@ export function runCommand(command: string, env: Record<string, string>): Promis
         let both = "";
         p.stdout.on("data", (d) => { stdout += d; both += d; });
         p.stderr.on("data", (d) => { stderr += d; both += d; });
-        p.on("close", (code) => resolve({ code: code ?? -1, stdout: stdout.trim(), stderr: stderr.trim(), error: `exit status ${code ?? -1}: running ${JSON.stringify(command)}:\n${both}` }));
+        p.on("close", (code) => resolve({ code: code ?? -1, stdout: stdout.replace(/\n$/, ""), stderr: stderr.replace(/\n$/, ""), error: `exit status ${code ?? -1}: running ${JSON.stringify(command)}:\n${both}` }));
     });
 }
