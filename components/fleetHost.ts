@@ -94,7 +94,9 @@ export class FleetHost extends pulumi.ComponentResource {
         const baseline = seccompOpt(baselineProfile());
         const builds = new Map(args.build.services.map((b) => [b.spec.service, b]));
         const containers: Record<string, ServiceContainer> = {};
-        const core: ServiceContainer[] = [];
+        const core: docker.Container[] = [];
+        let madeAll: (rs: pulumi.Resource[]) => void = () => undefined;
+        const allContainers = new Promise<pulumi.Resource[]>((resolve) => (madeAll = resolve));
         for (const c of p.containers) {
             // A pinned service (rollback) runs its pinned image; nothing was built for it.
             const image = c.pinnedImage === undefined ? args.images.services[c.service] : undefined;
@@ -117,20 +119,25 @@ export class FleetHost extends pulumi.ComponentResource {
                 peerEnv,
                 provider,
                 dockerHost: args.dockerHost,
+                pidsLimitAfter: allContainers,
                 // Core first: the rest of the host waits until the core is healthy. Within a
                 // tier, a container waits for its lane predecessor (fleet/model/plan.ts, startLanes).
+                // Each waits for the containers only, not their PIDs-limit commands: a
+                // dependency on the component would also wait for its `docker update`, queued
+                // behind the other containers' steps (docs/performance.md).
                 dependsOn: [
                     this.preflight,
                     // Only a GPU request needs the device driver: CPU services deploy without it.
                     ...(c.gpu !== null && this.gpuProbe ? [this.gpuProbe] : []),
                     ...(c.tier === "core" ? [] : core),
-                    ...(c.startAfter !== undefined ? [containers[c.startAfter]] : []),
+                    ...(c.startAfter !== undefined ? [containers[c.startAfter].container] : []),
                     ...(supervisor ? [proxy!.container] : []),
                 ],
             }, { parent: this });
-            if (c.tier === "core") core.push(sc);
+            if (c.tier === "core") core.push(sc.container);
             containers[c.service] = sc;
         }
+        madeAll(Object.values(containers).map((sc) => sc.container));
         this.containers = containers;
         this.networkName = network.name;
         this.registerOutputs({ networkName: this.networkName, containers: Object.keys(containers) });

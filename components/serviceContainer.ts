@@ -68,6 +68,13 @@ export interface ServiceContainerArgs {
     /** DOCKER_HOST for the PIDs-limit command. */
     dockerHost: string;
     dependsOn: pulumi.Input<pulumi.Resource>[];
+    /**
+     * What the PIDs-limit command waits for besides its container: the host's other containers,
+     * resolved once the host has made them all. Run among the starts, the `docker update`s
+     * slowed them (docs/performance.md).
+     * @default only its own container
+     */
+    pidsLimitAfter?: Promise<pulumi.Resource[]>;
 }
 
 export class ServiceContainer extends pulumi.ComponentResource {
@@ -161,11 +168,16 @@ export class ServiceContainer extends pulumi.ComponentResource {
             create: pulumi.interpolate`docker update --pids-limit ${c.limits.pidsLimit} ${this.container.name}`,
             environment: { DOCKER_HOST: args.dockerHost },
             triggers: [this.container.id, c.limits.pidsLimit],
-        }, { parent: this, dependsOn: [this.container] });
+        }, { parent: this, dependsOn: this.pidsLimitAfter(args.pidsLimitAfter) });
 
         this.containerName = c.name;
         this.imageId = image.imageId;
         this.imageDigest = pulumi.output(digest);
         this.registerOutputs({ containerName: this.containerName, imageId: this.imageId, imageDigest: this.imageDigest });
+    }
+
+    private pidsLimitAfter(others: Promise<pulumi.Resource[]> | undefined): pulumi.Input<pulumi.Input<pulumi.Resource>[]> {
+        const own: pulumi.Resource = this.container;
+        return others ? others.then((rs) => [own, ...rs]) : [own];
     }
 }

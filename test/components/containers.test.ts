@@ -144,15 +144,17 @@ describe("containers under mocks", () => {
                 for (const c of containers) assert.ok(dependsOn(c, "fleet:host:HostPreflight", `${stack}-preflight`), `${c.inputs.name} waits for the preflight`);
                 const core = ["service-registry", "system-digital-twin", "unified-system-agent"];
                 for (const c of services) {
-                    const waitsForCore = core.every((n) => dependsOn(c, "fleet:containers:ServiceContainer", n));
+                    const waitsForCore = core.every((n) => dependsOn(c, "docker:index/container:Container", n));
                     assert.strictEqual(waitsForCore, stack === "mainpc" && !core.includes(c.inputs.name), c.inputs.name);
+                    // The containers only: no container waits for another's `docker update --pids-limit`.
+                    assert.deepStrictEqual(c.opts.dependencies.filter((u) => u.includes("command:local:Command")).map((u) => u.slice(u.lastIndexOf("::") + 2)), [`${stack}-preflight`, ...(c.inputs.deviceRequests ? [`${stack}-gpu-probe`] : [])], c.inputs.name);
                 }
             });
 
             it("a container waits for exactly its planned lane predecessor among its tier, no other", () => {
                 const plan = planHost(realFleet(), parsedStack(runbookStack(stack)));
                 for (const c of services) {
-                    const waitsFor = services.filter((o) => o !== c && tierOf(o) === tierOf(c) && dependsOn(c, "fleet:containers:ServiceContainer", o.inputs.name)).map((o) => o.inputs.name);
+                    const waitsFor = services.filter((o) => o !== c && tierOf(o) === tierOf(c) && dependsOn(c, "docker:index/container:Container", o.inputs.name)).map((o) => o.inputs.name);
                     const planned = plan.containers.find((p) => p.name === c.inputs.name)!.startAfter;
                     assert.deepStrictEqual(waitsFor, planned ? [containerName(planned)] : [], c.inputs.name);
                 }
@@ -191,7 +193,7 @@ describe("containers under mocks", () => {
                 }
             });
 
-            it("a PIDs limit is applied to every service container and to the Docker API proxy after it is created (CIS Docker 5.29)", () => {
+            it("a PIDs limit is applied to every service container once the host's containers are all made, and to the Docker API proxy after it is created (CIS Docker 5.29)", () => {
                 const pids = byType(all, "command:local:Command").filter((r) => r.name.endsWith("-pids-limit"));
                 assert.deepStrictEqual(pids.map((p) => p.name).sort(), [...services.map((c) => `${c.inputs.name}-pids-limit`), `${stack}-docker-api-proxy-pids-limit`].sort());
                 for (const p of pids) {
@@ -199,7 +201,10 @@ describe("containers under mocks", () => {
                     assert.strictEqual(p.inputs.create, proxy ? "docker update --pids-limit 64 docker-api-proxy" : `docker update --pids-limit 256 ${p.name.replace(/-pids-limit$/, "")}`);
                     assert.deepStrictEqual({ ...p.inputs.environment }, { DOCKER_HOST: `ssh://ops@${stack}` });
                     const container = proxy ? `${stack}-docker-api-proxy` : p.name.replace(/-pids-limit$/, "");
-                    assert.ok(p.opts.dependencies.some((u) => u.endsWith(`docker:index/container:Container::${container}`)), `${p.name}: ${p.opts.dependencies.join(", ")}`);
+                    // A service's waits for every service container of the host, the proxy's for the proxy only.
+                    const waitsFor = p.opts.dependencies.filter((u) => u.includes("docker:index/container:Container::")).map((u) => u.slice(u.lastIndexOf("::") + 2)).sort();
+                    assert.deepStrictEqual(waitsFor, proxy ? [container] : services.map((c) => c.inputs.name as string).sort(), p.name);
+                    assert.deepStrictEqual(p.opts.dependencies.filter((u) => !u.includes("docker:index/container:Container::")), [], p.name);
                 }
             });
 
