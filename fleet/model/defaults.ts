@@ -56,6 +56,10 @@ export const RUNTIME_DEFAULTS = {
  * Creating a tier without the provider's wait and waiting for it in one host-wide gate was no
  * better (2026-12-02: local 32.1 s against lanes 29.9 s and compose 28.0 s; mainpc A/Bs within
  * the spread): every container then probes at once on two cores.
+ * Measured last, once the PIDs-limit commands waited for the host's containers instead of
+ * running among their starts (2026-12-02): local all at once 26.6 s, `--parallel 64` 29.9 s,
+ * four lanes 29.3 s, compose 28.3 s; mainpc 58.6 s, 58.7 s, 59.5 s, compose 64.7 s. All at once
+ * beat compose in every round on both hosts, and stays the default.
  * The earlier default, two lanes per CPU of hosts.yaml, came from the per-container figure; it
  * was all at once on mainpc (48) already and 16 lanes on pc2. `fleet:startLanes` stays for a
  * host where staggering matters more than the whole, such as model loads that peak in memory.
