@@ -54,12 +54,12 @@ function service(i: Inputs, dir: string, core: string[], pidsLimit: number | und
     return Object.fromEntries(Object.entries(svc).filter(([, v]) => v !== undefined));
 }
 
-/** The PIDs limit each registered `docker update --pids-limit N <container>` command sets, by container. */
+/** The PIDs limit each registered `bash scripts/container-ready.sh <container> <service> N <wait>` command sets, by container. */
 export function pidsLimits(commands: Inputs[]): Record<string, number> {
     const out: Record<string, number> = {};
     for (const c of commands) {
-        const m = /^docker update --pids-limit (\d+) (\S+)$/.exec(String(c.create ?? ""));
-        if (m) out[m[2]] = Number(m[1]);
+        const m = /^bash scripts\/container-ready\.sh (\S+) \S+ (\d+) \d+$/.exec(String(c.create ?? ""));
+        if (m) out[m[1]] = Number(m[2]);
     }
     return out;
 }

@@ -15,7 +15,7 @@ import { PROXY_DEFAULTS } from "../fleet/model/defaults";
 import { seccompOpt, supervisorProfile } from "../fleet/security/seccomp";
 import { ImageSettings, ProxyImage } from "./image";
 import { cpusInput } from "../fleet/model/dockerForms";
-import { CONTAINER_REPLACE_ON_CHANGES, healthcheckInput } from "./serviceContainer";
+import { CONTAINER_REPLACE_ON_CHANGES, healthcheckInput, readyCommand } from "./serviceContainer";
 
 /**
  * Declared exception to the non-root rule: the socket is root:docker 0660 and the docker
@@ -75,16 +75,16 @@ export class DockerApiProxy extends pulumi.ComponentResource {
             // HAProxy's loopback health frontend sees the engine answer /_ping.
             healthcheck: healthcheckInput(h),
             wait: true,
-            waitTimeout: 60,
+            waitTimeout: PROXY_DEFAULTS.waitTimeoutSeconds,
             memory: PROXY_DEFAULTS.memoryMb,
             memorySwap: PROXY_DEFAULTS.memoryMb,
             cpus: cpusInput(PROXY_DEFAULTS.cpus),
             cpuShares: PROXY_DEFAULTS.cpuShares,
             labels: [{ label: "fleet.machine", value: args.machine }, { label: "fleet.role", value: PROXY_NAME }],
         }, { parent: this, provider: args.provider, deleteBeforeReplace: true, replaceOnChanges: CONTAINER_REPLACE_ON_CHANGES, dependsOn: args.dependsOn });
-        // CIS Docker 5.29; the provider has no PIDs-limit input (see ServiceContainer).
+        // CIS Docker 5.29 and the health confirmation that outlives a refresh (see ServiceContainer).
         new command.local.Command(`${name}-pids-limit`, {
-            create: pulumi.interpolate`docker update --pids-limit ${PROXY_DEFAULTS.pidsLimit} ${this.container.name}`,
+            create: readyCommand(this.container.name, PROXY_NAME, PROXY_DEFAULTS.pidsLimit, PROXY_DEFAULTS.waitTimeoutSeconds),
             environment: { DOCKER_HOST: args.dockerHost },
             triggers: [this.container.id, PROXY_DEFAULTS.pidsLimit],
         }, { parent: this, dependsOn: [this.container] });

@@ -27,6 +27,18 @@ import { ContainerPlan } from "../fleet/model/plan";
  */
 export const CONTAINER_REPLACE_ON_CHANGES = ["*"];
 
+/** Sets a container's PIDs limit, then confirms that it is healthy (the script says why). */
+export const READY_SCRIPT = "scripts/container-ready.sh";
+
+/**
+ * The `create` of a container's `<name>-pids-limit` command: the PIDs limit (the provider has no
+ * input for it, CIS Docker 5.29), then a health confirmation that outlives a refresh. Its run
+ * fails, naming the service, while the container is not healthy after `waitSeconds`.
+ */
+export function readyCommand(container: pulumi.Input<string>, service: string, pidsLimit: number, waitSeconds: number): pulumi.Output<string> {
+    return pulumi.interpolate`bash ${READY_SCRIPT} ${container} ${service} ${pidsLimit} ${waitSeconds}`;
+}
+
 /** The provider's healthcheck for the images' stdlib helper, durations in its canonical form. */
 export function healthcheckInput(h: { intervalSeconds: number; timeoutSeconds: number; startPeriodSeconds: number; startIntervalSeconds: number; retries: number }): docker.types.input.ContainerHealthcheck {
     return {
@@ -163,9 +175,12 @@ export class ServiceContainer extends pulumi.ComponentResource {
 
         // The provider has no pidsLimit input (CIS Docker 5.29); `docker update` sets it on the
         // created container and runs again whenever the container is replaced. A container
-        // restarted by Docker keeps the limit; one recreated outside Pulumi does not.
+        // restarted by Docker keeps the limit; one recreated outside Pulumi does not. The same
+        // run confirms the container is healthy: unlike the create's init error, a command that
+        // never succeeded survives `pulumi refresh`, so no later `up` turns green while the
+        // container is unhealthy (scripts/container-ready.sh).
         new command.local.Command(`${name}-pids-limit`, {
-            create: pulumi.interpolate`docker update --pids-limit ${c.limits.pidsLimit} ${this.container.name}`,
+            create: readyCommand(this.container.name, c.service, c.limits.pidsLimit, h.waitTimeoutSeconds),
             environment: { DOCKER_HOST: args.dockerHost },
             triggers: [this.container.id, c.limits.pidsLimit],
         }, { parent: this, dependsOn: this.pidsLimitAfter(args.pidsLimitAfter) });

@@ -10,6 +10,13 @@
 # ops of pkg/resource/deploy/step.go). A replacement's create-replacement and delete-replaced
 # steps are left out: its `replace` step names it.
 #
+# The preview cannot see health: the provider's Read does not read it, and a refresh drops the init
+# errors of a failed health wait (pulumi/pulumi#17949). So the check also lists the host's fleet
+# containers (label fleet.machine) that run but are not healthy, from the daemon's own status line
+# (`Up 2 minutes (unhealthy)`, `Up 3 seconds (health: starting)`, `Restarting (3) 1 second ago`:
+# moby container/state.go `State.String`), and fails when there is one. It runs on the host's
+# runner, so `docker` is the host's engine (or DOCKER_HOST's).
+#
 # Usage: scripts/drift-check.sh <stack>   (with the Pulumi CLI logged in, from the project directory)
 set -euo pipefail
 stack="${1:?usage: scripts/drift-check.sh <stack>}"
@@ -18,6 +25,19 @@ trap 'rm -f "$out"' EXIT
 status=0
 pulumi preview --refresh --expect-no-changes --diff --color never --non-interactive --stack "ai-system/$stack" >"$out" 2>&1 || status=$?
 cat "$out"
+
+# `- <service> (<container>): <status>` per fleet container that runs but is not healthy.
+health_status=0
+if listed="$(docker ps --filter label=fleet.machine --format '{{.Label "fleet.service"}}\t{{.Names}}\t{{.Status}}' 2>&1)"; then
+    unhealthy="$(awk -F '\t' '$3 !~ /\(healthy\)$/ { print "- " ($1 == "" ? $2 : $1 " (" $2 ")") ": " $3 }' <<<"$listed")"
+else
+    unhealthy="- the host's containers could not be listed: $listed"
+fi
+if [ -n "$unhealthy" ]; then
+    health_status=1
+    echo "Fleet containers that run but are not healthy (docker ps):"
+    echo "$unhealthy"
+fi
 
 # `- <op> <name> (<type>)` per resource the preview would change.
 changes() {
@@ -35,6 +55,13 @@ changes() {
 if [ -n "${GITHUB_STEP_SUMMARY:-}" ]; then
     found="$(changes)"
     {
+        if [ -n "$unhealthy" ]; then
+            echo "### $stack: containers not healthy"
+            echo "They run but are not healthy; the preview cannot see it. README, Drift, says what to do."
+            echo
+            echo "$unhealthy"
+            echo
+        fi
         if [ "$status" -eq 0 ]; then
             echo "### $stack: no drift"
         elif [ -n "$found" ]; then
@@ -54,4 +81,5 @@ if [ -n "${GITHUB_STEP_SUMMARY:-}" ]; then
         echo "</details>"
     } >>"$GITHUB_STEP_SUMMARY"
 fi
+[ "$status" -ne 0 ] || status=$health_status
 exit "$status"

@@ -141,4 +141,6 @@ export const PROXY_DEFAULTS = {
     cpuShares: 512,
     /** Health timing of the image and the container: HAProxy is up within a second. */
     health: { intervalSeconds: 30, timeoutSeconds: 5, startPeriodSeconds: 10, startIntervalSeconds: 1, retries: 3 },
+    /** How long `pulumi up` waits for the proxy to become healthy. @default 60 */
+    waitTimeoutSeconds: 60,
 };

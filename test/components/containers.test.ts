@@ -193,12 +193,16 @@ describe("containers under mocks", () => {
                 }
             });
 
-            it("a PIDs limit is applied to every service container once the host's containers are all made, and to the Docker API proxy after it is created (CIS Docker 5.29)", () => {
+            it("a PIDs limit is applied to every service container once the host's containers are all made, and to the Docker API proxy after it is created (CIS Docker 5.29), each run confirming its container healthy", () => {
                 const pids = byType(all, "command:local:Command").filter((r) => r.name.endsWith("-pids-limit"));
                 assert.deepStrictEqual(pids.map((p) => p.name).sort(), [...services.map((c) => `${c.inputs.name}-pids-limit`), `${stack}-docker-api-proxy-pids-limit`].sort());
                 for (const p of pids) {
                     const proxy = p.name === `${stack}-docker-api-proxy-pids-limit`;
-                    assert.strictEqual(p.inputs.create, proxy ? "docker update --pids-limit 64 docker-api-proxy" : `docker update --pids-limit 256 ${p.name.replace(/-pids-limit$/, "")}`);
+                    const name = p.name.replace(/-pids-limit$/, "");
+                    const c = services.find((x) => x.inputs.name === name);
+                    const service = c && (c.inputs.labels as { label: string; value: string }[]).find((l) => l.label === "fleet.service")!.value;
+                    // The limit, then the health confirmation that outlives a refresh, with the container's own wait.
+                    assert.strictEqual(p.inputs.create, proxy ? "bash scripts/container-ready.sh docker-api-proxy docker-api-proxy 64 60" : `bash scripts/container-ready.sh ${name} ${service} 256 ${c!.inputs.waitTimeout}`);
                     assert.deepStrictEqual({ ...p.inputs.environment }, { DOCKER_HOST: `ssh://ops@${stack}` });
                     const container = proxy ? `${stack}-docker-api-proxy` : p.name.replace(/-pids-limit$/, "");
                     // A service's waits for every service container of the host, the proxy's for the proxy only.

@@ -7,9 +7,10 @@
  * outputs. The next run diffs the new inputs against that state with the provider's rules and
  * the engine's (./steps.ts: replaceOnChanges, init errors), and carries out each resource's step:
  * create, update, replace (deleted first where the resource or its provider says
- * deleteBeforeReplace), same; what the program no longer registers is deleted at the end of a
- * run that succeeded. `refresh()` re-reads every resource as `pulumi refresh` does. Every run
- * reports per resource what it did and why (`events`).
+ * deleteBeforeReplace, else created first and its old self kept as a pending delete), same; what
+ * the program no longer registers and every pending delete are deleted at the end of a run that
+ * succeeded, and kept by one that failed. `refresh()` re-reads every resource as `pulumi refresh`
+ * does, init errors dropped. Every run reports per resource what it did and why (`events`).
  *
  * An input the harness does not carry out fails the run by name.
  */
@@ -59,6 +60,17 @@ export class EngineHarness extends RunMetrics {
     public readonly docker = new Docker();
     private readonly state = new Map<string, Stored>();
     /**
+     * Old resources of create-first replacements, marked `Delete: true` as the engine marks them
+     * once the replacement's create returned, even with init errors (pulumi/pulumi
+     * pkg/resource/deploy/step.go `CreateStep.Apply`, "Mark the old resource as pending deletion",
+     * after the `resourceStatus == resource.StatusPartialFailure` branch kept the new outputs).
+     * They are deleted only in the deletes phase, which a run reaches once every registration
+     * succeeded (deployment_executor.go `Execute`: a failed step cancels the run before
+     * `performPostSteps`; step_generator.go `GenerateDeletes`, the `res.Delete` branch), so a
+     * failed run keeps them, in the state and on the host, for a later successful run to delete.
+     */
+    private pendingDeletes: Stored[] = [];
+    /**
      * Resource operations under way at once: the Pulumi CLI's default `--parallel`, 4 per CPU of
      * the machine that runs it (pkg/cmd/pulumi/operations/up.go `defaultParallel`). A container's
      * create lasts until it is healthy, so this bounds how many start together.
@@ -100,21 +112,23 @@ export class EngineHarness extends RunMetrics {
         const refreshed = opts.refresh ? await this.refresh() : [];
         this.reset();
         this.events.push(...refreshed);
-        const pending: Stored[] = [];
-        const handler: ResourceHandler = (r) => this.apply(r, pending, opts.replace);
-        try {
-            const result = await runProgram(config, { handler, projectDir: opts.projectDir });
-            const gone = [...this.state.entries()].filter(([k]) => !this.seen.has(k)).reverse();
-            for (const [key, s] of gone) {
-                await this.destroy(s);
-                this.state.delete(key);
-                this.events.push({ type: s.type, name: s.name, action: "delete", why: ["no longer registered by the program"] });
-            }
-            return result;
-        } finally {
-            // Replaced resources that were created first are deleted last, as the engine does.
-            for (const s of pending) await this.destroy(s);
+        const handler: ResourceHandler = (r) => this.apply(r, opts.replace);
+        // A failed run throws here and reaches no deletes: what it replaced create-first stays pending.
+        const result = await runProgram(config, { handler, projectDir: opts.projectDir });
+        const gone = [...this.state.entries()].filter(([k]) => !this.seen.has(k)).reverse();
+        for (const [key, s] of gone) {
+            await this.destroy(s);
+            this.state.delete(key);
+            this.events.push({ type: s.type, name: s.name, action: "delete", why: ["no longer registered by the program"] });
         }
+        // Replaced resources that were created first are deleted last, as the engine does.
+        for (const s of this.pendingDeletes.splice(0)) await this.destroy(s);
+        return result;
+    }
+
+    /** The old resources of create-first replacements still pending deletion, as `type name`. */
+    pending(): string[] {
+        return this.pendingDeletes.map((s) => `${s.type} ${s.name}`);
     }
 
     /** The events of the latest run other than `same`, as `type name action`, sorted. */
@@ -125,10 +139,22 @@ export class EngineHarness extends RunMetrics {
     /**
      * `pulumi refresh`: every resource re-read through its provider's Read. A resource its
      * provider no longer finds leaves the state (event `delete`); one whose state changed is
-     * stored as read (event `update`, with the properties that changed). Init errors are kept.
+     * stored as read (event `update`, with the properties that changed), without init errors:
+     * the engine stores the init errors Read returns (pulumi/pulumi pkg/resource/deploy/step.go
+     * `RefreshStep.Apply`, `s.new.InitErrors = initErrors`, set only from an InitError of Read),
+     * and the bridged provider returns them from Create and Update only (pulumi-terraform-bridge
+     * pkg/tfbridge/provider.go, `initializationError` in Create and Update, none in Read). So an
+     * unhealthy container is `same` after a refresh (pulumi/pulumi#17949). Pending deletes are
+     * read too; one gone leaves them.
      */
     async refresh(): Promise<Event[]> {
         const events: Event[] = [];
+        const kept: Stored[] = [];
+        for (const s of this.pendingDeletes) {
+            const p = PROVIDERS[s.type];
+            if (!p?.read || (await p.read(this.io(), s.id, s.outputs)) !== undefined) kept.push(s);
+        }
+        this.pendingDeletes = kept;
         for (const [key, s] of this.state) {
             const p = PROVIDERS[s.type];
             if (!p?.read) continue;
@@ -139,7 +165,7 @@ export class EngineHarness extends RunMetrics {
                 continue;
             }
             const why = p.diff(s.outputs, read).changed.filter((k) => JSON.stringify(s.outputs[k]) !== JSON.stringify(read[k])).map((k) => `${k}: ${JSON.stringify(s.outputs[k])} -> ${JSON.stringify(read[k])}`);
-            this.state.set(key, { ...s, outputs: read });
+            this.state.set(key, { ...s, outputs: read, initErrors: [] });
             events.push({ type: s.type, name: s.name, action: why.length ? "update" : "same", why });
         }
         this.events = events;
@@ -172,10 +198,10 @@ export class EngineHarness extends RunMetrics {
 
     /** Carries out one registered custom resource outside a program run (tests of a single build or pull). */
     applyOne(r: Registered): Promise<{ id: string; state: Record<string, unknown> }> {
-        return this.apply({ ...r, custom: true }, []);
+        return this.apply({ ...r, custom: true });
     }
 
-    private async apply(r: Registered & { custom: boolean }, pending: Stored[], replace?: RunOptions["replace"]): Promise<{ id: string; state: Record<string, unknown> }> {
+    private async apply(r: Registered & { custom: boolean }, replace?: RunOptions["replace"]): Promise<{ id: string; state: Record<string, unknown> }> {
         if (!r.custom) return { id: "", state: {} };
         checkTranslated(r);
         const key = `${r.type}::${r.name}`;
@@ -198,8 +224,9 @@ export class EngineHarness extends RunMetrics {
         if (r.opts.deleteBeforeReplace || p.deleteBeforeReplace) {
             await this.destroy(prior);
             this.state.delete(key);
-        } else pending.push(prior);
-        return this.create(r, p, key, "replace", d.why);
+            return this.create(r, p, key, "replace", d.why);
+        }
+        return this.create(r, p, key, "replace", d.why, prior);
     }
 
     private provider(r: Registered): ProviderImpl {
@@ -219,14 +246,21 @@ export class EngineHarness extends RunMetrics {
         return { diff: () => ({ changed: [], replaces: [] }), create: async (_io, rr) => ({ id: rr.name, outputs: { ...rr.inputs } }) };
     }
 
-    private async create(r: Registered, p: ProviderImpl, key: string, action: Action, why: string[]): Promise<{ id: string; state: Record<string, unknown> }> {
+    /**
+     * The provider's Create. `replacing`, the old resource of a create-first replacement, becomes a
+     * pending delete once the create returned, with or without init errors; a create that fails
+     * outright leaves it the live resource (step.go `CreateStep.Apply` returns before marking it).
+     */
+    private async create(r: Registered, p: ProviderImpl, key: string, action: Action, why: string[], replacing?: Stored): Promise<{ id: string; state: Record<string, unknown> }> {
         try {
             const { id, outputs } = await this.steps.run(() => p.create(this.io(), r, (rec) => this.onBuild(r.name, rec)));
+            if (replacing) this.pendingDeletes.push(replacing);
             this.state.set(key, { type: r.type, name: r.name, id, inputs: r.inputs, outputs, initErrors: [], retainOnDelete: r.opts.retainOnDelete });
             this.events.push({ type: r.type, name: r.name, action, why });
             return { id, state: outputs };
         } catch (e) {
             if (!(e instanceof InitError)) throw e;
+            if (replacing) this.pendingDeletes.push(replacing);
             // The engine records the resource with its init errors; the update fails naming it.
             this.state.set(key, { type: r.type, name: r.name, id: e.id, inputs: r.inputs, outputs: e.outputs, initErrors: [e.message], retainOnDelete: r.opts.retainOnDelete });
             this.events.push({ type: r.type, name: r.name, action, why: [...why, `failed: ${e.message}`] });
@@ -295,6 +329,7 @@ export class EngineHarness extends RunMetrics {
         this.made.volumes.clear();
         this.made.images.clear();
         this.state.clear();
+        this.pendingDeletes = [];
     }
 }
 

@@ -15,16 +15,24 @@ import * as path from "path";
 const ROOT = path.resolve(__dirname, "..", "..");
 const FIXTURE = path.join(ROOT, "test", "fixtures", "pulumi", "preview-drift.txt");
 
-/** Runs the script with a `pulumi` that prints `output` and exits `code`; its arguments, exit status and the summary. */
-function driftCheck(output: string, code: number): { status: number | null; args: string; summary: string[]; stdout: string } {
+/** Every fleet container healthy, as `docker ps --format '{{.Label "fleet.service"}}\t{{.Names}}\t{{.Status}}'` prints them. */
+const HEALTHY = "Executor\texecutor\tUp 3 hours (healthy)\n\tdocker-api-proxy\tUp 3 hours (healthy)\n";
+
+/**
+ * Runs the script with a `pulumi` that prints `output` and exits `code`, and a `docker` whose
+ * `ps` prints `ps` (exit `psCode`); the arguments each got, exit status and the summary.
+ */
+function driftCheck(output: string, code: number, ps = HEALTHY, psCode = 0): { status: number | null; args: string; dockerArgs: string; summary: string[]; stdout: string } {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), "fleet-drift-"));
     fs.writeFileSync(path.join(dir, "output.txt"), output);
+    fs.writeFileSync(path.join(dir, "ps.txt"), ps);
     fs.writeFileSync(path.join(dir, "pulumi"), `#!/usr/bin/env bash\necho "$*" > "${dir}/args"\ncat "${dir}/output.txt"\nexit ${code}\n`, { mode: 0o755 });
+    fs.writeFileSync(path.join(dir, "docker"), `#!/usr/bin/env bash\nprintf '%s\\n' "$@" > "${dir}/docker-args"\ncat "${dir}/ps.txt"\nexit ${psCode}\n`, { mode: 0o755 });
     const summary = path.join(dir, "summary.md");
     const r = spawnSync("bash", [path.join(ROOT, "scripts", "drift-check.sh"), "mainpc"], {
         encoding: "utf8", env: { ...process.env, PATH: `${dir}:${process.env.PATH}`, GITHUB_STEP_SUMMARY: summary },
     });
-    return { status: r.status, args: fs.readFileSync(path.join(dir, "args"), "utf8").trim(), summary: fs.readFileSync(summary, "utf8").split("\n"), stdout: r.stdout };
+    return { status: r.status, args: fs.readFileSync(path.join(dir, "args"), "utf8").trim(), dockerArgs: fs.readFileSync(path.join(dir, "docker-args"), "utf8"), summary: fs.readFileSync(summary, "utf8").split("\n"), stdout: r.stdout };
 }
 
 describe("scripts/drift-check.sh", () => {
@@ -46,6 +54,46 @@ describe("scripts/drift-check.sh", () => {
             "```",
         ]);
         assert.ok(r.summary.join("\n").includes("error: no changes were expected for preview but changes were proposed"));
+    });
+
+    it("a fleet container that runs but is not healthy fails the check, even with no drift, and is named in the log and the summary", () => {
+        const ps = [
+            "Executor\texecutor\tUp 3 hours (healthy)",
+            "CodeGenerator\tcode-generator\tUp 2 minutes (unhealthy)",
+            "NLUAgent\tnlu-agent\tUp 4 seconds (health: starting)",
+            "CacheManager\tcache-manager\tRestarting (3) 1 second ago",
+            "\tdocker-api-proxy\tUp 3 hours (unhealthy)",
+        ].join("\n") + "\n";
+        const r = driftCheck("Previewing update (ai-system/mainpc)\n\nResources:\n    120 unchanged\n", 0, ps);
+        assert.strictEqual(r.status, 1);
+        assert.strictEqual(r.dockerArgs, 'ps\n--filter\nlabel=fleet.machine\n--format\n{{.Label "fleet.service"}}\\t{{.Names}}\\t{{.Status}}\n', "docker's formatter turns the two characters \\t into a tab");
+        const named = [
+            "- CodeGenerator (code-generator): Up 2 minutes (unhealthy)",
+            "- NLUAgent (nlu-agent): Up 4 seconds (health: starting)",
+            "- CacheManager (cache-manager): Restarting (3) 1 second ago",
+            "- docker-api-proxy: Up 3 hours (unhealthy)",
+        ];
+        assert.ok(r.stdout.endsWith(["Fleet containers that run but are not healthy (docker ps):", ...named, ""].join("\n")), r.stdout);
+        assert.deepStrictEqual(r.summary.slice(0, 9), [
+            "### mainpc: containers not healthy",
+            "They run but are not healthy; the preview cannot see it. README, Drift, says what to do.",
+            "",
+            ...named,
+            "",
+            "### mainpc: no drift",
+        ]);
+    });
+
+    it("drift and an unhealthy container: the preview's status, both named", () => {
+        const r = driftCheck(fs.readFileSync(FIXTURE, "utf8"), 255, "CodeGenerator\tcode-generator\tUp 2 minutes (unhealthy)\n");
+        assert.strictEqual(r.status, 255);
+        assert.deepStrictEqual([r.summary[0], r.summary[3], r.summary[5]], ["### mainpc: containers not healthy", "- CodeGenerator (code-generator): Up 2 minutes (unhealthy)", "### mainpc: drift"]);
+    });
+
+    it("containers that cannot be listed fail the check with docker's words", () => {
+        const r = driftCheck("Resources:\n    120 unchanged\n", 0, "Cannot connect to the Docker daemon at unix:///var/run/docker.sock. Is the docker daemon running?\n", 1);
+        assert.strictEqual(r.status, 1);
+        assert.strictEqual(r.summary[3], "- the host's containers could not be listed: Cannot connect to the Docker daemon at unix:///var/run/docker.sock. Is the docker daemon running?");
     });
 
     it("no drift: exit 0 and says so", () => {

@@ -35,10 +35,10 @@ export function changeChecks(ctx: StackContext): void {
         }
     });
 
-    if (ctx.stack === "local") it("a failed health wait stays failed: a new image that never turns healthy fails `up` naming the service, the same `up` again fails again (replaced, not an empty update), and the fixed image turns green", async function () {
+    if (ctx.stack === "local") it("a failed health wait stays failed: a new image that never turns healthy fails `up` naming the service; the same `up` again, `refresh` then `up`, and `up --refresh` all fail again, naming it; what was replaced create-first stays pending until the fixed image turns green", async function () {
         this.timeout(900000);
         // From a second checkout whose data gives the service a 10 s wait (services.yaml
-        // health.waitTimeoutSeconds), so two failed waits do not take its family's 120 s each.
+        // health.waitTimeoutSeconds), so the failed waits do not take its family's 120 s each.
         const second = secondCheckout(ctx.app);
         const data = path.join(second.projectDir, "fleet", "data", "services.yaml");
         const [service, entry] = ["CodeGenerator", "main_pc_code/agents/code_generator_agent.py"];
@@ -54,14 +54,37 @@ export function changeChecks(ctx: StackContext): void {
         const failed = (e: Error) => e.message.startsWith(`harness: docker:index/container:Container ${container}: container failed to be in healthy state`);
         await assert.rejects(h.run(cfg(), { projectDir: second.projectDir }), failed);
         assert.strictEqual(h.stored("docker:index/container:Container", container)!.initErrors.length, 1, "recorded with its init error, as the engine keeps it");
+        // Created first and replaced before the container failed: pending deletion, not deleted.
+        const pending = [`docker:index/remoteImage:RemoteImage ${container}`, "command:local:Command mainpc-preflight"].sort();
+        assert.deepStrictEqual(h.pending().sort(), pending);
         await assert.rejects(h.run(cfg(), { projectDir: second.projectDir }), failed);
         const again = h.events.find((e) => e.name === container && e.type === "docker:index/container:Container")!;
         assert.strictEqual(again.action, "replace", "init errors and replaceOnChanges *: replaced and waited for again");
         assert.ok(again.why.some((w) => w.startsWith("#initerror: container failed to be in healthy state")), again.why.join("; "));
+        assert.deepStrictEqual(h.pending().sort(), pending, "a failed run deletes none of them");
+
+        // A refresh forgets the init error (the engine stores what Read returns), so the container
+        // is the same; its PIDs-limit command, never created for this container, confirms health and fails.
+        await h.refresh();
+        assert.deepStrictEqual(h.stored("docker:index/container:Container", container)!.initErrors, []);
+        const confirm = `harness: command:local:Command ${container}-pids-limit: exit status 1: running "bash scripts/container-ready.sh ${container} ${service} 256 10":\n`;
+        const unhealthy = (e: Error) => {
+            assert.ok(e.message.startsWith(confirm), e.message);
+            assert.match(e.message, new RegExp(`\\n${service} \\(${container}\\) is not healthy after 10 s: state (running|restarting|exited), health (starting|unhealthy)`));
+            assert.match(e.message, /the engine test's broken CodeGenerator/, "its last log lines");
+            return true;
+        };
+        await assert.rejects(h.run(cfg(), { projectDir: second.projectDir }), unhealthy);
+        assert.strictEqual(h.events.find((e) => e.name === container && e.type === "docker:index/container:Container")!.action, "same", "refreshed: no init error left to replace it");
+        await assert.rejects(h.run(cfg(), { projectDir: second.projectDir }), unhealthy);
+        await assert.rejects(h.run(cfg(), { projectDir: second.projectDir, refresh: true }), unhealthy);
+        assert.notStrictEqual((await ctx.docker.getContainer(container).inspect()).State.Health?.Status, "healthy");
+
         fs.writeFileSync(path.join(second.app, entry), good);
         await h.run(cfg(), { projectDir: second.projectDir });
         assert.strictEqual((await ctx.docker.getContainer(container).inspect()).State.Health?.Status, "healthy");
         assert.strictEqual(h.stored("docker:index/container:Container", container)!.initErrors.length, 0);
+        assert.deepStrictEqual(h.pending(), [], "the successful run deleted what was pending");
         // Back to this checkout: only the wait differs, and only that container is replaced.
         await h.run(ctx.config());
         assert.deepStrictEqual(h.changes(), [`command:local:Command ${container}-pids-limit replace`, `docker:index/container:Container ${container} replace`]);
