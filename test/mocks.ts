@@ -24,6 +24,16 @@ export interface Registered {
         deleteBeforeReplace: boolean;
         replaceOnChanges: string[];
     };
+    /** Top-level inputs whose value is, or holds, an unknown (a preview); the mocks hand them over as undefined. */
+    unknownInputs?: string[];
+}
+
+/** Whether a registration's input value is, or holds, the SDK's unknown sentinel. */
+function holdsUnknown(v: unknown): boolean {
+    if (v === pulumi.runtime.unknownValue) return true;
+    if (Array.isArray(v)) return v.some(holdsUnknown);
+    if (v && typeof v === "object") return Object.values(v).some(holdsUnknown);
+    return false;
 }
 
 
@@ -36,6 +46,7 @@ interface RegisterRequest {
     getRetainondelete(): boolean | undefined;
     getDeletebeforereplace(): boolean;
     getReplaceonchangesList(): string[];
+    getObject(): { toJavaScript(): Record<string, unknown> } | undefined;
 }
 
 export interface RunResult {
@@ -188,6 +199,7 @@ export async function runProgram(config: MergedStack, opts: { preview?: boolean;
     const stack = config.stack;
     const resources: Registered[] = [];
     const options = new Map<string, Registered["opts"]>();
+    const unknowns = new Map<string, string[]>();
     const urns = new Map<string, string>();
     lastUrns = urns;
     const handler = opts.handler ?? mockHandler;
@@ -202,7 +214,8 @@ export async function runProgram(config: MergedStack, opts: { preview?: boolean;
         newResource: async (args) => {
             // Reads (a StackReference) do not pass through registerResource: they have no options.
             const opts = options.get(`${args.type}::${args.name}`) ?? { parent: "", dependencies: [], retainOnDelete: false, deleteBeforeReplace: false, replaceOnChanges: [] };
-            const r: Registered = { type: args.type, name: args.name, inputs: args.inputs, provider: args.provider, opts };
+            const unknownInputs = unknowns.get(`${args.type}::${args.name}`);
+            const r: Registered = { type: args.type, name: args.name, inputs: args.inputs, provider: args.provider, opts, ...(unknownInputs?.length ? { unknownInputs } : {}) };
             resources.push(r);
             // After a failed step the engine starts no other (pkg/resource/deploy/step_executor.go:
             // a failed step cancels the executor; the steps under way finish).
@@ -231,6 +244,8 @@ export async function runProgram(config: MergedStack, opts: { preview?: boolean;
             deleteBeforeReplace: req.getDeletebeforereplace(),
             replaceOnChanges: req.getReplaceonchangesList(),
         });
+        const object = req.getObject()?.toJavaScript() ?? {};
+        unknowns.set(`${req.getType()}::${req.getName()}`, Object.keys(object).filter((k) => holdsUnknown(object[k])));
         return register(req, (err: unknown, resp: { getUrn(): string } | undefined) => {
             if (resp) urns.set(`${req.getType()}::${req.getName()}`, resp.getUrn());
             (cb as (e: unknown, r: unknown) => void)(err, resp);

@@ -14,6 +14,7 @@
  *
  * An input the harness does not carry out fails the run by name.
  */
+import * as pulumi from "@pulumi/pulumi";
 import Docker from "dockerode";
 import * as os from "os";
 import { MergedStack } from "../../fleet/pulumi/config";
@@ -22,7 +23,7 @@ import { fail, Inputs } from "./fail";
 import { RunMetrics } from "./metrics";
 import { Slots } from "./providers/buildIo";
 import { InitError, Io } from "./providers/engineIo";
-import { checkTranslated, ProviderImpl, PROVIDERS } from "./providers/registry";
+import { checkTranslated, previewDiff, ProviderImpl, PROVIDERS } from "./providers/registry";
 
 import { decide } from "./steps";
 
@@ -35,6 +36,47 @@ export interface RunOptions {
     replace?: (type: string, name: string) => boolean;
     /** Where the program runs from (another checkout of this repository); the project by default. */
     projectDir?: string;
+}
+
+/**
+ * The SDK's sentinel for a value not known until the update runs (@pulumi/pulumi runtime/rpc
+ * `unknownValue`): a mock's state that holds it deserializes to an unknown output.
+ */
+export const UNKNOWN = pulumi.runtime.unknownValue;
+
+/**
+ * Outputs each provider computes, beyond the inputs it echoes: unknown in a preview where the
+ * resource is created or replaced. For a replacement the old state's keys are taken as well.
+ */
+const COMPUTED_OUTPUTS: Readonly<Record<string, readonly string[]>> = {
+    "docker:index/container:Container": ["id"],
+    "docker:index/remoteImage:RemoteImage": ["id", "imageId", "repoDigest"],
+    "docker:index/network:Network": ["id"],
+    "docker:index/volume:Volume": ["id", "mountpoint"],
+    "docker-build:index:Image": ["id", "ref", "digest", "contextHash"],
+    "command:local:Command": ["id", "stdout", "stderr"],
+};
+
+/**
+ * Types served by pulumi-go-provider (docker-build, command). In a preview its Update, like its
+ * Create, marks every output that does not echo an input unknown once any input changed
+ * (pulumi-go-provider v1.3.0 infer/resource.go `markComputed` with the default flow of
+ * `ensureDefaultComputed`: every output depends on every input). The bridged Docker provider's
+ * in-place update keeps its computed attributes.
+ */
+const GO_PROVIDER_TYPES = new Set(["docker-build:index:Image", "command:local:Command"]);
+
+/**
+ * What a preview returns for a resource that changes: the inputs, known where they are, and every
+ * other output unknown; a bridged in-place update keeps the old outputs besides the new inputs.
+ */
+export function plannedOutputs(type: string, op: "create" | "update" | "replace", inputs: Inputs, prior?: Inputs, unknown: readonly string[] = []): Inputs {
+    if (op === "update" && !GO_PROVIDER_TYPES.has(type)) return { ...prior, ...inputs, ...Object.fromEntries(unknown.map((k) => [k, UNKNOWN])) };
+    const out: Inputs = { ...inputs };
+    for (const k of new Set([...(COMPUTED_OUTPUTS[type] ?? ["id"]), ...Object.keys(prior ?? {}), ...unknown])) {
+        if (inputs[k] === undefined || unknown.includes(k)) out[k] = UNKNOWN;
+    }
+    return out;
 }
 
 export interface Event {
@@ -129,6 +171,47 @@ export class EngineHarness extends RunMetrics {
     /** The old resources of create-first replacements still pending deletion, as `type name`. */
     pending(): string[] {
         return this.pendingDeletes.map((s) => `${s.type} ${s.name}`);
+    }
+
+    /**
+     * `pulumi preview`: the program runs with the SDK in preview mode, every resource is diffed
+     * against the state as `up` would diff it, and nothing is carried out. A resource created,
+     * replaced or updated returns what its provider returns in a preview: its inputs, and its
+     * computed outputs unknown (`plannedOutputs`), so what depends on them sees unknowns, as in a
+     * real preview (an image that will be rebuilt has no known digest yet). A replacement has an
+     * unknown id (the mocks turn an empty id into an unknown one). `events` says what `up` would
+     * do; the state, the pending deletes and the host stay as they were.
+     */
+    async preview(config: MergedStack, opts: Omit<RunOptions, "refresh"> = {}): Promise<RunResult> {
+        this.reset();
+        const handler: ResourceHandler = (r) => this.previewOne(r, opts.replace);
+        const result = await runProgram(config, { handler, projectDir: opts.projectDir, preview: true });
+        for (const [, s] of [...this.state.entries()].filter(([k]) => !this.seen.has(k)).reverse()) {
+            this.events.push({ type: s.type, name: s.name, action: "delete", why: ["no longer registered by the program"] });
+        }
+        return result;
+    }
+
+    private async previewOne(r: Registered & { custom: boolean }, replace?: RunOptions["replace"]): Promise<{ id: string; state: Record<string, unknown> }> {
+        if (!r.custom) return { id: "", state: {} };
+        checkTranslated(r);
+        const key = `${r.type}::${r.name}`;
+        this.seen.add(key);
+        const p = PROVIDERS[r.type];
+        // Providers and stack references do nothing on the host; a stack reference is read in a preview too.
+        if (!p) return this.provider(r).create(this.io(), r, () => undefined).then(({ id, outputs }) => ({ id, state: outputs }));
+        const prior = this.state.get(key);
+        if (!prior) {
+            this.events.push({ type: r.type, name: r.name, action: "create", why: [] });
+            return { id: "", state: plannedOutputs(r.type, "create", r.inputs, undefined, r.unknownInputs) };
+        }
+        const forced = replace?.(r.type, r.name) === true;
+        const diff = previewDiff(r.type, p, prior.outputs, r.inputs, r.unknownInputs ?? []);
+        const d = forced ? { op: "replace" as const, changed: [], why: ["--replace"] } : decide(diff, r.opts.replaceOnChanges, prior.initErrors);
+        this.events.push({ type: r.type, name: r.name, action: d.op as Action, why: d.why });
+        if (d.op === "same") return { id: prior.id, state: prior.outputs };
+        const op = d.op === "update" ? "update" : "replace";
+        return { id: op === "update" ? prior.id : "", state: plannedOutputs(r.type, op, r.inputs, prior.outputs, r.unknownInputs) };
     }
 
     /** The events of the latest run other than `same`, as `type name action`, sorted. */

@@ -106,6 +106,30 @@ export const PROVIDERS: Readonly<Record<string, ProviderImpl>> = {
     },
 };
 
+/** The bridged and command schemas by type; docker-build's Diff never replaces. */
+const SCHEMAS: Readonly<Record<string, readonly Attr[]>> = {
+    "docker:index/container:Container": CONTAINER_ATTRS,
+    "docker:index/network:Network": NETWORK_ATTRS,
+    "docker:index/volume:Volume": VOLUME_ATTRS,
+    "docker:index/remoteImage:RemoteImage": REMOTE_IMAGE_ATTRS,
+    "command:local:Command": COMMAND_ATTRS,
+};
+
+/**
+ * A preview's diff: the provider's diff of the known inputs, and every unknown input a change
+ * that replaces where its attribute is ForceNew (an SDKv2 plan shows an unknown as "known after
+ * apply", a difference; pulumi-go-provider's Diff counts an unknown input as changed, and
+ * `triggers` replaces). `unknown` are the top-level inputs a preview does not know yet.
+ */
+export function previewDiff(type: string, p: ProviderImpl, state: Inputs, inputs: Inputs, unknown: readonly string[]): ProviderDiff {
+    const known = p.diff(state, Object.fromEntries(Object.entries(inputs).filter(([k]) => !unknown.includes(k))));
+    const schema = SCHEMAS[type] ?? [];
+    const changed = [...new Set([...known.changed.filter((k) => !unknown.includes(k)), ...unknown])];
+    const replaces = [...new Set([...known.replaces.filter((k) => !unknown.includes(k)), ...unknown.filter((k) => schema.find((a) => a.key === k)?.forceNew)])];
+    const details = { ...known.details, ...Object.fromEntries(unknown.map((k) => [k, `${short(state[k])} -> (known after the update)`])) };
+    return { changed, replaces, details };
+}
+
 /** Input keys of each resource type the harness carries out. */
 export const TRANSLATED: Readonly<Record<string, readonly string[]>> = {
     "docker:index/container:Container": CONTAINER_INPUTS,

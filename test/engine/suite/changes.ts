@@ -47,7 +47,8 @@ export function changeChecks(ctx: StackContext): void {
         assert.notStrictEqual(slow, text, "CodeGenerator's entry in services.yaml");
         fs.writeFileSync(data, slow);
         const good = fs.readFileSync(path.join(second.app, entry), "utf8");
-        fs.writeFileSync(path.join(second.app, entry), `raise SystemExit("the engine test's broken ${service}")\n`);
+        // It runs and never answers: a container that exited would read back changed (mustRun false) and be replaced.
+        fs.writeFileSync(path.join(second.app, entry), `import time\nprint("the engine test's broken ${service}", flush=True)\ntime.sleep(100000)\n`);
         const h = ctx.harness;
         const cfg = () => stackConfig(ctx.stack, STACKS[ctx.stack].overrides, appRepoOverride(second.app));
         const container = ctx.services[service].container;
@@ -65,12 +66,12 @@ export function changeChecks(ctx: StackContext): void {
 
         // A refresh forgets the init error (the engine stores what Read returns), so the container
         // is the same; its PIDs-limit command, never created for this container, confirms health and fails.
-        await h.refresh();
-        assert.deepStrictEqual(h.stored("docker:index/container:Container", container)!.initErrors, []);
+        const refreshed = (await h.refresh()).find((e) => e.name === container && e.type === "docker:index/container:Container")!;
+        assert.deepStrictEqual([refreshed.action, h.stored("docker:index/container:Container", container)!.initErrors], ["same", []]);
         const confirm = `harness: command:local:Command ${container}-pids-limit: exit status 1: running "bash scripts/container-ready.sh ${container} ${service} 256 10":\n`;
         const unhealthy = (e: Error) => {
             assert.ok(e.message.startsWith(confirm), e.message);
-            assert.match(e.message, new RegExp(`\\n${service} \\(${container}\\) is not healthy after 10 s: state (running|restarting|exited), health (starting|unhealthy)`));
+            assert.match(e.message, new RegExp(`\\n${service} \\(${container}\\) is not healthy after 10 s: state running, health (starting|unhealthy)`));
             assert.match(e.message, /the engine test's broken CodeGenerator/, "its last log lines");
             return true;
         };
