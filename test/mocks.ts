@@ -158,6 +158,8 @@ export function runbookStack(stack: string, ...overrides: string[]): MergedStack
 
 async function resolve(v: unknown): Promise<unknown> {
     if (pulumi.Output.isInstance(v)) {
+        // A preview's unknown never reaches an apply: it is returned as the SDK's sentinel.
+        if (!(await (v as unknown as { isKnown: Promise<boolean> }).isKnown)) return pulumi.runtime.unknownValue;
         return new Promise((res) => (v as pulumi.Output<unknown>).apply((x) => { res(x); return x; }));
     }
     if (Array.isArray(v)) return Promise.all(v.map(resolve));
