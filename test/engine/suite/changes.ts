@@ -13,8 +13,15 @@ export function changeChecks(ctx: StackContext): void {
         const before = await containerIds(ctx.docker, ctx.services);
         const { service, file } = CHANGED[ctx.machine];
         fs.appendFileSync(path.join(ctx.app, file), "# changed by the engine test\n");
-        const changedRun = await ctx.harness.run(ctx.config());
         const container = ctx.services[service].container;
+        // The pull request's preview first: the image's new digest is unknown until built, and
+        // what depends on it previews as replaced, which here is what `up` then does.
+        await ctx.harness.preview(ctx.config());
+        const previewed = ctx.harness.changes();
+        assert.deepStrictEqual(ctx.harness.pending(), [], "a preview carries nothing out");
+        assert.deepStrictEqual(await containerIds(ctx.docker, ctx.services), before, "a preview carries nothing out");
+        const changedRun = await ctx.harness.run(ctx.config());
+        assert.deepStrictEqual(previewed, ctx.harness.changes(), "the preview showed what up did");
         assert.deepStrictEqual(ctx.harness.changes(), [
             `command:local:Command ${container}-pids-limit replace`,
             // Its triggers are the host's image tags, as the GPU probe's (a stack with GPU services).

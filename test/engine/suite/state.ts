@@ -117,6 +117,21 @@ export function rebuildFromNothing(ctx: StackContext, extra?: (h: StackContext["
         const before = digests();
         const kept = keepImages(h.outputsOf(IMAGE));
         const ids = await containerIds(ctx.docker, ctx.services);
+        // Its preview cannot know the digests before the builds, so it shows every container
+        // replaced (its image ref unknown) where the `up` below replaces none: the preview's
+        // replacements downstream of a rebuilt image are an upper bound.
+        await h.preview(ctx.config(), { replace: (type) => type === IMAGE });
+        const names = (type: string) => Object.keys(h.outputsOf(type));
+        const probe = names(COMMAND).filter((n) => n.endsWith("-gpu-probe"));
+        assert.deepStrictEqual(h.changes(), [
+            ...names(IMAGE).map((n) => `${IMAGE} ${n} replace`),
+            ...names(REMOTE).map((n) => `${REMOTE} ${n} replace`),
+            ...names(CONTAINER).map((n) => `${CONTAINER} ${n} replace`),
+            ...names(COMMAND).filter((n) => n.endsWith("-pids-limit")).map((n) => `${COMMAND} ${n} replace`),
+            // Its image's ref is in its environment, not its triggers: an update.
+            ...probe.map((n) => `${COMMAND} ${n} update`),
+        ].sort());
+        assert.strictEqual(probe.length, ctx.stack === "local" ? 0 : 1);
         try {
             execFileSync("docker", ["builder", "prune", "-af"], { stdio: "ignore" });
             await h.run(ctx.config(), { replace: (type) => type === IMAGE });
