@@ -2,6 +2,7 @@
 import * as fs from "fs";
 import * as path from "path";
 import { APP_REPO_FILE, checkoutOutputs, checkoutPath, readAppRepoPin } from "../imageplan/appRepoPin";
+import { readPastDeployment, rollbackRows } from "../imageplan/checkpoint";
 import { buildLock, lockTargets } from "../imageplan/lock";
 import { imageTargetUrns } from "../imageplan/buildPlan";
 import { leftOutOfBuild, planImages } from "../imageplan/planImages";
@@ -131,6 +132,53 @@ const buildLockCommand: Run = (a, { io }, c) => {
     return 0;
 };
 
+/**
+ * `rollback <stack> --from FILE`: the build lock of a past deployment, from what Pulumi recorded
+ * of it (fleet/imageplan/checkpoint.ts), written where `fleet:pinAll` reads it, and what that
+ * does to each container against this commit's data. Nothing is written when the file is not a
+ * deployment of this stack, or records no image any container ran.
+ */
+const rollback: Run = (a, { io, projectDir, fleetDir }, c) => {
+    const [stack] = positional(a, c, 1, "needs exactly one stack name, e.g. rollback pc2 --from pc2-v41.json");
+    const from = a.options.from;
+    if (!from) throw new UsageError(`${c.name} needs --from FILE: the deployment to go back to (pulumi stack export --stack ${stack} --version N --file FILE)`, c);
+    const file = path.resolve(from);
+    if (!fs.existsSync(file)) throw new FleetError([{ file: from, path: "", message: "does not exist", fix: `export the deployment first: pulumi stack export --stack ${stack} --version <N> --file ${from}` }]);
+    const past = readPastDeployment(from, fs.readFileSync(file));
+    if (past.project !== "fleet" || past.stack !== stack) {
+        throw new FleetError([{ file: from, path: "", message: `is a deployment of stack '${past.stack}' of project '${past.project}', not of stack '${stack}' of project 'fleet'`, fix: `export stack ${stack}'s: pulumi stack export --stack ${stack} --version <N> --file <file>` }]);
+    }
+    const lock = buildLock({ deployment: { resources: past.resources } });
+    if (Object.keys(lock.running).length === 0) {
+        throw new FleetError([{ file: from, path: "", message: "records no image any container ran (no docker:index/remoteImage:RemoteImage resource): nothing can be restored from it", fix: "pick a version that deployed the fleet's containers (pulumi stack history), or pin each service (fleet:pins)" }]);
+    }
+    const data = loadFleet(fleetDir);
+    // As check-stack: override files on top, and the application repository's checkout.
+    const loaded = parseStackConfig(fleetKeys(loadStack(projectDir, stack, { overrides: (a.all.config ?? []).map((f) => path.resolve(f)) }).config), data, `Pulumi.${stack}.yaml`);
+    const cfg = a.options["app-repo"] ? { ...loaded, appRepo: path.resolve(a.options["app-repo"]) } : loaded;
+    // This commit's containers, whatever the stack pins now: the rollback replaces any pinAll.
+    const hostPlan = planHost(data, { ...cfg, pinAll: undefined });
+    const images = planImages(data, hostPlan, cfg, {
+        projectDir: REPOSITORY_DIR,
+        appRepo: path.resolve(projectDir, cfg.appRepo),
+        buildDir: path.join(projectDir, ".fleet", "build", stack),
+        servicesFile: fleetFiles(fleetDir).services,
+        stackFile: `Pulumi.${stack}.yaml`,
+    });
+    const builds = Object.fromEntries(Object.entries(images.containers).map(([s, i]) => [s, i.build]));
+    const rows = rollbackRows(lock, hostPlan.containers, builds);
+    const out = a.options.out ?? `build-lock-${stack}.json`;
+    fs.writeFileSync(path.resolve(out), `${JSON.stringify(lock, null, 2)}\n`);
+    io.out(`${from}: a ${past.format} of stack ${stack}; wrote ${out}, the build lock fleet:pinAll takes`);
+    const width = Math.max(...rows.map((r) => r.service.length));
+    for (const r of rows) io.out(`  ${r.service.padEnd(width)}  ${r.change}: ${r.detail}`);
+    io.out("Next:");
+    io.out(`  pulumi config set fleet:pinAll ${out} --stack ${stack}`);
+    io.out(`  scripts/fleet plan ${stack}    # each row "pinned by build lock ${out}"`);
+    io.out(`  pulumi up --stack ${stack}`);
+    return 0;
+};
+
 const diagram: Run = (a, { io, projectDir, fleetDir }, c) => {
     positional(a, c, 0, "takes no arguments");
     const out = path.resolve(a.options.out ?? path.join(projectDir, DIAGRAM_FILE));
@@ -191,6 +239,7 @@ export const RUN: Readonly<Record<string, Run>> = {
     "image-targets": imageTargets,
     "lock-targets": lockTargetsCommand,
     "build-lock": buildLockCommand,
+    rollback,
     diagram,
     dockerfiles,
     "app-repo": appRepo,

@@ -70,6 +70,21 @@ export const COMMANDS: readonly CommandHelp[] = [
         details: ["The digests a deploy built and ran, by image and container: what fleet:pinAll rolls back to."],
     },
     {
+        name: "rollback", synopsis: "rollback <stack> --from F [--out F] [--config F]... [--app-repo DIR]", options: ["fleet", "from", "out", "config", "app-repo"], flags: [],
+        summary: "the build lock of a past deployment (pulumi stack export --version N, or a DIY history checkpoint), for fleet:pinAll",
+        details: [
+            "Reads what Pulumi recorded of one deployment of <stack>: `pulumi stack export --version N`",
+            "(an UntypedDeployment) or a self-managed backend's history checkpoint (a VersionedCheckpoint,",
+            ".json, .json.gz or .json.zst). Writes the build lock fleet:pinAll takes (--out, default",
+            "build-lock-<stack>.json) and says per container what the rollback runs: the same image as",
+            "this commit builds, that deployment's image, a service that did not run then, or one",
+            "removed since. Nothing is written for a file of another stack or one that records no image.",
+            "--config FILE   an override file of a stack file's shape on top (repeatable), as check-stack",
+            "--app-repo DIR  a checkout of the application repository, for the tags this commit builds",
+            "--fleet DIR     the fleet data, as validate",
+        ],
+    },
+    {
         name: "diagram", synopsis: "diagram [--out FILE] [--fleet DIR]", options: ["out", "fleet"], flags: [],
         summary: "write the family and placement diagrams (default docs/fleet-diagrams.md)",
         details: ["Mermaid diagrams of the family hierarchy and of each host's services."],

@@ -268,6 +268,18 @@ export class EngineHarness extends RunMetrics {
         return { deployment: { resources } };
     }
 
+    /**
+     * A deployment as a self-managed backend's history keeps it after an update
+     * (pulumi/pulumi pkg/backend/diy/state.go `addToHistory`): an apitype `VersionedCheckpoint`,
+     * version 3, whose `latest` deployment lists the stack resource (with the stack's outputs)
+     * and the custom resources of `exported` (`exportDeployment`).
+     */
+    static checkpoint(stack: string, exported: ReturnType<EngineHarness["exportDeployment"]>, outputs: Record<string, unknown>): Record<string, unknown> {
+        const root = { urn: `urn:pulumi:${stack}::fleet::pulumi:pulumi:Stack::fleet-${stack}`, custom: false, type: "pulumi:pulumi:Stack", outputs };
+        const resources = exported.deployment.resources.map((r) => ({ urn: r.urn, custom: true, id: String(r.outputs.id ?? r.urn.slice(r.urn.lastIndexOf("::") + 2)), type: r.type, inputs: r.inputs, outputs: r.outputs }));
+        return { version: 3, checkpoint: { stack, latest: { manifest: { time: new Date().toISOString(), magic: "", version: "" }, secrets_providers: { type: "passphrase", state: {} }, resources: [root, ...resources] } } };
+    }
+
     /** The outputs the harness keeps for every resource of `type`, by resource name. */
     outputsOf(type: string): Record<string, Inputs> {
         return Object.fromEntries([...this.state.values()].filter((s) => s.type === type).map((s) => [s.name, s.outputs]));

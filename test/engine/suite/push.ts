@@ -6,13 +6,15 @@ import * as assert from "assert";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
+import * as zlib from "zlib";
 import { imageTargetUrns } from "../../../fleet/imageplan/buildPlan";
 import { buildLock } from "../../../fleet/imageplan/lock";
 import { planHost } from "../../../fleet/model/plan";
 import { parsedStack, realFleet } from "../../helpers";
 import { pinAllOverride, pinsOverride, Registered } from "../../mocks";
 import { EngineHarness, withoutTag } from "../harness";
-import { authRegistry, CHANGED, containerIds, REGISTRY, registryDigest, StackContext } from "./context";
+import { runFleet } from "../../fleet/ops/project";
+import { authRegistry, CHANGED, containerIds, REGISTRY, registryDigest, StackContext, STACKS } from "./context";
 
 export function pushShaped(ctx: StackContext): void {
     const repoOf = (ref: string) => withoutTag(ref).slice(0, withoutTag(ref).indexOf("@"));
@@ -65,12 +67,20 @@ export function pushShaped(ctx: StackContext): void {
         assert.deepStrictEqual([after.Id, after.State.Running, after.State.Health?.Status], [running, true, "healthy"]);
     });
 
-    it("rollback of everything: pinAll names the first run's build lock; only the container whose image changed since is replaced, its image pulled by digest, nothing built or pushed", async () => {
+    it("rollback of everything from the stack's history: `fleet rollback` reads the first deployment's checkpoint (a DIY history file, gzip) and writes the lock pinAll takes; only the container whose image changed since is replaced, its image pulled by digest, nothing built or pushed", async () => {
         const { service } = CHANGED.mainpc;
         const s = ctx.services[service];
+        const dir = fs.mkdtempSync(path.join(os.tmpdir(), "fleet-rollback-"));
+        const history = path.join(dir, `mainpc-${Date.now()}000000.checkpoint.json.gz`);
+        fs.writeFileSync(history, zlib.gzipSync(JSON.stringify(EngineHarness.checkpoint("mainpc", ctx.firstExport, ctx.first.outputs))));
+        const file = path.join(dir, "build-lock-mainpc.json");
+        const rolled = runFleet(["rollback", "mainpc", "--from", history, "--out", file, "--config", STACKS.mainpc.overrides, "--app-repo", ctx.app]);
+        assert.deepStrictEqual([rolled.code, rolled.err], [0, []]);
         const lock = buildLock(ctx.firstExport);
-        const file = path.join(fs.mkdtempSync(path.join(os.tmpdir(), "fleet-rollback-")), "build-lock-mainpc.json");
-        fs.writeFileSync(file, JSON.stringify(lock, null, 2));
+        assert.deepStrictEqual(JSON.parse(fs.readFileSync(file, "utf8")), lock, "the lock of the first deployment, as build-lock writes it from its export");
+        const rows = rolled.out.filter((l) => / (same image|that deployment's image|not in that deployment|removed since): /.test(l));
+        assert.strictEqual(rows.length, Object.keys(ctx.services).length, rolled.out.join("\n"));
+        assert.deepStrictEqual(rows.filter((l) => !/ same image: /.test(l)).map((l) => l.trim().split(" ")[0]), [service], "only the changed service runs another image than this commit builds");
         // Back to the changed source (the pins above were for one run each), then drop
         // the first run's image of that service from the daemon: it must come back
         // from the registry.
