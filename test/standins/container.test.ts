@@ -25,7 +25,7 @@ const INPUTS = {
 };
 
 /** What Docker 26 answers to GET /containers/{id}/json for a container created from INPUTS. */
-function inspect(over: { HostConfig?: object; State?: object; Config?: object } = {}) {
+function inspect(over: { HostConfig?: object; State?: object; Config?: object; NetworkSettings?: object } = {}) {
     return {
         Id: "c1", Name: "/nlu-agent", Image: "sha256:abc",
         State: { Running: true, ExitCode: 0, ...over.State },
@@ -43,7 +43,7 @@ function inspect(over: { HostConfig?: object; State?: object; Config?: object } 
             Memory: 768 * MB, MemoryReservation: 0, MemorySwap: 768 * MB, ShmSize: 64 * MB, NanoCpus: 1e9, CpuShares: 512, NetworkMode: "bridge",
             ...over.HostConfig,
         },
-        NetworkSettings: { Ports: { "6709/tcp": [{ HostIp: "127.0.0.1", HostPort: "6709" }], "5709/tcp": [{ HostIp: "127.0.0.1", HostPort: "5709" }] } },
+        NetworkSettings: { Ports: { "6709/tcp": [{ HostIp: "127.0.0.1", HostPort: "6709" }], "5709/tcp": [{ HostIp: "127.0.0.1", HostPort: "5709" }] }, ...over.NetworkSettings },
     };
 }
 
@@ -96,7 +96,8 @@ describe("the Docker provider's container, as its source keeps it (no engine nee
             ["a kernel without swap accounting: the daemon keeps MemorySwap -1", { HostConfig: { MemorySwap: -1 } }, {}, ["memorySwap"], []],
             ["daemon.json log-opts merged into the container's (kreuzwerker#873)", { HostConfig: { LogConfig: { Type: "json-file", Config: { "max-file": "5", "max-size": "10m", compress: "true" } } } }, {}, ["logOpts"], ["logOpts"]],
             ["docker update --cpus 2 by hand", { HostConfig: { NanoCpus: 2e9 } }, {}, ["cpus"], ["cpus"]],
-            ["stopped by hand", { State: { Running: false, ExitCode: 137 } }, {}, ["mustRun"], []],
+            // Docker 26 clears a stopped container's ports ({}); Read takes them while must_run is still true.
+            ["stopped by hand", { State: { Running: false, ExitCode: 137 }, NetworkSettings: { Ports: {} } }, {}, ["mustRun", "ports"], ["ports"]],
             ["another healthcheck interval", {}, { healthcheck: { ...INPUTS.healthcheck, interval: "1m0s" } }, ["healthcheck"], []],
             ["another tmpfs size", {}, { tmpfs: { "/tmp": "rw,size=128m" } }, ["tmpfs"], []],
             ["another image", {}, { image: "sha256:def" }, ["image"], ["image"]],
@@ -110,7 +111,8 @@ describe("the Docker provider's container, as its source keeps it (no engine nee
     });
 
     it("Update: a stopped container is started; a limit or the restart policy goes to POST /update; anything else only changes the state", () => {
-        const stopped = readContainer(inspect({ State: { Running: false } }), containerConfig(INPUTS));
+        const stopped = readContainer(inspect({ State: { Running: false }, NetworkSettings: { Ports: {} } }), containerConfig(INPUTS));
+        assert.deepStrictEqual([stopped.mustRun, stopped.ports], [false, []], "the ports read back empty, before must_run is set false");
         assert.deepStrictEqual(updateRequest(stopped, INPUTS, ["mustRun"]), { start: true });
         assert.deepStrictEqual(updateRequest(created(), INPUTS, ["memorySwap"]).update, { RestartPolicy: { Name: "unless-stopped", MaximumRetryCount: 0 }, CpuShares: 512, Memory: 768 * MB, MemoryReservation: 0, CpusetCpus: "", MemorySwap: 768 * MB });
         assert.deepStrictEqual(updateRequest(created(), INPUTS, ["healthcheck", "tmpfs"]), { start: false });

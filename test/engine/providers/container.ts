@@ -154,11 +154,15 @@ export function readContainer(inspect: Obj, prior: Obj): Obj {
     const hc = inspect.HostConfig ?? {};
     const cfg = inspect.Config ?? {};
     const state: Obj = { ...prior };
+    // Ports first, while must_run is still the stored one (kreuzwerker v4.5.0
+    // resource_docker_container_funcs.go resourceDockerContainerRead: the ports block, then the
+    // "stopped when it should be running" block that sets must_run false): a container stopped by
+    // hand has no ports (the engine clears NetworkSettings.Ports on stop), so they read back [].
+    if (list(prior.ports).length > 0 && (inspect.State?.Running || state.mustRun !== false)) state.ports = flattenPorts(inspect.NetworkSettings?.Ports ?? {});
     if (!inspect.State?.Running) {
         state.exitCode = inspect.State?.ExitCode;
         if (state.mustRun !== false) state.mustRun = false;
     }
-    if (list(prior.ports).length > 0 && (inspect.State?.Running || state.mustRun !== false)) state.ports = flattenPorts(inspect.NetworkSettings?.Ports ?? {});
     Object.assign(state, {
         name: String(inspect.Name ?? "").replace(/^\/+/, ""),
         rm: hc.AutoRemove === true,

@@ -50,6 +50,7 @@ export function stateChecks(ctx: StackContext): void {
         const before = await containerIds(docker, ctx.services);
 
         execFileSync("docker", ["rm", "-f", removed]);
+        const stoppedPorts = h.stored(CONTAINER, stopped)!.outputs.ports;
         execFileSync("docker", ["stop", "-t", "5", stopped]);
         execFileSync("docker", ["update", "--cpus", "2", changed]);
         execFileSync("docker", ["rm", "-f", unmounted]);
@@ -65,7 +66,8 @@ export function stateChecks(ctx: StackContext): void {
         assert.deepStrictEqual(shown, [
             `${CONTAINER} ${changed} update: cpus: "1.0" -> "2.0"`,
             `${CONTAINER} ${removed} delete: ${gone}`,
-            `${CONTAINER} ${stopped} update: mustRun: true -> false`,
+            // Its ports read back empty (ForceNew) before must_run is set false, as the provider's Read does.
+            `${CONTAINER} ${stopped} update: mustRun: true -> false; ports: ${JSON.stringify(stoppedPorts)} -> []`,
             `${CONTAINER} ${unmounted} delete: ${gone}`,
             `${NETWORK} ${machine}-docker-api-proxy-net delete: ${gone}`,
             `${VOLUME} ${unmounted}-logs delete: ${gone}`,
