@@ -59,6 +59,7 @@ describe("a third host without a GPU (test/fixtures/fleet-pc3)", () => {
     it("plan pc3: its three CPU services, none on a GPU, nothing left out", () => {
         const r = run(["plan", "pc3", "--fleet", FIXTURE], projectWith(STACK_FILE));
         assert.strictEqual(r.code, 0, r.err.join("\n"));
+        assert.match(r.out[0], /^plan for pc3 \(stack pc3, port offset \d+, no GPU container\)$/, "no CUDA track on a host without a GPU container");
         assert.ok(r.out.includes("3 containers; per family: base-cpu-pydeps 2, family-web 1"), r.out.join("\n"));
         assert.deepStrictEqual(r.out.filter((l) => /^(base|family)-/.test(l)).map((l) => l.split(/\s+/)[0]), ["base-python", "base-utils", "base-cpu-pydeps", "family-web"], "families in build order");
         assert.ok(r.out.includes("GPU services (0): none"));

@@ -1,4 +1,5 @@
 /** Cross-checks of hosts.yaml: what a host uses of another host's services, and its GPU profile. */
+import { closest } from "./closest";
 import { FleetIssue } from "./issues";
 import { Rule } from "./rules";
 import { GPU_PROFILE_KEYS } from "./schema";
@@ -21,7 +22,8 @@ export const hostUses: Rule = (d, f, broken) => {
                 const svc = d.services[name];
                 if (!svc && broken.services(name)) continue;
                 if (!svc) {
-                    out.push({ file: f.hosts, path: `${h}.uses.${peer}[${i}]`, message: `'${name}' is not a service of ${f.services}`, fix: `name a service of ${f.services} that runs on ${peer} (names are case-sensitive)` });
+                    const near = closest(name, Object.keys(d.services).filter((x) => d.services[x].hosts.includes(peer)));
+                    out.push({ file: f.hosts, path: `${h}.uses.${peer}[${i}]`, message: `'${name}' is not a service of ${f.services}${near ? `; the closest on ${peer} is ${near}` : ""}`, fix: near ? `write ${near}` : `name a service of ${f.services} that runs on ${peer} (names are case-sensitive)` });
                 } else if (!svc.hosts.includes(peer)) {
                     out.push({ file: f.services, path: `${name}.hosts`, message: `does not include ${peer}, where ${h} uses ${name} (${f.hosts}: ${h}.uses.${peer}[${i}])`, fix: `add ${peer} to ${name}.hosts, or remove ${name} from ${h}.uses.${peer} in ${f.hosts}` });
                 }

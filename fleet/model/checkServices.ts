@@ -48,7 +48,8 @@ export const gpuPlacement: Rule = (d, f, broken) => {
             out.push({ file: f.services, path: `${name}.cpuFallback`, message: "is set on a CPU service", fix: "remove it; only GPU services fall back to CPU" });
         }
         if (judged && svc.compute === "cpu" && cudaTracks(d, svc.family)) {
-            out.push({ file: f.services, path: `${name}.family`, message: `runs on CPU but '${svc.family}' carries the CUDA stack`, fix: "use a CPU family, or set compute: gpu if the service needs the GPU" });
+            const cpu = Object.keys(d.families).filter((x) => !cudaTracks(d, x));
+            out.push({ file: f.services, path: `${name}.family`, message: `runs on CPU but '${svc.family}' carries the CUDA stack`, fix: `use a CPU family (${cpu.join(", ")}), or set compute: gpu if the service needs the GPU` });
         }
     }
     for (const [name, svc, h, i] of serviceHosts(d)) {

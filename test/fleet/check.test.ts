@@ -44,7 +44,7 @@ describe("fleet cross-checks", () => {
         {
             rule: "a CPU service on a CUDA family",
             mutate: (d) => { d.services.Executor.family = "family-torch-cu121"; },
-            expected: ["services.yaml: Executor.family: runs on CPU but 'family-torch-cu121' carries the CUDA stack. Fix: use a CPU family, or set compute: gpu if the service needs the GPU"],
+            expected: ["services.yaml: Executor.family: runs on CPU but 'family-torch-cu121' carries the CUDA stack. Fix: use a CPU family (base-python, base-utils, base-cpu-pydeps, family-web, legacy-py310-cpu), or set compute: gpu if the service needs the GPU"],
         },
         {
             rule: "a GPU service on a host without a GPU, naming the service and the host",
@@ -73,9 +73,14 @@ describe("fleet cross-checks", () => {
             expected: ["services.yaml: ModelOpsCoordinator.hosts: does not include mainpc, where pc2 uses ModelOpsCoordinator (hosts.yaml: pc2.uses.mainpc[2]). Fix: add mainpc to ModelOpsCoordinator.hosts, or remove ModelOpsCoordinator from pc2.uses.mainpc in hosts.yaml"],
         },
         {
-            rule: "a used service the data does not have",
+            rule: "a used service the data does not have, misspelt: the closest service on that host",
             mutate: (d) => { d.hosts.pc2.uses.mainpc[0] = "ServiceRegistri"; },
-            expected: ["hosts.yaml: pc2.uses.mainpc[0]: 'ServiceRegistri' is not a service of services.yaml. Fix: name a service of services.yaml that runs on mainpc (names are case-sensitive)"],
+            expected: ["hosts.yaml: pc2.uses.mainpc[0]: 'ServiceRegistri' is not a service of services.yaml; the closest on mainpc is ServiceRegistry. Fix: write ServiceRegistry"],
+        },
+        {
+            rule: "a used service the data does not have, nothing close: what to name",
+            mutate: (d) => { d.hosts.pc2.uses.mainpc[0] = "Zzz"; },
+            expected: ["hosts.yaml: pc2.uses.mainpc[0]: 'Zzz' is not a service of services.yaml. Fix: name a service of services.yaml that runs on mainpc (names are case-sensitive)"],
         },
         {
             rule: "two services with the same container name",
