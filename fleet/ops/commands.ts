@@ -16,6 +16,7 @@ import { fleetKeys, parseStackConfig, StackConfig } from "../model/stack";
 import { checkStack } from "../pulumi/checkStack";
 import { loadStack, stackNames } from "../pulumi/load";
 import { renderDiagrams } from "../render/diagram";
+import { GateInputError, judge, readAllowlist, verdictLines } from "../security/cveGate";
 import { renderFamily, renderService, renderServiceIgnore } from "../render/dockerfile";
 import { Args, UsageError } from "./args";
 import { diffRefs } from "./diff";
@@ -179,6 +180,30 @@ const rollback: Run = (a, { io, projectDir, fleetDir }, c) => {
     return 0;
 };
 
+/** `cve-gate <report.json> --image REF --allowlist FILE`: the deploy's CVE decision on one Trivy report. */
+const cveGate: Run = (a, { io }, c) => {
+    const [report] = positional(a, c, 1, "needs the Trivy JSON report of one image");
+    const image = a.options.image;
+    const allowFile = a.options.allowlist;
+    if (!image || !allowFile) throw new UsageError(`${c.name} needs --image <tag@digest> and --allowlist FILE`, c);
+    const read = (f: string) => {
+        if (!fs.existsSync(f)) throw new GateInputError(f, "does not exist", f === allowFile ? "give security/trivy-allowlist.yaml" : `write it with trivy image --format json --output ${f} ${image}`);
+        return fs.readFileSync(f, "utf8");
+    };
+    try {
+        const verdict = judge(read(report), report, readAllowlist(read(allowFile), allowFile), image);
+        const lines = verdictLines(verdict, allowFile);
+        lines.blocking.forEach((l) => io.err(l));
+        lines.allowed.forEach((l) => io.out(l));
+        (verdict.blocking.length ? io.err : io.out)(lines.summary);
+        return verdict.blocking.length ? 1 : 0;
+    } catch (e) {
+        if (!(e instanceof GateInputError)) throw e;
+        io.err(`cve-gate: ${e.message}`);
+        return 1;
+    }
+};
+
 const diagram: Run = (a, { io, projectDir, fleetDir }, c) => {
     positional(a, c, 0, "takes no arguments");
     const out = path.resolve(a.options.out ?? path.join(projectDir, DIAGRAM_FILE));
@@ -240,6 +265,7 @@ export const RUN: Readonly<Record<string, Run>> = {
     "lock-targets": lockTargetsCommand,
     "build-lock": buildLockCommand,
     rollback,
+    "cve-gate": cveGate,
     diagram,
     dockerfiles,
     "app-repo": appRepo,

@@ -85,6 +85,16 @@ export const COMMANDS: readonly CommandHelp[] = [
         ],
     },
     {
+        name: "cve-gate", synopsis: "cve-gate <report.json> --image REF --allowlist FILE", options: ["image", "allowlist"], flags: [],
+        summary: "the deploy's CVE decision on one image's Trivy JSON report: HIGH/CRITICAL fail unless allowed for its digest",
+        details: [
+            "Reads `trivy image --format json` of REF (tag@digest; the report must be of that digest) and",
+            "the allow-list (security/trivy-allowlist.yaml: image digest -> vulnerability IDs). Every",
+            "HIGH or CRITICAL finding fails, exit 1, unless the allow-list lists it for this digest; an",
+            "allowance lapses when the image is rebuilt. scripts/scan-images.sh runs it per image.",
+        ],
+    },
+    {
         name: "diagram", synopsis: "diagram [--out FILE] [--fleet DIR]", options: ["out", "fleet"], flags: [],
         summary: "write the family and placement diagrams (default docs/fleet-diagrams.md)",
         details: ["Mermaid diagrams of the family hierarchy and of each host's services."],
