@@ -63,6 +63,17 @@ function stackPlan(projectDir: string, stack: string, data: FleetData): { cfg: S
     return { cfg, plan: planHost(data, cfg, rollbackPins(data, cfg, projectDir, stack, source)) };
 }
 
+/** What a build of this commit gives the stack's images, with the paths the program builds with (index.ts): nothing is written. */
+function stackImages(data: FleetData, hostPlan: HostPlan, cfg: StackConfig, projectDir: string, fleetDir: string, stack: string): ReturnType<typeof planImages> {
+    return planImages(data, hostPlan, cfg, {
+        projectDir: REPOSITORY_DIR,
+        appRepo: path.resolve(projectDir, cfg.appRepo),
+        buildDir: path.join(projectDir, ".fleet", "build", stack),
+        servicesFile: fleetFiles(fleetDir).services,
+        stackFile: `Pulumi.${stack}.yaml`,
+    });
+}
+
 /** Renders every family and every service (of every host): images are machine-neutral. */
 export function writeDockerfiles(d: FleetData, out: string, track: CudaTrack): { families: number; services: number } {
     fs.mkdirSync(out, { recursive: true });
@@ -86,14 +97,7 @@ const plan: Run = (a, { io, projectDir, fleetDir }, c) => {
     const [stack] = positional(a, c, 1, "needs exactly one stack name, e.g. plan mainpc");
     const data = loadFleet(fleetDir);
     const { cfg, plan: hostPlan } = stackPlan(projectDir, stack, data);
-    // The paths the program builds with (index.ts): nothing is written.
-    const images = planImages(data, hostPlan, cfg, {
-        projectDir: REPOSITORY_DIR,
-        appRepo: path.resolve(projectDir, cfg.appRepo),
-        buildDir: path.join(projectDir, ".fleet", "build", stack),
-        servicesFile: fleetFiles(fleetDir).services,
-        stackFile: `Pulumi.${stack}.yaml`,
-    });
+    const images = stackImages(data, hostPlan, cfg, projectDir, fleetDir, stack);
     const doc = planDocument(stack, hostPlan, images);
     if (a.flags.has("json")) io.out(planJson(doc));
     else renderPlan(doc).forEach((l) => io.out(l));
@@ -159,13 +163,7 @@ const rollback: Run = (a, { io, projectDir, fleetDir }, c) => {
     const cfg = a.options["app-repo"] ? { ...loaded, appRepo: path.resolve(a.options["app-repo"]) } : loaded;
     // This commit's containers, whatever the stack pins now: the rollback replaces any pinAll.
     const hostPlan = planHost(data, { ...cfg, pinAll: undefined });
-    const images = planImages(data, hostPlan, cfg, {
-        projectDir: REPOSITORY_DIR,
-        appRepo: path.resolve(projectDir, cfg.appRepo),
-        buildDir: path.join(projectDir, ".fleet", "build", stack),
-        servicesFile: fleetFiles(fleetDir).services,
-        stackFile: `Pulumi.${stack}.yaml`,
-    });
+    const images = stackImages(data, hostPlan, cfg, projectDir, fleetDir, stack);
     const builds = Object.fromEntries(Object.entries(images.containers).map(([s, i]) => [s, i.build]));
     const rows = rollbackRows(lock, hostPlan.containers, builds);
     const out = a.options.out ?? `build-lock-${stack}.json`;
