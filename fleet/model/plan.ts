@@ -162,6 +162,24 @@ function writablePaths(gpuFamily: boolean, container: string): { volumes: Volume
     return { volumes, tmpfs, env: { XDG_CACHE_HOME: "/tmp/.cache", NUMBA_CACHE_DIR: "/tmp/numba" } };
 }
 
+/** The service every container reports its start to (002 §H: image, digest, git sha). */
+export const OBSERVABILITY_SERVICE = "UnifiedObservabilityCenter";
+
+/**
+ * Where a container sends its start report (fleet/render/assets/fleet-entrypoint): the host's own
+ * UnifiedObservabilityCenter by its network alias and port; else the peer's the host `uses`, by
+ * the name of the endpoint variable the program sets from the peer stack; else nowhere, and the
+ * record is only logged.
+ */
+function startReportEnv(d: FleetData, cfg: StackConfig, uses: Record<string, string[]>): Record<string, string> {
+    const uoc = d.services[OBSERVABILITY_SERVICE];
+    if (uoc?.hosts.includes(cfg.machine) && !exclusion(OBSERVABILITY_SERVICE, uoc, cfg)) {
+        return { FLEET_UOC_ENDPOINT: `${containerName(OBSERVABILITY_SERVICE)}:${uoc.ports.service + cfg.portOffset}` };
+    }
+    const peer = Object.entries(uses).find(([, services]) => services.includes(OBSERVABILITY_SERVICE));
+    return peer ? { FLEET_UOC_ENDPOINT_FROM: peerEnvName(peer[0], OBSERVABILITY_SERVICE) } : {};
+}
+
 /** `MAINPC_SERVICE_REGISTRY_ENDPOINT` for mainpc's ServiceRegistry. */
 export function peerEnvName(machine: string, service: string): string {
     return `${machine}_${containerName(service)}_endpoint`.replace(/-/g, "_").toUpperCase();
@@ -181,6 +199,7 @@ function containerPlan(d: FleetData, name: string, svc: Service, cfg: StackConfi
         FLEET_FAMILY: svc.family,
         FLEET_PROFILE_PATH: PROFILE_PATH,
         FLEET_PROFILE_JSON: profileJson(cfg.machine, host),
+        ...startReportEnv(d, cfg, host.uses),
     };
     const peers = Object.entries(host.uses).flatMap(([machine, services]) =>
         services.map((service) => ({ env: peerEnvName(machine, service), machine, service })));

@@ -84,7 +84,7 @@ describe("fleet:gpuFallback under mocks", () => {
     const TTS_ENV = [
         "CUDA_DEVICE_ORDER=PCI_BUS_ID", "CUDA_VISIBLE_DEVICES=0", "FLEET_FAMILY=family-torch-cu121",
         'FLEET_PROFILE_JSON={"machine":"mainpc","description":"MainPC, NVIDIA RTX 4090 (Ada), AMD Ryzen 9 7900","gpu":{"model":"RTX 4090","architecture":"Ada","smArch":"8.9","vramGb":24},"profile":{"GPU_VISIBLE_DEVICES":"0","TORCH_CUDA_ALLOC_CONF":"max_split_size_mb:64","OMP_NUM_THREADS":16,"UVICORN_WORKERS":32,"MODEL_EVICT_THRESHOLD_PCT":90,"NUMBA_CACHE_SIZE":"512MB"}}',
-        "FLEET_PROFILE_PATH=/run/fleet/machine-profile.json", "FLEET_SERVICE=TTSService", "HEALTH_PORT=6801", "HF_HOME=/app/cache/huggingface", "MACHINE=mainpc", "MKL_NUM_THREADS=16",
+        "FLEET_PROFILE_PATH=/run/fleet/machine-profile.json", "FLEET_SERVICE=TTSService", "FLEET_UOC_ENDPOINT=unified-observability-center:9100", "HEALTH_PORT=6801", "HF_HOME=/app/cache/huggingface", "MACHINE=mainpc", "MKL_NUM_THREADS=16",
         "MODEL_EVICT_THRESHOLD_PCT=90", "NUMBA_CACHE_DIR=/app/cache/numba", "NVIDIA_DRIVER_CAPABILITIES=compute,utility", "NVIDIA_VISIBLE_DEVICES=0", "OMP_NUM_THREADS=16", "PORT_OFFSET=0",
         "PYTORCH_CUDA_ALLOC_CONF=max_split_size_mb:64", "REQUIRED_GPU=true", "SERVICE_PORT=5801", "TORCH_HOME=/app/cache/torch", "TRITON_CACHE_DIR=/app/cache/triton", "UVICORN_WORKERS=32",
         "WEB_CONCURRENCY=32", "XDG_CACHE_HOME=/app/cache",
@@ -103,7 +103,7 @@ describe("fleet:gpuFallback under mocks", () => {
     });
 
     it("on: every GPU container gets GPU_FALLBACK=cpu and nothing else changes; CPU and NVML-only containers get nothing", () => {
-        assert.deepStrictEqual(stableEnv(on.find((c) => c.inputs.name === "tts-service")!), [...TTS_ENV.slice(0, 6), "GPU_FALLBACK=cpu", ...TTS_ENV.slice(6)]);
+        assert.deepStrictEqual(stableEnv(on.find((c) => c.inputs.name === "tts-service")!), [...TTS_ENV.slice(0, 7), "GPU_FALLBACK=cpu", ...TTS_ENV.slice(7)]);
         for (const c of on) {
             const before = off.find((o) => o.inputs.name === c.inputs.name)!;
             const computeGpu = (c.inputs.deviceRequests ?? []).some((d: { capabilities: string[] }) => d.capabilities.includes("gpu"));

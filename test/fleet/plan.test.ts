@@ -92,6 +92,7 @@ describe("planning a host", () => {
             REQUIRED_GPU: "true", SERVICE_PORT: "7212", UVICORN_WORKERS: "32", WEB_CONCURRENCY: "32",
             FLEET_FAMILY: "family-llm-cu121", FLEET_PROFILE_PATH: "/run/fleet/machine-profile.json",
             FLEET_PROFILE_JSON: JSON.stringify(JSON.parse(planHost(fleet, stackFor("mainpc")).profileDocument)),
+            FLEET_UOC_ENDPOINT: "unified-observability-center:9100",
             // caches on the cache volume: Triton executes what it compiles there (not on noexec /tmp)
             XDG_CACHE_HOME: "/app/cache", HF_HOME: "/app/cache/huggingface", TORCH_HOME: "/app/cache/torch", TRITON_CACHE_DIR: "/app/cache/triton", NUMBA_CACHE_DIR: "/app/cache/numba",
         });
@@ -124,6 +125,16 @@ describe("planning a host", () => {
         assert.deepStrictEqual([wait("ModelOpsCoordinator"), wait("ChainOfThoughtAgent"), wait("Executor")], [1800, 900, 120]);
     });
 
+    it("where every container sends its start report: the host's own UnifiedObservabilityCenter, else the peer's it uses, else none", () => {
+        const uoc = (cfg: ReturnType<typeof stackFor>, d = fleet) => [...new Set(planHost(d, cfg).containers.map((c) => JSON.stringify([c.env.FLEET_UOC_ENDPOINT, c.env.FLEET_UOC_ENDPOINT_FROM])))];
+        assert.deepStrictEqual(uoc(stackFor("mainpc")), [JSON.stringify(["unified-observability-center:9100", undefined])]);
+        assert.deepStrictEqual(uoc({ ...stackFor("pc2"), portOffset: 100 }), [JSON.stringify(["unified-observability-center:9200", undefined])], "its port moves with the offset");
+        assert.deepStrictEqual(uoc({ ...stackFor("pc2"), disableServices: ["UnifiedObservabilityCenter"] }), [JSON.stringify([undefined, "MAINPC_UNIFIED_OBSERVABILITY_CENTER_ENDPOINT"])], "pc2 uses MainPC's (hosts.yaml)");
+        const none = structuredClone(fleet);
+        none.hosts.pc2.uses.mainpc = none.hosts.pc2.uses.mainpc.filter((s) => s !== "UnifiedObservabilityCenter");
+        assert.deepStrictEqual(uoc({ ...stackFor("pc2"), disableServices: ["UnifiedObservabilityCenter"] }, none), [JSON.stringify([undefined, undefined])]);
+    });
+
     it("a CPU container gets no GPU request and no CUDA variables; pc2's profile values", () => {
         const c = planHost(fleet, stackFor("pc2")).containers.find((x) => x.service === "CacheManager")!;
         assert.strictEqual(c.gpu, null);
@@ -132,6 +143,7 @@ describe("planning a host", () => {
             OMP_NUM_THREADS: "4", PORT_OFFSET: "0", SERVICE_PORT: "7102", UVICORN_WORKERS: "8", WEB_CONCURRENCY: "8",
             FLEET_FAMILY: "base-cpu-pydeps", FLEET_PROFILE_PATH: "/run/fleet/machine-profile.json",
             FLEET_PROFILE_JSON: JSON.stringify(JSON.parse(planHost(fleet, stackFor("pc2")).profileDocument)),
+            FLEET_UOC_ENDPOINT: "unified-observability-center:9100",
             XDG_CACHE_HOME: "/tmp/.cache", NUMBA_CACHE_DIR: "/tmp/numba",
         });
         assert.deepStrictEqual(c.tmpfs, {

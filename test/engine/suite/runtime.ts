@@ -3,6 +3,7 @@
  * the published ports) and from inside (a request to the service, an exec as its own user).
  */
 import * as assert from "assert";
+import { execFileSync } from "child_process";
 import { PROXY_DEFAULTS } from "../../../fleet/model/defaults";
 import { familyRuntime, planHost } from "../../../fleet/model/plan";
 import { parsedStack, realFleet } from "../../helpers";
@@ -33,6 +34,31 @@ export function runtimeChecks(ctx: StackContext): void {
             assert.strictEqual(state.Health?.Status, "healthy", name);
         }
         assert.strictEqual((await ctx.docker.getContainer("docker-api-proxy").inspect()).State.Health?.Status, "healthy", "docker-api-proxy");
+    });
+
+    it("every container reported its start to the host's UnifiedObservabilityCenter with its own image, digest and git sha, and logged the same record as one JSON line", async function () {
+        this.timeout(300000);
+        const uoc = port(ctx.services.UnifiedObservabilityCenter.endpoint);
+        const services = Object.keys(ctx.services).sort();
+        // The core tier starts before the UOC and tries again for about two minutes (fleet-entrypoint).
+        let reports: Record<string, unknown>[] = [];
+        for (const deadline = Date.now() + 180000; ;) {
+            reports = JSON.parse((await get(uoc, "/fleet/v1/start-reports")).body) as Record<string, unknown>[];
+            if (services.every((n) => reports.some((r) => r.service === n)) || Date.now() > deadline) break;
+            await new Promise((r) => setTimeout(r, 2000));
+        }
+        assert.deepStrictEqual(reports.map((r) => r.service).sort(), services, "one report from each container, no other");
+        for (const [name, s] of Object.entries(ctx.services)) {
+            const info = await ctx.docker.getContainer(s.container).inspect();
+            const env = Object.fromEntries(info.Config.Env.map((e) => [e.slice(0, e.indexOf("=")), e.slice(e.indexOf("=") + 1)]));
+            const report = reports.find((r) => r.service === name)!;
+            assert.deepStrictEqual({ ...report, startedAt: undefined }, {
+                service: name, host: ctx.machine, image: env.FLEET_IMAGE, imageDigest: info.Config.Labels["fleet.image-digest"], gitSha: info.Config.Labels["fleet.git-sha"], sbomDigest: null, startedAt: undefined,
+            }, name);
+            assert.strictEqual(report.imageDigest, s.imageDigest, `${name}: the digest the stack exports`);
+            const logged = execFileSync("docker", ["logs", s.container], { encoding: "utf8", stdio: ["ignore", "pipe", "ignore"] }).split("\n").filter((l) => l.startsWith('{"fleetStartReport": '));
+            assert.deepStrictEqual(logged.map((l) => JSON.parse(l).fleetStartReport), [report], `${name}: its log holds the record it sent`);
+        }
     });
 
     it("start lanes on the engine's own clock: no container was created before its lane predecessor was healthy, and the first four of a tier did not wait", () => {
