@@ -86,8 +86,10 @@ describe("scripts/fleet diff", () => {
         assert.deepStrictEqual(local.images, []);
         const planned = JSON.parse(runFleet(["plan", "local", "--json"]).out.join("\n")) as { containers: { container: string }[] };
         assert.deepStrictEqual(local.containers.map((c) => `${c.change} ${c.container}`), planned.containers.map((c) => `replace ${c.container}`).sort());
-        assert.deepStrictEqual(renderDiff(doc).slice(renderDiff(doc).indexOf("  replace nlu-agent (NLUAgent)")).slice(0, 8), [
+        assert.deepStrictEqual(renderDiff(doc).slice(renderDiff(doc).indexOf("  replace nlu-agent (NLUAgent)")).slice(0, 9), [
             "  replace nlu-agent (NLUAgent)",
+            // The host's UnifiedObservabilityCenter moves with the offset too: the start reports follow it.
+            "    env.FLEET_UOC_ENDPOINT: unified-observability-center:9100 -> unified-observability-center:9200",
             "    env.HEALTH_PORT: 6709 -> 6809",
             "    env.PORT_OFFSET: 0 -> 100",
             "    env.SERVICE_PORT: 5709 -> 5809",
