@@ -90,9 +90,40 @@ export function validate<S extends z.ZodType>(schema: S, raw: unknown, file: str
             const known = keysAt(schema, issue.path);
             return issue.keys.map((k) => ({ file, path: textPrefix + dotted([...path, k]), message: "is not a known key", fix: unknownKeyFix(k, known) }));
         }
-        return [{ file, path: textPrefix + dotted(path), ...describeZodIssue(issue) }];
+        return [{ file, path: textPrefix + dotted(path), ...describeZodIssue(issue), ...shapeFix(schema, issue) }];
     });
     return { ok: false, issues };
+}
+
+/** A unit a key's name carries (`memoryMb`, `waitTimeoutSeconds`), and how many of it a size like `2g` is. */
+const UNITS: [RegExp, string, (n: number, u: string) => number | undefined][] = [
+    [/Mb$/, "MB", (n, u) => ({ k: n / 1024, m: n, g: n * 1024, t: n * 1024 * 1024 } as Record<string, number>)[u]],
+    [/Gb$/, "GB", (n, u) => ({ m: n / 1024, g: n, t: n * 1024 } as Record<string, number>)[u]],
+    [/Seconds$/, "seconds", (n, u) => ({ s: n, m: n * 60, h: n * 3600 } as Record<string, number>)[u]],
+];
+
+/**
+ * Fixes that name the shape the schema wants where zod says only "expected ...": a mapping's
+ * keys (a Compose-style `ports: ["5625:5625"]`), and a number's unit from the key's name
+ * (`memoryMb: "2g"`), with the value converted when the text is a size in another unit.
+ */
+function shapeFix(schema: z.ZodType, issue: z.core.$ZodIssue): { fix: string } | Record<string, never> {
+    if (issue.code !== "invalid_type") return {};
+    const input = (issue as { input?: unknown }).input;
+    if (input === undefined) return {};
+    const key = String(issue.path[issue.path.length - 1] ?? "");
+    if (issue.expected === "object") {
+        const keys = keysAt(schema, issue.path);
+        if (keys.length) return { fix: `write a mapping of ${keys.join(", ")} here, e.g. ${key ? `${key}: ` : ""}{ ${keys.slice(0, 2).map((k) => `${k}: <value>`).join(", ")} }` };
+    }
+    if (issue.expected === "number" || issue.expected === "int") {
+        const unit = UNITS.find(([re]) => re.test(key));
+        if (!unit) return {};
+        const m = typeof input === "string" ? /^\s*(\d+(?:\.\d+)?)\s*([kmgtsh])i?b?\s*$/i.exec(input) : null;
+        const value = m ? unit[2](Number(m[1]), m[2].toLowerCase()) : undefined;
+        return { fix: `write a number of ${unit[1]} (the unit is in the key's name)${value !== undefined && Number.isInteger(value) ? `: ${key}: ${value} for ${show(input)}` : ""}` };
+    }
+    return {};
 }
 
 /**
@@ -106,7 +137,10 @@ export function parseYaml(text: string, file: string): ParseResult<unknown> {
     if (doc.errors.length === 0) return { ok: true, value: doc.toJS() };
     const dups = doc.errors.filter((e) => e.code === "DUPLICATE_KEY").map((e): FleetIssue => {
         const pos = lineCounter.linePos(e.pos[0]);
-        return { file, path: `line ${pos.line}, column ${pos.col}`, message: "a key appears twice in the same mapping (a duplicate name)", fix: "give every entry a unique name, or merge the two entries" };
+        // The error points at the repeated key's first character; the key runs to its colon.
+        const line = text.slice(e.pos[0]).split("\n")[0];
+        const key = (/^("[^"]*"|'[^']*'|[^:]+?)\s*:/.exec(line)?.[1] ?? line).replace(/^["']|["']$/g, "");
+        return { file, path: `line ${pos.line}, column ${pos.col}`, message: `the key '${key}' appears twice in the same mapping (a duplicate name)`, fix: `give every entry a unique name, or merge the two '${key}' entries` };
     });
     const syntax = doc.errors.filter((e) => e.code !== "DUPLICATE_KEY");
     const first = syntax.length ? explainYamlError(syntax, text, lineCounter) : undefined;

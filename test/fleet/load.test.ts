@@ -37,7 +37,19 @@ describe("loading the fleet data", () => {
             what: "a duplicate service name",
             file: "services.yaml",
             edit: (t) => t.replace("  NLUAgent:\n", "  NLUAgent:\n    hosts: [mainpc]\n  NLUAgent:\n"),
-            expected: ["services.yaml: line 176, column 3: a key appears twice in the same mapping (a duplicate name). Fix: give every entry a unique name, or merge the two entries"],
+            expected: ["services.yaml: line 176, column 3: the key 'NLUAgent' appears twice in the same mapping (a duplicate name). Fix: give every entry a unique name, or merge the two 'NLUAgent' entries"],
+        },
+        {
+            what: "Compose-style ports: the shape the data wants",
+            file: "services.yaml",
+            edit: (t) => t.replace("{ service: 5709, health: 6709 }", '["5709:5709", "6709:6709"]'),
+            expected: ["services.yaml: NLUAgent.ports: expected object, got a list. Fix: write a mapping of service, health, metrics here, e.g. ports: { service: <value>, health: <value> }"],
+        },
+        {
+            what: "a memory limit written as Docker writes it: the unit is in the key's name, and the number it means",
+            file: "families.yaml",
+            edit: (t) => t.replace(/memoryMb: \d+/, 'memoryMb: "2g"'),
+            expected: [`families.yaml: base-cpu-pydeps.runtime.memoryMb: expected number, got string '2g'. Fix: write a number of MB (the unit is in the key's name): memoryMb: 2048 for '2g'`],
         },
         {
             what: "a missing entrypoint",

@@ -38,7 +38,7 @@ describe("app-repo.yaml", () => {
             "app-repo.yaml: ref: is missing (string expected). Fix: add it",
             "app-repo.yaml: reff: is not a known key. Fix: rename it to ref, or remove it",
         ] },
-        { what: "a key written twice", text: "repository: a/b\nref: null\nref: null\n", expected: ["app-repo.yaml: line 3, column 1: a key appears twice in the same mapping (a duplicate name). Fix: give every entry a unique name, or merge the two entries"] },
+        { what: "a key written twice", text: "repository: a/b\nref: null\nref: null\n", expected: ["app-repo.yaml: line 3, column 1: the key 'ref' appears twice in the same mapping (a duplicate name). Fix: give every entry a unique name, or merge the two 'ref' entries"] },
     ];
     for (const row of table) {
         it(`refuses ${row.what}`, () => {
