@@ -13,8 +13,10 @@
  */
 import * as zlib from "zlib";
 import { FleetError } from "../model/issues";
+import { mapOf } from "../model/parse";
 import { PROXY_NAME } from "./buildPlan";
 import { BuildLock } from "./lock";
+import { splitRef } from "./planImages";
 
 export interface DeployedResource {
     urn: string;
@@ -55,10 +57,6 @@ function decompress(file: string, bytes: Buffer): Buffer {
     return bytes;
 }
 
-function object(v: unknown): Record<string, unknown> | undefined {
-    return v !== null && typeof v === "object" && !Array.isArray(v) ? v as Record<string, unknown> : undefined;
-}
-
 /** Reads a deployment export or a DIY history checkpoint (possibly compressed), or names the file and the fix. */
 export function readPastDeployment(file: string, bytes: Buffer): PastDeployment {
     let doc: unknown;
@@ -68,13 +66,13 @@ export function readPastDeployment(file: string, bytes: Buffer): PastDeployment 
         if (e instanceof FleetError) throw e;
         refuse(file, `is not a deployment export: not JSON (${(e as Error).message})`);
     }
-    const top = object(doc);
-    const exported = object(top?.deployment);
-    const checkpoint = object(top?.checkpoint);
+    const top = mapOf(doc);
+    const exported = mapOf(top?.deployment);
+    const checkpoint = mapOf(top?.checkpoint);
     const format = exported ? "stack export" : checkpoint ? "DIY checkpoint" : undefined;
     if (!top || !format) refuse(file, "is not a deployment export: it has neither 'deployment' (pulumi stack export) nor 'checkpoint' (a DIY history file)");
     if (!VERSIONS.includes(Number(top.version))) refuse(file, `has deployment version ${JSON.stringify(top.version)}; this reads versions ${VERSIONS.join(" and ")}`, "export it with a Pulumi CLI of version 3.x");
-    const latest = exported ?? object(checkpoint!.latest);
+    const latest = exported ?? mapOf(checkpoint!.latest);
     if (!latest) refuse(file, "is the checkpoint of a stack that was never deployed (no 'latest' deployment)");
     const all = latest.resources;
     if (!Array.isArray(all) || all.length === 0) refuse(file, "holds a deployment with no resources");
@@ -95,14 +93,6 @@ export interface RollbackRow {
     detail: string;
 }
 
-/** The tag of `repo:tag@digest` or `repo:tag`. */
-function tagOf(ref: string | undefined): string | undefined {
-    if (!ref) return undefined;
-    const name = ref.includes("@") ? ref.slice(0, ref.indexOf("@")) : ref;
-    const colon = name.lastIndexOf(":");
-    return colon > name.lastIndexOf("/") ? name.slice(colon + 1) : undefined;
-}
-
 /**
  * Per container of this commit's plan, and per container of the deployment this commit no longer
  * runs: what the rollback's lock makes it run. `builds` is the reference this commit would build
@@ -116,10 +106,10 @@ export function rollbackRows(lock: BuildLock, containers: readonly { service: st
             rows.push({ service: c.service, container: c.name, change: "not in that deployment", detail: "nothing to go back to: pin it (fleet:pins) or leave it out (fleet:disableServices) before up" });
             continue;
         }
-        const then = tagOf(lock.built[c.name]);
+        const then = lock.built[c.name] ? splitRef(lock.built[c.name]).tag : undefined;
         const digest = ran.slice(ran.indexOf("@") + 1);
         const build = builds[c.service];
-        const now = build && "ref" in build ? tagOf(build.ref) : undefined;
+        const now = build && "ref" in build ? splitRef(build.ref).tag : undefined;
         const revision = lock.revisions[c.name] ? "" : "; that deployment recorded no commit for it, so its container is replaced";
         if (then !== undefined && then === now) {
             rows.push({ service: c.service, container: c.name, change: "same image", detail: `${then}, as this commit builds it${revision}` });

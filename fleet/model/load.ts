@@ -8,7 +8,7 @@ import * as path from "path";
 import { z } from "zod";
 import { Broken, checkFleet, FleetFiles } from "./check";
 import { FleetError, FleetIssue } from "./issues";
-import { parseYaml, validate } from "./parse";
+import { mapOf, parseYaml, validate } from "./parse";
 import { FamilySchema, FleetData, HostSchema, NameSchema, ServiceSchema } from "./schema";
 
 /**
@@ -88,10 +88,6 @@ function entriesOf<S extends z.ZodType>(raw: unknown, root: string, entry: S, fi
         else broken.add(key);
     }
     return { value, broken: (name) => broken.has(name) };
-}
-
-function mapOf(v: unknown): Record<string, unknown> | undefined {
-    return v !== null && typeof v === "object" && !Array.isArray(v) ? v as Record<string, unknown> : undefined;
 }
 
 /**

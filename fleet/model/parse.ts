@@ -9,6 +9,11 @@ import { dotted, FleetIssue } from "./issues";
 import { closest } from "./closest";
 import { explainYamlError } from "./yamlError";
 
+/** `v` as a mapping (a plain object), or undefined for anything else: a list, null, a scalar. */
+export function mapOf(v: unknown): Record<string, unknown> | undefined {
+    return v !== null && typeof v === "object" && !Array.isArray(v) ? v as Record<string, unknown> : undefined;
+}
+
 type ParseResult<T> = { ok: true; value: T } | { ok: false; issues: FleetIssue[] };
 
 function show(v: unknown): string {

@@ -13,6 +13,7 @@ import * as fs from "fs";
 import * as path from "path";
 import { FleetError, FleetIssue } from "./issues";
 import { containerName } from "./names";
+import { mapOf } from "./parse";
 import { planHost } from "./plan";
 import { FleetData } from "./schema";
 import { CONFIG_NAMESPACE, RollbackPins, StackConfig } from "./stack";
@@ -25,10 +26,6 @@ interface LockMaps {
     running: Record<string, unknown>;
     built: Record<string, unknown>;
     revisions: Record<string, unknown>;
-}
-
-function mapOf(v: unknown): Record<string, unknown> | undefined {
-    return v !== null && typeof v === "object" && !Array.isArray(v) ? v as Record<string, unknown> : undefined;
 }
 
 /** Reads the file `pinAll` names as a build lock of `stack`, or throws the one problem that stops it. */

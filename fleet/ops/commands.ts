@@ -56,11 +56,15 @@ function summary(d: FleetData): string {
     return `fleet data is valid: ${Object.keys(d.services).length} services (${placements} placements) on ${Object.keys(d.hosts).length} hosts, ${Object.keys(d.families).length} families`;
 }
 
-/** The stack's `fleet:` config as `pulumi up` merges it (secrets are not needed to plan), and its plan. */
+/** The stack's `fleet:` config as `pulumi up` merges it (secrets are not needed to plan), override files on top. */
+function stackConfig(projectDir: string, stack: string, data: FleetData, overrides: string[] = []): StackConfig {
+    return parseStackConfig(fleetKeys(loadStack(projectDir, stack, { overrides }).config), data, `Pulumi.${stack}.yaml`);
+}
+
+/** The stack's config and its plan. */
 function stackPlan(projectDir: string, stack: string, data: FleetData): { cfg: StackConfig; plan: HostPlan } {
-    const source = `Pulumi.${stack}.yaml`;
-    const cfg = parseStackConfig(fleetKeys(loadStack(projectDir, stack).config), data, source);
-    return { cfg, plan: planHost(data, cfg, rollbackPins(data, cfg, projectDir, stack, source)) };
+    const cfg = stackConfig(projectDir, stack, data);
+    return { cfg, plan: planHost(data, cfg, rollbackPins(data, cfg, projectDir, stack, `Pulumi.${stack}.yaml`)) };
 }
 
 /** What a build of this commit gives the stack's images, with the paths the program builds with (index.ts): nothing is written. */
@@ -159,7 +163,7 @@ const rollback: Run = (a, { io, projectDir, fleetDir }, c) => {
     }
     const data = loadFleet(fleetDir);
     // As check-stack: override files on top, and the application repository's checkout.
-    const loaded = parseStackConfig(fleetKeys(loadStack(projectDir, stack, { overrides: (a.all.config ?? []).map((f) => path.resolve(f)) }).config), data, `Pulumi.${stack}.yaml`);
+    const loaded = stackConfig(projectDir, stack, data, (a.all.config ?? []).map((f) => path.resolve(f)));
     const cfg = a.options["app-repo"] ? { ...loaded, appRepo: path.resolve(a.options["app-repo"]) } : loaded;
     // This commit's containers, whatever the stack pins now: the rollback replaces any pinAll.
     const hostPlan = planHost(data, { ...cfg, pinAll: undefined });

@@ -10,6 +10,8 @@
  * embedded trivy-db `Vulnerability`'s Severity).
  */
 import { parse } from "yaml";
+import { splitRef } from "../imageplan/planImages";
+import { mapOf } from "../model/parse";
 
 /** The severities that fail an image. */
 export const BLOCKING_SEVERITIES = ["HIGH", "CRITICAL"];
@@ -40,8 +42,6 @@ export class GateInputError extends Error {
     }
 }
 
-type Obj = Record<string, unknown>;
-const object = (v: unknown): Obj | undefined => (v !== null && typeof v === "object" && !Array.isArray(v) ? v as Obj : undefined);
 
 /** The allow-list: `"sha256:<digest>": [CVE-..., ...]`, every entry checked. */
 export function readAllowlist(text: string, file: string): Record<string, string[]> {
@@ -51,7 +51,7 @@ export function readAllowlist(text: string, file: string): Record<string, string
     } catch (e) {
         throw new GateInputError(file, `is not valid YAML (${(e as Error).message.split("\n")[0]})`, "write a map of image digests to lists of vulnerability IDs");
     }
-    const map = doc === null || doc === undefined ? {} : object(doc);
+    const map = doc === null || doc === undefined ? {} : mapOf(doc);
     if (!map) throw new GateInputError(file, "is not a map", `write "sha256:<digest of the image>": [CVE-2024-12345, ...]`);
     const out: Record<string, string[]> = {};
     for (const [digest, ids] of Object.entries(map)) {
@@ -68,8 +68,7 @@ export function readAllowlist(text: string, file: string): Record<string, string
  * passes for this one.
  */
 export function judge(reportText: string, reportFile: string, allowlist: Record<string, string[]>, ref: string): GateVerdict {
-    const at = ref.indexOf("@");
-    const digest = at < 0 ? "" : ref.slice(at + 1);
+    const { repository, digest = "" } = splitRef(ref);
     if (!/^sha256:[0-9a-f]{64}$/.test(digest)) throw new GateInputError(ref, "names no image digest", "scan images by tag@digest (scripts/image-refs.sh writes them so)");
     let doc: unknown;
     try {
@@ -77,23 +76,20 @@ export function judge(reportText: string, reportFile: string, allowlist: Record<
     } catch (e) {
         throw new GateInputError(reportFile, `is not JSON (${(e as Error).message})`, "give the report of `trivy image --format json`");
     }
-    const report = object(doc);
+    const report = mapOf(doc);
     if (!report || report.SchemaVersion !== 2 || !Array.isArray(report.Results ?? [])) {
         throw new GateInputError(reportFile, "is not a Trivy JSON report (SchemaVersion 2 with Results)", "give the report of `trivy image --format json`");
     }
-    const repoDigests = (object(report.Metadata)?.RepoDigests ?? []) as unknown[];
+    const repoDigests = (mapOf(report.Metadata)?.RepoDigests ?? []) as unknown[];
     if (!repoDigests.some((d) => typeof d === "string" && d.endsWith(`@${digest}`))) {
         throw new GateInputError(reportFile, `is the report of ${String(report.ArtifactName ?? "another image")} (${repoDigests.join(", ") || "no repo digest"}), not of ${ref}`, `scan ${ref} itself`);
     }
     const allowed = new Set(allowlist[digest] ?? []);
-    const name = ref.slice(0, at);
-    const colon = name.lastIndexOf(":");
-    const repository = colon > name.lastIndexOf("/") ? name.slice(0, colon) : name;
     const verdict: GateVerdict = { digest: `${repository}@${digest}`, blocking: [], allowed: [] };
     for (const r of (report.Results ?? []) as unknown[]) {
-        const result = object(r) ?? {};
+        const result = mapOf(r) ?? {};
         for (const v of (result.Vulnerabilities ?? []) as unknown[]) {
-            const vuln = object(v) ?? {};
+            const vuln = mapOf(v) ?? {};
             const severity = String(vuln.Severity ?? "UNKNOWN");
             if (!BLOCKING_SEVERITIES.includes(severity)) continue;
             const f: Finding = {

@@ -25,7 +25,7 @@ import { Slots } from "./providers/buildIo";
 import { InitError, Io } from "./providers/engineIo";
 import { checkTranslated, previewDiff, ProviderImpl, PROVIDERS } from "./providers/registry";
 
-import { decide } from "./steps";
+import { decide, Decision, ProviderDiff } from "./steps";
 
 export type Action = "create" | "update" | "replace" | "same" | "delete";
 
@@ -205,9 +205,7 @@ export class EngineHarness extends RunMetrics {
             this.events.push({ type: r.type, name: r.name, action: "create", why: [] });
             return { id: "", state: plannedOutputs(r.type, "create", r.inputs, undefined, r.unknownInputs) };
         }
-        const forced = replace?.(r.type, r.name) === true;
-        const diff = previewDiff(r.type, p, prior.outputs, r.inputs, r.unknownInputs ?? []);
-        const d = forced ? { op: "replace" as const, changed: [], why: ["--replace"] } : decide(diff, r.opts.replaceOnChanges, prior.initErrors);
+        const d = this.decision(r, prior, previewDiff(r.type, p, prior.outputs, r.inputs, r.unknownInputs ?? []), replace);
         this.events.push({ type: r.type, name: r.name, action: d.op as Action, why: d.why });
         if (d.op === "same") return { id: prior.id, state: prior.outputs };
         const op = d.op === "update" ? "update" : "replace";
@@ -304,8 +302,7 @@ export class EngineHarness extends RunMetrics {
         const p = this.provider(r);
         const prior = this.state.get(key);
         if (!prior) return this.create(r, p, key, "create", []);
-        const forced = replace?.(r.type, r.name) === true;
-        const d = forced ? { op: "replace" as const, changed: [], why: ["--replace"] } : decide(p.diff(prior.outputs, r.inputs), r.opts.replaceOnChanges, prior.initErrors);
+        const d = this.decision(r, prior, p.diff(prior.outputs, r.inputs), replace);
         if (d.op === "same") {
             this.events.push({ type: r.type, name: r.name, action: "same", why: [] });
             return { id: prior.id, state: prior.outputs };
@@ -322,6 +319,12 @@ export class EngineHarness extends RunMetrics {
             return this.create(r, p, key, "replace", d.why);
         }
         return this.create(r, p, key, "replace", d.why, prior);
+    }
+
+    /** The engine's step for a registered resource with state: `--replace` first, else its diff as the engine reads it. */
+    private decision(r: Registered, prior: Stored, diff: ProviderDiff, replace?: RunOptions["replace"]): Decision {
+        if (replace?.(r.type, r.name) === true) return { op: "replace", changed: [], why: ["--replace"] };
+        return decide(diff, r.opts.replaceOnChanges, prior.initErrors);
     }
 
     private provider(r: Registered): ProviderImpl {
