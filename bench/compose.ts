@@ -54,14 +54,23 @@ function service(i: Inputs, dir: string, core: string[], pidsLimit: number | und
     return Object.fromEntries(Object.entries(svc).filter(([, v]) => v !== undefined));
 }
 
-/** The PIDs limit each registered `bash scripts/container-ready.sh <container> <service> N <wait>` command sets, by container. */
+/** The PIDs limit each registered `bash scripts/container-start.sh <container> <service> <machine> N <wait> <stable>` command sets, by container. */
 export function pidsLimits(commands: Inputs[]): Record<string, number> {
     const out: Record<string, number> = {};
     for (const c of commands) {
-        const m = /^bash scripts\/container-ready\.sh (\S+) \S+ (\d+) \d+$/.exec(String(c.create ?? ""));
+        const m = /^bash scripts\/container-start\.sh (\S+) \S+ \S+ (\d+) \d+ \d+$/.exec(String(c.create ?? ""));
         if (m) out[m[1]] = Number(m[2]);
     }
     return out;
+}
+
+/**
+ * A container's compose service: its alias on the host network (the service's container name of
+ * fleet/model/names.ts; the proxy's fixed name), stable where the container's own name is the
+ * provider's auto-name.
+ */
+function composeName(c: Inputs): string {
+    return String(c.networksAdvanced?.[0]?.aliases?.[0] ?? c.name);
 }
 
 /**
@@ -72,10 +81,10 @@ export function pidsLimits(commands: Inputs[]): Record<string, number> {
  */
 export function writeCompose(containers: Inputs[], networks: (Inputs & { id: string })[], dir: string, pids: Record<string, number> = {}): string {
     const networkName = (ref: string) => networks.find((n) => n.id === ref || n.name === ref)?.name ?? ref;
-    const core = containers.filter((c) => (c.labels ?? []).some((l: Inputs) => l.label === "fleet.tier" && l.value === "core")).map((c) => c.name as string);
+    const core = containers.filter((c) => (c.labels ?? []).some((l: Inputs) => l.label === "fleet.tier" && l.value === "core")).map(composeName);
     const volumes = [...new Set(containers.flatMap((c) => (c.mounts ?? []).filter((m: Inputs) => m.type === "volume").map((m: Inputs) => m.source as string)))];
     const doc = {
-        services: Object.fromEntries(containers.map((c) => [c.name, service(c, dir, core, pids[c.name], networkName)])),
+        services: Object.fromEntries(containers.map((c) => [composeName(c), service(c, dir, core, pids[c.name], networkName)])),
         networks: Object.fromEntries(networks.map((n) => [n.name, { name: n.name, external: true }])),
         volumes: Object.fromEntries(volumes.map((v) => [v, { name: v, external: true }])),
     };

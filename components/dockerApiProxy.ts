@@ -15,7 +15,7 @@ import { PROXY_DEFAULTS } from "../fleet/model/defaults";
 import { seccompOpt, supervisorProfile } from "../fleet/security/seccomp";
 import { ImageSettings, ProxyImage } from "./image";
 import { cpusInput } from "../fleet/model/dockerForms";
-import { CONTAINER_REPLACE_ON_CHANGES, healthcheckInput, readyCommand } from "./serviceContainer";
+import { CONTAINER_REPLACE_ON_CHANGES, healthcheckInput, startCommand } from "./serviceContainer";
 
 /**
  * Declared exception to the non-root rule: the socket is root:docker 0660 and the docker
@@ -34,7 +34,7 @@ export interface DockerApiProxyArgs {
     settings: ImageSettings;
     provider: docker.Provider;
     apparmorProfile: string;
-    /** DOCKER_HOST for the PIDs-limit command. */
+    /** DOCKER_HOST for the start command. */
     dockerHost: string;
     dependsOn: pulumi.Input<pulumi.Resource>[];
 }
@@ -45,6 +45,8 @@ export class DockerApiProxy extends pulumi.ComponentResource {
     /** DOCKER_HOST for the supervisor. */
     public readonly endpoint: string;
     public readonly container: docker.Container;
+    /** Its start command: run once the proxy is healthy and under its PIDs limit. */
+    public readonly started: command.local.Command;
 
     constructor(name: string, args: DockerApiProxyArgs, opts?: pulumi.ComponentResourceOptions) {
         super("fleet:host:DockerApiProxy", name, {}, opts);
@@ -83,11 +85,13 @@ export class DockerApiProxy extends pulumi.ComponentResource {
             labels: [{ label: "fleet.machine", value: args.machine }, { label: "fleet.role", value: PROXY_NAME }],
         }, { parent: this, provider: args.provider, deleteBeforeReplace: true, replaceOnChanges: CONTAINER_REPLACE_ON_CHANGES, dependsOn: args.dependsOn });
         // CIS Docker 5.29 and the health confirmation that outlives a refresh (see ServiceContainer).
-        new command.local.Command(`${name}-pids-limit`, {
-            create: readyCommand(this.container.name, PROXY_NAME, PROXY_DEFAULTS.pidsLimit, PROXY_DEFAULTS.waitTimeoutSeconds),
+        // The provider starts the proxy (a fixed name, replaced delete-first): the command finds
+        // it running, sets its limit and waits; no predecessor carries its labels.
+        this.started = new command.local.Command(`${name}-start`, {
+            create: startCommand(this.container.name, PROXY_NAME, args.machine, PROXY_DEFAULTS.pidsLimit, PROXY_DEFAULTS.waitTimeoutSeconds, 0),
             environment: { DOCKER_HOST: args.dockerHost },
             triggers: [this.container.id, PROXY_DEFAULTS.pidsLimit],
-        }, { parent: this, dependsOn: [this.container] });
+        }, { parent: this, dependsOn: [this.container], aliases: [{ name: `${name}-pids-limit` }] });
         this.networkId = network.id;
         this.endpoint = `tcp://${PROXY_NAME}:${PROXY_PORT}`;
         this.registerOutputs({ networkId: this.networkId, endpoint: this.endpoint });

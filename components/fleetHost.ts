@@ -94,53 +94,45 @@ export class FleetHost extends pulumi.ComponentResource {
         const baseline = seccompOpt(baselineProfile());
         const builds = new Map(args.build.services.map((b) => [b.spec.service, b]));
         const containers: Record<string, ServiceContainer> = {};
-        const core: docker.Container[] = [];
-        let madeAll: (rs: pulumi.Resource[]) => void = () => undefined;
-        const allContainers = new Promise<pulumi.Resource[]>((resolve) => (madeAll = resolve));
-        try {
-            for (const c of p.containers) {
-                // A pinned service (rollback) runs its pinned image; nothing was built for it.
-                const image = c.pinnedImage === undefined ? args.images.services[c.service] : undefined;
-                const build = builds.get(c.service);
-                const supervisor = c.dockerApi && proxy !== undefined;
-                const peerEnv = args.peerEndpoints
-                    ? Object.fromEntries(c.peers.map((x) => [x.env, peerEndpoint(args.peerEndpoints!, x.service, args.peerStack ?? x.machine)]))
-                    : undefined;
-                const sc = new ServiceContainer(c.name, {
-                    plan: c,
-                    machine: p.machine,
-                    imageRef: image?.runRef ?? c.pinnedImage!,
-                    imageDigest: image?.digest,
-                    gitSha: build ? build.version.revision || build.version.tag : c.pinnedRevision ?? `pinned ${c.pinnedImage}`,
-                    networkId: network.id,
-                    seccomp: supervisor ? seccompOpt(supervisorProfile()) : baseline,
-                    extraSecurityOpts: supervisor && args.apparmorProfile ? [`apparmor=${args.apparmorProfile}`] : undefined,
-                    extraNetworks: supervisor ? [proxy!.networkId] : undefined,
-                    extraEnv: supervisor ? { DOCKER_HOST: proxy!.endpoint } : undefined,
-                    peerEnv,
-                    provider,
-                    dockerHost: args.dockerHost,
-                    pidsLimitAfter: allContainers,
-                    // Core first: the rest of the host waits until the core is healthy. Within a
-                    // tier, a container waits for its lane predecessor (fleet/model/plan.ts, startLanes).
-                    // Each waits for the containers only, not their PIDs-limit commands: a
-                    // dependency on the component would also wait for its `docker update`, queued
-                    // behind the other containers' steps (docs/performance.md).
-                    dependsOn: [
-                        this.preflight,
-                        // Only a GPU request needs the device driver: CPU services deploy without it.
-                        ...(c.gpu !== null && this.gpuProbe ? [this.gpuProbe] : []),
-                        ...(c.tier === "core" ? [] : core),
-                        ...(c.startAfter !== undefined ? [containers[c.startAfter].container] : []),
-                        ...(supervisor ? [proxy!.container] : []),
-                    ],
-                }, { parent: this });
-                if (c.tier === "core") core.push(sc.container);
-                containers[c.service] = sc;
-            }
-        } finally {
-            // Also when the loop throws: a promise never resolved would hold the commands' registrations open.
-            madeAll(Object.values(containers).map((sc) => sc.container));
+        const core: pulumi.Resource[] = [];
+        for (const c of p.containers) {
+            // A pinned service (rollback) runs its pinned image; nothing was built for it.
+            const image = c.pinnedImage === undefined ? args.images.services[c.service] : undefined;
+            const build = builds.get(c.service);
+            const supervisor = c.dockerApi && proxy !== undefined;
+            const peerEnv = args.peerEndpoints
+                ? Object.fromEntries(c.peers.map((x) => [x.env, peerEndpoint(args.peerEndpoints!, x.service, args.peerStack ?? x.machine)]))
+                : undefined;
+            const sc = new ServiceContainer(c.name, {
+                plan: c,
+                machine: p.machine,
+                imageRef: image?.runRef ?? c.pinnedImage!,
+                imageDigest: image?.digest,
+                gitSha: build ? build.version.revision || build.version.tag : c.pinnedRevision ?? `pinned ${c.pinnedImage}`,
+                networkId: network.id,
+                seccomp: supervisor ? seccompOpt(supervisorProfile()) : baseline,
+                extraSecurityOpts: supervisor && args.apparmorProfile ? [`apparmor=${args.apparmorProfile}`] : undefined,
+                extraNetworks: supervisor ? [proxy!.networkId] : undefined,
+                extraEnv: supervisor ? { DOCKER_HOST: proxy!.endpoint } : undefined,
+                peerEnv,
+                provider,
+                dockerHost: args.dockerHost,
+                dependsOn: [
+                    this.preflight,
+                    // Only a GPU request needs the device driver: CPU services deploy without it.
+                    ...(c.gpu !== null && this.gpuProbe ? [this.gpuProbe] : []),
+                    ...(supervisor ? [proxy!.started] : []),
+                ],
+                // Core first: the rest of the host starts once the core is healthy. Within a
+                // tier, a container starts after its lane predecessor (fleet/model/plan.ts,
+                // startLanes). Only starts wait: every container is created at once.
+                startAfter: [
+                    ...(c.tier === "core" ? [] : core),
+                    ...(c.startAfter !== undefined ? [containers[c.startAfter].started] : []),
+                ],
+            }, { parent: this });
+            if (c.tier === "core") core.push(sc.started);
+            containers[c.service] = sc;
         }
         this.containers = containers;
         this.networkName = network.name;

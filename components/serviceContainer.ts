@@ -7,7 +7,7 @@
 import * as command from "@pulumi/command";
 import * as docker from "@pulumi/docker";
 import * as pulumi from "@pulumi/pulumi";
-import { APP_GID, APP_UID, LOG_DEFAULTS, LOG_OPTS, RESTART_POLICY } from "../fleet/model/defaults";
+import { APP_GID, APP_UID, LOG_DEFAULTS, LOG_OPTS, RESTART_POLICY, TAKEOVER_DEFAULTS } from "../fleet/model/defaults";
 import { cpusInput } from "../fleet/model/dockerForms";
 import { goDuration } from "../fleet/model/duration";
 import { ContainerPlan } from "../fleet/model/plan";
@@ -27,16 +27,19 @@ import { ContainerPlan } from "../fleet/model/plan";
  */
 export const CONTAINER_REPLACE_ON_CHANGES = ["*"];
 
-/** Sets a container's PIDs limit, then confirms that it is healthy (the script says why). */
-export const READY_SCRIPT = "scripts/container-ready.sh";
+/** Starts a container in its predecessor's place and confirms it healthy (the script says how). */
+export const START_SCRIPT = "scripts/container-start.sh";
 
 /**
- * The `create` of a container's `<name>-pids-limit` command: the PIDs limit (the provider has no
- * input for it, CIS Docker 5.29), then a health confirmation that outlives a refresh. Its run
- * fails, naming the service, while the container is not healthy after `waitSeconds`.
+ * The `create` of a container's `<name>-start` command: its PIDs limit before its first process
+ * (the provider has no input for it, CIS Docker 5.29), its predecessors of the same service and
+ * host stopped, the container started and confirmed healthy (and, when it replaced one, stable
+ * for `stableSeconds`), or stopped again and its predecessors started. Its run fails, naming the
+ * service, while the container is not healthy; unlike a create's init error, a command that
+ * never succeeded survives `pulumi refresh`, so no later `up` turns green over it.
  */
-export function readyCommand(container: pulumi.Input<string>, service: string, pidsLimit: number, waitSeconds: number): pulumi.Output<string> {
-    return pulumi.interpolate`bash ${READY_SCRIPT} ${container} ${service} ${pidsLimit} ${waitSeconds}`;
+export function startCommand(container: pulumi.Input<string>, service: string, machine: string, pidsLimit: number, waitSeconds: number, stableSeconds: number): pulumi.Output<string> {
+    return pulumi.interpolate`bash ${START_SCRIPT} ${container} ${service} ${machine} ${pidsLimit} ${waitSeconds} ${stableSeconds}`;
 }
 
 /** The provider's healthcheck for the images' stdlib helper, durations in its canonical form. */
@@ -77,21 +80,28 @@ export interface ServiceContainerArgs {
     /** Peer endpoints, by environment variable name. */
     peerEnv?: Record<string, pulumi.Input<string>>;
     provider: docker.Provider;
-    /** DOCKER_HOST for the PIDs-limit command. */
+    /** DOCKER_HOST for the start command. */
     dockerHost: string;
+    /** What the container's create waits for (the preflight, the GPU probe, the proxy's start). */
     dependsOn: pulumi.Input<pulumi.Resource>[];
     /**
-     * What the PIDs-limit command waits for besides its container: the host's other containers,
-     * resolved once the host has made them all. Run among the starts, the `docker update`s
-     * slowed them (docs/performance.md).
-     * @default only its own container
+     * What its start waits for: the start commands of the core tier and of its lane
+     * predecessor (components/fleetHost.ts). Creates run at once; starts keep the tier order.
+     * @default nothing beyond its own container
      */
-    pidsLimitAfter?: Promise<pulumi.Resource[]>;
+    startAfter?: pulumi.Resource[];
 }
 
 export class ServiceContainer extends pulumi.ComponentResource {
     public readonly container: docker.Container;
-    public readonly containerName: string;
+    /** The command that starts the container and confirms it healthy: what later tiers wait for. */
+    public readonly started: command.local.Command;
+    /**
+     * The container's name: `<resource name>-<7 hex>`, Pulumi's auto-name, new on each
+     * replacement (two containers of a service exist during one). Find a service's container by
+     * its labels `fleet.service` and `fleet.machine`, or by this stack output.
+     */
+    public readonly containerName: pulumi.Output<string>;
     /** Image id (sha256 of the image config) the container runs. */
     public readonly imageId: pulumi.Output<string>;
     /** Manifest digest of the image, as labelled on the container. */
@@ -133,7 +143,12 @@ export class ServiceContainer extends pulumi.ComponentResource {
         ];
         const h = c.health;
         this.container = new docker.Container(name, {
-            name: c.name,
+            // No name: the provider's auto-name (pulumi-docker provider/resources.go
+            // SetAutonaming; pulumi-terraform-bridge info/autonaming.go AutoName: the resource
+            // name, "-", 7 random hex), kept across updates and drawn again for a replacement
+            // (pulumi/pulumi step_generator.go: "If we are going to perform a replacement, we
+            // need to recompute the default values"). A fixed name would forbid the new
+            // container while the old one exists.
             image: image.imageId,
             user: `${APP_UID}:${APP_GID}`,
             readOnly: c.readOnlyRootfs,
@@ -161,38 +176,43 @@ export class ServiceContainer extends pulumi.ComponentResource {
             envs: env,
             labels,
             healthcheck: healthcheckInput(h),
-            wait: true,
-            waitTimeout: h.waitTimeoutSeconds,
+            // Created, not started: the start command sets the PIDs limit first, then stops the
+            // predecessor (it holds the host ports and, for a GPU service, the card's memory).
+            start: false,
+            // The provider leaves the container's running state alone. With the default, its
+            // Read after the create (resourceDockerContainerRead: stopped and must_run, so
+            // must_run := false) would differ from the config on every later `up`, and
+            // replaceOnChanges would replace the container each time. A container stopped by
+            // hand is named by the drift check (scripts/drift-check.sh), not restarted by an `up`.
+            mustRun: false,
             deviceRequests: c.gpu ? [{ driver: c.gpu.driver, deviceIds: c.gpu.deviceIds, capabilities: c.gpu.capabilities }] : undefined,
             removeVolumes: false,
         }, {
             ...childOpts,
-            // Host ports are fixed: the old container must release them before the new one starts.
-            deleteBeforeReplace: true,
+            // Created before the old one is deleted, overriding the provider's default
+            // (pulumi-docker provider/resources.go: docker_container DeleteBeforeReplace; the
+            // option wins, pulumi/pulumi step_generator.go "deleteBeforeReplace := diff..."). The
+            // old one stays a pending delete until the whole `up` succeeded (step.go,
+            // CreateStep.Apply), so the start command can go back to it.
+            deleteBeforeReplace: false,
             replaceOnChanges: CONTAINER_REPLACE_ON_CHANGES,
             dependsOn: args.dependsOn,
         });
 
-        // The provider has no pidsLimit input (CIS Docker 5.29); `docker update` sets it on the
-        // created container and runs again whenever the container is replaced. A container
-        // restarted by Docker keeps the limit; one recreated outside Pulumi does not. The same
-        // run confirms the container is healthy: unlike the create's init error, a command that
-        // never succeeded survives `pulumi refresh`, so no later `up` turns green while the
-        // container is unhealthy (scripts/container-ready.sh).
-        new command.local.Command(`${name}-pids-limit`, {
-            create: readyCommand(this.container.name, c.service, c.limits.pidsLimit, h.waitTimeoutSeconds),
+        this.started = new command.local.Command(`${name}-start`, {
+            create: startCommand(this.container.name, c.service, args.machine, c.limits.pidsLimit, h.waitTimeoutSeconds, TAKEOVER_DEFAULTS.stableSeconds),
             environment: { DOCKER_HOST: args.dockerHost },
             triggers: [this.container.id, c.limits.pidsLimit],
-        }, { parent: this, dependsOn: this.pidsLimitAfter(args.pidsLimitAfter) });
+        }, {
+            parent: this,
+            dependsOn: [this.container, ...(args.startAfter ?? [])],
+            // Its first name: it only set the PIDs limit and confirmed health then.
+            aliases: [{ name: `${name}-pids-limit` }],
+        });
 
-        this.containerName = c.name;
+        this.containerName = this.container.name;
         this.imageId = image.imageId;
         this.imageDigest = pulumi.output(digest);
         this.registerOutputs({ containerName: this.containerName, imageId: this.imageId, imageDigest: this.imageDigest });
-    }
-
-    private pidsLimitAfter(others: Promise<pulumi.Resource[]> | undefined): pulumi.Input<pulumi.Input<pulumi.Resource>[]> {
-        const own: pulumi.Resource = this.container;
-        return others ? others.then((rs) => [own, ...rs]) : [own];
     }
 }

@@ -11,11 +11,13 @@
 # steps are left out: its `replace` step names it.
 #
 # The preview cannot see health: the provider's Read does not read it, and a refresh drops the init
-# errors of a failed health wait (pulumi/pulumi#17949). So the check also lists the host's fleet
-# containers (label fleet.machine) that run but are not healthy, from the daemon's own status line
-# (`Up 2 minutes (unhealthy)`, `Up 3 seconds (health: starting)`, `Restarting (3) 1 second ago`:
-# moby container/state.go `State.String`), and fails when there is one. It runs on the host's
-# runner, so `docker` is the host's engine (or DOCKER_HOST's).
+# errors of a failed health wait (pulumi/pulumi#17949). Nor can it see a stopped container: the
+# program sets `mustRun: false` (components/serviceContainer.ts), so the provider's Read leaves
+# its running state alone. So the check also lists the host's fleet containers (label
+# fleet.machine) that are not running healthy, stopped ones included, from the daemon's own status
+# line (`Up 2 minutes (unhealthy)`, `Up 3 seconds (health: starting)`, `Restarting (3) 1 second
+# ago`, `Exited (137) 2 hours ago`, `Created`: moby container/state.go `State.String`), and fails
+# when there is one. It runs on the host's runner, so `docker` is the host's engine (or DOCKER_HOST's).
 #
 # Usage: scripts/drift-check.sh <stack>   (with the Pulumi CLI logged in, from the project directory)
 set -euo pipefail
@@ -26,16 +28,16 @@ status=0
 pulumi preview --refresh --expect-no-changes --diff --color never --non-interactive --stack "ai-system/$stack" >"$out" 2>&1 || status=$?
 cat "$out"
 
-# `- <service> (<container>): <status>` per fleet container that runs but is not healthy.
+# `- <service> (<container>): <status>` per fleet container that is not running healthy.
 health_status=0
-if listed="$(docker ps --filter label=fleet.machine --format '{{.Label "fleet.service"}}\t{{.Names}}\t{{.Status}}' 2>&1)"; then
+if listed="$(docker ps --all --filter label=fleet.machine --format '{{.Label "fleet.service"}}\t{{.Names}}\t{{.Status}}' 2>&1)"; then
     unhealthy="$(awk -F '\t' '$3 !~ /\(healthy\)$/ { print "- " ($1 == "" ? $2 : $1 " (" $2 ")") ": " $3 }' <<<"$listed")"
 else
     unhealthy="- the host's containers could not be listed: $listed"
 fi
 if [ -n "$unhealthy" ]; then
     health_status=1
-    echo "Fleet containers that run but are not healthy (docker ps):"
+    echo "Fleet containers not running healthy (docker ps --all):"
     echo "$unhealthy"
 fi
 
@@ -57,7 +59,7 @@ if [ -n "${GITHUB_STEP_SUMMARY:-}" ]; then
     {
         if [ -n "$unhealthy" ]; then
             echo "### $stack: containers not healthy"
-            echo "They run but are not healthy; the preview cannot see it. README, Drift, says what to do."
+            echo "They are not running healthy, and the preview cannot see it. README, Drift, says what to do."
             echo
             echo "$unhealthy"
             echo

@@ -9,20 +9,23 @@ import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import { pidsLimits, writeCompose } from "../bench/compose";
-import { byType, runbookStack, runProgram, stackConfig } from "./mocks";
+import { byType, mockAutoName, nameOf, runbookStack, runProgram, stackConfig } from "./mocks";
 
 describe("the benchmark's compose file", () => {
     it("is valid for docker compose and carries the registered health timing, CPU limits, start order and 127.0.0.1 bindings", async function () {
         this.timeout(300000);
         const r = await runProgram(stackConfig("local"));
-        const containers = byType(r.resources, "docker:index/container:Container").map((c) => c.inputs);
+        // Named as the provider names them (the harness's state holds the names it drew).
+        const containers = byType(r.resources, "docker:index/container:Container").map((c): Record<string, any> => ({ ...c.inputs, name: c.inputs.name ?? mockAutoName(c.name) })); // eslint-disable-line @typescript-eslint/no-explicit-any
         const dir = fs.mkdtempSync(path.join(os.tmpdir(), "fleet-compose-"));
         const pids = pidsLimits(byType(r.resources, "command:local:Command").map((c) => c.inputs));
         assert.strictEqual(Object.keys(pids).length, containers.length, "a PIDs limit for every container");
         const file = writeCompose(containers, byType(r.resources, "docker:index/network:Network").map((n) => ({ ...n.inputs, id: `${n.name}-id` })), dir, pids);
         const cfg = JSON.parse(execFileSync("/usr/bin/docker", ["compose", "-p", "fleet-compose-test", "-f", file, "config", "--format", "json"], { encoding: "utf8" }));
-        assert.deepStrictEqual(Object.keys(cfg.services).sort(), containers.map((c) => c.name).sort());
         const executor = cfg.services.executor;
+        // Each under its alias (the service's container name, the proxy's own); the container keeps the provider's name.
+        assert.deepStrictEqual(Object.keys(cfg.services).sort(), byType(r.resources, "docker:index/container:Container").map(nameOf).sort());
+        assert.strictEqual(executor.container_name, mockAutoName("executor"));
         assert.deepStrictEqual(executor.healthcheck, { test: ["CMD", "/usr/local/bin/fleet-health"], timeout: "10s", interval: "30s", retries: 3, start_period: "30s", start_interval: "1s" });
         assert.deepStrictEqual([executor.cpus, executor.cpu_shares, executor.pids_limit], [1, 512, 256]);
         assert.deepStrictEqual(Object.keys(executor.networks), ["fleet-mainpc"], "the network named, not its id");
@@ -42,11 +45,11 @@ describe("the benchmark's compose file", () => {
     it("gives each GPU container its device request as compose passes it to the engine", async function () {
         this.timeout(300000);
         const r = await runProgram(runbookStack("mainpc"));
-        const containers = byType(r.resources, "docker:index/container:Container").map((c) => c.inputs);
+        const containers = byType(r.resources, "docker:index/container:Container").map((c): Record<string, any> => ({ ...c.inputs, name: c.inputs.name ?? mockAutoName(c.name) })); // eslint-disable-line @typescript-eslint/no-explicit-any
         const file = writeCompose(containers, byType(r.resources, "docker:index/network:Network").map((n) => ({ ...n.inputs, id: `${n.name}-id` })), fs.mkdtempSync(path.join(os.tmpdir(), "fleet-compose-")));
         const cfg = JSON.parse(execFileSync("/usr/bin/docker", ["compose", "-p", "fleet-compose-test", "-f", file, "config", "--format", "json"], { encoding: "utf8" }));
         assert.deepStrictEqual(cfg.services["model-ops-coordinator"].deploy.resources.reservations.devices, [{ capabilities: ["gpu"], driver: "nvidia", device_ids: ["0"] }]);
         const withDevices = Object.entries(cfg.services).filter(([, s]) => (s as { deploy?: unknown }).deploy !== undefined).map(([n]) => n).sort();
-        assert.deepStrictEqual(withDevices, containers.filter((c) => (c.deviceRequests ?? []).length > 0).map((c) => c.name).sort());
+        assert.deepStrictEqual(withDevices, containers.filter((c) => (c.deviceRequests ?? []).length > 0).map((c) => c.networksAdvanced[0].aliases[0]).sort());
     });
 });

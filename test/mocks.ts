@@ -21,7 +21,8 @@ export interface Registered {
         parent: string;
         dependencies: string[];
         retainOnDelete: boolean;
-        deleteBeforeReplace: boolean;
+        /** Undefined when the program leaves it to the provider (the SDK's `deleteBeforeReplaceDefined`). */
+        deleteBeforeReplace: boolean | undefined;
         replaceOnChanges: string[];
     };
     /** Top-level inputs whose value is, or holds, an unknown (a preview); the mocks hand them over as undefined. */
@@ -45,6 +46,7 @@ interface RegisterRequest {
     getDependenciesList(): string[];
     getRetainondelete(): boolean | undefined;
     getDeletebeforereplace(): boolean;
+    getDeletebeforereplacedefined(): boolean;
     getReplaceonchangesList(): string[];
     getObject(): { toJavaScript(): Record<string, unknown> } | undefined;
 }
@@ -215,7 +217,7 @@ export async function runProgram(config: MergedStack, opts: { preview?: boolean;
     pulumi.runtime.setMocks({
         newResource: async (args) => {
             // Reads (a StackReference) do not pass through registerResource: they have no options.
-            const opts = options.get(`${args.type}::${args.name}`) ?? { parent: "", dependencies: [], retainOnDelete: false, deleteBeforeReplace: false, replaceOnChanges: [] };
+            const opts = options.get(`${args.type}::${args.name}`) ?? { parent: "", dependencies: [], retainOnDelete: false, deleteBeforeReplace: undefined, replaceOnChanges: [] };
             const unknownInputs = unknowns.get(`${args.type}::${args.name}`);
             const r: Registered = { type: args.type, name: args.name, inputs: args.inputs, provider: args.provider, opts, ...(unknownInputs?.length ? { unknownInputs } : {}) };
             resources.push(r);
@@ -243,7 +245,7 @@ export async function runProgram(config: MergedStack, opts: { preview?: boolean;
             parent: req.getParent(),
             dependencies: req.getDependenciesList(),
             retainOnDelete: req.getRetainondelete() ?? false,
-            deleteBeforeReplace: req.getDeletebeforereplace(),
+            deleteBeforeReplace: req.getDeletebeforereplacedefined() ? req.getDeletebeforereplace() : undefined,
             replaceOnChanges: req.getReplaceonchangesList(),
         });
         const object = req.getObject()?.toJavaScript() ?? {};
@@ -306,6 +308,15 @@ async function settle(mod: Record<string, unknown>, failure: Promise<never>, inf
 export const PEER_OUTPUTS: Record<string, Record<string, unknown>> = {};
 
 /** Outputs a real provider computes, so dependent inputs see plausible values. */
+/**
+ * The provider's auto-name of a resource the program names not (pulumi-terraform-bridge
+ * info/autonaming.go: the resource name, "-", 7 hex digits): random there, from the resource
+ * name here, so that tests can name it.
+ */
+export function mockAutoName(name: string): string {
+    return `${name}-${createHash("sha256").update(name).digest("hex").slice(0, 7)}`;
+}
+
 function mockOutputs(type: string, name: string, inputs: Record<string, unknown>): Record<string, unknown> {
     switch (type) {
         case "docker-build:index:Image": {
@@ -315,7 +326,7 @@ function mockOutputs(type: string, name: string, inputs: Record<string, unknown>
             return { digest, ref: `${tags[0]}@${digest}` };
         }
         case "docker:index/container:Container":
-            return { name: inputs.name };
+            return { name: inputs.name ?? mockAutoName(name) };
         case "docker:index/remoteImage:RemoteImage":
             return { imageId: `sha256:${createHash("sha256").update(String(inputs.name)).digest("hex")}`, repoDigest: String(inputs.name).includes("@") ? inputs.name : `${inputs.name}@sha256:${createHash("sha256").update(`digest:${inputs.name}`).digest("hex")}` };
         case "command:local:Command":
@@ -325,6 +336,11 @@ function mockOutputs(type: string, name: string, inputs: Record<string, unknown>
         default:
             return {};
     }
+}
+
+/** A registration's `name` input, or its resource name where the provider names it (a service's container). */
+export function nameOf(r: Registered): string {
+    return r.inputs.name ?? r.name;
 }
 
 export function byType(rs: Registered[], type: string): Registered[] {

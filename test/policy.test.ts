@@ -6,7 +6,7 @@ import * as path from "path";
 import { formatIssue } from "../fleet/model/issues";
 import { parsePolicyProject } from "../fleet/pulumi/config";
 import { fleetPolicies } from "../policy/policies";
-import { byType, PEER_OUTPUTS, Registered, runbookStack, runProgram, stackConfig } from "./mocks";
+import { byType, nameOf, PEER_OUTPUTS, Registered, runbookStack, runProgram, stackConfig } from "./mocks";
 
 type Props = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
 
@@ -46,8 +46,8 @@ describe("policy pack", () => {
     });
 
     const C = "docker:index/container:Container";
-    const ok = (): Props => structuredClone(byType(real.mainpc, C).find((c) => c.inputs.name === "model-ops-coordinator")!.inputs);
-    const cpu = (): Props => structuredClone(byType(real.pc2, C).find((c) => c.inputs.name === "cache-manager")!.inputs);
+    const ok = (): Props => structuredClone(byType(real.mainpc, C).find((c) => nameOf(c) === "model-ops-coordinator")!.inputs);
+    const cpu = (): Props => structuredClone(byType(real.pc2, C).find((c) => nameOf(c) === "cache-manager")!.inputs);
     const table: { rule: string; props: () => Props; type?: string; expected: string[] }[] = [
         { rule: "non-root-user", props: () => ({ ...cpu(), user: "0:0" }), expected: ["non-root-user: CacheManager runs as '0:0'; set user 10001:10001"] },
         { rule: "non-root-user", props: () => ({ ...cpu(), user: undefined }), expected: ["non-root-user: CacheManager runs as 'the image's user'; set user 10001:10001"] },
@@ -72,7 +72,7 @@ describe("policy pack", () => {
     }
 
     it("the Docker API proxy is the one container allowed root and the socket, and the GPU request passes on a GPU family", () => {
-        const proxy = byType(real.mainpc, C).find((c) => c.inputs.name === "docker-api-proxy")!;
+        const proxy = byType(real.mainpc, C).find((c) => nameOf(c) === "docker-api-proxy")!;
         assert.deepStrictEqual(violations(C, proxy.inputs), []);
         assert.deepStrictEqual(violations(C, ok(), "gpu-requests-on-gpu-services"), []);
     });
@@ -148,7 +148,7 @@ describe("policy pack: started as the Pulumi CLI starts a local TypeScript pack"
         const { AnalyzerClient } = fromPulumi("./proto/analyzer_grpc_pb.js");
         const { AnalyzeRequest, AnalyzerResourceOptions } = fromPulumi("./proto/analyzer_pb.js");
         const { Struct } = fromPulumi("google-protobuf/google/protobuf/struct_pb.js");
-        const real = (await runProgram(stackConfig("local"))).resources.find((r) => r.type === "docker:index/container:Container" && r.inputs.name === "executor")!;
+        const real = (await runProgram(stackConfig("local"))).resources.find((r) => r.type === "docker:index/container:Container" && nameOf(r) === "executor")!;
         const client = new AnalyzerClient(`127.0.0.1:${port}`, grpc.credentials.createInsecure());
         const analyze = (props: Record<string, unknown>) => new Promise<string[]>((resolve, reject) => {
             const req = new AnalyzeRequest();

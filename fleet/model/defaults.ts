@@ -79,6 +79,22 @@ export const HEALTH_DEFAULTS = {
     retries: 3,
 };
 
+/**
+ * How a container takes over from the one it replaces (scripts/container-start.sh): the new
+ * container is created stopped, the previous one is stopped, the new one started; when the new
+ * one is not healthy within its wait, or does not stay healthy for `stableSeconds` once it is
+ * (Kubernetes' `minReadySeconds`), it is stopped and the previous one started again.
+ */
+export const TAKEOVER_DEFAULTS = {
+    /**
+     * Seconds a replacing container must stay running and healthy, with no restart, before its
+     * predecessor is given up. Only when there is a predecessor: a first deploy has nothing to go
+     * back to. Long enough for a service that crashes once it takes its first requests to show
+     * it, against 5 s added to each replacement. @default 5
+     */
+    stableSeconds: 5,
+};
+
 /** Non-root identity of every runtime stage (002 §A). */
 export const APP_UID = 10001;
 export const APP_GID = 10001;

@@ -4,7 +4,7 @@ import { familyRuntime, planHost } from "../../fleet/model/plan";
 import { containerName } from "../../fleet/model/names";
 import { baselineProfile, seccompOpt, supervisorProfile } from "../../fleet/security/seccomp";
 import { parsedStack, realFleet } from "../helpers";
-import { byType, dependsOn, PEER_OUTPUTS, Registered, RUNBOOK_CONFIG, runbookStack, runProgram, stackConfig } from "../mocks";
+import { byType, dependsOn, mockAutoName, nameOf, PEER_OUTPUTS, Registered, RUNBOOK_CONFIG, runbookStack, runProgram, stackConfig } from "../mocks";
 
 const CONTAINER = "docker:index/container:Container";
 const VOLUME = "docker:index/volume:Volume";
@@ -22,8 +22,9 @@ function tierOf(r: Registered): string {
 describe("start lanes under mocks (fleet:startLanes 4 on mainpc)", () => {
     it("each container of a tier after the fourth waits for the one four places before it; GPU services start last", async () => {
         const run = await runProgram(runbookStack("mainpc", "start-lanes-4"));
-        const services = byType(run.resources, CONTAINER).filter((c) => c.inputs.name !== "docker-api-proxy");
-        const waits: Record<string, string[]> = Object.fromEntries(services.map((c) => [c.inputs.name, services.filter((o) => o !== c && tierOf(o) === tierOf(c) && dependsOn(c, "fleet:containers:ServiceContainer", o.inputs.name)).map((o) => o.inputs.name)]));
+        const services = byType(run.resources, CONTAINER).filter((c) => nameOf(c) !== "docker-api-proxy");
+        const startOf = (c: Registered) => byType(run.resources, "command:local:Command").find((x) => x.name === `${nameOf(c)}-start`)!;
+        const waits: Record<string, string[]> = Object.fromEntries(services.map((c) => [nameOf(c), services.filter((o) => o !== c && tierOf(o) === tierOf(c) && dependsOn(startOf(c), "command:local:Command", `${nameOf(o)}-start`)).map((o) => nameOf(o))]));
         assert.strictEqual(Object.values(waits).filter((w) => w.length > 0).length, 39 - 4);
         assert.deepStrictEqual(waits["service-registry"], []);
         assert.deepStrictEqual(waits["active-learning-monitor"], []);
@@ -48,7 +49,7 @@ describe("containers under mocks", () => {
                 all = run.resources;
                 outputs = run.outputs;
                 containers = byType(all, CONTAINER);
-                services = containers.filter((c) => c.inputs.name !== "docker-api-proxy");
+                services = containers.filter((c) => nameOf(c) !== "docker-api-proxy");
             });
 
             it("runs exactly the planned containers, plus the Docker API proxy", () => {
@@ -60,7 +61,7 @@ describe("containers under mocks", () => {
 
             it("every service container: non-root, read-only root, no capabilities, no-new-privileges, the baseline seccomp profile, no Docker init", () => {
                 for (const c of services) {
-                    const n = c.inputs.name;
+                    const n = nameOf(c);
                     assert.strictEqual(c.inputs.user, "10001:10001", n);
                     assert.strictEqual(c.inputs.readOnly, true, n);
                     assert.deepStrictEqual(c.inputs.capabilities, { drops: ["ALL"] }, n);
@@ -72,8 +73,10 @@ describe("containers under mocks", () => {
                     assert.deepStrictEqual(c.inputs.logOpts, { "max-file": "5", "max-size": "10m" }, n);
                     assert.match(c.inputs.image, /^sha256:[0-9a-f]{64}$/, `${n} runs an image by digest`);
                     assert.strictEqual(c.inputs.memorySwap, c.inputs.memory, n);
-                    assert.strictEqual(c.inputs.wait, true, n);
-                    assert.ok(c.opts.deleteBeforeReplace, n);
+                    // Created stopped, started by its start command; no fixed name, so the
+                    // replacement is created before the old one goes, overriding the provider.
+                    assert.deepStrictEqual([c.inputs.name, c.inputs.start, c.inputs.mustRun, c.inputs.wait, c.inputs.waitTimeout], [undefined, false, false, undefined, undefined], n);
+                    assert.strictEqual(c.opts.deleteBeforeReplace, false, n);
                     // Any change replaces (the provider's Update applies only limits), init errors too.
                     assert.deepStrictEqual(c.opts.replaceOnChanges, ["*"], n);
                     assert.deepStrictEqual(Object.keys(c.inputs.tmpfs).sort(), ["/home/appuser", "/run/fleet", "/tmp"], n);
@@ -81,39 +84,39 @@ describe("containers under mocks", () => {
             });
 
             it("the supervisor alone has AppArmor set, the proxy network and DOCKER_HOST; only the proxy mounts the socket, read-only", () => {
-                const sup = services.find((c) => c.inputs.name === "self-healing-supervisor")!;
+                const sup = services.find((c) => nameOf(c) === "self-healing-supervisor")!;
                 assert.deepStrictEqual(sup.inputs.securityOpts, ["no-new-privileges:true", SUPERVISOR, "apparmor=docker-default"]);
                 // By the networks' ids (the mocks' `<resource name>-id`): a network recreated under its
                 // name gets another id, and the containers on it are replaced and join it again.
-                const idOf = (network: string) => `${byType(all, "docker:index/network:Network").find((n) => n.inputs.name === network)!.name}-id`;
+                const idOf = (network: string) => `${byType(all, "docker:index/network:Network").find((n) => nameOf(n) === network)!.name}-id`;
                 assert.deepStrictEqual(sup.inputs.networksAdvanced, [{ name: idOf(`fleet-${stack}`), aliases: ["self-healing-supervisor"] }, { name: idOf(`fleet-${stack}-docker-api`) }]);
                 assert.ok(sup.inputs.envs.includes("DOCKER_HOST=tcp://docker-api-proxy:2375"));
                 for (const c of services.filter((x) => x !== sup)) {
-                    assert.ok(!c.inputs.envs.some((e: string) => e.startsWith("DOCKER_HOST=")), c.inputs.name);
-                    assert.strictEqual(c.inputs.networksAdvanced.length, 1, c.inputs.name);
-                    assert.ok(!(c.inputs.securityOpts as string[]).some((o) => o.startsWith("apparmor=")), c.inputs.name);
+                    assert.ok(!c.inputs.envs.some((e: string) => e.startsWith("DOCKER_HOST=")), nameOf(c));
+                    assert.strictEqual(c.inputs.networksAdvanced.length, 1, nameOf(c));
+                    assert.ok(!(c.inputs.securityOpts as string[]).some((o) => o.startsWith("apparmor=")), nameOf(c));
                 }
                 const withSocket = containers.filter((c) => (c.inputs.mounts ?? []).some((m: { source?: string }) => m.source === "/var/run/docker.sock"));
-                assert.deepStrictEqual(withSocket.map((c) => c.inputs.name), ["docker-api-proxy"]);
+                assert.deepStrictEqual(withSocket.map((c) => nameOf(c)), ["docker-api-proxy"]);
                 const proxy = withSocket[0];
                 assert.deepStrictEqual(proxy.inputs.mounts, [{ type: "bind", source: "/var/run/docker.sock", target: "/var/run/docker.sock", readOnly: true }]);
                 assert.strictEqual(proxy.inputs.user, "0:0", "declared exception: the socket is root:docker");
                 assert.deepStrictEqual(proxy.inputs.capabilities, { drops: ["ALL"] });
                 assert.strictEqual(proxy.inputs.readOnly, true);
                 assert.deepStrictEqual(proxy.inputs.ports, undefined, "the proxy publishes nothing");
-                const net = byType(all, "docker:index/network:Network").find((n) => n.inputs.name === `fleet-${stack}-docker-api`)!;
+                const net = byType(all, "docker:index/network:Network").find((n) => nameOf(n) === `fleet-${stack}-docker-api`)!;
                 assert.strictEqual(net.inputs.internal, true);
             });
 
             it("GPU device requests exactly on the GPU services, utility-only for NVML", () => {
                 const gpu = services.filter((c) => (c.inputs.deviceRequests ?? []).some((d: { capabilities: string[] }) => d.capabilities.includes("gpu")));
-                assert.deepStrictEqual(gpu.map((c) => c.inputs.name).sort(), [...GPU_SERVICES[stack]].sort());
+                assert.deepStrictEqual(gpu.map((c) => nameOf(c)).sort(), [...GPU_SERVICES[stack]].sort());
                 for (const c of gpu) {
                     assert.deepStrictEqual(c.inputs.deviceRequests, [{ driver: "nvidia", deviceIds: ["0"], capabilities: ["gpu"] }]);
                     assert.ok(c.inputs.envs.includes("REQUIRED_GPU=true"));
                 }
                 const nvml = services.filter((c) => (c.inputs.deviceRequests ?? []).some((d: { capabilities: string[] }) => d.capabilities.includes("utility")));
-                assert.deepStrictEqual(nvml.map((c) => c.inputs.name), stack === "mainpc" ? ["cross-machine-gpu-scheduler"] : []);
+                assert.deepStrictEqual(nvml.map((c) => nameOf(c)), stack === "mainpc" ? ["cross-machine-gpu-scheduler"] : []);
             });
 
             it("published ports are unique on the host", () => {
@@ -125,15 +128,15 @@ describe("containers under mocks", () => {
             it("every service's volumes are retained on delete and mounted", () => {
                 const volumes = byType(all, VOLUME);
                 assert.ok(volumes.length >= services.length * 2);
-                for (const v of volumes) assert.strictEqual(v.opts.retainOnDelete, true, v.inputs.name);
+                for (const v of volumes) assert.strictEqual(v.opts.retainOnDelete, true, nameOf(v));
                 for (const c of services) {
                     const mounts = c.inputs.mounts as { type: string; source: string; target: string }[];
-                    assert.deepStrictEqual(mounts.slice(0, 2).map((m) => [m.type, m.target]), [["volume", "/app/data"], ["volume", "/app/logs"]], c.inputs.name);
+                    assert.deepStrictEqual(mounts.slice(0, 2).map((m) => [m.type, m.target]), [["volume", "/app/data"], ["volume", "/app/logs"]], nameOf(c));
                     assert.strictEqual(c.inputs.removeVolumes, false);
                 }
             });
 
-            it("the preflight runs before every container, and the core before the rest", () => {
+            it("the preflight runs before every container is created; the core is started and healthy before the rest start", () => {
                 const preflight = byType(all, "command:local:Command").find((r) => r.name === `${stack}-preflight`)!;
                 // Relative to the project directory: the same command from every checkout.
                 assert.strictEqual(preflight.inputs.create, "bash scripts/host-preflight.sh");
@@ -141,22 +144,31 @@ describe("containers under mocks", () => {
                     DOCKER_HOST: `ssh://ops@${stack}`, FLEET_MACHINE: stack, FLEET_MIN_DOCKER: "25.0", FLEET_GPU: "true", FLEET_MIN_DRIVER: "535", FLEET_GPU_IDS: "0", FLEET_CUDA_TRACK: "cu121", FLEET_BUILDER: "default", FLEET_IMAGE_STORE: "true",
                     FLEET_LOG_DRIVER: "json-file", FLEET_LOG_OPTS: "max-size,max-file",
                 });
-                for (const c of containers) assert.ok(dependsOn(c, "fleet:host:HostPreflight", `${stack}-preflight`), `${c.inputs.name} waits for the preflight`);
+                for (const c of containers) assert.ok(dependsOn(c, "fleet:host:HostPreflight", `${stack}-preflight`), `${nameOf(c)} waits for the preflight`);
                 const core = ["service-registry", "system-digital-twin", "unified-system-agent"];
+                const starts = byType(all, "command:local:Command").filter((r) => r.name.endsWith("-start"));
                 for (const c of services) {
-                    const waitsForCore = core.every((n) => dependsOn(c, "docker:index/container:Container", n));
-                    assert.strictEqual(waitsForCore, stack === "mainpc" && !core.includes(c.inputs.name), c.inputs.name);
-                    // The containers only: no container waits for another's `docker update --pids-limit`.
-                    assert.deepStrictEqual(c.opts.dependencies.filter((u) => u.includes("command:local:Command")).map((u) => u.slice(u.lastIndexOf("::") + 2)), [`${stack}-preflight`, ...(c.inputs.deviceRequests ? [`${stack}-gpu-probe`] : [])], c.inputs.name);
+                    const n = nameOf(c);
+                    // Creates wait for no other container and no other start: they all run at once.
+                    assert.deepStrictEqual(c.opts.dependencies.filter((u) => u.includes("docker:index/container:Container")), [], n);
+                    assert.deepStrictEqual(c.opts.dependencies.filter((u) => u.includes("command:local:Command")).map((u) => u.slice(u.lastIndexOf("::") + 2)).sort(), [
+                        `${stack}-preflight`, ...(c.inputs.deviceRequests ? [`${stack}-gpu-probe`] : []), ...(n === "self-healing-supervisor" ? [`${stack}-docker-api-proxy-start`] : []),
+                    ].sort(), n);
+                    const start = starts.find((x) => x.name === `${n}-start`)!;
+                    const startsAfter = start.opts.dependencies.filter((u) => u.includes("command:local:Command")).map((u) => u.slice(u.lastIndexOf("::") + 2)).sort();
+                    assert.deepStrictEqual(startsAfter, stack === "mainpc" && !core.includes(n) ? core.map((x) => `${x}-start`) : [], n);
+                    assert.deepStrictEqual(start.opts.dependencies.filter((u) => u.includes("docker:index/container:Container")).map((u) => u.slice(u.lastIndexOf("::") + 2)), [n], n);
                 }
             });
 
-            it("a container waits for exactly its planned lane predecessor among its tier, no other", () => {
+            it("a container starts after exactly its planned lane predecessor among its tier, no other", () => {
                 const plan = planHost(realFleet(), parsedStack(runbookStack(stack)));
+                const starts = byType(all, "command:local:Command").filter((r) => r.name.endsWith("-start"));
                 for (const c of services) {
-                    const waitsFor = services.filter((o) => o !== c && tierOf(o) === tierOf(c) && dependsOn(c, "docker:index/container:Container", o.inputs.name)).map((o) => o.inputs.name);
-                    const planned = plan.containers.find((p) => p.name === c.inputs.name)!.startAfter;
-                    assert.deepStrictEqual(waitsFor, planned ? [containerName(planned)] : [], c.inputs.name);
+                    const start = starts.find((x) => x.name === `${nameOf(c)}-start`)!;
+                    const waitsFor = services.filter((o) => o !== c && tierOf(o) === tierOf(c) && dependsOn(start, "command:local:Command", `${nameOf(o)}-start`)).map((o) => nameOf(o));
+                    const planned = plan.containers.find((p) => p.name === nameOf(c))!.startAfter;
+                    assert.deepStrictEqual(waitsFor, planned ? [containerName(planned)] : [], nameOf(c));
                 }
                 // The default starts each tier at once (lanes under mocks: "start lanes under mocks" above).
                 assert.strictEqual(plan.containers.filter((p) => p.startAfter).length, 0);
@@ -166,17 +178,17 @@ describe("containers under mocks", () => {
                 for (const c of services) {
                     const h = c.inputs.healthcheck;
                     assert.deepStrictEqual(h.tests, ["CMD", "/usr/local/bin/fleet-health"]);
-                    for (const d of [h.interval, h.timeout, h.startPeriod, h.startInterval]) assert.match(d, /^(\d+h)?(\d+m)?\d+s$/, `${c.inputs.name}: ${d}`);
+                    for (const d of [h.interval, h.timeout, h.startPeriod, h.startInterval]) assert.match(d, /^(\d+h)?(\d+m)?\d+s$/, `${nameOf(c)}: ${d}`);
                     assert.ok(!/^\d+m$|^\d+h$/.test(h.startPeriod));
-                    assert.strictEqual(h.startInterval, "1s", c.inputs.name);
+                    assert.strictEqual(h.startInterval, "1s", nameOf(c));
                 }
-                const proxy = containers.find((c) => c.inputs.name === "docker-api-proxy")!;
+                const proxy = containers.find((c) => nameOf(c) === "docker-api-proxy")!;
                 assert.deepStrictEqual(proxy.inputs.healthcheck, { tests: ["CMD", "/usr/local/bin/fleet-health"], interval: "30s", timeout: "5s", startPeriod: "10s", startInterval: "1s", retries: 3 });
                 assert.strictEqual(proxy.inputs.wait, true);
-                const llm = services.find((c) => c.inputs.name === "model-ops-coordinator");
+                const llm = services.find((c) => nameOf(c) === "model-ops-coordinator");
                 if (llm) {
                     assert.deepStrictEqual(llm.inputs.healthcheck, { tests: ["CMD", "/usr/local/bin/fleet-health"], interval: "30s", timeout: "10s", startPeriod: "5m0s", startInterval: "1s", retries: 3 });
-                    assert.strictEqual(llm.inputs.waitTimeout, 900);
+                    assert.match(byType(all, "command:local:Command").find((x) => x.name === "model-ops-coordinator-start")!.inputs.create, / 900 5$/, "its start waits 900 s");
                     assert.strictEqual(llm.inputs.memory, 16384);
                     assert.strictEqual(llm.inputs.shmSize, 4096);
                 }
@@ -188,27 +200,37 @@ describe("containers under mocks", () => {
                     assert.deepStrictEqual(Object.keys(labels).sort(), ["fleet.family", "fleet.git-sha", "fleet.image-digest", "fleet.machine", "fleet.service", "fleet.tier"]);
                     assert.match(labels["fleet.image-digest"], /^sha256:[0-9a-f]{64}$/);
                     const env = c.inputs.envs as string[];
-                    for (const k of ["FLEET_SERVICE", "FLEET_FAMILY", "FLEET_GIT_SHA", "FLEET_IMAGE_DIGEST", "FLEET_PROFILE_JSON"]) assert.ok(env.some((e) => e.startsWith(`${k}=`)), `${c.inputs.name}: ${k}`);
+                    for (const k of ["FLEET_SERVICE", "FLEET_FAMILY", "FLEET_GIT_SHA", "FLEET_IMAGE_DIGEST", "FLEET_PROFILE_JSON"]) assert.ok(env.some((e) => e.startsWith(`${k}=`)), `${nameOf(c)}: ${k}`);
                     assert.ok(!env.some((e) => e.startsWith("TORCH_CUDA_ALLOC_CONF=")));
                 }
             });
 
-            it("a PIDs limit is applied to every service container once the host's containers are all made, and to the Docker API proxy after it is created (CIS Docker 5.29), each run confirming its container healthy", () => {
-                const pids = byType(all, "command:local:Command").filter((r) => r.name.endsWith("-pids-limit"));
-                assert.deepStrictEqual(pids.map((p) => p.name).sort(), [...services.map((c) => `${c.inputs.name}-pids-limit`), `${stack}-docker-api-proxy-pids-limit`].sort());
-                for (const p of pids) {
-                    const proxy = p.name === `${stack}-docker-api-proxy-pids-limit`;
-                    const name = p.name.replace(/-pids-limit$/, "");
-                    const c = services.find((x) => x.inputs.name === name);
+            it("every container is started by its start command, under its PIDs limit from its first process (CIS Docker 5.29), in its predecessor's place, confirmed healthy; the proxy's finds it started", () => {
+                const plan = planHost(realFleet(), parsedStack(runbookStack(stack)));
+                const starts = byType(all, "command:local:Command").filter((r) => r.name.endsWith("-start"));
+                assert.deepStrictEqual(starts.map((p) => p.name).sort(), [...services.map((c) => `${nameOf(c)}-start`), `${stack}-docker-api-proxy-start`].sort());
+                for (const p of starts) {
+                    const proxy = p.name === `${stack}-docker-api-proxy-start`;
+                    const name = p.name.replace(/-start$/, "");
+                    const c = services.find((x) => nameOf(x) === name);
                     const service = c && (c.inputs.labels as { label: string; value: string }[]).find((l) => l.label === "fleet.service")!.value;
-                    // The limit, then the health confirmation that outlives a refresh, with the container's own wait.
-                    assert.strictEqual(p.inputs.create, proxy ? "bash scripts/container-ready.sh docker-api-proxy docker-api-proxy 64 60" : `bash scripts/container-ready.sh ${name} ${service} 256 ${c!.inputs.waitTimeout}`);
+                    const wait = c && plan.containers.find((x) => x.name === name)!.health.waitTimeoutSeconds;
+                    // The container by the name the provider gave it (the mocks' auto-name).
+                    assert.strictEqual(p.inputs.create, proxy ? `bash scripts/container-start.sh docker-api-proxy docker-api-proxy ${stack} 64 60 0` : `bash scripts/container-start.sh ${mockAutoName(name)} ${service} ${stack} 256 ${wait} 5`);
                     assert.deepStrictEqual({ ...p.inputs.environment }, { DOCKER_HOST: `ssh://ops@${stack}` });
-                    const container = proxy ? `${stack}-docker-api-proxy` : p.name.replace(/-pids-limit$/, "");
-                    // A service's waits for every service container of the host, the proxy's for the proxy only.
-                    const waitsFor = p.opts.dependencies.filter((u) => u.includes("docker:index/container:Container::")).map((u) => u.slice(u.lastIndexOf("::") + 2)).sort();
-                    assert.deepStrictEqual(waitsFor, proxy ? [container] : services.map((c) => c.inputs.name as string).sort(), p.name);
-                    assert.deepStrictEqual(p.opts.dependencies.filter((u) => !u.includes("docker:index/container:Container::")), [], p.name);
+                    assert.deepStrictEqual(p.inputs.triggers, [`${proxy ? `${stack}-docker-api-proxy` : name}-id`, proxy ? 64 : 256], p.name);
+                    // Renamed from `-pids-limit`: the alias keeps the deployed state's command.
+                    const own = proxy ? `${stack}-docker-api-proxy` : name;
+                    assert.deepStrictEqual(p.opts.dependencies.filter((u) => u.includes("docker:index/container:Container::")).map((u) => u.slice(u.lastIndexOf("::") + 2)), [own], p.name);
+                }
+                assert.deepStrictEqual(byType(all, "command:local:Command").filter((r) => r.name.endsWith("-pids-limit")), []);
+            });
+
+            it("the services output names each service's container as the provider named it", () => {
+                const out = outputs.services as Record<string, { container: string }>;
+                for (const c of services) {
+                    const service = (c.inputs.labels as { label: string; value: string }[]).find((l) => l.label === "fleet.service")!.value;
+                    assert.strictEqual(out[service].container, mockAutoName(nameOf(c)), service);
                 }
             });
 
@@ -217,9 +239,9 @@ describe("containers under mocks", () => {
                 for (const c of services) {
                     const family = (c.inputs.labels as { label: string; value: string }[]).find((l) => l.label === "fleet.family")!.value;
                     const rt = familyRuntime(fleet, family);
-                    assert.deepStrictEqual([c.inputs.cpus, c.inputs.cpuShares], [`${rt.cpus}.0`, rt.cpuShares], c.inputs.name);
+                    assert.deepStrictEqual([c.inputs.cpus, c.inputs.cpuShares], [`${rt.cpus}.0`, rt.cpuShares], nameOf(c));
                 }
-                const byName = (n: string) => containers.find((c) => c.inputs.name === n)!;
+                const byName = (n: string) => containers.find((c) => nameOf(c) === n)!;
                 assert.deepStrictEqual([byName("docker-api-proxy").inputs.cpus, byName("docker-api-proxy").inputs.cpuShares], ["0.5", 512]);
                 assert.deepStrictEqual([byName("docker-api-proxy").inputs.memory, PROXY_DEFAULTS.memoryMb], [64, 64]);
                 if (stack === "mainpc") {
@@ -249,10 +271,10 @@ describe("containers under mocks", () => {
                     assert.deepStrictEqual(refs, []);
                     return;
                 }
-                assert.deepStrictEqual(refs.map((r) => r.inputs.name), ["ai-system/fleet/mainpc"]);
+                assert.deepStrictEqual(refs.map((r) => nameOf(r)), ["ai-system/fleet/mainpc"]);
                 for (const c of services) {
-                    assert.ok(c.inputs.envs.includes("MAINPC_SERVICE_REGISTRY_ENDPOINT=192.0.2.16:7200"), c.inputs.name);
-                    assert.ok(c.inputs.envs.includes("MAINPC_MODEL_OPS_COORDINATOR_ENDPOINT=192.0.2.16:7212"), c.inputs.name);
+                    assert.ok(c.inputs.envs.includes("MAINPC_SERVICE_REGISTRY_ENDPOINT=192.0.2.16:7200"), nameOf(c));
+                    assert.ok(c.inputs.envs.includes("MAINPC_MODEL_OPS_COORDINATOR_ENDPOINT=192.0.2.16:7212"), nameOf(c));
                 }
             });
         });
@@ -263,7 +285,7 @@ describe("containers under mocks", () => {
         const containers = byType(all, CONTAINER);
         assert.ok(containers.every((c) => c.inputs.deviceRequests === undefined));
         assert.ok(containers.every((c) => !(c.inputs.securityOpts as string[]).some((o) => o.startsWith("apparmor="))));
-        assert.strictEqual(containers.filter((c) => c.inputs.name !== "docker-api-proxy").length, 25);
+        assert.strictEqual(containers.filter((c) => nameOf(c) !== "docker-api-proxy").length, 25);
         assert.ok(byType(all, "docker-build:index:Image").every((i) => i.inputs.push === false && i.inputs.load === true));
         assert.deepStrictEqual(byType(all, "pulumi:providers:docker").map((p) => p.inputs.host), ["unix:///var/run/docker.sock"]);
         const preflight = byType(all, "command:local:Command").find((r) => r.name === "mainpc-preflight")!;

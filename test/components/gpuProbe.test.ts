@@ -4,7 +4,7 @@
  * environment. CPU-only stacks register no probe.
  */
 import * as assert from "assert";
-import { byType, dependsOn, PEER_OUTPUTS, Registered, runbookStack, runProgram, stackConfig } from "../mocks";
+import { byType, dependsOn, PEER_OUTPUTS, Registered, runbookStack, runProgram, stackConfig, nameOf } from "../mocks";
 
 const CONTAINER = "docker:index/container:Container";
 const COMMAND = "command:local:Command";
@@ -56,8 +56,8 @@ describe("the GPU probe under mocks", () => {
 
             it("every container with a GPU device request waits for it, and only those (CPU services deploy without the device driver)", () => {
                 const containers = byType(all, CONTAINER);
-                const waiting = containers.filter((c) => dependsOn(c, PROBE, `${stack}-gpu-probe`)).map((c) => c.inputs.name);
-                assert.deepStrictEqual(waiting, containers.filter(hasGpuRequest).map((c) => c.inputs.name));
+                const waiting = containers.filter((c) => dependsOn(c, PROBE, `${stack}-gpu-probe`)).map((c) => nameOf(c));
+                assert.deepStrictEqual(waiting, containers.filter(hasGpuRequest).map((c) => nameOf(c)));
                 assert.strictEqual(waiting.length, stack === "mainpc" ? 18 : 5, "GPU services, and NVML's utility request on mainpc");
                 assert.ok(!waiting.includes("docker-api-proxy"));
             });
@@ -97,18 +97,18 @@ describe("fleet:gpuFallback under mocks", () => {
     });
 
     it("off (the default): a GPU container's exact environment has no GPU_FALLBACK, unless the service falls back itself", () => {
-        assert.deepStrictEqual(stableEnv(off.find((c) => c.inputs.name === "tts-service")!), TTS_ENV);
-        const fallingBack = off.filter((c) => stableEnv(c).includes("GPU_FALLBACK=cpu")).map((c) => c.inputs.name);
+        assert.deepStrictEqual(stableEnv(off.find((c) => nameOf(c) === "tts-service")!), TTS_ENV);
+        const fallingBack = off.filter((c) => stableEnv(c).includes("GPU_FALLBACK=cpu")).map((c) => nameOf(c));
         assert.deepStrictEqual(fallingBack, ["stt-service"]);
     });
 
     it("on: every GPU container gets GPU_FALLBACK=cpu and nothing else changes; CPU and NVML-only containers get nothing", () => {
-        assert.deepStrictEqual(stableEnv(on.find((c) => c.inputs.name === "tts-service")!), [...TTS_ENV.slice(0, 7), "GPU_FALLBACK=cpu", ...TTS_ENV.slice(7)]);
+        assert.deepStrictEqual(stableEnv(on.find((c) => nameOf(c) === "tts-service")!), [...TTS_ENV.slice(0, 7), "GPU_FALLBACK=cpu", ...TTS_ENV.slice(7)]);
         for (const c of on) {
-            const before = off.find((o) => o.inputs.name === c.inputs.name)!;
+            const before = off.find((o) => nameOf(o) === nameOf(c))!;
             const computeGpu = (c.inputs.deviceRequests ?? []).some((d: { capabilities: string[] }) => d.capabilities.includes("gpu"));
             const expected = computeGpu && !stableEnv(before).includes("GPU_FALLBACK=cpu") ? withFallbackAt(stableEnv(before)) : stableEnv(before);
-            assert.deepStrictEqual(stableEnv(c), expected, c.inputs.name);
+            assert.deepStrictEqual(stableEnv(c), expected, nameOf(c));
         }
         assert.strictEqual(on.filter((c) => stableEnv(c).includes("GPU_FALLBACK=cpu")).length, 17);
     });

@@ -1,13 +1,13 @@
 import * as assert from "assert";
 import * as fs from "fs";
 import * as path from "path";
-import { byType, PEER_OUTPUTS, Registered, runbookStack, runProgram } from "../mocks";
+import { byType, PEER_OUTPUTS, Registered, runbookStack, runProgram, nameOf } from "../mocks";
 
 const TAG = "20250810-9c99cc9-1a2b3c4";
 const DIGEST = `sha256:${"ab".repeat(32)}`;
 
 function containersByName(rs: Registered[]): Map<string, Registered> {
-    return new Map(byType(rs, "docker:index/container:Container").map((c) => [c.inputs.name, c]));
+    return new Map(byType(rs, "docker:index/container:Container").map((c) => [nameOf(c), c]));
 }
 
 describe("rollback by pinning images", () => {
@@ -21,7 +21,7 @@ describe("rollback by pinning images", () => {
     it("a pin changes only that container's image, and its image is not built", async () => {
         const pinned = (await runProgram(runbookStack("pc2", "pin-tag"))).resources;
         const remote = byType(pinned, "docker:index/remoteImage:RemoteImage").find((r) => r.name === "cache-manager")!;
-        assert.strictEqual(remote.inputs.name, `ghcr.io/ai-system/cache-manager:${TAG}`);
+        assert.strictEqual(nameOf(remote), `ghcr.io/ai-system/cache-manager:${TAG}`);
         assert.ok(!byType(pinned, "docker-build:index:Image").some((i) => i.name === "cache-manager"));
         assert.strictEqual(byType(pinned, "docker-build:index:Image").length, byType(unpinned, "docker-build:index:Image").length - 1);
         const before = containersByName(unpinned);
@@ -42,7 +42,7 @@ describe("rollback by pinning images", () => {
     it("a digest pin pulls by digest", async () => {
         const pinned = (await runProgram(runbookStack("pc2", "pin-digest"))).resources;
         const remote = byType(pinned, "docker:index/remoteImage:RemoteImage").find((r) => r.name === "cache-manager")!;
-        assert.strictEqual(remote.inputs.name, `ghcr.io/ai-system/cache-manager@${DIGEST}`);
+        assert.strictEqual(nameOf(remote), `ghcr.io/ai-system/cache-manager@${DIGEST}`);
     });
 
     it("pinAll runs every service at the digest the build lock says it ran, builds no service or family image beyond what the Docker API proxy needs", async () => {
@@ -50,7 +50,7 @@ describe("rollback by pinning images", () => {
         assert.deepStrictEqual(byType(r.resources, "docker-build:index:Image").map((i) => i.name).sort(), ["base-python", "pc2-docker-api-proxy"]);
         const lock = JSON.parse(fs.readFileSync(path.join(__dirname, "..", "fixtures", "build-lock-pc2.json"), "utf8")) as { built: Record<string, string>; revisions: Record<string, string> };
         // The proxy's image is built (above), not pinned: it is not a service.
-        const remotes = new Map(byType(r.resources, "docker:index/remoteImage:RemoteImage").filter((x) => x.name !== "pc2-docker-api-proxy").map((x) => [x.name, x.inputs.name]));
+        const remotes = new Map(byType(r.resources, "docker:index/remoteImage:RemoteImage").filter((x) => x.name !== "pc2-docker-api-proxy").map((x) => [x.name, nameOf(x)]));
         assert.strictEqual(remotes.get("cache-manager"), `ghcr.io/ai-system/cache-manager@${DIGEST}`, "a per-service pin wins over pinAll");
         assert.strictEqual(remotes.size, 23);
         assert.strictEqual(byType(r.resources, "docker:index/container:Container").length, 24);
@@ -59,7 +59,7 @@ describe("rollback by pinning images", () => {
         }
         assert.match(remotes.get("advanced-router")!, /^ghcr\.io\/ai-system\/advanced-router:20250810-9c99cc9-[0-9a-f]{7}@sha256:[0-9a-f]{64}$/);
         // Labelled with the commit that deploy built each image from, as the deploy labelled it.
-        const router = byType(r.resources, "docker:index/container:Container").find((c) => c.inputs.name === "advanced-router")!;
+        const router = byType(r.resources, "docker:index/container:Container").find((c) => nameOf(c) === "advanced-router")!;
         assert.ok(router.inputs.envs.includes(`FLEET_GIT_SHA=${lock.revisions["advanced-router"]}`));
         assert.ok(router.inputs.labels.some((l: { label: string; value: string }) => l.label === "fleet.git-sha" && l.value === lock.revisions["advanced-router"]));
         const services = r.outputs.services as Record<string, { pinned: boolean; image: string }>;

@@ -44,7 +44,8 @@ describe("against the Docker engine", () => {
                 ctx.firstTimes = harness.engineTimes;
                 ctx.firstUrns = engineUrns(stack, ctx.first.resources, ctx.first.urns);
                 ctx.firstExport = harness.exportDeployment(ctx.first);
-                ctx.services = ctx.first.outputs.services as Record<string, ServiceOutput>;
+                // The latest successful run's: a replaced container has a new (auto-)name.
+                Object.defineProperty(ctx, "services", { get: () => harness.stackOutputs[stack].services as Record<string, ServiceOutput> });
                 // pc2 reads the endpoints of the mainpc stack, ModelOpsCoordinator (a GPU service) among them.
                 if (stack === "mainpc") peers[PEER_STACK] = { endpoints: ctx.first.outputs.endpoints };
             });

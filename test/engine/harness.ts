@@ -15,6 +15,7 @@
  * An input the harness does not carry out fails the run by name.
  */
 import * as pulumi from "@pulumi/pulumi";
+import { randomBytes } from "crypto";
 import Docker from "dockerode";
 import * as os from "os";
 import { MergedStack } from "../../fleet/pulumi/config";
@@ -96,6 +97,29 @@ interface Stored {
     /** The engine's `initErrors`: the resource exists but its create did not finish. */
     initErrors: string[];
     retainOnDelete: boolean;
+    /** Its `name` is the provider's auto-name, not the program's (the bridge's `__defaults`). */
+    autoNamed?: boolean;
+}
+
+/**
+ * Types whose `name` the provider fills in when the program leaves it out: pulumi-docker's
+ * provider/resources.go `prov.SetAutonaming(255, "-")`, every resource with a `name` input and
+ * no field of its own (RemoteImage has one). pulumi-terraform-bridge info/autonaming.go
+ * `AutoName`: the URN's name, the separator and 7 random hex digits.
+ */
+const AUTONAMED = new Set(["docker:index/container:Container", "docker:index/network:Network", "docker:index/volume:Volume"]);
+
+/**
+ * The registration with its auto-name, where the program set none: the name in the state when
+ * the provider drew it (an SDKv2 resource keeps a default across updates, the bridge's
+ * `__defaults`), else a new one; `fresh` draws a new one, as the engine's second Check without
+ * the old inputs does for a replacement (pulumi/pulumi step_generator.go, "If we are going to
+ * perform a replacement, we need to recompute the default values").
+ */
+function autoNamed<R extends Registered>(r: R, prior: Stored | undefined, fresh = false): { r: R; autoNamed: boolean } {
+    if (!AUTONAMED.has(r.type) || r.inputs.name !== undefined) return { r, autoNamed: false };
+    const name = !fresh && prior?.autoNamed ? prior.inputs.name : `${r.name}-${randomBytes(4).toString("hex").slice(0, 7)}`;
+    return { r: { ...r, inputs: { ...r.inputs, name } }, autoNamed: true };
 }
 
 export class EngineHarness extends RunMetrics {
@@ -131,6 +155,11 @@ export class EngineHarness extends RunMetrics {
     private readonly made = { containers: new Set<string>(), networks: new Set<string>(), volumes: new Set<string>(), images: new Set<string>() };
     /** What the latest run (or refresh) did to each resource, in order. */
     public events: Event[] = [];
+    /**
+     * Each stack's outputs as of its latest successful run (a failed run has none to give): after
+     * a failed `up` they name the containers that still serve.
+     */
+    public readonly stackOutputs: Record<string, Record<string, unknown>> = {};
     /** @param peers outputs of the stacks a StackReference may name */
     constructor(private readonly peers: Record<string, Record<string, unknown>> = {}) {
         super();
@@ -165,6 +194,7 @@ export class EngineHarness extends RunMetrics {
         }
         // Replaced resources that were created first are deleted last, as the engine does.
         for (const s of this.pendingDeletes.splice(0)) await this.destroy(s);
+        this.stackOutputs[config.stack] = result.outputs;
         return result;
     }
 
@@ -201,6 +231,7 @@ export class EngineHarness extends RunMetrics {
         // Providers and stack references do nothing on the host; a stack reference is read in a preview too.
         if (!p) return this.provider(r).create(this.io(), r, () => undefined).then(({ id, outputs }) => ({ id, state: outputs }));
         const prior = this.state.get(key);
+        r = autoNamed(r, prior).r;
         if (!prior) {
             this.events.push({ type: r.type, name: r.name, action: "create", why: [] });
             return { id: "", state: plannedOutputs(r.type, "create", r.inputs, undefined, r.unknownInputs) };
@@ -294,14 +325,15 @@ export class EngineHarness extends RunMetrics {
         return this.apply({ ...r, custom: true });
     }
 
-    private async apply(r: Registered & { custom: boolean }, replace?: RunOptions["replace"]): Promise<{ id: string; state: Record<string, unknown> }> {
-        if (!r.custom) return { id: "", state: {} };
-        checkTranslated(r);
-        const key = `${r.type}::${r.name}`;
+    private async apply(registered: Registered & { custom: boolean }, replace?: RunOptions["replace"]): Promise<{ id: string; state: Record<string, unknown> }> {
+        if (!registered.custom) return { id: "", state: {} };
+        checkTranslated(registered);
+        const key = `${registered.type}::${registered.name}`;
         this.seen.add(key);
-        const p = this.provider(r);
+        const p = this.provider(registered);
         const prior = this.state.get(key);
-        if (!prior) return this.create(r, p, key, "create", []);
+        const { r, autoNamed: auto } = autoNamed(registered, prior);
+        if (!prior) return this.create(r, p, key, "create", [], auto);
         const d = this.decision(r, prior, p.diff(prior.outputs, r.inputs), replace);
         if (d.op === "same") {
             this.events.push({ type: r.type, name: r.name, action: "same", why: [] });
@@ -313,12 +345,15 @@ export class EngineHarness extends RunMetrics {
             this.events.push({ type: r.type, name: r.name, action: "update", why: d.why });
             return { id: prior.id, state: outputs };
         }
-        if (r.opts.deleteBeforeReplace || p.deleteBeforeReplace) {
+        const renamed = autoNamed(registered, prior, true).r;
+        // The program's option wins over the provider's default, either way (step_generator.go:
+        // `deleteBeforeReplace := diff.DeleteBeforeReplace`, then `if goal.DeleteBeforeReplace != nil`).
+        if (r.opts.deleteBeforeReplace ?? p.deleteBeforeReplace) {
             await this.destroy(prior);
             this.state.delete(key);
-            return this.create(r, p, key, "replace", d.why);
+            return this.create(renamed, p, key, "replace", d.why, auto);
         }
-        return this.create(r, p, key, "replace", d.why, prior);
+        return this.create(renamed, p, key, "replace", d.why, auto, prior);
     }
 
     /** The engine's step for a registered resource with state: `--replace` first, else its diff as the engine reads it. */
@@ -349,18 +384,18 @@ export class EngineHarness extends RunMetrics {
      * pending delete once the create returned, with or without init errors; a create that fails
      * outright leaves it the live resource (step.go `CreateStep.Apply` returns before marking it).
      */
-    private async create(r: Registered, p: ProviderImpl, key: string, action: Action, why: string[], replacing?: Stored): Promise<{ id: string; state: Record<string, unknown> }> {
+    private async create(r: Registered, p: ProviderImpl, key: string, action: Action, why: string[], autoNamed: boolean, replacing?: Stored): Promise<{ id: string; state: Record<string, unknown> }> {
         try {
             const { id, outputs } = await this.steps.run(() => p.create(this.io(), r, (rec) => this.onBuild(r.name, rec)));
             if (replacing) this.pendingDeletes.push(replacing);
-            this.state.set(key, { type: r.type, name: r.name, id, inputs: r.inputs, outputs, initErrors: [], retainOnDelete: r.opts.retainOnDelete });
+            this.state.set(key, { type: r.type, name: r.name, id, inputs: r.inputs, outputs, initErrors: [], retainOnDelete: r.opts.retainOnDelete, autoNamed });
             this.events.push({ type: r.type, name: r.name, action, why });
             return { id, state: outputs };
         } catch (e) {
             if (!(e instanceof InitError)) throw e;
             if (replacing) this.pendingDeletes.push(replacing);
             // The engine records the resource with its init errors; the update fails naming it.
-            this.state.set(key, { type: r.type, name: r.name, id: e.id, inputs: r.inputs, outputs: e.outputs, initErrors: [e.message], retainOnDelete: r.opts.retainOnDelete });
+            this.state.set(key, { type: r.type, name: r.name, id: e.id, inputs: r.inputs, outputs: e.outputs, initErrors: [e.message], retainOnDelete: r.opts.retainOnDelete, autoNamed });
             this.events.push({ type: r.type, name: r.name, action, why: [...why, `failed: ${e.message}`] });
             fail(r, e.message);
         }

@@ -9,10 +9,11 @@ export class RunMetrics {
     /** Seconds from create to healthy, by container name, of the latest run. */
     public healthySeconds: Record<string, number> = {};
     /**
-     * The engine's own timestamps (ms since the epoch) of each container the latest run created:
-     * its creation, and its first passing health check as the engine logged it.
+     * The engine's own timestamps (ms since the epoch) of each container the latest run started,
+     * by container name: its creation, its start, and its first passing health check as the
+     * engine logged it.
      */
-    public engineTimes: Record<string, { created: number; healthy: number }> = {};
+    public engineTimes: Record<string, { created: number; started: number; healthy: number }> = {};
     /** Seconds of each image build of the latest run, by resource name. */
     public buildSeconds: Record<string, number> = {};
     /** Tags pushed and references pulled in the latest run, in order. */
@@ -45,7 +46,7 @@ export class RunMetrics {
         this.containerWindow = { start: Math.min(this.containerWindow.start || started, started), end: Math.max(this.containerWindow.end, Date.now()) };
         // Read now: State.Health.Log keeps the last five checks only.
         const ok = (info?.State.Health?.Log ?? []).filter((l) => l.ExitCode === 0).map((l) => Date.parse(l.End));
-        if (info && ok.length) this.engineTimes[name] = { created: Date.parse(info.Created), healthy: Math.min(...ok) };
+        if (info && ok.length) this.engineTimes[name] = { created: Date.parse(info.Created), started: Date.parse(info.State.StartedAt), healthy: Math.min(...ok) };
     }
 
     protected onBuild(name: string, record: BuildRecord): void {

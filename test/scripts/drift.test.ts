@@ -56,27 +56,31 @@ describe("scripts/drift-check.sh", () => {
         assert.ok(r.summary.join("\n").includes("error: no changes were expected for preview but changes were proposed"));
     });
 
-    it("a fleet container that runs but is not healthy fails the check, even with no drift, and is named in the log and the summary", () => {
+    it("a fleet container that is not running healthy, stopped ones included, fails the check, even with no drift, and is named in the log and the summary", () => {
         const ps = [
-            "Executor\texecutor\tUp 3 hours (healthy)",
+            "Executor\texecutor-1a2b3c4\tUp 3 hours (healthy)",
             "CodeGenerator\tcode-generator\tUp 2 minutes (unhealthy)",
+            "Responder\tresponder-9f8e7d6\tExited (137) 2 hours ago",
+            "TranslationService\ttranslation-service-0c1d2e3\tCreated",
             "NLUAgent\tnlu-agent\tUp 4 seconds (health: starting)",
             "CacheManager\tcache-manager\tRestarting (3) 1 second ago",
             "\tdocker-api-proxy\tUp 3 hours (unhealthy)",
         ].join("\n") + "\n";
         const r = driftCheck("Previewing update (ai-system/mainpc)\n\nResources:\n    120 unchanged\n", 0, ps);
         assert.strictEqual(r.status, 1);
-        assert.strictEqual(r.dockerArgs, 'ps\n--filter\nlabel=fleet.machine\n--format\n{{.Label "fleet.service"}}\\t{{.Names}}\\t{{.Status}}\n', "docker's formatter turns the two characters \\t into a tab");
+        assert.strictEqual(r.dockerArgs, 'ps\n--all\n--filter\nlabel=fleet.machine\n--format\n{{.Label "fleet.service"}}\\t{{.Names}}\\t{{.Status}}\n', "docker's formatter turns the two characters \\t into a tab");
         const named = [
             "- CodeGenerator (code-generator): Up 2 minutes (unhealthy)",
+            "- Responder (responder-9f8e7d6): Exited (137) 2 hours ago",
+            "- TranslationService (translation-service-0c1d2e3): Created",
             "- NLUAgent (nlu-agent): Up 4 seconds (health: starting)",
             "- CacheManager (cache-manager): Restarting (3) 1 second ago",
             "- docker-api-proxy: Up 3 hours (unhealthy)",
         ];
-        assert.ok(r.stdout.endsWith(["Fleet containers that run but are not healthy (docker ps):", ...named, ""].join("\n")), r.stdout);
-        assert.deepStrictEqual(r.summary.slice(0, 9), [
+        assert.ok(r.stdout.endsWith(["Fleet containers not running healthy (docker ps --all):", ...named, ""].join("\n")), r.stdout);
+        assert.deepStrictEqual(r.summary.slice(0, 11), [
             "### mainpc: containers not healthy",
-            "They run but are not healthy; the preview cannot see it. README, Drift, says what to do.",
+            "They are not running healthy, and the preview cannot see it. README, Drift, says what to do.",
             "",
             ...named,
             "",

@@ -27,16 +27,18 @@ describe("the engine harness's preview of a stack with no state (no engine neede
         for (const c of containers) {
             const service = c.name !== "mainpc-docker-api-proxy";
             assert.deepStrictEqual(c.unknownInputs, service ? ["envs", "image", "labels", "networksAdvanced"] : ["image", "networksAdvanced"], c.name);
-            assert.strictEqual(c.inputs.name, service ? c.name : "docker-api-proxy", "its name is an input: known");
+            // The proxy's name is an input; a service container's is the provider's auto-name, drawn by its Check.
+            assert.strictEqual(c.inputs.name, service ? undefined : "docker-api-proxy", c.name);
         }
     });
 
-    it("each PIDs-limit command's trigger holds its container's id, unknown until created; its command line is known", () => {
-        const commands = byType(run.resources, "command:local:Command").filter((c) => c.name.endsWith("-pids-limit"));
+    it("each start command's trigger holds its container's id, unknown until created; its command line is known, with the auto-name the provider's Check drew", () => {
+        const commands = byType(run.resources, "command:local:Command").filter((c) => c.name.endsWith("-start"));
         assert.strictEqual(commands.length, byType(run.resources, "docker:index/container:Container").length);
         for (const c of commands) {
             assert.deepStrictEqual(c.unknownInputs, ["triggers"], c.name);
-            assert.match(c.inputs.create, /^bash scripts\/container-ready\.sh \S+ \S+ \d+ \d+$/);
+            const own = c.name === "mainpc-docker-api-proxy-start" ? "docker-api-proxy" : `${c.name.replace(/-start$/, "")}-[0-9a-f]{7}`;
+            assert.match(c.inputs.create, new RegExp(`^bash scripts/container-start\\.sh ${own} \\S+ mainpc \\d+ \\d+ \\d+$`), c.name);
         }
     });
 

@@ -85,7 +85,7 @@ export const CONTAINER_ATTRS: readonly Attr[] = [
 ];
 
 /** The inputs the harness knows how to create; any other fails the run by name. */
-export const CONTAINER_INPUTS = ["name", "image", "user", "readOnly", "tmpfs", "mounts", "capabilities", "securityOpts", "init", "restart", "logDriver", "logOpts", "memory", "memorySwap", "shmSize", "cpus", "cpuShares", "ports", "networksAdvanced", "envs", "labels", "healthcheck", "wait", "waitTimeout", "deviceRequests", "removeVolumes"];
+export const CONTAINER_INPUTS = ["name", "image", "user", "readOnly", "tmpfs", "mounts", "capabilities", "securityOpts", "init", "restart", "logDriver", "logOpts", "memory", "memorySwap", "shmSize", "cpus", "cpuShares", "ports", "networksAdvanced", "envs", "labels", "healthcheck", "wait", "waitTimeout", "start", "mustRun", "deviceRequests", "removeVolumes"];
 
 /** The config as the provider's Create reads it (`d.Get`): every left-out attribute at its default. */
 export function containerConfig(inputs: Obj): Obj {

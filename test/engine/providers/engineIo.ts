@@ -61,6 +61,8 @@ export async function createContainer(io: Io, r: { type: string; name: string; i
             });
         }
     }
+    // start false: only created (its start command starts it, and says when it was healthy).
+    if (config.start === false) return { id: c.id, outputs: { ...readContainer(await c.inspect(), partial), id: c.id } };
     await c.start().catch((e: Error) => { throw new InitError(`Unable to start container: ${e.message}`, c.id, partial); });
     if (config.wait) {
         const healthy = await waitHealthy(c, (config.waitTimeout ?? 60) * 1000);

@@ -2,6 +2,7 @@
  * Each resource type the program registers, as its provider handles it: the diff of its state
  * against new inputs, and Create, Read, Update and Delete against this machine's engine.
  */
+import { START_SCRIPT } from "../../../components/serviceContainer";
 import { Registered } from "../../mocks";
 import { fail, Inputs } from "../fail";
 import { ProviderDiff } from "../steps";
@@ -38,6 +39,18 @@ function schemaDiff(attrs: readonly Attr[]) {
             details: Object.fromEntries(changed.map((a) => [a.key, `${short(state[a.key])} -> ${short(inputs[a.key])}`])),
         };
     };
+}
+
+/**
+ * A container's start command (components/serviceContainer.ts `startCommand`) is where it turns
+ * healthy now that the provider only creates it: the run's metrics take that moment from here.
+ */
+async function startedContainer(io: Io, create: string, started: number, ok: boolean): Promise<void> {
+    const m = new RegExp(`^bash ${START_SCRIPT.replace(/\./g, "\\.")} (\\S+) `).exec(create);
+    if (!m) return;
+    const info = ok ? await io.docker.getContainer(m[1]).inspect().catch(() => undefined) : undefined;
+    // From the container's create, as before the provider stopped starting it.
+    io.onContainer?.(m[1], info ? Date.parse(info.Created) : started, info);
 }
 
 /** One concurrent-build limit for the whole process: ~30 BuildKit solves at once fail on 2 cores. */
@@ -93,8 +106,10 @@ export const PROVIDERS: Readonly<Record<string, ProviderImpl>> = {
         diff: schemaDiff(COMMAND_ATTRS),
         // A failed create is a plain error: nothing is kept (pulumi-go-provider v1.3.0
         // infer/resource.go Create), so the next `up` creates it again.
-        create: async (_io, r) => {
+        create: async (io, r) => {
+            const started = Date.now();
             const out = await runCommand(r.inputs.create, r.inputs.environment ?? {});
+            await startedContainer(io, String(r.inputs.create), started, out.code === 0);
             if (out.code !== 0) fail(r, out.error);
             return { id: r.name, outputs: { ...r.inputs, stdout: out.stdout, stderr: out.stderr } };
         },

@@ -144,7 +144,8 @@ export interface StackContext {
     docker: Docker;
     app: string;
     first: RunResult;
-    services: Record<string, ServiceOutput>;
+    /** Per service, as the stack's latest successful run exported it (the container's current name). */
+    readonly services: Record<string, ServiceOutput>;
     firstUrns: Map<string, string>;
     firstTimes: EngineHarness["engineTimes"];
     firstExport: ReturnType<EngineHarness["exportDeployment"]>;

@@ -51,7 +51,7 @@ export function gpuChecks(ctx: StackContext): void {
         const withRequest = plan.containers.filter((c) => c.gpu !== null);
         assert.ok(withRequest.filter((c) => c.compute === "gpu").length === { mainpc: 17, pc2: 5 }[ctx.machine], "every GPU service runs");
         for (const c of plan.containers) {
-            const info = await ctx.docker.getContainer(c.name).inspect();
+            const info = await ctx.docker.getContainer(ctx.services[c.service].container).inspect();
             const call = calls.get(info.Id);
             if (c.gpu === null) {
                 assert.deepStrictEqual([info.HostConfig.DeviceRequests ?? [], call], [[], undefined], `${c.service}: no device request, no hook`);
@@ -68,7 +68,7 @@ export function gpuChecks(ctx: StackContext): void {
             );
             if (c.compute === "gpu") {
                 assert.strictEqual(c.env.GPU_FALLBACK, "cpu", c.service);
-                assert.match(await logsOf(ctx, c.name), /no GPU visible; GPU_FALLBACK=cpu, starting on CPU/, c.service);
+                assert.match(await logsOf(ctx, ctx.services[c.service].container), /no GPU visible; GPU_FALLBACK=cpu, starting on CPU/, c.service);
             }
         }
     });

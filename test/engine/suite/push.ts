@@ -9,6 +9,7 @@ import * as path from "path";
 import * as zlib from "zlib";
 import { imageTargetUrns } from "../../../fleet/imageplan/buildPlan";
 import { buildLock } from "../../../fleet/imageplan/lock";
+import { containerName } from "../../../fleet/model/names";
 import { planHost } from "../../../fleet/model/plan";
 import { parsedStack, realFleet } from "../../helpers";
 import { pinAllOverride, pinsOverride, Registered } from "../../mocks";
@@ -28,6 +29,7 @@ export function pushShaped(ctx: StackContext): void {
     it("rollback: a digest pin replaces only that container, pulled from the registry by digest, nothing built", async () => {
         const { service } = CHANGED.mainpc;
         const s = ctx.services[service];
+        const res = containerName(service);
         const original = s.imageDigest; // the first run's digest, before the source change
         assert.notStrictEqual(original, changedDigest);
         const repo = repoOf(s.image);
@@ -37,17 +39,17 @@ export function pushShaped(ctx: StackContext): void {
         const before = await containerIds(ctx.docker, ctx.services);
         await ctx.harness.run(ctx.config(pinsOverride([`${service}=${original}`])));
         assert.deepStrictEqual(ctx.harness.changes(), [
-            `command:local:Command ${s.container}-pids-limit replace`,
+            `command:local:Command ${res}-start replace`,
             "command:local:Command mainpc-gpu-probe replace", // triggered as the preflight
             "command:local:Command mainpc-preflight replace", // the pinned image is no longer among the built tags
             // Nothing builds it now: it leaves the state, and the registry keeps it (retainOnDelete).
-            `docker-build:index:Image ${s.container} delete`,
-            `docker:index/container:Container ${s.container} replace`,
-            `docker:index/remoteImage:RemoteImage ${s.container} replace`,
+            `docker-build:index:Image ${res} delete`,
+            `docker:index/container:Container ${res} replace`,
+            `docker:index/remoteImage:RemoteImage ${res} replace`,
         ]);
         assert.ok(await registryDigest(s.image.slice(0, s.image.indexOf("@"))), "the image the pin replaced is still in the registry");
         assert.deepStrictEqual([ctx.harness.pushed, Object.keys(ctx.harness.buildSeconds), ctx.harness.pulled], [[], [], [`${repo}@${original}`]]);
-        const c = await ctx.docker.getContainer(s.container).inspect();
+        const c = await ctx.docker.getContainer(ctx.services[service].container).inspect();
         assert.strictEqual(c.State.Health?.Status, "healthy");
         assert.strictEqual(c.Config.Labels["fleet.image-digest"], original);
         assert.ok((await ctx.docker.getImage(c.Image).inspect()).RepoDigests.includes(`${repo}@${original}`));
@@ -59,17 +61,19 @@ export function pushShaped(ctx: StackContext): void {
     it("a pin to a digest the registry lacks fails at the pull, naming it, and the running container keeps running", async () => {
         const { service } = CHANGED.mainpc;
         const s = ctx.services[service];
+        const res = containerName(service);
         const missing = `sha256:${"0".repeat(63)}1`;
         const running = (await ctx.docker.getContainer(s.container).inspect()).Id;
         await assert.rejects(ctx.harness.run(ctx.config(pinsOverride([`${service}=${missing}`]))),
-            (e: Error) => e.message.startsWith(`harness: docker:index/remoteImage:RemoteImage ${s.container}: pull of ${repoOf(s.image)}@${missing} failed: `) && /manifest unknown|not found/.test(e.message));
-        const after = await ctx.docker.getContainer(s.container).inspect();
+            (e: Error) => e.message.startsWith(`harness: docker:index/remoteImage:RemoteImage ${res}: pull of ${repoOf(s.image)}@${missing} failed: `) && /manifest unknown|not found/.test(e.message));
+        const after = await ctx.docker.getContainer(ctx.services[service].container).inspect();
         assert.deepStrictEqual([after.Id, after.State.Running, after.State.Health?.Status], [running, true, "healthy"]);
     });
 
     it("rollback of everything from the stack's history: `fleet rollback` reads the first deployment's checkpoint (a DIY history file, gzip) and writes the lock pinAll takes; only the container whose image changed since is replaced, its image pulled by digest, nothing built or pushed", async () => {
         const { service } = CHANGED.mainpc;
         const s = ctx.services[service];
+        const res = containerName(service);
         const dir = fs.mkdtempSync(path.join(os.tmpdir(), "fleet-rollback-"));
         const history = path.join(dir, `mainpc-${Date.now()}000000.checkpoint.json.gz`);
         fs.writeFileSync(history, zlib.gzipSync(JSON.stringify(EngineHarness.checkpoint("mainpc", ctx.firstExport, ctx.first.outputs))));
@@ -85,7 +89,7 @@ export function pushShaped(ctx: StackContext): void {
         // the first run's image of that service from the daemon: it must come back
         // from the registry.
         await ctx.harness.run(ctx.config());
-        const original = lock.running[s.container];
+        const original = lock.running[res];
         const repo = repoOf(s.image);
         for (const name of [s.image.slice(0, s.image.indexOf("@")), original]) await ctx.docker.getImage(name).remove().catch(() => undefined);
         assert.strictEqual(await ctx.docker.getImage(original).inspect().then(() => true, () => false), false, "the first run's image is gone from the daemon");
@@ -95,21 +99,21 @@ export function pushShaped(ctx: StackContext): void {
         // Only the proxy's chain is still built (base-python and the proxy); every other image leaves the state, kept in the registry.
         const unbuilt = images.filter((n) => n !== "base-python" && n !== "mainpc-docker-api-proxy").map((n) => `docker-build:index:Image ${n} delete`);
         assert.deepStrictEqual(ctx.harness.changes(), [
-            `command:local:Command ${s.container}-pids-limit replace`,
+            `command:local:Command ${res}-start replace`,
             "command:local:Command mainpc-gpu-probe replace", // triggered as the preflight
             "command:local:Command mainpc-preflight replace", // no service image is among the built tags any more
             ...unbuilt,
-            `docker:index/container:Container ${s.container} replace`,
-            `docker:index/remoteImage:RemoteImage ${s.container} replace`,
+            `docker:index/container:Container ${res} replace`,
+            `docker:index/remoteImage:RemoteImage ${res} replace`,
         ].sort());
         assert.deepStrictEqual([ctx.harness.pushed, Object.keys(ctx.harness.buildSeconds), ctx.harness.pulled], [[], [], [original]]);
         assert.strictEqual(original.slice(0, original.indexOf("@")), repo);
         for (const [name, x] of Object.entries(ctx.services)) {
             const c = await ctx.docker.getContainer(x.container).inspect();
-            const ref = lock.running[x.container];
+            const ref = lock.running[containerName(name)];
             assert.strictEqual(c.State.Health?.Status, "healthy", name);
             assert.strictEqual(c.Config.Labels["fleet.image-digest"], ref.slice(ref.indexOf("@") + 1), `${name} runs the digest it ran in the first deploy`);
-            assert.strictEqual(c.Config.Labels["fleet.git-sha"], lock.revisions[x.container], `${name} is labelled with the revision its image was built from`);
+            assert.strictEqual(c.Config.Labels["fleet.git-sha"], lock.revisions[containerName(name)], `${name} is labelled with the revision its image was built from`);
             if (name === service) assert.notStrictEqual(c.Id, before[name], `${name} was replaced`);
             else assert.strictEqual(c.Id, before[name], `${name} kept its container`);
         }
@@ -117,19 +121,19 @@ export function pushShaped(ctx: StackContext): void {
 
     it("lifting pinAll builds every image again at the digest it had and puts the changed service back on its new image, nothing else replaced", async () => {
         const { service } = CHANGED.mainpc;
-        const s = ctx.services[service];
+        const res = containerName(service);
         const before = await containerIds(ctx.docker, ctx.services);
         await ctx.harness.run(ctx.config());
         const created = ctx.harness.changes().filter((c) => c.startsWith("docker-build:index:Image "));
         assert.ok(created.length > 20 && created.every((c) => c.endsWith(" create")), created.join("\n"));
         assert.deepStrictEqual(ctx.harness.changes().filter((c) => !c.startsWith("docker-build:index:Image ")), [
-            `command:local:Command ${s.container}-pids-limit replace`,
+            `command:local:Command ${res}-start replace`,
             "command:local:Command mainpc-gpu-probe replace", // triggered as the preflight
             "command:local:Command mainpc-preflight replace",
-            `docker:index/container:Container ${s.container} replace`,
-            `docker:index/remoteImage:RemoteImage ${s.container} replace`,
+            `docker:index/container:Container ${res} replace`,
+            `docker:index/remoteImage:RemoteImage ${res} replace`,
         ]);
-        assert.strictEqual((await ctx.docker.getContainer(s.container).inspect()).Config.Labels["fleet.image-digest"], changedDigest);
+        assert.strictEqual((await ctx.docker.getContainer(ctx.services[service].container).inspect()).Config.Labels["fleet.image-digest"], changedDigest);
         const after = await containerIds(ctx.docker, ctx.services);
         for (const n of Object.keys(ctx.services)) if (n !== service) assert.strictEqual(after[n], before[n], `${n} kept its container`);
     });

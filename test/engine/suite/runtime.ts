@@ -7,7 +7,7 @@ import { execFileSync } from "child_process";
 import { PROXY_DEFAULTS } from "../../../fleet/model/defaults";
 import { familyRuntime, planHost } from "../../../fleet/model/plan";
 import { parsedStack, realFleet } from "../../helpers";
-import { exec, get, port, PY_GET, StackContext } from "./context";
+import { exec, get, port, PY_GET, ServiceOutput, StackContext } from "./context";
 
 export function runtimeChecks(ctx: StackContext): void {
     // The local stack is the newcomer's CPU-only run (Pulumi.local.yaml, fleet:gpu false); mainpc
@@ -61,20 +61,22 @@ export function runtimeChecks(ctx: StackContext): void {
         }
     });
 
-    it("start lanes on the engine's own clock: no container was created before its lane predecessor was healthy, and the first four of a tier did not wait", () => {
+    it("start lanes on the engine's own clock: no container was started before its lane predecessor was healthy, and the first four of a tier did not wait", () => {
         const fleet = realFleet();
         const plan = planHost(fleet, parsedStack(ctx.config(), fleet));
         assert.strictEqual(plan.startLanes, 4);
-        const times = ctx.firstTimes;
+        // By the first run's container names (the provider's auto-names).
+        const first = ctx.first.outputs.services as Record<string, ServiceOutput>;
+        const times = (service: string) => ctx.firstTimes[first[service]?.container ?? ""];
         let waited = 0;
         for (const c of plan.containers) {
-            if (!times[c.name]) continue; // not deployed: the local stack's GPU services
+            if (!times(c.service)) continue; // not deployed: the local stack's GPU services
             if (c.startAfter === undefined) continue;
-            const prev = plan.containers.find((p) => p.service === c.startAfter)!;
-            assert.ok(times[c.name].created >= times[prev.name].healthy, `${c.name} was created ${times[prev.name].healthy - times[c.name].created} ms before ${prev.name} was healthy`);
+            const [own, prev] = [times(c.service), times(c.startAfter)];
+            assert.ok(own.started >= prev.healthy, `${c.name} was started ${prev.healthy - own.started} ms before ${c.startAfter} was healthy`);
             waited++;
         }
-        const tiers = ["core", "app"].map((t) => plan.containers.filter((c) => c.tier === t && times[c.name]).length);
+        const tiers = ["core", "app"].map((t) => plan.containers.filter((c) => c.tier === t && times(c.service)).length);
         assert.strictEqual(waited, tiers.reduce((a, n) => a + Math.max(0, n - 4), 0));
     });
 
@@ -148,7 +150,7 @@ export function runtimeChecks(ctx: StackContext): void {
             const proxy = name === "docker-api-proxy";
             const rt = proxy ? PROXY_DEFAULTS : familyRuntime(fleet, info.Config.Labels["fleet.family"]);
             const hc = info.HostConfig;
-            const cpus = proxy ? PROXY_DEFAULTS.cpus : plan.containers.find((c) => c.name === name)!.limits.cpus;
+            const cpus = proxy ? PROXY_DEFAULTS.cpus : plan.containers.find((c) => c.service === info.Config.Labels["fleet.service"])!.limits.cpus;
             assert.deepStrictEqual({ nanoCpus: hc.NanoCpus, shares: hc.CpuShares, pids: hc.PidsLimit }, { nanoCpus: cpus * 1e9, shares: rt.cpuShares, pids: rt.pidsLimit }, name);
             assert.strictEqual(cpus, Math.min(rt.cpus, 2), `${name}: the family's limit, capped at this machine's 2 CPUs (fleet:maxCpus)`);
             assert.notStrictEqual(hc.CpuShares, 1024, `${name}: Docker's default weight`);

@@ -7,6 +7,7 @@
 import * as assert from "assert";
 import { execFileSync } from "child_process";
 import * as path from "path";
+import { containerName } from "../../../fleet/model/names";
 import { appRepoOverride, stackConfig } from "../../mocks";
 import { Inputs } from "../fail";
 import { containerIds, registryDigest, secondCheckout, StackContext, STACKS } from "./context";
@@ -38,22 +39,24 @@ export function stateChecks(ctx: StackContext): void {
         assert.deepStrictEqual([h.pushed, h.pulled, Object.keys(h.buildSeconds)], [[], [], []]);
     });
 
-    it("hand-made drift: refresh shows each change as its provider reads it, and the next run repairs exactly those resources", async () => {
+    it("hand-made drift: refresh shows each change as its provider reads it, and the next run repairs exactly those resources; a container stopped by hand is left stopped", async () => {
         const { docker, harness: h, machine } = ctx;
         const app = Object.entries(ctx.services).filter(([n, s]) => !s.gpu && n !== "SelfHealingSupervisor").map(([n]) => n).sort();
         const core = new Set(["ServiceRegistry", "SystemDigitalTwin", "UnifiedSystemAgent"]);
-        const [removed, stopped, changed, unmounted, retagged] = app.filter((n) => !core.has(n)).slice(0, 5).map((n) => ctx.services[n].container);
+        const picked = app.filter((n) => !core.has(n)).slice(0, 5);
+        // Resource names (the state's), and the containers' own names (the provider's auto-names).
+        const [removed, , changed, unmounted, retagged] = picked.map(containerName);
+        const [removedC, stoppedC, changedC, unmountedC] = picked.map((n) => ctx.services[n].container);
         const proxyNet = `fleet-${machine}-docker-api`;
         const images = h.outputsOf(IMAGE);
         const retaggedTag = images[retagged].tags[0] as string;
         const retaggedDigest = images[retagged].digest as string;
         const before = await containerIds(docker, ctx.services);
 
-        execFileSync("docker", ["rm", "-f", removed]);
-        const stoppedPorts = h.stored(CONTAINER, stopped)!.outputs.ports;
-        execFileSync("docker", ["stop", "-t", "5", stopped]);
-        execFileSync("docker", ["update", "--cpus", "2", changed]);
-        execFileSync("docker", ["rm", "-f", unmounted]);
+        execFileSync("docker", ["rm", "-f", removedC]);
+        execFileSync("docker", ["stop", "-t", "5", stoppedC]);
+        execFileSync("docker", ["update", "--cpus", "2", changedC]);
+        execFileSync("docker", ["rm", "-f", unmountedC]);
         execFileSync("docker", ["volume", "rm", `fleet-${unmounted}-logs`]);
         for (const c of ["docker-api-proxy", ctx.services.SelfHealingSupervisor.container]) execFileSync("docker", ["network", "disconnect", "-f", proxyNet, c]);
         execFileSync("docker", ["network", "rm", proxyNet]);
@@ -63,11 +66,11 @@ export function stateChecks(ctx: StackContext): void {
         const refreshed = await h.refresh();
         const shown = refreshed.filter((e) => e.action !== "same").map((e) => `${e.type} ${e.name} ${e.action}: ${e.why.join("; ")}`).sort();
         const gone = "gone: its provider's Read no longer finds it";
+        // The stopped container is not among them: with must_run false the provider's Read
+        // leaves its ports and running state alone (resourceDockerContainerRead).
         assert.deepStrictEqual(shown, [
             `${CONTAINER} ${changed} update: cpus: "1.0" -> "2.0"`,
             `${CONTAINER} ${removed} delete: ${gone}`,
-            // Its ports read back empty (ForceNew) before must_run is set false, as the provider's Read does.
-            `${CONTAINER} ${stopped} update: mustRun: true -> false; ports: ${JSON.stringify(stoppedPorts)} -> []`,
             `${CONTAINER} ${unmounted} delete: ${gone}`,
             `${NETWORK} ${machine}-docker-api-proxy-net delete: ${gone}`,
             `${VOLUME} ${unmounted}-logs delete: ${gone}`,
@@ -81,28 +84,40 @@ export function stateChecks(ctx: StackContext): void {
         // gives the same digest, so the container stays.
         const loads = h.outputsOf(IMAGE)[retagged].load === true;
         await h.run(ctx.config(), { replace: (type, name) => loads && type === IMAGE && name === retagged });
-        const pids = (c: string) => `${COMMAND} ${c}-pids-limit replace`;
+        const start = (c: string) => `${COMMAND} ${c}-start replace`;
         const proxy = "docker-api-proxy";
-        const supervisor = ctx.services.SelfHealingSupervisor.container;
+        const supervisor = containerName("SelfHealingSupervisor");
         assert.deepStrictEqual(h.changes(), [
-            `${CONTAINER} ${changed} replace`, `${CONTAINER} ${machine}-${proxy} replace`, `${CONTAINER} ${removed} create`, `${CONTAINER} ${stopped} replace`,
+            `${CONTAINER} ${changed} replace`, `${CONTAINER} ${machine}-${proxy} replace`, `${CONTAINER} ${removed} create`,
             `${CONTAINER} ${supervisor} replace`, `${CONTAINER} ${unmounted} create`,
             `${NETWORK} ${machine}-docker-api-proxy-net create`, `${VOLUME} ${unmounted}-logs create`,
-            pids(changed), `${COMMAND} ${machine}-${proxy}-pids-limit replace`, pids(removed), pids(stopped), pids(supervisor), pids(unmounted),
+            start(changed), `${COMMAND} ${machine}-${proxy}-start replace`, start(removed), start(supervisor), start(unmounted),
             `${REMOTE} ${retagged} create`, ...(loads ? [`${IMAGE} ${retagged} replace`] : []),
         ].sort());
         assert.deepStrictEqual(h.pulled, loads ? [] : [`${retaggedTag.slice(0, retaggedTag.lastIndexOf(":"))}@${retaggedDigest}`]);
         const after = await containerIds(docker, ctx.services);
-        const repaired = new Set([removed, stopped, changed, unmounted, supervisor]);
+        const repaired = new Set([removed, changed, unmounted, supervisor]);
+        const stoppedService = picked[1];
         for (const [n, s] of Object.entries(ctx.services)) {
             const info = await docker.getContainer(s.container).inspect();
+            if (n === stoppedService) {
+                // The drift check names it (scripts/drift-check.sh, `docker ps --all`); the operator starts it.
+                assert.deepStrictEqual([info.Id, info.State.Running], [before[n], false], `${n} was left stopped`);
+                continue;
+            }
             assert.strictEqual(info.State.Health?.Status, "healthy", n);
-            if (!repaired.has(s.container)) assert.strictEqual(after[n], before[n], `${n} kept its container`);
+            if (!repaired.has(containerName(n))) assert.strictEqual(after[n], before[n], `${n} kept its container`);
+            else assert.notStrictEqual(after[n], before[n], `${n} has a new container`);
         }
-        assert.strictEqual((await docker.getContainer(changed).inspect()).HostConfig.NanoCpus, 1e9, "its own limit again");
-        assert.strictEqual((await docker.getContainer(retagged).inspect()).Image, retaggedDigest, "the retagged service still runs the image it was built as");
+        assert.strictEqual((await docker.getContainer(ctx.services[picked[2]].container).inspect()).HostConfig.NanoCpus, 1e9, "its own limit again");
+        assert.strictEqual((await docker.getContainer(ctx.services[picked[4]].container).inspect()).Image, retaggedDigest, "the retagged service still runs the image it was built as");
         if (loads) assert.strictEqual((await docker.getImage(retaggedTag).inspect()).Id, retaggedDigest, "built again, its tag names its image again");
         else assert.strictEqual(await registryDigest(retaggedTag), retaggedDigest, "the registry's tag never moved");
+        const ps = execFileSync("docker", ["ps", "--all", "--filter", `label=fleet.machine=${machine}`, "--format", "{{.Names}}\t{{.Status}}"], { encoding: "utf8" });
+        assert.match(ps, new RegExp(`^${stoppedC}\tExited \\(\\d+\\) `, "m"), "what the drift check reads");
+        execFileSync("docker", ["start", stoppedC]);
+        await h.run(ctx.config());
+        assert.deepStrictEqual(h.changes(), [], "started by hand again: nothing to do");
     });
 }
 
@@ -129,7 +144,7 @@ export function rebuildFromNothing(ctx: StackContext, extra?: (h: StackContext["
             ...names(IMAGE).map((n) => `${IMAGE} ${n} replace`),
             ...names(REMOTE).map((n) => `${REMOTE} ${n} replace`),
             ...names(CONTAINER).map((n) => `${CONTAINER} ${n} replace`),
-            ...names(COMMAND).filter((n) => n.endsWith("-pids-limit")).map((n) => `${COMMAND} ${n} replace`),
+            ...names(COMMAND).filter((n) => n.endsWith("-start")).map((n) => `${COMMAND} ${n} replace`),
             // Its image's ref is in its environment, not its triggers: an update.
             ...probe.map((n) => `${COMMAND} ${n} update`),
         ].sort());

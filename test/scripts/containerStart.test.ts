@@ -1,0 +1,148 @@
+/**
+ * scripts/container-start.sh, run by every container's start command: the PIDs limit, the
+ * predecessors stopped, the container started and confirmed healthy (and stable when it replaced
+ * one), or stopped again and its predecessors started. With a stand-in `docker` that answers
+ * `inspect` with the daemon's states in turn, per container (the format's first line: status,
+ * health, exit code, restarts; then one line a health probe, its exit code and quoted output, as
+ * Go's %q prints it), lists the predecessors `ps` would, and records every call.
+ */
+import * as assert from "assert";
+import { spawnSync } from "child_process";
+import * as fs from "fs";
+import * as os from "os";
+import * as path from "path";
+import { START_SCRIPT } from "../../components/serviceContainer";
+import { PROJECT_DIR } from "../mocks";
+
+const NEW = "code-generator-1a2b3c4";
+const OLD = "code-generator-9f8e7d6";
+
+interface Fake {
+    /** What each `docker inspect` of a container prints, in turn; the last one repeats. */
+    states: Record<string, string[]>;
+    /** Whether the new container runs already (the proxy, started by the provider). */
+    running?: boolean;
+    /** Running containers of the service and host, as `docker ps` lists them. */
+    previous?: string[];
+    updateFails?: string;
+    startFails?: string;
+    logs?: string;
+}
+
+function start(fake: Fake, waitSeconds = 2, stableSeconds = 0): { code: number | null; out: string; err: string; calls: string[] } {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "fleet-start-"));
+    for (const [c, states] of Object.entries(fake.states)) states.forEach((s, i) => fs.writeFileSync(path.join(dir, `state-${c}-${i}`), s));
+    const last = (c: string) => (fake.states[c]?.length ?? 1) - 1;
+    const docker = [
+        "#!/usr/bin/env bash",
+        `echo "$*" >> "${dir}/calls"`,
+        'c="${*: -1}"',
+        'case "$1" in',
+        fake.updateFails ? `  update) echo "${fake.updateFails}" >&2; exit 1 ;;` : '  update) echo "$c" ;;',
+        "  inspect)",
+        '    case "$3" in',
+        `      *.Id*) echo "id-$c ${fake.running ? "true" : "false"}" ;;`,
+        '      *.Name*) echo "/$c" ;;',
+        `      *) n=$(cat "${dir}/n-$c" 2>/dev/null || echo 0); f="${dir}/state-$c-$n"; [ -f "$f" ] || f="${dir}/state-$c-$(case "$c" in ${NEW}) echo ${last(NEW)} ;; *) echo ${last(OLD)} ;; esac)"; cat "$f"; echo $((n + 1)) > "${dir}/n-$c" ;;`,
+        "    esac ;;",
+        `  ps) printf '%s\\n' ${(fake.previous ?? []).map((p) => `'${p}'`).join(" ")} ;;`,
+        "  stop) echo \"$c\" ;;",
+        fake.startFails ? `  start) if [ "$c" = ${NEW} ]; then echo "${fake.startFails}" >&2; exit 1; fi; echo "$c" ;;` : '  start) echo "$c" ;;',
+        `  logs) printf '%s' '${fake.logs ?? ""}' ;;`,
+        "esac",
+    ].join("\n");
+    fs.writeFileSync(path.join(dir, "docker"), docker, { mode: 0o755 });
+    const r = spawnSync("bash", [path.join(PROJECT_DIR, START_SCRIPT), NEW, "CodeGenerator", "mainpc", "256", String(waitSeconds), String(stableSeconds)], {
+        encoding: "utf8", env: { ...process.env, PATH: `${dir}:${process.env.PATH}` },
+    });
+    const calls = fs.existsSync(path.join(dir, "calls")) ? fs.readFileSync(path.join(dir, "calls"), "utf8").trim().split("\n") : [];
+    return { code: r.status, out: r.stdout, err: r.stderr, calls };
+}
+
+/** The calls other than the state polls, the way an operator would read them. */
+const steps = (calls: string[]) => calls.filter((c) => !/^inspect --format \{\{\.State/.test(c)).map((c) => c.replace(/^inspect --format \{\{\.(Id|Name)\}\}.*? (\S+)$/, "inspect $1 $2"));
+
+const HEALTHY = "running healthy 0 0\n0 \"ok\\n\"";
+
+describe("scripts/container-start.sh", () => {
+    it("a first deploy: the limit set before the start, no predecessor, confirmed at the first look", () => {
+        const r = start({ states: { [NEW]: [HEALTHY] } });
+        assert.deepStrictEqual([r.code, r.out, r.err], [0, `CodeGenerator (${NEW}): healthy, PIDs limit 256\n`, ""]);
+        assert.deepStrictEqual(steps(r.calls), [
+            `update --pids-limit 256 ${NEW}`,
+            `inspect Id ${NEW}`,
+            `ps --no-trunc --quiet --filter label=fleet.service=CodeGenerator --filter label=fleet.machine=mainpc`,
+            `start ${NEW}`,
+        ]);
+    });
+
+    it("a replacement: the predecessor stopped before the start, the new one healthy and stable, the predecessor left stopped for the engine to delete", () => {
+        const r = start({ states: { [NEW]: ["running starting 0 0", HEALTHY] }, previous: [OLD] }, 10, 2);
+        assert.deepStrictEqual([r.code, r.out, r.err], [0, `CodeGenerator (${NEW}): healthy, PIDs limit 256, took over from 1 previous container(s)\n`, ""]);
+        assert.deepStrictEqual(steps(r.calls), [
+            `update --pids-limit 256 ${NEW}`,
+            `inspect Id ${NEW}`,
+            `ps --no-trunc --quiet --filter label=fleet.service=CodeGenerator --filter label=fleet.machine=mainpc`,
+            `stop ${OLD}`,
+            `start ${NEW}`,
+        ]);
+        // Two polls to healthy, then one a second through the stability window.
+        assert.strictEqual(r.calls.filter((c) => c.startsWith("inspect --format {{.State")).length, 4);
+    });
+
+    it("a container found running (the proxy, started by the provider): no predecessor looked for, nothing started", () => {
+        const r = start({ states: { [NEW]: [HEALTHY] }, running: true, previous: [OLD] });
+        assert.strictEqual(r.code, 0, r.err);
+        assert.deepStrictEqual(steps(r.calls), [`update --pids-limit 256 ${NEW}`, `inspect Id ${NEW}`]);
+    });
+
+    it("never healthy: fails after its wait naming the service, its state, the last probe and log lines; stopped, the predecessor started again and healthy", () => {
+        const r = start({ states: { [NEW]: ["running unhealthy 0 0\n1 \"connection refused\"\n1 \"HTTP 503: model not loaded\\n\""], [OLD]: [HEALTHY] }, previous: [OLD], logs: "loading\nTraceback: boom\n" }, 1);
+        assert.strictEqual(r.code, 1);
+        assert.strictEqual(r.out, "");
+        assert.strictEqual(r.err, [
+            `CodeGenerator (${NEW}) is not healthy after 1 s: state running, health unhealthy, exit code 0, restarted 0 times; its last health check exited 1 with "HTTP 503: model not loaded\\n".`,
+            `Its last log lines (docker logs --tail 5 ${NEW}):`,
+            "  loading",
+            "  Traceback: boom",
+            `CodeGenerator: the previous container ${OLD} runs again, healthy.`,
+            "Fix: correct the service's image or pin the image it ran before (README, Rollback), then run pulumi up again.",
+            "",
+        ].join("\n"));
+        assert.deepStrictEqual(steps(r.calls).slice(3), [`stop ${OLD}`, `start ${NEW}`, `logs --tail 5 ${NEW}`, `stop ${NEW}`, `inspect Name ${OLD}`, `start ${OLD}`]);
+    });
+
+    it("healthy, then restarted within the stability window: fails, and the predecessor serves again", () => {
+        const r = start({ states: { [NEW]: [HEALTHY, HEALTHY, "running starting 139 1\n0 \"ok\\n\""], [OLD]: [HEALTHY] }, previous: [OLD] }, 5, 3);
+        assert.strictEqual(r.code, 1);
+        assert.match(r.err, new RegExp(`^CodeGenerator \\(${NEW}\\) turned healthy, then did not stay so for 3 s: state running, health starting, exit code 139, restarted 1 times; its last health check exited 0 with "ok\\\\n"\\.\\n`));
+        assert.match(r.err, new RegExp(`CodeGenerator: the previous container ${OLD} runs again, healthy\\.\\n`));
+    });
+
+    it("the predecessor does not come back: the service is down, and the run says so", () => {
+        const r = start({ states: { [NEW]: ["exited unhealthy 1 0"], [OLD]: ["exited unhealthy 1 0"] }, previous: [OLD] }, 1);
+        assert.strictEqual(r.code, 1);
+        assert.match(r.err, new RegExp(`\\nCodeGenerator: the previous container ${OLD} did not come back healthy; the service is down\\.\\n`));
+    });
+
+    it("a start the engine refuses (a port still taken): docker's words, and the predecessor started again", () => {
+        const r = start({ states: { [NEW]: ["created no-healthcheck 0 0"], [OLD]: [HEALTHY] }, previous: [OLD], startFails: "Error response from daemon: driver failed programming external connectivity: Bind for 127.0.0.1:5625 failed: port is already allocated" });
+        assert.strictEqual(r.code, 1);
+        assert.match(r.err, new RegExp(`^CodeGenerator \\(${NEW}\\) could not start \\(Error response from daemon: driver failed programming external connectivity: Bind for 127\\.0\\.0\\.1:5625 failed: port is already allocated\\): state created, health no-healthcheck, exit code 0, restarted 0 times; no health check has run yet\\.\\n`));
+        assert.match(r.err, new RegExp(`the previous container ${OLD} runs again, healthy\\.`));
+    });
+
+    it("no predecessor and never healthy: fails with the reason, nothing to give back", () => {
+        const r = start({ states: { [NEW]: ["restarting healthy 1 2"] } }, 1);
+        assert.strictEqual(r.code, 1);
+        assert.match(r.err, new RegExp(`^CodeGenerator \\(${NEW}\\) is not healthy after 1 s: state restarting, health healthy, exit code 1, restarted 2 times; no health check has run yet\\.\\n`));
+        assert.ok(!r.calls.some((c) => c.startsWith("stop")), "nothing stopped");
+    });
+
+    it("a container that is gone: the limit cannot be set, docker's words and the fix, nothing stopped", () => {
+        const r = start({ states: { [NEW]: [HEALTHY] }, previous: [OLD], updateFails: `Error response from daemon: No such container: ${NEW}` }, 30);
+        assert.strictEqual(r.code, 1);
+        assert.strictEqual(r.err, `CodeGenerator (${NEW}): its PIDs limit could not be set: Error response from daemon: No such container: ${NEW}\nFix: run pulumi up again; a container removed by hand is created again by pulumi up --refresh.\n`);
+        assert.deepStrictEqual(r.calls.map((c) => c.split(" ")[0]), ["update"]);
+    });
+});
