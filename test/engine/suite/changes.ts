@@ -69,7 +69,7 @@ export function changeChecks(ctx: StackContext): void {
         };
         let failedName = "";
         const failed = (e: Error) => {
-            const m = new RegExp(`^harness: command:local:Command ${resource}-start: exit status 1: running "bash scripts/container-start\\.sh (${resource}-[0-9a-f]{7}) ${service} local 256 10 5":\n`).exec(e.message);
+            const m = new RegExp(`^harness: command:local:Command ${resource}-start: exit status 1: running "bash scripts/container-start\\.sh (${resource}-[0-9a-f]{7}) ${service} ${ctx.machine} 256 10 5":\n`).exec(e.message);
             assert.ok(m, e.message);
             failedName = m[1];
             assert.notStrictEqual(failedName, previous, "a new container, beside the previous one");
