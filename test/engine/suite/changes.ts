@@ -5,9 +5,8 @@
 import * as assert from "assert";
 import * as fs from "fs";
 import * as path from "path";
-import { appRepoOverride, stackConfig } from "../../mocks";
 import { containerName } from "../../../fleet/model/names";
-import { CHANGED, containerIds, secondCheckout, StackContext, STACKS } from "./context";
+import { brokenCheckout, CHANGED, containerIds, StackContext } from "./context";
 
 export function changeChecks(ctx: StackContext): void {
     it("changing one service's source rebuilds only its image and replaces only its container", async () => {
@@ -45,20 +44,11 @@ export function changeChecks(ctx: StackContext): void {
 
     if (ctx.stack === "local") it("a new image that never turns healthy: `up` fails naming the service, and the previous container (same id) serves again before it returns; the same `up`, `refresh` then `up`, and `up --refresh` all fail again the same way; the fix takes over and deletes what was pending", async function () {
         this.timeout(900000);
-        // From a second checkout whose data gives the service a 10 s wait (services.yaml
-        // health.waitTimeoutSeconds), so the failed waits do not take its family's 120 s each.
-        const second = secondCheckout(ctx.app);
-        const data = path.join(second.projectDir, "fleet", "data", "services.yaml");
         const [service, entry] = ["CodeGenerator", "main_pc_code/agents/code_generator_agent.py"];
         const resource = containerName(service);
-        const text = fs.readFileSync(data, "utf8");
-        const slow = text.replace(/(  CodeGenerator:\n(?:    .*\n)*?)(    entrypoint: )/, "$1    health: { kind: http, waitTimeoutSeconds: 10 }\n$2");
-        assert.notStrictEqual(slow, text, "CodeGenerator's entry in services.yaml");
-        fs.writeFileSync(data, slow);
-        const good = fs.readFileSync(path.join(second.app, entry), "utf8");
-        fs.writeFileSync(path.join(second.app, entry), `import time\nprint("the engine test's broken ${service}", flush=True)\ntime.sleep(100000)\n`);
+        const second = brokenCheckout(ctx, service, entry);
         const h = ctx.harness;
-        const cfg = () => stackConfig(ctx.stack, STACKS[ctx.stack].overrides, appRepoOverride(second.app));
+        const cfg = second.cfg;
         const previous = ctx.services[service].container;
         const previousId = (await ctx.docker.getContainer(previous).inspect()).Id;
         const serving = async (why: string) => {
@@ -97,14 +87,15 @@ export function changeChecks(ctx: StackContext): void {
         await serving("after up --refresh");
         assert.deepStrictEqual(h.pending().sort(), pending, "a failed run deletes none of them");
 
-        fs.writeFileSync(path.join(second.app, entry), good);
+        second.fix();
         await h.run(cfg(), { projectDir: second.projectDir });
         const now = ctx.services[service].container;
         assert.strictEqual((await ctx.docker.getContainer(now).inspect()).State.Health?.Status, "healthy");
         assert.deepStrictEqual(h.pending(), [], "the successful run deleted what was pending");
         for (const gone of [previous, failedName]) assert.strictEqual(await ctx.docker.getContainer(gone).inspect().then(() => true, () => false), false, `${gone} is gone`);
-        // Back to this checkout: only the wait differs, and only that container is replaced.
+        // Back to this checkout: only the wait differs, an argument of the start command, which
+        // runs again (an update) and finds its container running and healthy.
         await h.run(ctx.config());
-        assert.deepStrictEqual(h.changes(), [`command:local:Command ${resource}-start replace`, `docker:index/container:Container ${resource} replace`]);
+        assert.deepStrictEqual(h.changes(), [`command:local:Command ${resource}-start update`]);
     });
 }

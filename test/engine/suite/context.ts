@@ -199,3 +199,25 @@ export function secondCheckout(app: string): { projectDir: string; app: string }
         return { projectDir: path.join(root, "fleet"), app: path.join(root, "app") };
     });
 }
+
+/**
+ * A second checkout in which `service`'s entrypoint (`entry`, in the application) runs and never
+ * answers, and whose data gives the service a 10 s wait (services.yaml
+ * health.waitTimeoutSeconds), so a failed wait does not take its family's minutes. `cfg` is the
+ * stack's config from it; `fix` puts the entrypoint back.
+ */
+export function brokenCheckout(ctx: StackContext, service: string, entry: string): { projectDir: string; cfg: () => ReturnType<typeof stackConfig>; fix: () => void } {
+    const second = secondCheckout(ctx.app);
+    const data = path.join(second.projectDir, "fleet", "data", "services.yaml");
+    const text = fs.readFileSync(data, "utf8");
+    const slow = text.replace(new RegExp(`(  ${service}:\\n(?:    .*\\n)*?)(    entrypoint: )`), "$1    health: { kind: http, waitTimeoutSeconds: 10 }\n$2");
+    if (slow === text) throw new Error(`no entry of ${service} with an entrypoint in services.yaml`);
+    fs.writeFileSync(data, slow);
+    const good = fs.readFileSync(path.join(second.app, entry), "utf8");
+    fs.writeFileSync(path.join(second.app, entry), `import time\nprint("the engine test's broken ${service}", flush=True)\ntime.sleep(100000)\n`);
+    return {
+        projectDir: second.projectDir,
+        cfg: () => stackConfig(ctx.stack, STACKS[ctx.stack].overrides, appRepoOverride(second.app)),
+        fix: () => fs.writeFileSync(path.join(second.app, entry), good),
+    };
+}

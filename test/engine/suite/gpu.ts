@@ -12,7 +12,8 @@ import * as fs from "fs";
 import * as path from "path";
 import { planHost } from "../../../fleet/model/plan";
 import { parsedStack, realFleet } from "../../helpers";
-import { StackContext } from "./context";
+import { containerName } from "../../../fleet/model/names";
+import { brokenCheckout, StackContext } from "./context";
 
 /** Where engine-up puts the stand-ins; the hook logs next to its bin/ directory. */
 const STANDIN_DIR = process.env.FLEET_NVIDIA_STANDIN_DIR ?? "/var/lib/fleet-nvidia-standin";
@@ -71,5 +72,42 @@ export function gpuChecks(ctx: StackContext): void {
                 assert.match(await logsOf(ctx, ctx.services[c.service].container), /no GPU visible; GPU_FALLBACK=cpu, starting on CPU/, c.service);
             }
         }
+    });
+
+    if (ctx.stack === "mainpc") it("a GPU service whose new image never turns healthy is replaced stop-first and given back: its previous container (the same id, with its device request) runs again, healthy, before `up` fails naming the service; the fix takes over", async function () {
+        this.timeout(900000);
+        const [service, entry] = ["STTService", "main_pc_code/services/stt_service.py"];
+        const resource = containerName(service);
+        const second = brokenCheckout(ctx, service, entry);
+        const h = ctx.harness;
+        const previous = ctx.services[service].container;
+        const before = await ctx.docker.getContainer(previous).inspect();
+        let failedName = "";
+        await assert.rejects(h.run(second.cfg(), { projectDir: second.projectDir }), (e: Error) => {
+            const m = new RegExp(`^harness: command:local:Command ${resource}-start: exit status 1: running "bash scripts/container-start\\.sh (${resource}-[0-9a-f]{7}) ${service} mainpc \\d+ 10 5":\\n`).exec(e.message);
+            assert.ok(m, e.message);
+            failedName = m[1];
+            assert.match(e.message, new RegExp(`\\n${service} \\(${failedName}\\) is not healthy after 10 s: `));
+            assert.match(e.message, new RegExp(`\\n${service}: the previous container ${previous} runs again, healthy\\.\\n`));
+            return true;
+        });
+        const after = await ctx.docker.getContainer(previous).inspect();
+        assert.deepStrictEqual([after.Id, after.State.Running, after.State.Health?.Status], [before.Id, true, "healthy"], "the previous container serves again");
+        assert.deepStrictEqual(after.HostConfig.DeviceRequests, before.HostConfig.DeviceRequests);
+        assert.strictEqual((await fetch(ctx.services[service].health)).status, 200);
+        const failed = await ctx.docker.getContainer(failedName).inspect();
+        assert.strictEqual(failed.State.Running, false, "the new container was stopped: one model server on the card at a time");
+        // Stop-first: the previous container stopped before the new one started, and started
+        // again only after the new one was stopped.
+        assert.ok(Date.parse(after.State.StartedAt) > Date.parse(failed.State.FinishedAt), "given back after the new one stopped");
+        assert.ok(Date.parse(failed.State.StartedAt) > Date.parse(before.State.StartedAt));
+        second.fix();
+        await h.run(second.cfg(), { projectDir: second.projectDir });
+        assert.strictEqual((await ctx.docker.getContainer(ctx.services[service].container).inspect()).State.Health?.Status, "healthy");
+        assert.deepStrictEqual(h.pending(), []);
+        // Back to this checkout: only the wait differs, an argument of the start command, which
+        // runs again (an update) and finds its container running and healthy.
+        await h.run(ctx.config());
+        assert.deepStrictEqual(h.changes(), [`command:local:Command ${resource}-start update`]);
     });
 }
