@@ -4,8 +4,9 @@
  * of the engine tests, and the stand-in nvidia-smi on PATH, as .ci/run sets them up.
  *
  * `npm run bench` runs everything; `-- --skip-engine` only the evaluation under mocks;
- * `-- --converge-only` only the host convergence (from images built first); `-- --rounds N`
- * the alternated rounds of each convergence (default 3); `-- --only local|mainpc` one stack's
+ * `-- --converge-only` only the host convergence (from images built first); `-- --replace-only`
+ * only the replacement of one service beside compose's (./replace.ts); `-- --rounds N`
+ * the alternated rounds of each convergence and of the evaluation (default 3); `-- --only local|mainpc` one stack's
  * figures (then the evaluation).
  *
  * 1. the local stack (MainPC's CPU services, loaded): a cold build (empty BuildKit cache), each
@@ -18,6 +19,7 @@
  */
 import * as os from "os";
 import { evaluation } from "./evaluation";
+import { Part } from "./converge";
 import { localFigures } from "./local";
 import { mainpcFigures } from "./mainpc";
 
@@ -30,14 +32,14 @@ async function main(): Promise<void> {
     console.log(`fleet benchmark, ${new Date().toISOString().slice(0, 10)}, ${os.cpus().length} cores (${os.cpus()[0].model}), ${(os.totalmem() / 1024 ** 3).toFixed(0)} GiB, node ${process.version}`);
     const rounds = Number(option("--rounds") ?? 3);
     if (!Number.isInteger(rounds) || rounds < 1) throw new Error(`bench: --rounds ${option("--rounds")}: must be a whole number of at least 1`);
-    const convergeOnly = process.argv.includes("--converge-only");
-    const only = option("--only");
-    if (only !== undefined && !["local", "mainpc"].includes(only)) throw new Error(`bench: --only ${only}: must be local or mainpc`);
+    const only: Part | undefined = process.argv.includes("--converge-only") ? "converge" : process.argv.includes("--replace-only") ? "replace" : undefined;
+    const stack = option("--only");
+    if (stack !== undefined && !["local", "mainpc"].includes(stack)) throw new Error(`bench: --only ${stack}: must be local or mainpc`);
     if (!process.argv.includes("--skip-engine")) {
-        if (only !== "mainpc") await localFigures(rounds, convergeOnly);
-        if (only !== "local") await mainpcFigures(rounds, convergeOnly);
+        if (stack !== "mainpc") await localFigures(rounds, only);
+        if (stack !== "local") await mainpcFigures(rounds, only);
     }
-    if (!convergeOnly) await evaluation();
+    if (only === undefined) await evaluation(rounds);
 }
 
 // Only when run as the benchmark: importing this file must not start it.

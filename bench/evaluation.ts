@@ -3,7 +3,8 @@ import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import { parse, stringify } from "yaml";
-import { runbookStack, runProgram } from "../test/mocks";
+import { Registered, runbookStack, runProgram } from "../test/mocks";
+import { alternated, median, spread } from "./stats";
 
 const ROOT = path.resolve(__dirname, "..");
 
@@ -33,20 +34,40 @@ function syntheticFleet(factor: number): string {
     return dir;
 }
 
-export async function evaluation(): Promise<void> {
-    const time = async (label: string, dataDir?: string): Promise<number> => {
+/** Dependency edges the program registers (each resource's `dependsOn` URNs), in all and the most of one resource. */
+function edges(resources: Registered[]): { total: number; most: number } {
+    const counts = resources.map((r) => r.opts.dependencies.length);
+    return { total: counts.reduce((a, n) => a + n, 0), most: Math.max(0, ...counts) };
+}
+
+/**
+ * The real fleet's mainpc stack against ten times its services, `rounds` alternated rounds
+ * after a warm-up; medians and spread, and the dependency edges each registers (a resource that
+ * depended on all of a host's containers made them n x n).
+ */
+export async function evaluation(rounds = 3): Promise<void> {
+    const synthetic = syntheticFleet(10);
+    const time = async (dataDir?: string): Promise<{ seconds: number; resources: number; edges: { total: number; most: number } }> => {
         if (dataDir) process.env.FLEET_DATA_DIR = dataDir;
         else delete process.env.FLEET_DATA_DIR;
         for (const k of Object.keys(require.cache)) if (k.includes(`${path.sep}fleet${path.sep}model${path.sep}`)) delete require.cache[k];
         const started = process.hrtime.bigint();
         const r = await runProgram(runbookStack("mainpc"));
-        const seconds = Number(process.hrtime.bigint() - started) / 1e9;
-        console.log(`  ${label}: ${r.resources.length} resources in ${seconds.toFixed(2)} s`);
-        return seconds;
+        return { seconds: Number(process.hrtime.bigint() - started) / 1e9, resources: r.resources.length, edges: edges(r.resources) };
     };
-    console.log("\nprogram evaluation under mocks (mainpc stack)");
-    await time("warm-up");
-    const real = await time("real fleet");
-    const big = await time("synthetic fleet, 10x services", syntheticFleet(10));
-    console.log(`  ratio: ${(big / real).toFixed(1)}x time for 10x services`);
+    console.log(`\nprogram evaluation under mocks (mainpc stack), ${rounds} alternated rounds after a warm-up`);
+    await time();
+    const samples: Record<string, number[]> = { real: [], "10x": [] };
+    let shape: Record<string, string> = {};
+    for (const order of alternated(["real", "10x"], rounds)) {
+        for (const v of order) {
+            const t = await time(v === "10x" ? synthetic : undefined);
+            samples[v].push(t.seconds);
+            shape = { ...shape, [v]: `${t.resources} resources, ${t.edges.total} dependency edges (at most ${t.edges.most} on one resource)` };
+        }
+    }
+    delete process.env.FLEET_DATA_DIR;
+    console.log(`  real fleet: ${shape.real}; ${spread(samples.real)}`);
+    console.log(`  synthetic fleet, 10x services: ${shape["10x"]}; ${spread(samples["10x"])}`);
+    console.log(`  ratio: ${(median(samples["10x"]) / median(samples.real)).toFixed(1)}x time for 10x services`);
 }

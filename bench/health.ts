@@ -15,9 +15,8 @@ export interface HealthRow { name: string; tier: string; seconds: number; fromSt
 /**
  * Seconds from each container's creation, and from its start, to its first passing health check,
  * as the engine recorded them (State.Health.Log keeps the last five checks: read right after
- * start-up). Compose creates every container up front and starts each when its dependencies are
- * healthy, so only the start figure compares with the program's, which creates a container
- * when it starts it.
+ * start-up). Both sides create every container up front and start each when its dependencies
+ * are healthy (the program's start commands), so both figures compare.
  */
 export async function engineHealthy(harness: EngineHarness, filters: Record<string, string[]>): Promise<HealthRow[]> {
     const out: HealthRow[] = [];

@@ -14,7 +14,8 @@ import { MergedStack } from "../fleet/pulumi/config";
 import { EngineHarness } from "../test/engine/harness";
 import { FIXTURE_APP } from "../test/helpers";
 import { appRepoOverride, stackConfig, startLanesOverride } from "../test/mocks";
-import { convergence, START_POLICIES } from "./converge";
+import { convergence, Part, START_POLICIES } from "./converge";
+import { replacementFigures } from "./replace";
 import { layerFigures } from "./images";
 
 /** The engine suite's local stack on a copy of the fixture application; `lanes` overrides its fleet:startLanes. */
@@ -42,16 +43,17 @@ async function buildFigures(harness: EngineHarness, app: string): Promise<void> 
     console.log(`\nbuild of MainPC's ${Object.keys(familyImages).length} CPU images: cold ${coldSeconds.toFixed(1)} s, warm rebuild after a one-file change ${warmSeconds.toFixed(1)} s, ratio ${(coldSeconds / warmSeconds).toFixed(1)}x`);
 }
 
-export async function localFigures(rounds: number, convergeOnly: boolean): Promise<void> {
+export async function localFigures(rounds: number, only?: Part): Promise<void> {
     const harness = new EngineHarness();
     await harness.purgeLeftovers();
     const app = fs.mkdtempSync(path.join(os.tmpdir(), "fleet-bench-"));
     fs.cpSync(FIXTURE_APP, app, { recursive: true });
     try {
-        if (convergeOnly) await harness.run(localStack(app));
+        if (only) await harness.run(localStack(app));
         else await buildFigures(harness, app);
         // test/engine/local-overrides.yaml's fleet:startLanes is 4; "all at once" lifts it beyond any tier's size, as the stacks' default does.
-        await convergence("local stack (MainPC's CPU services)", harness, (lanes) => localStack(app, lanes), "mainpc", START_POLICIES, rounds);
+        if (only !== "replace") await convergence("local stack (MainPC's CPU services)", harness, (lanes) => localStack(app, lanes), "mainpc", START_POLICIES, rounds);
+        if (only !== "converge") await replacementFigures("local stack, a CPU service", harness, () => localStack(app), app, "Executor", "main_pc_code/agents/executor.py", rounds);
     } finally {
         await harness.cleanup();
     }

@@ -15,7 +15,8 @@ import { MergedStack } from "../fleet/pulumi/config";
 import { cacheHits, EngineHarness } from "../test/engine/harness";
 import { FIXTURE_APP } from "../test/helpers";
 import { appRepoOverride, orgOverride, stackConfig, startLanesOverride } from "../test/mocks";
-import { convergence, START_POLICIES } from "./converge";
+import { convergence, Part, START_POLICIES } from "./converge";
+import { replacementFigures } from "./replace";
 import { gpuSizeFigures } from "./images";
 
 const IMAGE = "docker-build:index:Image";
@@ -79,24 +80,25 @@ async function registryCacheFigure(stack: () => MergedStack, coldSeconds: number
     }
 }
 
-export async function mainpcFigures(rounds: number, convergeOnly: boolean): Promise<void> {
+export async function mainpcFigures(rounds: number, only?: Part): Promise<void> {
     const app = fs.mkdtempSync(path.join(os.tmpdir(), "fleet-bench-mainpc-"));
     fs.cpSync(FIXTURE_APP, app, { recursive: true });
     // A fresh namespace: the cold build finds no registry cache, the rebuild only the cold build's.
     const org = orgOverride(`fleet-bench-${Date.now()}`);
     const stack = (lanes?: number) => stackConfig("mainpc", "test/engine/push-overrides.yaml", appRepoOverride(app), org, ...(lanes ? [startLanesOverride(lanes)] : []));
-    if (!convergeOnly) execFileSync("docker", ["builder", "prune", "-af"], { stdio: "ignore" });
+    if (!only) execFileSync("docker", ["builder", "prune", "-af"], { stdio: "ignore" });
     const h = new EngineHarness();
     await h.purgeLeftovers();
     let coldSeconds = 0;
     try {
         await h.run(stack());
         coldSeconds = (h.buildWindow.end - h.buildWindow.start) / 1000;
-        if (!convergeOnly) await gpuFigures(h, () => stack(), app);
+        if (!only) await gpuFigures(h, () => stack(), app);
         // push-overrides.yaml's fleet:startLanes is 4; the stacks' default starts a tier all at once.
-        await convergence("mainpc stack with its GPU services (push-shaped)", h, stack, "mainpc", START_POLICIES, rounds);
+        if (only !== "replace") await convergence("mainpc stack with its GPU services (push-shaped)", h, stack, "mainpc", START_POLICIES, rounds);
+        if (only !== "converge") await replacementFigures("mainpc stack, a GPU service", h, () => stack(), app, "STTService", "main_pc_code/services/stt_service.py", rounds);
     } finally {
         await h.cleanup();
     }
-    if (!convergeOnly) await registryCacheFigure(() => stack(), coldSeconds);
+    if (!only) await registryCacheFigure(() => stack(), coldSeconds);
 }
