@@ -113,6 +113,13 @@ if [ "$running" != true ]; then
     while read -r id; do
         [ -n "$id" ] && [ "$id" != "$self_id" ] && previous+=("$id")
     done < <(docker ps --no-trunc --quiet --filter "label=fleet.service=$service" --filter "label=fleet.machine=$machine")
+    # None running: an `up` interrupted after it stopped the old container. The one that stopped
+    # last served until then (earlier failed attempts were stopped before it was given back).
+    if [ "${#previous[@]}" -eq 0 ]; then
+        last="$(docker ps --all --no-trunc --quiet --filter "label=fleet.service=$service" --filter "label=fleet.machine=$machine" --filter status=exited |
+            grep -vx "$self_id" | xargs -r docker inspect --format '{{.State.FinishedAt}} {{.Id}}' | sort | tail -n 1 | cut -d ' ' -f 2)" || true
+        [ -z "$last" ] || previous+=("$last")
+    fi
     for p in "${previous[@]}"; do docker stop "$p" >/dev/null; done
     if ! out="$(docker start "$container" 2>&1)"; then
         info="$(state "$container")"

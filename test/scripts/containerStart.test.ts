@@ -24,6 +24,8 @@ interface Fake {
     running?: boolean;
     /** Running containers of the service and host, as `docker ps` lists them. */
     previous?: string[];
+    /** Its stopped containers (`docker ps --all --filter status=exited`), with when each stopped. */
+    exited?: Record<string, string>;
     updateFails?: string;
     startFails?: string;
     logs?: string;
@@ -41,11 +43,12 @@ function start(fake: Fake, waitSeconds = 2, stableSeconds = 0): { code: number |
         fake.updateFails ? `  update) echo "${fake.updateFails}" >&2; exit 1 ;;` : '  update) echo "$c" ;;',
         "  inspect)",
         '    case "$3" in',
+        `      *FinishedAt*) for x in "\${@:4}"; do case "$x" in ${Object.entries(fake.exited ?? {}).map(([id, at]) => `${id}) echo "${at} ${id}" ;;`).join(" ")} esac; done ;;`,
         `      *.Id*) echo "id-$c ${fake.running ? "true" : "false"}" ;;`,
         '      *.Name*) echo "/$c" ;;',
         `      *) n=$(cat "${dir}/n-$c" 2>/dev/null || echo 0); f="${dir}/state-$c-$n"; [ -f "$f" ] || f="${dir}/state-$c-$(case "$c" in ${NEW}) echo ${last(NEW)} ;; *) echo ${last(OLD)} ;; esac)"; cat "$f"; echo $((n + 1)) > "${dir}/n-$c" ;;`,
         "    esac ;;",
-        `  ps) printf '%s\\n' ${(fake.previous ?? []).map((p) => `'${p}'`).join(" ")} ;;`,
+        `  ps) if [[ "$*" == *--all* ]]; then printf '%s\\n' ${Object.keys(fake.exited ?? {}).map((p) => `'${p}'`).join(" ")}; else printf '%s\\n' ${(fake.previous ?? []).map((p) => `'${p}'`).join(" ")}; fi ;;`,
         "  stop) echo \"$c\" ;;",
         fake.startFails ? `  start) if [ "$c" = ${NEW} ]; then echo "${fake.startFails}" >&2; exit 1; fi; echo "$c" ;;` : '  start) echo "$c" ;;',
         `  logs) printf '%s' '${fake.logs ?? ""}' ;;`,
@@ -72,6 +75,7 @@ describe("scripts/container-start.sh", () => {
             `update --pids-limit 256 ${NEW}`,
             `inspect Id ${NEW}`,
             `ps --no-trunc --quiet --filter label=fleet.service=CodeGenerator --filter label=fleet.machine=mainpc`,
+            `ps --all --no-trunc --quiet --filter label=fleet.service=CodeGenerator --filter label=fleet.machine=mainpc --filter status=exited`,
             `start ${NEW}`,
         ]);
     });
@@ -117,6 +121,14 @@ describe("scripts/container-start.sh", () => {
         assert.strictEqual(r.code, 1);
         assert.match(r.err, new RegExp(`^CodeGenerator \\(${NEW}\\) turned healthy, then did not stay so for 3 s: state running, health starting, exit code 139, restarted 1 times; its last health check exited 0 with "ok\\\\n"\\.\\n`));
         assert.match(r.err, new RegExp(`CodeGenerator: the previous container ${OLD} runs again, healthy\\.\\n`));
+    });
+
+    it("an interrupted `up` left no container of the service running: the one that stopped last is the predecessor, given back when the new one fails", () => {
+        const EARLIER = "code-generator-0a0b0c0";
+        const r = start({ states: { [NEW]: ["running unhealthy 0 0"], [OLD]: [HEALTHY] }, exited: { [EARLIER]: "2026-12-06T10:00:00Z", [OLD]: "2026-12-06T10:05:00Z", [NEW]: "0001-01-01T00:00:00Z" } }, 1);
+        assert.strictEqual(r.code, 1);
+        assert.match(r.err, new RegExp(`\\nCodeGenerator: the previous container ${OLD} runs again, healthy\\.\\n`));
+        assert.ok(!r.calls.includes(`start ${EARLIER}`), "an earlier failed attempt stays stopped");
     });
 
     it("the predecessor does not come back: the service is down, and the run says so", () => {

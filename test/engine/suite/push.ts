@@ -15,20 +15,22 @@ import { parsedStack, realFleet } from "../../helpers";
 import { pinAllOverride, pinsOverride, Registered } from "../../mocks";
 import { EngineHarness, withoutTag } from "../harness";
 import { runFleet } from "../../fleet/ops/project";
-import { authRegistry, CHANGED, containerIds, REGISTRY, registryDigest, StackContext, STACKS } from "./context";
+import { authRegistry, CHANGED, containerIds, REGISTRY, registryDigest, ServiceOutput, StackContext, STACKS } from "./context";
 
 export function pushShaped(ctx: StackContext): void {
     const repoOf = (ref: string) => withoutTag(ref).slice(0, withoutTag(ref).indexOf("@"));
     let changedDigest = "";
+    /** The first run's services output (its images and digests); `ctx.services` is the latest run's. */
+    const first = () => ctx.first.outputs.services as Record<string, ServiceOutput>;
 
     it("after the one-file change, the changed service runs its new image (the rollbacks below go back from it)", async () => {
         changedDigest = (await ctx.docker.getContainer(ctx.services[CHANGED.mainpc.service].container).inspect()).Config.Labels["fleet.image-digest"];
-        assert.notStrictEqual(changedDigest, ctx.services[CHANGED.mainpc.service].imageDigest);
+        assert.notStrictEqual(changedDigest, first()[CHANGED.mainpc.service].imageDigest);
     });
 
     it("rollback: a digest pin replaces only that container, pulled from the registry by digest, nothing built", async () => {
         const { service } = CHANGED.mainpc;
-        const s = ctx.services[service];
+        const s = first()[service];
         const res = containerName(service);
         const original = s.imageDigest; // the first run's digest, before the source change
         assert.notStrictEqual(original, changedDigest);
@@ -60,10 +62,10 @@ export function pushShaped(ctx: StackContext): void {
 
     it("a pin to a digest the registry lacks fails at the pull, naming it, and the running container keeps running", async () => {
         const { service } = CHANGED.mainpc;
-        const s = ctx.services[service];
+        const s = first()[service];
         const res = containerName(service);
         const missing = `sha256:${"0".repeat(63)}1`;
-        const running = (await ctx.docker.getContainer(s.container).inspect()).Id;
+        const running = (await ctx.docker.getContainer(ctx.services[service].container).inspect()).Id;
         await assert.rejects(ctx.harness.run(ctx.config(pinsOverride([`${service}=${missing}`]))),
             (e: Error) => e.message.startsWith(`harness: docker:index/remoteImage:RemoteImage ${res}: pull of ${repoOf(s.image)}@${missing} failed: `) && /manifest unknown|not found/.test(e.message));
         const after = await ctx.docker.getContainer(ctx.services[service].container).inspect();
@@ -72,7 +74,7 @@ export function pushShaped(ctx: StackContext): void {
 
     it("rollback of everything from the stack's history: `fleet rollback` reads the first deployment's checkpoint (a DIY history file, gzip) and writes the lock pinAll takes; only the container whose image changed since is replaced, its image pulled by digest, nothing built or pushed", async () => {
         const { service } = CHANGED.mainpc;
-        const s = ctx.services[service];
+        const s = first()[service];
         const res = containerName(service);
         const dir = fs.mkdtempSync(path.join(os.tmpdir(), "fleet-rollback-"));
         const history = path.join(dir, `mainpc-${Date.now()}000000.checkpoint.json.gz`);
@@ -147,7 +149,7 @@ export function pushShaped(ctx: StackContext): void {
             const tag = ref.slice(0, ref.indexOf("@"));
             assert.strictEqual(`${tag}@${await registryDigest(tag)}`, ref, `${name}: the registry serves ${tag} at the locked digest`);
         }
-        assert.deepStrictEqual(Object.keys(lock.running).sort(), [...Object.values(ctx.services).map((x) => x.container), "mainpc-docker-api-proxy"].sort());
+        assert.deepStrictEqual(Object.keys(lock.running).sort(), [...Object.keys(ctx.services).map(containerName), "mainpc-docker-api-proxy"].sort());
         for (const [name, repoDigest] of Object.entries(lock.running)) {
             assert.strictEqual(await registryDigest(repoDigest), repoDigest.slice(repoDigest.indexOf("@") + 1), `${name} runs an image the registry serves`);
         }
