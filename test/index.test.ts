@@ -1,5 +1,5 @@
 import * as assert from "assert";
-import { RUNBOOK_CONFIG, runbookStack, runProgram, stackConfig } from "./mocks";
+import { mockAutoName, RUNBOOK_CONFIG, runbookStack, runProgram, stackConfig } from "./mocks";
 
 
 describe("index.ts under mocks", () => {
@@ -12,7 +12,8 @@ describe("index.ts under mocks", () => {
             const services = outputs.services as Record<string, Record<string, unknown>>;
             assert.strictEqual(Object.keys(services).length, stack === "mainpc" ? 42 : 23);
             const { image, imageDigest, ...rest } = services.SelfHealingSupervisor;
-            assert.deepStrictEqual(rest, { container: "self-healing-supervisor", endpoint: `${address}:7009`, health: `http://${address}:9008/health`, family: "base-cpu-pydeps", gpu: false, pinned: false });
+            // The container's name is the provider's auto-name (the mocks draw it from the resource name).
+            assert.deepStrictEqual(rest, { container: mockAutoName("self-healing-supervisor"), endpoint: `${address}:7009`, health: `http://${address}:9008/health`, family: "base-cpu-pydeps", gpu: false, pinned: false });
             assert.match(String(image), /^ghcr\.io\/ai-system\/self-healing-supervisor:(\d{8}-[0-9a-f]{7}-[0-9a-f]{7}|content-[0-9a-f]{12})@sha256:[0-9a-f]{64}$/);
             assert.match(String(imageDigest), /^sha256:[0-9a-f]{64}$/);
             const endpoints = outputs.endpoints as Record<string, string>;
