@@ -11,9 +11,9 @@
  * changes the source and runs `up` (a cached rebuild, then the replacement); compose's runs the
  * host under compose from the same images, then switches the service's image in its file.
  */
-import { execFileSync } from "child_process";
+import { execFile, execFileSync, spawn } from "child_process";
+import { promisify } from "util";
 import * as fs from "fs";
-import * as http from "http";
 import * as path from "path";
 import { parse, stringify } from "yaml";
 import { MergedStack } from "../fleet/pulumi/config";
@@ -22,33 +22,47 @@ import { EngineHarness } from "../test/engine/harness";
 import { composeFileOf } from "./health";
 import { alternated, median, spread } from "./stats";
 
+const run = promisify(execFile);
+
 interface Probe { ok: number; failed: number; longestGapMs: number }
 
-/** GETs `url` every 50 ms until `stop()`; a request counts as failed unless it answers 200 within a second. */
+/**
+ * The probe, in a process of its own (the harness's synchronous steps would stall it on this
+ * event loop): GETs its URL every 50 ms until SIGTERM, a request failed unless it answers 200
+ * within a second; prints its counts as JSON.
+ */
+const PROBE = `
+const http = require("http");
+let running = true, ok = 0, failed = 0, gap = 0, lastOk = Date.now();
+process.on("SIGTERM", () => { running = false; });
+const one = () => new Promise((resolve) => {
+    const req = http.get(process.argv[1], { timeout: 1000 }, (res) => { res.resume(); resolve(res.statusCode === 200); });
+    req.on("timeout", () => req.destroy());
+    req.on("error", () => resolve(false));
+});
+(async () => {
+    while (running) {
+        const started = Date.now();
+        if (await one()) { gap = Math.max(gap, Date.now() - lastOk); lastOk = Date.now(); ok++; } else failed++;
+        await new Promise((r) => setTimeout(r, Math.max(0, 50 - (Date.now() - started))));
+    }
+    gap = Math.max(gap, Date.now() - lastOk);
+    process.stdout.write(JSON.stringify({ ok, failed, longestGapMs: gap }));
+})();
+`;
+
 function probe(url: string): { stop: () => Promise<Probe> } {
-    let running = true;
-    const result: Probe = { ok: 0, failed: 0, longestGapMs: 0 };
-    let lastOk = Date.now();
-    const one = () => new Promise<boolean>((resolve) => {
-        const req = http.get(url, { timeout: 1000 }, (res) => { res.resume(); resolve(res.statusCode === 200); });
-        req.on("timeout", () => req.destroy());
-        req.on("error", () => resolve(false));
-    });
-    const loop = (async () => {
-        while (running) {
-            const started = Date.now();
-            if (await one()) {
-                result.longestGapMs = Math.max(result.longestGapMs, Date.now() - lastOk);
-                lastOk = Date.now();
-                result.ok++;
-            } else {
-                result.failed++;
-            }
-            await new Promise((r) => setTimeout(r, Math.max(0, 50 - (Date.now() - started))));
+    const child = spawn(process.execPath, ["-e", PROBE, url], { stdio: ["ignore", "pipe", "inherit"] });
+    let out = "";
+    child.stdout.on("data", (d) => { out += d; });
+    const done = new Promise<Probe>((resolve, reject) => child.on("close", () => {
+        try {
+            resolve(JSON.parse(out) as Probe);
+        } catch {
+            reject(new Error(`bench: the probe of ${url} printed ${JSON.stringify(out)}`));
         }
-        result.longestGapMs = Math.max(result.longestGapMs, Date.now() - lastOk);
-    })();
-    return { stop: async () => { running = false; await loop; return result; } };
+    }));
+    return { stop: () => { child.kill("SIGTERM"); return done; } };
 }
 
 interface Sample { seconds: number; probe: Probe }
@@ -128,7 +142,8 @@ async function composeSide(harness: EngineHarness, stack: () => MergedStack, ser
         const p = probe(health);
         const started = Date.now();
         try {
-            compose("up", "-d", "--wait", "--wait-timeout", "600", name);
+            // Not execFileSync: the probe runs on this process's event loop.
+            await run("/usr/bin/docker", ["compose", "-p", "fleet-bench", "-f", file, "up", "-d", "--wait", "--wait-timeout", "600", name]);
         } catch (e) {
             await p.stop();
             throw e;

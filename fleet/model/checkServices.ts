@@ -89,19 +89,24 @@ export const uniqueNames: Rule = (d, f) => {
 /**
  * Published ports must be unique per host. The stack's PORT_OFFSET shifts every port of a host
  * by the same amount, so collisions do not depend on it; every service placed on the host is
- * checked, gated and disabled ones too, since a stack may switch them on.
+ * checked, gated and disabled ones too, since a stack may switch them on. A clash names both
+ * services (the data cannot say which one was just edited) and the nearest free port, so the fix
+ * needs no other command (`plan` refuses the same data).
  */
 export const portCollisions: Rule = (d, f) => {
     const out: FleetIssue[] = [];
     for (const h of Object.keys(d.hosts)) {
         const owner = new Map<number, string>();
-        for (const [name, svc] of Object.entries(d.services)) {
-            if (!svc.hosts.includes(h)) continue;
+        const placed = Object.entries(d.services).filter(([, svc]) => svc.hosts.includes(h));
+        const used = new Set(placed.flatMap(([, svc]) => [svc.ports.service, svc.ports.health, ...svc.ports.metrics]));
+        for (const [name, svc] of placed) {
             const ports: [string, number][] = [["service", svc.ports.service], ["health", svc.ports.health], ...svc.ports.metrics.map((p, i): [string, number] => [`metrics[${i}]`, p])];
             for (const [key, p] of ports) {
                 const prev = owner.get(p);
                 if (prev) {
-                    out.push({ file: f.services, path: `${name}.ports.${key}`, message: `${p} is already published on ${h} by ${prev}`, fix: "choose a free port; `npm run fleet -- plan <stack>` lists the ports in use" });
+                    let free = p + 1;
+                    while (used.has(free)) free++;
+                    out.push({ file: f.services, path: `${name}.ports.${key}`, message: `${p} is published on ${h} by both ${prev} and ${name}.ports.${key}`, fix: `give one of them a free port; the nearest free one on ${h} is ${free}` });
                 } else owner.set(p, `${name}.ports.${key}`);
             }
         }
