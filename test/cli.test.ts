@@ -29,7 +29,7 @@ describe("fleet CLI", () => {
         assert.deepStrictEqual(r.err, [[
             "2 problems in the fleet data or stack config:",
             `  - ${file}: Executor.family: 'family-nope' is not a family in ${file.replace("services.yaml", "families.yaml")}. Fix: use one of base-python, base-utils, base-cpu-pydeps, family-web, base-gpu-cu121, family-torch-cu121, family-llm-cu121, family-vision-cu121, legacy-py310-cpu`,
-            `  - ${file}: AdvancedCommandHandler.ports.health: 6710 is already published on mainpc by NLUAgent.ports.health. Fix: choose a free port; \`npm run fleet -- plan <stack>\` lists the ports in use`,
+            `  - ${file}: AdvancedCommandHandler.ports.health: 6710 is published on mainpc by both NLUAgent.ports.health and AdvancedCommandHandler.ports.health. Fix: give one of them a free port; the next free port above it on mainpc is 6712`,
         ].join("\n")]);
         assert.deepStrictEqual(r.out, []);
     });

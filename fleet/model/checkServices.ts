@@ -90,7 +90,7 @@ export const uniqueNames: Rule = (d, f) => {
  * Published ports must be unique per host. The stack's PORT_OFFSET shifts every port of a host
  * by the same amount, so collisions do not depend on it; every service placed on the host is
  * checked, gated and disabled ones too, since a stack may switch them on. A clash names both
- * services (the data cannot say which one was just edited) and the nearest free port, so the fix
+ * services (the data cannot say which one was just edited) and the next free port above it, so the fix
  * needs no other command (`plan` refuses the same data).
  */
 export const portCollisions: Rule = (d, f) => {
@@ -106,7 +106,7 @@ export const portCollisions: Rule = (d, f) => {
                 if (prev) {
                     let free = p + 1;
                     while (used.has(free)) free++;
-                    out.push({ file: f.services, path: `${name}.ports.${key}`, message: `${p} is published on ${h} by both ${prev} and ${name}.ports.${key}`, fix: `give one of them a free port; the nearest free one on ${h} is ${free}` });
+                    out.push({ file: f.services, path: `${name}.ports.${key}`, message: `${p} is published on ${h} by both ${prev} and ${name}.ports.${key}`, fix: `give one of them a free port; the next free port above it on ${h} is ${free}` });
                 } else owner.set(p, `${name}.ports.${key}`);
             }
         }

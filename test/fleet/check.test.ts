@@ -90,12 +90,12 @@ describe("fleet cross-checks", () => {
         {
             rule: "a health port already published on the host",
             mutate: (d) => { d.services.NLUAgent.ports.health = 6710; },
-            expected: ["services.yaml: AdvancedCommandHandler.ports.health: 6710 is already published on mainpc by NLUAgent.ports.health. Fix: choose a free port; `npm run fleet -- plan <stack>` lists the ports in use"],
+            expected: ["services.yaml: AdvancedCommandHandler.ports.health: 6710 is published on mainpc by both NLUAgent.ports.health and AdvancedCommandHandler.ports.health. Fix: give one of them a free port; the next free port above it on mainpc is 6712"],
         },
         {
             rule: "a metrics port colliding with a service port, on one host only",
             mutate: (d) => { d.services.MemoryFusionHub.ports.metrics = [7100]; },
-            expected: ["services.yaml: TieredResponder.ports.service: 7100 is already published on pc2 by MemoryFusionHub.ports.metrics[0]. Fix: choose a free port; `npm run fleet -- plan <stack>` lists the ports in use"],
+            expected: ["services.yaml: TieredResponder.ports.service: 7100 is published on pc2 by both MemoryFusionHub.ports.metrics[0] and TieredResponder.ports.service. Fix: give one of them a free port; the next free port above it on pc2 is 7103"],
         },
         {
             rule: "the Docker API requested by a service other than the supervisor",

@@ -113,7 +113,7 @@ describe("loading the fleet data", () => {
             "services.yaml: NLUAgent.ports.health: 80 is below the minimum 1024. Fix: use a value of at least 1024",
             "hosts.yaml: pc2.uses.mainpc[0]: 'ServiceRegistri' is not a service of services.yaml; the closest on mainpc is ServiceRegistry. Fix: write ServiceRegistry",
             "services.yaml: Executor.family: 'family-nope' is not a family in families.yaml. Fix: use one of base-python, base-utils, base-cpu-pydeps, family-web, base-gpu-cu121, family-torch-cu121, family-llm-cu121, family-vision-cu121, legacy-py310-cpu",
-            "services.yaml: TieredResponder.ports.service: 7100 is already published on pc2 by MemoryFusionHub.ports.metrics[0]. Fix: choose a free port; `npm run fleet -- plan <stack>` lists the ports in use",
+            "services.yaml: TieredResponder.ports.service: 7100 is published on pc2 by both MemoryFusionHub.ports.metrics[0] and TieredResponder.ports.service. Fix: give one of them a free port; the next free port above it on pc2 is 7103",
         ]);
     });
 
