@@ -2,7 +2,7 @@
 import { FleetIssue } from "./issues";
 import { cudaTracks } from "./lineage";
 import { containerName } from "./names";
-import { intactFamily, Rule } from "./rules";
+import { intactFamily, publishedPorts, Rule } from "./rules";
 import { FleetData, Service } from "./schema";
 
 /** The one service allowed to reach the Docker API (002 P0.5). */
@@ -90,17 +90,16 @@ export const uniqueNames: Rule = (d, f) => {
  * Published ports must be unique per host. The stack's PORT_OFFSET shifts every port of a host
  * by the same amount, so collisions do not depend on it; every service placed on the host is
  * checked, gated and disabled ones too, since a stack may switch them on. A clash names both
- * services (the data cannot say which one was just edited) and the next free port above it, so the fix
- * needs no other command (`plan` refuses the same data).
+ * services (the data cannot say which one was just edited) and the next free port above it, so
+ * the fix needs no other command (`plan` refuses the same data).
  */
 export const portCollisions: Rule = (d, f) => {
     const out: FleetIssue[] = [];
     for (const h of Object.keys(d.hosts)) {
         const owner = new Map<number, string>();
-        const placed = Object.entries(d.services).filter(([, svc]) => svc.hosts.includes(h));
-        const used = new Set(placed.flatMap(([, svc]) => [svc.ports.service, svc.ports.health, ...svc.ports.metrics]));
-        for (const [name, svc] of placed) {
-            const ports: [string, number][] = [["service", svc.ports.service], ["health", svc.ports.health], ...svc.ports.metrics.map((p, i): [string, number] => [`metrics[${i}]`, p])];
+        const placed = Object.entries(d.services).filter(([, svc]) => svc.hosts.includes(h)).map(([name, svc]) => [name, publishedPorts(svc.ports)] as const);
+        const used = new Set(placed.flatMap(([, ports]) => ports.map(([, p]) => p)));
+        for (const [name, ports] of placed) {
             for (const [key, p] of ports) {
                 const prev = owner.get(p);
                 if (prev) {

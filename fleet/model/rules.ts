@@ -1,6 +1,6 @@
 /** What a cross-check of the fleet data is given, and what it returns. */
 import { FleetIssue } from "./issues";
-import { FleetData } from "./schema";
+import { FleetData, Service } from "./schema";
 
 export interface FleetFiles {
     hosts: string;
@@ -33,4 +33,9 @@ export function intactFamily(d: FleetData, broken: Broken, family: string): bool
         if (f) todo.push(...[f.parent, f.inherits].filter((x): x is string => x !== undefined));
     }
     return true;
+}
+
+/** A service's published ports by their key in services.yaml (`service`, `health`, `metrics[i]`). */
+export function publishedPorts(ports: Service["ports"]): [string, number][] {
+    return [["service", ports.service], ["health", ports.health], ...ports.metrics.map((p, i): [string, number] => [`metrics[${i}]`, p])];
 }

@@ -7,7 +7,7 @@ import { isIP } from "net";
 import { closest } from "./closest";
 import { cudaTracks } from "./lineage";
 import { FleetIssue } from "./issues";
-import { Broken } from "./rules";
+import { Broken, publishedPorts } from "./rules";
 import { FleetData, MAX_PORT } from "./schema";
 import { CONFIG_NAMESPACE, DIGEST, IMAGE_TAG, StackConfig } from "./stackSchema";
 
@@ -120,7 +120,7 @@ const portOffset: StackRule = {
         let [highest, owner] = [0, ""];
         for (const [name, svc] of Object.entries(c.fleet.services)) {
             if (!svc.hosts.includes(cfg.machine)) continue;
-            for (const p of [svc.ports.service, svc.ports.health, ...svc.ports.metrics]) if (p > highest) [highest, owner] = [p, name];
+            for (const [, p] of publishedPorts(svc.ports)) if (p > highest) [highest, owner] = [p, name];
         }
         return highest + cfg.portOffset > MAX_PORT
             ? [{ file: c.source, path: at("portOffset"), message: `${cfg.portOffset} moves ${owner}'s port ${highest} to ${highest + cfg.portOffset}, above ${MAX_PORT}`, fix: `use at most ${MAX_PORT - highest}`, edit: { set: at("portOffset"), value: String(MAX_PORT - highest) } }]
