@@ -18,8 +18,9 @@ import { ContainerPlan } from "../fleet/model/plan";
  * - the provider's Update applies only the restart policy and resource limits
  *   (resourceDockerContainerUpdate's attribute list) and keeps the state it planned: a changed
  *   healthcheck, tmpfs or init would show as updated and never reach the running container;
- * - a container whose create failed its health wait is in the state with init errors, and with
- *   `*` the engine replaces it on the next `up` even when nothing else changed (the same function,
+ * - a container whose create failed its health wait (the Docker API proxy's: the provider waits
+ *   for it; a service container's wait is its start command's) is in the state with init errors,
+ *   and with `*` the engine replaces it on the next `up` even when nothing else changed (the same function,
  *   the special key `#initerror`; tested by TestApplyReplaceOnChangesEmptyDetailedDiff, "Empty
  *   diff and non-empty replaceOnChanges w/ init errors"). Without it the engine sends an empty
  *   update, which the bridged provider answers with success because nothing differs, and the
