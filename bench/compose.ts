@@ -54,11 +54,11 @@ function service(i: Inputs, dir: string, core: string[], pidsLimit: number | und
     return Object.fromEntries(Object.entries(svc).filter(([, v]) => v !== undefined));
 }
 
-/** The PIDs limit each registered `bash scripts/container-start.sh <container> <service> <machine> N <wait> <stable>` command sets, by container. */
+/** The PIDs limit each registered `bash scripts/container-start.sh <container> <service> <machine> N <wait> <stable> [front...]` command sets, by container. */
 export function pidsLimits(commands: Inputs[]): Record<string, number> {
     const out: Record<string, number> = {};
     for (const c of commands) {
-        const m = /^bash scripts\/container-start\.sh (\S+) \S+ \S+ (\d+) \d+ \d+$/.exec(String(c.create ?? ""));
+        const m = /^bash scripts\/container-start\.sh (\S+) \S+ \S+ (\d+) \d+ \d+( .*)?$/.exec(String(c.create ?? ""));
         if (m) out[m[1]] = Number(m[2]);
     }
     return out;
@@ -73,13 +73,31 @@ function composeName(c: Inputs): string {
     return String(c.networksAdvanced?.[0]?.aliases?.[0] ?? c.name);
 }
 
+const labelOf = (c: Inputs, label: string): string | undefined => (c.labels ?? []).find((l: Inputs) => l.label === label)?.value;
+
+/**
+ * Compose has no fronts: each service's container publishes its ports and holds its alias on the
+ * host network itself, as stock Compose runs it. So a front's ports and alias go back to its
+ * service's container, and the fronts and the backends network are left out.
+ */
+function withFronts(registered: Inputs[]): Inputs[] {
+    const fronts = new Map(registered.filter((c) => labelOf(c, "fleet.front") !== undefined).map((f) => [labelOf(f, "fleet.front"), f]));
+    return registered.filter((c) => labelOf(c, "fleet.front") === undefined).map((c) => {
+        const f = fronts.get(labelOf(c, "fleet.service"));
+        if (!f) return c;
+        const [host] = f.networksAdvanced as Inputs[];
+        return { ...c, ports: f.ports, networksAdvanced: [{ ...c.networksAdvanced[0], aliases: host.aliases }, ...c.networksAdvanced.slice(1)] };
+    });
+}
+
 /**
  * Writes `compose.yaml` under `dir` for the registered containers and networks; returns its path.
  * Containers name their networks by id (components/serviceContainer.ts): `networks` carry the
  * id each network got, and compose gets the name. Networks and volumes are the ones the
  * program made (`external`): both sides start containers only, into the same networks.
  */
-export function writeCompose(containers: Inputs[], networks: (Inputs & { id: string })[], dir: string, pids: Record<string, number> = {}): string {
+export function writeCompose(registered: Inputs[], networks: (Inputs & { id: string })[], dir: string, pids: Record<string, number> = {}): string {
+    const containers = withFronts(registered);
     const networkName = (ref: string) => networks.find((n) => n.id === ref || n.name === ref)?.name ?? ref;
     const core = containers.filter((c) => (c.labels ?? []).some((l: Inputs) => l.label === "fleet.tier" && l.value === "core")).map(composeName);
     const volumes = [...new Set(containers.flatMap((c) => (c.mounts ?? []).filter((m: Inputs) => m.type === "volume").map((m: Inputs) => m.source as string)))];

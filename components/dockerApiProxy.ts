@@ -28,6 +28,12 @@ export const PROXY_USER = "0:0";
 
 export interface DockerApiProxyArgs {
     machine: string;
+    /**
+     * Run the proxy (the host runs the supervisor). Without it the component only builds and
+     * pulls the HAProxy image, which every service's front runs: under this component, because
+     * its image resources were here first (their URNs are the deployed state's).
+     */
+    run: boolean;
     build: ProxyBuild;
     /** Ref of the family image the proxy is built FROM. */
     baseImage: pulumi.Input<string>;
@@ -39,19 +45,33 @@ export interface DockerApiProxyArgs {
     dependsOn: pulumi.Input<pulumi.Resource>[];
 }
 
-export class DockerApiProxy extends pulumi.ComponentResource {
+/** The running proxy: what the supervisor is given. */
+export interface RunningProxy {
     /** The internal network the supervisor joins to reach the proxy (by id, see ServiceContainerArgs.networkId). */
-    public readonly networkId: pulumi.Output<string>;
+    networkId: pulumi.Output<string>;
     /** DOCKER_HOST for the supervisor. */
-    public readonly endpoint: string;
-    public readonly container: docker.Container;
+    endpoint: string;
+    container: docker.Container;
     /** Its start command: run once the proxy is healthy and under its PIDs limit. */
-    public readonly started: command.local.Command;
+    started: command.local.Command;
+}
+
+export class DockerApiProxy extends pulumi.ComponentResource {
+    /** The HAProxy image on the host, by id: what the fronts run. */
+    public readonly imageId: pulumi.Output<string>;
+    /** Present when `run`. */
+    public readonly running?: RunningProxy;
 
     constructor(name: string, args: DockerApiProxyArgs, opts?: pulumi.ComponentResourceOptions) {
         super("fleet:host:DockerApiProxy", name, {}, opts);
         const image = new ProxyImage(name, { build: args.build, base: args.baseImage, settings: args.settings }, { parent: this });
         const pulled = new docker.RemoteImage(name, { name: image.runRef, keepLocally: true }, { parent: this, provider: args.provider });
+        this.imageId = pulled.imageId;
+        this.running = args.run ? this.proxy(name, args, pulled) : undefined;
+        this.registerOutputs({ imageId: this.imageId, networkId: this.running?.networkId, endpoint: this.running?.endpoint });
+    }
+
+    private proxy(name: string, args: DockerApiProxyArgs, pulled: docker.RemoteImage): RunningProxy {
         const network = new docker.Network(`${name}-net`, {
             name: `fleet-${args.machine}-docker-api`,
             driver: "bridge",
@@ -62,7 +82,7 @@ export class DockerApiProxy extends pulumi.ComponentResource {
         const securityOpts = ["no-new-privileges:true", seccompOpt(supervisorProfile())];
         if (args.apparmorProfile) securityOpts.push(`apparmor=${args.apparmorProfile}`);
         const h = PROXY_DEFAULTS.health;
-        this.container = new docker.Container(name, {
+        const container = new docker.Container(name, {
             name: PROXY_NAME,
             image: pulled.imageId,
             user: PROXY_USER,
@@ -87,13 +107,11 @@ export class DockerApiProxy extends pulumi.ComponentResource {
         // CIS Docker 5.29 and the health confirmation that outlives a refresh (see ServiceContainer).
         // The provider starts the proxy (a fixed name, replaced delete-first): the command finds
         // it running, sets its limit and waits; no predecessor carries its labels.
-        this.started = new command.local.Command(`${name}-start`, {
-            create: startCommand(this.container.name, PROXY_NAME, args.machine, PROXY_DEFAULTS.pidsLimit, PROXY_DEFAULTS.waitTimeoutSeconds, 0),
+        const started = new command.local.Command(`${name}-start`, {
+            create: startCommand({ container: container.name, service: PROXY_NAME, machine: args.machine, pidsLimit: PROXY_DEFAULTS.pidsLimit, waitSeconds: PROXY_DEFAULTS.waitTimeoutSeconds, stableSeconds: 0 }),
             environment: { DOCKER_HOST: args.dockerHost },
-            triggers: [this.container.id, PROXY_DEFAULTS.pidsLimit],
-        }, { parent: this, dependsOn: [this.container], aliases: [{ name: `${name}-pids-limit` }] });
-        this.networkId = network.id;
-        this.endpoint = `tcp://${PROXY_NAME}:${PROXY_PORT}`;
-        this.registerOutputs({ networkId: this.networkId, endpoint: this.endpoint });
+            triggers: [container.id, PROXY_DEFAULTS.pidsLimit],
+        }, { parent: this, dependsOn: [container], aliases: [{ name: `${name}-pids-limit` }] });
+        return { networkId: network.id, endpoint: `tcp://${PROXY_NAME}:${PROXY_PORT}`, container, started };
     }
 }

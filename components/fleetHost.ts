@@ -1,8 +1,10 @@
 /**
- * One host's running fleet: the preflight, a bridge network with service-name aliases, the
- * supervisor's Docker API proxy, and one ServiceContainer per planned service. Core services
+ * One host's running fleet: the preflight, a bridge network, the supervisor's Docker API proxy,
+ * and per planned service a ServiceFront (its host ports and its name on the network) and a
+ * ServiceContainer behind it. Core services
  * (002 §H phase 1) come up healthy before the rest.
  */
+import * as command from "@pulumi/command";
 import * as docker from "@pulumi/docker";
 import * as pulumi from "@pulumi/pulumi";
 import { BuildPlan, PROXY_NAME } from "../fleet/imageplan/buildPlan";
@@ -15,7 +17,12 @@ import { GpuProbe } from "./gpuProbe";
 import { HostImages } from "./hostImages";
 import { ImageSettings } from "./image";
 import { HostPreflight } from "./preflight";
+import { backendAlias, backendsNetworkName, renderFrontConfig } from "../fleet/render/front";
 import { ServiceContainer } from "./serviceContainer";
+import { ServiceFront } from "./serviceFront";
+
+/** HAProxy's check of a host's front configurations (the script says how). */
+export const FRONT_CHECK_SCRIPT = "scripts/front-check.sh";
 
 export interface FleetHostArgs {
     plan: HostPlan;
@@ -80,8 +87,9 @@ export class FleetHost extends pulumi.ComponentResource {
             deleteBeforeReplace: true,
         });
 
-        const proxy = args.build.proxy ? new DockerApiProxy(`${name}-${PROXY_NAME}`, {
+        const haproxy = args.build.proxy ? new DockerApiProxy(`${name}-${PROXY_NAME}`, {
             machine: p.machine,
+            run: p.containers.some((c) => c.dockerApi),
             build: args.build.proxy,
             baseImage: args.images.families[args.build.proxy.family].baseRef,
             settings: args.settings,
@@ -90,6 +98,8 @@ export class FleetHost extends pulumi.ComponentResource {
             dockerHost: args.dockerHost,
             dependsOn: [this.preflight],
         }, { parent: this }) : undefined;
+        const proxy = haproxy?.running;
+        const fronts = haproxy ? this.fronts(name, args, haproxy, network) : {};
 
         const baseline = seccompOpt(baselineProfile());
         const builds = new Map(args.build.services.map((b) => [b.spec.service, b]));
@@ -117,6 +127,7 @@ export class FleetHost extends pulumi.ComponentResource {
                 peerEnv,
                 provider,
                 dockerHost: args.dockerHost,
+                front: { container: fronts[c.service].container, network: backendsNetworkName(p.machine), alias: backendAlias(c.name) },
                 dependsOn: [
                     this.preflight,
                     // Only a GPU request needs the device driver: CPU services deploy without it.
@@ -137,6 +148,42 @@ export class FleetHost extends pulumi.ComponentResource {
         this.containers = containers;
         this.networkName = network.name;
         this.registerOutputs({ networkName: this.networkName, containers: Object.keys(containers) });
+    }
+
+    /**
+     * The host's backends network, one front per service, and before them HAProxy's own check of
+     * every front's configuration: a configuration it refuses fails the `up` before any front is
+     * replaced.
+     */
+    private fronts(name: string, args: FleetHostArgs, haproxy: DockerApiProxy, network: docker.Network): Record<string, ServiceFront> {
+        const p = args.plan;
+        const backends = new docker.Network(`${name}-backends`, {
+            name: backendsNetworkName(p.machine),
+            driver: "bridge",
+            // Fronts and admitted containers only, no route out: egress is the host network's.
+            internal: true,
+            labels: [{ label: "fleet.machine", value: p.machine }],
+        }, { parent: this, provider: args.provider, deleteBeforeReplace: true });
+        const configs = Object.fromEntries(p.containers.map((c) => [c.service, renderFrontConfig(c, p.machine)]));
+        const check = new command.local.Command(`${name}-fronts-check`, {
+            create: pulumi.interpolate`bash ${FRONT_CHECK_SCRIPT} ${haproxy.imageId}`,
+            stdin: JSON.stringify(configs),
+            environment: { DOCKER_HOST: args.dockerHost },
+            triggers: [haproxy.imageId, JSON.stringify(configs)],
+        }, { parent: this });
+        const seccomp = seccompOpt(supervisorProfile());
+        return Object.fromEntries(p.containers.map((c) => [c.service, new ServiceFront(`${c.name}-front`, {
+            plan: c,
+            machine: p.machine,
+            config: configs[c.service],
+            imageId: haproxy.imageId,
+            networkId: network.id,
+            backendsNetworkId: backends.id,
+            // HAProxy runs under the profile the Docker API proxy runs it under.
+            seccomp,
+            provider: args.provider,
+            dependsOn: [this.preflight, check],
+        }, { parent: this })]));
     }
 
     /** The GPU probe, after the preflight and the image it runs; none without a GPU request. */

@@ -7,7 +7,7 @@
 import * as command from "@pulumi/command";
 import * as docker from "@pulumi/docker";
 import * as pulumi from "@pulumi/pulumi";
-import { APP_GID, APP_UID, LOG_DEFAULTS, LOG_OPTS, RESTART_POLICY, TAKEOVER_DEFAULTS } from "../fleet/model/defaults";
+import { APP_GID, APP_UID, FRONT_DEFAULTS, LOG_DEFAULTS, LOG_OPTS, RESTART_POLICY, TAKEOVER_DEFAULTS } from "../fleet/model/defaults";
 import { cpusInput } from "../fleet/model/dockerForms";
 import { goDuration } from "../fleet/model/duration";
 import { ContainerPlan } from "../fleet/model/plan";
@@ -31,16 +31,47 @@ export const CONTAINER_REPLACE_ON_CHANGES = ["*"];
 /** Starts a container in its predecessor's place and confirms it healthy (the script says how). */
 export const START_SCRIPT = "scripts/container-start.sh";
 
+/** A service container's front, as its start command needs it. */
+export interface StartFront {
+    /** The front container's name. */
+    name: pulumi.Input<string>;
+    /** The backends network's name and the alias the service's containers hold there. */
+    network: string;
+    alias: string;
+}
+
+/** What a `<name>-start` command is told (scripts/container-start.sh, its usage). */
+export interface StartArgs {
+    container: pulumi.Input<string>;
+    service: string;
+    machine: string;
+    pidsLimit: number;
+    waitSeconds: number;
+    stableSeconds: number;
+    /**
+     * `overlap`: the new container starts beside the old one, which is drained and stopped once
+     * the new one serves. `stop-first`: the old one stops first (a GPU service: one card holds one
+     * copy of its model). @default "stop-first"
+     */
+    takeover?: "overlap" | "stop-first";
+    /** The service's front; none for the Docker API proxy. */
+    front?: StartFront;
+}
+
 /**
  * The `create` of a container's `<name>-start` command: its PIDs limit before its first process
- * (the provider has no input for it, CIS Docker 5.29), its predecessors of the same service and
- * host stopped, the container started and confirmed healthy (and, when it replaced one, stable
- * for `stableSeconds`), or stopped again and its predecessors started. Its run fails, naming the
- * service, while the container is not healthy; unlike a create's init error, a command that
- * never succeeded survives `pulumi refresh`, so no later `up` turns green over it.
+ * (the provider has no input for it, CIS Docker 5.29), the container started beside or after its
+ * predecessors of the same service and host, confirmed healthy (and, when it replaced one, stable
+ * for `stableSeconds`), admitted to its front, its predecessors drained and stopped; or stopped
+ * again with its predecessors serving. Its run fails, naming the service, while the container is
+ * not healthy; unlike a create's init error, a command that never succeeded survives `pulumi
+ * refresh`, so no later `up` turns green over it.
  */
-export function startCommand(container: pulumi.Input<string>, service: string, machine: string, pidsLimit: number, waitSeconds: number, stableSeconds: number): pulumi.Output<string> {
-    return pulumi.interpolate`bash ${START_SCRIPT} ${container} ${service} ${machine} ${pidsLimit} ${waitSeconds} ${stableSeconds}`;
+export function startCommand(a: StartArgs): pulumi.Output<string> {
+    const base = pulumi.interpolate`bash ${START_SCRIPT} ${a.container} ${a.service} ${a.machine} ${a.pidsLimit} ${a.waitSeconds} ${a.stableSeconds}`;
+    if (a.front === undefined) return base;
+    const f = FRONT_DEFAULTS;
+    return pulumi.interpolate`${base} ${a.takeover ?? "stop-first"} ${a.front.name} ${a.front.network} ${a.front.alias} ${f.pidsLimit} ${f.admitSeconds} ${f.drainSeconds}`;
 }
 
 /** The provider's healthcheck for the images' stdlib helper, durations in its canonical form. */
@@ -53,6 +84,14 @@ export function healthcheckInput(h: { intervalSeconds: number; timeoutSeconds: n
         startInterval: goDuration(h.startIntervalSeconds),
         retries: h.retries,
     };
+}
+
+/**
+ * How a service's container takes over: beside the old one, unless it asks for GPU compute (its
+ * model's memory on the card twice may not fit; an NVML-only request holds none).
+ */
+export function takeoverOf(c: Pick<ContainerPlan, "gpu">): "overlap" | "stop-first" {
+    return c.gpu?.capabilities.includes("gpu") ? "stop-first" : "overlap";
 }
 
 export interface ServiceContainerArgs {
@@ -83,6 +122,8 @@ export interface ServiceContainerArgs {
     provider: docker.Provider;
     /** DOCKER_HOST for the start command. */
     dockerHost: string;
+    /** The service's front: it holds the host ports and the alias; the start command admits the container to it. */
+    front: { container: docker.Container; network: string; alias: string };
     /** What the container's create waits for (the preflight, the GPU probe, the proxy's start). */
     dependsOn: pulumi.Input<pulumi.Resource>[];
     /**
@@ -168,17 +209,17 @@ export class ServiceContainer extends pulumi.ComponentResource {
             shmSize: c.limits.shmMb,
             cpus: cpusInput(c.limits.cpus),
             cpuShares: c.limits.cpuShares,
-            // One host address, never 0.0.0.0 (CIS Docker 5.14): the one other hosts are told.
-            ports: [c.ports.service, c.ports.health, ...c.ports.metrics].map((p) => ({ internal: p, external: p, ip: c.publishAddress, protocol: "tcp" })),
+            // No ports and no alias: the front holds both (components/serviceFront.ts). The start
+            // command joins the container to the backends network once it is healthy.
             networksAdvanced: [
-                { name: args.networkId, aliases: [c.name] },
+                { name: args.networkId },
                 ...(args.extraNetworks ?? []).map((n) => ({ name: n })),
             ],
             envs: env,
             labels,
             healthcheck: healthcheckInput(h),
-            // Created, not started: the start command sets the PIDs limit first, then stops the
-            // predecessor (it holds the host ports and, for a GPU service, the card's memory).
+            // Created, not started: the start command sets the PIDs limit first, then starts it
+            // (a GPU service's after its predecessor stopped: the card's memory).
             start: false,
             // The provider leaves the container's running state alone. With the default, its
             // Read after the create (resourceDockerContainerRead: stopped and must_run, so
@@ -201,12 +242,18 @@ export class ServiceContainer extends pulumi.ComponentResource {
         });
 
         this.started = new command.local.Command(`${name}-start`, {
-            create: startCommand(this.container.name, c.service, args.machine, c.limits.pidsLimit, h.waitTimeoutSeconds, TAKEOVER_DEFAULTS.stableSeconds),
+            create: startCommand({
+                container: this.container.name, service: c.service, machine: args.machine,
+                pidsLimit: c.limits.pidsLimit, waitSeconds: h.waitTimeoutSeconds, stableSeconds: TAKEOVER_DEFAULTS.stableSeconds,
+                takeover: takeoverOf(c),
+                front: { name: args.front.container.name, network: args.front.network, alias: args.front.alias },
+            }),
             environment: { DOCKER_HOST: args.dockerHost },
-            triggers: [this.container.id, c.limits.pidsLimit],
+            // A new front (its ports changed) is started by this command too.
+            triggers: [this.container.id, args.front.container.id, c.limits.pidsLimit],
         }, {
             parent: this,
-            dependsOn: [this.container, ...(args.startAfter ?? [])],
+            dependsOn: [this.container, args.front.container, ...(args.startAfter ?? [])],
             // Its first name: it only set the PIDs limit and confirmed health then.
             aliases: [{ name: `${name}-pids-limit` }],
         });

@@ -1,21 +1,29 @@
 #!/usr/bin/env bash
 # Run by each container's `<container>-start` command (components/serviceContainer.ts,
 # components/dockerApiProxy.ts) once the provider has created the container: it takes over from
-# the container it replaces, or gives the service back to it.
+# the container it replaces, or leaves the service to it.
 #
 #   1. `docker update --pids-limit`, before the container's first process (the provider has no
 #      input for it, CIS Docker 5.29).
 #   2. Its predecessors: the other running containers labelled with the same fleet.service and
 #      fleet.machine (in a replacement, the old container; the engine keeps it, pending
 #      deletion, until the whole `up` succeeded: pulumi/pulumi pkg/resource/deploy/step.go
-#      CreateStep.Apply marks it, step_generator.go GenerateDeletes deletes it at the end). They
-#      are stopped with Docker's grace (SIGTERM, then SIGKILL after the container's stop
-#      timeout): they hold the host ports, and a GPU service's the card's memory.
-#   3. The container is started (the proxy's, started by the provider, is found running) and
-#      waited for until healthy, up to its wait; when it replaced a predecessor it must then stay
-#      running and healthy, without a restart, for <stable-seconds>.
-#   4. Otherwise it is stopped, its predecessors are started again and waited for, and the run
-#      fails, naming the service, its state, its last health-check output and log lines.
+#      CreateStep.Apply marks it, step_generator.go GenerateDeletes deletes it at the end).
+#      `overlap` (CPU services): the container starts beside them. `stop-first` (a GPU service,
+#      whose card holds one copy of its model; the Docker API proxy): they are drained from the
+#      front and stopped first.
+#   3. The container is waited for until healthy, up to its wait; when it replaced a predecessor
+#      it must then stay running and healthy, without a restart, for <stable-seconds>.
+#   4. It joins the backends network under the service's backend alias, the front is started if it
+#      is not running (a first deploy, or a front replaced because its ports changed), and the
+#      front must report it up on every port (`fleet-front-ctl admit`). HAProxy 2.6 marks a
+#      server up as soon as DNS gives it an address, before a check: so the container is only
+#      given the alias once it is healthy.
+#   5. The predecessors still running get no new connection (`drain`), up to <drain-seconds> to
+#      finish the open ones, and are stopped (SIGTERM, then SIGKILL after their stop timeout).
+#   6. Otherwise the container is stopped and its predecessors keep serving (those stopped for it
+#      are started again and waited for), and the run fails, naming the service, its state, its
+#      last health-check output and log lines.
 #
 # Why a command and not the provider's `wait`: a refresh forgets a create's init errors
 # (pulumi/pulumi step.go `RefreshStep.Apply`; the bridge returns them from Create and Update
@@ -25,15 +33,28 @@
 # `up`, refreshed or not, runs it again and it fails again, until the container is healthy.
 #
 # Usage: scripts/container-start.sh <container> <service> <machine> <pids-limit> <wait-seconds> <stable-seconds>
-# Environment: DOCKER_HOST (the host's engine). Exit status 0 once healthy (and stable); 1 with the reason.
+#            [<overlap|stop-first> <front> <backends-network> <alias> <front-pids-limit> <admit-seconds> <drain-seconds>]
+# Without the front's arguments (the Docker API proxy): stop-first, no front.
+# Environment: DOCKER_HOST (the host's engine). Exit status 0 once healthy (and stable) and
+# serving; 1 with the reason.
 set -euo pipefail
-usage="usage: scripts/container-start.sh <container> <service> <machine> <pids-limit> <wait-seconds> <stable-seconds>"
+usage="usage: scripts/container-start.sh <container> <service> <machine> <pids-limit> <wait-seconds> <stable-seconds> [<overlap|stop-first> <front> <backends-network> <alias> <front-pids-limit> <admit-seconds> <drain-seconds>]"
 container="${1:?$usage}"
 service="${2:?$usage}"
 machine="${3:?$usage}"
 pids="${4:?$usage}"
 wait_seconds="${5:?$usage}"
 stable_seconds="${6:?$usage}"
+takeover="${7:-stop-first}"
+front="${8:-}"
+if [ -n "$front" ]; then
+    network="${9:?$usage}"
+    alias="${10:?$usage}"
+    front_pids="${11:?$usage}"
+    admit_seconds="${12:?$usage}"
+    drain_seconds="${13:?$usage}"
+fi
+case "$takeover" in overlap | stop-first) ;; *) echo "$usage" >&2; exit 2 ;; esac
 
 if ! out="$(docker update --pids-limit "$pids" "$container" 2>&1)"; then
     echo "$service ($container): its PIDs limit could not be set: $out" >&2
@@ -84,14 +105,40 @@ report() {
     docker logs --tail 5 "$container" 2>&1 | sed 's/^/  /' >&2 || true
 }
 
-# Stops the container and starts its predecessors again; says whether each is healthy.
+# The address of container $1 on the backends network; empty when it is not on it.
+backend_ip() {
+    docker inspect --format "{{with index .NetworkSettings.Networks \"$network\"}}{{.IPAddress}}{{end}}" "$1" 2>/dev/null || true
+}
+
+# The front stops sending container $1 new connections and gives the open ones up to the drain.
+retire() {
+    [ -n "$front" ] || return 0
+    local ip
+    ip="$(backend_ip "$1")"
+    [ -n "$ip" ] || return 0
+    docker exec "$front" fleet-front-ctl retire "$ip" "$drain_seconds" >/dev/null 2>&1 || true
+}
+
+# Container $1 on the backends network under the service's alias (once; Docker keeps it).
+join_backends() {
+    [ -n "$(backend_ip "$1")" ] || docker network connect --alias "$alias" "$network" "$1"
+}
+
+# Stops the container and leaves the service to its predecessors: the running ones kept serving;
+# those stopped for it are started again. Says which serves.
 give_back() {
+    retire "$container"
     docker stop "$container" >/dev/null 2>&1 || true
     local p name
-    for p in "${previous[@]}"; do
+    for p in "${serving[@]}"; do
+        name="$(docker inspect --format '{{.Name}}' "$p" 2>/dev/null || echo "$p")"
+        echo "$service: the previous container ${name#/} kept serving." >&2
+    done
+    for p in "${stopped[@]}"; do
         name="$(docker inspect --format '{{.Name}}' "$p" 2>/dev/null || echo "$p")"
         name="${name#/}"
         if docker start "$p" >/dev/null 2>&1 && wait_healthy "$p" "$wait_seconds"; then
+            if [ -n "$front" ]; then join_backends "$p" >/dev/null 2>&1 || true; fi
             echo "$service: the previous container $name runs again, healthy." >&2
         else
             echo "$service: the previous container $name did not come back healthy; the service is down." >&2
@@ -101,43 +148,96 @@ give_back() {
 
 fail() {
     report "$1"
-    if [ "${#previous[@]}" -gt 0 ]; then give_back; fi
+    # A first deploy has nothing to give back: the container is left as it is, for its logs.
+    if [ $((${#serving[@]} + ${#stopped[@]})) -gt 0 ]; then give_back; fi
     echo "Fix: correct the service's image or pin the image it ran before (README, Rollback), then run pulumi up again." >&2
     exit 1
 }
 
+# Stops predecessor $1 for the new container, to be started again if the new one fails.
+stop_for_takeover() {
+    retire "$1"
+    docker stop "$1" >/dev/null
+    stopped+=("$1")
+}
+
+# The front running: started with its PIDs limit when it is not (a first deploy, a new front).
+# Containers from before the fronts publish the host ports themselves; they are stopped first.
+ensure_front() {
+    local state p out still=()
+    state="$(docker inspect --format '{{.State.Running}}' "$front")"
+    [ "$state" = true ] && return 0
+    for p in "${serving[@]}"; do
+        if [ "$(docker inspect --format '{{len .HostConfig.PortBindings}}' "$p")" != 0 ]; then
+            docker stop "$p" >/dev/null
+            stopped+=("$p")
+        else
+            still+=("$p")
+        fi
+    done
+    serving=("${still[@]}")
+    if ! out="$(docker update --pids-limit "$front_pids" "$front" 2>&1 && docker start "$front" 2>&1)"; then
+        info="$(state "$container")"
+        fail "could not be put behind its front $front ($out)"
+    fi
+    if ! wait_healthy "$front" "$wait_seconds"; then
+        info="$(state "$container")"
+        fail "could not be put behind its front $front (not healthy after ${wait_seconds} s)"
+    fi
+}
+
 self="$(docker inspect --format '{{.Id}} {{.State.Running}}' "$container")"
 read -r self_id running <<<"$self"
-previous=()
+serving=()
+stopped=()
+while read -r id; do
+    [ -n "$id" ] && [ "$id" != "$self_id" ] && serving+=("$id")
+done < <(docker ps --no-trunc --quiet --filter "label=fleet.service=$service" --filter "label=fleet.machine=$machine")
 if [ "$running" != true ]; then
-    while read -r id; do
-        [ -n "$id" ] && [ "$id" != "$self_id" ] && previous+=("$id")
-    done < <(docker ps --no-trunc --quiet --filter "label=fleet.service=$service" --filter "label=fleet.machine=$machine")
     # None running: an `up` interrupted after it stopped the old container. The one that stopped
     # last served until then (earlier failed attempts were stopped before it was given back).
-    if [ "${#previous[@]}" -eq 0 ]; then
+    if [ "${#serving[@]}" -eq 0 ]; then
         last="$(docker ps --all --no-trunc --quiet --filter "label=fleet.service=$service" --filter "label=fleet.machine=$machine" --filter status=exited |
             grep -vx "$self_id" | xargs -r docker inspect --format '{{.State.FinishedAt}} {{.Id}}' | sort | tail -n 1 | cut -d ' ' -f 2)" || true
-        [ -z "$last" ] || previous+=("$last")
+        [ -z "$last" ] || stopped+=("$last")
     fi
-    for p in "${previous[@]}"; do docker stop "$p" >/dev/null; done
+    if [ "$takeover" = stop-first ]; then
+        for p in "${serving[@]}"; do stop_for_takeover "$p"; done
+        serving=()
+    fi
     if ! out="$(docker start "$container" 2>&1)"; then
         info="$(state "$container")"
         fail "could not start ($out)"
     fi
 fi
+predecessors=$((${#serving[@]} + ${#stopped[@]}))
 
 if ! wait_healthy "$container" "$wait_seconds"; then
     fail "is not healthy after ${wait_seconds} s"
 fi
-if [ "${#previous[@]}" -gt 0 ] && [ "$stable_seconds" -gt 0 ]; then
+if [ "$predecessors" -gt 0 ] && [ "$stable_seconds" -gt 0 ]; then
     read -r _ _ _ restarts <<<"$(head -n 1 <<<"$info")"
     if ! stays_healthy "$container" "$stable_seconds" "$restarts"; then
         fail "turned healthy, then did not stay so for ${stable_seconds} s"
     fi
 fi
-if [ "${#previous[@]}" -gt 0 ]; then
-    echo "$service ($container): healthy, PIDs limit $pids, took over from ${#previous[@]} previous container(s)"
+if [ -n "$front" ]; then
+    if ! out="$(join_backends "$container" 2>&1)"; then
+        info="$(state "$container")"
+        fail "could not join $network ($out)"
+    fi
+    ensure_front
+    if ! out="$(docker exec "$front" fleet-front-ctl admit "$(backend_ip "$container")" "$admit_seconds" 2>&1)"; then
+        info="$(state "$container")"
+        fail "is not taken up by its front $front ($out)"
+    fi
+fi
+for p in "${serving[@]}"; do
+    retire "$p"
+    docker stop "$p" >/dev/null
+done
+if [ "$predecessors" -gt 0 ]; then
+    echo "$service ($container): healthy, PIDs limit $pids, took over from $predecessors previous container(s)"
 else
     echo "$service ($container): healthy, PIDs limit $pids"
 fi

@@ -9,7 +9,8 @@ import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import { pidsLimits, writeCompose } from "../bench/compose";
-import { byType, mockAutoName, nameOf, runbookStack, runProgram, stackConfig } from "./mocks";
+import { containerName } from "../fleet/model/names";
+import { byType, mockAutoName, nameOf, runbookStack, runningContainers, runProgram, stackConfig } from "./mocks";
 
 describe("the benchmark's compose file", () => {
     it("is valid for docker compose and carries the registered health timing, CPU limits, start order and 127.0.0.1 bindings", async function () {
@@ -19,16 +20,18 @@ describe("the benchmark's compose file", () => {
         const containers = byType(r.resources, "docker:index/container:Container").map((c): Record<string, any> => ({ ...c.inputs, name: c.inputs.name ?? mockAutoName(c.name) })); // eslint-disable-line @typescript-eslint/no-explicit-any
         const dir = fs.mkdtempSync(path.join(os.tmpdir(), "fleet-compose-"));
         const pids = pidsLimits(byType(r.resources, "command:local:Command").map((c) => c.inputs));
-        assert.strictEqual(Object.keys(pids).length, containers.length, "a PIDs limit for every container");
+        assert.strictEqual(Object.keys(pids).length, runningContainers(r.resources).length, "a PIDs limit for every container but the fronts (compose has none)");
         const file = writeCompose(containers, byType(r.resources, "docker:index/network:Network").map((n) => ({ ...n.inputs, id: `${n.name}-id` })), dir, pids);
         const cfg = JSON.parse(execFileSync("/usr/bin/docker", ["compose", "-p", "fleet-compose-test", "-f", file, "config", "--format", "json"], { encoding: "utf8" }));
         const executor = cfg.services.executor;
         // Each under its alias (the service's container name, the proxy's own); the container keeps the provider's name.
-        assert.deepStrictEqual(Object.keys(cfg.services).sort(), byType(r.resources, "docker:index/container:Container").map(nameOf).sort());
+        assert.deepStrictEqual(Object.keys(cfg.services).sort(), runningContainers(r.resources).map(nameOf).sort());
         assert.strictEqual(executor.container_name, mockAutoName("executor"));
         assert.deepStrictEqual(executor.healthcheck, { test: ["CMD", "/usr/local/bin/fleet-health"], timeout: "10s", interval: "30s", retries: 3, start_period: "30s", start_interval: "1s" });
         assert.deepStrictEqual([executor.cpus, executor.cpu_shares, executor.pids_limit], [1, 512, 256]);
-        assert.deepStrictEqual(Object.keys(executor.networks), ["fleet-mainpc"], "the network named, not its id");
+        assert.deepStrictEqual(executor.networks, { "fleet-mainpc": { aliases: ["executor"] } }, "the network named, not its id; the alias the front holds in the program");
+        assert.deepStrictEqual(executor.ports, [{ mode: "ingress", target: 5606, published: "5606", host_ip: "127.0.0.1", protocol: "tcp" }, { mode: "ingress", target: 6606, published: "6606", host_ip: "127.0.0.1", protocol: "tcp" }], "the front's ports");
+        assert.ok(!Object.keys(cfg.services).some((n) => n.endsWith("-front")), "no front");
         assert.strictEqual(cfg.services["docker-api-proxy"].pids_limit, 64);
         assert.deepStrictEqual(executor.depends_on, { "service-registry": { condition: "service_healthy", required: true }, "system-digital-twin": { condition: "service_healthy", required: true }, "unified-system-agent": { condition: "service_healthy", required: true } });
         const ips = Object.values(cfg.services).flatMap((s) => ((s as { ports?: { host_ip: string }[] }).ports ?? []).map((p) => p.host_ip));
@@ -50,6 +53,6 @@ describe("the benchmark's compose file", () => {
         const cfg = JSON.parse(execFileSync("/usr/bin/docker", ["compose", "-p", "fleet-compose-test", "-f", file, "config", "--format", "json"], { encoding: "utf8" }));
         assert.deepStrictEqual(cfg.services["model-ops-coordinator"].deploy.resources.reservations.devices, [{ capabilities: ["gpu"], driver: "nvidia", device_ids: ["0"] }]);
         const withDevices = Object.entries(cfg.services).filter(([, s]) => (s as { deploy?: unknown }).deploy !== undefined).map(([n]) => n).sort();
-        assert.deepStrictEqual(withDevices, containers.filter((c) => (c.deviceRequests ?? []).length > 0).map((c) => c.networksAdvanced[0].aliases[0]).sort());
+        assert.deepStrictEqual(withDevices, containers.filter((c) => (c.deviceRequests ?? []).length > 0).map((c) => containerName(c.labels.find((l: { label: string }) => l.label === "fleet.service").value)).sort());
     });
 });

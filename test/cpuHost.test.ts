@@ -11,7 +11,7 @@ import * as path from "path";
 import { parse } from "yaml";
 import { runCli } from "../fleet/cli";
 import { FIXTURE_APP, writeFleetDir } from "./helpers";
-import { byType, nameOf, PROJECT_DIR, projectStackConfig, projectWith, runProgram } from "./mocks";
+import { byType, nameOf, PROJECT_DIR, projectStackConfig, projectWith, runningContainers, runProgram } from "./mocks";
 
 const FIXTURE = path.join(PROJECT_DIR, "test", "fixtures", "fleet-pc3");
 const STACK_FILE = "test/fixtures/fleet-pc3/Pulumi.pc3.yaml";
@@ -70,7 +70,7 @@ describe("a third host without a GPU (test/fixtures/fleet-pc3)", () => {
         process.env.FLEET_DATA_DIR = FIXTURE;
         try {
             const { resources, outputs } = await runProgram(projectStackConfig(projectWith(STACK_FILE), "pc3"));
-            const containers = byType(resources, "docker:index/container:Container");
+            const containers = runningContainers(resources);
             assert.deepStrictEqual(containers.map((c) => nameOf(c)).sort(), ["docker-api-proxy", "memory-fusion-hub", "self-healing-supervisor", "unified-observability-center"]);
             for (const c of containers) {
                 assert.strictEqual(c.inputs.deviceRequests, undefined, c.name);

@@ -347,6 +347,16 @@ export function byType(rs: Registered[], type: string): Registered[] {
     return rs.filter((r) => r.type === type);
 }
 
+/** Whether a registered container is a service's front (components/serviceFront.ts). */
+export function isFront(r: Registered): boolean {
+    return ((r.inputs.labels ?? []) as { label: string; value: string }[]).some((l) => l.label === "fleet.role" && l.value === "front");
+}
+
+/** The containers of the services and the proxy, fronts left out. */
+export function runningContainers(rs: Registered[]): Registered[] {
+    return byType(rs, "docker:index/container:Container").filter((r) => !isFront(r));
+}
+
 /** Whether `r` waits for the resource `type::name`, or for that component's children. */
 export function dependsOn(r: Registered, type: string, name: string): boolean {
     return r.opts.dependencies.some((u) => u.endsWith(`${type}::${name}`) || (u.includes(`${type}$`) && u.endsWith(`::${name}`)));

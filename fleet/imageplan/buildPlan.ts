@@ -71,7 +71,7 @@ export interface ServiceBuild extends Built {
     dockerfile: { location: string };
 }
 
-/** The supervisor's Docker API proxy image, built FROM base-python. */
+/** The HAProxy image (the supervisor's Docker API proxy and every service's front), built FROM base-python. */
 export interface ProxyBuild extends Built {
     dockerfile: { inline: string };
     /** The family it is built FROM. */
@@ -81,7 +81,7 @@ export interface ProxyBuild extends Built {
 export interface BuildPlan {
     families: FamilyBuild[];
     services: ServiceBuild[];
-    /** Present when the host runs the self-healing supervisor. */
+    /** The HAProxy image: present when the host runs any container (its fronts, and the supervisor's proxy). */
     proxy?: ProxyBuild;
 }
 
@@ -127,7 +127,9 @@ export function familyOverrides(cfg: StackConfig): FamilyOverrides {
 /** What a host plan builds: pinned services (rollback) are not built, nor families only they need. */
 export function imagesToBuild(d: FleetData, plan: HostPlan): { families: string[]; containers: HostPlan["containers"]; needsProxy: boolean } {
     const containers = plan.containers.filter((c) => c.pinnedImage === undefined);
-    const needsProxy = plan.containers.some((c) => c.dockerApi);
+    // The HAProxy image runs every service's front (components/serviceFront.ts), not only the
+    // supervisor's Docker API proxy: a host with any container builds it.
+    const needsProxy = plan.containers.length > 0;
     return { families: familyClosure(d, [...containers.map((c) => c.family), ...(needsProxy ? [PROXY_FAMILY] : [])]), containers, needsProxy };
 }
 

@@ -81,9 +81,11 @@ export const HEALTH_DEFAULTS = {
 
 /**
  * How a container takes over from the one it replaces (scripts/container-start.sh): the new
- * container is created stopped, the previous one is stopped, the new one started; when the new
- * one is not healthy within its wait, or does not stay healthy for `stableSeconds` once it is
- * (Kubernetes' `minReadySeconds`), it is stopped and the previous one started again.
+ * container is created stopped and started beside the previous one (a GPU service's after the
+ * previous one stopped: one card holds one copy of its model); when the new one is not healthy
+ * within its wait, or does not stay healthy for `stableSeconds` once it is (Kubernetes'
+ * `minReadySeconds`), it is stopped and the previous one keeps serving (a GPU service's is started
+ * again).
  */
 export const TAKEOVER_DEFAULTS = {
     /**
@@ -93,6 +95,61 @@ export const TAKEOVER_DEFAULTS = {
      * it, against 5 s added to each replacement. @default 5
      */
     stableSeconds: 5,
+};
+
+/**
+ * Every service's front (components/serviceFront.ts, fleet/render/front.ts): an HAProxy container
+ * that owns the service's published host ports and its network alias, and forwards each port, in
+ * TCP mode, to the service's healthy containers. A replacement starts the new container beside the
+ * old one, admits it to the front once healthy and stable, drains the old one, and only then stops
+ * it: a request in flight finishes and a new one finds a ready backend.
+ */
+export const FRONT_DEFAULTS = {
+    /**
+     * Backend slots per forwarded port (`server-template`): one per container of the service that
+     * can run at once (the serving one, the one taking over, and one left by an interrupted `up`).
+     * @default 3
+     */
+    slots: 3,
+    /**
+     * How often the front asks Docker's DNS for the service's backends, in ms, and how long a
+     * vanished address is kept (0: dropped at the next answer). @default 500
+     */
+    resolveMs: 500,
+    /** Health-check interval of each backend, in ms; two failures mark it down. @default 1000 */
+    checkIntervalMs: 1000,
+    /**
+     * Seconds the old container is given to finish its open connections once the front sends it
+     * no new ones; it is stopped (SIGTERM) after that even if some remain. @default 10
+     */
+    drainSeconds: 10,
+    /**
+     * Seconds the front is given to see a new backend up after it joined the backends network
+     * (two DNS rounds and a health check take about 2 s). @default 15
+     */
+    admitSeconds: 15,
+    /** A connection refused or timed out is retried, on another backend when there is one. @default 3 */
+    retries: 3,
+    /** @default 2000 */
+    connectTimeoutMs: 2000,
+    /** Idle timeout of a forwarded connection, both sides (ZeroMQ sessions stay open). @default "1h" */
+    idleTimeout: "1h",
+    /** Loopback-only port of the front's own health answer (healthy once HAProxy runs). @default 2377 */
+    healthPort: 2377,
+    /** Where the front writes its configuration and its runtime API socket (a tmpfs). */
+    runDir: "/run/fleet-front",
+    /** @default 32 */
+    memoryMb: 32,
+    /** @default 32 */
+    pidsLimit: 32,
+    /** @default 0.25 */
+    cpus: 0.25,
+    /** @default 256 */
+    cpuShares: 256,
+    /** Health timing of the front container: HAProxy is up within a second. */
+    health: { intervalSeconds: 30, timeoutSeconds: 5, startPeriodSeconds: 10, startIntervalSeconds: 1, retries: 3 },
+    /** How long `pulumi up` waits for a host's fronts to become healthy. @default 60 */
+    waitTimeoutSeconds: 60,
 };
 
 /** Non-root identity of every runtime stage (002 §A). */

@@ -270,7 +270,8 @@ export function renderServiceIgnore(spec: ServiceImageSpec): string {
 }
 
 /**
- * The supervisor's Docker API proxy (components/dockerApiProxy.ts): HAProxy from Debian
+ * The HAProxy image: the supervisor's Docker API proxy (components/dockerApiProxy.ts) and every
+ * service's front (components/serviceFront.ts). HAProxy from Debian
  * bookworm at an exact version, on base-python (which brings tini and the health helper).
  * The pinned version is a security update, so bookworm-security is added where the base image
  * does not list it (python:*-slim-bookworm does; a debootstrap image has bookworm alone).
@@ -296,12 +297,15 @@ export function renderDockerApiProxy(p: { aptPin: string; port: number; healthPo
             `mkdir -p ${path.posix.dirname(cfg)}`,
         ]),
         installFromContext(["fleet-docker-api-proxy.cfg"], path.posix.dirname(cfg), "0644"),
+        // The same image runs every service's front (components/serviceFront.ts): the entrypoint
+        // picks the front's configuration from its environment, the helper drives its runtime API.
+        installFromContext(["fleet-haproxy", "fleet-front-ctl"], "/usr/local/bin", "0755"),
         // HAProxy refuses to start on a broken file; the build does too.
         `RUN haproxy -c -q -f ${cfg}`,
         env([["FLEET_HEALTH_KIND", "http"], ["HEALTH_PORT", String(p.healthPort)], ["FLEET_HEALTH_PATH", "/health"]]),
         `EXPOSE ${p.port}`,
         healthcheck(p.health),
-        `ENTRYPOINT ["/usr/bin/tini", "--", "/usr/sbin/haproxy", "-db", "-f", "${cfg}"]`,
+        `ENTRYPOINT ["/usr/bin/tini", "--", "/usr/local/bin/fleet-haproxy"]`,
         "",
     ].join("\n");
 }

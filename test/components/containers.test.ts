@@ -4,7 +4,7 @@ import { familyRuntime, planHost } from "../../fleet/model/plan";
 import { containerName } from "../../fleet/model/names";
 import { baselineProfile, seccompOpt, supervisorProfile } from "../../fleet/security/seccomp";
 import { parsedStack, realFleet } from "../helpers";
-import { byType, dependsOn, mockAutoName, nameOf, PEER_OUTPUTS, Registered, RUNBOOK_CONFIG, runbookStack, runProgram, stackConfig } from "../mocks";
+import { byType, dependsOn, isFront, mockAutoName, nameOf, PEER_OUTPUTS, Registered, RUNBOOK_CONFIG, runbookStack, runningContainers, runProgram, stackConfig } from "../mocks";
 
 const CONTAINER = "docker:index/container:Container";
 const VOLUME = "docker:index/volume:Volume";
@@ -22,7 +22,7 @@ function tierOf(r: Registered): string {
 describe("start lanes under mocks (fleet:startLanes 4 on mainpc)", () => {
     it("each container of a tier after the fourth waits for the one four places before it; GPU services start last", async () => {
         const run = await runProgram(runbookStack("mainpc", "start-lanes-4"));
-        const services = byType(run.resources, CONTAINER).filter((c) => nameOf(c) !== "docker-api-proxy");
+        const services = runningContainers(run.resources).filter((c) => nameOf(c) !== "docker-api-proxy");
         const startOf = (c: Registered) => byType(run.resources, "command:local:Command").find((x) => x.name === `${nameOf(c)}-start`)!;
         const waits: Record<string, string[]> = Object.fromEntries(services.map((c) => [nameOf(c), services.filter((o) => o !== c && tierOf(o) === tierOf(c) && dependsOn(startOf(c), "command:local:Command", `${nameOf(o)}-start`)).map((o) => nameOf(o))]));
         assert.strictEqual(Object.values(waits).filter((w) => w.length > 0).length, 39 - 4);
@@ -43,13 +43,15 @@ describe("containers under mocks", () => {
             let all: Registered[];
             let containers: Registered[];
             let services: Registered[];
+            let fronts: Registered[];
             let outputs: Record<string, unknown>;
             before(async () => {
                 const run = await runProgram(runbookStack(stack));
                 all = run.resources;
                 outputs = run.outputs;
-                containers = byType(all, CONTAINER);
+                containers = runningContainers(all);
                 services = containers.filter((c) => nameOf(c) !== "docker-api-proxy");
+                fronts = byType(all, CONTAINER).filter(isFront);
             });
 
             it("runs exactly the planned containers, plus the Docker API proxy", () => {
@@ -89,7 +91,7 @@ describe("containers under mocks", () => {
                 // By the networks' ids (the mocks' `<resource name>-id`): a network recreated under its
                 // name gets another id, and the containers on it are replaced and join it again.
                 const idOf = (network: string) => `${byType(all, "docker:index/network:Network").find((n) => nameOf(n) === network)!.name}-id`;
-                assert.deepStrictEqual(sup.inputs.networksAdvanced, [{ name: idOf(`fleet-${stack}`), aliases: ["self-healing-supervisor"] }, { name: idOf(`fleet-${stack}-docker-api`) }]);
+                assert.deepStrictEqual(sup.inputs.networksAdvanced, [{ name: idOf(`fleet-${stack}`) }, { name: idOf(`fleet-${stack}-docker-api`) }]);
                 assert.ok(sup.inputs.envs.includes("DOCKER_HOST=tcp://docker-api-proxy:2375"));
                 for (const c of services.filter((x) => x !== sup)) {
                     assert.ok(!c.inputs.envs.some((e: string) => e.startsWith("DOCKER_HOST=")), nameOf(c));
@@ -120,9 +122,10 @@ describe("containers under mocks", () => {
             });
 
             it("published ports are unique on the host", () => {
-                const ports = containers.flatMap((c) => (c.inputs.ports ?? []).map((p: { external: number }) => p.external));
+                const ports = fronts.flatMap((c) => (c.inputs.ports ?? []).map((p: { external: number }) => p.external));
                 assert.strictEqual(new Set(ports).size, ports.length);
-                for (const c of containers) for (const p of c.inputs.ports ?? []) assert.strictEqual(p.internal, p.external);
+                for (const c of fronts) for (const p of c.inputs.ports ?? []) assert.strictEqual(p.internal, p.external);
+                assert.deepStrictEqual(containers.filter((c) => c.inputs.ports !== undefined).map(nameOf), [], "only the fronts publish ports");
             });
 
             it("every service's volumes are retained on delete and mounted", () => {
@@ -157,7 +160,7 @@ describe("containers under mocks", () => {
                     const start = starts.find((x) => x.name === `${n}-start`)!;
                     const startsAfter = start.opts.dependencies.filter((u) => u.includes("command:local:Command")).map((u) => u.slice(u.lastIndexOf("::") + 2)).sort();
                     assert.deepStrictEqual(startsAfter, stack === "mainpc" && !core.includes(n) ? core.map((x) => `${x}-start`) : [], n);
-                    assert.deepStrictEqual(start.opts.dependencies.filter((u) => u.includes("docker:index/container:Container")).map((u) => u.slice(u.lastIndexOf("::") + 2)), [n], n);
+                    assert.deepStrictEqual(start.opts.dependencies.filter((u) => u.includes("docker:index/container:Container")).map((u) => u.slice(u.lastIndexOf("::") + 2)), [n, `${n}-front`], n);
                 }
             });
 
@@ -188,7 +191,7 @@ describe("containers under mocks", () => {
                 const llm = services.find((c) => nameOf(c) === "model-ops-coordinator");
                 if (llm) {
                     assert.deepStrictEqual(llm.inputs.healthcheck, { tests: ["CMD", "/usr/local/bin/fleet-health"], interval: "30s", timeout: "10s", startPeriod: "5m0s", startInterval: "1s", retries: 3 });
-                    assert.match(byType(all, "command:local:Command").find((x) => x.name === "model-ops-coordinator-start")!.inputs.create, / 900 5$/, "its start waits 900 s");
+                    assert.match(byType(all, "command:local:Command").find((x) => x.name === "model-ops-coordinator-start")!.inputs.create, / 900 5 stop-first /, "its start waits 900 s, stop-first");
                     assert.strictEqual(llm.inputs.memory, 16384);
                     assert.strictEqual(llm.inputs.shmSize, 4096);
                 }
@@ -216,12 +219,16 @@ describe("containers under mocks", () => {
                     const service = c && (c.inputs.labels as { label: string; value: string }[]).find((l) => l.label === "fleet.service")!.value;
                     const wait = c && plan.containers.find((x) => x.name === name)!.health.waitTimeoutSeconds;
                     // The container by the name the provider gave it (the mocks' auto-name).
-                    assert.strictEqual(p.inputs.create, proxy ? `bash scripts/container-start.sh docker-api-proxy docker-api-proxy ${stack} 64 60 0` : `bash scripts/container-start.sh ${mockAutoName(name)} ${service} ${stack} 256 ${wait} 5`);
+                    // Beside the old one, unless the service holds a GPU's memory.
+                    const takeover = c && (c.inputs.deviceRequests ?? []).some((d: { capabilities: string[] }) => d.capabilities.includes("gpu")) ? "stop-first" : "overlap";
+                    assert.strictEqual(p.inputs.create, proxy
+                        ? `bash scripts/container-start.sh docker-api-proxy docker-api-proxy ${stack} 64 60 0`
+                        : `bash scripts/container-start.sh ${mockAutoName(name)} ${service} ${stack} 256 ${wait} 5 ${takeover} ${name}-front fleet-${stack}-backends ${name}-backend 32 15 10`);
                     assert.deepStrictEqual({ ...p.inputs.environment }, { DOCKER_HOST: `ssh://ops@${stack}` });
-                    assert.deepStrictEqual(p.inputs.triggers, [`${proxy ? `${stack}-docker-api-proxy` : name}-id`, proxy ? 64 : 256], p.name);
+                    assert.deepStrictEqual(p.inputs.triggers, proxy ? [`${stack}-docker-api-proxy-id`, 64] : [`${name}-id`, `${name}-front-id`, 256], p.name);
                     // Renamed from `-pids-limit`: the alias keeps the deployed state's command.
-                    const own = proxy ? `${stack}-docker-api-proxy` : name;
-                    assert.deepStrictEqual(p.opts.dependencies.filter((u) => u.includes("docker:index/container:Container::")).map((u) => u.slice(u.lastIndexOf("::") + 2)), [own], p.name);
+                    const own = proxy ? [`${stack}-docker-api-proxy`] : [name, `${name}-front`];
+                    assert.deepStrictEqual(p.opts.dependencies.filter((u) => u.includes("docker:index/container:Container::")).map((u) => u.slice(u.lastIndexOf("::") + 2)), own, p.name);
                 }
                 assert.deepStrictEqual(byType(all, "command:local:Command").filter((r) => r.name.endsWith("-pids-limit")), []);
             });
@@ -255,13 +262,13 @@ describe("containers under mocks", () => {
 
             it("every published port is bound to the host's advertised address, never 0.0.0.0 (CIS Docker 5.14), and the exported endpoints name that address", () => {
                 const address = RUNBOOK_CONFIG[stack]["fleet:advertiseAddress"];
-                const ports = services.flatMap((c) => c.inputs.ports as { ip: string; external: number }[]);
+                const ports = fronts.flatMap((c) => c.inputs.ports as { ip: string; external: number }[]);
                 assert.ok(ports.length >= services.length * 2);
                 assert.deepStrictEqual([...new Set(ports.map((p) => p.ip))], [address]);
                 const endpoints = outputs.endpoints as Record<string, string>;
-                for (const c of services) {
-                    const service = (c.inputs.labels as { label: string; value: string }[]).find((l) => l.label === "fleet.service")!.value;
-                    assert.strictEqual(endpoints[service], `${address}:${(c.inputs.ports as { external: number }[])[0].external}`, service);
+                for (const f of fronts) {
+                    const service = (f.inputs.labels as { label: string; value: string }[]).find((l) => l.label === "fleet.front")!.value;
+                    assert.strictEqual(endpoints[service], `${address}:${(f.inputs.ports as { external: number }[])[0].external}`, service);
                 }
             });
 
@@ -282,7 +289,7 @@ describe("containers under mocks", () => {
 
     it("the local stack: CPU services only on the local daemon, images loaded, no GPU, no AppArmor option", async () => {
         const all = (await runProgram(stackConfig("local"))).resources;
-        const containers = byType(all, CONTAINER);
+        const containers = runningContainers(all);
         assert.ok(containers.every((c) => c.inputs.deviceRequests === undefined));
         assert.ok(containers.every((c) => !(c.inputs.securityOpts as string[]).some((o) => o.startsWith("apparmor="))));
         assert.strictEqual(containers.filter((c) => nameOf(c) !== "docker-api-proxy").length, 25);
@@ -290,6 +297,6 @@ describe("containers under mocks", () => {
         assert.deepStrictEqual(byType(all, "pulumi:providers:docker").map((p) => p.inputs.host), ["unix:///var/run/docker.sock"]);
         const preflight = byType(all, "command:local:Command").find((r) => r.name === "mainpc-preflight")!;
         assert.strictEqual(preflight.inputs.environment.FLEET_GPU, "false");
-        assert.deepStrictEqual([...new Set(containers.flatMap((c) => (c.inputs.ports ?? []).map((p: { ip: string }) => p.ip)))], ["127.0.0.1"]);
+        assert.deepStrictEqual([...new Set(byType(all, CONTAINER).filter(isFront).flatMap((c) => (c.inputs.ports ?? []).map((p: { ip: string }) => p.ip)))], ["127.0.0.1"]);
     });
 });

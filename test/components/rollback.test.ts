@@ -1,13 +1,13 @@
 import * as assert from "assert";
 import * as fs from "fs";
 import * as path from "path";
-import { byType, PEER_OUTPUTS, Registered, runbookStack, runProgram, nameOf } from "../mocks";
+import { byType, PEER_OUTPUTS, Registered, runbookStack, runProgram, nameOf, runningContainers } from "../mocks";
 
 const TAG = "20250810-9c99cc9-1a2b3c4";
 const DIGEST = `sha256:${"ab".repeat(32)}`;
 
 function containersByName(rs: Registered[]): Map<string, Registered> {
-    return new Map(byType(rs, "docker:index/container:Container").map((c) => [nameOf(c), c]));
+    return new Map(runningContainers(rs).map((c) => [nameOf(c), c]));
 }
 
 describe("rollback by pinning images", () => {
@@ -53,13 +53,13 @@ describe("rollback by pinning images", () => {
         const remotes = new Map(byType(r.resources, "docker:index/remoteImage:RemoteImage").filter((x) => x.name !== "pc2-docker-api-proxy").map((x) => [x.name, nameOf(x)]));
         assert.strictEqual(remotes.get("cache-manager"), `ghcr.io/ai-system/cache-manager@${DIGEST}`, "a per-service pin wins over pinAll");
         assert.strictEqual(remotes.size, 23);
-        assert.strictEqual(byType(r.resources, "docker:index/container:Container").length, 24);
+        assert.strictEqual(runningContainers(r.resources).length, 24);
         for (const [name, ref] of remotes) {
             if (name !== "cache-manager") assert.strictEqual(ref, lock.built[name], name);
         }
         assert.match(remotes.get("advanced-router")!, /^ghcr\.io\/ai-system\/advanced-router:20250810-9c99cc9-[0-9a-f]{7}@sha256:[0-9a-f]{64}$/);
         // Labelled with the commit that deploy built each image from, as the deploy labelled it.
-        const router = byType(r.resources, "docker:index/container:Container").find((c) => nameOf(c) === "advanced-router")!;
+        const router = runningContainers(r.resources).find((c) => nameOf(c) === "advanced-router")!;
         assert.ok(router.inputs.envs.includes(`FLEET_GIT_SHA=${lock.revisions["advanced-router"]}`));
         assert.ok(router.inputs.labels.some((l: { label: string; value: string }) => l.label === "fleet.git-sha" && l.value === lock.revisions["advanced-router"]));
         const services = r.outputs.services as Record<string, { pinned: boolean; image: string }>;

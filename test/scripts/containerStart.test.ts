@@ -29,11 +29,26 @@ interface Fake {
     updateFails?: string;
     startFails?: string;
     logs?: string;
+    /** Run with a front (`overlap` or `stop-first`); without, as the Docker API proxy's command. */
+    takeover?: "overlap" | "stop-first";
+    /** Whether the front runs already. */
+    frontRunning?: boolean;
+    /** Containers on the backends network already, by address. */
+    ips?: Record<string, string>;
+    /** Containers that publish host ports themselves (from before the fronts). */
+    legacy?: string[];
+    /** What `fleet-front-ctl admit` answers, when it fails. */
+    admitFails?: string;
 }
+
+const FRONT = "code-generator-front";
+const NET = "fleet-mainpc-backends";
+const NEW_IP = "172.20.0.9";
 
 function start(fake: Fake, waitSeconds = 2, stableSeconds = 0): { code: number | null; out: string; err: string; calls: string[] } {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), "fleet-start-"));
     for (const [c, states] of Object.entries(fake.states)) states.forEach((s, i) => fs.writeFileSync(path.join(dir, `state-${c}-${i}`), s));
+    for (const [c, ip] of Object.entries(fake.ips ?? {})) fs.writeFileSync(path.join(dir, `ip-${c}`), ip);
     const last = (c: string) => (fake.states[c]?.length ?? 1) - 1;
     const docker = [
         "#!/usr/bin/env bash",
@@ -46,16 +61,22 @@ function start(fake: Fake, waitSeconds = 2, stableSeconds = 0): { code: number |
         `      *FinishedAt*) for x in "\${@:4}"; do case "$x" in ${Object.entries(fake.exited ?? {}).map(([id, at]) => `${id}) echo "${at} ${id}" ;;`).join(" ")} esac; done ;;`,
         `      *.Id*) echo "id-$c ${fake.running ? "true" : "false"}" ;;`,
         '      *.Name*) echo "/$c" ;;',
-        `      *) n=$(cat "${dir}/n-$c" 2>/dev/null || echo 0); f="${dir}/state-$c-$n"; [ -f "$f" ] || f="${dir}/state-$c-$(case "$c" in ${NEW}) echo ${last(NEW)} ;; *) echo ${last(OLD)} ;; esac)"; cat "$f"; echo $((n + 1)) > "${dir}/n-$c" ;;`,
+        `      *IPAddress*) cat "${dir}/ip-$c" 2>/dev/null || true ;;`,
+        `      *State.Running*) echo ${fake.frontRunning ? "true" : "false"} ;;`,
+        `      *PortBindings*) case "$c" in ${(fake.legacy ?? []).map((l) => `${l}) echo 1 ;;`).join(" ")} *) echo 0 ;; esac ;;`,
+        `      *) n=$(cat "${dir}/n-$c" 2>/dev/null || echo 0); f="${dir}/state-$c-$n"; [ -f "$f" ] || f="${dir}/state-$c-$(case "$c" in ${Object.keys(fake.states).map((c) => `${c}) echo ${last(c)} ;;`).join(" ")} *) echo 0 ;; esac)"; cat "$f"; echo $((n + 1)) > "${dir}/n-$c" ;;`,
         "    esac ;;",
         `  ps) if [[ "$*" == *--all* ]]; then printf '%s\\n' ${Object.keys(fake.exited ?? {}).map((p) => `'${p}'`).join(" ")}; else printf '%s\\n' ${(fake.previous ?? []).map((p) => `'${p}'`).join(" ")}; fi ;;`,
         "  stop) echo \"$c\" ;;",
         fake.startFails ? `  start) if [ "$c" = ${NEW} ]; then echo "${fake.startFails}" >&2; exit 1; fi; echo "$c" ;;` : '  start) echo "$c" ;;',
         `  logs) printf '%s' '${fake.logs ?? ""}' ;;`,
+        `  network) echo ${NEW_IP} > "${dir}/ip-$c" ;;`,
+        fake.admitFails ? `  exec) if [ "$4" = admit ]; then echo "${fake.admitFails}"; exit 1; fi ;;` : "  exec) ;;",
         "esac",
     ].join("\n");
     fs.writeFileSync(path.join(dir, "docker"), docker, { mode: 0o755 });
-    const r = spawnSync("bash", [path.join(PROJECT_DIR, START_SCRIPT), NEW, "CodeGenerator", "mainpc", "256", String(waitSeconds), String(stableSeconds)], {
+    const front = fake.takeover ? [fake.takeover, FRONT, NET, "code-generator-backend", "32", "15", "10"] : [];
+    const r = spawnSync("bash", [path.join(PROJECT_DIR, START_SCRIPT), NEW, "CodeGenerator", "mainpc", "256", String(waitSeconds), String(stableSeconds), ...front], {
         encoding: "utf8", env: { ...process.env, PATH: `${dir}:${process.env.PATH}` },
     });
     const calls = fs.existsSync(path.join(dir, "calls")) ? fs.readFileSync(path.join(dir, "calls"), "utf8").trim().split("\n") : [];
@@ -63,7 +84,11 @@ function start(fake: Fake, waitSeconds = 2, stableSeconds = 0): { code: number |
 }
 
 /** The calls other than the state polls, the way an operator would read them. */
-const steps = (calls: string[]) => calls.filter((c) => !/^inspect --format \{\{\.State/.test(c)).map((c) => c.replace(/^inspect --format \{\{\.(Id|Name)\}\}.*? (\S+)$/, "inspect $1 $2"));
+const steps = (calls: string[]) => calls.filter((c) => !/^inspect --format \{\{\.State\.Status/.test(c)).map((c) => c
+    .replace(/^inspect --format \{\{\.(Id|Name)\}\}.*? (\S+)$/, "inspect $1 $2")
+    .replace(/^inspect --format \{\{with index \.NetworkSettings.*? (\S+)$/, "inspect IP $1")
+    .replace(/^inspect --format \{\{\.State\.Running\}\} (\S+)$/, "inspect Running $1")
+    .replace(/^inspect --format \{\{len \.HostConfig\.PortBindings\}\} (\S+)$/, "inspect PortBindings $1"));
 
 const HEALTHY = "running healthy 0 0\n0 \"ok\\n\"";
 
@@ -94,10 +119,15 @@ describe("scripts/container-start.sh", () => {
         assert.strictEqual(r.calls.filter((c) => c.startsWith("inspect --format {{.State")).length, 4);
     });
 
-    it("a container found running (the proxy, started by the provider): no predecessor looked for, nothing started", () => {
+    it("a container found running (the proxy, started by the provider; an interrupted `up`): nothing started, the predecessors still running stopped once it is healthy", () => {
         const r = start({ states: { [NEW]: [HEALTHY] }, running: true, previous: [OLD] });
         assert.strictEqual(r.code, 0, r.err);
-        assert.deepStrictEqual(steps(r.calls), [`update --pids-limit 256 ${NEW}`, `inspect Id ${NEW}`]);
+        assert.deepStrictEqual(steps(r.calls), [
+            `update --pids-limit 256 ${NEW}`,
+            `inspect Id ${NEW}`,
+            `ps --no-trunc --quiet --filter label=fleet.service=CodeGenerator --filter label=fleet.machine=mainpc`,
+            `stop ${OLD}`,
+        ]);
     });
 
     it("never healthy: fails after its wait naming the service, its state, the last probe and log lines; stopped, the predecessor started again and healthy", () => {
@@ -149,6 +179,91 @@ describe("scripts/container-start.sh", () => {
         assert.strictEqual(r.code, 1);
         assert.match(r.err, new RegExp(`^CodeGenerator \\(${NEW}\\) is not healthy after 1 s: state restarting, health healthy, exit code 1, restarted 2 times; no health check has run yet\\.\\n`));
         assert.ok(!r.calls.some((c) => c.startsWith("stop")), "nothing stopped");
+    });
+
+    describe("behind a front", () => {
+        const OLD_IP = "172.20.0.5";
+        const admitted = [
+            `inspect IP ${NEW}`,
+            `network connect --alias code-generator-backend ${NET} ${NEW}`,
+            `inspect Running ${FRONT}`,
+            `inspect IP ${NEW}`,
+            `exec ${FRONT} fleet-front-ctl admit ${NEW_IP} 15`,
+        ];
+
+        it("overlap: started beside the old one, healthy and stable, admitted, then the old one drained and stopped", () => {
+            const r = start({ takeover: "overlap", frontRunning: true, states: { [NEW]: ["running starting 0 0", HEALTHY] }, previous: [OLD], ips: { [OLD]: OLD_IP } }, 10, 1);
+            assert.deepStrictEqual([r.code, r.out, r.err], [0, `CodeGenerator (${NEW}): healthy, PIDs limit 256, took over from 1 previous container(s)\n`, ""]);
+            assert.deepStrictEqual(steps(r.calls), [
+                `update --pids-limit 256 ${NEW}`,
+                `inspect Id ${NEW}`,
+                `ps --no-trunc --quiet --filter label=fleet.service=CodeGenerator --filter label=fleet.machine=mainpc`,
+                `start ${NEW}`,
+                ...admitted,
+                `inspect IP ${OLD}`,
+                `exec ${FRONT} fleet-front-ctl retire ${OLD_IP} 10`,
+                `stop ${OLD}`,
+            ]);
+        });
+
+        it("overlap, never healthy: the old one is never stopped nor drained, and keeps serving; the new one never joins the backends", () => {
+            const r = start({ takeover: "overlap", frontRunning: true, states: { [NEW]: ["running unhealthy 0 0\n1 \"HTTP 503\""] }, previous: [OLD], ips: { [OLD]: OLD_IP } }, 1);
+            assert.strictEqual(r.code, 1);
+            assert.match(r.err, new RegExp(`^CodeGenerator \\(${NEW}\\) is not healthy after 1 s: state running, health unhealthy, exit code 0, restarted 0 times; its last health check exited 1 with "HTTP 503"\\.\\n`));
+            assert.match(r.err, new RegExp(`\\nCodeGenerator: the previous container ${OLD} kept serving\\.\\nFix: `));
+            const s = steps(r.calls);
+            assert.ok(!s.includes(`stop ${OLD}`) && !s.some((c) => c.includes("retire") || c.startsWith("network")), s.join("\n"));
+            assert.deepStrictEqual(s.slice(-3), [`inspect IP ${NEW}`, `stop ${NEW}`, `inspect Name ${OLD}`]);
+        });
+
+        it("a first deploy: the front started, under its own PIDs limit, once the container is healthy", () => {
+            const r = start({ takeover: "overlap", states: { [NEW]: [HEALTHY], [FRONT]: [HEALTHY] } });
+            assert.strictEqual(r.code, 0, r.err);
+            assert.deepStrictEqual(steps(r.calls).slice(4), [
+                `start ${NEW}`,
+                `inspect IP ${NEW}`,
+                `network connect --alias code-generator-backend ${NET} ${NEW}`,
+                `inspect Running ${FRONT}`,
+                `update --pids-limit 32 ${FRONT}`,
+                `start ${FRONT}`,
+                `inspect IP ${NEW}`,
+                `exec ${FRONT} fleet-front-ctl admit ${NEW_IP} 15`,
+            ]);
+        });
+
+        it("the predecessor publishes the host ports itself (deployed before the fronts): stopped once the new one is healthy, then the front starts", () => {
+            const r = start({ takeover: "overlap", states: { [NEW]: [HEALTHY], [FRONT]: [HEALTHY] }, previous: [OLD], legacy: [OLD] });
+            assert.strictEqual(r.code, 0, r.err);
+            const s = steps(r.calls);
+            assert.deepStrictEqual(s.slice(s.indexOf(`inspect Running ${FRONT}`)), [
+                `inspect Running ${FRONT}`,
+                `inspect PortBindings ${OLD}`,
+                `stop ${OLD}`,
+                `update --pids-limit 32 ${FRONT}`,
+                `start ${FRONT}`,
+                `inspect IP ${NEW}`,
+                `exec ${FRONT} fleet-front-ctl admit ${NEW_IP} 15`,
+            ]);
+        });
+
+        it("stop-first (a GPU service): the old one drained and stopped before the start; when the new one fails it runs again, healthy, still on the backends", () => {
+            const r = start({ takeover: "stop-first", frontRunning: true, states: { [NEW]: ["exited unhealthy 1 0"], [OLD]: [HEALTHY] }, previous: [OLD], ips: { [OLD]: OLD_IP } }, 1);
+            assert.strictEqual(r.code, 1);
+            assert.match(r.err, new RegExp(`\\nCodeGenerator: the previous container ${OLD} runs again, healthy\\.\\n`));
+            const s = steps(r.calls);
+            assert.deepStrictEqual(s.slice(3, 7), [`inspect IP ${OLD}`, `exec ${FRONT} fleet-front-ctl retire ${OLD_IP} 10`, `stop ${OLD}`, `start ${NEW}`]);
+            assert.deepStrictEqual(s.slice(-2), [`start ${OLD}`, `inspect IP ${OLD}`]);
+        });
+
+        it("healthy but not taken up by the front: fails with the front's words; drained, stopped, the old one kept serving", () => {
+            const r = start({ takeover: "overlap", frontRunning: true, states: { [NEW]: [HEALTHY] }, previous: [OLD], ips: { [OLD]: OLD_IP }, admitFails: `${NEW_IP} is not up in the front after 15 s on: service-7100` });
+            assert.strictEqual(r.code, 1);
+            assert.match(r.err, new RegExp(`^CodeGenerator \\(${NEW}\\) is not taken up by its front ${FRONT} \\(${NEW_IP.replace(/\./g, "\\.")} is not up in the front after 15 s on: service-7100\\): state running, health healthy`));
+            assert.match(r.err, new RegExp(`the previous container ${OLD} kept serving\\.`));
+            const s = steps(r.calls);
+            assert.deepStrictEqual(s.slice(-4), [`inspect IP ${NEW}`, `exec ${FRONT} fleet-front-ctl retire ${NEW_IP} 10`, `stop ${NEW}`, `inspect Name ${OLD}`]);
+            assert.ok(!s.includes(`stop ${OLD}`));
+        });
     });
 
     it("a container that is gone: the limit cannot be set, docker's words and the fix, nothing stopped", () => {

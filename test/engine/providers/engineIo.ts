@@ -187,9 +187,12 @@ export async function readRemoteImageIo(io: Io, outputs: Inputs): Promise<Inputs
  * stdout and stderr lose one trailing newline (`strings.TrimSuffix`), nothing else. A failure is
  * its error text: the exit status, the command quoted, then stdout and stderr as they came.
  */
-export function runCommand(command: string, env: Record<string, string>): Promise<{ code: number; stdout: string; stderr: string; error: string }> {
+export function runCommand(command: string, env: Record<string, string>, stdin?: string): Promise<{ code: number; stdout: string; stderr: string; error: string }> {
     return new Promise((resolve) => {
         const p = spawn("/bin/sh", ["-c", command], { env: { ...process.env, ...env } });
+        // pulumi-command v1.2.1 provider/pkg/provider/local/commandOutputs.go: a non-empty
+        // `stdin` is the process's standard input; otherwise it has none (os/exec: /dev/null).
+        p.stdin.end(stdin ?? "");
         let stdout = "";
         let stderr = "";
         let both = "";

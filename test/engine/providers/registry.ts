@@ -108,13 +108,13 @@ export const PROVIDERS: Readonly<Record<string, ProviderImpl>> = {
         // infer/resource.go Create), so the next `up` creates it again.
         create: async (io, r) => {
             const started = Date.now();
-            const out = await runCommand(r.inputs.create, r.inputs.environment ?? {});
+            const out = await runCommand(r.inputs.create, r.inputs.environment ?? {}, r.inputs.stdin);
             await startedContainer(io, String(r.inputs.create), started, out.code === 0);
             if (out.code !== 0) fail(r, out.error);
             return { id: r.name, outputs: { ...r.inputs, stdout: out.stdout, stderr: out.stderr } };
         },
         update: async (_io, id, _outputs, inputs) => {
-            const out = await runCommand(inputs.create, inputs.environment ?? {});
+            const out = await runCommand(inputs.create, inputs.environment ?? {}, inputs.stdin);
             if (out.code !== 0) fail({ type: "command:local:Command", name: id }, out.error);
             return { ...inputs, stdout: out.stdout, stderr: out.stderr };
         },
@@ -152,7 +152,7 @@ export const TRANSLATED: Readonly<Record<string, readonly string[]>> = {
     "docker:index/volume:Volume": ["name", "labels"],
     "docker:index/remoteImage:RemoteImage": ["name", "keepLocally"],
     "docker-build:index:Image": ["context", "dockerfile", "buildArgs", "tags", "labels", "platforms", "push", "load", "exports", "buildOnPreview", "cacheFrom", "cacheTo", "registries", "target", "network", "builder", "exec"],
-    "command:local:Command": ["create", "environment", "triggers"],
+    "command:local:Command": ["create", "environment", "stdin", "triggers"],
     "pulumi:providers:docker": ["host", "sshOpts", "registryAuth", "version"],
     "pulumi:providers:docker-build": ["host", "registries", "version"],
     "pulumi:providers:command": ["version"],

@@ -76,4 +76,5 @@ export const COMMAND_ATTRS: readonly Attr[] = [
     { key: "delete", forceNew: false, zero: "" },
     { key: "environment", forceNew: false, zero: {} },
     { key: "dir", forceNew: false, zero: "" },
+    { key: "stdin", forceNew: false, zero: "" },
 ];

@@ -1,0 +1,99 @@
+/**
+ * A service's front: an HAProxy container that owns the service's published host ports and its
+ * network alias, and forwards each port to the service's admitted containers (fleet/render/front.ts).
+ * It lets a replacement start the new container beside the old one and switch with no lost
+ * request (scripts/container-start.sh); a container cannot take over host ports another holds.
+ *
+ * Created stopped: the service's start command sets its PIDs limit and starts it (with the
+ * service's first container, or after a replacement of the front itself).
+ */
+import * as docker from "@pulumi/docker";
+import * as pulumi from "@pulumi/pulumi";
+import { APP_GID, APP_UID, FRONT_DEFAULTS, LOG_DEFAULTS, LOG_OPTS, RESTART_POLICY } from "../fleet/model/defaults";
+import { cpusInput } from "../fleet/model/dockerForms";
+import { ContainerPlan } from "../fleet/model/plan";
+import { frontName } from "../fleet/render/front";
+import { CONTAINER_REPLACE_ON_CHANGES, healthcheckInput } from "./serviceContainer";
+
+export interface ServiceFrontArgs {
+    plan: ContainerPlan;
+    machine: string;
+    /** Its configuration (fleet/render/front.ts renderFrontConfig). */
+    config: string;
+    /** The HAProxy image, by id. */
+    imageId: pulumi.Input<string>;
+    /** The host's network (the front holds the service's alias there) and its backends network, by id. */
+    networkId: pulumi.Input<string>;
+    backendsNetworkId: pulumi.Input<string>;
+    /** `seccomp=<json>` it runs under. */
+    seccomp: string;
+    provider: docker.Provider;
+    /** The host's check of every front's configuration, and what else its create waits for. */
+    dependsOn: pulumi.Input<pulumi.Resource>[];
+}
+
+export class ServiceFront extends pulumi.ComponentResource {
+    public readonly container: docker.Container;
+    /** Its fixed name, `<container name>-front`. */
+    public readonly containerName: pulumi.Output<string>;
+
+    constructor(name: string, args: ServiceFrontArgs, opts?: pulumi.ComponentResourceOptions) {
+        super("fleet:containers:ServiceFront", name, {}, opts);
+        const c = args.plan;
+        const d = FRONT_DEFAULTS;
+        this.container = new docker.Container(name, {
+            name: frontName(c.name),
+            image: args.imageId,
+            user: `${APP_UID}:${APP_GID}`,
+            readOnly: true,
+            // Its configuration and runtime API socket; nothing else is written.
+            tmpfs: { [d.runDir]: `rw,noexec,nosuid,nodev,size=1m,mode=0700,uid=${APP_UID},gid=${APP_GID}` },
+            capabilities: { drops: ["ALL"] },
+            securityOpts: ["no-new-privileges:true", args.seccomp],
+            init: false,
+            restart: RESTART_POLICY,
+            logDriver: LOG_DEFAULTS.driver,
+            logOpts: { ...LOG_OPTS },
+            memory: d.memoryMb,
+            memorySwap: d.memoryMb,
+            cpus: cpusInput(d.cpus),
+            cpuShares: d.cpuShares,
+            // One host address, never 0.0.0.0 (CIS Docker 5.14): the one other hosts are told.
+            ports: [c.ports.service, c.ports.health, ...c.ports.metrics].map((p) => ({ internal: p, external: p, ip: c.publishAddress, protocol: "tcp" })),
+            networksAdvanced: [
+                // Peers on the host reach the service by its name: the front holds it.
+                { name: args.networkId, aliases: [c.name] },
+                { name: args.backendsNetworkId },
+            ],
+            envs: [
+                `FLEET_FRONT_CONFIG=${args.config}`,
+                // fleet-health asks the front's loopback health answer.
+                "FLEET_HEALTH_KIND=http",
+                `HEALTH_PORT=${d.healthPort}`,
+                "FLEET_HEALTH_PATH=/health",
+            ],
+            labels: [
+                // Not fleet.service: the start script finds a service's containers by that label.
+                { label: "fleet.front", value: c.service },
+                { label: "fleet.machine", value: args.machine },
+                { label: "fleet.role", value: "front" },
+            ],
+            healthcheck: healthcheckInput(d.health),
+            // Created stopped, like a service's container (its PIDs limit first), and its running
+            // state left to the start script (see ServiceContainer).
+            start: false,
+            mustRun: false,
+        }, {
+            parent: this,
+            provider: args.provider,
+            // Its name and host ports are fixed: the old front goes first. `plan` and `fleet diff`
+            // name a front that is replaced: its service stops answering until the start command
+            // starts the new one.
+            deleteBeforeReplace: true,
+            replaceOnChanges: CONTAINER_REPLACE_ON_CHANGES,
+            dependsOn: args.dependsOn,
+        });
+        this.containerName = this.container.name;
+        this.registerOutputs({ containerName: this.containerName });
+    }
+}
