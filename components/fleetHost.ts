@@ -127,7 +127,7 @@ export class FleetHost extends pulumi.ComponentResource {
                 peerEnv,
                 provider,
                 dockerHost: args.dockerHost,
-                front: { container: fronts[c.service].container, network: backendsNetworkName(p.machine), alias: backendAlias(c.name) },
+                front: { container: fronts[c.service].container, network: backendsNetworkName(p.machine), alias: backendAlias(c.name), backends: fronts[c.service].backends },
                 dependsOn: [
                     this.preflight,
                     // Only a GPU request needs the device driver: CPU services deploy without it.
@@ -178,7 +178,7 @@ export class FleetHost extends pulumi.ComponentResource {
             config: configs[c.service],
             imageId: haproxy.imageId,
             networkId: network.id,
-            backendsNetworkId: backends.id,
+            backends,
             // HAProxy runs under the profile the Docker API proxy runs it under.
             seccomp,
             provider: args.provider,

@@ -123,7 +123,7 @@ export interface ServiceContainerArgs {
     /** DOCKER_HOST for the start command. */
     dockerHost: string;
     /** The service's front: it holds the host ports and the alias; the start command admits the container to it. */
-    front: { container: docker.Container; network: string; alias: string };
+    front: { container: docker.Container; network: string; alias: string; backends: docker.Network };
     /** What the container's create waits for (the preflight, the GPU probe, the proxy's start). */
     dependsOn: pulumi.Input<pulumi.Resource>[];
     /**
@@ -238,7 +238,8 @@ export class ServiceContainer extends pulumi.ComponentResource {
             // CreateStep.Apply), so the start command can go back to it.
             deleteBeforeReplace: false,
             replaceOnChanges: CONTAINER_REPLACE_ON_CHANGES,
-            dependsOn: args.dependsOn,
+            // The start command joins it to the backends network: a destroy removes it first.
+            dependsOn: [...args.dependsOn, args.front.backends],
         });
 
         this.started = new command.local.Command(`${name}-start`, {

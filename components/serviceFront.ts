@@ -24,7 +24,7 @@ export interface ServiceFrontArgs {
     imageId: pulumi.Input<string>;
     /** The host's network (the front holds the service's alias there) and its backends network, by id. */
     networkId: pulumi.Input<string>;
-    backendsNetworkId: pulumi.Input<string>;
+    backends: docker.Network;
     /** `seccomp=<json>` it runs under. */
     seccomp: string;
     provider: docker.Provider;
@@ -34,6 +34,8 @@ export interface ServiceFrontArgs {
 
 export class ServiceFront extends pulumi.ComponentResource {
     public readonly container: docker.Container;
+    /** The host's backends network it forwards to. */
+    public readonly backends: docker.Network;
     /** Its fixed name, `<container name>-front`. */
     public readonly containerName: pulumi.Output<string>;
 
@@ -63,7 +65,7 @@ export class ServiceFront extends pulumi.ComponentResource {
             networksAdvanced: [
                 // Peers on the host reach the service by its name: the front holds it.
                 { name: args.networkId, aliases: [c.name] },
-                { name: args.backendsNetworkId },
+                { name: args.backends.id },
             ],
             envs: [
                 `FLEET_FRONT_CONFIG=${args.config}`,
@@ -93,6 +95,7 @@ export class ServiceFront extends pulumi.ComponentResource {
             replaceOnChanges: CONTAINER_REPLACE_ON_CHANGES,
             dependsOn: args.dependsOn,
         });
+        this.backends = args.backends;
         this.containerName = this.container.name;
         this.registerOutputs({ containerName: this.containerName });
     }
