@@ -11,7 +11,7 @@
  * changes the source and runs `up` (a cached rebuild, then the replacement); compose's runs the
  * host under compose from the same images, then switches the service's image in its file.
  */
-import { execFile, execFileSync, spawn } from "child_process";
+import { execFile, execFileSync } from "child_process";
 import { promisify } from "util";
 import * as fs from "fs";
 import * as path from "path";
@@ -19,51 +19,11 @@ import { parse, stringify } from "yaml";
 import { MergedStack } from "../fleet/pulumi/config";
 import { containerName } from "../fleet/model/names";
 import { EngineHarness } from "../test/engine/harness";
+import { hostProbe as probe, Probe } from "../test/engine/probe";
 import { composeFileOf } from "./health";
 import { alternated, median, spread } from "./stats";
 
 const run = promisify(execFile);
-
-interface Probe { ok: number; failed: number; longestGapMs: number }
-
-/**
- * The probe, in a process of its own (the harness's synchronous steps would stall it on this
- * event loop): GETs its URL every 50 ms until SIGTERM, a request failed unless it answers 200
- * within a second; prints its counts as JSON.
- */
-const PROBE = `
-const http = require("http");
-let running = true, ok = 0, failed = 0, gap = 0, lastOk = Date.now();
-process.on("SIGTERM", () => { running = false; });
-const one = () => new Promise((resolve) => {
-    const req = http.get(process.argv[1], { timeout: 1000 }, (res) => { res.resume(); resolve(res.statusCode === 200); });
-    req.on("timeout", () => req.destroy());
-    req.on("error", () => resolve(false));
-});
-(async () => {
-    while (running) {
-        const started = Date.now();
-        if (await one()) { gap = Math.max(gap, Date.now() - lastOk); lastOk = Date.now(); ok++; } else failed++;
-        await new Promise((r) => setTimeout(r, Math.max(0, 50 - (Date.now() - started))));
-    }
-    gap = Math.max(gap, Date.now() - lastOk);
-    process.stdout.write(JSON.stringify({ ok, failed, longestGapMs: gap }));
-})();
-`;
-
-function probe(url: string): { stop: () => Promise<Probe> } {
-    const child = spawn(process.execPath, ["-e", PROBE, url], { stdio: ["ignore", "pipe", "inherit"] });
-    let out = "";
-    child.stdout.on("data", (d) => { out += d; });
-    const done = new Promise<Probe>((resolve, reject) => child.on("close", () => {
-        try {
-            resolve(JSON.parse(out) as Probe);
-        } catch {
-            reject(new Error(`bench: the probe of ${url} printed ${JSON.stringify(out)}`));
-        }
-    }));
-    return { stop: () => { child.kill("SIGTERM"); return done; } };
-}
 
 interface Sample { seconds: number; probe: Probe }
 

@@ -5,10 +5,11 @@
  * differ) comes in as a function.
  */
 import { ImageBuild } from "../imageplan/planImages";
-import { TagInputs } from "../imageplan/buildPlan";
+import { PROXY_NAME, TagInputs } from "../imageplan/buildPlan";
 import { lineage } from "../model/lineage";
 import { ContainerPlan } from "../model/plan";
 import { FleetData } from "../model/schema";
+import { frontName } from "../render/front";
 import { FieldChange, leafChanges, leaves, tokenChanges } from "./diffLeaves";
 import { Side, StackSide } from "./diffEval";
 
@@ -51,11 +52,12 @@ type Effect = "replace" | "update" | "none";
  * (compute, traits), what is in the image (entrypoint), the start order (startAfter: a plain
  * dependsOn, which replaces nothing), the pinned image (compared as `image`) and the peers (their
  * addresses, compared as `peerEnv`). limits.pidsLimit is set by `docker update` after create: the
- * container stays.
+ * container stays. The host ports and their address are the front's (components/serviceFront.ts),
+ * compared by `compareFront`; the ports also reach the container through its environment.
  */
 const EFFECT: Record<keyof ContainerPlan, Effect> = {
     service: "none", name: "replace", family: "replace", tier: "replace", compute: "none", traits: "none", entrypoint: "none",
-    ports: "replace", publishAddress: "replace", env: "replace", gpu: "replace", health: "replace", limits: "replace",
+    ports: "replace", publishAddress: "none", env: "replace", gpu: "replace", health: "replace", limits: "replace",
     dockerApi: "replace", volumes: "replace", tmpfs: "replace", readOnlyRootfs: "replace", rootfsException: "replace",
     peers: "none", pinnedImage: "none", pinnedRevision: "replace", startAfter: "none",
 };
@@ -154,6 +156,28 @@ function presence(s: Side, st: StackSide | undefined, service: string, stackFile
     return service in s.data.services ? `fleet/data/services.yaml: ${service} is not placed on ${st.cfg.machine}` : `fleet/data/services.yaml: ${service} does not exist`;
 }
 
+/** What a service's front is made from (fleet/render/front.ts, components/serviceFront.ts), and the HAProxy image it runs. */
+function frontFields(s: StackSide, c: ContainerPlan): Record<string, unknown> {
+    return {
+        name: c.name, ports: c.ports, publishAddress: c.publishAddress, health: { kind: c.health.kind, port: c.health.port, path: c.health.path },
+        haproxyImage: s.images.builds[PROXY_NAME]?.tag ?? "(none)",
+    };
+}
+
+/**
+ * A front replaced: it owns fixed host ports, so the old one is removed first and the service
+ * does not answer until its start command starts the new one. The one change of a deploy that
+ * interrupts a CPU service: the reviewer must see it.
+ */
+function compareFront(a: StackSide, b: StackSide, x: ContainerPlan, y: ContainerPlan): ContainerChange | undefined {
+    const fields = leafChanges(frontFields(a, x), frontFields(b, y));
+    if (fields.length === 0) return undefined;
+    return {
+        service: y.service, container: frontName(y.name), change: "replace", fields,
+        because: ["its front owns the service's host ports: the old front is removed first, and the service does not answer until the new one starts (about a second)"],
+    };
+}
+
 function containers(base: Side, head: Side, stack: string): ContainerChange[] {
     const a = base.stacks[stack];
     const b = head.stacks[stack];
@@ -167,6 +191,8 @@ function containers(base: Side, head: Side, stack: string): ContainerChange[] {
         if (x && y) {
             const c = compareContainer(base, head, a!, b!, x, y);
             if (c) out.push(c);
+            const f = compareFront(a!, b!, x, y);
+            if (f) out.push(f);
         } else if (y) {
             out.push({ service, container: y.name, change: "add", fields: [], because: [`at ${base.label}: ${presence(base, a, service, file)}`] });
         } else if (x) {

@@ -6,7 +6,29 @@ import * as assert from "assert";
 import * as fs from "fs";
 import * as path from "path";
 import { containerName } from "../../../fleet/model/names";
+import { aliasProbe, hostProbe, Probe } from "../probe";
 import { brokenCheckout, CHANGED, containerIds, StackContext } from "./context";
+
+/**
+ * 20 requests a second on a CPU service's health endpoint, on its published port and by its alias
+ * from a container on the host's network, around `step`: what each probe saw.
+ */
+async function probed<T>(ctx: StackContext, service: string, step: () => Promise<T>): Promise<{ result: T | Error; host: Probe; alias: Probe }> {
+    const health = new URL(ctx.services[service].health);
+    const image = (await ctx.docker.getContainer("docker-api-proxy").inspect()).Image;
+    const host = hostProbe(health.href);
+    const alias = await aliasProbe(image, `fleet-${ctx.machine}`, `http://${containerName(service)}:${health.port}${health.pathname}`);
+    const result = await step().catch((e: Error) => e);
+    return { result, host: await host.stop(), alias: await alias.stop() };
+}
+
+/** No request failed, on either path, and each asked at least `min` times. */
+function noneFailed(p: { host: Probe; alias: Probe }, min: number, why: string): void {
+    for (const [path, x] of Object.entries({ "published port": p.host, alias: p.alias })) {
+        assert.strictEqual(x.failed, 0, `${why}: ${x.failed} of ${x.ok + x.failed} requests failed on the ${path} (longest gap ${x.longestGapMs} ms)`);
+        assert.ok(x.ok >= min, `${why}: only ${x.ok} requests on the ${path}`);
+    }
+}
 
 export function changeChecks(ctx: StackContext): void {
     it("changing one service's source rebuilds only its image and replaces only its container", async () => {
@@ -20,7 +42,11 @@ export function changeChecks(ctx: StackContext): void {
         const previewed = ctx.harness.changes();
         assert.deepStrictEqual(ctx.harness.pending(), [], "a preview carries nothing out");
         assert.deepStrictEqual(await containerIds(ctx.docker, ctx.services), before, "a preview carries nothing out");
-        const changedRun = await ctx.harness.run(ctx.config());
+        const p = await probed(ctx, service, () => ctx.harness.run(ctx.config()));
+        if (p.result instanceof Error) throw p.result;
+        const changedRun = p.result;
+        // Started beside the old one, admitted by the front, the old one drained, then stopped.
+        noneFailed(p, 20, `${service} replaced by a good image`);
         assert.deepStrictEqual(previewed, ctx.harness.changes(), "the preview showed what up did");
         assert.deepStrictEqual(ctx.harness.changes(), [
             `command:local:Command ${container}-start replace`,
@@ -42,7 +68,7 @@ export function changeChecks(ctx: StackContext): void {
         }
     });
 
-    if (ctx.stack === "local") it("a new image that never turns healthy: `up` fails naming the service, and the previous container (same id) serves again before it returns; the same `up`, `refresh` then `up`, and `up --refresh` all fail again the same way; the fix takes over and deletes what was pending", async function () {
+    if (ctx.stack === "local") it("a new image that never turns healthy: `up` fails naming the service while the previous container (same id) keeps serving, no request lost on its port or alias; the same `up`, `refresh` then `up`, and `up --refresh` all fail again the same way; the fix takes over with no lost request and deletes what was pending", async function () {
         this.timeout(900000);
         const [service, entry] = ["CodeGenerator", "main_pc_code/agents/code_generator_agent.py"];
         const resource = containerName(service);
@@ -59,16 +85,19 @@ export function changeChecks(ctx: StackContext): void {
         };
         let failedName = "";
         const failed = (e: Error) => {
-            const m = new RegExp(`^harness: command:local:Command ${resource}-start: exit status 1: running "bash scripts/container-start\\.sh (${resource}-[0-9a-f]{7}) ${service} ${ctx.machine} 256 10 5":\n`).exec(e.message);
+            const m = new RegExp(`^harness: command:local:Command ${resource}-start: exit status 1: running "bash scripts/container-start\\.sh (${resource}-[0-9a-f]{7}) ${service} ${ctx.machine} 256 10 5 overlap ${resource}-front fleet-${ctx.machine}-backends ${resource}-backend 32 15 10":\n`).exec(e.message);
             assert.ok(m, e.message);
             failedName = m[1];
             assert.notStrictEqual(failedName, previous, "a new container, beside the previous one");
             assert.match(e.message, new RegExp(`\\n${service} \\(${failedName}\\) is not healthy after 10 s: state running, health (starting|unhealthy)`));
             assert.match(e.message, /the engine test's broken CodeGenerator/, "its last log lines");
-            assert.match(e.message, new RegExp(`\\n${service}: the previous container ${previous} runs again, healthy\\.\\n`));
+            assert.match(e.message, new RegExp(`\\n${service}: the previous container ${previous} kept serving\\.\\n`));
             return true;
         };
-        await assert.rejects(h.run(cfg(), { projectDir: second.projectDir }), failed);
+        const p = await probed(ctx, service, () => h.run(cfg(), { projectDir: second.projectDir }));
+        assert.ok(p.result instanceof Error && failed(p.result), "the up fails");
+        // The new container never took a request: it started beside the old one, which kept serving.
+        noneFailed(p, 100, "a broken image not taking over");
         await serving("after the failed up");
         assert.strictEqual((await ctx.docker.getContainer(failedName).inspect()).State.Running, false, "the new container stopped, kept for its logs");
         // Created first: the previous container and its image are pending deletion, not deleted.
@@ -88,7 +117,9 @@ export function changeChecks(ctx: StackContext): void {
         assert.deepStrictEqual(h.pending().sort(), pending, "a failed run deletes none of them");
 
         second.fix();
-        await h.run(cfg(), { projectDir: second.projectDir });
+        const fixed = await probed(ctx, service, () => h.run(cfg(), { projectDir: second.projectDir }));
+        if (fixed.result instanceof Error) throw fixed.result;
+        noneFailed(fixed, 20, "the fix taking over");
         const now = ctx.services[service].container;
         assert.strictEqual((await ctx.docker.getContainer(now).inspect()).State.Health?.Status, "healthy");
         assert.deepStrictEqual(h.pending(), [], "the successful run deleted what was pending");

@@ -4,7 +4,7 @@
  */
 import * as assert from "assert";
 import { execFileSync } from "child_process";
-import { PROXY_DEFAULTS } from "../../../fleet/model/defaults";
+import { FRONT_DEFAULTS, PROXY_DEFAULTS } from "../../../fleet/model/defaults";
 import { familyRuntime, planHost } from "../../../fleet/model/plan";
 import { parsedStack, realFleet } from "../../helpers";
 import { exec, get, port, PY_GET, ServiceOutput, StackContext } from "./context";
@@ -139,30 +139,33 @@ export function runtimeChecks(ctx: StackContext): void {
         assert.ok(mounts.flat().every((src) => !src.includes("docker.sock")));
     });
 
-    it("CIS Docker runtime checks on every running container: CPU limit and shares (5.12), ports bound to the host's address (5.14), a PIDs limit (5.29), an image HEALTHCHECK with a start interval (4.6)", async () => {
+    it("CIS Docker runtime checks on every running container, the fronts included: CPU limit and shares (5.12), ports bound to the host's address and only by the fronts (5.14), a PIDs limit (5.29), an image HEALTHCHECK with a start interval (4.6)", async () => {
         const fleet = realFleet();
         const plan = planHost(fleet, parsedStack(ctx.config(), fleet));
         const running = await ctx.docker.listContainers({ filters: { label: [`fleet.machine=${ctx.machine}`] } });
-        assert.strictEqual(running.length, Object.keys(ctx.services).length + 1, "every service and the proxy");
+        assert.strictEqual(running.length, Object.keys(ctx.services).length * 2 + 1, "every service, its front, and the proxy");
         for (const summary of running) {
             const info = await ctx.docker.getContainer(summary.Id).inspect();
             const name = info.Name.slice(1);
             const proxy = name === "docker-api-proxy";
-            const rt = proxy ? PROXY_DEFAULTS : familyRuntime(fleet, info.Config.Labels["fleet.family"]);
+            const front = info.Config.Labels["fleet.role"] === "front";
+            const fixed = proxy ? PROXY_DEFAULTS : front ? FRONT_DEFAULTS : undefined;
+            const rt = fixed ?? familyRuntime(fleet, info.Config.Labels["fleet.family"]);
             const hc = info.HostConfig;
-            const cpus = proxy ? PROXY_DEFAULTS.cpus : plan.containers.find((c) => c.service === info.Config.Labels["fleet.service"])!.limits.cpus;
+            const cpus = fixed ? fixed.cpus : plan.containers.find((c) => c.service === info.Config.Labels["fleet.service"])!.limits.cpus;
             assert.deepStrictEqual({ nanoCpus: hc.NanoCpus, shares: hc.CpuShares, pids: hc.PidsLimit }, { nanoCpus: cpus * 1e9, shares: rt.cpuShares, pids: rt.pidsLimit }, name);
-            assert.strictEqual(cpus, Math.min(rt.cpus, 2), `${name}: the family's limit, capped at this machine's 2 CPUs (fleet:maxCpus)`);
+            if (!front) assert.strictEqual(cpus, Math.min(rt.cpus, 2), `${name}: the family's limit, capped at this machine's 2 CPUs (fleet:maxCpus)`);
             assert.notStrictEqual(hc.CpuShares, 1024, `${name}: Docker's default weight`);
             const bindings = Object.values(hc.PortBindings ?? {}).flat() as { HostIp: string }[];
-            assert.ok(proxy ? bindings.length === 0 : bindings.length >= 2, `${name}: ${bindings.length} bindings`);
+            // Only the fronts publish: a service's container and the proxy have no binding.
+            assert.ok(front ? bindings.length >= 2 : bindings.length === 0, `${name}: ${bindings.length} bindings`);
             for (const b of bindings) assert.strictEqual(b.HostIp, "127.0.0.1", name);
             const published = Object.values(info.NetworkSettings.Ports ?? {}).flat().filter((p) => p) as { HostIp: string }[];
             assert.ok(published.every((p) => p.HostIp === "127.0.0.1"), `${name}: ${JSON.stringify(published)}`);
             const image = await ctx.docker.getImage(info.Image).inspect();
             const ihc = image.Config.Healthcheck as { Test?: string[]; StartInterval?: number } | undefined;
             assert.deepStrictEqual(ihc?.Test, ["CMD", "/usr/local/bin/fleet-health"], `${name}: image HEALTHCHECK`);
-            const startInterval = (proxy ? PROXY_DEFAULTS.health.startIntervalSeconds : (rt as { startIntervalSeconds: number }).startIntervalSeconds) * 1e9;
+            const startInterval = (fixed ? fixed.health.startIntervalSeconds : (rt as { startIntervalSeconds: number }).startIntervalSeconds) * 1e9;
             assert.strictEqual(ihc?.StartInterval, startInterval, `${name}: the image's start interval`);
             assert.strictEqual((info.Config.Healthcheck as { StartInterval?: number }).StartInterval, startInterval, `${name}: the container's start interval`);
             assert.strictEqual(info.State.Health?.Status, "healthy", name);

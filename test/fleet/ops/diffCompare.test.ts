@@ -54,6 +54,37 @@ describe("scripts/fleet diff: the comparison", () => {
         assert.deepStrictEqual(d.containers[0].because, ["at b: Pulumi.mainpc.yaml does not exist"]);
     });
 
+    it("a health port moved: the container replaced (its environment) and its front replaced, the reviewer told the service stops answering for a moment", () => {
+        const data = structuredClone(fleet);
+        data.services.Executor.ports = { ...data.services.Executor.ports, health: 6607 };
+        const [d] = compareSides(base, side("b", data, cfg), NO_FILES);
+        const rows = d.containers.filter((c) => c.service === "Executor");
+        assert.deepStrictEqual(rows.map((c) => [c.change, c.container]), [["replace", "executor"], ["replace", "executor-front"]]);
+        assert.deepStrictEqual(rows[1], {
+            service: "Executor", container: "executor-front", change: "replace",
+            fields: [{ path: "health.port", base: "6606", head: "6607" }, { path: "ports.health", base: "6606", head: "6607" }],
+            because: ["its front owns the service's host ports: the old front is removed first, and the service does not answer until the new one starts (about a second)"],
+        });
+    });
+
+    it("the advertised address moved: every front replaced, no service container", () => {
+        const head = side("b", fleet, { ...cfg, advertiseAddress: "192.0.2.99" });
+        const [d] = compareSides(base, head, NO_FILES);
+        assert.deepStrictEqual([...new Set(d.containers.map((c) => c.container.endsWith("-front")))], [true]);
+        assert.strictEqual(d.containers.length, base.stacks.mainpc.plan.containers.length);
+        assert.deepStrictEqual(d.containers[0].fields, [{ path: "publishAddress", base: cfg.advertiseAddress, head: "192.0.2.99" }]);
+    });
+
+    it("the HAProxy image moved: every front replaced", () => {
+        const withProxy = (s: Side, tag: string): Side => {
+            const st = s.stacks.mainpc;
+            return { ...s, stacks: { mainpc: { ...st, images: { ...st.images, builds: { "docker-api-proxy": { ref: `r:${tag}`, tag, inputs: { root: "", paths: [], recipe: "" }, built: true } } } } } };
+        };
+        const [d] = compareSides(withProxy(base, "t1"), withProxy(side("b", fleet, cfg), "t2"), NO_FILES);
+        assert.strictEqual(d.containers.filter((c) => c.container.endsWith("-front")).length, base.stacks.mainpc.plan.containers.length);
+        assert.deepStrictEqual(d.containers.find((c) => c.container === "executor-front")!.fields, [{ path: "haproxyImage", base: "t1", head: "t2" }]);
+    });
+
     it("the same data twice: nothing", () => {
         assert.deepStrictEqual(compareSides(base, side("b", fleet, cfg), NO_FILES), [{ stack: "mainpc", images: [], containers: [] }]);
     });
