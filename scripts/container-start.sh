@@ -161,8 +161,18 @@ stop_for_takeover() {
     stopped+=("$1")
 }
 
-# The front running: started with its PIDs limit when it is not (a first deploy, a new front).
-# Containers from before the fronts publish the host ports themselves; they are stopped first.
+# Whether a running predecessor publishes host ports itself (deployed before the fronts).
+legacy_serving() {
+    local p
+    for p in "${serving[@]}"; do
+        [ "$(docker inspect --format '{{len .HostConfig.PortBindings}}' "$p")" = 0 ] || return 0
+    done
+    return 1
+}
+
+# The front running: started with its PIDs limit when it is not (a first deploy, a new front);
+# `admit` waits for it to answer. Containers from before the fronts publish the host ports
+# themselves; they are stopped first.
 ensure_front() {
     local state p out still=()
     state="$(docker inspect --format '{{.State.Running}}' "$front")"
@@ -180,10 +190,6 @@ ensure_front() {
         info="$(state "$container")"
         fail "could not be put behind its front $front ($out)"
     fi
-    if ! wait_healthy "$front" "$wait_seconds"; then
-        info="$(state "$container")"
-        fail "could not be put behind its front $front (not healthy after ${wait_seconds} s)"
-    fi
 }
 
 self="$(docker inspect --format '{{.Id}} {{.State.Running}}' "$container")"
@@ -193,6 +199,8 @@ stopped=()
 while read -r id; do
     [ -n "$id" ] && [ "$id" != "$self_id" ] && serving+=("$id")
 done < <(docker ps --no-trunc --quiet --filter "label=fleet.service=$service" --filter "label=fleet.machine=$machine")
+# A front not running yet starts with the container, not after it: it is ready long before.
+if [ -n "$front" ] && ! legacy_serving; then ensure_front; fi
 if [ "$running" != true ]; then
     # None running: an `up` interrupted after it stopped the old container. The one that stopped
     # last served until then (earlier failed attempts were stopped before it was given back).

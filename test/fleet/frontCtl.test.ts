@@ -34,15 +34,21 @@ while True:
     c.sendall(out.encode()); c.close()
 `;
 
-async function ctl(spec: { states: string[]; stats?: string[] }, ...args: string[]): Promise<{ code: number | null; out: string; commands: string[] }> {
+/** Runs the helper against the stand-in; with `lateMs`, the stand-in's socket appears that long after the helper started (a front just started). */
+async function ctl(spec: { states: string[]; stats?: string[]; lateMs?: number }, ...args: string[]): Promise<{ code: number | null; out: string; commands: string[] }> {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), "fleet-front-ctl-"));
     const sock = path.join(dir, "admin.sock");
-    fs.writeFileSync(path.join(dir, "fake.py"), FAKE);
+    fs.writeFileSync(path.join(dir, "fake.py"), (spec.lateMs ? `import time\ntime.sleep(${spec.lateMs / 1000})\n` : "") + FAKE);
     fs.writeFileSync(path.join(dir, "spec.json"), JSON.stringify({ stats: ["# pxname,svname,scur\n"], ...spec }));
     const fake = spawn("python3", [path.join(dir, "fake.py"), sock, path.join(dir, "spec.json"), path.join(dir, "log")]);
     try {
-        for (let i = 0; i < 100 && !fs.existsSync(sock); i++) await new Promise((r) => setTimeout(r, 20));
-        const r = spawnSync("python3", [path.join(FAMILY_ASSETS, "fleet-front-ctl"), ...args], { encoding: "utf8", env: { ...process.env, FLEET_FRONT_SOCKET: sock } });
+        for (let i = 0; i < 100 && !spec.lateMs && !fs.existsSync(sock); i++) await new Promise((r) => setTimeout(r, 20));
+        const helper = spawn("python3", [path.join(FAMILY_ASSETS, "fleet-front-ctl"), ...args], { env: { ...process.env, FLEET_FRONT_SOCKET: sock } });
+        let output = "";
+        helper.stdout.on("data", (d) => { output += d; });
+        helper.stderr.on("data", (d) => { output += d; });
+        const code = await new Promise<number | null>((resolve) => helper.on("close", resolve));
+        const r = { status: code, stdout: output, stderr: "" };
         const commands = fs.existsSync(path.join(dir, "log")) ? fs.readFileSync(path.join(dir, "log"), "utf8").trim().split("\n") : [];
         return { code: r.status, out: r.stdout + r.stderr, commands };
     } finally {
@@ -63,6 +69,17 @@ describe("fleet-front-ctl", () => {
         const r = await ctl({ states: [draining, ready] }, "admit", "10.0.0.3", "5");
         assert.strictEqual(r.code, 0, r.out);
         assert.deepStrictEqual(r.commands, ["show servers state", "set server service-5606/b2 state ready", "set server health-6606/b2 state ready", "show servers state"]);
+    });
+
+    it("admit: a front just started, its socket not there yet: waits for it", async () => {
+        const r = await ctl({ lateMs: 700, states: [HEADER + row("service-5606", "b1", "10.0.0.2", 2, 0) + "\n"] }, "admit", "10.0.0.2", "5");
+        assert.deepStrictEqual([r.code, r.out], [0, "10.0.0.2 serves on 1 port(s)\n"]);
+    });
+
+    it("admit: a front whose socket never answers: fails saying so", async () => {
+        const r = await ctl({ lateMs: 3000, states: [HEADER] }, "admit", "10.0.0.2", "0.5");
+        assert.strictEqual(r.code, 1);
+        assert.match(r.out, /^the front's runtime API does not answer after 0\.5 s: \[Errno 2\] No such file or directory\n$/);
     });
 
     it("admit: not up on a port within the time: fails naming the ports", async () => {

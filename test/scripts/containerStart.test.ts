@@ -62,13 +62,13 @@ function start(fake: Fake, waitSeconds = 2, stableSeconds = 0): { code: number |
         `      *.Id*) echo "id-$c ${fake.running ? "true" : "false"}" ;;`,
         '      *.Name*) echo "/$c" ;;',
         `      *IPAddress*) cat "${dir}/ip-$c" 2>/dev/null || true ;;`,
-        `      *State.Running*) echo ${fake.frontRunning ? "true" : "false"} ;;`,
+        `      *State.Running*) if [ -f "${dir}/running-$c" ]; then echo true; else echo ${fake.frontRunning ? "true" : "false"}; fi ;;`,
         `      *PortBindings*) case "$c" in ${(fake.legacy ?? []).map((l) => `${l}) echo 1 ;;`).join(" ")} *) echo 0 ;; esac ;;`,
         `      *) n=$(cat "${dir}/n-$c" 2>/dev/null || echo 0); f="${dir}/state-$c-$n"; [ -f "$f" ] || f="${dir}/state-$c-$(case "$c" in ${Object.keys(fake.states).map((c) => `${c}) echo ${last(c)} ;;`).join(" ")} *) echo 0 ;; esac)"; cat "$f"; echo $((n + 1)) > "${dir}/n-$c" ;;`,
         "    esac ;;",
         `  ps) if [[ "$*" == *--all* ]]; then printf '%s\\n' ${Object.keys(fake.exited ?? {}).map((p) => `'${p}'`).join(" ")}; else printf '%s\\n' ${(fake.previous ?? []).map((p) => `'${p}'`).join(" ")}; fi ;;`,
         "  stop) echo \"$c\" ;;",
-        fake.startFails ? `  start) if [ "$c" = ${NEW} ]; then echo "${fake.startFails}" >&2; exit 1; fi; echo "$c" ;;` : '  start) echo "$c" ;;',
+        fake.startFails ? `  start) if [ "$c" = ${NEW} ]; then echo "${fake.startFails}" >&2; exit 1; fi; touch "${dir}/running-$c"; echo "$c" ;;` : `  start) touch "${dir}/running-$c"; echo "$c" ;;`,
         `  logs) printf '%s' '${fake.logs ?? ""}' ;;`,
         `  network) echo ${NEW_IP} > "${dir}/ip-$c" ;;`,
         fake.admitFails ? `  exec) if [ "$4" = admit ]; then echo "${fake.admitFails}"; exit 1; fi ;;` : "  exec) ;;",
@@ -198,6 +198,8 @@ describe("scripts/container-start.sh", () => {
                 `update --pids-limit 256 ${NEW}`,
                 `inspect Id ${NEW}`,
                 `ps --no-trunc --quiet --filter label=fleet.service=CodeGenerator --filter label=fleet.machine=mainpc`,
+                `inspect PortBindings ${OLD}`,
+                `inspect Running ${FRONT}`,
                 `start ${NEW}`,
                 ...admitted,
                 `inspect IP ${OLD}`,
@@ -216,23 +218,25 @@ describe("scripts/container-start.sh", () => {
             assert.deepStrictEqual(s.slice(-3), [`inspect IP ${NEW}`, `stop ${NEW}`, `inspect Name ${OLD}`]);
         });
 
-        it("a first deploy: the front started, under its own PIDs limit, once the container is healthy", () => {
-            const r = start({ takeover: "overlap", states: { [NEW]: [HEALTHY], [FRONT]: [HEALTHY] } });
+        it("a first deploy: the front started with the container, under its own PIDs limit; the container admitted once healthy", () => {
+            const r = start({ takeover: "overlap", states: { [NEW]: [HEALTHY] } });
             assert.strictEqual(r.code, 0, r.err);
-            assert.deepStrictEqual(steps(r.calls).slice(4), [
+            assert.deepStrictEqual(steps(r.calls).slice(3), [
+                `inspect Running ${FRONT}`,
+                `update --pids-limit 32 ${FRONT}`,
+                `start ${FRONT}`,
+                `ps --all --no-trunc --quiet --filter label=fleet.service=CodeGenerator --filter label=fleet.machine=mainpc --filter status=exited`,
                 `start ${NEW}`,
                 `inspect IP ${NEW}`,
                 `network connect --alias code-generator-backend ${NET} ${NEW}`,
                 `inspect Running ${FRONT}`,
-                `update --pids-limit 32 ${FRONT}`,
-                `start ${FRONT}`,
                 `inspect IP ${NEW}`,
                 `exec ${FRONT} fleet-front-ctl admit ${NEW_IP} 15`,
             ]);
         });
 
         it("the predecessor publishes the host ports itself (deployed before the fronts): stopped once the new one is healthy, then the front starts", () => {
-            const r = start({ takeover: "overlap", states: { [NEW]: [HEALTHY], [FRONT]: [HEALTHY] }, previous: [OLD], legacy: [OLD] });
+            const r = start({ takeover: "overlap", states: { [NEW]: [HEALTHY] }, previous: [OLD], legacy: [OLD] });
             assert.strictEqual(r.code, 0, r.err);
             const s = steps(r.calls);
             assert.deepStrictEqual(s.slice(s.indexOf(`inspect Running ${FRONT}`)), [
@@ -251,7 +255,7 @@ describe("scripts/container-start.sh", () => {
             assert.strictEqual(r.code, 1);
             assert.match(r.err, new RegExp(`\\nCodeGenerator: the previous container ${OLD} runs again, healthy\\.\\n`));
             const s = steps(r.calls);
-            assert.deepStrictEqual(s.slice(3, 7), [`inspect IP ${OLD}`, `exec ${FRONT} fleet-front-ctl retire ${OLD_IP} 10`, `stop ${OLD}`, `start ${NEW}`]);
+            assert.deepStrictEqual(s.slice(5, 9), [`inspect IP ${OLD}`, `exec ${FRONT} fleet-front-ctl retire ${OLD_IP} 10`, `stop ${OLD}`, `start ${NEW}`]);
             assert.deepStrictEqual(s.slice(-2), [`start ${OLD}`, `inspect IP ${OLD}`]);
         });
 
