@@ -132,9 +132,10 @@ const address = advertiseAddress(cfg);
 
 export const machine = plan.machine;
 export const families = plan.families;
-/** Per service: where it answers, what it runs, and under which container name. */
+/** Per service: where it answers, what it runs, and under which container name (and its front's). */
 export const services = Object.fromEntries(plan.containers.map((c) => [c.service, {
     container: host.containers[c.service].containerName,
+    front: host.fronts[c.service].containerName,
     endpoint: endpointOf(c),
     health: `http://${address}:${c.ports.health}${c.health.path}`,
     family: c.family,

@@ -52,6 +52,8 @@ function peerEndpoint(endpoints: pulumi.Output<unknown>, service: string, stack:
 export class FleetHost extends pulumi.ComponentResource {
     /** By service name. */
     public readonly containers: Readonly<Record<string, ServiceContainer>>;
+    /** Each service's front (its host ports and its name on the host network), by service name. */
+    public readonly fronts: Readonly<Record<string, ServiceFront>>;
     public readonly preflight: HostPreflight;
     /** Present when a container makes a GPU device request. */
     public readonly gpuProbe?: GpuProbe;
@@ -99,7 +101,7 @@ export class FleetHost extends pulumi.ComponentResource {
             dependsOn: [this.preflight],
         }, { parent: this }) : undefined;
         const proxy = haproxy?.running;
-        const fronts = haproxy ? this.fronts(name, args, haproxy, network) : {};
+        const fronts = haproxy ? this.makeFronts(name, args, haproxy, network) : {};
 
         const baseline = seccompOpt(baselineProfile());
         const builds = new Map(args.build.services.map((b) => [b.spec.service, b]));
@@ -146,6 +148,7 @@ export class FleetHost extends pulumi.ComponentResource {
             containers[c.service] = sc;
         }
         this.containers = containers;
+        this.fronts = fronts;
         this.networkName = network.name;
         this.registerOutputs({ networkName: this.networkName, containers: Object.keys(containers) });
     }
@@ -155,7 +158,7 @@ export class FleetHost extends pulumi.ComponentResource {
      * every front's configuration: a configuration it refuses fails the `up` before any front is
      * replaced.
      */
-    private fronts(name: string, args: FleetHostArgs, haproxy: DockerApiProxy, network: docker.Network): Record<string, ServiceFront> {
+    private makeFronts(name: string, args: FleetHostArgs, haproxy: DockerApiProxy, network: docker.Network): Record<string, ServiceFront> {
         const p = args.plan;
         const backends = new docker.Network(`${name}-backends`, {
             name: backendsNetworkName(p.machine),

@@ -13,7 +13,7 @@ describe("index.ts under mocks", () => {
             assert.strictEqual(Object.keys(services).length, stack === "mainpc" ? 42 : 23);
             const { image, imageDigest, ...rest } = services.SelfHealingSupervisor;
             // The container's name is the provider's auto-name (the mocks draw it from the resource name).
-            assert.deepStrictEqual(rest, { container: mockAutoName("self-healing-supervisor"), endpoint: `${address}:7009`, health: `http://${address}:9008/health`, family: "base-cpu-pydeps", gpu: false, pinned: false });
+            assert.deepStrictEqual(rest, { container: mockAutoName("self-healing-supervisor"), front: "self-healing-supervisor-front", endpoint: `${address}:7009`, health: `http://${address}:9008/health`, family: "base-cpu-pydeps", gpu: false, pinned: false });
             assert.match(String(image), /^ghcr\.io\/ai-system\/self-healing-supervisor:(\d{8}-[0-9a-f]{7}-[0-9a-f]{7}|content-[0-9a-f]{12})@sha256:[0-9a-f]{64}$/);
             assert.match(String(imageDigest), /^sha256:[0-9a-f]{64}$/);
             const endpoints = outputs.endpoints as Record<string, string>;

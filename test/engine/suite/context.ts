@@ -131,7 +131,7 @@ print(json.dumps({"uid": os.getuid(), "twice": {n: p for n, p in seen.items() if
 
 
 /** A service as the program's `services` output names it. */
-export interface ServiceOutput { container: string; endpoint: string; health: string; gpu: boolean; image: string; imageDigest: string }
+export interface ServiceOutput { container: string; front: string; endpoint: string; health: string; gpu: boolean; image: string; imageDigest: string }
 
 /**
  * One stack's run of the suite, filled by its `before`: the temporary copy of the fixture
