@@ -3,6 +3,7 @@
  * turns healthy.
  */
 import * as assert from "assert";
+import { execFileSync } from "child_process";
 import * as fs from "fs";
 import * as path from "path";
 import { containerName } from "../../../fleet/model/names";
@@ -65,6 +66,62 @@ export function changeChecks(ctx: StackContext): void {
             const id = (await ctx.docker.getContainer(s.container).inspect()).Id;
             if (n === service) assert.notStrictEqual(id, before[n], `${n} was replaced`);
             else assert.strictEqual(id, before[n], `${n} kept its container`);
+        }
+    });
+
+    if (ctx.stack === "local") it("a new image that turns healthy, then crashes within the stability window: `up` fails saying so while the previous container keeps serving, no request lost; the fix takes over", async function () {
+        this.timeout(600000);
+        const [service, entry] = ["CodeGenerator", "main_pc_code/agents/code_generator_agent.py"];
+        const second = brokenCheckout(ctx, service, entry, "crashes once healthy");
+        const previous = ctx.services[service].container;
+        const previousId = (await ctx.docker.getContainer(previous).inspect()).Id;
+        const p = await probed(ctx, service, () => ctx.harness.run(second.cfg(), { projectDir: second.projectDir }));
+        assert.ok(p.result instanceof Error, "the up fails");
+        assert.match(p.result.message, new RegExp(`\\n${service} \\(${containerName(service)}-[0-9a-f]{7}\\) turned healthy, then did not stay so for 5 s: state \\w+, health \\w+, exit code \\d+, restarted [1-9]\\d* times;`));
+        assert.match(p.result.message, new RegExp(`\\n${service}: the previous container ${previous} kept serving\\.\\n`));
+        noneFailed(p, 100, "an image that crashes once healthy, not taking over");
+        const info = await ctx.docker.getContainer(previous).inspect();
+        assert.deepStrictEqual([info.Id, info.State.Running, info.State.Health?.Status], [previousId, true, "healthy"]);
+        second.fix();
+        const fixed = await probed(ctx, service, () => ctx.harness.run(second.cfg(), { projectDir: second.projectDir }));
+        if (fixed.result instanceof Error) throw fixed.result;
+        noneFailed(fixed, 20, "the fix taking over");
+        await ctx.harness.run(ctx.config());
+    });
+
+    if (ctx.stack === "local") it("`up` interrupted in the middle of a replacement (its start command killed once the new container runs beside the old one): the service never stops answering, and the next `up` converges to one healthy container", async function () {
+        this.timeout(600000);
+        const service = "Executor";
+        const resource = containerName(service);
+        const file = path.join(ctx.app, "main_pc_code/agents/executor.py");
+        const before = fs.readFileSync(file, "utf8");
+        fs.appendFileSync(file, "# changed by the interrupted-up test\n");
+        try {
+            const previous = ctx.services[service].container;
+            const running = async () => (await ctx.docker.listContainers({ filters: { label: [`fleet.service=${service}`, `fleet.machine=${ctx.machine}`] } })).map((c) => c.Names[0].slice(1));
+            const p = await probed(ctx, service, async () => {
+                const up = ctx.harness.run(ctx.config());
+                // Like the engine's cancellation of a running command (pulumi-command kills its
+                // process through its context): once the new container runs beside the old one.
+                for (let i = 0; i < 600 && (await running()).length < 2; i++) await new Promise((r) => setTimeout(r, 100));
+                execFileSync("pkill", ["-KILL", "-f", `container-start\\.sh ${resource}-`]);
+                return up;
+            });
+            assert.ok(p.result instanceof Error, "the interrupted up fails");
+            assert.match(p.result.message, new RegExp(`command:local:Command ${resource}-start: exit status`));
+            noneFailed(p, 20, "an interrupted replacement");
+            assert.ok((await running()).includes(previous), "the old container still runs");
+            const q = await probed(ctx, service, () => ctx.harness.run(ctx.config()));
+            if (q.result instanceof Error) throw q.result;
+            noneFailed(q, 20, "the next up");
+            const now = await running();
+            assert.deepStrictEqual(now, [ctx.services[service].container], "one container of the service runs: the new one");
+            assert.notStrictEqual(now[0], previous);
+            assert.strictEqual((await ctx.docker.getContainer(now[0]).inspect()).State.Health?.Status, "healthy");
+            assert.deepStrictEqual(ctx.harness.pending(), []);
+        } finally {
+            fs.writeFileSync(file, before);
+            await ctx.harness.run(ctx.config());
         }
     });
 

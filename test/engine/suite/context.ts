@@ -202,11 +202,11 @@ export function secondCheckout(app: string): { projectDir: string; app: string }
 
 /**
  * A second checkout in which `service`'s entrypoint (`entry`, in the application) runs and never
- * answers, and whose data gives the service a 10 s wait (services.yaml
+ * answers (or answers, then crashes 3 s after each start), and whose data gives the service a 10 s wait (services.yaml
  * health.waitTimeoutSeconds), so a failed wait does not take its family's minutes. `cfg` is the
  * stack's config from it; `fix` puts the entrypoint back.
  */
-export function brokenCheckout(ctx: StackContext, service: string, entry: string): { projectDir: string; cfg: () => ReturnType<typeof stackConfig>; fix: () => void } {
+export function brokenCheckout(ctx: StackContext, service: string, entry: string, how: "never answers" | "crashes once healthy" = "never answers"): { projectDir: string; cfg: () => ReturnType<typeof stackConfig>; fix: () => void } {
     const second = secondCheckout(ctx.app);
     const data = path.join(second.projectDir, "fleet", "data", "services.yaml");
     const text = fs.readFileSync(data, "utf8");
@@ -214,7 +214,10 @@ export function brokenCheckout(ctx: StackContext, service: string, entry: string
     if (slow === text) throw new Error(`no entry of ${service} with an entrypoint in services.yaml`);
     fs.writeFileSync(data, slow);
     const good = fs.readFileSync(path.join(second.app, entry), "utf8");
-    fs.writeFileSync(path.join(second.app, entry), `import time\nprint("the engine test's broken ${service}", flush=True)\ntime.sleep(100000)\n`);
+    fs.writeFileSync(path.join(second.app, entry), how === "never answers"
+        ? `import time\nprint("the engine test's broken ${service}", flush=True)\ntime.sleep(100000)\n`
+        // Serves as it should, healthy within its first second or two, and dies 3 s after its start.
+        : `import os, threading\nprint("the engine test's ${service} that crashes", flush=True)\nthreading.Timer(3.0, lambda: os._exit(3)).start()\n${good}`);
     return {
         projectDir: second.projectDir,
         cfg: () => stackConfig(ctx.stack, STACKS[ctx.stack].overrides, appRepoOverride(second.app)),
