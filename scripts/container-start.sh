@@ -13,7 +13,8 @@
 #      whose card holds one copy of its model; the Docker API proxy): they are drained from the
 #      front and stopped first.
 #   3. The container is waited for until healthy, up to its wait; when it replaced a predecessor
-#      it must then stay running and healthy, without a restart, for <stable-seconds>.
+#      it must then stay running and healthy, without a restart, for <stable-seconds>. Between two
+#      looks at its state the script waits on the engine's events for it, not a fixed poll.
 #   4. It joins the backends network under the service's backend alias, the front is started if it
 #      is not running (a first deploy, or a front replaced because its ports changed), and the
 #      front must report it up on every port (`fleet-front-ctl admit`). HAProxy 2.6 marks a
@@ -67,26 +68,53 @@ state() {
     docker inspect --format '{{.State.Status}} {{if .State.Health}}{{.State.Health.Status}}{{else}}no-healthcheck{{end}} {{.State.ExitCode}} {{.RestartCount}}{{with .State.Health}}{{range .Log}}{{"\n"}}{{.ExitCode}} {{printf "%q" .Output}}{{end}}{{end}}' "$1"
 }
 
+# Marks the time of a look at a container's state, one second early: `next_event` replays from
+# there, so an event between the look and its subscription is not missed.
+mark() {
+    local now="${EPOCHREALTIME/,/.}"
+    look="$((${now%.*} - 1)).${now#*.}"
+}
+
+# Blocks until container $1 has a die or health-status event since the last look (the
+# engine's event stream: no polling while a container starts), for at most $2 seconds and at most
+# 2 s (a clock ahead of the host's cannot hide an event for longer), then 0.25 s more.
+next_event() {
+    local wait=$2 pid events
+    [ "$wait" -le 2 ] || wait=2
+    [ "$wait" -gt 0 ] || return 0
+    exec {events}< <(exec timeout "$wait" docker events --since "$look" --filter "container=$1" \
+        --filter event=die --filter event=health_status --format '{{.Action}}' 2>/dev/null)
+    pid=$!
+    read -r -u "$events" _ || true
+    kill "$pid" 2>/dev/null || true
+    exec {events}<&-
+    sleep 0.25
+}
+
 # Waits until $1 is running and healthy, at most $2 seconds; sets `info` to its last state.
 wait_healthy() {
     local deadline=$((SECONDS + $2)) status health
     while :; do
+        mark
         info="$(state "$1")"
         read -r status health _ <<<"$(head -n 1 <<<"$info")"
         if [ "$health" = healthy ] && [ "$status" = running ]; then return 0; fi
         [ "$SECONDS" -lt "$deadline" ] || return 1
-        sleep 1
+        next_event "$1" $((deadline - SECONDS))
     done
 }
 
 # Holds for $2 seconds while $1 stays running and healthy with $3 restarts; sets `info`.
 stays_healthy() {
     local deadline=$((SECONDS + $2)) status health restarts
-    while [ "$SECONDS" -lt "$deadline" ]; do
-        sleep 1
+    mark
+    while :; do
+        next_event "$1" $((deadline - SECONDS))
+        mark
         info="$(state "$1")"
         read -r status health _ restarts <<<"$(head -n 1 <<<"$info")"
         if [ "$status" != running ] || [ "$health" != healthy ] || [ "$restarts" != "$3" ]; then return 1; fi
+        [ "$SECONDS" -lt "$deadline" ] || return 0
     done
 }
 

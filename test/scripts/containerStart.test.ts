@@ -71,6 +71,8 @@ function start(fake: Fake, waitSeconds = 2, stableSeconds = 0): { code: number |
         fake.startFails ? `  start) if [ "$c" = ${NEW} ]; then echo "${fake.startFails}" >&2; exit 1; fi; touch "${dir}/running-$c"; echo "$c" ;;` : `  start) touch "${dir}/running-$c"; echo "$c" ;;`,
         `  logs) printf '%s' '${fake.logs ?? ""}' ;;`,
         `  network) echo ${NEW_IP} > "${dir}/ip-$c" ;;`,
+        // The engine's event stream: the next event of the container a second later.
+        '  events) sleep 1; echo "health_status: changed" ;;',
         fake.admitFails ? `  exec) if [ "$4" = admit ]; then echo "${fake.admitFails}"; exit 1; fi ;;` : "  exec) ;;",
         "esac",
     ].join("\n");
@@ -84,7 +86,7 @@ function start(fake: Fake, waitSeconds = 2, stableSeconds = 0): { code: number |
 }
 
 /** The calls other than the state polls, the way an operator would read them. */
-const steps = (calls: string[]) => calls.filter((c) => !/^inspect --format \{\{\.State\.Status/.test(c)).map((c) => c
+const steps = (calls: string[]) => calls.filter((c) => !/^inspect --format \{\{\.State\.Status/.test(c) && !c.startsWith("events ")).map((c) => c
     .replace(/^inspect --format \{\{\.(Id|Name)\}\}.*? (\S+)$/, "inspect $1 $2")
     .replace(/^inspect --format \{\{with index \.NetworkSettings.*? (\S+)$/, "inspect IP $1")
     .replace(/^inspect --format \{\{\.State\.Running\}\} (\S+)$/, "inspect Running $1")
@@ -115,8 +117,13 @@ describe("scripts/container-start.sh", () => {
             `stop ${OLD}`,
             `start ${NEW}`,
         ]);
-        // Two polls to healthy, then one a second through the stability window.
-        assert.strictEqual(r.calls.filter((c) => c.startsWith("inspect --format {{.State")).length, 4);
+        // A look, then the engine's next event for the container, then a look: starting, then
+        // healthy; in the 2 s window, a look after each event (one a second here) until it ends.
+        const looks = r.calls.filter((c) => c.startsWith("inspect --format {{.State.Status"));
+        const events = r.calls.filter((c) => c.startsWith("events "));
+        assert.ok(looks.length >= 3 && looks.length <= 4, `${looks.length} looks`);
+        assert.strictEqual(events.length, looks.length - 1);
+        for (const e of events) assert.match(e, new RegExp(`^events --since \\d+\\.\\d+ --filter container=${NEW} --filter event=die --filter event=health_status --format \\{\\{\\.Action\\}\\}$`));
     });
 
     it("a container found running (the proxy, started by the provider; an interrupted `up`): nothing started, the predecessors still running stopped once it is healthy", () => {
