@@ -305,7 +305,13 @@ async function settle(mod: Record<string, unknown>, failure: Promise<never>, inf
 }
 
 /** Outputs of the stacks a program may reference, by stack name; tests set them. */
-export const PEER_OUTPUTS: Record<string, Record<string, unknown>> = {};
+/**
+ * Outputs of the stacks a program reads through a StackReference, by stack name. MainPC's
+ * endpoints are there from the start, so that pc2's program runs in any test file, in any order.
+ */
+export const PEER_OUTPUTS: Record<string, Record<string, unknown>> = {
+    "ai-system/fleet/mainpc": { endpoints: { ServiceRegistry: "192.0.2.16:7200", SystemDigitalTwin: "192.0.2.16:7220", ModelOpsCoordinator: "192.0.2.16:7212", UnifiedObservabilityCenter: "192.0.2.16:9100" } },
+};
 
 /** Outputs a real provider computes, so dependent inputs see plausible values. */
 /**

@@ -4,7 +4,8 @@ import * as path from "path";
 import { parse } from "yaml";
 import { imageTargetUrns } from "../fleet/imageplan/buildPlan";
 import { planHost } from "../fleet/model/plan";
-import { realFleet, stackFor } from "./helpers";
+import { parsedStack, realFleet, stackFor } from "./helpers";
+import { DEPLOY_PARALLEL } from "../fleet/model/defaults";
 import { stackNames } from "../fleet/pulumi/load";
 import { engineUrns, PROJECT_DIR, Registered, runbookStack, runProgram } from "./mocks";
 
@@ -167,9 +168,18 @@ describe("GitHub Actions workflows", () => {
             const step = w.jobs[job].steps.find((s: { uses?: string }) => s.uses?.startsWith("pulumi/actions@"));
             assert.strictEqual(step.with.command, "up", job);
             assert.strictEqual(step.with.policyPacks, "policy", job);
+            // pulumi/actions v7.0.0 action.yml input `parallel` (src/config.ts getNumberInput).
+            assert.strictEqual(step.with.parallel, DEPLOY_PARALLEL, job);
             assert.ok(w.jobs[job].steps.some((s: { run?: string }) => s.run?.includes("scripts/fleet build-lock - > build-lock-")), `${job} records build-lock.json`);
         }
         assert.strictEqual(w.concurrency?.["cancel-in-progress"], false, "a deploy is never cancelled half-way");
+    });
+
+    it("deploys with a Pulumi slot for every container, front and start command of the largest host, here and in scripts/local-up", () => {
+        const largest = Math.max(...["mainpc", "pc2"].map((stack) => planHost(realFleet(), parsedStack(runbookStack(stack))).containers.length));
+        assert.ok(DEPLOY_PARALLEL >= 3 * largest, `${DEPLOY_PARALLEL} slots for ${largest} containers`);
+        const localUp = fs.readFileSync(path.join(ROOT, "scripts/local-up"), "utf8");
+        assert.ok(localUp.includes(`export PULUMI_PARALLEL="\${PULUMI_PARALLEL:-${DEPLOY_PARALLEL}}"\n`), "scripts/local-up sets PULUMI_PARALLEL unless it is set");
     });
 
     it("prunes the registry cache on a schedule", () => {

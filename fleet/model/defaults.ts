@@ -152,6 +152,15 @@ export const FRONT_DEFAULTS = {
     waitTimeoutSeconds: 60,
 };
 
+/**
+ * `pulumi up --parallel` of the documented deploys (scripts/local-up's PULUMI_PARALLEL, the
+ * deploy workflow's `parallel`): a slot for every container, front and start command of the
+ * largest host at once (mainpc: 42 services, 126). The CLI's default, 4 per CPU of the machine
+ * running Pulumi (pulumi/pulumi pkg/cmd/pulumi/operations/up.go `defaultParallel`), makes the
+ * starts queue for slots that other starts hold through their health waits. @default 128
+ */
+export const DEPLOY_PARALLEL = 128;
+
 /** Non-root identity of every runtime stage (002 §A). */
 export const APP_UID = 10001;
 export const APP_GID = 10001;

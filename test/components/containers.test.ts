@@ -4,7 +4,7 @@ import { familyRuntime, planHost } from "../../fleet/model/plan";
 import { containerName } from "../../fleet/model/names";
 import { baselineProfile, seccompOpt, supervisorProfile } from "../../fleet/security/seccomp";
 import { parsedStack, realFleet } from "../helpers";
-import { byType, dependsOn, isFront, mockAutoName, nameOf, PEER_OUTPUTS, Registered, RUNBOOK_CONFIG, runbookStack, runningContainers, runProgram, stackConfig } from "../mocks";
+import { byType, dependsOn, isFront, mockAutoName, nameOf, Registered, RUNBOOK_CONFIG, runbookStack, runningContainers, runProgram, stackConfig } from "../mocks";
 
 const CONTAINER = "docker:index/container:Container";
 const VOLUME = "docker:index/volume:Volume";
@@ -36,7 +36,6 @@ describe("start lanes under mocks (fleet:startLanes 4 on mainpc)", () => {
 });
 
 describe("containers under mocks", () => {
-    PEER_OUTPUTS["ai-system/fleet/mainpc"] = { endpoints: { ServiceRegistry: "192.0.2.16:7200", SystemDigitalTwin: "192.0.2.16:7220", ModelOpsCoordinator: "192.0.2.16:7212", UnifiedObservabilityCenter: "192.0.2.16:9100" } };
 
     for (const stack of ["mainpc", "pc2"]) {
         describe(stack, () => {

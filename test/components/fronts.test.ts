@@ -8,14 +8,13 @@ import { planHost } from "../../fleet/model/plan";
 import { renderFrontConfig } from "../../fleet/render/front";
 import { seccompOpt, supervisorProfile } from "../../fleet/security/seccomp";
 import { parsedStack, realFleet } from "../helpers";
-import { byType, dependsOn, isFront, nameOf, PEER_OUTPUTS, Registered, RUNBOOK_CONFIG, runbookStack, runningContainers, runProgram } from "../mocks";
+import { byType, dependsOn, isFront, nameOf, Registered, RUNBOOK_CONFIG, runbookStack, runningContainers, runProgram } from "../mocks";
 
 const CONTAINER = "docker:index/container:Container";
 const COMMAND = "command:local:Command";
 const labelOf = (r: Registered, label: string) => (r.inputs.labels as { label: string; value: string }[]).find((l) => l.label === label)?.value;
 
 describe("fronts under mocks", () => {
-    PEER_OUTPUTS["ai-system/fleet/mainpc"] = { endpoints: { ServiceRegistry: "192.0.2.16:7200", SystemDigitalTwin: "192.0.2.16:7220", ModelOpsCoordinator: "192.0.2.16:7212", UnifiedObservabilityCenter: "192.0.2.16:9100" } };
 
     for (const stack of ["mainpc", "pc2"]) {
         describe(stack, () => {

@@ -4,7 +4,7 @@
  * environment. CPU-only stacks register no probe.
  */
 import * as assert from "assert";
-import { byType, dependsOn, PEER_OUTPUTS, Registered, runbookStack, runProgram, stackConfig, nameOf } from "../mocks";
+import { byType, dependsOn, Registered, runbookStack, runProgram, stackConfig, nameOf } from "../mocks";
 
 const CONTAINER = "docker:index/container:Container";
 const COMMAND = "command:local:Command";
@@ -23,7 +23,6 @@ const hasGpuRequest = (c: Registered) => (c.inputs.deviceRequests ?? []).length 
 const stableEnv = (c: Registered) => ((c.inputs.envs ?? []) as string[]).filter((e) => !/^FLEET_(IMAGE|IMAGE_DIGEST|GIT_SHA)=/.test(e));
 
 describe("the GPU probe under mocks", () => {
-    PEER_OUTPUTS["ai-system/fleet/mainpc"] = { endpoints: { ServiceRegistry: "192.0.2.16:7200", SystemDigitalTwin: "192.0.2.16:7220", ModelOpsCoordinator: "192.0.2.16:7212", UnifiedObservabilityCenter: "192.0.2.16:9100" } };
 
     for (const stack of ["mainpc", "pc2"]) {
         describe(stack, () => {
