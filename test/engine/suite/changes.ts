@@ -7,29 +7,7 @@ import { execFileSync } from "child_process";
 import * as fs from "fs";
 import * as path from "path";
 import { containerName } from "../../../fleet/model/names";
-import { aliasProbe, hostProbe, Probe } from "../probe";
-import { brokenCheckout, CHANGED, containerIds, StackContext } from "./context";
-
-/**
- * 20 requests a second on a CPU service's health endpoint, on its published port and by its alias
- * from a container on the host's network, around `step`: what each probe saw.
- */
-async function probed<T>(ctx: StackContext, service: string, step: () => Promise<T>): Promise<{ result: T | Error; host: Probe; alias: Probe }> {
-    const health = new URL(ctx.services[service].health);
-    const image = (await ctx.docker.getContainer("docker-api-proxy").inspect()).Image;
-    const host = hostProbe(health.href);
-    const alias = await aliasProbe(image, `fleet-${ctx.machine}`, `http://${containerName(service)}:${health.port}${health.pathname}`);
-    const result = await step().catch((e: Error) => e);
-    return { result, host: await host.stop(), alias: await alias.stop() };
-}
-
-/** No request failed, on either path, and each asked at least `min` times. */
-function noneFailed(p: { host: Probe; alias: Probe }, min: number, why: string): void {
-    for (const [path, x] of Object.entries({ "published port": p.host, alias: p.alias })) {
-        assert.strictEqual(x.failed, 0, `${why}: ${x.failed} of ${x.ok + x.failed} requests failed on the ${path} (longest gap ${x.longestGapMs} ms)`);
-        assert.ok(x.ok >= min, `${why}: only ${x.ok} requests on the ${path}`);
-    }
-}
+import { brokenCheckout, CHANGED, containerIds, noneFailed, probed, StackContext } from "./context";
 
 export function changeChecks(ctx: StackContext): void {
     it("changing one service's source rebuilds only its image and replaces only its container", async () => {

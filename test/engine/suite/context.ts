@@ -2,14 +2,17 @@
  * What the engine suite's stacks share: which stacks run and how, the stack context each test
  * module receives, and the helpers that look at the engine, the registry and the services.
  */
+import * as assert from "assert";
 import { execFileSync, spawn } from "child_process";
 import Docker from "dockerode";
 import * as fs from "fs";
 import * as http from "http";
 import * as os from "os";
 import * as path from "path";
+import { containerName } from "../../../fleet/model/names";
 import { appRepoOverride, PROJECT_DIR, RunResult, stackConfig } from "../../mocks";
 import { EngineHarness } from "../harness";
+import { aliasProbe, hostProbe, Probe } from "../probe";
 
 export const CHANGED: Record<string, { service: string; file: string }> = {
     mainpc: { service: "Executor", file: "main_pc_code/agents/executor.py" },
@@ -223,4 +226,25 @@ export function brokenCheckout(ctx: StackContext, service: string, entry: string
         cfg: () => stackConfig(ctx.stack, STACKS[ctx.stack].overrides, appRepoOverride(second.app)),
         fix: () => fs.writeFileSync(path.join(second.app, entry), good),
     };
+}
+
+/**
+ * 20 requests a second on a CPU service's health endpoint, on its published port and by its alias
+ * from a container on the host's network, around `step`: what each probe saw.
+ */
+export async function probed<T>(ctx: StackContext, service: string, step: () => Promise<T>): Promise<{ result: T | Error; host: Probe; alias: Probe }> {
+    const health = new URL(ctx.services[service].health);
+    const image = (await ctx.docker.getContainer("docker-api-proxy").inspect()).Image;
+    const host = hostProbe(health.href);
+    const alias = await aliasProbe(image, `fleet-${ctx.machine}`, `http://${containerName(service)}:${health.port}${health.pathname}`);
+    const result = await step().catch((e: Error) => e);
+    return { result, host: await host.stop(), alias: await alias.stop() };
+}
+
+/** No request failed, on either path, and each asked at least `min` times. */
+export function noneFailed(p: { host: Probe; alias: Probe }, min: number, why: string): void {
+    for (const [path, x] of Object.entries({ "published port": p.host, alias: p.alias })) {
+        assert.strictEqual(x.failed, 0, `${why}: ${x.failed} of ${x.ok + x.failed} requests failed on the ${path} (longest gap ${x.longestGapMs} ms)`);
+        assert.ok(x.ok >= min, `${why}: only ${x.ok} requests on the ${path}`);
+    }
 }

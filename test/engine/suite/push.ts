@@ -15,7 +15,7 @@ import { parsedStack, realFleet } from "../../helpers";
 import { pinAllOverride, pinsOverride, Registered } from "../../mocks";
 import { EngineHarness, withoutTag } from "../harness";
 import { runFleet } from "../../fleet/ops/project";
-import { authRegistry, CHANGED, containerIds, REGISTRY, registryDigest, ServiceOutput, StackContext, STACKS } from "./context";
+import { authRegistry, CHANGED, containerIds, noneFailed, probed, REGISTRY, registryDigest, ServiceOutput, StackContext, STACKS } from "./context";
 
 export function pushShaped(ctx: StackContext): void {
     const repoOf = (ref: string) => withoutTag(ref).slice(0, withoutTag(ref).indexOf("@"));
@@ -39,7 +39,10 @@ export function pushShaped(ctx: StackContext): void {
         for (const name of [s.image.slice(0, s.image.indexOf("@")), `${repo}@${original}`]) await ctx.docker.getImage(name).remove().catch(() => undefined);
         assert.strictEqual(await ctx.docker.getImage(`${repo}@${original}`).inspect().then(() => true, () => false), false, "the old image is gone from the daemon");
         const before = await containerIds(ctx.docker, ctx.services);
-        await ctx.harness.run(ctx.config(pinsOverride([`${service}=${original}`])));
+        // A rollback takes over as any deploy does: the CPU service never stops answering.
+        const p = await probed(ctx, service, () => ctx.harness.run(ctx.config(pinsOverride([`${service}=${original}`]))));
+        if (p.result instanceof Error) throw p.result;
+        noneFailed(p, 20, "a rollback by a digest pin");
         assert.deepStrictEqual(ctx.harness.changes(), [
             `command:local:Command ${res}-start replace`,
             "command:local:Command mainpc-gpu-probe replace", // triggered as the preflight
@@ -97,7 +100,9 @@ export function pushShaped(ctx: StackContext): void {
         assert.strictEqual(await ctx.docker.getImage(original).inspect().then(() => true, () => false), false, "the first run's image is gone from the daemon");
         const before = await containerIds(ctx.docker, ctx.services);
         const images = Object.keys(ctx.harness.outputsOf("docker-build:index:Image"));
-        await ctx.harness.run(ctx.config(pinAllOverride(file)));
+        const p = await probed(ctx, service, () => ctx.harness.run(ctx.config(pinAllOverride(file))));
+        if (p.result instanceof Error) throw p.result;
+        noneFailed(p, 20, "a rollback of everything by pinAll");
         // Only the proxy's chain is still built (base-python and the proxy); every other image leaves the state, kept in the registry.
         const unbuilt = images.filter((n) => n !== "base-python" && n !== "mainpc-docker-api-proxy").map((n) => `docker-build:index:Image ${n} delete`);
         assert.deepStrictEqual(ctx.harness.changes(), [
