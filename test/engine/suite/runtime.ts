@@ -3,9 +3,11 @@
  * the published ports) and from inside (a request to the service, an exec as its own user).
  */
 import * as assert from "assert";
-import { execFileSync } from "child_process";
+import { execFileSync, spawnSync } from "child_process";
 import { FRONT_DEFAULTS, PROXY_DEFAULTS } from "../../../fleet/model/defaults";
 import { familyRuntime, planHost } from "../../../fleet/model/plan";
+import { renderFrontConfig } from "../../../fleet/render/front";
+import { FRONT_CHECK_SCRIPT } from "../../../components/fleetHost";
 import { parsedStack, realFleet } from "../../helpers";
 import { exec, get, port, PY_GET, ServiceOutput, StackContext } from "./context";
 
@@ -170,5 +172,21 @@ export function runtimeChecks(ctx: StackContext): void {
             assert.strictEqual((info.Config.Healthcheck as { StartInterval?: number }).StartInterval, startInterval, `${name}: the container's start interval`);
             assert.strictEqual(info.State.Health?.Status, "healthy", name);
         }
+    });
+
+    it("HAProxy itself checks every front's configuration in the image the fronts run: all of this host's pass; one it refuses is named with HAProxy's words, and the check fails", () => {
+        const fleet = realFleet();
+        const plan = planHost(fleet, parsedStack(ctx.config(), fleet));
+        const image = execFileSync("docker", ["inspect", "--format", "{{.Image}}", "docker-api-proxy"], { encoding: "utf8" }).trim();
+        const configs = Object.fromEntries(plan.containers.map((c) => [c.service, renderFrontConfig(c, ctx.machine)]));
+        const ok = spawnSync("bash", [FRONT_CHECK_SCRIPT, image], { input: JSON.stringify(configs), encoding: "utf8" });
+        assert.deepStrictEqual([ok.status, ok.stdout], [0, `${plan.containers.length} of ${plan.containers.length} front configurations accepted by HAProxy\n`], ok.stderr);
+        const broken = { Executor: configs.Executor, Broken: configs.Executor.replace("    mode tcp\n", "    mode tcpx\n") };
+        const r = spawnSync("bash", [FRONT_CHECK_SCRIPT, image], { input: JSON.stringify(broken), encoding: "utf8" });
+        assert.strictEqual(r.status, 1);
+        assert.match(r.stdout, /^Broken's front: HAProxy refuses its configuration:\n {2}\[ALERT\] +\(\d+\) : config : parsing \[haproxy\.cfg:\d+\] : unknown proxy mode 'tcpx'\.\n/);
+        assert.ok(!r.stdout.includes("[NOTICE]"), r.stdout);
+        assert.match(r.stdout, /\n1 of 2 front configurations accepted by HAProxy\n$/);
+        assert.strictEqual(r.stderr, "Fix: a front's configuration comes from fleet/render/front.ts and the service's ports and health check in fleet/data/services.yaml; no front was changed.\n");
     });
 }
