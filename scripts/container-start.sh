@@ -189,24 +189,14 @@ stop_for_takeover() {
     stopped+=("$1")
 }
 
-# Whether a running predecessor publishes host ports itself (deployed before the fronts).
-legacy_serving() {
-    local p
-    for p in "${serving[@]}"; do
-        [ "$(docker inspect --format '{{len .HostConfig.PortBindings}}' "$p")" = 0 ] || return 0
-    done
-    return 1
-}
-
 # The front running: started with its PIDs limit when it is not (a first deploy, a new front);
 # `admit` waits for it to answer. Containers from before the fronts publish the host ports
-# themselves; they are stopped first.
+# themselves (`legacy`); they are stopped first.
 ensure_front() {
-    local state p out still=()
-    state="$(docker inspect --format '{{.State.Running}}' "$front")"
-    [ "$state" = true ] && return 0
+    local p out still=()
+    [ "$front_running" = true ] && return 0
     for p in "${serving[@]}"; do
-        if [ "$(docker inspect --format '{{len .HostConfig.PortBindings}}' "$p")" != 0 ]; then
+        if [ -n "${legacy[$p]:-}" ]; then
             docker stop "$p" >/dev/null
             stopped+=("$p")
         else
@@ -218,23 +208,39 @@ ensure_front() {
         info="$(state "$container")"
         fail "could not be put behind its front $front ($out)"
     fi
+    front_running=true
 }
 
-self="$(docker inspect --format '{{.Id}} {{.State.Running}}' "$container")"
-read -r self_id running <<<"$self"
+# The container, and every container of the service on the host in one listing: the running
+# ones (`serving`, those publishing host ports themselves in `legacy`) and the stopped ones.
+self_format='{{.Id}} {{.State.Running}}'
+[ -z "$front" ] || self_format+=" {{with index .NetworkSettings.Networks \"$network\"}}{{.IPAddress}}{{end}}"
+read -r self_id running self_ip <<<"$(docker inspect --format "$self_format" "$container")"
 serving=()
 stopped=()
-while read -r id; do
-    [ -n "$id" ] && [ "$id" != "$self_id" ] && serving+=("$id")
-done < <(docker ps --no-trunc --quiet --filter "label=fleet.service=$service" --filter "label=fleet.machine=$machine")
-# A front not running yet starts with the container, not after it: it is ready long before.
-if [ -n "$front" ] && ! legacy_serving; then ensure_front; fi
+exited=()
+declare -A legacy=()
+while IFS=$'\t' read -r id status ports; do
+    if [ -z "$id" ] || [ "$id" = "$self_id" ]; then continue; fi
+    case "$status" in
+        running | restarting | paused)
+            serving+=("$id")
+            [ -z "$ports" ] || legacy[$id]=1
+            ;;
+        exited) exited+=("$id") ;;
+    esac
+done < <(docker ps --all --no-trunc --filter "label=fleet.service=$service" --filter "label=fleet.machine=$machine" --format '{{.ID}}\t{{.State}}\t{{.Ports}}')
+front_running=false
+if [ -n "$front" ]; then
+    front_running="$(docker inspect --format '{{.State.Running}}' "$front")"
+    # A front not running yet starts with the container, not after it: it is ready long before.
+    [ "${#legacy[@]}" -gt 0 ] || ensure_front
+fi
 if [ "$running" != true ]; then
     # None running: an `up` interrupted after it stopped the old container. The one that stopped
     # last served until then (earlier failed attempts were stopped before it was given back).
-    if [ "${#serving[@]}" -eq 0 ]; then
-        last="$(docker ps --all --no-trunc --quiet --filter "label=fleet.service=$service" --filter "label=fleet.machine=$machine" --filter status=exited |
-            grep -vx "$self_id" | xargs -r docker inspect --format '{{.State.FinishedAt}} {{.Id}}' | sort | tail -n 1 | cut -d ' ' -f 2)" || true
+    if [ "${#serving[@]}" -eq 0 ] && [ "${#exited[@]}" -gt 0 ]; then
+        last="$(docker inspect --format '{{.State.FinishedAt}} {{.Id}}' "${exited[@]}" | sort | tail -n 1 | cut -d ' ' -f 2)"
         [ -z "$last" ] || stopped+=("$last")
     fi
     if [ "$takeover" = stop-first ]; then
@@ -258,12 +264,15 @@ if [ "$predecessors" -gt 0 ] && [ "$stable_seconds" -gt 0 ]; then
     fi
 fi
 if [ -n "$front" ]; then
-    if ! out="$(join_backends "$container" 2>&1)"; then
-        info="$(state "$container")"
-        fail "could not join $network ($out)"
+    if [ -z "$self_ip" ]; then
+        if ! out="$(docker network connect --alias "$alias" "$network" "$container" 2>&1)"; then
+            info="$(state "$container")"
+            fail "could not join $network ($out)"
+        fi
+        self_ip="$(backend_ip "$container")"
     fi
     ensure_front
-    if ! out="$(docker exec "$front" fleet-front-ctl admit "$(backend_ip "$container")" "$admit_seconds" 2>&1)"; then
+    if ! out="$(docker exec "$front" fleet-front-ctl admit "$self_ip" "$admit_seconds" 2>&1)"; then
         info="$(state "$container")"
         fail "is not taken up by its front $front ($out)"
     fi

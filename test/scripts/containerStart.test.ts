@@ -42,6 +42,14 @@ interface Fake {
 }
 
 const FRONT = "code-generator-front";
+/** The one listing of the service's containers on the host. */
+const PS = "ps --all --no-trunc --filter label=fleet.service=CodeGenerator --filter label=fleet.machine=mainpc --format {{.ID}}\\t{{.State}}\\t{{.Ports}}";
+
+/** What that listing prints: the running predecessors (with their host ports when `legacy`), then the stopped ones. */
+function listing(fake: Fake): string[] {
+    const running = (fake.previous ?? []).map((p) => `${p}\trunning\t${(fake.legacy ?? []).includes(p) ? "127.0.0.1:5625->5625/tcp" : ""}`);
+    return [...running, ...Object.keys(fake.exited ?? {}).map((p) => `${p}\texited\t`)];
+}
 const NET = "fleet-mainpc-backends";
 const NEW_IP = "172.20.0.9";
 
@@ -59,14 +67,13 @@ function start(fake: Fake, waitSeconds = 2, stableSeconds = 0): { code: number |
         "  inspect)",
         '    case "$3" in',
         `      *FinishedAt*) for x in "\${@:4}"; do case "$x" in ${Object.entries(fake.exited ?? {}).map(([id, at]) => `${id}) echo "${at} ${id}" ;;`).join(" ")} esac; done ;;`,
-        `      *.Id*) echo "id-$c ${fake.running ? "true" : "false"}" ;;`,
+        `      *.Id*) echo "id-$c ${fake.running ? "true" : "false"} $(cat "${dir}/ip-$c" 2>/dev/null)" ;;`,
         '      *.Name*) echo "/$c" ;;',
         `      *IPAddress*) cat "${dir}/ip-$c" 2>/dev/null || true ;;`,
         `      *State.Running*) if [ -f "${dir}/running-$c" ]; then echo true; else echo ${fake.frontRunning ? "true" : "false"}; fi ;;`,
-        `      *PortBindings*) case "$c" in ${(fake.legacy ?? []).map((l) => `${l}) echo 1 ;;`).join(" ")} *) echo 0 ;; esac ;;`,
         `      *) n=$(cat "${dir}/n-$c" 2>/dev/null || echo 0); f="${dir}/state-$c-$n"; [ -f "$f" ] || f="${dir}/state-$c-$(case "$c" in ${Object.keys(fake.states).map((c) => `${c}) echo ${last(c)} ;;`).join(" ")} *) echo 0 ;; esac)"; cat "$f"; echo $((n + 1)) > "${dir}/n-$c" ;;`,
         "    esac ;;",
-        `  ps) if [[ "$*" == *--all* ]]; then printf '%s\\n' ${Object.keys(fake.exited ?? {}).map((p) => `'${p}'`).join(" ")}; else printf '%s\\n' ${(fake.previous ?? []).map((p) => `'${p}'`).join(" ")}; fi ;;`,
+        `  ps) printf '%s\\n' ${listing(fake).map((l) => `'${l}'`).join(" ")} ;;`,
         "  stop) echo \"$c\" ;;",
         fake.startFails ? `  start) if [ "$c" = ${NEW} ]; then echo "${fake.startFails}" >&2; exit 1; fi; touch "${dir}/running-$c"; echo "$c" ;;` : `  start) touch "${dir}/running-$c"; echo "$c" ;;`,
         `  logs) printf '%s' '${fake.logs ?? ""}' ;;`,
@@ -90,7 +97,7 @@ const steps = (calls: string[]) => calls.filter((c) => !/^inspect --format \{\{\
     .replace(/^inspect --format \{\{\.(Id|Name)\}\}.*? (\S+)$/, "inspect $1 $2")
     .replace(/^inspect --format \{\{with index \.NetworkSettings.*? (\S+)$/, "inspect IP $1")
     .replace(/^inspect --format \{\{\.State\.Running\}\} (\S+)$/, "inspect Running $1")
-    .replace(/^inspect --format \{\{len \.HostConfig\.PortBindings\}\} (\S+)$/, "inspect PortBindings $1"));
+    );
 
 const HEALTHY = "running healthy 0 0\n0 \"ok\\n\"";
 
@@ -101,8 +108,7 @@ describe("scripts/container-start.sh", () => {
         assert.deepStrictEqual(steps(r.calls), [
             `update --pids-limit 256 ${NEW}`,
             `inspect Id ${NEW}`,
-            `ps --no-trunc --quiet --filter label=fleet.service=CodeGenerator --filter label=fleet.machine=mainpc`,
-            `ps --all --no-trunc --quiet --filter label=fleet.service=CodeGenerator --filter label=fleet.machine=mainpc --filter status=exited`,
+            PS,
             `start ${NEW}`,
         ]);
     });
@@ -113,7 +119,7 @@ describe("scripts/container-start.sh", () => {
         assert.deepStrictEqual(steps(r.calls), [
             `update --pids-limit 256 ${NEW}`,
             `inspect Id ${NEW}`,
-            `ps --no-trunc --quiet --filter label=fleet.service=CodeGenerator --filter label=fleet.machine=mainpc`,
+            PS,
             `stop ${OLD}`,
             `start ${NEW}`,
         ]);
@@ -132,7 +138,7 @@ describe("scripts/container-start.sh", () => {
         assert.deepStrictEqual(steps(r.calls), [
             `update --pids-limit 256 ${NEW}`,
             `inspect Id ${NEW}`,
-            `ps --no-trunc --quiet --filter label=fleet.service=CodeGenerator --filter label=fleet.machine=mainpc`,
+            PS,
             `stop ${OLD}`,
         ]);
     });
@@ -191,9 +197,7 @@ describe("scripts/container-start.sh", () => {
     describe("behind a front", () => {
         const OLD_IP = "172.20.0.5";
         const admitted = [
-            `inspect IP ${NEW}`,
             `network connect --alias code-generator-backend ${NET} ${NEW}`,
-            `inspect Running ${FRONT}`,
             `inspect IP ${NEW}`,
             `exec ${FRONT} fleet-front-ctl admit ${NEW_IP} 15`,
         ];
@@ -204,8 +208,7 @@ describe("scripts/container-start.sh", () => {
             assert.deepStrictEqual(steps(r.calls), [
                 `update --pids-limit 256 ${NEW}`,
                 `inspect Id ${NEW}`,
-                `ps --no-trunc --quiet --filter label=fleet.service=CodeGenerator --filter label=fleet.machine=mainpc`,
-                `inspect PortBindings ${OLD}`,
+                PS,
                 `inspect Running ${FRONT}`,
                 `start ${NEW}`,
                 ...admitted,
@@ -232,13 +235,8 @@ describe("scripts/container-start.sh", () => {
                 `inspect Running ${FRONT}`,
                 `update --pids-limit 32 ${FRONT}`,
                 `start ${FRONT}`,
-                `ps --all --no-trunc --quiet --filter label=fleet.service=CodeGenerator --filter label=fleet.machine=mainpc --filter status=exited`,
-                `start ${NEW}`,
-                `inspect IP ${NEW}`,
-                `network connect --alias code-generator-backend ${NET} ${NEW}`,
-                `inspect Running ${FRONT}`,
-                `inspect IP ${NEW}`,
-                `exec ${FRONT} fleet-front-ctl admit ${NEW_IP} 15`,
+                                `start ${NEW}`,
+                ...admitted,
             ]);
         });
 
@@ -248,11 +246,12 @@ describe("scripts/container-start.sh", () => {
             const s = steps(r.calls);
             assert.deepStrictEqual(s.slice(s.indexOf(`inspect Running ${FRONT}`)), [
                 `inspect Running ${FRONT}`,
-                `inspect PortBindings ${OLD}`,
+                `start ${NEW}`,
+                `network connect --alias code-generator-backend ${NET} ${NEW}`,
+                `inspect IP ${NEW}`,
                 `stop ${OLD}`,
                 `update --pids-limit 32 ${FRONT}`,
                 `start ${FRONT}`,
-                `inspect IP ${NEW}`,
                 `exec ${FRONT} fleet-front-ctl admit ${NEW_IP} 15`,
             ]);
         });
@@ -262,7 +261,7 @@ describe("scripts/container-start.sh", () => {
             assert.strictEqual(r.code, 1);
             assert.match(r.err, new RegExp(`\\nCodeGenerator: the previous container ${OLD} runs again, healthy\\.\\n`));
             const s = steps(r.calls);
-            assert.deepStrictEqual(s.slice(5, 9), [`inspect IP ${OLD}`, `exec ${FRONT} fleet-front-ctl retire ${OLD_IP} 10`, `stop ${OLD}`, `start ${NEW}`]);
+            assert.deepStrictEqual(s.slice(4, 8), [`inspect IP ${OLD}`, `exec ${FRONT} fleet-front-ctl retire ${OLD_IP} 10`, `stop ${OLD}`, `start ${NEW}`]);
             assert.deepStrictEqual(s.slice(-2), [`start ${OLD}`, `inspect IP ${OLD}`]);
         });
 
