@@ -20,6 +20,16 @@ function indentOf(text: string, line: number): number {
     return /^ */.exec(text.split("\n")[line - 1] ?? "")![0].length;
 }
 
+/** The nearest line before `line` that holds more than blanks or a comment. */
+function previousContentLine(text: string, line: number): number | undefined {
+    const all = text.split("\n");
+    for (let n = line - 1; n >= 1; n--) {
+        const t = all[n - 1].trim();
+        if (t !== "" && !t.startsWith("#")) return n;
+    }
+    return undefined;
+}
+
 function spaces(n: number): string {
     return `${n} space${n === 1 ? "" : "s"}`;
 }
@@ -42,6 +52,19 @@ export function explainYamlError(errors: readonly YAMLError[], text: string, lin
         const line = lines.linePos(second.pos[1]).line;
         const [deep, shallow] = [indentOf(text, line), indentOf(text, at.line)];
         const key = text.slice(second.pos[0], second.pos[1]).split("\n").pop()!.trim();
+        const before = previousContentLine(text, at.line);
+        if (before !== undefined && indentOf(text, before) === deep && shallow < deep) {
+            // The shallow line is the one out of place: its neighbours share an indentation, so it
+            // was moved out (to column 0, say), ending the mapping above it. Indenting the next
+            // line to match it would move every later key out of that mapping too.
+            const moved = /^(.*?):(?:\s|$)/.exec((text.split("\n")[at.line - 1] ?? "").trim())?.[1] ?? "";
+            return {
+                line: at.line, col: shallow + 1,
+                message: `line ${at.line} (\`${moved}\`) is indented ${spaces(shallow)}, less than lines ${before} and ${line} around it (${spaces(deep)}), so it ends the mapping above it and line ${line}'s \`${key}\` is read as more of its value`,
+                fix: `indent line ${at.line} by ${spaces(deep)}, as lines ${before} and ${line}`,
+                cli: `line ${line}: mapping values are not allowed in this context`,
+            };
+        }
         return {
             line, col: deep + 1,
             message: `\`${key}\` is indented ${spaces(deep)}, deeper than line ${at.line} (${spaces(shallow)}), so it is read as more of line ${at.line}'s value, and a plain value cannot hold ': '`,
