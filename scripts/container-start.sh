@@ -166,7 +166,12 @@ give_back() {
         name="$(docker inspect --format '{{.Name}}' "$p" 2>/dev/null || echo "$p")"
         name="${name#/}"
         if docker start "$p" >/dev/null 2>&1 && wait_healthy "$p" "$wait_seconds"; then
-            if [ -n "$front" ]; then join_backends "$p" >/dev/null 2>&1 || true; fi
+            # Drained before it stopped: the front takes it up again (its slot set ready).
+            if [ -n "$front" ] && [ "$front_running" = true ] && ! { join_backends "$p" >/dev/null 2>&1 &&
+                docker exec "$front" fleet-front-ctl admit "$(backend_ip "$p")" "$admit_seconds" >/dev/null 2>&1; }; then
+                echo "$service: the previous container $name runs again, healthy, but its front $front does not take it up; the service does not answer until it does." >&2
+                continue
+            fi
             echo "$service: the previous container $name runs again, healthy." >&2
         else
             echo "$service: the previous container $name did not come back healthy; the service is down." >&2

@@ -256,13 +256,20 @@ describe("scripts/container-start.sh", () => {
             ]);
         });
 
-        it("stop-first (a GPU service): the old one drained and stopped before the start; when the new one fails it runs again, healthy, still on the backends", () => {
+        it("stop-first (a GPU service): the old one drained and stopped before the start; when the new one fails it runs again, healthy, and the front takes it up again", () => {
             const r = start({ takeover: "stop-first", frontRunning: true, states: { [NEW]: ["exited unhealthy 1 0"], [OLD]: [HEALTHY] }, previous: [OLD], ips: { [OLD]: OLD_IP } }, 1);
             assert.strictEqual(r.code, 1);
             assert.match(r.err, new RegExp(`\\nCodeGenerator: the previous container ${OLD} runs again, healthy\\.\\n`));
             const s = steps(r.calls);
             assert.deepStrictEqual(s.slice(4, 8), [`inspect IP ${OLD}`, `exec ${FRONT} fleet-front-ctl retire ${OLD_IP} 10`, `stop ${OLD}`, `start ${NEW}`]);
-            assert.deepStrictEqual(s.slice(-2), [`start ${OLD}`, `inspect IP ${OLD}`]);
+            // Drained before it stopped: the front takes it up again.
+            assert.deepStrictEqual(s.slice(-4), [`start ${OLD}`, `inspect IP ${OLD}`, `inspect IP ${OLD}`, `exec ${FRONT} fleet-front-ctl admit ${OLD_IP} 15`]);
+        });
+
+        it("stop-first, the old one back and healthy but the front does not take it up: the run says the service does not answer", () => {
+            const r = start({ takeover: "stop-first", frontRunning: true, states: { [NEW]: ["exited unhealthy 1 0"], [OLD]: [HEALTHY] }, previous: [OLD], ips: { [OLD]: OLD_IP }, admitFails: "no" }, 1);
+            assert.strictEqual(r.code, 1);
+            assert.match(r.err, new RegExp(`\\nCodeGenerator: the previous container ${OLD} runs again, healthy, but its front ${FRONT} does not take it up; the service does not answer until it does\\.\\n`));
         });
 
         it("healthy but not taken up by the front: fails with the front's words; drained, stopped, the old one kept serving", () => {
