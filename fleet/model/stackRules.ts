@@ -75,21 +75,28 @@ const gpuAsked: StackRule = {
     },
 };
 
+/**
+ * The checks of `fleet:pins` entries, each with its index in the list: every entry when the list
+ * passed its schema, the well-formed ones when another entry did not (so one wrong entry hides
+ * no problem of the others).
+ */
+export function pinIssues(entries: readonly { index: number; pin: string }[], cfg: Pick<StackConfig, "machine">, c: StackContext): FleetIssue[] {
+    const all = entries.map((e) => ({ ...parsePin(e.pin), index: e.index }));
+    return all.flatMap(({ service: name, ref, index: i }, n): FleetIssue[] => {
+        const path = at(`pins[${i}]`);
+        const out: FleetIssue[] = [];
+        const svc = c.fleet.services[name];
+        if (!svc && !c.broken.services(name)) out.push(unknownService(name, path, (near) => `${near}=${ref}`, c));
+        else if (svc && !svc.hosts.includes(cfg.machine)) out.push({ file: c.source, path, message: `'${name}' is not placed on ${cfg.machine}, so nothing runs the pinned image`, fix: "remove the pin", edit: { rm: path } });
+        if (!IMAGE_TAG.test(ref) && !DIGEST.test(ref)) out.push({ file: c.source, path, message: `'${ref}' is neither an image tag nor sha256:<64 hex>`, fix: "pin a tag from `pulumi stack output services` or the registry, or the image's digest", edit: { set: path, value: `${name}=<tag>` } });
+        if (all.findIndex((p) => p.service === name) !== n) out.push({ file: c.source, path, message: `'${name}' is pinned twice`, fix: "keep one pin per service", edit: { rm: path } });
+        return out;
+    });
+}
+
 const pins: StackRule = {
     needs: ["machine", "pins"],
-    check: (cfg, c) => {
-        const all = cfg.pins.map(parsePin);
-        return all.flatMap(({ service: name, ref }, i): FleetIssue[] => {
-            const path = at(`pins[${i}]`);
-            const out: FleetIssue[] = [];
-            const svc = c.fleet.services[name];
-            if (!svc && !c.broken.services(name)) out.push(unknownService(name, path, (near) => `${near}=${ref}`, c));
-            else if (svc && !svc.hosts.includes(cfg.machine)) out.push({ file: c.source, path, message: `'${name}' is not placed on ${cfg.machine}, so nothing runs the pinned image`, fix: "remove the pin", edit: { rm: path } });
-            if (!IMAGE_TAG.test(ref) && !DIGEST.test(ref)) out.push({ file: c.source, path, message: `'${ref}' is neither an image tag nor sha256:<64 hex>`, fix: "pin a tag from `pulumi stack output services` or the registry, or the image's digest", edit: { set: path, value: `${name}=<tag>` } });
-            if (all.findIndex((p) => p.service === name) !== i) out.push({ file: c.source, path, message: `'${name}' is pinned twice`, fix: "keep one pin per service", edit: { rm: path } });
-            return out;
-        });
-    },
+    check: (cfg, c) => pinIssues(cfg.pins.map((pin, index) => ({ index, pin })), cfg, c),
 };
 
 const bothLists: StackRule = {

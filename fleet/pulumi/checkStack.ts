@@ -100,7 +100,7 @@ export function checkStack(projectDir: string, stack: string, opts: CheckOptions
     const fleet = readFleet(opts.fleetDir);
     const read = readStackConfig(raw, fleet.data, stackFile, fleet.broken);
     const program = programIssues({ projectDir, project, stack, stackFile, read, fleet, files: fleetFiles(opts.fleetDir) });
-    const stackIssues = removalsHighestFirst([...read.issues, ...program.issues].filter((i) => !named.has(i.path.replace(/\[\d+\]$/, ""))), stack)
+    const stackIssues = removalsHighestFirst([...read.issues, ...program.issues].filter((i) => !named.has(i.path) && !named.has(i.path.replace(/\[\d+\]$/, ""))), stack)
         .map((i) => withCommands(i, stack, project));
     const secrets: FleetIssue[] = [];
     const present = SECRET_KEYS.filter((k) => values.has(prefix + k));

@@ -22,8 +22,8 @@ function pathArgs(key: string): string {
 }
 
 /** The `pulumi config set` command that sets a key right, with a placeholder of its type. */
-export function setCommand(stack: string, key: string, d?: KeyType): string {
-    if (d?.type === "array") return `pulumi config set --path '${key}[0]' <${d.items?.type ?? "value"}> --stack ${stack}`;
+export function setCommand(stack: string, key: string, d?: KeyType, index = 0): string {
+    if (d?.type === "array") return `pulumi config set --path '${key}[${index}]' <${d.items?.type ?? "value"}> --stack ${stack}`;
     const placeholder = d?.type === "integer" ? "<integer>" : d?.type === "boolean" ? "<true|false>" : "<value>";
     return `pulumi config set ${d?.secret ? "--secret " : ""}${pathArgs(key)} ${placeholder} --stack ${stack}`;
 }

@@ -87,7 +87,13 @@ export function mergeStack(project: PulumiProject, stack: string, files: readonl
         let content: unknown = text;
         if (v.object) content = JSON.parse(text);
         if (!validConfigValue(d.type, d.items, content)) {
-            issues.push({ file: v.file, path: `line ${v.line}: ${key}`, message: `Stack '${stack}' with configuration key '${k}' must be of type '${fullTypeName(d.type, d.items)}'`, fix: setCommand(stack, key, d) });
+            const message = `Stack '${stack}' with configuration key '${k}' must be of type '${fullTypeName(d.type, d.items)}'`;
+            // A list with one wrong entry: that entry named (the program's checks of the others
+            // still run), and its own fix; the CLI names the key only.
+            const bad = Array.isArray(content) && d.items ? content.findIndex((x) => !validConfigValue(d.items!.type, d.items!.items, x)) : -1;
+            issues.push(bad < 0
+                ? { file: v.file, path: `line ${v.line}: ${key}`, message, fix: setCommand(stack, key, d) }
+                : { file: v.file, path: `line ${v.line}: ${key}[${bad}]`, message: `${message}: ${key}[${bad}] is ${JSON.stringify((content as unknown[])[bad])}`, fix: setCommand(stack, key, d, bad) });
         }
     }
     if (issues.length) return { ok: false, issues };

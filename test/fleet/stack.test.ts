@@ -80,6 +80,8 @@ describe("stack config", () => {
             "Pulumi.test.yaml: fleet:rtapEnabled: expected boolean, got string 'sometimes'. Fix: write a boolean here",
             "Pulumi.test.yaml: fleet:pins[1]: expected string, got number 7. Fix: write a string here",
             "Pulumi.test.yaml: fleet:disableServices[0]: 'CacheManagr' is not a service of the fleet; the closest is CacheManager. Fix: write CacheManager",
+            // The well-formed pin of the broken list is still checked.
+            "Pulumi.test.yaml: fleet:pins[0]: 'NLUAgent' is not placed on pc2, so nothing runs the pinned image. Fix: remove the pin",
         ]);
     });
 

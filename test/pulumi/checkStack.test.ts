@@ -62,6 +62,15 @@ const rows: Row[] = [
         expected: ["Pulumi.pc2.yaml: line 6, column 5: not valid YAML: `fleet:org` is indented 4 spaces, deeper than line 5 (2 spaces), so it is read as more of line 5's value, and a plain value cannot hold ': ' (yaml.v3: \"line 6: mapping values are not allowed in this context\"). Fix: indent line 6 by 2 spaces, as line 5, if `fleet:org` is a key of the same mapping; if it belongs to line 5's value, quote that value"],
     },
     {
+        what: "one pin of the wrong type (issue 27): the CLI's words with the entry named, and the other pins still checked",
+        stack: "pc2", files: { "Pulumi.pc2.yaml": add("  fleet:pins:\n    - CacheManager\n    - CacheManagr=v1\n    - 42\n") },
+        expected: [
+            "Pulumi.pc2.yaml: line 15: fleet:pins[2]: Stack 'pc2' with configuration key 'pins' must be of type 'array<string>': fleet:pins[2] is 42. Fix: pulumi config set --path 'fleet:pins[2]' <string> --stack pc2",
+            "Pulumi.pc2.yaml: fleet:pins[0]: 'CacheManager' must be Service=<tag> or Service=sha256:<digest>. Fix: correct the value's format: pulumi config set --path 'fleet:pins[0]' <string> --stack pc2",
+            "Pulumi.pc2.yaml: fleet:pins[1]: 'CacheManagr' is not a service of the fleet; the closest is CacheManager. Fix: write CacheManager=v1: pulumi config set --path 'fleet:pins[1]' CacheManager=v1 --stack pc2",
+        ],
+    },
+    {
         what: "a key moved to column 0 (issue 27): the moved line named, not the next one, with a fix that puts it back",
         stack: "pc2", files: { "Pulumi.pc2.yaml": (t) => t.replace("  fleet:org:", "fleet:org:") },
         expected: ["Pulumi.pc2.yaml: line 6, column 1: not valid YAML: line 6 (`fleet:org`) is indented 0 spaces, less than lines 5 and 7 around it (2 spaces), so it ends the mapping above it and line 7's `fleet:portOffset` is read as more of its value (yaml.v3: \"line 7: mapping values are not allowed in this context\"). Fix: indent line 6 by 2 spaces, as lines 5 and 7"],

@@ -131,7 +131,8 @@ describe("Pulumi CLI rules: stack files and the merge", () => {
         assert.deepStrictEqual(mergeErrors(P, "config:\n  demo:a: ten\n  demo:b: x\n  demo:c: maybe\n  demo:d: [1, 2]\n  demo:k:\n    secure: test:eA==\n  demo:n: x\n"), [
             "Stack 'dev' with configuration key 'a' must be of type 'integer'",
             "Stack 'dev' with configuration key 'c' must be of type 'boolean'",
-            "Stack 'dev' with configuration key 'd' must be of type 'array<string>'",
+            // The first entry of the wrong type named too (the CLI's words stop at the type).
+            "Stack 'dev' with configuration key 'd' must be of type 'array<string>': demo:d[0] is 1",
         ]);
     });
 
