@@ -237,7 +237,11 @@ while IFS=$'\t' read -r id status ports; do
 done < <(docker ps --all --no-trunc --filter "label=fleet.service=$service" --filter "label=fleet.machine=$machine" --format '{{.ID}}\t{{.State}}\t{{.Ports}}')
 front_running=false
 if [ -n "$front" ]; then
-    front_running="$(docker inspect --format '{{.State.Running}}' "$front")"
+    if ! front_running="$(docker inspect --format '{{.State.Running}}' "$front" 2>&1)"; then
+        echo "$service ($container): its front $front cannot be read: $front_running" >&2
+        echo "Fix: a front removed by hand is created again by pulumi up --refresh." >&2
+        exit 1
+    fi
     # A front not running yet starts with the container, not after it: it is ready long before.
     [ "${#legacy[@]}" -gt 0 ] || ensure_front
 fi

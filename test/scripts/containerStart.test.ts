@@ -37,6 +37,8 @@ interface Fake {
     ips?: Record<string, string>;
     /** Containers that publish host ports themselves (from before the fronts). */
     legacy?: string[];
+    /** The front was removed by hand. */
+    frontMissing?: boolean;
     /** What `fleet-front-ctl admit` answers, when it fails. */
     admitFails?: string;
 }
@@ -70,7 +72,9 @@ function start(fake: Fake, waitSeconds = 2, stableSeconds = 0): { code: number |
         `      *.Id*) echo "id-$c ${fake.running ? "true" : "false"} $(cat "${dir}/ip-$c" 2>/dev/null)" ;;`,
         '      *.Name*) echo "/$c" ;;',
         `      *IPAddress*) cat "${dir}/ip-$c" 2>/dev/null || true ;;`,
-        `      *State.Running*) if [ -f "${dir}/running-$c" ]; then echo true; else echo ${fake.frontRunning ? "true" : "false"}; fi ;;`,
+        fake.frontMissing
+            ? `      *State.Running*) echo "Error: No such object: $c" >&2; exit 1 ;;`
+            : `      *State.Running*) if [ -f "${dir}/running-$c" ]; then echo true; else echo ${fake.frontRunning ? "true" : "false"}; fi ;;`,
         `      *) n=$(cat "${dir}/n-$c" 2>/dev/null || echo 0); f="${dir}/state-$c-$n"; [ -f "$f" ] || f="${dir}/state-$c-$(case "$c" in ${Object.keys(fake.states).map((c) => `${c}) echo ${last(c)} ;;`).join(" ")} *) echo 0 ;; esac)"; cat "$f"; echo $((n + 1)) > "${dir}/n-$c" ;;`,
         "    esac ;;",
         `  ps) printf '%s\\n' ${listing(fake).map((l) => `'${l}'`).join(" ")} ;;`,
@@ -270,6 +274,12 @@ describe("scripts/container-start.sh", () => {
             const r = start({ takeover: "stop-first", frontRunning: true, states: { [NEW]: ["exited unhealthy 1 0"], [OLD]: [HEALTHY] }, previous: [OLD], ips: { [OLD]: OLD_IP }, admitFails: "no" }, 1);
             assert.strictEqual(r.code, 1);
             assert.match(r.err, new RegExp(`\\nCodeGenerator: the previous container ${OLD} runs again, healthy, but its front ${FRONT} does not take it up; the service does not answer until it does\\.\\n`));
+        });
+
+        it("a front removed by hand: says so and how it comes back, before anything is started or stopped", () => {
+            const r = start({ takeover: "overlap", frontMissing: true, states: { [NEW]: [HEALTHY] }, previous: [OLD] });
+            assert.deepStrictEqual([r.code, r.err], [1, `CodeGenerator (${NEW}): its front ${FRONT} cannot be read: Error: No such object: ${FRONT}\nFix: a front removed by hand is created again by pulumi up --refresh.\n`]);
+            assert.ok(!r.calls.some((c) => /^(start|stop) /.test(c)), r.calls.join("\n"));
         });
 
         it("healthy but not taken up by the front: fails with the front's words; drained, stopped, the old one kept serving", () => {
