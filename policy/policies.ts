@@ -27,7 +27,7 @@ function containers(check: (p: Props, l: Record<string, string>, report: ReportV
 }
 
 function who(l: Record<string, string>, p: Props): string {
-    return l["fleet.service"] ?? l["fleet.role"] ?? String(p.name);
+    return l["fleet.service"] ?? (l["fleet.front"] !== undefined ? `${l["fleet.front"]}'s front` : undefined) ?? l["fleet.role"] ?? String(p.name);
 }
 
 let fleetData: FleetData | undefined;

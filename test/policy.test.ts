@@ -48,8 +48,11 @@ describe("policy pack", () => {
     const C = "docker:index/container:Container";
     const ok = (): Props => structuredClone(byType(real.mainpc, C).find((c) => nameOf(c) === "model-ops-coordinator")!.inputs);
     const cpu = (): Props => structuredClone(byType(real.pc2, C).find((c) => nameOf(c) === "cache-manager")!.inputs);
+    const front = (): Props => structuredClone(byType(real.pc2, C).find((c) => nameOf(c) === "cache-manager-front")!.inputs);
     const table: { rule: string; props: () => Props; type?: string; expected: string[] }[] = [
         { rule: "non-root-user", props: () => ({ ...cpu(), user: "0:0" }), expected: ["non-root-user: CacheManager runs as '0:0'; set user 10001:10001"] },
+        { rule: "non-root-user", props: () => ({ ...front(), user: "0:0" }), expected: ["non-root-user: CacheManager's front runs as '0:0'; set user 10001:10001"] },
+        { rule: "read-only-rootfs", props: () => ({ ...front(), readOnly: false }), expected: ["read-only-rootfs: CacheManager's front has a writable root filesystem and no declared exception"] },
         { rule: "non-root-user", props: () => ({ ...cpu(), user: undefined }), expected: ["non-root-user: CacheManager runs as 'the image's user'; set user 10001:10001"] },
         { rule: "healthcheck-present", props: () => ({ ...cpu(), healthcheck: undefined }), expected: ["healthcheck-present: CacheManager has no healthcheck"] },
         { rule: "read-only-rootfs", props: () => ({ ...cpu(), readOnly: false }), expected: ["read-only-rootfs: CacheManager has a writable root filesystem and no declared exception"] },
