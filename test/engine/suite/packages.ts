@@ -3,7 +3,7 @@
  * chain), what a bad pin does to a build, the requirement locks, and how services stop.
  */
 import * as assert from "assert";
-import { spawnSync } from "child_process";
+import { execFileSync, spawnSync } from "child_process";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
@@ -124,7 +124,11 @@ export function stopChecks(ctx: StackContext): void {
         }));
         for (const [n, s] of Object.entries(ctx.services)) {
             const state = (await ctx.docker.getContainer(s.container).inspect()).State;
-            assert.strictEqual(state.ExitCode, 0, `${n} exited ${state.ExitCode} (137 would mean killed after the grace period)`);
+            // On failure, what the engine knew: its state (OOMKilled, restarts) and its last log lines.
+            if (state.ExitCode !== 0) {
+                const logs = execFileSync("docker", ["logs", "--tail", "8", "--timestamps", s.container], { encoding: "utf8", stdio: ["ignore", "pipe", "pipe"] });
+                assert.fail(`${n} exited ${state.ExitCode} (137 would mean killed after the grace period), stopped in ${seconds[n].toFixed(1)} s: ${JSON.stringify(state)}\n${logs}`);
+            }
         }
         const slowest = Object.entries(seconds).sort(([, a], [, b]) => b - a)[0];
         console.log(`      stop: slowest ${slowest[0]} ${slowest[1].toFixed(1)}s of ${Object.keys(seconds).length}`);
