@@ -32,7 +32,8 @@ export function requestedGpuIds(plan: HostPlan): string[] {
  * stack with fleet:gpu false). Its image only needs /bin/true: the device driver serves any image
  * (the hook, not the image, brings the GPU in). The CUDA root family's image is taken when the
  * stack builds it; else another root it builds (a host whose only GPU request is NVML's); when
- * it builds no family at all (every service pinned), the first GPU container's pinned image.
+ * it builds no family at all, the first GPU container's pinned image (the program always builds
+ * base-python for the HAProxy image its fronts run, so that takes a plan without fronts).
  * @param built the families the stack builds (BuildPlan.families' specs), parents first
  */
 export function gpuProbePlan(plan: HostPlan, built: Pick<FamilyImageSpec, "family" | "parent" | "cudaTrack">[]): GpuProbePlan | undefined {

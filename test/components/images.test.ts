@@ -93,7 +93,7 @@ describe("images under mocks", () => {
                 }
                 // The staged family context: the helpers and their ignore file, at modes no umask changes.
                 const family = path.join(PROJECT_DIR, ".fleet", "build", stack, "contexts", "family");
-                assert.deepStrictEqual(fs.readdirSync(family).sort().map((f) => `${f} ${(fs.statSync(path.join(family, f)).mode & 0o777).toString(8)}`), [".dockerignore 644", "fleet-docker-api-proxy.cfg 644", "fleet-entrypoint 755", "fleet-health 755"]);
+                assert.deepStrictEqual(fs.readdirSync(family).sort().map((f) => `${f} ${(fs.statSync(path.join(family, f)).mode & 0o777).toString(8)}`), [".dockerignore 644", "fleet-docker-api-proxy.cfg 644", "fleet-entrypoint 755", "fleet-front-ctl 755", "fleet-haproxy 755", "fleet-health 755"]);
             });
 
             it("keeps every image in the registry when the program stops registering it (retainOnDelete: a pin must not delete the image it replaces)", () => {

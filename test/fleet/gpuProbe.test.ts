@@ -35,11 +35,13 @@ describe("the GPU probe's plan", () => {
         assert.strictEqual(probeOf(d, "pc2", { disableServices: gpuServices("pc2") }), undefined, "pc2 has no NVML service");
     });
 
-    it("every service pinned: the root the supervisor's proxy is built from; with nothing built at all, the first GPU container's pinned image", () => {
+    it("every service pinned: the root the HAProxy image is built from (every host with a container builds it: its fronts run it), with or without the supervisor's proxy", () => {
         const pin = (p: HostPlan) => ({ ...p, containers: p.containers.map((c) => ({ ...c, pinnedImage: `ghcr.io/ai-system/${c.name}:20250101-aaaaaaa-bbbbbbb` })) });
         assert.deepStrictEqual(probeOf(d, "pc2", {}, pin), { deviceIds: ["0"], image: { family: "base-python" } });
         const noProxy = (p: HostPlan) => ({ ...pin(p), containers: pin(p).containers.map((c) => ({ ...c, dockerApi: false })) });
-        assert.deepStrictEqual(probeOf(d, "pc2", {}, noProxy), { deviceIds: ["0"], image: { pinned: "ghcr.io/ai-system/dream-world-agent:20250101-aaaaaaa-bbbbbbb" } });
+        assert.deepStrictEqual(probeOf(d, "pc2", {}, noProxy), { deviceIds: ["0"], image: { family: "base-python" } });
+        // A plan that builds no family at all: the first GPU container's pinned image.
+        assert.deepStrictEqual(gpuProbePlan(pin(planHost(d, stackFor("pc2", {}, d))), []), { deviceIds: ["0"], image: { pinned: "ghcr.io/ai-system/dream-world-agent:20250101-aaaaaaa-bbbbbbb" } });
     });
 
     it("asks for every GPU the containers request, once each, in hosts.yaml's order", () => {

@@ -17,6 +17,10 @@ RUN --mount=type=bind,target=/mnt/fleet-context touch -d "1 second ago" /dev/shm
     && install -m 0644 /mnt/fleet-context/fleet-docker-api-proxy.cfg /usr/local/etc/haproxy/ \
     && find / -xdev \( -path /proc -o -path /sys -o -path /dev -o -path /etc/hosts -o -path /etc/hostname -o -path /etc/resolv.conf -o -path /mnt/fleet-context \) -prune -o -newer /dev/shm/fleet-layer -print0 | xargs -0r touch -h -d "@${SOURCE_DATE_EPOCH}" \
     && touch -h -d "@${SOURCE_DATE_EPOCH}" /etc /mnt
+RUN --mount=type=bind,target=/mnt/fleet-context touch -d "1 second ago" /dev/shm/fleet-layer \
+    && install -m 0755 /mnt/fleet-context/fleet-haproxy /mnt/fleet-context/fleet-front-ctl /usr/local/bin/ \
+    && find / -xdev \( -path /proc -o -path /sys -o -path /dev -o -path /etc/hosts -o -path /etc/hostname -o -path /etc/resolv.conf -o -path /mnt/fleet-context \) -prune -o -newer /dev/shm/fleet-layer -print0 | xargs -0r touch -h -d "@${SOURCE_DATE_EPOCH}" \
+    && touch -h -d "@${SOURCE_DATE_EPOCH}" /etc /mnt
 RUN haproxy -c -q -f /usr/local/etc/haproxy/fleet-docker-api-proxy.cfg
 ENV FLEET_HEALTH_KIND=http \
     HEALTH_PORT=2376 \
@@ -24,4 +28,4 @@ ENV FLEET_HEALTH_KIND=http \
 EXPOSE 2375
 HEALTHCHECK --interval=30s --timeout=5s --start-period=10s --start-interval=1s --retries=3 \
     CMD ["/usr/local/bin/fleet-health"]
-ENTRYPOINT ["/usr/bin/tini", "--", "/usr/sbin/haproxy", "-db", "-f", "/usr/local/etc/haproxy/fleet-docker-api-proxy.cfg"]
+ENTRYPOINT ["/usr/bin/tini", "--", "/usr/local/bin/fleet-haproxy"]

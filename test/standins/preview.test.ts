@@ -25,20 +25,27 @@ describe("the engine harness's preview of a stack with no state (no engine neede
     it("a container's image and network are unknown (its image and network are created in the same update); a service's digest in its environment and labels too", () => {
         const containers = byType(run.resources, "docker:index/container:Container");
         for (const c of containers) {
-            const service = c.name !== "mainpc-docker-api-proxy";
+            const front = c.name.endsWith("-front");
+            const service = c.name !== "mainpc-docker-api-proxy" && !front;
+            // A front's environment (its configuration) and labels are plain data: known.
             assert.deepStrictEqual(c.unknownInputs, service ? ["envs", "image", "labels", "networksAdvanced"] : ["image", "networksAdvanced"], c.name);
-            // The proxy's name is an input; a service container's is the provider's auto-name, drawn by its Check.
-            assert.strictEqual(c.inputs.name, service ? undefined : "docker-api-proxy", c.name);
+            // The proxy's and a front's name are inputs; a service container's is the provider's auto-name, drawn by its Check.
+            assert.strictEqual(c.inputs.name, service ? undefined : front ? c.name : "docker-api-proxy", c.name);
         }
     });
 
     it("each start command's trigger holds its container's id, unknown until created; its command line is known, with the auto-name the provider's Check drew", () => {
         const commands = byType(run.resources, "command:local:Command").filter((c) => c.name.endsWith("-start"));
-        assert.strictEqual(commands.length, byType(run.resources, "docker:index/container:Container").length);
+        const containers = byType(run.resources, "docker:index/container:Container");
+        assert.strictEqual(commands.length, containers.filter((c) => !c.name.endsWith("-front")).length);
         for (const c of commands) {
             assert.deepStrictEqual(c.unknownInputs, ["triggers"], c.name);
-            const own = c.name === "mainpc-docker-api-proxy-start" ? "docker-api-proxy" : `${c.name.replace(/-start$/, "")}-[0-9a-f]{7}`;
-            assert.match(c.inputs.create, new RegExp(`^bash scripts/container-start\\.sh ${own} \\S+ mainpc \\d+ \\d+ \\d+$`), c.name);
+            const proxy = c.name === "mainpc-docker-api-proxy-start";
+            const name = c.name.replace(/-start$/, "");
+            const own = proxy ? "docker-api-proxy" : `${name}-[0-9a-f]{7}`;
+            // The front's name is an input too: known.
+            const front = proxy ? "" : ` overlap ${name}-front fleet-mainpc-backends ${name}-backend 32 15 10`;
+            assert.match(c.inputs.create, new RegExp(`^bash scripts/container-start\\.sh ${own} \\S+ mainpc \\d+ \\d+ \\d+${front}$`), c.name);
         }
     });
 

@@ -192,7 +192,10 @@ export function runCommand(command: string, env: Record<string, string>, stdin?:
         const p = spawn("/bin/sh", ["-c", command], { env: { ...process.env, ...env } });
         // pulumi-command v1.2.1 provider/pkg/provider/local/commandOutputs.go: a non-empty
         // `stdin` is the process's standard input; otherwise it has none (os/exec: /dev/null).
-        p.stdin.end(stdin ?? "");
+        // A command that exits without reading its input must not fail the harness (EPIPE).
+        p.stdin.on("error", () => undefined);
+        if (stdin) p.stdin.end(stdin);
+        else p.stdin.end();
         let stdout = "";
         let stderr = "";
         let both = "";

@@ -85,7 +85,8 @@ describe("scripts/fleet diff", () => {
         const [local] = doc.stacks;
         assert.deepStrictEqual(local.images, []);
         const planned = JSON.parse(runFleet(["plan", "local", "--json"]).out.join("\n")) as { containers: { container: string }[] };
-        assert.deepStrictEqual(local.containers.map((c) => `${c.change} ${c.container}`), planned.containers.map((c) => `replace ${c.container}`).sort());
+        // Every container (its environment holds its ports) and every front (it owns them).
+        assert.deepStrictEqual(local.containers.map((c) => `${c.change} ${c.container}`), planned.containers.flatMap((c) => [`replace ${c.container}`, `replace ${c.container}-front`]).sort());
         assert.deepStrictEqual(renderDiff(doc).slice(renderDiff(doc).indexOf("  replace nlu-agent (NLUAgent)")).slice(0, 9), [
             "  replace nlu-agent (NLUAgent)",
             // The host's UnifiedObservabilityCenter moves with the offset too: the start reports follow it.
@@ -109,7 +110,11 @@ describe("scripts/fleet diff", () => {
         assert.deepStrictEqual(mainpc, {
             stack: "mainpc",
             images: ["service-registry: recipe: its Dockerfile changed: -SERVICE_PORT=7200 -7200 +SERVICE_PORT=7199 +7199"],
-            containers: ["replace service-registry: env.SERVICE_PORT, image, ports.service; image service-registry moved; fleet/data/services.yaml: ServiceRegistry.ports.service 7200 -> 7199"],
+            containers: [
+                "replace service-registry: env.SERVICE_PORT, image, ports.service; image service-registry moved; fleet/data/services.yaml: ServiceRegistry.ports.service 7200 -> 7199",
+                // The one row of the change that interrupts the service: its front owns the port.
+                "replace service-registry-front: ports.service; its front owns the service's host ports: the old front is removed first, and the service does not answer until the new one starts (about a second)",
+            ],
         });
         assert.deepStrictEqual(pc2.images, []);
         const planned = JSON.parse(runFleet(["plan", "pc2", "--json"], configuredProject()).out.join("\n")) as { containers: { container: string }[] };
