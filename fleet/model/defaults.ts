@@ -146,10 +146,12 @@ export const FRONT_DEFAULTS = {
     cpus: 0.25,
     /** @default 256 */
     cpuShares: 256,
-    /** Health timing of the front container: HAProxy is up within a second. */
-    health: { intervalSeconds: 30, timeoutSeconds: 5, startPeriodSeconds: 10, startIntervalSeconds: 1, retries: 3 },
-    /** How long `pulumi up` waits for a host's fronts to become healthy. @default 60 */
-    waitTimeoutSeconds: 60,
+    /**
+     * Health timing of the front container. Nothing waits on it (a container's admission asks
+     * the front's runtime API), so its start interval is 5 s, not the services' 1 s: each check
+     * is a Python process, and a host's fronts all start during one deploy.
+     */
+    health: { intervalSeconds: 30, timeoutSeconds: 5, startPeriodSeconds: 10, startIntervalSeconds: 5, retries: 3 },
 };
 
 /**
