@@ -214,6 +214,7 @@ ensure_front() {
         fail "could not be put behind its front $front ($out)"
     fi
     front_running=true
+    front_started=true
 }
 
 # The container, and every container of the service on the host in one listing: the running
@@ -236,6 +237,7 @@ while IFS=$'\t' read -r id status ports; do
     esac
 done < <(docker ps --all --no-trunc --filter "label=fleet.service=$service" --filter "label=fleet.machine=$machine" --format '{{.ID}}\t{{.State}}\t{{.Ports}}')
 front_running=false
+front_started=false
 if [ -n "$front" ]; then
     if ! front_running="$(docker inspect --format '{{.State.Running}}' "$front" 2>&1)"; then
         echo "$service ($container): its front $front cannot be read: $front_running" >&2
@@ -290,6 +292,12 @@ for p in "${serving[@]}"; do
     retire "$p"
     docker stop "$p" >/dev/null
 done
+# A front this run started is healthy before the run ends (it has had the container's whole
+# start to come up): an `up` leaves no front "starting" for the drift check to name.
+if [ "$front_started" = true ] && ! wait_healthy "$front" "$wait_seconds"; then
+    echo "$service: its front $front serves, but its own health check is not healthy after ${wait_seconds} s: docker logs $front" >&2
+    exit 1
+fi
 if [ "$predecessors" -gt 0 ]; then
     echo "$service ($container): healthy, PIDs limit $pids, took over from $predecessors previous container(s)"
 else

@@ -61,7 +61,7 @@ describe("fronts under mocks", () => {
                         networksAdvanced: [{ name: `${stack}-net-id`, aliases: [c.name] }, { name: `${stack}-backends-id` }],
                         envs: [`FLEET_FRONT_CONFIG=${renderFrontConfig(c, stack)}`, "FLEET_HEALTH_KIND=http", "HEALTH_PORT=2377", "FLEET_HEALTH_PATH=/health"],
                         labels: [{ label: "fleet.front", value: c.service }, { label: "fleet.machine", value: stack }, { label: "fleet.role", value: "front" }],
-                        healthcheck: { tests: ["CMD", "/usr/local/bin/fleet-health"], interval: "30s", timeout: "5s", startPeriod: "10s", startInterval: "5s", retries: 3 },
+                        healthcheck: { tests: ["CMD", "/usr/local/bin/fleet-health"], interval: "30s", timeout: "5s", startPeriod: "10s", startInterval: "1s", retries: 3 },
                         start: false,
                         mustRun: false,
                     }, c.name);

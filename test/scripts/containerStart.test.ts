@@ -44,6 +44,8 @@ interface Fake {
 }
 
 const FRONT = "code-generator-front";
+/** The format of the script's look at a container's state (scripts/container-start.sh `state`). */
+const STATE_FORMAT = "{{.State.Status}} {{if .State.Health}}{{.State.Health.Status}}{{else}}no-healthcheck{{end}} {{.State.ExitCode}} {{.RestartCount}}{{with .State.Health}}{{range .Log}}{{\"\\n\"}}{{.ExitCode}} {{printf \"%q\" .Output}}{{end}}{{end}}";
 /** The one listing of the service's containers on the host. */
 const PS = "ps --all --no-trunc --filter label=fleet.service=CodeGenerator --filter label=fleet.machine=mainpc --format {{.ID}}\\t{{.State}}\\t{{.Ports}}";
 
@@ -233,8 +235,10 @@ describe("scripts/container-start.sh", () => {
         });
 
         it("a first deploy: the front started with the container, under its own PIDs limit; the container admitted once healthy", () => {
-            const r = start({ takeover: "overlap", states: { [NEW]: [HEALTHY] } });
+            const r = start({ takeover: "overlap", states: { [NEW]: [HEALTHY], [FRONT]: ["running starting 0 0", HEALTHY] } });
             assert.strictEqual(r.code, 0, r.err);
+            // The front it started is healthy before the run ends: looked at until it is.
+            assert.strictEqual(r.calls.filter((c) => c === `inspect --format ${STATE_FORMAT} ${FRONT}`).length, 2);
             assert.deepStrictEqual(steps(r.calls).slice(3), [
                 `inspect Running ${FRONT}`,
                 `update --pids-limit 32 ${FRONT}`,
@@ -245,7 +249,7 @@ describe("scripts/container-start.sh", () => {
         });
 
         it("the predecessor publishes the host ports itself (deployed before the fronts): stopped once the new one is healthy, then the front starts", () => {
-            const r = start({ takeover: "overlap", states: { [NEW]: [HEALTHY] }, previous: [OLD], legacy: [OLD] });
+            const r = start({ takeover: "overlap", states: { [NEW]: [HEALTHY], [FRONT]: [HEALTHY] }, previous: [OLD], legacy: [OLD] });
             assert.strictEqual(r.code, 0, r.err);
             const s = steps(r.calls);
             assert.deepStrictEqual(s.slice(s.indexOf(`inspect Running ${FRONT}`)), [

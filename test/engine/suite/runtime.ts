@@ -182,7 +182,8 @@ export function runtimeChecks(ctx: StackContext): void {
         const configs = Object.fromEntries(plan.containers.map((c) => [c.service, renderFrontConfig(c, ctx.machine)]));
         const ok = spawnSync("bash", [FRONT_CHECK_SCRIPT, image], { input: JSON.stringify(configs), encoding: "utf8" });
         assert.deepStrictEqual([ok.status, ok.stdout], [0, `${plan.containers.length} of ${plan.containers.length} front configurations accepted by HAProxy\n`], ok.stderr);
-        const broken = { Executor: configs.Executor, Broken: configs.Executor.replace("    mode tcp\n", "    mode tcpx\n") };
+        const first = configs[plan.containers[0].service];
+        const broken = { [plan.containers[0].service]: first, Broken: first.replace("    mode tcp\n", "    mode tcpx\n") };
         const r = spawnSync("bash", [FRONT_CHECK_SCRIPT, image], { input: JSON.stringify(broken), encoding: "utf8" });
         assert.strictEqual(r.status, 1);
         assert.match(r.stdout, /^Broken's front: HAProxy refuses its configuration:\n {2}\[ALERT\] +\(\d+\) : config : parsing \[haproxy\.cfg:\d+\] : unknown proxy mode 'tcpx'\.\n/);
