@@ -12,7 +12,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { APP_GID, APP_UID, FRONT_DEFAULTS, LOG_DEFAULTS, LOG_OPTS, RESTART_POLICY } from "../fleet/model/defaults";
 import { cpusInput } from "../fleet/model/dockerForms";
 import { ContainerPlan } from "../fleet/model/plan";
-import { frontName } from "../fleet/render/front";
+import { forwardedPorts, frontName } from "../fleet/render/front";
 import { CONTAINER_REPLACE_ON_CHANGES, healthcheckInput } from "./serviceContainer";
 
 export interface ServiceFrontArgs {
@@ -61,7 +61,8 @@ export class ServiceFront extends pulumi.ComponentResource {
             cpus: cpusInput(d.cpus),
             cpuShares: d.cpuShares,
             // One host address, never 0.0.0.0 (CIS Docker 5.14): the one other hosts are told.
-            ports: [c.ports.service, c.ports.health, ...c.ports.metrics].map((p) => ({ internal: p, external: p, ip: c.publishAddress, protocol: "tcp" })),
+            // The ports its configuration listens on (one list: fleet/render/front.ts forwardedPorts).
+            ports: forwardedPorts(c).map(({ port }) => ({ internal: port, external: port, ip: c.publishAddress, protocol: "tcp" })),
             networksAdvanced: [
                 // Peers on the host reach the service by its name: the front holds it.
                 { name: args.networkId, aliases: [c.name] },
@@ -88,9 +89,9 @@ export class ServiceFront extends pulumi.ComponentResource {
         }, {
             parent: this,
             provider: args.provider,
-            // Its name and host ports are fixed: the old front goes first. `plan` and `fleet diff`
-            // name a front that is replaced: its service stops answering until the start command
-            // starts the new one.
+            // Its name and host ports are fixed: the old front goes first. `fleet diff` names a
+            // front that is replaced: its service stops answering until the start command starts
+            // the new one.
             deleteBeforeReplace: true,
             replaceOnChanges: CONTAINER_REPLACE_ON_CHANGES,
             dependsOn: args.dependsOn,

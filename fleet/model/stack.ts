@@ -9,7 +9,7 @@ import { innerDef, validate } from "./parse";
 import { Broken, NOTHING_BROKEN } from "./rules";
 import { FleetData } from "./schema";
 import { parsePin, pinIssues, STACK_RULES } from "./stackRules";
-import { CONFIG_NAMESPACE, DIGEST, SECRET_KEYS, stackConfigSchema, StackConfig, stackKeys } from "./stackSchema";
+import { CONFIG_NAMESPACE, DIGEST, PIN, SECRET_KEYS, stackConfigSchema, StackConfig, stackKeys } from "./stackSchema";
 
 export * from "./stackSchema";
 export { advertiseAddress, parsePin } from "./stackRules";
@@ -76,8 +76,7 @@ export function readStackConfig(raw: Record<string, unknown>, fleet: FleetData, 
     for (const rule of STACK_RULES) if (rule.needs.every((k) => !invalid.has(k))) issues.push(...rule.check(cfg, ctx));
     if (invalid.has("pins") && Array.isArray(plain.pins)) {
         // The well-formed entries of a list another entry broke are checked all the same.
-        const pin = stackConfigSchema(["-"]).shape.pins.unwrap().element;
-        const entries = (plain.pins as unknown[]).flatMap((x, index) => (pin.safeParse(x).success ? [{ index, pin: x as string }] : []));
+        const entries = (plain.pins as unknown[]).flatMap((x, index) => (PIN.safeParse(x).success ? [{ index, pin: x as string }] : []));
         issues.push(...pinIssues(entries, cfg, ctx));
     }
     return { cfg, issues, invalid };

@@ -16,6 +16,9 @@ export const DIGEST = /^sha256:[a-f0-9]{64}$/;
 export const SECRET_KEYS = ["registryUsername", "registryPassword"] as const;
 
 // Pulumi hands every scalar over as a string; YAML may give a number. Both are accepted.
+/** One `fleet:pins` entry: `Service=<tag>` or `Service=sha256:<digest>`. */
+export const PIN = z.string().regex(/^[A-Za-z][A-Za-z0-9-]*=.+$/, "must be Service=<tag> or Service=sha256:<digest>");
+
 const str = z.preprocess((v) => (typeof v === "number" || typeof v === "boolean" ? String(v) : v), z.string().min(1));
 
 /** The schema; `machine` is checked against the fleet's hosts so it is reported with the rest. */
@@ -140,7 +143,7 @@ export const stackConfigSchema = (hosts: readonly [string, ...string[]]) => z.st
      * Per-service rollback, `Service=<tag>` or `Service=sha256:<digest>`; wins over pinAll.
      * A pinned service is not built. @default []
      */
-    pins: z.array(z.string().regex(/^[A-Za-z][A-Za-z0-9-]*=.+$/, "must be Service=<tag> or Service=sha256:<digest>")).default([]),
+    pins: z.array(PIN).default([]),
     /** Services to deploy although services.yaml disables them. @default [] */
     enableServices: z.array(z.string()).default([]),
     /** Services to leave out of this stack. @default [] */
