@@ -23,7 +23,7 @@ import { engineUrns, Registered, ResourceHandler, runProgram, RunResult } from "
 import { fail, Inputs } from "./fail";
 import { RunMetrics } from "./metrics";
 import { Slots } from "./providers/buildIo";
-import { InitError, Io } from "./providers/engineIo";
+import { InitError, Io, notFound } from "./providers/engineIo";
 import { checkTranslated, previewDiff, ProviderImpl, PROVIDERS } from "./providers/registry";
 
 import { decide, Decision, ProviderDiff } from "./steps";
@@ -449,6 +449,16 @@ export class EngineHarness extends RunMetrics {
         for (const c of await this.docker.listContainers({ all: true, filters })) await this.docker.getContainer(c.Id).remove({ force: true, v: true });
         for (const n of await this.docker.listNetworks({ filters })) await this.docker.getNetwork(n.Id).remove();
         for (const v of (await this.docker.listVolumes({ filters })).Volumes ?? []) await this.docker.getVolume(v.Name).remove();
+        // The suite's own images from an earlier run on this daemon. Its builds are reproducible,
+        // so an earlier run's pull by digest, which the containerd image store keeps as a record
+        // named `repo@digest` (Docker 26.1.5 lists it untagged), would still resolve this
+        // run's `repo:tag@digest` once the tag moves (daemon/containerd/image.go resolveImage
+        // matches any record of the repository at that digest): state no fresh host has.
+        for (const img of await this.docker.listImages({ all: true })) {
+            for (const name of [...(img.RepoTags ?? []), ...(img.RepoDigests ?? [])].filter((n) => SUITE_IMAGES.test(n))) {
+                await this.docker.getImage(name).remove({ force: true }).catch((e) => { if (!notFound(e)) throw e; });
+            }
+        }
     }
 
     /** Removes every container, network, volume and image tag the harness made. */
@@ -465,5 +475,8 @@ export class EngineHarness extends RunMetrics {
         this.pendingDeletes = [];
     }
 }
+
+/** The repositories only this suite writes: its registry namespace and the rebuild test's copies. */
+const SUITE_IMAGES = /^([^/]+\/fleet-engine\/|fleet-rebuild-before\/)/;
 
 export { cacheHits, withoutTag } from "./providers/buildx";

@@ -34,7 +34,7 @@ export class InitError extends Error {
     }
 }
 
-const notFound = (e: unknown) => (e as { statusCode?: number }).statusCode === 404;
+export const notFound = (e: unknown) => (e as { statusCode?: number }).statusCode === 404;
 
 // ----------------------------------------------------------------------------- containers
 
@@ -164,6 +164,7 @@ export async function createRemoteImage(io: Io, r: { type: string; name: string;
         const pull = spawnSync(DOCKER_CLI, ["pull", "--quiet", ref], { encoding: "utf8" });
         if (pull.status !== 0) fail(r, `pull of ${ref} failed: ${pull.stderr.trim()}`);
         io.pulled.push(ref);
+        io.made.images.add(ref);
         info = await inspectImage(io, name);
         if (!info) fail(r, `unable to find or pull image ${name}`);
     }
