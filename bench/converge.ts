@@ -18,12 +18,15 @@
  * images, networks and volumes are in place: only containers are made); compose's from
  * `docker compose up` to its return, into the same networks and volumes.
  */
+import * as fs from "fs";
+import * as os from "os";
+import * as path from "path";
 import { DEPLOY_PARALLEL } from "../fleet/model/defaults";
 import { MergedStack } from "../fleet/pulumi/config";
 import { EngineHarness } from "../test/engine/harness";
 import { composeFileOf, composeRun, engineHealthy, HealthRow, tierLines } from "./health";
 import { alternated, median, spread } from "./stats";
-import { timelineLines, watchEvents } from "./timeline";
+import { startStepLines, timelineLines, watchEvents } from "./timeline";
 
 /**
  * A start policy: `lanes` containers of a tier at a time (ALL_AT_ONCE: every one), under
@@ -56,6 +59,8 @@ export async function convergence(title: string, harness: EngineHarness, stack: 
     const file = composeFileOf(harness);
     const variants = [...policies.map((p) => p.label), "compose"];
     const samples: Record<string, Sample[]> = Object.fromEntries(variants.map((v) => [v, []]));
+    /** The start commands' steps of the run in progress (./timeline.ts startStepLines). */
+    let steps: string[] = [];
     console.log(`\n${title}: first container create to all healthy, ${rounds} alternated rounds`);
     /** One run of variant `v`: its sample recorded, its figure for the round's line returned. */
     const runVariant = async (v: string): Promise<string> => {
@@ -67,12 +72,18 @@ export async function convergence(title: string, harness: EngineHarness, stack: 
         const p = policies.find((x) => x.label === v)!;
         await harness.forgetContainers();
         harness.parallel = p.parallel ?? EngineHarness.defaultParallel();
+        // The start commands get the harness's environment, as the real ones get the CLI's.
+        const trace = path.join(fs.mkdtempSync(path.join(os.tmpdir(), "fleet-bench-trace-")), "starts");
+        process.env.FLEET_START_TRACE = trace;
         const started = Date.now();
         try {
             await harness.run(stack(p.lanes));
         } finally {
             harness.parallel = EngineHarness.defaultParallel();
+            delete process.env.FLEET_START_TRACE;
         }
+        steps.push(...startStepLines(fs.existsSync(trace) ? fs.readFileSync(trace, "utf8") : "", harness.containerWindow.start));
+        fs.rmSync(path.dirname(trace), { recursive: true, force: true });
         const whole = (Date.now() - started) / 1000;
         const window = (harness.containerWindow.end - harness.containerWindow.start) / 1000;
         samples[v].push({ window, whole, rows: await engineHealthy(harness, { label: [`fleet.machine=${machine}`] }) });
@@ -83,10 +94,11 @@ export async function convergence(title: string, harness: EngineHarness, stack: 
         const timelines: string[] = [];
         for (const v of order) {
             const watch = await watchEvents(harness.docker);
+            steps = [];
             try {
                 line.push(await runVariant(v));
             } finally {
-                timelines.push(`    ${v}:`, ...timelineLines(await watch.stop()));
+                timelines.push(`    ${v}:`, ...timelineLines(await watch.stop()), ...steps);
             }
         }
         console.log(`  round ${r + 1}: ${line.join(", ")}`);

@@ -75,3 +75,32 @@ export function timelineLines(events: ContainerEvent[], last = 5): string[] {
         `      last healthy: ${ending.map((l) => `${l.name} (started ${l.start?.toFixed(1) ?? "?"} s, healthy ${l.healthy!.toFixed(1)} s)`).join(", ")}`,
     ];
 }
+
+/** The steps scripts/container-start.sh traces (FLEET_START_TRACE), in the order they run. */
+const STEPS = ["begin", "listed", "front-started", "started", "healthy", "joined", "admitted", "end"];
+
+/**
+ * Where the start commands spent their time, from their FLEET_START_TRACE lines
+ * (`<epoch seconds> <service> <step>`): per step, the median and the longest time since the
+ * command's previous step, over the commands that reached it; and when the first command began
+ * and the last ended, in seconds after `t0Ms`.
+ */
+export function startStepLines(trace: string, t0Ms: number): string[] {
+    const runs = new Map<string, { step: string; at: number }[]>();
+    for (const line of trace.split("\n")) {
+        const [at, service, step] = line.trim().split(" ");
+        if (!step) continue;
+        runs.set(service, [...(runs.get(service) ?? []), { step, at: Number(at) * 1000 }]);
+    }
+    if (runs.size === 0) return ["      start commands: no trace"];
+    const spans = new Map<string, number[]>();
+    for (const steps of runs.values()) {
+        for (let i = 1; i < steps.length; i++) spans.set(steps[i].step, [...(spans.get(steps[i].step) ?? []), (steps[i].at - steps[i - 1].at) / 1000]);
+    }
+    const all = [...runs.values()].flat().map((s) => s.at);
+    const med = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor((xs.length - 1) / 2)];
+    return [
+        `      start commands: ${runs.size}, first began ${((Math.min(...all) - t0Ms) / 1000).toFixed(1)} s, last ended ${((Math.max(...all) - t0Ms) / 1000).toFixed(1)} s after the first create`,
+        `      each step after the previous (median / longest, s): ${STEPS.filter((s) => spans.has(s)).map((s) => `${s} ${med(spans.get(s)!).toFixed(2)} / ${Math.max(...spans.get(s)!).toFixed(2)}`).join(", ")}`,
+    ];
+}

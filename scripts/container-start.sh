@@ -36,7 +36,8 @@
 # Usage: scripts/container-start.sh <container> <service> <machine> <pids-limit> <wait-seconds> <stable-seconds>
 #            [<overlap|stop-first> <front> <backends-network> <alias> <front-pids-limit> <admit-seconds> <drain-seconds>]
 # Without the front's arguments (the Docker API proxy): stop-first, no front.
-# Environment: DOCKER_HOST (the host's engine). Exit status 0 once healthy (and stable) and
+# Environment: DOCKER_HOST (the host's engine); FLEET_START_TRACE, a file each step's time is
+# appended to (`<epoch seconds> <service> <step>`, where a start spends its time). Exit status 0 once healthy (and stable) and
 # serving; 1 with the reason.
 set -euo pipefail
 usage="usage: scripts/container-start.sh <container> <service> <machine> <pids-limit> <wait-seconds> <stable-seconds> [<overlap|stop-first> <front> <backends-network> <alias> <front-pids-limit> <admit-seconds> <drain-seconds>]"
@@ -56,6 +57,11 @@ if [ -n "$front" ]; then
     drain_seconds="${13:?$usage}"
 fi
 case "$takeover" in overlap | stop-first) ;; *) echo "$usage" >&2; exit 2 ;; esac
+
+trace() {
+    [ -z "${FLEET_START_TRACE:-}" ] || echo "${EPOCHREALTIME/,/.} $service $1" >>"$FLEET_START_TRACE"
+}
+trace begin
 
 if ! out="$(docker update --pids-limit "$pids" "$container" 2>&1)"; then
     echo "$service ($container): its PIDs limit could not be set: $out" >&2
@@ -215,6 +221,7 @@ ensure_front() {
     fi
     front_running=true
     front_started=true
+    trace front-started
 }
 
 # The container, and every container of the service on the host in one listing: the running
@@ -236,6 +243,7 @@ while IFS=$'\t' read -r id status ports; do
         exited) exited+=("$id") ;;
     esac
 done < <(docker ps --all --no-trunc --filter "label=fleet.service=$service" --filter "label=fleet.machine=$machine" --format '{{.ID}}\t{{.State}}\t{{.Ports}}')
+trace listed
 front_running=false
 front_started=false
 if [ -n "$front" ]; then
@@ -262,12 +270,14 @@ if [ "$running" != true ]; then
         info="$(state "$container")"
         fail "could not start ($out)"
     fi
+    trace started
 fi
 predecessors=$((${#serving[@]} + ${#stopped[@]}))
 
 if ! wait_healthy "$container" "$wait_seconds"; then
     fail "is not healthy after ${wait_seconds} s"
 fi
+trace healthy
 if [ "$predecessors" -gt 0 ] && [ "$stable_seconds" -gt 0 ]; then
     read -r _ _ _ restarts <<<"$(head -n 1 <<<"$info")"
     if ! stays_healthy "$container" "$stable_seconds" "$restarts"; then
@@ -281,12 +291,14 @@ if [ -n "$front" ]; then
             fail "could not join $network ($out)"
         fi
         self_ip="$(backend_ip "$container")"
+        trace joined
     fi
     ensure_front
     if ! out="$(docker exec "$front" fleet-front-ctl admit "$self_ip" "$admit_seconds" 2>&1)"; then
         info="$(state "$container")"
         fail "is not taken up by its front $front ($out)"
     fi
+    trace admitted
 fi
 for p in "${serving[@]}"; do
     retire "$p"
@@ -298,6 +310,7 @@ if [ "$front_started" = true ] && ! wait_healthy "$front" "$wait_seconds"; then
     echo "$service: its front $front serves, but its own health check is not healthy after ${wait_seconds} s: docker logs $front" >&2
     exit 1
 fi
+trace end
 if [ "$predecessors" -gt 0 ]; then
     echo "$service ($container): healthy, PIDs limit $pids, took over from $predecessors previous container(s)"
 else

@@ -41,6 +41,8 @@ interface Fake {
     frontMissing?: boolean;
     /** What `fleet-front-ctl admit` answers, when it fails. */
     admitFails?: string;
+    /** Run with FLEET_START_TRACE set: the steps it appends are returned. */
+    trace?: boolean;
 }
 
 const FRONT = "code-generator-front";
@@ -57,7 +59,7 @@ function listing(fake: Fake): string[] {
 const NET = "fleet-mainpc-backends";
 const NEW_IP = "172.20.0.9";
 
-function start(fake: Fake, waitSeconds = 2, stableSeconds = 0): { code: number | null; out: string; err: string; calls: string[] } {
+function start(fake: Fake, waitSeconds = 2, stableSeconds = 0): { code: number | null; out: string; err: string; calls: string[]; trace: string[] } {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), "fleet-start-"));
     for (const [c, states] of Object.entries(fake.states)) states.forEach((s, i) => fs.writeFileSync(path.join(dir, `state-${c}-${i}`), s));
     for (const [c, ip] of Object.entries(fake.ips ?? {})) fs.writeFileSync(path.join(dir, `ip-${c}`), ip);
@@ -92,10 +94,10 @@ function start(fake: Fake, waitSeconds = 2, stableSeconds = 0): { code: number |
     fs.writeFileSync(path.join(dir, "docker"), docker, { mode: 0o755 });
     const front = fake.takeover ? [fake.takeover, FRONT, NET, "code-generator-backend", "32", "15", "10"] : [];
     const r = spawnSync("bash", [path.join(PROJECT_DIR, START_SCRIPT), NEW, "CodeGenerator", "mainpc", "256", String(waitSeconds), String(stableSeconds), ...front], {
-        encoding: "utf8", env: { ...process.env, PATH: `${dir}:${process.env.PATH}` },
+        encoding: "utf8", env: { ...process.env, PATH: `${dir}:${process.env.PATH}`, FLEET_START_TRACE: fake.trace ? path.join(dir, "trace") : "" },
     });
-    const calls = fs.existsSync(path.join(dir, "calls")) ? fs.readFileSync(path.join(dir, "calls"), "utf8").trim().split("\n") : [];
-    return { code: r.status, out: r.stdout, err: r.stderr, calls };
+    const lines = (f: string) => (fs.existsSync(path.join(dir, f)) ? fs.readFileSync(path.join(dir, f), "utf8").trim().split("\n") : []);
+    return { code: r.status, out: r.stdout, err: r.stderr, calls: lines("calls"), trace: lines("trace") };
 }
 
 /** The calls other than the state polls, the way an operator would read them. */
@@ -243,9 +245,19 @@ describe("scripts/container-start.sh", () => {
                 `inspect Running ${FRONT}`,
                 `update --pids-limit 32 ${FRONT}`,
                 `start ${FRONT}`,
-                                `start ${NEW}`,
+                `start ${NEW}`,
                 ...admitted,
             ]);
+        });
+
+        it("FLEET_START_TRACE: each step appended with its time and the service, in the order it ran; without it, no file", () => {
+            const r = start({ takeover: "overlap", states: { [NEW]: [HEALTHY], [FRONT]: [HEALTHY] }, trace: true });
+            assert.strictEqual(r.code, 0, r.err);
+            assert.ok(r.trace.every((l) => /^\d+\.\d+ CodeGenerator \S+$/.test(l)), r.trace.join("\n"));
+            const times = r.trace.map((l) => Number(l.split(" ")[0]));
+            assert.deepStrictEqual(times, [...times].sort((a, b) => a - b));
+            assert.deepStrictEqual(r.trace.map((l) => l.split(" ")[2]), ["begin", "listed", "front-started", "started", "healthy", "joined", "admitted", "end"]);
+            assert.deepStrictEqual(start({ takeover: "overlap", states: { [NEW]: [HEALTHY], [FRONT]: [HEALTHY] } }).trace, []);
         });
 
         it("the predecessor publishes the host ports itself (deployed before the fronts): stopped once the new one is healthy, then the front starts", () => {
