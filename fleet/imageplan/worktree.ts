@@ -41,8 +41,15 @@ export function headCommit(root: string): string | undefined {
     return git(root, ["rev-parse", "HEAD"]) || undefined;
 }
 
-/** Files under `paths` that differ between two commits of the repository of `root`, sorted; undefined when git cannot tell. */
-export function changedFiles(root: string, from: string, to: string, paths: readonly string[]): string[] | undefined {
-    const out = git(root, ["diff", "--name-only", "--no-renames", from, to, "--", ...paths]);
-    return out === undefined ? undefined : out.split("\n").filter((l) => l !== "").sort();
+/**
+ * Files under `paths` that differ between commit `from` and commit `to` of the repository of
+ * `root`, sorted; with no `to`, between `from` and the files of `root` as they are, untracked
+ * ones included (what `git diff <from>` and `git status` show). Undefined when git cannot tell.
+ */
+export function changedFiles(root: string, from: string, to: string | undefined, paths: readonly string[]): string[] | undefined {
+    const out = git(root, ["diff", "--name-only", "--no-renames", from, ...(to ? [to] : []), "--", ...paths]);
+    if (out === undefined) return undefined;
+    const untracked = to ? "" : git(root, ["ls-files", "--others", "--exclude-standard", "--full-name", "--", ...paths]);
+    if (untracked === undefined) return undefined;
+    return [...new Set([...out.split("\n"), ...untracked.split("\n")])].filter((l) => l !== "").sort();
 }

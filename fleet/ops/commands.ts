@@ -247,7 +247,7 @@ function diffOverrides(values: readonly string[]): { all: string[]; byStack: Rec
 
 const diff: Run = (a, { io, projectDir }, c) => {
     if (a.positional.length < 1 || a.positional.length > 2) throw new UsageError(`${c.name} needs a base ref and at most a head ref, e.g. diff origin/main HEAD`, c);
-    const [base, head = "HEAD"] = a.positional;
+    const [base, head] = a.positional;
     const overrides = diffOverrides(a.all.config ?? []);
     const stacks = stackNames(projectDir);
     const unknown = Object.keys(overrides.byStack).filter((s) => !stacks.includes(s));

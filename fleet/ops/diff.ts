@@ -4,11 +4,13 @@
  * replaced, updated, added or removed, each with why. Both refs are evaluated with the code of
  * the checkout the command runs in (diffEval.ts); the document is version 1 of `--json`.
  *
- * Decision: head defaults to HEAD, not the working tree: a ref names what a pull request
- * merges, and uncommitted changes are in no ref (commit them to see them).
+ * With one ref, head is this checkout's files as they are, uncommitted and untracked ones
+ * included, as `git diff <ref>` compares (issue 27: an edit that `diff HEAD` called "no change").
+ * With two, both are commits, and files of the checkout that differ from HEAD are listed
+ * (`uncommitted`) when head is HEAD, so "no change" never hides an edit.
  */
 import { ChangedFiles, compareSides, StackDiff } from "./diffCompare";
-import { DiffRun, evaluateRef, Side } from "./diffEval";
+import { DiffRun, evaluateRef, Side, WORKING_TREE } from "./diffEval";
 import { changedFiles, headCommit, removeWorktree, resolveCommit } from "../imageplan/worktree";
 import { historyIssues } from "../imageplan/version";
 import { FleetError } from "../model/issues";
@@ -16,7 +18,9 @@ import { FleetError } from "../model/issues";
 export const DIFF_DOCUMENT_VERSION = 1;
 
 export interface RefView {
+    /** The ref as given; for the files as they are, "working tree". */
     ref: string;
+    /** Its commit; for the working tree, the commit checked out under it. */
     commit: string;
     /** Which application repository the stacks outside this repository were built from. */
     appRepo: string[];
@@ -30,13 +34,19 @@ export interface DiffDocument {
     codeChanged: string[];
     /** Every stack of either ref, by name. */
     stacks: StackDiff[];
+    /** With head HEAD: the checkout's files that differ from it (uncommitted, untracked), which this comparison leaves out. */
+    uncommitted: string[];
 }
 
-/** Input files that differ between two evaluations of an image, read from the later checkout's repository. */
+
+/**
+ * Input files that differ between two evaluations of an image: the earlier checkout's commit
+ * against the later checkout's files as they are (a temporary worktree holds its commit's; the
+ * working tree and an application checkout used as it is may hold edits).
+ */
 const gitFiles: ChangedFiles = (a, b) => {
-    const [from, to] = [headCommit(a.root), headCommit(b.root)];
-    if (!from || !to) return undefined;
-    return changedFiles(b.root, from, to, [...new Set([...a.paths, ...b.paths])]);
+    const from = headCommit(a.root);
+    return from ? changedFiles(b.root, from, undefined, [...new Set([...a.paths, ...b.paths])]) : undefined;
 };
 
 function commitOf(projectDir: string, ref: string): string {
@@ -50,17 +60,23 @@ const CODE_PATHS = ["index.ts", "components", "fleet", "policy", ":(exclude)flee
 
 const view = (s: Side): RefView => ({ ref: s.label, commit: s.commit, appRepo: s.appRepo });
 
-/** Evaluates both refs and compares them; the temporary worktrees are gone when it returns. */
-export function diffRefs(projectDir: string, baseRef: string, headRef: string, overrides: DiffRun["overrides"]): DiffDocument {
+/**
+ * Evaluates both refs and compares them; without `headRef`, the base ref against the checkout's
+ * files as they are. The temporary worktrees are gone when it returns.
+ */
+export function diffRefs(projectDir: string, baseRef: string, headRef: string | undefined, overrides: DiffRun["overrides"]): DiffDocument {
     const history = historyIssues(projectDir, "this repository", "git");
     if (history.length) throw new FleetError(history);
-    const [baseSha, headSha] = [commitOf(projectDir, baseRef), commitOf(projectDir, headRef)];
+    const baseSha = commitOf(projectDir, baseRef);
+    const headSha = headRef === undefined ? undefined : commitOf(projectDir, headRef);
+    const checkedOut = headCommit(projectDir);
     const run: DiffRun = { projectDir, overrides, worktrees: new Map() };
     try {
         const base = evaluateRef(run, baseRef, baseSha);
-        const head = evaluateRef(run, headRef, headSha);
+        const head = headSha === undefined ? evaluateRef(run, WORKING_TREE, undefined) : evaluateRef(run, headRef!, headSha);
         const codeChanged = changedFiles(projectDir, baseSha, headSha, CODE_PATHS) ?? [];
-        return { version: DIFF_DOCUMENT_VERSION, base: view(base), head: view(head), codeChanged, stacks: compareSides(base, head, gitFiles) };
+        const uncommitted = headSha !== undefined && headSha === checkedOut ? changedFiles(projectDir, headSha, undefined, ["."]) ?? [] : [];
+        return { version: DIFF_DOCUMENT_VERSION, base: view(base), head: view(head), codeChanged, stacks: compareSides(base, head, gitFiles), uncommitted };
     } finally {
         for (const w of run.worktrees.values()) removeWorktree(w.repo, w.dir);
     }

@@ -9,7 +9,7 @@ import * as path from "path";
 import { isExternal, readAppRepoPin } from "../imageplan/appRepoPin";
 import { appRepoIssues } from "../imageplan/buildPlan";
 import { PlanImages, planImages } from "../imageplan/planImages";
-import { addWorktree, resolveCommit } from "../imageplan/worktree";
+import { addWorktree, headCommit, resolveCommit } from "../imageplan/worktree";
 import { FleetError, FleetIssue } from "../model/issues";
 import { loadFleet } from "../model/load";
 import { endpointOf, HostPlan, planHost } from "../model/plan";
@@ -57,14 +57,20 @@ export function worktreeOf(run: DiffRun, repo: string, sha: string): string {
     return run.worktrees.get(key)!.dir;
 }
 
+/** The label of the head of a one-ref diff: the checkout's files as they are. */
+export const WORKING_TREE = "working tree";
+
+/** A file of the checkout named `label`, as the operator names it: `<ref>:<file>`, or the file itself in the working tree. */
+const fileAt = (label: string, file: string): string => (label === WORKING_TREE ? file : `${label}:${file}`);
+
 /** Problems as the operator names them: files of the ref's checkout as `<ref>:<file>`, its temporary directory left out. */
 function atRef(e: unknown, label: string, dir: string): unknown {
     if (!(e instanceof FleetError)) return e;
-    const text = (s: string) => s.split(`${dir}${path.sep}`).join("").split(dir).join(`the checkout of ${label}`);
+    const text = (s: string) => s.split(`${dir}${path.sep}`).join("").split(dir).join(label === WORKING_TREE ? "this checkout" : `the checkout of ${label}`);
     return new FleetError(e.issues.map((i): FleetIssue => {
         const rel = path.isAbsolute(i.file) ? path.relative(dir, i.file) : i.file;
         const inside = !rel.startsWith("..") && !path.isAbsolute(rel);
-        return { ...i, file: inside ? `${label}:${rel}` : i.file, message: text(i.message), fix: text(i.fix) };
+        return { ...i, file: inside ? fileAt(label, rel) : i.file, message: text(i.message), fix: text(i.fix) };
     }));
 }
 
@@ -99,7 +105,7 @@ function evaluateStack(run: DiffRun, label: string, dir: string, data: FleetData
     return {
         cfg, plan, images: planImages(data, plan, cfg, paths), peerEndpoints: {},
         config: new Map(values.map(([k, v]) => [k, v.text])),
-        configFiles: Object.fromEntries(values.map(([k, v]) => [k, path.isAbsolute(v.file) ? v.file : `${label}:${v.file}`])),
+        configFiles: Object.fromEntries(values.map(([k, v]) => [k, path.isAbsolute(v.file) ? v.file : fileAt(label, v.file)])),
     };
 }
 
@@ -116,16 +122,19 @@ function linkPeers(project: string, stacks: Record<string, StackSide>): void {
     }
 }
 
-/** Evaluates every committed stack of `sha` (this repository's commit named `label`). */
-export function evaluateRef(run: DiffRun, label: string, sha: string): Side {
-    const dir = worktreeOf(run, run.projectDir, sha);
+/**
+ * Evaluates every stack of `sha` (this repository's commit named `label`); without `sha`, of the
+ * checkout's files as they are, uncommitted edits included.
+ */
+export function evaluateRef(run: DiffRun, label: string, sha: string | undefined): Side {
+    const dir = sha === undefined ? run.projectDir : worktreeOf(run, run.projectDir, sha);
     try {
         const data = loadFleet(path.join(dir, "fleet", "data"));
         const how = new Set<string>();
         const stacks: Record<string, StackSide> = {};
         for (const stack of stackNames(dir)) stacks[stack] = evaluateStack(run, label, dir, data, stack, how);
         linkPeers(loadProject(dir).name, stacks);
-        return { label, commit: sha, data, appRepo: [...how].sort(), stacks };
+        return { label, commit: sha ?? headCommit(dir) ?? "", data, appRepo: [...how].sort(), stacks };
     } catch (e) {
         throw atRef(e, label, dir);
     }

@@ -5,6 +5,7 @@
  */
 import { ContainerChange, ContainerChangeKind, ImageChange, StackDiff } from "./diffCompare";
 import { DiffDocument, RefView } from "./diff";
+import { WORKING_TREE } from "./diffEval";
 
 const DONE: Record<ContainerChangeKind, string> = { replace: "replaced", update: "updated in place", add: "added", remove: "removed" };
 
@@ -33,12 +34,20 @@ function container(c: ContainerChange): string[] {
 }
 
 function refLine(r: RefView): string {
-    return `${r.ref} (${r.commit.slice(0, 7)})`;
+    return r.ref === WORKING_TREE ? `the working tree (on ${r.commit.slice(0, 7)})` : `${r.ref} (${r.commit.slice(0, 7)})`;
+}
+
+/** A list of files, the first `n` named. */
+function files(names: string[], n = 10): string {
+    return names.length <= n ? names.join(", ") : `${names.slice(0, n).join(", ")} and ${names.length - n} more`;
 }
 
 export function renderDiff(doc: DiffDocument): string[] {
     const out = [`diff ${refLine(doc.base)} -> ${refLine(doc.head)}`];
     for (const r of [doc.base, doc.head]) for (const a of r.appRepo) out.push(`application repository at ${r.ref}: ${a}`);
+    if (doc.uncommitted.length) {
+        out.push(`this checkout's files differ from ${doc.head.ref} (${files(doc.uncommitted)}): not in this comparison of commits; scripts/fleet diff ${doc.base.ref} compares ${doc.base.ref} with the files as they are`);
+    }
     if (doc.codeChanged.length) {
         out.push(`the program's code differs between the refs (${doc.codeChanged.join(", ")}): both are evaluated with this checkout's code, so what that change does is not shown here (pulumi preview shows it)`);
     }

@@ -108,8 +108,10 @@ export const COMMANDS: readonly CommandHelp[] = [
         name: "diff", synopsis: "diff <base-ref> [<head-ref>] [--config [STACK=]FILE]... [--json]", options: ["config"], flags: ["json"],
         summary: "per stack, the images whose tag moves and the containers replaced, added or removed, with why",
         details: [
-            "Evaluates every committed stack at both refs (head: HEAD; commit what should count) with the",
-            "program's own plan and tag code, each ref in a temporary git worktree, and the application",
+            "Evaluates every stack at both refs with the program's own plan and tag code, each ref in a",
+            "temporary git worktree; without <head-ref>, the head is this checkout's files as they are",
+            "(uncommitted and untracked ones too, as git diff <base-ref> compares). With both refs and",
+            "head HEAD, the files that differ from HEAD are named, as left out. The application",
             "repository at the commit each ref's app-repo.yaml pins (where it pins none, the checkout the",
             "stacks name, as it is). Lists per stack each image whose tag moves, with why (its input",
             "files, its Dockerfile, its parent), and each container replaced (any change of its inputs:",

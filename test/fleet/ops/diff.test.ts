@@ -122,7 +122,7 @@ describe("scripts/fleet diff", () => {
             .map((c) => `replace ${c}: peerEnv.MAINPC_SERVICE_REGISTRY_ENDPOINT; stack mainpc: ServiceRegistry's endpoint 192.0.2.16:7200 -> 192.0.2.16:7199`));
     });
 
-    it("the command line: --json, the head defaulting to HEAD; a change of the program's code is named, not evaluated; no worktree is left", () => {
+    it("the command line: --json, the head defaulting to the working tree; a change of the program's code is named, not evaluated; no worktree is left", () => {
         const r = diffRepo(["local"]);
         for (const f of ["index.ts", "fleet/model/plan.ts"]) {
             fs.mkdirSync(path.dirname(path.join(r.project, f)), { recursive: true });
@@ -133,12 +133,12 @@ describe("scripts/fleet diff", () => {
         assert.strictEqual(r1.code, 0, r1.err.join("\n"));
         const doc = JSON.parse(r1.out.join("\n")) as DiffDocument;
         assert.deepStrictEqual(doc, {
-            version: 1, base: { ref: "base", commit: r.base, appRepo: [] }, head: { ref: "HEAD", commit: head, appRepo: [] }, codeChanged: ["fleet/model/plan.ts", "index.ts"],
-            stacks: [{ stack: "local", images: [], containers: [] }],
+            version: 1, base: { ref: "base", commit: r.base, appRepo: [] }, head: { ref: "working tree", commit: head, appRepo: [] }, codeChanged: ["fleet/model/plan.ts", "index.ts"],
+            stacks: [{ stack: "local", images: [], containers: [] }], uncommitted: [],
         });
         assert.deepStrictEqual(git(r.project, "worktree", "list", "--porcelain").split("\n").filter((l) => l.startsWith("worktree ")), [`worktree ${r.project}`]);
         assert.deepStrictEqual(renderDiff(doc), [
-            `diff base (${r.base.slice(0, 7)}) -> HEAD (${head.slice(0, 7)})`,
+            `diff base (${r.base.slice(0, 7)}) -> the working tree (on ${head.slice(0, 7)})`,
             "the program's code differs between the refs (fleet/model/plan.ts, index.ts): both are evaluated with this checkout's code, so what that change does is not shown here (pulumi preview shows it)",
             "",
             "stack local: no change",
@@ -168,7 +168,7 @@ describe("scripts/fleet diff", () => {
         edit(path.join(r.project, "fleet/data/services.yaml"), "ports: { service: 7200, health: 8200 }", "ports: { service: 7200, health: 8200, extra: 1 }");
         commit(r.project, "a key services.yaml does not know");
         const mainpc = RUNBOOK_ARGS.slice(0, 2);
-        assert.deepStrictEqual(runFleet(["diff", "base", ...mainpc], r.project).err[0].split("\n").slice(1), [
+        assert.deepStrictEqual(runFleet(["diff", "base", "HEAD", ...mainpc], r.project).err[0].split("\n").slice(1), [
             "  - HEAD:fleet/data/services.yaml: ServiceRegistry.ports.extra: is not a known key. Fix: remove it, or use one of service, health, metrics",
         ]);
         git(r.project, "checkout", "-q", "base");
@@ -176,12 +176,41 @@ describe("scripts/fleet diff", () => {
         commit(r.project, "pin a commit nobody has");
         const leftovers = () => fs.readdirSync(os.tmpdir()).filter((d) => d.startsWith("fleet-diff-")).sort();
         const before = leftovers();
-        const lacking = runFleet(["diff", "base", ...mainpc], r.project);
+        const lacking = runFleet(["diff", "base", "HEAD", ...mainpc], r.project);
         assert.deepStrictEqual([lacking.code, lacking.err[0].split("\n").slice(1)], [1, [
             `  - HEAD:app-repo.yaml: ref: ${"f".repeat(40)} is not a commit of ${r.app}. Fix: check ai-system/AI_System_Monorepo out there with its full history (git -C ${r.app} fetch origin; in GitHub Actions: actions/checkout with fetch-depth: 0)`,
         ]]);
         // base was evaluated (a worktree of each repository) before HEAD failed: both are gone.
         assert.deepStrictEqual(leftovers(), before);
         for (const repo of [r.project, r.app]) assert.deepStrictEqual(git(repo, "worktree", "list", "--porcelain").split("\n").filter((l) => l.startsWith("worktree ")), [`worktree ${repo}`]);
+    });
+
+    it("edits not committed: diff <base> compares with the files as they are, untracked ones too, named without a ref; diff <base> HEAD names them as left out", () => {
+        const r = diffRepo(["mainpc"]);
+        const mainpc = RUNBOOK_ARGS.slice(0, 2);
+        edit(path.join(r.project, "fleet/data/services.yaml"), "ports: { service: 7200, health: 8200 }", "ports: { service: 7199, health: 8200 }");
+        const worktree = runFleet(["diff", "base", ...mainpc], r.project);
+        assert.strictEqual(worktree.code, 0, worktree.err.join("\n"));
+        assert.deepStrictEqual(worktree.out.filter((l) => l.startsWith("diff ") || l.startsWith("stack ") || l.includes("because: fleet/")), [
+            `diff base (${r.base.slice(0, 7)}) -> the working tree (on ${r.base.slice(0, 7)})`,
+            "stack mainpc: 1 image moves, 2 containers replaced",
+            "    because: fleet/data/services.yaml: ServiceRegistry.ports.service 7200 -> 7199",
+        ]);
+        // An untracked override file and the edit: HEAD has neither, so `diff base HEAD` says so instead of a bare "no change".
+        fs.writeFileSync(path.join(r.project, "notes.txt"), "x\n");
+        const commits = runFleet(["diff", "base", "HEAD", ...mainpc], r.project);
+        assert.deepStrictEqual(commits.out.filter((l) => !l.startsWith("application repository")), [
+            `diff base (${r.base.slice(0, 7)}) -> HEAD (${r.base.slice(0, 7)})`,
+            "this checkout's files differ from HEAD (fleet/data/services.yaml, notes.txt): not in this comparison of commits; scripts/fleet diff base compares base with the files as they are",
+            "",
+            "stack mainpc: no change",
+        ]);
+        const data = runFleet(["diff", "base", "--json", ...mainpc], r.project);
+        assert.deepStrictEqual((JSON.parse(data.out.join("\n")) as DiffDocument).uncommitted, []);
+        // The working tree's data that does not load is named as the file itself.
+        edit(path.join(r.project, "fleet/data/services.yaml"), "ports: { service: 7199, health: 8200 }", "ports: { service: 7199, health: 8200, extra: 1 }");
+        assert.deepStrictEqual(runFleet(["diff", "base", ...mainpc], r.project).err[0].split("\n").slice(1), [
+            "  - fleet/data/services.yaml: ServiceRegistry.ports.extra: is not a known key. Fix: remove it, or use one of service, health, metrics",
+        ]);
     });
 });
