@@ -185,6 +185,7 @@ export class FleetHost extends pulumi.ComponentResource {
             // HAProxy runs under the profile the Docker API proxy runs it under.
             seccomp,
             provider: args.provider,
+            dockerHost: args.dockerHost,
             dependsOn: [this.preflight, check],
         }, { parent: this })]));
     }

@@ -252,8 +252,6 @@ if [ -n "$front" ]; then
         echo "Fix: a front removed by hand is created again by pulumi up --refresh." >&2
         exit 1
     fi
-    # A front not running yet starts with the container, not after it: it is ready long before.
-    [ "${#legacy[@]}" -gt 0 ] || ensure_front
 fi
 if [ "$running" != true ]; then
     # None running: an `up` interrupted after it stopped the old container. The one that stopped
@@ -272,6 +270,10 @@ if [ "$running" != true ]; then
     fi
     trace started
 fi
+# A front not running yet is started right after the container, not before it: it is up while the
+# container comes up (on a busy engine each start waits its turn; the container's is the one the
+# tier waits for).
+[ -z "$front" ] || [ "${#legacy[@]}" -gt 0 ] || ensure_front
 predecessors=$((${#serving[@]} + ${#stopped[@]}))
 
 if ! wait_healthy "$container" "$wait_seconds"; then

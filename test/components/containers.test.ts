@@ -148,7 +148,8 @@ describe("containers under mocks", () => {
                 });
                 for (const c of containers) assert.ok(dependsOn(c, "fleet:host:HostPreflight", `${stack}-preflight`), `${nameOf(c)} waits for the preflight`);
                 const core = ["service-registry", "system-digital-twin", "unified-system-agent"];
-                const starts = byType(all, "command:local:Command").filter((r) => r.name.endsWith("-start"));
+                // Fronts have their own start commands (test/components/fronts.test.ts).
+                const starts = byType(all, "command:local:Command").filter((r) => r.name.endsWith("-start") && !r.name.endsWith("-front-start"));
                 for (const c of services) {
                     const n = nameOf(c);
                     // Creates wait for no other container and no other start: they all run at once.
@@ -165,7 +166,8 @@ describe("containers under mocks", () => {
 
             it("a container starts after exactly its planned lane predecessor among its tier, no other", () => {
                 const plan = planHost(realFleet(), parsedStack(runbookStack(stack)));
-                const starts = byType(all, "command:local:Command").filter((r) => r.name.endsWith("-start"));
+                // Fronts have their own start commands (test/components/fronts.test.ts).
+                const starts = byType(all, "command:local:Command").filter((r) => r.name.endsWith("-start") && !r.name.endsWith("-front-start"));
                 for (const c of services) {
                     const start = starts.find((x) => x.name === `${nameOf(c)}-start`)!;
                     const waitsFor = services.filter((o) => o !== c && tierOf(o) === tierOf(c) && dependsOn(start, "command:local:Command", `${nameOf(o)}-start`)).map((o) => nameOf(o));
@@ -209,7 +211,8 @@ describe("containers under mocks", () => {
 
             it("every container is started by its start command, under its PIDs limit from its first process (CIS Docker 5.29), in its predecessor's place, confirmed healthy; the proxy's finds it started", () => {
                 const plan = planHost(realFleet(), parsedStack(runbookStack(stack)));
-                const starts = byType(all, "command:local:Command").filter((r) => r.name.endsWith("-start"));
+                // Fronts have their own start commands (test/components/fronts.test.ts).
+                const starts = byType(all, "command:local:Command").filter((r) => r.name.endsWith("-start") && !r.name.endsWith("-front-start"));
                 assert.deepStrictEqual(starts.map((p) => p.name).sort(), [...services.map((c) => `${nameOf(c)}-start`), `${stack}-docker-api-proxy-start`].sort());
                 for (const p of starts) {
                     const proxy = p.name === `${stack}-docker-api-proxy-start`;

@@ -236,16 +236,16 @@ describe("scripts/container-start.sh", () => {
             assert.deepStrictEqual(s.slice(-3), [`inspect IP ${NEW}`, `stop ${NEW}`, `inspect Name ${OLD}`]);
         });
 
-        it("a first deploy: the front started with the container, under its own PIDs limit; the container admitted once healthy", () => {
+        it("a first deploy: the front started right after the container, under its own PIDs limit; the container admitted once healthy", () => {
             const r = start({ takeover: "overlap", states: { [NEW]: [HEALTHY], [FRONT]: ["running starting 0 0", HEALTHY] } });
             assert.strictEqual(r.code, 0, r.err);
             // The front it started is healthy before the run ends: looked at until it is.
             assert.strictEqual(r.calls.filter((c) => c === `inspect --format ${STATE_FORMAT} ${FRONT}`).length, 2);
             assert.deepStrictEqual(steps(r.calls).slice(3), [
                 `inspect Running ${FRONT}`,
+                `start ${NEW}`,
                 `update --pids-limit 32 ${FRONT}`,
                 `start ${FRONT}`,
-                `start ${NEW}`,
                 ...admitted,
             ]);
         });
@@ -256,7 +256,7 @@ describe("scripts/container-start.sh", () => {
             assert.ok(r.trace.every((l) => /^\d+\.\d+ CodeGenerator \S+$/.test(l)), r.trace.join("\n"));
             const times = r.trace.map((l) => Number(l.split(" ")[0]));
             assert.deepStrictEqual(times, [...times].sort((a, b) => a - b));
-            assert.deepStrictEqual(r.trace.map((l) => l.split(" ")[2]), ["begin", "listed", "front-started", "started", "healthy", "joined", "admitted", "end"]);
+            assert.deepStrictEqual(r.trace.map((l) => l.split(" ")[2]), ["begin", "listed", "started", "front-started", "healthy", "joined", "admitted", "end"]);
             assert.deepStrictEqual(start({ takeover: "overlap", states: { [NEW]: [HEALTHY], [FRONT]: [HEALTHY] } }).trace, []);
         });
 
