@@ -57,7 +57,7 @@ describe("a third host without a GPU (test/fixtures/fleet-pc3)", () => {
     });
 
     it("plan pc3: its three CPU services, none on a GPU, nothing left out", () => {
-        const r = run(["plan", "pc3", "--fleet", FIXTURE], projectWith(STACK_FILE));
+        const r = run(["plan", "pc3", "--fleet", FIXTURE, "--app-repo", FIXTURE_APP], projectWith(STACK_FILE));
         assert.strictEqual(r.code, 0, r.err.join("\n"));
         assert.match(r.out[0], /^plan for pc3 \(stack pc3, port offset \d+, no GPU container\)$/, "no CUDA track on a host without a GPU container");
         assert.ok(r.out.includes("3 containers; per family: base-cpu-pydeps 2, family-web 1"), r.out.join("\n"));

@@ -5,6 +5,7 @@
  * Reads git and the application repository as buildPlan does; writes nothing. For
  * `scripts/fleet plan` and `image-targets`.
  */
+import * as fs from "fs";
 import { checkAppRepo } from "./appRepo";
 import { buildFamilies, BuildPaths, buildService, familyOverrides, imagesToBuild, proxyBuild, PROXY_NAME, repoContext, TagInputs } from "./buildPlan";
 import { CommitCache } from "./version";
@@ -16,6 +17,9 @@ import { CONFIG_NAMESPACE, StackConfig } from "../model/stack";
 
 /** What a build of this commit gives an image: its reference, or why that is not known here. */
 export type BuildRef = { ref: string } | { unknown: string };
+
+/** Why no service's tag is known without the application repository's checkout (one line at the top says where and how: fleet/ops/unknowns.ts). */
+export const NO_APP_REPO = "the application repository is not checked out";
 
 export interface ContainerImage {
     /** `<registry>/<org>/<container>` */
@@ -98,6 +102,7 @@ export function planImages(d: FleetData, plan: HostPlan, cfg: StackConfig, p: Bu
     const all = imagesToBuild(d, unpinned(plan));
     const specs = imagePlan(d, { ...plan, families: all.families, containers: all.containers }, cfg.cudaTrack, familyOverrides(cfg));
     const commits: CommitCache = new Map();
+    const appRepoMissing = !fs.existsSync(p.appRepo);
     const families = buildFamilies(specs.families, cfg, p, commits);
     const builds: Record<string, ImageBuild> = {};
     for (const f of families.values()) builds[f.spec.repository] = { ref: f.tag, tag: f.version.tag, inputs: f.tagInputs, built: built.families.includes(f.spec.family) };
@@ -105,9 +110,9 @@ export function planImages(d: FleetData, plan: HostPlan, cfg: StackConfig, p: Bu
     const byService = new Map(plan.containers.map((c) => [c.service, c]));
     for (const spec of specs.services) {
         const c = byService.get(spec.service)!;
-        const issues = checkAppRepo(p.appRepo, [spec], repoContext(cfg, p));
-        const service = issues.length > 0 ? undefined : buildService(spec, families.get(spec.family)!, cfg, p, commits).build;
-        const build: BuildRef = service ? { ref: service.tag } : { unknown: issues.map((x) => `${x.path}: ${x.message}`).join("; ") };
+        const issues = appRepoMissing ? [] : checkAppRepo(p.appRepo, [spec], repoContext(cfg, p));
+        const service = appRepoMissing || issues.length > 0 ? undefined : buildService(spec, families.get(spec.family)!, cfg, p, commits).build;
+        const build: BuildRef = service ? { ref: service.tag } : { unknown: appRepoMissing ? NO_APP_REPO : issues.map((x) => `${x.path}: ${x.message}`).join("; ") };
         if (service) builds[spec.repository] = { ref: service.tag, tag: service.version.tag, inputs: service.tagInputs, built: c.pinnedImage === undefined };
         const repository = `${cfg.registry}/${cfg.org}/${spec.repository}`;
         const ref = c.pinnedImage ?? ("ref" in build ? build.ref : undefined);

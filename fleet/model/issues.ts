@@ -12,6 +12,12 @@ export interface FleetIssue {
     fix: string;
     /** The change of stack config that makes the fix, for issues of a stack's config. */
     edit?: ConfigEdit;
+    /**
+     * A value no checkout holds (the host's, set where the stack is deployed): the commands that
+     * answer with what they can (plan, diff, image-targets) put `placeholder` in `key`'s place and
+     * say so once; `pulumi up` and check-stack refuse it.
+     */
+    unknown?: { key: string; placeholder: string };
 }
 
 /**

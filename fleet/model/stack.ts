@@ -90,6 +90,18 @@ export function parseStackConfig(raw: Record<string, unknown>, fleet: FleetData,
 }
 
 /**
+ * As parseStackConfig, for the commands that answer with what they can (plan, diff,
+ * image-targets): a value no checkout holds (an issue with `unknown`, e.g. the host's address)
+ * takes its placeholder and is returned in `unknown`; any other problem throws them all.
+ */
+export function parseStackConfigWithUnknowns(raw: Record<string, unknown>, fleet: FleetData, source: string): { cfg: StackConfig; unknown: FleetIssue[] } {
+    const r = readStackConfig(raw, fleet, source);
+    if (!r.cfg || r.issues.some((i) => !i.unknown)) throw new FleetError(r.issues);
+    const cfg = r.issues.reduce((c, i) => ({ ...c, [i.unknown!.key]: i.unknown!.placeholder }), r.cfg);
+    return { cfg, unknown: r.issues };
+}
+
+/**
  * The `fleet:` keys of the config the CLI hands the program (fleet/pulumi/load.ts
  * `loadStack`), namespace stripped: what `parseStackConfig` takes.
  */

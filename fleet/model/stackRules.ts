@@ -156,6 +156,8 @@ const advertise: StackRule = {
                 message: cfg.advertiseAddress !== undefined ? `'${address}' is not an IP address; published ports are bound to one IP address (CIS Docker 5.14)`
                     : `is missing: '${address}', the host of fleet:dockerHost, is a name, and published ports are bound to one IP address (CIS Docker 5.14)`,
                 fix: `set it to the IP address other hosts reach ${cfg.machine} at`, edit,
+                // Missing, not wrong: the committed stacks leave the host's address to the operator.
+                ...(cfg.advertiseAddress === undefined ? { unknown: { key: "advertiseAddress", placeholder: `<${cfg.machine} IP>` } } : {}),
             }];
         }
         if (/^(0\.0\.0\.0|::|0:0:0:0:0:0:0:0)$/.test(address)) return [{ file: c.source, path: at("advertiseAddress"), message: `'${address}' binds every interface of the host (CIS Docker 5.14)`, fix: `set it to the one IP address other hosts reach ${cfg.machine} at`, edit }];

@@ -12,7 +12,7 @@ import { fleetFiles, loadFleet } from "../model/load";
 import { HostPlan, planHost } from "../model/plan";
 import { rollbackPins } from "../model/rollback";
 import { CUDA_TRACKS, CudaTrack, FleetData } from "../model/schema";
-import { fleetKeys, parseStackConfig, StackConfig } from "../model/stack";
+import { fleetKeys, parseStackConfigWithUnknowns, StackConfig } from "../model/stack";
 import { checkStack } from "../pulumi/checkStack";
 import { loadStack, stackNames } from "../pulumi/load";
 import { renderDiagrams } from "../render/diagram";
@@ -24,6 +24,7 @@ import { diffJson, renderDiff } from "./diffText";
 import { CommandHelp } from "./help";
 import { planDocument, planJson } from "./planView";
 import { renderPlan } from "./planText";
+import { appRepoUnknownLine, unknownKeyLine } from "./unknowns";
 
 /** This repository: its fleet/render and fleet/data are the family images' inputs (index.ts's directory). */
 export const REPOSITORY_DIR = path.resolve(__dirname, "..", "..");
@@ -56,15 +57,53 @@ function summary(d: FleetData): string {
     return `fleet data is valid: ${Object.keys(d.services).length} services (${placements} placements) on ${Object.keys(d.hosts).length} hosts, ${Object.keys(d.families).length} families`;
 }
 
-/** The stack's `fleet:` config as `pulumi up` merges it (secrets are not needed to plan), override files on top. */
-function stackConfig(projectDir: string, stack: string, data: FleetData, overrides: string[] = []): StackConfig {
-    return parseStackConfig(fleetKeys(loadStack(projectDir, stack, { overrides }).config), data, `Pulumi.${stack}.yaml`);
+/**
+ * The options of every command that evaluates a stack (help.ts STACK_OPTIONS): override files of a
+ * stack file's shape on top of every stack, or of one (`--config [STACK=]FILE`), and the
+ * application repository's checkout in place of fleet:appRepo (`--app-repo DIR`). Paths start at
+ * the working directory.
+ */
+export interface StackInputs {
+    overrides: { all: string[]; byStack: Record<string, string[]> };
+    appRepo?: string;
 }
 
-/** The stack's config and its plan. */
-function stackPlan(projectDir: string, stack: string, data: FleetData): { cfg: StackConfig; plan: HostPlan } {
-    const cfg = stackConfig(projectDir, stack, data);
-    return { cfg, plan: planHost(data, cfg, rollbackPins(data, cfg, projectDir, stack, `Pulumi.${stack}.yaml`)) };
+function stackInputs(a: Args, projectDir: string, c: CommandHelp): StackInputs {
+    const all: string[] = [];
+    const byStack: Record<string, string[]> = {};
+    for (const v of a.all.config ?? []) {
+        const m = /^([A-Za-z0-9_.-]+)=(.+)$/.exec(v);
+        if (m) (byStack[m[1]] ??= []).push(path.resolve(m[2]));
+        else all.push(path.resolve(v));
+    }
+    const stacks = stackNames(projectDir);
+    const unknown = Object.keys(byStack).filter((s) => !stacks.includes(s));
+    if (unknown.length) throw new UsageError(`--config ${unknown[0]}=...: no stack '${unknown[0]}' in this checkout (${stacks.join(", ")})`, c);
+    const appRepo = a.options["app-repo"];
+    return { overrides: { all, byStack }, ...(appRepo ? { appRepo: path.resolve(appRepo) } : {}) };
+}
+
+/** The override files of one stack, those of every stack first. */
+export function overridesOf(i: StackInputs, stack: string): string[] {
+    return [...i.overrides.all, ...(i.overrides.byStack[stack] ?? [])];
+}
+
+/**
+ * The stack's `fleet:` config as `pulumi up` merges it (secrets are not needed to plan), the
+ * options on top; what no checkout holds takes its placeholder, said in `unknown` (unknowns.ts).
+ */
+function stackConfig(projectDir: string, stack: string, data: FleetData, inputs: StackInputs): { cfg: StackConfig; unknown: string[] } {
+    const read = parseStackConfigWithUnknowns(fleetKeys(loadStack(projectDir, stack, { overrides: overridesOf(inputs, stack) }).config), data, `Pulumi.${stack}.yaml`);
+    const cfg = inputs.appRepo ? { ...read.cfg, appRepo: inputs.appRepo } : read.cfg;
+    const unknown = read.unknown.map((i) => unknownKeyLine(i, stack));
+    const app = appRepoUnknownLine(path.resolve(projectDir, cfg.appRepo), stack);
+    return { cfg, unknown: app ? [...unknown, app] : unknown };
+}
+
+/** The stack's config and its plan, and what could not be known. */
+function stackPlan(projectDir: string, stack: string, data: FleetData, inputs: StackInputs): { cfg: StackConfig; plan: HostPlan; unknown: string[] } {
+    const { cfg, unknown } = stackConfig(projectDir, stack, data, inputs);
+    return { cfg, unknown, plan: planHost(data, cfg, rollbackPins(data, cfg, projectDir, stack, `Pulumi.${stack}.yaml`)) };
 }
 
 /** What a build of this commit gives the stack's images, with the paths the program builds with (index.ts): nothing is written. */
@@ -99,10 +138,11 @@ const validate: Run = (a, { io, fleetDir }, c) => {
 
 const plan: Run = (a, { io, projectDir, fleetDir }, c) => {
     const [stack] = positional(a, c, 1, "needs exactly one stack name, e.g. plan mainpc");
+    const inputs = stackInputs(a, projectDir, c);
     const data = loadFleet(fleetDir);
-    const { cfg, plan: hostPlan } = stackPlan(projectDir, stack, data);
+    const { cfg, plan: hostPlan, unknown } = stackPlan(projectDir, stack, data, inputs);
     const images = stackImages(data, hostPlan, cfg, projectDir, fleetDir, stack);
-    const doc = planDocument(stack, hostPlan, images);
+    const doc = planDocument(stack, hostPlan, images, unknown);
     if (a.flags.has("json")) io.out(planJson(doc));
     else renderPlan(doc).forEach((l) => io.out(l));
     return 0;
@@ -110,9 +150,9 @@ const plan: Run = (a, { io, projectDir, fleetDir }, c) => {
 
 const checkStackCommand: Run = (a, { io, projectDir, fleetDir }, c) => {
     const [stack] = positional(a, c, 1, "needs exactly one stack name, e.g. check-stack local");
-    // --config FILE: an override file (a stack file's shape) on top, as `pulumi config set` would write it;
-    // --app-repo DIR: a checkout of the application repository in place of fleet:appRepo.
-    const r = checkStack(projectDir, stack, { fleetDir, overrides: (a.all.config ?? []).map((f) => path.resolve(f)), appRepo: a.options["app-repo"] });
+    // As `pulumi up` would refuse them: a value left to the operator is a problem here.
+    const inputs = stackInputs(a, projectDir, c);
+    const r = checkStack(projectDir, stack, { fleetDir, overrides: overridesOf(inputs, stack), appRepo: inputs.appRepo });
     if (r.issues.length) throw new FleetError(r.issues);
     io.out(`Pulumi.${stack}.yaml: stack '${stack}' loads as \`pulumi up\` loads it: ${r.keys} keys, ${r.defaults} of them Pulumi.yaml defaults; the fleet: config is valid; the application repository holds what its ${r.checkedServices} services are built from`);
     return 0;
@@ -120,9 +160,12 @@ const checkStackCommand: Run = (a, { io, projectDir, fleetDir }, c) => {
 
 const imageTargets: Run = (a, { io, projectDir, fleetDir }, c) => {
     const [stack] = positional(a, c, 1, "needs exactly one stack name");
+    const inputs = stackInputs(a, projectDir, c);
     const data = loadFleet(fleetDir);
-    const { cfg, plan: hostPlan } = stackPlan(projectDir, stack, data);
-    // Standard output is the URN list alone: the deploy workflow reads it with mapfile.
+    const { cfg, plan: hostPlan, unknown } = stackPlan(projectDir, stack, data, inputs);
+    // Standard output is the URN list alone: the deploy workflow reads it with mapfile. The URNs
+    // need neither the host's address nor the application repository; what is unknown is said.
+    unknown.forEach((l) => io.err(l));
     imageTargetUrns(data, hostPlan, stack, cfg.cudaTrack).forEach((u) => io.out(u));
     leftOutOfBuild(data, hostPlan, cfg).forEach((l) => io.err(`left out: ${l}`));
     return 0;
@@ -149,6 +192,7 @@ const buildLockCommand: Run = (a, { io }, c) => {
  */
 const rollback: Run = (a, { io, projectDir, fleetDir }, c) => {
     const [stack] = positional(a, c, 1, "needs exactly one stack name, e.g. rollback pc2 --from pc2-v41.json");
+    const inputs = stackInputs(a, projectDir, c);
     const from = a.options.from;
     if (!from) throw new UsageError(`${c.name} needs --from FILE: the deployment to go back to (pulumi stack export --stack ${stack} --version N --file FILE)`, c);
     const file = path.resolve(from);
@@ -162,9 +206,8 @@ const rollback: Run = (a, { io, projectDir, fleetDir }, c) => {
         throw new FleetError([{ file: from, path: "", message: "records no image any container ran (no docker:index/remoteImage:RemoteImage resource): nothing can be restored from it", fix: "pick a version that deployed the fleet's containers (pulumi stack history), or pin each service (fleet:pins)" }]);
     }
     const data = loadFleet(fleetDir);
-    // As check-stack: override files on top, and the application repository's checkout.
-    const loaded = stackConfig(projectDir, stack, data, (a.all.config ?? []).map((f) => path.resolve(f)));
-    const cfg = a.options["app-repo"] ? { ...loaded, appRepo: path.resolve(a.options["app-repo"]) } : loaded;
+    const { cfg, unknown } = stackConfig(projectDir, stack, data, inputs);
+    unknown.forEach((l) => io.err(l));
     // This commit's containers, whatever the stack pins now: the rollback replaces any pinAll.
     const hostPlan = planHost(data, { ...cfg, pinAll: undefined });
     const images = stackImages(data, hostPlan, cfg, projectDir, fleetDir, stack);
@@ -233,26 +276,12 @@ const appRepo: Run = (a, { io, projectDir }, c) => {
     return 0;
 };
 
-/** `--config [STACK=]FILE`: on top of every stack, or of the one named; paths start at the working directory. */
-function diffOverrides(values: readonly string[]): { all: string[]; byStack: Record<string, string[]> } {
-    const all: string[] = [];
-    const byStack: Record<string, string[]> = {};
-    for (const v of values) {
-        const m = /^([A-Za-z0-9_.-]+)=(.+)$/.exec(v);
-        if (m) (byStack[m[1]] ??= []).push(path.resolve(m[2]));
-        else all.push(path.resolve(v));
-    }
-    return { all, byStack };
-}
-
 const diff: Run = (a, { io, projectDir }, c) => {
     if (a.positional.length < 1 || a.positional.length > 2) throw new UsageError(`${c.name} needs a base ref and at most a head ref, e.g. diff origin/main HEAD`, c);
     const [base, head] = a.positional;
-    const overrides = diffOverrides(a.all.config ?? []);
-    const stacks = stackNames(projectDir);
-    const unknown = Object.keys(overrides.byStack).filter((s) => !stacks.includes(s));
-    if (unknown.length) throw new UsageError(`--config ${unknown[0]}=...: no stack '${unknown[0]}' in this checkout (${stacks.join(", ")})`, c);
-    const doc = diffRefs(projectDir, base, head, overrides);
+    // Each ref is evaluated with its own fleet/data: another data directory has no ref.
+    if (a.options.fleet !== undefined) throw new UsageError(`${c.name} evaluates each ref's own fleet/data; --fleet does not apply (commit the data, or compare with the working tree: diff <base-ref>)`, c);
+    const doc = diffRefs(projectDir, base, head, stackInputs(a, projectDir, c));
     if (a.flags.has("json")) io.out(diffJson(doc));
     else renderDiff(doc).forEach((l) => io.out(l));
     return 0;

@@ -36,6 +36,8 @@ export interface DiffDocument {
     stacks: StackDiff[];
     /** With head HEAD: the checkout's files that differ from it (uncommitted, untracked), which this comparison leaves out. */
     uncommitted: string[];
+    /** What this checkout could not tell at either ref, with what supplies it (fleet/ops/unknowns.ts). */
+    unknown: string[];
 }
 
 
@@ -64,19 +66,20 @@ const view = (s: Side): RefView => ({ ref: s.label, commit: s.commit, appRepo: s
  * Evaluates both refs and compares them; without `headRef`, the base ref against the checkout's
  * files as they are. The temporary worktrees are gone when it returns.
  */
-export function diffRefs(projectDir: string, baseRef: string, headRef: string | undefined, overrides: DiffRun["overrides"]): DiffDocument {
+export function diffRefs(projectDir: string, baseRef: string, headRef: string | undefined, inputs: Pick<DiffRun, "overrides" | "appRepo">): DiffDocument {
     const history = historyIssues(projectDir, "this repository", "git");
     if (history.length) throw new FleetError(history);
     const baseSha = commitOf(projectDir, baseRef);
     const headSha = headRef === undefined ? undefined : commitOf(projectDir, headRef);
     const checkedOut = headCommit(projectDir);
-    const run: DiffRun = { projectDir, overrides, worktrees: new Map() };
+    const run: DiffRun = { projectDir, ...inputs, worktrees: new Map() };
     try {
         const base = evaluateRef(run, baseRef, baseSha);
         const head = headSha === undefined ? evaluateRef(run, WORKING_TREE, undefined) : evaluateRef(run, headRef!, headSha);
         const codeChanged = changedFiles(projectDir, baseSha, headSha, CODE_PATHS) ?? [];
         const uncommitted = headSha !== undefined && headSha === checkedOut ? changedFiles(projectDir, headSha, undefined, ["."]) ?? [] : [];
-        return { version: DIFF_DOCUMENT_VERSION, base: view(base), head: view(head), codeChanged, stacks: compareSides(base, head, gitFiles), uncommitted };
+        const unknown = [...new Set([...base.unknown, ...head.unknown])];
+        return { version: DIFF_DOCUMENT_VERSION, base: view(base), head: view(head), codeChanged, stacks: compareSides(base, head, gitFiles), uncommitted, unknown };
     } finally {
         for (const w of run.worktrees.values()) removeWorktree(w.repo, w.dir);
     }

@@ -5,6 +5,7 @@
  * would evaluate it. The application repository is the commit that ref's app-repo.yaml pins,
  * in a worktree of the checkout the stacks name; where it pins none, that checkout as it is.
  */
+import * as fs from "fs";
 import * as path from "path";
 import { isExternal, readAppRepoPin } from "../imageplan/appRepoPin";
 import { appRepoIssues } from "../imageplan/buildPlan";
@@ -15,7 +16,8 @@ import { loadFleet } from "../model/load";
 import { endpointOf, HostPlan, planHost } from "../model/plan";
 import { rollbackPins } from "../model/rollback";
 import { FleetData } from "../model/schema";
-import { CONFIG_NAMESPACE, fleetKeys, parseStackConfig, StackConfig } from "../model/stack";
+import { CONFIG_NAMESPACE, fleetKeys, parseStackConfigWithUnknowns, StackConfig } from "../model/stack";
+import { appRepoUnknownLine, unknownKeyLine } from "./unknowns";
 import { loadProject, loadStack, stackNames } from "../pulumi/load";
 import { peerStackName } from "../pulumi/peers";
 
@@ -39,6 +41,8 @@ export interface Side {
     /** Which application repository each stack outside this repository was evaluated with. */
     appRepo: string[];
     stacks: Record<string, StackSide>;
+    /** What this checkout could not tell, with what supplies it (fleet/ops/unknowns.ts). */
+    unknown: string[];
 }
 
 export interface DiffRun {
@@ -46,6 +50,8 @@ export interface DiffRun {
     projectDir: string;
     /** Override files (a stack file's shape) on top of every stack, and of one stack. */
     overrides: { all: string[]; byStack: Record<string, string[]> };
+    /** The application repository's checkout in place of the one the stacks name (--app-repo). */
+    appRepo?: string;
     /** Worktrees made so far, by `<repository>\0<commit>`, removed by the caller. */
     worktrees: Map<string, { repo: string; dir: string }>;
 }
@@ -76,8 +82,10 @@ function atRef(e: unknown, label: string, dir: string): unknown {
 
 /** The application repository a stack is built from at this ref, and how it was found. */
 function appRoot(run: DiffRun, label: string, dir: string, appRepo: string): { root: string; how?: string } {
-    if (!isExternal(dir, appRepo)) return { root: path.resolve(dir, appRepo) };
-    const checkout = path.resolve(run.projectDir, appRepo);
+    if (!isExternal(dir, appRepo) && !run.appRepo) return { root: path.resolve(dir, appRepo) };
+    const checkout = run.appRepo ?? path.resolve(run.projectDir, appRepo);
+    // Not checked out: its services' tags are unknown on both sides, said once (unknowns.ts).
+    if (!fs.existsSync(checkout)) return { root: checkout };
     const pin = readAppRepoPin(dir, true);
     if (!pin?.ref) return { root: checkout, how: `${appRepo} as it is checked out (${label}'s app-repo.yaml pins no commit)` };
     const sha = resolveCommit(checkout, pin.ref);
@@ -90,15 +98,20 @@ function appRoot(run: DiffRun, label: string, dir: string, appRepo: string): { r
     return { root: worktreeOf(run, checkout, sha), how: `${pin.repository} at ${sha.slice(0, 7)} (${label}'s app-repo.yaml)` };
 }
 
-function evaluateStack(run: DiffRun, label: string, dir: string, data: FleetData, stack: string, how: Set<string>): StackSide {
+function evaluateStack(run: DiffRun, label: string, dir: string, data: FleetData, stack: string, how: Set<string>, unknown: Set<string>): StackSide {
     const stackFile = `Pulumi.${stack}.yaml`;
     const merged = loadStack(dir, stack, { overrides: [...run.overrides.all, ...(run.overrides.byStack[stack] ?? [])] });
-    const cfg = parseStackConfig(fleetKeys(merged.config), data, stackFile);
+    const read = parseStackConfigWithUnknowns(fleetKeys(merged.config), data, stackFile);
+    const cfg = read.cfg;
+    // Named without the ref: the same key unknown at both refs is said once.
+    read.unknown.forEach((i) => unknown.add(unknownKeyLine(i, stack)));
     const plan = planHost(data, cfg, rollbackPins(data, cfg, dir, stack, stackFile));
     const app = appRoot(run, label, dir, cfg.appRepo);
     if (app.how) how.add(app.how);
+    const missing = appRepoUnknownLine(app.root, stack);
+    if (missing) unknown.add(missing);
     const paths = { projectDir: dir, appRepo: app.root, buildDir: path.join(dir, ".fleet", "build", stack), servicesFile: "fleet/data/services.yaml", stackFile };
-    const issues = appRepoIssues(data, plan, cfg, paths);
+    const issues = missing ? [] : appRepoIssues(data, plan, cfg, paths);
     if (issues.length) throw new FleetError(issues);
     const prefix = `${CONFIG_NAMESPACE}:`;
     const values = [...merged.values].filter(([k, v]) => k.startsWith(prefix) && !v.secure);
@@ -131,10 +144,11 @@ export function evaluateRef(run: DiffRun, label: string, sha: string | undefined
     try {
         const data = loadFleet(path.join(dir, "fleet", "data"));
         const how = new Set<string>();
+        const unknown = new Set<string>();
         const stacks: Record<string, StackSide> = {};
-        for (const stack of stackNames(dir)) stacks[stack] = evaluateStack(run, label, dir, data, stack, how);
+        for (const stack of stackNames(dir)) stacks[stack] = evaluateStack(run, label, dir, data, stack, how, unknown);
         linkPeers(loadProject(dir).name, stacks);
-        return { label, commit: sha ?? headCommit(dir) ?? "", data, appRepo: [...how].sort(), stacks };
+        return { label, commit: sha ?? headCommit(dir) ?? "", data, appRepo: [...how].sort(), stacks, unknown: [...unknown] };
     } catch (e) {
         throw atRef(e, label, dir);
     }

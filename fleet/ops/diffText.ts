@@ -43,7 +43,7 @@ function files(names: string[], n = 10): string {
 }
 
 export function renderDiff(doc: DiffDocument): string[] {
-    const out = [`diff ${refLine(doc.base)} -> ${refLine(doc.head)}`];
+    const out = [`diff ${refLine(doc.base)} -> ${refLine(doc.head)}`, ...doc.unknown];
     for (const r of [doc.base, doc.head]) for (const a of r.appRepo) out.push(`application repository at ${r.ref}: ${a}`);
     if (doc.uncommitted.length) {
         out.push(`this checkout's files differ from ${doc.head.ref} (${files(doc.uncommitted)}): not in this comparison of commits; scripts/fleet diff ${doc.base.ref} compares ${doc.base.ref} with the files as they are`);

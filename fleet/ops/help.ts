@@ -16,7 +16,25 @@ export interface CommandHelp {
     options: string[];
     /** Options without a value. */
     flags: string[];
+    /** It evaluates a stack: it takes the stack options (STACK_OPTION_NAMES). */
+    stack?: boolean;
 }
+
+/** The options of every command that evaluates a stack (fleet/ops/commands.ts `stackInputs`), as typed. */
+const STACK_SYNOPSIS = "[--config [STACK=]FILE]... [--app-repo DIR] [--fleet DIR]";
+export const STACK_OPTION_NAMES = ["config", "app-repo", "fleet"];
+/** What they do, the same lines in each command's help. */
+const STACK_OPTION_LINES = [
+    "--config [STACK=]FILE  an override file of a stack file's shape on top of every stack, or of",
+    "                       STACK (repeatable): e.g. the host's fleet:advertiseAddress",
+    "--app-repo DIR         the application repository's checkout in place of fleet:appRepo",
+    "--fleet DIR            the fleet data in place of fleet/data",
+];
+/** What a command that answers with what it can says of what no fresh clone holds. */
+const UNKNOWN_LINES = [
+    "From a fresh clone it answers with what it can: a host address or an application repository",
+    "it lacks is named once at the top (\"not known here: ...\") with the option that supplies it.",
+];
 
 export const COMMANDS: readonly CommandHelp[] = [
     {
@@ -28,19 +46,19 @@ export const COMMANDS: readonly CommandHelp[] = [
         ],
     },
     {
-        name: "check-stack", synopsis: "check-stack <stack> [--config FILE]... [--app-repo DIR] [--fleet DIR]", options: ["fleet", "config", "app-repo"], flags: [],
+        name: "check-stack", synopsis: "check-stack <stack>", options: STACK_OPTION_NAMES, flags: [], stack: true,
         summary: "what `pulumi up` would refuse in Pulumi.<stack>.yaml, each with the command that fixes it",
         details: [
             "Merges Pulumi.yaml and Pulumi.<stack>.yaml with the Pulumi CLI's rules, then runs every",
             "check the program runs before it creates a resource: the fleet: keys, the data, the",
             "application repository (entrypoints, sources, locks), the build lock of fleet:pinAll, and",
-            "the cross-stack rules against the peer stack's committed config. Exit 1 on any problem.",
-            "--config FILE   an override file of a stack file's shape on top (repeatable)",
-            "--app-repo DIR  a checkout of the application repository in place of fleet:appRepo",
+            "the cross-stack rules against the peer stack's committed config. Exit 1 on any problem,",
+            "a value left to the operator (the host's address) included.",
+            ...STACK_OPTION_LINES,
         ],
     },
     {
-        name: "plan", synopsis: "plan <stack> [--json] [--fleet DIR]", options: ["fleet"], flags: ["json"],
+        name: "plan", synopsis: "plan <stack> [--json]", options: STACK_OPTION_NAMES, flags: ["json"], stack: true,
         summary: "what the stack runs: per container its image, pin, address, ports, GPU, limits, start, health",
         details: [
             "Per container: the image reference (the tag this commit builds, the digest where known; for",
@@ -49,14 +67,18 @@ export const COMMANDS: readonly CommandHelp[] = [
             "container it starts after, and its health check. Then the family images, in build order, and",
             "the services the stack does not deploy, with why.",
             "--json prints the same as one JSON document (version 1; fleet/ops/planView.ts describes it).",
+            ...UNKNOWN_LINES,
+            ...STACK_OPTION_LINES,
         ],
     },
     {
-        name: "image-targets", synopsis: "image-targets <stack> [--fleet DIR]", options: ["fleet"], flags: [],
+        name: "image-targets", synopsis: "image-targets <stack>", options: STACK_OPTION_NAMES, flags: [], stack: true,
         summary: "the URNs that build the stack's images alone (pulumi up --target), one a line",
         details: [
             "Standard output: one URN a line, read by the deploy workflow. Standard error: what is left",
-            "out and why (pinned services and the families only they use: nothing is built for them).",
+            "out and why (pinned services and the families only they use: nothing is built for them),",
+            "and what could not be known here (the URNs need neither the host nor the application).",
+            ...STACK_OPTION_LINES,
         ],
     },
     {
@@ -70,7 +92,7 @@ export const COMMANDS: readonly CommandHelp[] = [
         details: ["The digests a deploy built and ran, by image and container: what fleet:pinAll rolls back to."],
     },
     {
-        name: "rollback", synopsis: "rollback <stack> --from F [--out F] [--config F]... [--app-repo DIR]", options: ["fleet", "from", "out", "config", "app-repo"], flags: [],
+        name: "rollback", synopsis: "rollback <stack> --from F [--out F]", options: ["from", "out", ...STACK_OPTION_NAMES], flags: [], stack: true,
         summary: "the build lock of a past deployment (pulumi stack export --version N, or a DIY history checkpoint), for fleet:pinAll",
         details: [
             "Reads what Pulumi recorded of one deployment of <stack>: `pulumi stack export --version N`",
@@ -79,9 +101,7 @@ export const COMMANDS: readonly CommandHelp[] = [
             "build-lock-<stack>.json) and says per container what the rollback runs: the same image as",
             "this commit builds, that deployment's image, a service that did not run then, or one",
             "removed since. Nothing is written for a file of another stack or one that records no image.",
-            "--config FILE   an override file of a stack file's shape on top (repeatable), as check-stack",
-            "--app-repo DIR  a checkout of the application repository, for the tags this commit builds",
-            "--fleet DIR     the fleet data, as validate",
+            ...STACK_OPTION_LINES,
         ],
     },
     {
@@ -105,7 +125,7 @@ export const COMMANDS: readonly CommandHelp[] = [
         details: ["--cuda picks the CUDA track of the GPU families (cu118, cu121, cu124; default cu121)."],
     },
     {
-        name: "diff", synopsis: "diff <base-ref> [<head-ref>] [--config [STACK=]FILE]... [--json]", options: ["config"], flags: ["json"],
+        name: "diff", synopsis: "diff <base-ref> [<head-ref>] [--json]", options: STACK_OPTION_NAMES, flags: ["json"], stack: true,
         summary: "per stack, the images whose tag moves and the containers replaced, added or removed, with why",
         details: [
             "Evaluates every stack at both refs with the program's own plan and tag code, each ref in a",
@@ -118,8 +138,9 @@ export const COMMANDS: readonly CommandHelp[] = [
             "the program replaces containers on every change), updated in place (limits.pidsLimit),",
             "added or removed, with the fields that change and why (the data entry or config key).",
             "Reads no stack state: changes made by hand on a host are `pulumi preview`'s to show.",
-            "--config [STACK=]FILE  an override file on top of every stack, or of STACK (repeatable)",
+            ...UNKNOWN_LINES,
             "--json                 one JSON document (version 1; fleet/ops/diff.ts describes it)",
+            ...STACK_OPTION_LINES,
             "Exit 0 with or without changes; 1 when a ref or its data does not load.",
         ],
     },
@@ -146,13 +167,19 @@ export function findCommand(name: string): CommandHelp | undefined {
     return COMMANDS.find((c) => c.name === name);
 }
 
+/** A command as the list shows it: the stack options as one word. */
+const listed = (c: CommandHelp): string => (c.stack ? `${c.synopsis} [stack options]` : c.synopsis);
+
 /** The command list. */
 export function usage(): string[] {
-    const width = Math.max(...COMMANDS.map((c) => c.synopsis.length));
+    const width = Math.max(...COMMANDS.map((c) => listed(c).length));
     return [
         `usage: ${PROGRAM} <command> [arguments]   (or: npm run fleet -- <command>)`,
         "",
-        ...COMMANDS.map((c) => `  ${c.synopsis.padEnd(width)}  ${c.summary}`),
+        ...COMMANDS.map((c) => `  ${listed(c).padEnd(width)}  ${c.summary}`),
+        "",
+        `stack options, the same for every command that evaluates a stack: ${STACK_SYNOPSIS}`,
+        ...STACK_OPTION_LINES.map((l) => `  ${l}`),
         "",
         "Exit codes: 0 fine, 1 the data or config has problems, 2 the command line is wrong.",
         `${PROGRAM} <command> --help tells more about one command.`,
@@ -161,7 +188,7 @@ export function usage(): string[] {
 
 /** `<command> --help`. */
 export function commandHelp(c: CommandHelp): string[] {
-    return [`usage: ${PROGRAM} ${c.synopsis}`, "", c.summary, ...(c.details.length ? ["", ...c.details] : [])];
+    return [`usage: ${PROGRAM} ${c.stack ? `${c.synopsis} ${STACK_SYNOPSIS}` : c.synopsis}`, "", c.summary, ...(c.details.length ? ["", ...c.details] : [])];
 }
 
 /** Edits (insert, delete, substitute) between two strings. */

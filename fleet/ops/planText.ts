@@ -59,6 +59,8 @@ export function renderPlan(doc: PlanDocument): string[] {
     for (const x of c) perFamily.set(x.family, (perFamily.get(x.family) ?? 0) + 1);
     const gpu = c.filter((x) => x.gpu?.capabilities.includes("gpu")).map((x) => x.service);
     const lines = [
+        ...doc.unknown,
+        ...(doc.unknown.length ? [""] : []),
         // The CUDA track matters only where a container asks for the GPU.
         `plan for ${doc.machine} (stack ${doc.stack}, port offset ${doc.portOffset}, ${c.some((x) => x.gpu) ? `CUDA ${doc.cudaTrack}` : "no GPU container"})`,
         "",

@@ -60,6 +60,8 @@ export interface PlanDocument {
     /** The supervisor's Docker API proxy image, or null when the host does not run the supervisor. */
     proxy: string | null;
     notDeployed: { service: string; kind: string; reason: string }[];
+    /** What this checkout could not tell, each with the option or command that supplies it (fleet/ops/unknowns.ts). */
+    unknown: string[];
 }
 
 /** Core tier first, then by name: a row's place depends on that row alone. */
@@ -100,7 +102,7 @@ function containerView(c: ContainerPlan, image: ContainerImage): ContainerView {
     };
 }
 
-export function planDocument(stack: string, plan: HostPlan, images: PlanImages): PlanDocument {
+export function planDocument(stack: string, plan: HostPlan, images: PlanImages, unknown: string[] = []): PlanDocument {
     return {
         version: PLAN_DOCUMENT_VERSION,
         stack,
@@ -112,6 +114,7 @@ export function planDocument(stack: string, plan: HostPlan, images: PlanImages):
         families: images.families.map((f) => ({ family: f.family, image: f.ref, built: f.built })),
         proxy: images.proxy ?? null,
         notDeployed: plan.excluded.map((e) => ({ service: e.service, kind: e.kind, reason: e.reason })),
+        unknown,
     };
 }
 

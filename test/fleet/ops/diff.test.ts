@@ -12,8 +12,8 @@ import { renderDiff } from "../../../fleet/ops/diffText";
 import { commit, diffRepo, edit, git, pinApp, RUNBOOK_ARGS } from "./diffRepo";
 import { configuredProject, runFleet } from "./project";
 
-const NO_OVERRIDES = { all: [], byStack: {} };
-const RUNBOOK = { all: [], byStack: { mainpc: [RUNBOOK_ARGS[1].split("=")[1]], pc2: [RUNBOOK_ARGS[3].split("=")[1]] } };
+const NO_OVERRIDES = { overrides: { all: [], byStack: {} } };
+const RUNBOOK = { overrides: { all: [], byStack: { mainpc: [RUNBOOK_ARGS[1].split("=")[1]], pc2: [RUNBOOK_ARGS[3].split("=")[1]] } } };
 
 /** Per stack: each image with why, each container with its change, fields and why. */
 function outline(doc: DiffDocument) {
@@ -134,7 +134,7 @@ describe("scripts/fleet diff", () => {
         const doc = JSON.parse(r1.out.join("\n")) as DiffDocument;
         assert.deepStrictEqual(doc, {
             version: 1, base: { ref: "base", commit: r.base, appRepo: [] }, head: { ref: "working tree", commit: head, appRepo: [] }, codeChanged: ["fleet/model/plan.ts", "index.ts"],
-            stacks: [{ stack: "local", images: [], containers: [] }], uncommitted: [],
+            stacks: [{ stack: "local", images: [], containers: [] }], uncommitted: [], unknown: [],
         });
         assert.deepStrictEqual(git(r.project, "worktree", "list", "--porcelain").split("\n").filter((l) => l.startsWith("worktree ")), [`worktree ${r.project}`]);
         assert.deepStrictEqual(renderDiff(doc), [
@@ -156,6 +156,7 @@ describe("scripts/fleet diff", () => {
         assert.strictEqual(runFleet(["diff"], r.project).err[0].split("\n")[0], "fleet: diff needs a base ref and at most a head ref, e.g. diff origin/main HEAD");
         assert.strictEqual(runFleet(["diff", "base", "--config", "pc9=x.yaml"], r.project).err[0].split("\n")[0], "fleet: --config pc9=...: no stack 'pc9' in this checkout (local)");
         assert.strictEqual(runFleet(["diff", "base", "HEAD", "HEAD"], r.project).code, 2);
+        assert.strictEqual(runFleet(["diff", "base", "--fleet", "x"], r.project).err[0].split("\n")[0], "fleet: diff evaluates each ref's own fleet/data; --fleet does not apply (commit the data, or compare with the working tree: diff <base-ref>)");
         const shallow = `${r.project}-shallow`;
         git(path.dirname(r.project), "clone", "-q", "--depth", "1", `file://${r.project}`, shallow);
         assert.deepStrictEqual(runFleet(["diff", "HEAD"], shallow).err[0].split("\n").slice(1), [
@@ -212,5 +213,29 @@ describe("scripts/fleet diff", () => {
         assert.deepStrictEqual(runFleet(["diff", "base", ...mainpc], r.project).err[0].split("\n").slice(1), [
             "  - fleet/data/services.yaml: ServiceRegistry.ports.extra: is not a known key. Fix: remove it, or use one of service, health, metrics",
         ]);
+    });
+
+    it("from a fresh clone (no application repository, no host address): diff <base> answers, saying once what it could not know and what supplies it", () => {
+        const r = diffRepo(["mainpc"]);
+        // The application repository checked out elsewhere than the stacks name (or not at all).
+        const elsewhere = `${r.app}-elsewhere`;
+        fs.renameSync(r.app, elsewhere);
+        edit(path.join(r.project, "fleet/data/services.yaml"), "ports: { service: 7200, health: 8200 }", "ports: { service: 7199, health: 8200 }");
+        const d = runFleet(["diff", "base"], r.project);
+        assert.strictEqual(d.code, 0, d.err.join("\n"));
+        assert.deepStrictEqual(d.out.slice(0, 4), [
+            `diff base (${r.base.slice(0, 7)}) -> the working tree (on ${r.base.slice(0, 7)})`,
+            "not known here: Pulumi.mainpc.yaml: fleet:advertiseAddress: is missing: 'mainpc', the host of fleet:dockerHost, is a name, and published ports are bound to one IP address (CIS Docker 5.14); shown as <mainpc IP>. "
+                + "Supply it: --config mainpc=FILE, a file holding \"config: { fleet:advertiseAddress: <value> }\", or pulumi config set fleet:advertiseAddress <value> --stack mainpc",
+            `not known here: the tags of stack mainpc's service images: the application repository is not checked out at ${r.app} (fleet:appRepo). Supply it: --app-repo DIR, or check it out there (scripts/fleet app-repo names the repository and commit)`,
+            "",
+        ]);
+        // What the data says is known: the port moves, so the container and its front are replaced.
+        assert.deepStrictEqual(d.out.filter((l) => /^ {2}(replace|image) /.test(l)), ["  replace service-registry (ServiceRegistry)", "  replace service-registry-front (ServiceRegistry)"]);
+        // --app-repo names that checkout and --config the address: nothing unknown, and the image moves too.
+        const withApp = runFleet(["diff", "base", "--app-repo", elsewhere, "--config", `mainpc=${RUNBOOK_ARGS[1].split("=")[1]}`], r.project);
+        assert.strictEqual(withApp.code, 0, withApp.err.join("\n"));
+        assert.deepStrictEqual(withApp.out.filter((l) => l.startsWith("not known here")), []);
+        assert.deepStrictEqual(withApp.out.filter((l) => /^ {2}(replace|image) /.test(l)).map((l) => l.split(":")[0]), ["  image service-registry", "  replace service-registry (ServiceRegistry)", "  replace service-registry-front (ServiceRegistry)"]);
     });
 });

@@ -19,7 +19,7 @@ function side(label: string, data: FleetData, cfg: StackConfig): Side {
     const plan = planHost(data, cfg);
     const containers = Object.fromEntries(plan.containers.map((c) => [c.service, { repository: `ghcr.io/ai-system/${c.name}`, ref: `ghcr.io/ai-system/${c.name}:t1`, tag: "t1", build: { ref: `ghcr.io/ai-system/${c.name}:t1` } }]));
     return {
-        label, commit: label.repeat(40).slice(0, 40), data, appRepo: [],
+        label, commit: label.repeat(40).slice(0, 40), data, appRepo: [], unknown: [],
         stacks: { mainpc: { cfg, plan, images: { containers, builds: {}, families: [] }, config: new Map(), configFiles: {}, peerEndpoints: {} } },
     };
 }

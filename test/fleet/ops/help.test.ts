@@ -1,7 +1,7 @@
 /** `scripts/fleet help`, `--help`, `<command> --help`, and what a mistyped command is told. */
 import * as assert from "assert";
 import { RUN } from "../../../fleet/ops/commands";
-import { closestCommand, COMMANDS, commandHelp, findCommand, usage } from "../../../fleet/ops/help";
+import { closestCommand, COMMANDS, commandHelp, findCommand, STACK_OPTION_NAMES, usage } from "../../../fleet/ops/help";
 import { runFleet } from "./project";
 
 describe("scripts/fleet help", () => {
@@ -11,8 +11,13 @@ describe("scripts/fleet help", () => {
         }
         const list = usage();
         assert.strictEqual(list[0], "usage: scripts/fleet <command> [arguments]   (or: npm run fleet -- <command>)");
-        assert.strictEqual(list.find((l) => l.includes(" plan <stack>")), "  plan <stack> [--json] [--fleet DIR]                                    what the stack runs: per container its image, pin, address, ports, GPU, limits, start, health");
+        assert.strictEqual(list.find((l) => l.includes(" plan <stack>")), "  plan <stack> [--json] [stack options]                  what the stack runs: per container its image, pin, address, ports, GPU, limits, start, health");
         for (const c of COMMANDS) assert.ok(list.some((l) => l.startsWith(`  ${c.synopsis} `)), c.name);
+        // One set of options for every command that evaluates a stack, said once under the list.
+        assert.deepStrictEqual(COMMANDS.filter((c) => c.stack).map((c) => c.name), ["check-stack", "plan", "image-targets", "rollback", "diff"]);
+        for (const c of COMMANDS.filter((x) => x.stack)) for (const o of STACK_OPTION_NAMES) assert.ok(c.options.includes(o), `${c.name} --${o}`);
+        assert.ok(list.includes("stack options, the same for every command that evaluates a stack: [--config [STACK=]FILE]... [--app-repo DIR] [--fleet DIR]"));
+        assert.strictEqual(commandHelp(findCommand("plan")!)[0], "usage: scripts/fleet plan <stack> [--json] [--config [STACK=]FILE]... [--app-repo DIR] [--fleet DIR]");
     });
 
     it("<command> --help and help <command> print that command's usage, exit 0, and run nothing", () => {

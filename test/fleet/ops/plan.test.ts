@@ -12,7 +12,7 @@ import { buildPlan, BuildPlan } from "../../../fleet/imageplan/buildPlan";
 import { planHost } from "../../../fleet/model/plan";
 import { FIXTURE_APP, golden, realFleet, realFleetTexts, stackFor, writeFleetDir } from "../../helpers";
 import { projectWith } from "../../mocks";
-import { configuredProject, runFleet } from "./project";
+import { configuredProject, freshProject, runFleet } from "./project";
 
 const PROJECT = path.resolve(__dirname, "..", "..", "..");
 const CACHE_DIGEST = "sha256:abababababababababababababababababababababababababababababababab";
@@ -42,7 +42,7 @@ const built = (b: BuildPlan, service: string) => b.services.find((s) => s.spec.s
 
 describe("scripts/fleet plan", () => {
     it("mainpc: a row per container with its address and ports, GPU, CPU, memory and PIDs limits, start and health", () => {
-        const r = runFleet(["plan", "mainpc"], configuredProject());
+        const r = runFleet(["plan", "mainpc", "--app-repo", FIXTURE_APP], configuredProject());
         assert.strictEqual(r.code, 0, r.err.join("\n"));
         assert.strictEqual(r.out[0], "plan for mainpc (stack mainpc, port offset 0, CUDA cu121)");
         const rows = [
@@ -64,15 +64,20 @@ describe("scripts/fleet plan", () => {
         assert.ok(r.out.includes("  WakeWordDetector: gated: replaced by RealTimeAudioPipeline while fleet:rtapEnabled is true (002 P0.3)"));
     });
 
-    it("pc2 without its application repository: every service says why its tag is unknown; the families have theirs", () => {
+    it("pc2 without its application repository: said once at the top, with what supplies it; every service's tag unknown; the families have theirs", () => {
         const dir = configuredProject();
         const r = runFleet(["plan", "pc2"], dir);
         assert.strictEqual(r.code, 0, r.err.join("\n"));
+        assert.deepStrictEqual(r.out.slice(0, 3), [
+            `not known here: the tags of stack pc2's service images: the application repository is not checked out at ${path.resolve(dir, "../AI_System_Monorepo")} (fleet:appRepo). Supply it: --app-repo DIR, or check it out there (scripts/fleet app-repo names the repository and commit)`,
+            "",
+            "plan for pc2 (stack pc2, port offset 0, CUDA cu121)",
+        ]);
+        assert.strictEqual(r.out.filter((l) => l.startsWith("not known here")).length, 1);
         const images = table(r.out, /^SERVICE\s+IMAGE$/);
         assert.strictEqual(images.length, 23);
-        const why = `fleet:appRepo: ../AI_System_Monorepo (${path.resolve(dir, "../AI_System_Monorepo")}) is not a directory: the service images are built from a checkout of the application repository`;
-        assert.strictEqual(images[4], imageRow("CacheManager", `ghcr.io/ai-system/cache-manager (tag unknown: ${why})`));
-        assert.ok(images.every((l) => l.endsWith(`(tag unknown: ${why})`)), images.join("\n"));
+        assert.strictEqual(images[4], imageRow("CacheManager", "ghcr.io/ai-system/cache-manager (tag unknown: the application repository is not checked out)"));
+        assert.ok(images.every((l) => l.endsWith("(tag unknown: the application repository is not checked out)")), images.join("\n"));
         const b = pc2Build();
         assert.deepStrictEqual(table(r.out, /^FAMILY\s+IMAGE$/), [
             ...b.families.map((f) => `${f.spec.family.padEnd(19)}  ${f.tag}`),
@@ -145,14 +150,14 @@ describe("scripts/fleet plan", () => {
         const before = runFleet(["plan", "pc2"], dir).out;
         const after = runFleet(["plan", "pc2", "--fleet", writeFleetDir({ ...texts, "services.yaml": placed })], dir).out;
         // STARTS AFTER is at a fixed place in every row: blank it to compare the rest.
-        const at = before[2].indexOf("STARTS AFTER");
+        const at = before[4].indexOf("STARTS AFTER");
         const blank = (l: string) => (/^[A-Z][A-Za-z0-9]+ {2,}(core|app) /.test(l) ? l.slice(0, at) + l.slice(at + 29) : l);
         const added = after.filter((l) => !before.map(blank).includes(blank(l)));
         const removed = before.filter((l) => !after.map(blank).includes(blank(l)));
         assert.deepStrictEqual(added.map((l) => l.replace(/\s+.*/, "")), ["AffectiveProcessingCenter", "AffectiveProcessingCenter", "24", "GPU"]);
         assert.deepStrictEqual(removed.map((l) => l.replace(/\s+.*/, "")), ["23", "GPU"]);
         // In name order, after AdvancedRouter.
-        assert.strictEqual(after.findIndex((l) => l.startsWith("AffectiveProcessingCenter ")), 4);
+        assert.strictEqual(after.findIndex((l) => l.startsWith("AffectiveProcessingCenter ")), 6);
     });
 });
 
@@ -187,8 +192,10 @@ describe("scripts/fleet image-targets", () => {
             "urn:pulumi:pc2::fleet::fleet:images:HostImages$fleet:images:ServiceImage$docker-build:index:Image::cache-manager",
         ]);
         assert.ok(pinned.out.every((u) => /^urn:pulumi:pc2::fleet::\S+$/.test(u)));
-        assert.deepStrictEqual(plain.err, []);
-        assert.deepStrictEqual(pinned.err, ["left out: cache-manager (pinned by fleet:pins[0]: nothing is built)"]);
+        // The URNs need no application repository; that it is missing is said, on standard error.
+        const missing = (l: string) => l.startsWith("not known here: the tags of stack pc2's service images");
+        assert.deepStrictEqual([plain.err.length, plain.err.every(missing)], [1, true]);
+        assert.deepStrictEqual(pinned.err.filter((l) => !missing(l)), ["left out: cache-manager (pinned by fleet:pins[0]: nothing is built)"]);
     });
 
     it("pinAll: every service and family left out, each with its pin; services the stack does not deploy, with why", () => {
@@ -199,5 +206,52 @@ describe("scripts/fleet image-targets", () => {
         assert.ok(all.err.includes("left out: family-web (only pinned services use it: nothing is built)"));
         const local = runFleet(["image-targets", "local"]);
         assert.ok(local.err.includes("left out: wake-word-detector (not deployed: gated: replaced by RealTimeAudioPipeline while fleet:rtapEnabled is true (002 P0.3))"), local.err.join("\n"));
+    });
+});
+
+describe("the options of every command that evaluates a stack, from a fresh clone", () => {
+    const RUNBOOK = ["--config", "mainpc=test/fixtures/stacks/runbook-mainpc.yaml", "--app-repo", "test/fixtures/app"];
+    const address = "not known here: Pulumi.mainpc.yaml: fleet:advertiseAddress: is missing: 'mainpc', the host of fleet:dockerHost, is a name, and published ports are bound to one IP address (CIS Docker 5.14); shown as <mainpc IP>. "
+        + "Supply it: --config mainpc=FILE, a file holding \"config: { fleet:advertiseAddress: <value> }\", or pulumi config set fleet:advertiseAddress <value> --stack mainpc";
+    const appRepo = (dir: string) => `not known here: the tags of stack mainpc's service images: the application repository is not checked out at ${path.resolve(dir, "../AI_System_Monorepo")} (fleet:appRepo). `
+        + "Supply it: --app-repo DIR, or check it out there (scripts/fleet app-repo names the repository and commit)";
+
+    it("plan answers with what it can: what it could not know once at the top, with the option that supplies it; placeholders in its place", () => {
+        const dir = freshProject();
+        const r = runFleet(["plan", "mainpc"], dir);
+        assert.deepStrictEqual([r.code, r.err], [0, []]);
+        assert.deepStrictEqual(r.out.slice(0, 4), [address, appRepo(dir), "", "plan for mainpc (stack mainpc, port offset 0, CUDA cu121)"]);
+        assert.ok(r.out.includes("ServiceRegistry              core  family-web           <mainpc IP>:7200/8200        -          1     1024    256    -                            http :8200/health start 30s every 1s"), r.out.join("\n"));
+        assert.ok(table(r.out, /^SERVICE\s+IMAGE$/).every((l) => l.endsWith("(tag unknown: the application repository is not checked out)")));
+        const doc = JSON.parse(runFleet(["plan", "mainpc", "--json"], dir).out.join("\n")) as { unknown: string[]; containers: { publish: { address: string } }[] };
+        assert.deepStrictEqual(doc.unknown, [address, appRepo(dir)]);
+        assert.ok(doc.containers.every((c) => c.publish.address === "<mainpc IP>"));
+    });
+
+    it("the same options on plan, image-targets, check-stack and rollback supply them: nothing unknown, the address and the tags as a configured host has them", () => {
+        const dir = freshProject();
+        const planned = runFleet(["plan", "mainpc", ...RUNBOOK], dir);
+        assert.deepStrictEqual([planned.code, planned.err, planned.out[0]], [0, [], "plan for mainpc (stack mainpc, port offset 0, CUDA cu121)"]);
+        assert.ok(planned.out.some((l) => l.startsWith("ServiceRegistry              core  family-web           192.0.2.16:7200/8200 ")));
+        assert.ok(!planned.out.some((l) => l.includes("tag unknown")));
+        const targets = runFleet(["image-targets", "mainpc", ...RUNBOOK], dir);
+        assert.deepStrictEqual(targets.err.filter((l) => !l.startsWith("left out: ")), []);
+        // The URNs are the same without them: only standard error says what was not known.
+        const bare = runFleet(["image-targets", "mainpc"], dir);
+        assert.deepStrictEqual([bare.out, bare.err], [targets.out, [address, appRepo(dir), ...targets.err]]);
+        assert.strictEqual(runFleet(["check-stack", "mainpc", ...RUNBOOK], dir).code, 0);
+    });
+
+    it("check-stack refuses what pulumi up refuses: the missing address is a problem there, with its fix", () => {
+        const r = runFleet(["check-stack", "mainpc", "--app-repo", "test/fixtures/app"], freshProject());
+        assert.strictEqual(r.code, 1);
+        assert.ok(r.err[0].includes("Pulumi.mainpc.yaml: fleet:advertiseAddress: is missing: 'mainpc', the host of fleet:dockerHost, is a name"), r.err[0]);
+    });
+
+    it("--config naming a stack the project lacks is a wrong command line, for every command that takes it", () => {
+        for (const command of [["plan", "mainpc"], ["image-targets", "mainpc"], ["check-stack", "mainpc"], ["rollback", "mainpc", "--from", "x.json"], ["diff", "HEAD"]]) {
+            const r = runFleet([...command, "--config", "pc9=x.yaml"], freshProject());
+            assert.deepStrictEqual([r.code, r.err[0].split("\n")[0]], [2, "fleet: --config pc9=...: no stack 'pc9' in this checkout (local, mainpc, pc2)"], command.join(" "));
+        }
     });
 });

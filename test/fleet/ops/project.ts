@@ -37,3 +37,11 @@ export function runFleet(argv: string[], projectDir = PROJECT): { code: number; 
     const code = runCli(argv, { out: (l) => out.push(l), err: (l) => err.push(l) }, projectDir);
     return { code, out, err };
 }
+
+/** The project's Pulumi files as a fresh clone has them (no host address set, no application repository beside it), and `test/` linked in. */
+export function freshProject(): string {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "fleet-fresh-"));
+    for (const f of fs.readdirSync(PROJECT).filter((n) => /^Pulumi(\.[^.]+)?\.yaml$/.test(n))) fs.copyFileSync(path.join(PROJECT, f), path.join(dir, f));
+    fs.symlinkSync(path.join(PROJECT, "test"), path.join(dir, "test"));
+    return dir;
+}
