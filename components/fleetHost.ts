@@ -74,7 +74,6 @@ export class FleetHost extends pulumi.ComponentResource {
             cudaTrack: p.cudaTrack,
             builder: args.settings.builder,
             // The registry cache export needs it (components/image.ts); a load does not.
-            imageStore: args.settings.output === "push",
             triggers,
         }, { parent: this });
         this.gpuProbe = args.gpu ? this.probe(`${name}-gpu-probe`, args, triggers) : undefined;
@@ -185,7 +184,6 @@ export class FleetHost extends pulumi.ComponentResource {
             // HAProxy runs under the profile the Docker API proxy runs it under.
             seccomp,
             provider: args.provider,
-            dockerHost: args.dockerHost,
             dependsOn: [this.preflight, check],
         }, { parent: this })]));
     }

@@ -30,8 +30,6 @@ export interface HostPreflightArgs {
     cudaTrack: string;
     /** The buildx builder the images are built with; it must exist and use the docker driver. */
     builder: string;
-    /** Require the containerd image store (a registry cache export needs it). */
-    imageStore: boolean;
     /**
      * Re-run the checks whenever one of these changes (the host's image tags): every deploy
      * that changes something runs them, a no-op preview shows no diff.
@@ -56,7 +54,6 @@ export class HostPreflight extends pulumi.ComponentResource {
                 FLEET_GPU_IDS: args.gpuIds.join(","),
                 FLEET_CUDA_TRACK: args.cudaTrack,
                 FLEET_BUILDER: args.builder,
-                FLEET_IMAGE_STORE: String(args.imageStore),
                 // What every container's logging is: the daemon must add nothing to it.
                 FLEET_LOG_DRIVER: LOG_DEFAULTS.driver,
                 FLEET_LOG_OPTS: Object.keys(LOG_OPTS).join(","),

@@ -4,12 +4,9 @@
  * It lets a replacement start the new container beside the old one and switch with no lost
  * request (scripts/container-start.sh); a container cannot take over host ports another holds.
  *
- * Created stopped: its own start command (scripts/front-start.sh) sets its PIDs limit and starts
- * it as soon as it exists, beside the start of the host's core tier, so that a tier's containers
- * do not wait for their fronts' starts. Where a container from before the fronts still holds the
- * host ports, the service's start command starts it once that one is stopped.
+ * Created stopped: the service's start command sets its PIDs limit and starts it (with the
+ * service's first container, or after a replacement of the front itself).
  */
-import * as command from "@pulumi/command";
 import * as docker from "@pulumi/docker";
 import * as pulumi from "@pulumi/pulumi";
 import { APP_GID, APP_UID, FRONT_DEFAULTS, LOG_DEFAULTS, LOG_OPTS, RESTART_POLICY } from "../fleet/model/defaults";
@@ -17,9 +14,6 @@ import { cpusInput } from "../fleet/model/dockerForms";
 import { ContainerPlan } from "../fleet/model/plan";
 import { forwardedPorts, frontName } from "../fleet/render/front";
 import { CONTAINER_REPLACE_ON_CHANGES, healthcheckInput } from "./serviceContainer";
-
-/** The front's start command's script, relative to the project (the command's working directory). */
-export const FRONT_START_SCRIPT = "scripts/front-start.sh";
 
 export interface ServiceFrontArgs {
     plan: ContainerPlan;
@@ -34,16 +28,12 @@ export interface ServiceFrontArgs {
     /** `seccomp=<json>` it runs under. */
     seccomp: string;
     provider: docker.Provider;
-    /** The host's Docker endpoint, for its start command. */
-    dockerHost: string;
     /** The host's check of every front's configuration, and what else its create waits for. */
     dependsOn: pulumi.Input<pulumi.Resource>[];
 }
 
 export class ServiceFront extends pulumi.ComponentResource {
     public readonly container: docker.Container;
-    /** Its PIDs limit set and started, once created. */
-    public readonly started: command.local.Command;
     /** The host's backends network it forwards to. */
     public readonly backends: docker.Network;
     /** Its fixed name, `<container name>-front`. */
@@ -106,12 +96,6 @@ export class ServiceFront extends pulumi.ComponentResource {
             replaceOnChanges: CONTAINER_REPLACE_ON_CHANGES,
             dependsOn: args.dependsOn,
         });
-        this.started = new command.local.Command(`${name}-start`, {
-            create: pulumi.interpolate`bash ${FRONT_START_SCRIPT} ${this.container.name} ${c.service} ${args.machine} ${d.pidsLimit}`,
-            environment: { DOCKER_HOST: args.dockerHost },
-            // A new front (its ports or health check changed) is started again.
-            triggers: [this.container.id, d.pidsLimit],
-        }, { parent: this, dependsOn: [this.container] });
         this.backends = args.backends;
         this.containerName = this.container.name;
         this.registerOutputs({ containerName: this.containerName });

@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Host preflight, run by the HostPreflight component before any container of a host.
 # Checks the Docker engine version; what the image builds need (components/image.ts says why):
-# the buildx plugin, the named builder with the docker driver, and where images are pushed with
-# the registry cache the containerd image store; and, on GPU hosts, the driver version the CUDA
+# the buildx plugin, the named builder with the docker driver, and the containerd image store
+# (the only store the program is tested on: issue 27); and, on GPU hosts, the driver version the CUDA
 # track needs (002 R1, P2.10) and every GPU the containers request. Whether Docker can serve a
 # GPU request (its NVIDIA device driver) is not in `docker info`: scripts/gpu-probe.sh tries one.
 # Each failure says what is wrong and what to do; nothing is changed on the host.
@@ -10,8 +10,7 @@
 # Environment: DOCKER_HOST, FLEET_MACHINE, FLEET_MIN_DOCKER (e.g. 25.0), FLEET_GPU (true|false),
 # FLEET_MIN_DRIVER (e.g. 535), FLEET_CUDA_TRACK (e.g. cu121), FLEET_GPU_IDS (the host GPU indexes
 # the containers request, comma-separated, from fleet/data/hosts.yaml GPU_VISIBLE_DEVICES),
-# FLEET_BUILDER (e.g. default),
-# FLEET_IMAGE_STORE (true: the containerd image store is required), FLEET_LOG_DRIVER and
+# FLEET_BUILDER (e.g. default), FLEET_LOG_DRIVER and
 # FLEET_LOG_OPTS (the containers' log driver and the option names they set, comma-separated),
 # FLEET_DAEMON_JSON (the daemon's configuration file on the host, default /etc/docker/daemon.json).
 set -euo pipefail
@@ -50,15 +49,17 @@ driver=$(printf '%s\n' "$builder" | awk '$1 == "Driver:" {print $2; exit}')
 [ "$driver" = docker ] ||
     fail "buildx builder '${FLEET_BUILDER}' uses the ${driver:-unknown} driver, whose BuildKit cannot see the images in ${FLEET_MACHINE}'s daemon (moby/buildkit#2343). Fix: set fleet:buildxBuilder to a builder with the docker driver (default)."
 summary="${summary}, builder ${FLEET_BUILDER} (docker driver)"
-if [ "$FLEET_IMAGE_STORE" = "true" ]; then
-    store=$(docker info --format '{{json .DriverStatus}}' 2>&1) ||
-        fail "docker info failed: ${store}. Fix: check the Docker engine on ${FLEET_MACHINE}."
-    case "$store" in
-        *io.containerd.snapshotter.v1*) ;;
-        *) fail "the Docker engine on ${FLEET_MACHINE} does not use the containerd image store (driver status: ${store}); the docker driver refuses the registry cache export without it. Fix: add {\"features\": {\"containerd-snapshotter\": true}} to /etc/docker/daemon.json on ${FLEET_MACHINE} and restart Docker (images of the old store are not migrated: the next deploy pulls or rebuilds them)." ;;
-    esac
-    summary="${summary}, containerd image store"
-fi
+# Every stack, loading or pushing: the engine suite runs on the containerd store, and what the
+# daemon resolves and reports comes from another implementation on the classic one (moby has two
+# image services, daemon/images and daemon/containerd), so a classic-store host would run states
+# no test ever saw.
+store=$(docker info --format '{{json .DriverStatus}}' 2>&1) ||
+    fail "docker info failed: ${store}. Fix: check the Docker engine on ${FLEET_MACHINE}."
+case "$store" in
+    *io.containerd.snapshotter.v1*) ;;
+    *) fail "the Docker engine on ${FLEET_MACHINE} does not use the containerd image store (driver status: ${store}); the program is built and tested on that store only: the docker driver exports the registry cache only with it, and the classic store resolves the image references the Docker provider reads back otherwise. Fix: add {\"features\": {\"containerd-snapshotter\": true}} to /etc/docker/daemon.json on ${FLEET_MACHINE} and restart Docker (images of the old store are not migrated: the next deploy pulls or rebuilds them)." ;;
+esac
+summary="${summary}, containerd image store"
 # What the Docker provider reads back from every container must be what the program sets
 # (fleet/model/dockerForms.ts): a daemon that changes it makes every deploy replace or update
 # every container.

@@ -143,13 +143,12 @@ describe("containers under mocks", () => {
                 // Relative to the project directory: the same command from every checkout.
                 assert.strictEqual(preflight.inputs.create, "bash scripts/host-preflight.sh");
                 assert.deepStrictEqual({ ...preflight.inputs.environment }, {
-                    DOCKER_HOST: `ssh://ops@${stack}`, FLEET_MACHINE: stack, FLEET_MIN_DOCKER: "25.0", FLEET_GPU: "true", FLEET_MIN_DRIVER: "535", FLEET_GPU_IDS: "0", FLEET_CUDA_TRACK: "cu121", FLEET_BUILDER: "default", FLEET_IMAGE_STORE: "true",
+                    DOCKER_HOST: `ssh://ops@${stack}`, FLEET_MACHINE: stack, FLEET_MIN_DOCKER: "25.0", FLEET_GPU: "true", FLEET_MIN_DRIVER: "535", FLEET_GPU_IDS: "0", FLEET_CUDA_TRACK: "cu121", FLEET_BUILDER: "default",
                     FLEET_LOG_DRIVER: "json-file", FLEET_LOG_OPTS: "max-size,max-file",
                 });
                 for (const c of containers) assert.ok(dependsOn(c, "fleet:host:HostPreflight", `${stack}-preflight`), `${nameOf(c)} waits for the preflight`);
                 const core = ["service-registry", "system-digital-twin", "unified-system-agent"];
-                // Fronts have their own start commands (test/components/fronts.test.ts).
-                const starts = byType(all, "command:local:Command").filter((r) => r.name.endsWith("-start") && !r.name.endsWith("-front-start"));
+                const starts = byType(all, "command:local:Command").filter((r) => r.name.endsWith("-start"));
                 for (const c of services) {
                     const n = nameOf(c);
                     // Creates wait for no other container and no other start: they all run at once.
@@ -166,8 +165,7 @@ describe("containers under mocks", () => {
 
             it("a container starts after exactly its planned lane predecessor among its tier, no other", () => {
                 const plan = planHost(realFleet(), parsedStack(runbookStack(stack)));
-                // Fronts have their own start commands (test/components/fronts.test.ts).
-                const starts = byType(all, "command:local:Command").filter((r) => r.name.endsWith("-start") && !r.name.endsWith("-front-start"));
+                const starts = byType(all, "command:local:Command").filter((r) => r.name.endsWith("-start"));
                 for (const c of services) {
                     const start = starts.find((x) => x.name === `${nameOf(c)}-start`)!;
                     const waitsFor = services.filter((o) => o !== c && tierOf(o) === tierOf(c) && dependsOn(start, "command:local:Command", `${nameOf(o)}-start`)).map((o) => nameOf(o));
@@ -211,8 +209,7 @@ describe("containers under mocks", () => {
 
             it("every container is started by its start command, under its PIDs limit from its first process (CIS Docker 5.29), in its predecessor's place, confirmed healthy; the proxy's finds it started", () => {
                 const plan = planHost(realFleet(), parsedStack(runbookStack(stack)));
-                // Fronts have their own start commands (test/components/fronts.test.ts).
-                const starts = byType(all, "command:local:Command").filter((r) => r.name.endsWith("-start") && !r.name.endsWith("-front-start"));
+                const starts = byType(all, "command:local:Command").filter((r) => r.name.endsWith("-start"));
                 assert.deepStrictEqual(starts.map((p) => p.name).sort(), [...services.map((c) => `${nameOf(c)}-start`), `${stack}-docker-api-proxy-start`].sort());
                 for (const p of starts) {
                     const proxy = p.name === `${stack}-docker-api-proxy-start`;

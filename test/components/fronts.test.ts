@@ -70,22 +70,6 @@ describe("fronts under mocks", () => {
                 }
             });
 
-            it("each front's start command: its PIDs limit and its start as soon as it exists, waiting for nothing else; again for a new front", () => {
-                const starts = byType(all, COMMAND).filter((r) => r.name.endsWith("-front-start"));
-                assert.strictEqual(starts.length, plan().containers.length);
-                for (const c of plan().containers) {
-                    const s = starts.find((r) => r.name === `${c.name}-front-start`)!;
-                    assert.deepStrictEqual({ ...s.inputs }, {
-                        create: `bash scripts/front-start.sh ${c.name}-front ${c.service} ${stack} 32`,
-                        environment: { DOCKER_HOST: `ssh://ops@${stack}` },
-                        triggers: [`${c.name}-front-id`, 32],
-                    }, c.name);
-                    assert.ok(s.opts.parent.endsWith(`fleet:containers:ServiceFront::${c.name}-front`), s.opts.parent);
-                    // Only on its own front: not on the core tier's start commands, nor a lane predecessor's.
-                    assert.deepStrictEqual(s.opts.dependencies.map((u) => u.slice(u.lastIndexOf("::") + 2)), [`${c.name}-front`], c.name);
-                }
-            });
-
             it("the service containers publish nothing and hold no alias: the front does", () => {
                 for (const c of services) {
                     assert.strictEqual(c.inputs.ports, undefined, nameOf(c));

@@ -35,7 +35,7 @@ describe("the engine harness's preview of a stack with no state (no engine neede
     });
 
     it("each start command's trigger holds its container's id, unknown until created; its command line is known, with the auto-name the provider's Check drew", () => {
-        const commands = byType(run.resources, "command:local:Command").filter((c) => c.name.endsWith("-start") && !c.name.endsWith("-front-start"));
+        const commands = byType(run.resources, "command:local:Command").filter((c) => c.name.endsWith("-start"));
         const containers = byType(run.resources, "docker:index/container:Container");
         assert.strictEqual(commands.length, containers.filter((c) => !c.name.endsWith("-front")).length);
         for (const c of commands) {
