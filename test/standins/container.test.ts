@@ -41,6 +41,9 @@ function inspect(over: { HostConfig?: object; State?: object; Config?: object; N
             SecurityOpt: ["no-new-privileges:true", "seccomp={}"], Init: false, RestartPolicy: { Name: "unless-stopped", MaximumRetryCount: 0 },
             LogConfig: { Type: "json-file", Config: { "max-file": "5", "max-size": "10m" } },
             Memory: 768 * MB, MemoryReservation: 0, MemorySwap: 768 * MB, ShmSize: 64 * MB, NanoCpus: 1e9, CpuShares: 512, NetworkMode: "bridge",
+            // What Docker 26.1.5 reports for what the program leaves out (docker inspect of a container it runs).
+            Dns: [], DnsOptions: [], DnsSearch: [], GroupAdd: null, ExtraHosts: null, UsernsMode: "", CpusetCpus: "", IpcMode: "private", Runtime: "runc",
+            Privileged: false, PublishAllPorts: false, BlkioDeviceReadBps: [], BlkioDeviceReadIOps: [], BlkioDeviceWriteBps: [], BlkioDeviceWriteIOps: [],
             ...over.HostConfig,
         },
         NetworkSettings: { Ports: { "6709/tcp": [{ HostIp: "127.0.0.1", HostPort: "6709" }], "5709/tcp": [{ HostIp: "127.0.0.1", HostPort: "5709" }] }, ...over.NetworkSettings },
@@ -81,6 +84,12 @@ describe("the Docker provider's container, as its source keeps it (no engine nee
         assert.deepStrictEqual([s.envs, s.labels, s.networksAdvanced], [INPUTS.envs, INPUTS.labels, INPUTS.networksAdvanced], "never read back (resourceDockerContainerRead leaves them)");
         assert.deepStrictEqual(flattenPorts({ "8080/tcp": [{ HostIp: "0.0.0.0", HostPort: "8080" }, { HostIp: "::", HostPort: "8080" }] }).map((p) => p.ip), ["0.0.0.0", "::"], "one entry per binding, IPv6 too");
         assert.deepStrictEqual([1e9, 1.5e9, 2.25e9, 1e10, 5e8].map((n) => readContainer(inspect({ HostConfig: { NanoCpus: n } }), containerConfig(INPUTS)).cpus), ["1.0", "1.5", "2.25", "10.", "0.5"]);
+        // What the program never sets, as Read keeps it from Docker 26's answer.
+        assert.deepStrictEqual(
+            [s.dns, s.dnsOpts, s.dnsSearches, s.groupAdds, s.hosts, s.sysctls, s.storageOpts, s.usernsMode, s.privileged, s.publishAllPorts, s.tty, s.stdinOpen, s.cpuSet, s.deviceReadBps, s.ipcMode, s.runtime, s.stopTimeout],
+            [[], [], [], [], [], {}, {}, "", false, false, false, false, "", [], "private", "runc", undefined],
+        );
+        assert.deepStrictEqual(readContainer(inspect({ HostConfig: { ExtraHosts: ["registry:10.0.0.3"] } }), containerConfig(INPUTS)).hosts, [{ host: "registry", ip: "10.0.0.3" }], "flattenExtraHosts");
     });
 
     it("the same inputs again: no diff against the state Create kept", () => {
@@ -103,6 +112,20 @@ describe("the Docker provider's container, as its source keeps it (no engine nee
             ["another image", {}, { image: "sha256:def" }, ["image"], ["image"]],
             ["another env", {}, { envs: ["A=1"] }, ["envs"], ["envs"]],
             ["a port bound to another address", {}, { ports: [INPUTS.ports[0], { ...INPUTS.ports[1], ip: "10.0.0.5" }] }, ["ports"], ["ports"]],
+            // Read sets these whatever the config says; the program sets none of them. A daemon
+            // (or a hand) that fills one in replaces the container where the schema says ForceNew.
+            ["a sysctl the daemon adds", { HostConfig: { Sysctls: { "net.ipv4.ip_unprivileged_port_start": "0" } } }, {}, ["sysctls"], ["sysctls"]],
+            ["daemon.json dns written into the container", { HostConfig: { Dns: ["10.0.0.2"] } }, {}, ["dns"], ["dns"]],
+            ["a group added", { HostConfig: { GroupAdd: ["video"] } }, {}, ["groupAdds"], ["groupAdds"]],
+            ["a storage option", { HostConfig: { StorageOpt: { size: "10G" } } }, {}, ["storageOpts"], ["storageOpts"]],
+            ["a user namespace mode", { HostConfig: { UsernsMode: "host" } }, {}, ["usernsMode"], ["usernsMode"]],
+            ["an extra host", { HostConfig: { ExtraHosts: ["registry:10.0.0.3"] } }, {}, ["hosts"], ["hosts"]],
+            ["privileged", { HostConfig: { Privileged: true } }, {}, ["privileged"], ["privileged"]],
+            ["a tty", { Config: { Tty: true } }, {}, ["tty"], ["tty"]],
+            ["a CPU set by hand (docker update --cpuset-cpus): updated in place", { HostConfig: { CpusetCpus: "0-1" } }, {}, ["cpuSet"], []],
+            ["a read throttle: updated in place", { HostConfig: { BlkioDeviceReadBps: [{ Path: "/dev/sda", Rate: 1048576 }] } }, {}, ["deviceReadBps"], []],
+            // Optional+Computed: whatever the engine holds while the config leaves them out.
+            ["the daemon's ipc mode, runtime, stop signal and timeout, command and entrypoint", { HostConfig: { IpcMode: "shareable", Runtime: "nvidia" }, Config: { StopSignal: "SIGINT", StopTimeout: 5, Cmd: ["python"], Entrypoint: ["/usr/bin/tini", "--"] } }, {}, [], []],
         ];
         for (const [why, state, inputs, changed, replaces] of rows) {
             const d = diff(readContainer(inspect(state), containerConfig(INPUTS)), { ...INPUTS, ...inputs });

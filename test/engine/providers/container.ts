@@ -31,6 +31,8 @@ const labels = (v: unknown) => list(v).map((l) => ({ label: String(l.label), val
 const health = (v: unknown) => (v ? [fill(v, healthZero)] : []);
 const caps = (v: unknown) => (v ? [{ adds: sortedStrings((v as Obj).adds), drops: sortedStrings((v as Obj).drops) }] : []);
 const map = (v: unknown) => Object.fromEntries(Object.entries((v as Obj | null | undefined) ?? {}).map(([k, x]) => [k, String(x)]));
+const extraHosts = (v: unknown) => list(v).map((h) => ({ host: String(h.host ?? ""), ip: String(h.ip ?? "") }));
+const throttles = (v: unknown) => list(v).map((t) => ({ path: String(t.path ?? ""), rate: Number(t.rate ?? 0) }));
 
 /**
  * suppressIfPortsDidNotChangeForMigrationV0ToV1: same length, and every old port has a new one
@@ -82,6 +84,34 @@ export const CONTAINER_ATTRS: readonly Attr[] = [
     { key: "labels", forceNew: true, computed: true, zero: [], set: true, normalize: labels },
     { key: "healthcheck", forceNew: false, computed: true, zero: undefined, normalize: health },
     { key: "deviceRequests", forceNew: true, zero: [], set: true, normalize: devices },
+    // What Read sets and the program never does (the schema's flags, resource_docker_container.go
+    // v4.5.0): a daemon that fills one in shows here as a replacement (ForceNew) or an update on
+    // every `up`, as it would with the provider. Optional+Computed ones never differ while unset.
+    { key: "hostname", forceNew: true, computed: true, zero: "" },
+    { key: "command", forceNew: true, computed: true, zero: [] },
+    { key: "entrypoints", forceNew: true, computed: true, zero: [] },
+    { key: "ipcMode", forceNew: true, computed: true, zero: "" },
+    { key: "platform", forceNew: true, computed: true, zero: "" },
+    { key: "runtime", forceNew: true, computed: true, zero: "" },
+    { key: "stopSignal", forceNew: true, computed: true, zero: "" },
+    { key: "stopTimeout", forceNew: true, computed: true, zero: 0 },
+    { key: "dns", forceNew: true, zero: [], set: true, normalize: sortedStrings },
+    { key: "dnsOpts", forceNew: true, zero: [], set: true, normalize: sortedStrings },
+    { key: "dnsSearches", forceNew: true, zero: [], set: true, normalize: sortedStrings },
+    { key: "groupAdds", forceNew: true, zero: [], set: true, normalize: sortedStrings },
+    { key: "hosts", forceNew: true, zero: [], set: true, normalize: extraHosts },
+    { key: "privileged", forceNew: true, zero: false },
+    { key: "publishAllPorts", forceNew: true, zero: false },
+    { key: "stdinOpen", forceNew: true, zero: false },
+    { key: "tty", forceNew: true, zero: false },
+    { key: "storageOpts", forceNew: true, zero: {}, normalize: map },
+    { key: "sysctls", forceNew: true, zero: {}, normalize: map },
+    { key: "usernsMode", forceNew: true, zero: "" },
+    { key: "cpuSet", forceNew: false, zero: "" },
+    { key: "deviceReadBps", forceNew: false, zero: [], set: true, normalize: throttles },
+    { key: "deviceReadIops", forceNew: false, zero: [], set: true, normalize: throttles },
+    { key: "deviceWriteBps", forceNew: false, zero: [], set: true, normalize: throttles },
+    { key: "deviceWriteIops", forceNew: false, zero: [], set: true, normalize: throttles },
 ];
 
 /** The inputs the harness knows how to create; any other fails the run by name. */
@@ -186,7 +216,35 @@ export function readContainer(inspect: Obj, prior: Obj): Obj {
         // containerLogOptsForState: the engine's merged options, but only when the config sets any.
         logOpts: Object.keys(map(prior.logOpts)).length ? hc.LogConfig?.Config ?? {} : undefined,
         networkMode: hc.NetworkMode ?? "",
+        // Read sets these whatever the config says (F847-F978 of resource_docker_container_funcs.go).
+        command: cfg.Cmd ?? [],
+        entrypoints: cfg.Entrypoint ?? [],
+        dns: hc.Dns ?? [],
+        dnsOpts: hc.DnsOptions ?? [],
+        dnsSearches: hc.DnsSearch ?? [],
+        publishAllPorts: hc.PublishAllPorts === true,
+        // flattenExtraHosts: each "host:ip" split at its colons, host the first part, ip the second.
+        hosts: (hc.ExtraHosts ?? []).map((e: string) => ({ host: e.split(":")[0], ip: e.split(":")[1] ?? "" })),
+        runtime: hc.Runtime ?? "",
+        platform: inspect.Platform ?? "",
+        privileged: hc.Privileged === true,
+        deviceReadBps: (hc.BlkioDeviceReadBps ?? []).map(readThrottle),
+        deviceReadIops: (hc.BlkioDeviceReadIOps ?? []).map(readThrottle),
+        deviceWriteBps: (hc.BlkioDeviceWriteBps ?? []).map(readThrottle),
+        deviceWriteIops: (hc.BlkioDeviceWriteIOps ?? []).map(readThrottle),
+        cpuSet: hc.CpusetCpus ?? "",
+        storageOpts: hc.StorageOpt ?? {},
+        sysctls: hc.Sysctls ?? {},
+        ipcMode: hc.IpcMode ?? "",
+        groupAdds: hc.GroupAdd ?? [],
+        tty: cfg.Tty === true,
+        stdinOpen: cfg.OpenStdin === true,
+        stopSignal: cfg.StopSignal ?? "",
+        usernsMode: hc.UsernsMode ?? "",
+        bridge: inspect.NetworkSettings?.Bridge ?? "",
     });
+    // A nil pointer leaves it unset (Config.StopTimeout is *int).
+    if (cfg.StopTimeout !== undefined && cfg.StopTimeout !== null) state.stopTimeout = cfg.StopTimeout;
     if ((hc.CapAdd?.length ?? 0) > 0 || (hc.CapDrop?.length ?? 0) > 0) state.capabilities = { adds: hc.CapAdd ?? [], drops: hc.CapDrop ?? [] };
     if ((hc.NanoCpus ?? 0) > 0) state.cpus = nanoCpusString(BigInt(hc.NanoCpus));
     if (list(prior.deviceRequests).length > 0) state.deviceRequests = (hc.DeviceRequests ?? []).map(readDeviceRequest);
@@ -195,6 +253,11 @@ export function readContainer(inspect: Obj, prior: Obj): Obj {
         state.healthcheck = { tests: h.Test ?? [], interval: goDurationString(h.Interval ?? 0), timeout: goDurationString(h.Timeout ?? 0), startPeriod: goDurationString(h.StartPeriod ?? 0), startInterval: goDurationString(h.StartInterval ?? 0), retries: h.Retries ?? 0 };
     }
     return state;
+}
+
+/** flattenThrottleDevices: path and rate of each. */
+function readThrottle(t: Obj): Obj {
+    return { path: t.Path ?? "", rate: Number(t.Rate ?? 0) };
 }
 
 /** flattenContainerPorts: one entry per binding, ports sorted by number (byPortAndProtocol). */
