@@ -38,7 +38,12 @@ export interface StackDiff {
     stack: string;
     images: ImageChange[];
     containers: ContainerChange[];
+    /** The service containers the stack runs at head (fronts not counted): what the replacements are out of. */
+    serviceContainers: number;
 }
+
+/** Why a front row is there: what its replacement costs (diffText counts fronts apart). */
+export const FRONT_REPLACED = "its front owns the service's host ports: the old front is removed first, and the service does not answer until the new one starts (about a second)";
 
 /** Which input files of an image differ between its base and head inputs; undefined when git cannot tell. */
 export type ChangedFiles = (base: TagInputs, head: TagInputs) => string[] | undefined;
@@ -138,8 +143,12 @@ function compareContainer(base: Side, head: Side, a: StackSide, b: StackSide, x:
         because.push(pb ? `pinned by ${pb}` : pa ? `no longer pinned (was ${pa}): image ${repository} as built` : `image ${repository} moved`);
     }
     for (const f of fields.filter((g) => g.path.startsWith("peerEnv."))) {
-        const peer = y.peers.find((p) => `peerEnv.${p.env}` === f.path);
-        because.push(`stack ${b.peerStack ?? a.peerStack}: ${peer?.service ?? f.path}'s endpoint ${f.base ?? "(none)"} -> ${f.head ?? "(none)"}`);
+        const now = y.peers.find((p) => `peerEnv.${p.env}` === f.path);
+        const was = x.peers.find((p) => `peerEnv.${p.env}` === f.path);
+        const peer = now ?? was;
+        // A peer the host's `uses` gained or lost: the data says why, not the peer stack.
+        if (peer && (!now || !was)) because.push(`fleet/data/hosts.yaml: ${b.cfg.machine}.uses.${peer.machine} ${now ? "now lists" : "no longer lists"} ${peer.service} (${f.path.slice("peerEnv.".length)})`);
+        else because.push(`stack ${b.peerStack ?? a.peerStack}: ${peer?.service ?? f.path}'s endpoint ${f.base ?? "(none)"} -> ${f.head ?? "(none)"}`);
     }
     if (fields.some((f) => f.path !== "image" && !f.path.startsWith("peerEnv."))) {
         const data = dataReasons(base, head, a, b, y);
@@ -174,7 +183,7 @@ function compareFront(a: StackSide, b: StackSide, x: ContainerPlan, y: Container
     if (fields.length === 0) return undefined;
     return {
         service: y.service, container: frontName(y.name), change: "replace", fields,
-        because: ["its front owns the service's host ports: the old front is removed first, and the service does not answer until the new one starts (about a second)"],
+        because: [FRONT_REPLACED],
     };
 }
 
@@ -205,5 +214,8 @@ function containers(base: Side, head: Side, stack: string): ContainerChange[] {
 /** Every stack of either ref, by name; a stack without changes has empty lists. */
 export function compareSides(base: Side, head: Side, files: ChangedFiles): StackDiff[] {
     const stacks = [...new Set([...Object.keys(base.stacks), ...Object.keys(head.stacks)])].sort();
-    return stacks.map((stack) => ({ stack, images: images(base.stacks[stack], head.stacks[stack], files), containers: containers(base, head, stack) }));
+    return stacks.map((stack) => ({
+        stack, images: images(base.stacks[stack], head.stacks[stack], files), containers: containers(base, head, stack),
+        serviceContainers: head.stacks[stack]?.plan.containers.length ?? 0,
+    }));
 }

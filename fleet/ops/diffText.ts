@@ -3,7 +3,7 @@
  * per stack, sorted by stack, image and container name, so the same two refs always give the
  * same text.
  */
-import { ContainerChange, ContainerChangeKind, ImageChange, StackDiff } from "./diffCompare";
+import { ContainerChange, ContainerChangeKind, FRONT_REPLACED, ImageChange, StackDiff } from "./diffCompare";
 import { DiffDocument, RefView } from "./diff";
 import { WORKING_TREE } from "./diffEval";
 
@@ -19,6 +19,27 @@ function summary(s: StackDiff): string {
         if (n) parts.push(`${plural(n, "container", "containers")} ${DONE[kind]}`);
     }
     return parts.length ? parts.join(", ") : "no change";
+}
+
+/**
+ * What the stack's replacements cost, before the rows: how many of its service containers are
+ * replaced, and each reason with the number it replaces, most first (a reason that replaces a
+ * whole host stands out); then the fronts, whose replacement pauses their service.
+ */
+export function costLines(s: StackDiff, shown = 5): string[] {
+    const replaced = s.containers.filter((c) => c.change === "replace" && !c.because.includes(FRONT_REPLACED));
+    const fronts = s.containers.filter((c) => c.change === "replace" && c.because.includes(FRONT_REPLACED));
+    const out: string[] = [];
+    if (replaced.length) {
+        const by = new Map<string, number>();
+        for (const c of replaced) for (const b of new Set(c.because)) by.set(b, (by.get(b) ?? 0) + 1);
+        const reasons = [...by].sort(([a, x], [b, y]) => y - x || (a < b ? -1 : a > b ? 1 : 0));
+        out.push(`  replaces ${replaced.length} of its ${s.serviceContainers} service containers:`);
+        out.push(...reasons.slice(0, shown).map(([why, n]) => `    ${n} because ${why}`));
+        if (reasons.length > shown) out.push(`    and ${reasons.length - shown} more reasons, in the rows below`);
+    }
+    if (fronts.length) out.push(`  replaces ${plural(fronts.length, "front", "fronts")} (${fronts.map((c) => c.service).join(", ")}): each of those services pauses for about a second`);
+    return out;
 }
 
 function image(i: ImageChange): string[] {
@@ -52,7 +73,7 @@ export function renderDiff(doc: DiffDocument): string[] {
         out.push(`the program's code differs between the refs (${doc.codeChanged.join(", ")}): both are evaluated with this checkout's code, so what that change does is not shown here (pulumi preview shows it)`);
     }
     for (const s of doc.stacks) {
-        out.push("", `stack ${s.stack}: ${summary(s)}`);
+        out.push("", `stack ${s.stack}: ${summary(s)}`, ...costLines(s));
         s.images.forEach((i) => out.push(...image(i)));
         s.containers.forEach((c) => out.push(...container(c)));
     }

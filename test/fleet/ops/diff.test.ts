@@ -47,6 +47,8 @@ describe("scripts/fleet diff", () => {
             "stack local: no change",
             "",
             "stack mainpc: 1 image moves, 1 container replaced",
+            "  replaces 1 of its 42 service containers:",
+            "    1 because image nlu-agent moved",
             `  image nlu-agent: ${image.base} -> ${image.head}`,
             "    files: main_pc_code/agents/nlu_agent.py",
             "  replace nlu-agent (NLUAgent)",
@@ -134,7 +136,7 @@ describe("scripts/fleet diff", () => {
         const doc = JSON.parse(r1.out.join("\n")) as DiffDocument;
         assert.deepStrictEqual(doc, {
             version: 1, base: { ref: "base", commit: r.base, appRepo: [] }, head: { ref: "working tree", commit: head, appRepo: [] }, codeChanged: ["fleet/model/plan.ts", "index.ts"],
-            stacks: [{ stack: "local", images: [], containers: [] }], uncommitted: [], unknown: [],
+            stacks: [{ stack: "local", images: [], containers: [], serviceContainers: 25 }], uncommitted: [], unknown: [],
         });
         assert.deepStrictEqual(git(r.project, "worktree", "list", "--porcelain").split("\n").filter((l) => l.startsWith("worktree ")), [`worktree ${r.project}`]);
         assert.deepStrictEqual(renderDiff(doc), [
@@ -237,5 +239,28 @@ describe("scripts/fleet diff", () => {
         assert.strictEqual(withApp.code, 0, withApp.err.join("\n"));
         assert.deepStrictEqual(withApp.out.filter((l) => l.startsWith("not known here")), []);
         assert.deepStrictEqual(withApp.out.filter((l) => /^ {2}(replace|image) /.test(l)).map((l) => l.split(":")[0]), ["  image service-registry", "  replace service-registry (ServiceRegistry)", "  replace service-registry-front (ServiceRegistry)"]);
+    });
+
+    it("the cost before the rows: how many of a stack's service containers are replaced, each reason with its count, most first; fronts apart", () => {
+        // The move of issue 27: ModelOpsCoordinator from mainpc to pc2, dropped from pc2's uses.
+        const r = diffRepo(["mainpc", "pc2"]);
+        edit(path.join(r.project, "fleet/data/services.yaml"), "  ModelOpsCoordinator:\n    hosts: [mainpc]\n", "  ModelOpsCoordinator:\n    hosts: [pc2]\n");
+        edit(path.join(r.project, "fleet/data/hosts.yaml"), "mainpc: [ServiceRegistry, SystemDigitalTwin, ModelOpsCoordinator, UnifiedObservabilityCenter]", "mainpc: [ServiceRegistry, SystemDigitalTwin, UnifiedObservabilityCenter]");
+        const out = renderDiff(diffRefs(r.project, "base", undefined, RUNBOOK));
+        /** A stack's section: from its `stack` line to the blank line after it. */
+        const stackLines = (stack: string) => {
+            const from = out.findIndex((l) => l.startsWith(`stack ${stack}:`));
+            const end = out.indexOf("", from);
+            return out.slice(from, end < 0 ? undefined : end);
+        };
+        const pc2 = stackLines("pc2");
+        // Every pc2 container gets every endpoint the host uses (fleet/model/plan.ts): one peer less replaces them all.
+        assert.deepStrictEqual(pc2.slice(0, 3), [
+            "stack pc2: 2 images move, 23 containers replaced, 1 container added",
+            "  replaces 23 of its 24 service containers:",
+            "    23 because fleet/data/hosts.yaml: pc2.uses.mainpc no longer lists ModelOpsCoordinator (MAINPC_MODEL_OPS_COORDINATOR_ENDPOINT)",
+        ]);
+        // mainpc: the family ModelOpsCoordinator alone used there is no longer built.
+        assert.strictEqual(stackLines("mainpc")[0], "stack mainpc: 1 image moves, 1 container removed");
     });
 });

@@ -4,8 +4,9 @@
  * removed or left alone; and the leaf comparison it reads fields with.
  */
 import * as assert from "assert";
-import { ChangedFiles, compareSides } from "../../../fleet/ops/diffCompare";
+import { ChangedFiles, compareSides, ContainerChange, FRONT_REPLACED, StackDiff } from "../../../fleet/ops/diffCompare";
 import { Side } from "../../../fleet/ops/diffEval";
+import { costLines } from "../../../fleet/ops/diffText";
 import { leafChanges, leaves, tokenChanges } from "../../../fleet/ops/diffLeaves";
 import { planHost } from "../../../fleet/model/plan";
 import { FleetData } from "../../../fleet/model/schema";
@@ -43,7 +44,7 @@ describe("scripts/fleet diff: the comparison", () => {
         const head = side("b", fleet, stackFor("mainpc", { startLanes: 2, disableServices: ["NLUAgent"] } as Partial<StackConfig>, fleet));
         const lanes = side("a", fleet, stackFor("mainpc", { startLanes: 2 } as Partial<StackConfig>, fleet));
         const [d] = compareSides(lanes, head, NO_FILES);
-        assert.deepStrictEqual(d, { stack: "mainpc", images: [], containers: [{ service: "NLUAgent", container: "nlu-agent", change: "remove", fields: [], because: ["at b: disabled: listed in the stack's fleet:disableServices"] }] });
+        assert.deepStrictEqual(d, { stack: "mainpc", serviceContainers: 41, images: [], containers: [{ service: "NLUAgent", container: "nlu-agent", change: "remove", fields: [], because: ["at b: disabled: listed in the stack's fleet:disableServices"] }] });
         assert.deepStrictEqual(compareSides(head, lanes, NO_FILES)[0].containers.map((c) => [c.change, c.container, c.because]), [["add", "nlu-agent", ["at b: disabled: listed in the stack's fleet:disableServices"]]]);
     });
 
@@ -86,7 +87,7 @@ describe("scripts/fleet diff: the comparison", () => {
     });
 
     it("the same data twice: nothing", () => {
-        assert.deepStrictEqual(compareSides(base, side("b", fleet, cfg), NO_FILES), [{ stack: "mainpc", images: [], containers: [] }]);
+        assert.deepStrictEqual(compareSides(base, side("b", fleet, cfg), NO_FILES), [{ stack: "mainpc", images: [], containers: [], serviceContainers: 42 }]);
     });
 });
 
@@ -109,4 +110,26 @@ describe("scripts/fleet diff: leaves", () => {
         ["x", "x 1 2 3 4 5 6 7 8", ": +1 +2 +3 +4 +5 +6 (2 more)"],
     ];
     for (const [a, b, expected] of words) it(`words that differ: ${JSON.stringify(expected)}`, () => assert.strictEqual(tokenChanges(a, b), expected));
+
+    it("the cost lines: replacements out of the stack's service containers, reasons by count then by name, at most five; fronts apart; nothing when nothing is replaced", () => {
+        const row = (container: string, because: string[], change: ContainerChange["change"] = "replace"): ContainerChange => ({ service: container, container, change, fields: [], because });
+        const reasons = ["r1", "r2", "r3", "r4", "r5", "r6"];
+        const d: StackDiff = {
+            stack: "pc2", images: [], serviceContainers: 24,
+            containers: [
+                row("a", ["image a moved", "shared"]), row("b", ["shared"]), row("c", reasons), row("a-front", [FRONT_REPLACED]), row("d", ["added"], "add"),
+            ],
+        };
+        assert.deepStrictEqual(costLines(d), [
+            "  replaces 3 of its 24 service containers:",
+            "    2 because shared",
+            "    1 because image a moved",
+            "    1 because r1",
+            "    1 because r2",
+            "    1 because r3",
+            "    and 3 more reasons, in the rows below",
+            "  replaces 1 front (a-front): each of those services pauses for about a second",
+        ]);
+        assert.deepStrictEqual(costLines({ ...d, containers: [row("d", ["added"], "add")] }), []);
+    });
 });
