@@ -4,7 +4,7 @@
  * concern (checkFamilies, checkServices, checkHosts).
  */
 import { familyCpus, familyCuda, familyCycles, familyParentRefs, releaseInterpreters } from "./checkFamilies";
-import { hostProfiles, hostUses } from "./checkHosts";
+import { gpuMemory, hostProfiles, hostUses } from "./checkHosts";
 import { dockerSocket, gpuPlacement, portCollisions, serviceRefs, uniqueNames } from "./checkServices";
 import { FleetIssue } from "./issues";
 import { Broken, FleetFiles, NOTHING_BROKEN, Rule } from "./rules";
@@ -14,7 +14,7 @@ export { DOCKER_API_SERVICE } from "./checkServices";
 export { cudaTracks, lineage, minDriver } from "./lineage";
 export type { Broken, FleetFiles } from "./rules";
 
-const RULES: Rule[] = [familyCpus, hostProfiles, hostUses, familyParentRefs, familyCycles, familyCuda, releaseInterpreters, serviceRefs, gpuPlacement, dockerSocket, uniqueNames, portCollisions];
+const RULES: Rule[] = [familyCpus, hostProfiles, hostUses, familyParentRefs, familyCycles, familyCuda, releaseInterpreters, serviceRefs, gpuPlacement, gpuMemory, dockerSocket, uniqueNames, portCollisions];
 
 /**
  * Every cross-file problem of the data.

@@ -1,7 +1,8 @@
 /** Cross-checks of hosts.yaml: what a host uses of another host's services, and its GPU profile. */
 import { closest } from "./closest";
+import { gpuBudget, reservationList } from "./gpuMemory";
 import { FleetIssue } from "./issues";
-import { Rule } from "./rules";
+import { intactFamily, Rule } from "./rules";
 import { GPU_PROFILE_KEYS } from "./schema";
 
 /**
@@ -49,3 +50,31 @@ export const hostProfiles: Rule = (d, f) => Object.entries(d.hosts).flatMap(([h,
     }
     return [];
 }));
+
+/**
+ * A card holds what its GPU services keep on it: the GPU services placed on a host (enabled, the
+ * gated ones too: a stack may turn them on) must fit the host's `gpu.vramGb`. Reported on the
+ * host's vramGb, naming every service with its figure; `vramMb` on a CPU service is a mistake.
+ */
+export const gpuMemory: Rule = (d, f, broken) => {
+    const out: FleetIssue[] = [];
+    for (const [name, svc] of Object.entries(d.services)) {
+        if (svc.vramMb !== undefined && svc.compute !== "gpu") {
+            out.push({ file: f.services, path: `${name}.vramMb`, message: "is set on a CPU service (compute: cpu): it keeps nothing on a GPU", fix: "remove it, or set compute: gpu if the service runs on the GPU" });
+        }
+    }
+    for (const [h, host] of Object.entries(d.hosts)) {
+        if (!host.gpu) continue;
+        const placed = Object.entries(d.services).filter(([, s]) => s.hosts.includes(h) && s.compute === "gpu" && s.enabled !== false);
+        // A figure from a family that failed its schema is unknown: the sum is not judged.
+        if (placed.some(([, s]) => !(s.family in d.families) || !intactFamily(d, broken, s.family))) continue;
+        const b = gpuBudget(d, h, placed.map(([n]) => n))!;
+        if (b.reservedMb <= b.totalMb) continue;
+        out.push({
+            file: f.hosts, path: `${h}.gpu.vramGb`,
+            message: `${host.gpu.vramGb} GB (${b.totalMb} MB) on the ${b.model} is less than the ${b.reservedMb} MB its ${b.services.length} GPU services keep on it, ${b.reservedMb - b.totalMb} MB over: ${reservationList(b)}`,
+            fix: `place GPU services elsewhere (services.yaml hosts), turn one off (enabled: false), or correct a figure measured on the host (nvidia-smi --query-compute-apps=pid,used_memory --format=csv): vramMb in ${f.services} or runtime.vramMb in ${f.families}`,
+        });
+    }
+    return out;
+};

@@ -38,6 +38,8 @@ export const RUNTIME_DEFAULTS = {
     cpuShares: 512,
     /** How long `pulumi up` waits for the container to become healthy. @default 120 */
     waitTimeoutSeconds: 120,
+    /** GPU memory a GPU service keeps on its card; CPU families keep none. @default 0 */
+    vramMb: 0,
 };
 
 /**

@@ -105,6 +105,11 @@ export const RuntimeSchema = z.strictObject({
     }).optional(),
     /** Docker accepts 2 to 262144. */
     cpuShares: z.number().int().min(2).max(262144).optional(),
+    /**
+     * GPU memory one GPU service of the family keeps on its card (CUDA context and resident
+     * models), in MB: the card's budget (hosts.yaml gpu.vramGb) is checked against the sum.
+     */
+    vramMb: z.number().int().min(0).optional(),
 });
 
 const aptPin = z.string().regex(/^[a-z0-9.+-]+=[A-Za-z0-9.+~:-]+$/, "must be pinned as name=version");
@@ -161,6 +166,12 @@ export const ServiceSchema = z.strictObject({
     tier: z.enum(["core", "app"]).default("app"),
     /** Utility-only GPU access for NVML on a CPU family. @default false */
     nvml: z.boolean().default(false),
+    /**
+     * GPU memory this GPU service keeps on its card, in MB, where it differs from its family's
+     * runtime.vramMb (a service that holds models for others). Only for compute: gpu.
+     * @default the family's runtime.vramMb
+     */
+    vramMb: z.number().int().min(0).optional(),
     /**
      * A GPU service that may start on CPU when no GPU is visible (004 §D: "degrade to CPU when
      * possible"), instead of failing fast. @default false

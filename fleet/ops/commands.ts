@@ -9,6 +9,7 @@ import { leftOutOfBuild, planImages } from "../imageplan/planImages";
 import { familySpec, serviceSpec } from "../model/images";
 import { FleetError } from "../model/issues";
 import { fleetFiles, loadFleet } from "../model/load";
+import { gpuBudget } from "../model/gpuMemory";
 import { HostPlan, planHost } from "../model/plan";
 import { rollbackPins } from "../model/rollback";
 import { CUDA_TRACKS, CudaTrack, FleetData } from "../model/schema";
@@ -142,7 +143,8 @@ const plan: Run = (a, { io, projectDir, fleetDir }, c) => {
     const data = loadFleet(fleetDir);
     const { cfg, plan: hostPlan, unknown } = stackPlan(projectDir, stack, data, inputs);
     const images = stackImages(data, hostPlan, cfg, projectDir, fleetDir, stack);
-    const doc = planDocument(stack, hostPlan, images, unknown);
+    const onCard = hostPlan.containers.filter((x) => x.gpu?.capabilities.includes("gpu")).map((x) => x.service);
+    const doc = planDocument(stack, hostPlan, images, unknown, onCard.length ? gpuBudget(data, hostPlan.machine, onCard) : undefined);
     if (a.flags.has("json")) io.out(planJson(doc));
     else renderPlan(doc).forEach((l) => io.out(l));
     return 0;

@@ -4,6 +4,7 @@
  * so adding, removing or moving one service changes its own rows only (and the counts below).
  */
 import { byName } from "../model/names";
+import { reservationList } from "../model/gpuMemory";
 import { ContainerView, ImageView, PlanDocument } from "./planView";
 
 interface Column { title: string; width: number }
@@ -53,6 +54,11 @@ export function imageCell(i: ImageView): string {
     return `${i.ref}  pinned by ${i.pinnedBy}; replaces ${build(i)}`;
 }
 
+/** The card's budget: what the deployed GPU services keep on it (hosts.yaml gpu.vramGb, fleet/model/gpuMemory.ts). */
+function gpuMemoryLine(b: NonNullable<PlanDocument["gpuMemory"]>): string {
+    return `GPU memory of the ${b.model}: ${b.reservedMb} of ${b.totalMb} MB kept by its GPU services (${Math.round((100 * b.reservedMb) / b.totalMb)}%): ${reservationList(b)}`;
+}
+
 export function renderPlan(doc: PlanDocument): string[] {
     const c = doc.containers;
     const perFamily = new Map<string, number>();
@@ -75,6 +81,7 @@ export function renderPlan(doc: PlanDocument): string[] {
         "",
         `${c.length} containers; per family: ` + [...perFamily].sort(([a], [b]) => byName(a, b)).map(([f, n]) => `${f} ${n}`).join(", "),
         `GPU services (${gpu.length}): ${gpu.join(", ") || "none"}`,
+        ...(doc.gpuMemory ? [gpuMemoryLine(doc.gpuMemory)] : []),
         doc.startLanes >= c.length ? "start: core, then every other container at once"
             : `start: core, then the rest; ${doc.startLanes} containers of a tier at a time, each after the one ${doc.startLanes} before it is healthy (STARTS AFTER)`,
     ];

@@ -7,6 +7,7 @@
  * Containers come core tier first, then by name: the position of a row never depends on other
  * rows (adding, removing or moving a service adds, removes or moves its own row).
  */
+import { GpuBudget } from "../model/gpuMemory";
 import { ContainerImage, PlanImages } from "../imageplan/planImages";
 import { byName } from "../model/names";
 import { ContainerPlan, HostPlan } from "../model/plan";
@@ -60,6 +61,8 @@ export interface PlanDocument {
     /** The supervisor's Docker API proxy image, or null when the host does not run the supervisor. */
     proxy: string | null;
     notDeployed: { service: string; kind: string; reason: string }[];
+    /** The card's memory and what the deployed GPU services keep on it (largest first); null without a GPU container. */
+    gpuMemory: GpuBudget | null;
     /** What this checkout could not tell, each with the option or command that supplies it (fleet/ops/unknowns.ts). */
     unknown: string[];
 }
@@ -102,7 +105,7 @@ function containerView(c: ContainerPlan, image: ContainerImage): ContainerView {
     };
 }
 
-export function planDocument(stack: string, plan: HostPlan, images: PlanImages, unknown: string[] = []): PlanDocument {
+export function planDocument(stack: string, plan: HostPlan, images: PlanImages, unknown: string[] = [], gpuMemory?: GpuBudget): PlanDocument {
     return {
         version: PLAN_DOCUMENT_VERSION,
         stack,
@@ -114,6 +117,7 @@ export function planDocument(stack: string, plan: HostPlan, images: PlanImages, 
         families: images.families.map((f) => ({ family: f.family, image: f.ref, built: f.built })),
         proxy: images.proxy ?? null,
         notDeployed: plan.excluded.map((e) => ({ service: e.service, kind: e.kind, reason: e.reason })),
+        gpuMemory: gpuMemory ?? null,
         unknown,
     };
 }

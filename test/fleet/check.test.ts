@@ -70,7 +70,11 @@ describe("fleet cross-checks", () => {
         {
             rule: "a service another host uses, moved off the host it uses it on: refused where the move is made, naming the consumer",
             mutate: (d) => { d.services.ModelOpsCoordinator.hosts = ["pc2"]; },
-            expected: ["services.yaml: ModelOpsCoordinator.hosts: does not include mainpc, where pc2 uses ModelOpsCoordinator (hosts.yaml: pc2.uses.mainpc[2]). Fix: add mainpc to ModelOpsCoordinator.hosts, or remove ModelOpsCoordinator from pc2.uses.mainpc in hosts.yaml"],
+            expected: [
+                "services.yaml: ModelOpsCoordinator.hosts: does not include mainpc, where pc2 uses ModelOpsCoordinator (hosts.yaml: pc2.uses.mainpc[2]). Fix: add mainpc to ModelOpsCoordinator.hosts, or remove ModelOpsCoordinator from pc2.uses.mainpc in hosts.yaml",
+                // The card's budget too: one run reports every problem.
+                "hosts.yaml: pc2.gpu.vramGb: 12 GB (12288 MB) on the RTX 3060 is less than the 12864 MB its 6 GPU services keep on it, 576 MB over: ModelOpsCoordinator 8192, DreamWorldAgent 1024, DreamingModeAgent 1024, VisionProcessingAgent 1024, RealTimeAudioPipelinePC2 800, SpeechRelayService 800. Fix: place GPU services elsewhere (services.yaml hosts), turn one off (enabled: false), or correct a figure measured on the host (nvidia-smi --query-compute-apps=pid,used_memory --format=csv): vramMb in services.yaml or runtime.vramMb in families.yaml",
+            ],
         },
         {
             rule: "a used service the data does not have, misspelt: the closest service on that host",
@@ -168,7 +172,11 @@ describe("fleet cross-checks", () => {
         {
             rule: "NVML on a host without a GPU",
             mutate: (d) => { d.services.CacheManager.nvml = true; d.hosts.pc2 = { ...d.hosts.pc2, gpu: null, profile: { ...d.hosts.pc2.profile, GPU_VISIBLE_DEVICES: undefined, TORCH_CUDA_ALLOC_CONF: undefined } }; d.services.VisionProcessingAgent.hosts = ["mainpc"]; d.services.DreamWorldAgent.hosts = ["mainpc"]; d.services.DreamingModeAgent.hosts = ["mainpc"]; d.services.SpeechRelayService.hosts = ["mainpc"]; d.services.RealTimeAudioPipelinePC2.hosts = ["mainpc"]; d.services.RealTimeAudioPipelinePC2.ports = { service: 5901, health: 6901, metrics: [] }; },
-            expected: ["services.yaml: CacheManager.nvml: asks for NVML but host 'pc2' has no GPU (no gpu in hosts.yaml). Fix: remove nvml, or place CacheManager on a host with a GPU"],
+            expected: [
+                "services.yaml: CacheManager.nvml: asks for NVML but host 'pc2' has no GPU (no gpu in hosts.yaml). Fix: remove nvml, or place CacheManager on a host with a GPU",
+                // PC2's GPU services moved onto MainPC's card overfill it.
+                "hosts.yaml: mainpc.gpu.vramGb: 24 GB (24576 MB) on the RTX 4090 is less than the 28960 MB its 23 GPU services keep on it, 4384 MB over: ModelOpsCoordinator 8192, TinyLlamaServiceEnhanced 3072, DreamWorldAgent 1024, DreamingModeAgent 1024, FaceRecognitionAgent 1024, VisionProcessingAgent 1024, AffectiveProcessingCenter 800, ChainOfThoughtAgent 800, CognitiveModelAgent 800, DynamicIdentityAgent 800, EmotionSynthesisAgent 800, EmpathyAgent 800, LearningManager 800, LearningOpportunityDetector 800, ProactiveAgent 800, RealTimeAudioPipeline 800, RealTimeAudioPipelinePC2 800, Responder 800, STTService 800, SpeechRelayService 800, StreamingSpeechRecognition 800, StreamingTTSAgent 800, TTSService 800. Fix: place GPU services elsewhere (services.yaml hosts), turn one off (enabled: false), or correct a figure measured on the host (nvidia-smi --query-compute-apps=pid,used_memory --format=csv): vramMb in services.yaml or runtime.vramMb in families.yaml",
+            ],
         },
         {
             rule: "a family's CPU limit above the host's CPUs, named on the family that sets it",
@@ -179,6 +187,31 @@ describe("fleet cross-checks", () => {
             rule: "an inherited CPU limit above a smaller host's CPUs",
             mutate: (d) => { d.families["base-gpu-cu121"].runtime!.cpus = 10; },
             expected: ["families.yaml: base-gpu-cu121.runtime.cpus: 10 CPUs (inherited by family-vision-cu121) is more than host 'pc2' has (8 in hosts.yaml), where VisionProcessingAgent, DreamWorldAgent, DreamingModeAgent run. Fix: set at most 8, or correct pc2.cpus in hosts.yaml"],
+        },
+        {
+            rule: "a card over its GPU memory: the move of issue 27 (ModelOpsCoordinator onto PC2's RTX 3060), every service with its figure",
+            mutate: (d) => {
+                d.services.ModelOpsCoordinator.hosts = ["pc2"];
+                d.hosts.pc2.uses.mainpc = d.hosts.pc2.uses.mainpc.filter((s) => s !== "ModelOpsCoordinator");
+            },
+            expected: ["hosts.yaml: pc2.gpu.vramGb: 12 GB (12288 MB) on the RTX 3060 is less than the 12864 MB its 6 GPU services keep on it, 576 MB over: ModelOpsCoordinator 8192, DreamWorldAgent 1024, DreamingModeAgent 1024, VisionProcessingAgent 1024, RealTimeAudioPipelinePC2 800, SpeechRelayService 800. "
+                + "Fix: place GPU services elsewhere (services.yaml hosts), turn one off (enabled: false), or correct a figure measured on the host (nvidia-smi --query-compute-apps=pid,used_memory --format=csv): vramMb in services.yaml or runtime.vramMb in families.yaml"],
+        },
+        {
+            rule: "a card exactly full passes; a service turned off (enabled: false) keeps nothing on it",
+            mutate: (d) => {
+                d.services.ModelOpsCoordinator.hosts = ["pc2"];
+                d.hosts.pc2.uses.mainpc = d.hosts.pc2.uses.mainpc.filter((s) => s !== "ModelOpsCoordinator");
+                d.services.ModelOpsCoordinator.vramMb = 12288 - 4672;
+                d.services.TinyLlamaServiceEnhanced.enabled = false;
+                d.services.TinyLlamaServiceEnhanced.disabledReason = "off for the test";
+            },
+            expected: [],
+        },
+        {
+            rule: "vramMb on a CPU service",
+            mutate: (d) => { d.services.CacheManager.vramMb = 512; },
+            expected: ["services.yaml: CacheManager.vramMb: is set on a CPU service (compute: cpu): it keeps nothing on a GPU. Fix: remove it, or set compute: gpu if the service runs on the GPU"],
         },
     ];
 

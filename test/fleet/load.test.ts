@@ -37,7 +37,7 @@ describe("loading the fleet data", () => {
             what: "a duplicate service name",
             file: "services.yaml",
             edit: (t) => t.replace("  NLUAgent:\n", "  NLUAgent:\n    hosts: [mainpc]\n  NLUAgent:\n"),
-            expected: ["services.yaml: line 176, column 3: the key 'NLUAgent' appears twice in the same mapping (a duplicate name). Fix: give every entry a unique name, or merge the two 'NLUAgent' entries"],
+            expected: ["services.yaml: line 184, column 3: the key 'NLUAgent' appears twice in the same mapping (a duplicate name). Fix: give every entry a unique name, or merge the two 'NLUAgent' entries"],
         },
         {
             what: "Compose-style ports: the shape the data wants",
