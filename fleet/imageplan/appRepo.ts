@@ -4,6 +4,7 @@
  * be hash-locked unless the service's data says why not. All problems are reported at once;
  * a lock's fix is scripts/lock-requirements.sh (Debian has no pip-tools).
  */
+import { inputFiles, RefusedLink } from "./inputs";
 import * as fs from "fs";
 import * as path from "path";
 import { FleetIssue } from "../model/issues";
@@ -70,6 +71,23 @@ function lockCommand(service: string, c: AppRepoContext): string {
  * and Dockerfile override must exist in the application repository at `appRepo` (absolute).
  * What the program checks before any resource, and what `scripts/fleet check-stack` checks.
  */
+const LINK_PROBLEMS: Record<RefusedLink["problem"], { why: string; fix: string }> = {
+    dangling: { why: "which does not exist: docker-build cannot hash the build context (\"unable to hash build context\")", fix: "point it at a file of the repository, or remove it" },
+    outside: { why: "outside the application repository: an image takes the repository's files only", fix: "copy the file into the repository in its place, or remove the link" },
+    loop: { why: "a directory it sits in, so it leads to itself", fix: "remove the link" },
+};
+
+/** The symbolic links among a service's inputs an image cannot take (inputs.ts resolves the others), each on the key that lists it. */
+function refusedLinks(appRepo: string, s: ServiceImageSpec, c: AppRepoContext, shown: (p: string) => string): FleetIssue[] {
+    const keys = [{ key: "entrypoint", p: s.entrypoint }, ...s.sources.map((p, i) => ({ key: `sources[${i}]`, p }))];
+    const { refused } = inputFiles(appRepo, keys.map((k) => k.p));
+    return refused.map((r) => {
+        const key = keys.find((k) => r.rel === k.p.replace(/\/+$/, "") || r.rel.startsWith(`${k.p.replace(/\/+$/, "")}/`))?.key ?? "sources";
+        const p = LINK_PROBLEMS[r.problem];
+        return { file: c.servicesFile, path: `${s.service}.${key}`, message: `${shown(r.rel)} is a symbolic link to ${r.target}, ${p.why}`, fix: p.fix };
+    });
+}
+
 export function checkAppRepo(appRepo: string, specs: ServiceImageSpec[], c: AppRepoContext): FleetIssue[] {
     const out: FleetIssue[] = [];
     const exists = (p: string) => fs.existsSync(path.join(appRepo, p));
@@ -89,6 +107,7 @@ export function checkAppRepo(appRepo: string, specs: ServiceImageSpec[], c: AppR
         for (const [i, src] of s.sources.entries()) {
             if (!exists(src)) missing(s.service, `sources[${i}]`, src, "correct the path, or set `sources` for this service");
         }
+        out.push(...refusedLinks(appRepo, s, c, shown));
         const input = requirementsInput(s.requirements);
         if (!exists(s.requirements)) {
             out.push(exists(input)

@@ -19,9 +19,8 @@ import { InputFile, inputFiles } from "./inputs";
 function sameFile(target: string, f: InputFile, from: string): boolean {
     if (!fs.existsSync(target) && !isLink(target)) return false;
     const st = fs.lstatSync(target);
-    if (f.link !== undefined) return st.isSymbolicLink() && fs.readlinkSync(target) === f.link;
     if (!st.isFile() || (st.mode & 0o7777) !== mode(f)) return false;
-    return fs.readFileSync(target).equals(fs.readFileSync(path.join(from, f.rel)));
+    return fs.readFileSync(target).equals(fs.readFileSync(path.join(from, f.source)));
 }
 
 function isLink(p: string): boolean {
@@ -46,8 +45,9 @@ function existing(dir: string, rel = ""): string[] {
 
 /**
  * Makes `dir` hold exactly `paths` of `from` (files, or directories walked as inputs.ts walks
- * them), each regular file 0644 or 0755 and each directory 0755 whatever the umask; files that
- * are already right are left untouched, anything else in `dir` is removed.
+ * them, symbolic links resolved to what they lead to), each regular file 0644 or 0755 and each
+ * directory 0755 whatever the umask; files that are already right are left untouched, anything
+ * else in `dir` is removed. Links inputs.ts refuses are left out: checkAppRepo reports them first.
  */
 export function stageContext(from: string, paths: readonly string[], dir: string): void {
     const { files } = inputFiles(from, paths);
@@ -67,10 +67,8 @@ export function stageContext(from: string, paths: readonly string[], dir: string
         const target = path.join(dir, f.rel);
         if (sameFile(target, f, from)) continue;
         fs.rmSync(target, { force: true });
-        if (f.link !== undefined) fs.symlinkSync(f.link, target);
-        else {
-            fs.copyFileSync(path.join(from, f.rel), target);
-            fs.chmodSync(target, mode(f));
-        }
+        // A link's target, as a regular file: the context holds no link (inputs.ts says why).
+        fs.copyFileSync(path.join(from, f.source), target);
+        fs.chmodSync(target, mode(f));
     }
 }

@@ -84,11 +84,12 @@ export function imageVersion(i: VersionInputs, commits: CommitCache = new Map())
         return { tag: `${day}-${newest.sha.slice(0, 7)}-${recipe}`, revision: newest.sha, created: new Date(newest.date).toISOString() };
     }
     const h = createHash("sha256").update(`recipe:${recipe}\n`);
-    const { files, missing } = inputFiles(i.root, i.paths);
+    const { files, missing, refused } = inputFiles(i.root, i.paths);
     for (const m of missing) h.update(`missing:${m}\n`);
+    for (const r of refused) h.update(`refused:${r.rel}:${r.target}\n`);
     for (const f of files) {
         h.update(`file:${f.rel}:${f.executable ? "x" : "-"}\n`);
-        h.update(f.link !== undefined ? `link:${f.link}` : fs.readFileSync(path.join(i.root, f.rel)));
+        h.update(fs.readFileSync(path.join(i.root, f.source)));
     }
     return { tag: `content-${h.digest("hex").slice(0, 12)}`, revision: "", created: "" };
 }

@@ -230,6 +230,37 @@ describe("application repository checks", () => {
         assert.deepStrictEqual([s.dockerfile.location, s.context], [path.relative(PROJECT_COPY, path.join(app, "pc2_code/Dockerfile.cache")), path.relative(PROJECT_COPY, app)]);
     });
 
+    it("symbolic links an image cannot take, on the key that lists them: dangling, leaving the repository, leading to itself", () => {
+        assert.deepStrictEqual(broken((app) => {
+            fs.symlinkSync("nowhere.py", path.join(app, "memory_fusion_hub/gone.py"));
+            fs.symlinkSync("/etc/passwd", path.join(app, "memory_fusion_hub/passwd"));
+            fs.symlinkSync(".", path.join(app, "memory_fusion_hub/self"));
+        }), [
+            "services.yaml: MemoryFusionHub.sources[0]: <app>/memory_fusion_hub/gone.py is a symbolic link to nowhere.py, which does not exist: docker-build cannot hash the build context (\"unable to hash build context\"). Fix: point it at a file of the repository, or remove it",
+            "services.yaml: MemoryFusionHub.sources[0]: <app>/memory_fusion_hub/passwd is a symbolic link to /etc/passwd, outside the application repository: an image takes the repository's files only. Fix: copy the file into the repository in its place, or remove the link",
+            "services.yaml: MemoryFusionHub.sources[0]: <app>/memory_fusion_hub/self is a symbolic link to ., a directory it sits in, so it leads to itself. Fix: remove the link",
+        ]);
+    });
+
+    it("a symbolic link inside the repository is staged as what it leads to, a regular file or a directory; the content tag follows the target's bytes", () => {
+        const app = appRepoCopy();
+        fs.symlinkSync("../common", path.join(app, "memory_fusion_hub/shared"));
+        fs.writeFileSync(path.join(app, "memory_fusion_hub/tool.sh"), "#!/bin/sh\n", { mode: 0o755 });
+        fs.symlinkSync("tool.sh", path.join(app, "memory_fusion_hub/tool"));
+        const fleet = realFleet();
+        const build = (p: BuildPlan) => p.services.find((x) => x.spec.service === "MemoryFusionHub")!;
+        const first = plan(app, "pc2", fleet);
+        const staged = path.join(PROJECT_COPY, build(first).context);
+        for (const f of ["memory_fusion_hub/shared", "memory_fusion_hub/tool"]) assert.ok(!fs.lstatSync(path.join(staged, f)).isSymbolicLink(), f);
+        const common = fs.readdirSync(path.join(app, "common")).filter((n) => !n.endsWith(".pyc") && n !== "__pycache__").sort();
+        assert.deepStrictEqual(fs.readdirSync(path.join(staged, "memory_fusion_hub/shared")).sort(), common);
+        assert.strictEqual(fs.statSync(path.join(staged, "memory_fusion_hub/tool")).mode & 0o777, 0o755, "the target's execute bit");
+        const tag = build(first).version.tag;
+        assert.match(tag, /^content-/, "uncommitted inputs: a content tag");
+        fs.appendFileSync(path.join(app, "common", common.find((n) => n.endsWith(".py"))!), "# changed\n");
+        assert.notStrictEqual(build(plan(app, "pc2", fleet)).version.tag, tag, "the link's target changed: the tag moves");
+    });
+
     it("an application repository that is not there is named", () => {
         assert.deepStrictEqual(fleetErrors(() => plan("/nonexistent/app")), ["Pulumi.pc2.yaml: fleet:appRepo: /nonexistent/app is not a directory: the service images are built from a checkout of the application repository. Fix: clone the application repository there, or point fleet:appRepo at its checkout"]);
     });

@@ -169,6 +169,20 @@ describe("docker-build's stand-in (no engine needed)", () => {
         assert.notStrictEqual(hash(a), hash(b), "the Dockerfile is hashed");
     });
 
+    it("symbolic links as hashFile opens them: the target's bytes with the link's mode; a link to a directory skipped; a dangling one fails the hash", () => {
+        const a = tree({ "a.Dockerfile": "FROM x\n", "lib/real.py": "v1", "lib/sub/y.py": "y" });
+        const hash = (d: string) => hashBuildContext(d, path.join(d, "a.Dockerfile"));
+        fs.symlinkSync("lib/real.py", path.join(a, "link.py"));
+        const before = hash(a);
+        fs.writeFileSync(path.join(a, "lib/real.py"), "v2");
+        assert.notStrictEqual(hash(a), before, "the target's bytes are hashed under the link's path too");
+        const withDir = hash(a);
+        fs.symlinkSync("lib/sub", path.join(a, "dirlink"));
+        assert.strictEqual(hash(a), withDir, "a link to a directory adds nothing");
+        fs.symlinkSync("nowhere.py", path.join(a, "dangling.py"));
+        assert.throws(() => hash(a), /^Error: unable to hash build context: could not open "dangling\.py": ENOENT/);
+    });
+
     it("Diff: every difference is an update, never a replacement; the context and Dockerfile locations compare as strings; a pushed image is checked in its registry on Read", () => {
         const ctx = tree({ "x.py": "x" });
         const inputs = { context: { location: ctx }, dockerfile: { inline: "FROM a\n" }, tags: ["r/x:t"], push: true, buildArgs: { A: "1" } };

@@ -52,7 +52,10 @@ function ignorePatterns(contextPath: string, dockerfilePath: string): string[] {
 /**
  * hashBuildContext: sha256 over the Dockerfile's bytes (when it is a file), then per context file
  * its bytes, its cleaned relative path and its mode string. The mode is part of it, so the same
- * checkout under another umask hashes differently.
+ * checkout under another umask hashes differently. A symbolic link is opened, as `hashFile` does
+ * (pulumi-docker-build v0.0.22 provider/internal/context.go): the bytes of what it leads to,
+ * with the link's own mode string; a link to a directory is skipped (EISDIR); a dangling one
+ * fails the hash, and with it the build ("unable to hash build context").
  */
 export function hashBuildContext(contextPath: string, dockerfilePath: string): string {
     const h = createHash("sha256");
@@ -62,7 +65,14 @@ export function hashBuildContext(contextPath: string, dockerfilePath: string): s
     if (isDir) {
         for (const f of walk(contextPath, ignorePatterns(contextPath, dockerfilePath))) {
             const abs = path.join(contextPath, f.rel);
-            h.update(fs.lstatSync(abs).isSymbolicLink() ? fs.readlinkSync(abs) : fs.readFileSync(abs));
+            let bytes: Buffer;
+            try {
+                if (fs.statSync(abs).isDirectory()) continue;
+                bytes = fs.readFileSync(abs);
+            } catch (e) {
+                throw new Error(`unable to hash build context: could not open "${f.rel}": ${(e as Error).message}`);
+            }
+            h.update(bytes);
             h.update(path.posix.normalize(f.rel));
             h.update(goFileMode(f.mode));
         }
