@@ -246,6 +246,8 @@ describe("scripts/fleet diff", () => {
         const r = diffRepo(["mainpc", "pc2"]);
         edit(path.join(r.project, "fleet/data/services.yaml"), "  ModelOpsCoordinator:\n    hosts: [mainpc]\n", "  ModelOpsCoordinator:\n    hosts: [pc2]\n");
         edit(path.join(r.project, "fleet/data/hosts.yaml"), "mainpc: [ServiceRegistry, SystemDigitalTwin, ModelOpsCoordinator, UnifiedObservabilityCenter]", "mainpc: [ServiceRegistry, SystemDigitalTwin, UnifiedObservabilityCenter]");
+        // With its 8192 MB PC2's card refuses it (test/fleet/check.test.ts); a smaller model cache fits.
+        edit(path.join(r.project, "fleet/data/services.yaml"), "    vramMb: 8192\n", "    vramMb: 4096\n");
         const out = renderDiff(diffRefs(r.project, "base", undefined, RUNBOOK));
         /** A stack's section: from its `stack` line to the blank line after it. */
         const stackLines = (stack: string) => {
