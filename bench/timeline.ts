@@ -6,6 +6,7 @@
  */
 import Docker from "dockerode";
 import { eventLines } from "../test/engine/suite/context";
+import { median } from "./stats";
 
 export interface ContainerEvent {
     /** Container name. */
@@ -98,9 +99,8 @@ export function startStepLines(trace: string, t0Ms: number): string[] {
         for (let i = 1; i < steps.length; i++) spans.set(steps[i].step, [...(spans.get(steps[i].step) ?? []), (steps[i].at - steps[i - 1].at) / 1000]);
     }
     const all = [...runs.values()].flat().map((s) => s.at);
-    const med = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor((xs.length - 1) / 2)];
     return [
         `      start commands: ${runs.size}, first began ${((Math.min(...all) - t0Ms) / 1000).toFixed(1)} s, last ended ${((Math.max(...all) - t0Ms) / 1000).toFixed(1)} s after the first create`,
-        `      each step after the previous (median / longest, s): ${STEPS.filter((s) => spans.has(s)).map((s) => `${s} ${med(spans.get(s)!).toFixed(2)} / ${Math.max(...spans.get(s)!).toFixed(2)}`).join(", ")}`,
+        `      each step after the previous (median / longest, s): ${STEPS.filter((s) => spans.has(s)).map((s) => `${s} ${median(spans.get(s)!).toFixed(2)} / ${Math.max(...spans.get(s)!).toFixed(2)}`).join(", ")}`,
     ];
 }

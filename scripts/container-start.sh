@@ -37,8 +37,8 @@
 #            [<overlap|stop-first> <front> <backends-network> <alias> <front-pids-limit> <admit-seconds> <drain-seconds>]
 # Without the front's arguments (the Docker API proxy): stop-first, no front.
 # Environment: DOCKER_HOST (the host's engine); FLEET_START_TRACE, a file each step's time is
-# appended to (`<epoch seconds> <service> <step>`, where a start spends its time). Exit status 0 once healthy (and stable) and
-# serving; 1 with the reason.
+# appended to (`<epoch seconds> <service> <step>`, where a start spends its time). Exit status 0
+# once healthy (and stable) and serving; 1 with the reason.
 set -euo pipefail
 usage="usage: scripts/container-start.sh <container> <service> <machine> <pids-limit> <wait-seconds> <stable-seconds> [<overlap|stop-first> <front> <backends-network> <alias> <front-pids-limit> <admit-seconds> <drain-seconds>]"
 container="${1:?$usage}"

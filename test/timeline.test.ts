@@ -82,7 +82,7 @@ describe("the benchmark's round timelines", () => {
             ].join("\n"),
             expected: [
                 "      start commands: 2, first began 0.5 s, last ended 4.1 s after the first create",
-                "      each step after the previous (median / longest, s): listed 0.10 / 0.20, started 0.10 / 0.30, front-started 0.10 / 0.10, healthy 1.00 / 2.00, joined 0.10 / 0.20, admitted 0.50 / 0.80, end 0.10 / 0.10",
+                "      each step after the previous (median / longest, s): listed 0.15 / 0.20, started 0.20 / 0.30, front-started 0.10 / 0.10, healthy 1.50 / 2.00, joined 0.15 / 0.20, admitted 0.65 / 0.80, end 0.10 / 0.10",
             ],
         },
         { what: "no trace says so", trace: "", expected: ["      start commands: no trace"] },

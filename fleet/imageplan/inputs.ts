@@ -5,6 +5,7 @@
  */
 import * as fs from "fs";
 import * as path from "path";
+import { byName } from "../model/names";
 
 /** Directory and file names never part of an image's inputs (see ALWAYS_IGNORED of fleet/render). */
 export const SKIPPED = new Set(["__pycache__", ".git", ".venv", "node_modules", ".pytest_cache", ".mypy_cache"]);
@@ -84,7 +85,7 @@ export function inputFiles(root: string, paths: readonly string[]): { files: Inp
         }
     }
     const seen = new Set<string>();
-    const byRel = (a: { rel: string }, b: { rel: string }) => (a.rel < b.rel ? -1 : a.rel > b.rel ? 1 : 0);
+    const byRel = (a: { rel: string }, b: { rel: string }) => byName(a.rel, b.rel);
     return { files: files.filter((f) => (seen.has(f.rel) ? false : (seen.add(f.rel), true))).sort(byRel), missing, refused: refused.sort(byRel) };
 }
 

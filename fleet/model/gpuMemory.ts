@@ -3,6 +3,7 @@
  * (its own `vramMb`, else its family's runtime.vramMb), against the card's `vramGb` in
  * hosts.yaml. One GPU per host (hosts.yaml `gpu`); every GPU service of a host shares it.
  */
+import { byName } from "./names";
 import { FleetData, Service } from "./schema";
 import { familyRuntime } from "./runtime";
 
@@ -35,7 +36,7 @@ export function gpuBudget(d: FleetData, machine: string, services: readonly stri
     const gpu = d.hosts[machine]?.gpu;
     if (!gpu) return undefined;
     const reserved = services.map((service) => ({ service, vramMb: serviceVramMb(d, d.services[service]) }))
-        .sort((a, b) => b.vramMb - a.vramMb || (a.service < b.service ? -1 : a.service > b.service ? 1 : 0));
+        .sort((a, b) => b.vramMb - a.vramMb || byName(a.service, b.service));
     return { model: gpu.model, totalMb: gpu.vramGb * MB_PER_GB, reservedMb: reserved.reduce((n, r) => n + r.vramMb, 0), services: reserved };
 }
 

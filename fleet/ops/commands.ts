@@ -25,6 +25,7 @@ import { diffJson, renderDiff } from "./diffText";
 import { CommandHelp } from "./help";
 import { planDocument, planJson } from "./planView";
 import { renderPlan } from "./planText";
+import { overridesOf, StackInputs } from "./stackInputs";
 import { appRepoUnknownLine, unknownKeyLine } from "./unknowns";
 
 /** This repository: its fleet/render and fleet/data are the family images' inputs (index.ts's directory). */
@@ -58,17 +59,7 @@ function summary(d: FleetData): string {
     return `fleet data is valid: ${Object.keys(d.services).length} services (${placements} placements) on ${Object.keys(d.hosts).length} hosts, ${Object.keys(d.families).length} families`;
 }
 
-/**
- * The options of every command that evaluates a stack (help.ts STACK_OPTIONS): override files of a
- * stack file's shape on top of every stack, or of one (`--config [STACK=]FILE`), and the
- * application repository's checkout in place of fleet:appRepo (`--app-repo DIR`). Paths start at
- * the working directory.
- */
-export interface StackInputs {
-    overrides: { all: string[]; byStack: Record<string, string[]> };
-    appRepo?: string;
-}
-
+/** The stack options of the command line (stackInputs.ts). */
 function stackInputs(a: Args, projectDir: string, c: CommandHelp): StackInputs {
     const all: string[] = [];
     const byStack: Record<string, string[]> = {};
@@ -82,11 +73,6 @@ function stackInputs(a: Args, projectDir: string, c: CommandHelp): StackInputs {
     if (unknown.length) throw new UsageError(`--config ${unknown[0]}=...: no stack '${unknown[0]}' in this checkout (${stacks.join(", ")})`, c);
     const appRepo = a.options["app-repo"];
     return { overrides: { all, byStack }, ...(appRepo ? { appRepo: path.resolve(appRepo) } : {}) };
-}
-
-/** The override files of one stack, those of every stack first. */
-export function overridesOf(i: StackInputs, stack: string): string[] {
-    return [...i.overrides.all, ...(i.overrides.byStack[stack] ?? [])];
 }
 
 /**

@@ -11,6 +11,7 @@
  */
 import { ChangedFiles, compareSides, StackDiff } from "./diffCompare";
 import { DiffRun, evaluateRef, Side, WORKING_TREE } from "./diffEval";
+import { StackInputs } from "./stackInputs";
 import { changedFiles, headCommit, removeWorktree, resolveCommit } from "../imageplan/worktree";
 import { historyIssues } from "../imageplan/version";
 import { FleetError } from "../model/issues";
@@ -40,7 +41,6 @@ export interface DiffDocument {
     unknown: string[];
 }
 
-
 /**
  * Input files that differ between two evaluations of an image: the earlier checkout's commit
  * against the later checkout's files as they are (a temporary worktree holds its commit's; the
@@ -66,7 +66,7 @@ const view = (s: Side): RefView => ({ ref: s.label, commit: s.commit, appRepo: s
  * Evaluates both refs and compares them; without `headRef`, the base ref against the checkout's
  * files as they are. The temporary worktrees are gone when it returns.
  */
-export function diffRefs(projectDir: string, baseRef: string, headRef: string | undefined, inputs: Pick<DiffRun, "overrides" | "appRepo">): DiffDocument {
+export function diffRefs(projectDir: string, baseRef: string, headRef: string | undefined, inputs: StackInputs): DiffDocument {
     const history = historyIssues(projectDir, "this repository", "git");
     if (history.length) throw new FleetError(history);
     const baseSha = commitOf(projectDir, baseRef);

@@ -17,6 +17,7 @@ import { endpointOf, HostPlan, planHost } from "../model/plan";
 import { rollbackPins } from "../model/rollback";
 import { FleetData } from "../model/schema";
 import { CONFIG_NAMESPACE, fleetKeys, parseStackConfigWithUnknowns, StackConfig } from "../model/stack";
+import { overridesOf, StackInputs } from "./stackInputs";
 import { appRepoUnknownLine, unknownKeyLine } from "./unknowns";
 import { loadProject, loadStack, stackNames } from "../pulumi/load";
 import { peerStackName } from "../pulumi/peers";
@@ -45,13 +46,10 @@ export interface Side {
     unknown: string[];
 }
 
-export interface DiffRun {
+/** The stack options (stackInputs.ts), for every stack at both refs. */
+export interface DiffRun extends StackInputs {
     /** The checkout the command runs in: its git repository, and where relative paths of stacks start. */
     projectDir: string;
-    /** Override files (a stack file's shape) on top of every stack, and of one stack. */
-    overrides: { all: string[]; byStack: Record<string, string[]> };
-    /** The application repository's checkout in place of the one the stacks name (--app-repo). */
-    appRepo?: string;
     /** Worktrees made so far, by `<repository>\0<commit>`, removed by the caller. */
     worktrees: Map<string, { repo: string; dir: string }>;
 }
@@ -100,7 +98,7 @@ function appRoot(run: DiffRun, label: string, dir: string, appRepo: string): { r
 
 function evaluateStack(run: DiffRun, label: string, dir: string, data: FleetData, stack: string, how: Set<string>, unknown: Set<string>): StackSide {
     const stackFile = `Pulumi.${stack}.yaml`;
-    const merged = loadStack(dir, stack, { overrides: [...run.overrides.all, ...(run.overrides.byStack[stack] ?? [])] });
+    const merged = loadStack(dir, stack, { overrides: overridesOf(run, stack) });
     const read = parseStackConfigWithUnknowns(fleetKeys(merged.config), data, stackFile);
     const cfg = read.cfg;
     // Named without the ref: the same key unknown at both refs is said once.

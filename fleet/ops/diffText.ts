@@ -3,6 +3,7 @@
  * per stack, sorted by stack, image and container name, so the same two refs always give the
  * same text.
  */
+import { byName } from "../model/names";
 import { ContainerChange, ContainerChangeKind, FRONT_REPLACED, ImageChange, StackDiff } from "./diffCompare";
 import { DiffDocument, RefView } from "./diff";
 import { WORKING_TREE } from "./diffEval";
@@ -33,7 +34,7 @@ export function costLines(s: StackDiff, shown = 5): string[] {
     if (replaced.length) {
         const by = new Map<string, number>();
         for (const c of replaced) for (const b of new Set(c.because)) by.set(b, (by.get(b) ?? 0) + 1);
-        const reasons = [...by].sort(([a, x], [b, y]) => y - x || (a < b ? -1 : a > b ? 1 : 0));
+        const reasons = [...by].sort(([a, x], [b, y]) => y - x || byName(a, b));
         out.push(`  replaces ${replaced.length} of its ${s.serviceContainers} service containers:`);
         out.push(...reasons.slice(0, shown).map(([why, n]) => `    ${n} because ${why}`));
         if (reasons.length > shown) out.push(`    and ${reasons.length - shown} more reasons, in the rows below`);
