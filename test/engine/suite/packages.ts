@@ -3,7 +3,7 @@
  * chain), what a bad pin does to a build, the requirement locks, and how services stop.
  */
 import * as assert from "assert";
-import { execFileSync, spawnSync } from "child_process";
+import { spawnSync } from "child_process";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
@@ -12,7 +12,7 @@ import { familyPins, serviceSpec } from "../../../fleet/model/images";
 import { FIXTURE_APP, realFleet, standIns } from "../../helpers";
 import { PROJECT_DIR, Registered } from "../../mocks";
 import { EngineHarness } from "../harness";
-import { ENVIRONMENT_PROBE, exec, StackContext } from "./context";
+import { engineEvents, ENVIRONMENT_PROBE, exec, StackContext } from "./context";
 
 export function packageChecks(ctx: StackContext): void {
     if (ctx.stack === "local") it("a pin the package index lacks fails the build naming the family, or the service, and the package; nothing is half-built", async () => {
@@ -117,20 +117,54 @@ export function packageChecks(ctx: StackContext): void {
 export function stopChecks(ctx: StackContext): void {
     it("docker stop ends every service promptly: tini forwards SIGTERM, nothing is killed after the grace period", async () => {
         const seconds: Record<string, number> = {};
-        await Promise.all(Object.entries(ctx.services).map(async ([n, s]) => {
-            const started = Date.now();
-            await ctx.docker.getContainer(s.container).stop({ t: 10 });
-            seconds[n] = (Date.now() - started) / 1000;
-        }));
+        const since = Math.floor(Date.now() / 1000) - 1;
+        // What a process that outlives its grace period was doing, taken 8 s into the 10 s.
+        const stuck: Record<string, string> = {};
+        const watch = setTimeout(() => {
+            for (const [n, s] of Object.entries(ctx.services)) if (seconds[n] === undefined) stuck[n] = processReport(s.container);
+        }, 8000);
+        try {
+            await Promise.all(Object.entries(ctx.services).map(async ([n, s]) => {
+                const started = Date.now();
+                await ctx.docker.getContainer(s.container).stop({ t: 10 });
+                seconds[n] = (Date.now() - started) / 1000;
+            }));
+        } finally {
+            clearTimeout(watch);
+        }
+        const until = Math.ceil(Date.now() / 1000) + 1;
         for (const [n, s] of Object.entries(ctx.services)) {
-            const state = (await ctx.docker.getContainer(s.container).inspect()).State;
-            // On failure, what the engine knew: its state (OOMKilled, restarts) and its last log lines.
-            if (state.ExitCode !== 0) {
-                const logs = execFileSync("docker", ["logs", "--tail", "8", "--timestamps", s.container], { encoding: "utf8", stdio: ["ignore", "pipe", "pipe"] });
-                assert.fail(`${n} exited ${state.ExitCode} (137 would mean killed after the grace period), stopped in ${seconds[n].toFixed(1)} s: ${JSON.stringify(state)}\n${logs}`);
+            const info = await ctx.docker.getContainer(s.container).inspect();
+            // On failure, what the engine knew: its state (OOMKilled, restarts), the signals it
+            // sent, the processes at 8 s, and the last log lines of both streams.
+            if (info.State.ExitCode !== 0) {
+                const events = (await engineEvents(ctx.docker, since, until)).filter((e) => e.Actor?.ID === info.Id)
+                    .map((e) => `${new Date((e.timeNano ?? 0) / 1e6).toISOString()} ${e.Action}${e.Actor?.Attributes?.signal ? ` signal ${e.Actor.Attributes.signal}` : ""}`);
+                const logs = spawnSync("docker", ["logs", "--tail", "12", "--timestamps", s.container], { encoding: "utf8" });
+                const lines = `${logs.stdout}${logs.stderr}`.split("\n").filter((l) => l).sort().join("\n");
+                assert.fail(`${n} exited ${info.State.ExitCode} (137 would mean killed after the grace period), stopped in ${seconds[n].toFixed(1)} s, restarted ${info.RestartCount} times: ${JSON.stringify(info.State)}\nevents:\n${events.join("\n")}\nat 8 s:\n${stuck[n] ?? "(stopped by then)"}\nlogs:\n${lines}`);
             }
         }
         const slowest = Object.entries(seconds).sort(([, a], [, b]) => b - a)[0];
         console.log(`      stop: slowest ${slowest[0]} ${slowest[1].toFixed(1)}s of ${Object.keys(seconds).length}`);
     });
+}
+
+/**
+ * The container's processes and threads as the host's kernel shows them: state, where each
+ * sleeps, and the signals pending, blocked and caught (/proc/<pid>/status).
+ */
+function processReport(container: string): string {
+    const top = spawnSync("docker", ["top", container, "-eLo", "pid,tid,stat,wchan:24,args"], { encoding: "utf8" });
+    if (top.status !== 0) return `docker top: ${top.stderr.trim()}`;
+    const pids = [...new Set(top.stdout.split("\n").slice(1).map((l) => l.trim().split(/\s+/)[0]).filter((p) => /^\d+$/.test(p)))];
+    const signals = pids.map((pid) => {
+        try {
+            const status = fs.readFileSync(`/proc/${pid}/status`, "utf8").split("\n").filter((l) => /^(SigPnd|ShdPnd|SigBlk|SigIgn|SigCgt):/.test(l));
+            return `${pid}: ${status.join(" ")}`;
+        } catch (e) {
+            return `${pid}: ${(e as Error).message}`;
+        }
+    });
+    return `${top.stdout.trim()}\n${signals.join("\n")}`;
 }
