@@ -36,8 +36,8 @@ export interface StartPolicy { label: string; lanes: number; parallel?: number }
 
 interface Sample { window: number; whole: number; rows: HealthRow[] }
 
-/** The one part of a stack's figures `--converge-only` or `--replace-only` asks for; all when undefined. */
-export type Part = "converge" | "replace";
+/** The one part of a stack's figures `--converge-only`, `--replace-only` or `--sizes-only` asks for; all when undefined. */
+export type Part = "converge" | "replace" | "sizes";
 
 /** Lanes beyond any tier's size: no container waits for another of its tier (the schema's maximum). */
 export const ALL_AT_ONCE = 1000;

@@ -17,14 +17,15 @@ import { appRepoOverride, stackConfig, startLanesOverride } from "../test/mocks"
 import { convergence, Part, START_POLICIES } from "./converge";
 import { replacementFigures } from "./replace";
 import { layerFigures } from "./images";
+import { sizeFigures } from "./sizes";
 
 /** The engine suite's local stack on a copy of the fixture application; `lanes` overrides its fleet:startLanes. */
 function localStack(app: string, lanes?: number): MergedStack {
     return stackConfig("local", "test/engine/local-overrides.yaml", appRepoOverride(app), ...(lanes ? [startLanesOverride(lanes)] : []));
 }
 
-/** Cold build, package layers, and a warm rebuild after a one-file change. */
-async function buildFigures(harness: EngineHarness, app: string): Promise<void> {
+/** Cold build, package layers, and a warm rebuild after a one-file change; the services of the latter. */
+async function buildFigures(harness: EngineHarness, app: string): Promise<Record<string, { image: string }>> {
     execFileSync("docker", ["builder", "prune", "-af"], { stdio: "ignore" });
     const config = localStack(app);
     const cold = await harness.run(config);
@@ -38,9 +39,10 @@ async function buildFigures(harness: EngineHarness, app: string): Promise<void> 
     ];
     await layerFigures(harness, chain);
     fs.appendFileSync(path.join(app, "main_pc_code/agents/executor.py"), "# bench: one-file change\n");
-    await harness.run(localStack(app));
+    const warm = await harness.run(localStack(app));
     const warmSeconds = (harness.buildWindow.end - harness.buildWindow.start) / 1000;
     console.log(`\nbuild of MainPC's ${Object.keys(familyImages).length} CPU images: cold ${coldSeconds.toFixed(1)} s, warm rebuild after a one-file change ${warmSeconds.toFixed(1)} s, ratio ${(coldSeconds / warmSeconds).toFixed(1)}x`);
+    return warm.outputs.services as Record<string, { image: string }>;
 }
 
 export async function localFigures(rounds: number, only?: Part): Promise<void> {
@@ -49,11 +51,12 @@ export async function localFigures(rounds: number, only?: Part): Promise<void> {
     const app = fs.mkdtempSync(path.join(os.tmpdir(), "fleet-bench-"));
     fs.cpSync(FIXTURE_APP, app, { recursive: true });
     try {
-        if (only) await harness.run(localStack(app));
-        else await buildFigures(harness, app);
+        const services = only ? (await harness.run(localStack(app))).outputs.services as Record<string, { image: string }> : await buildFigures(harness, app);
+        const config = localStack(app).config;
+        if (only === undefined || only === "sizes") await sizeFigures(harness, services, app, config["fleet:upstreamImage"], config["fleet:packageIndex"]);
         // test/engine/local-overrides.yaml's fleet:startLanes is 4; "all at once" lifts it beyond any tier's size, as the stacks' default does.
-        if (only !== "replace") await convergence("local stack (MainPC's CPU services)", harness, (lanes) => localStack(app, lanes), "mainpc", START_POLICIES, rounds);
-        if (only !== "converge") await replacementFigures("local stack, a CPU service", harness, () => localStack(app), app, "Executor", "main_pc_code/agents/executor.py", rounds);
+        if (only === undefined || only === "converge") await convergence("local stack (MainPC's CPU services)", harness, (lanes) => localStack(app, lanes), "mainpc", START_POLICIES, rounds);
+        if (only === undefined || only === "replace") await replacementFigures("local stack, a CPU service", harness, () => localStack(app), app, "Executor", "main_pc_code/agents/executor.py", rounds);
     } finally {
         await harness.cleanup();
     }

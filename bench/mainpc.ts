@@ -81,6 +81,8 @@ async function registryCacheFigure(stack: () => MergedStack, coldSeconds: number
 }
 
 export async function mainpcFigures(rounds: number, only?: Part): Promise<void> {
+    // The size figures are the CPU images' (the local stack's); the GPU images' are the cold build's (gpuFigures).
+    if (only === "sizes") return;
     const app = fs.mkdtempSync(path.join(os.tmpdir(), "fleet-bench-mainpc-"));
     fs.cpSync(FIXTURE_APP, app, { recursive: true });
     // A fresh namespace: the cold build finds no registry cache, the rebuild only the cold build's.
