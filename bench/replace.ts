@@ -37,7 +37,10 @@ export async function replacementFigures(title: string, harness: EngineHarness, 
     const original = fs.readFileSync(source, "utf8");
     const versions = [original, `${original}# bench: image B\n`];
     const outputs = () => (harness.stackOutputs[stack().stack].services as Record<string, { health: string }>)[service];
-    const imageOf = () => harness.containerInputs().find((c) => c.networksAdvanced?.[0]?.aliases?.[0] === containerName(service))!.image as string;
+    // The service's own container, by its label: the public alias is its front's (an HAProxy
+    // image), which this looked for before the fronts took the aliases, and compose then ran
+    // the front's image as the service, never healthy.
+    const imageOf = () => harness.containerInputs().find((c) => (c.labels as { label: string; value: string }[] | undefined)?.some((l) => l.label === "fleet.service" && l.value === service))!.image as string;
     // Both images built (and the host on A) before the rounds.
     const images: string[] = [];
     for (const v of [1, 0]) {
