@@ -19,7 +19,9 @@
 #      is not running (a first deploy, or a front replaced because its ports changed), and the
 #      front must report it up on every port (`fleet-front-ctl admit`). HAProxy 2.6 marks a
 #      server up as soon as DNS gives it an address, before a check: so the container is only
-#      given the alias once it is healthy.
+#      given the alias once it is healthy. In `overlap` this comes after the stability window
+#      of step 3 (the predecessors serve meanwhile); in `stop-first` before it, since nothing
+#      else serves: the new container serves through its window.
 #   5. The predecessors still running get no new connection (`drain`), up to <drain-seconds> to
 #      finish the open ones, and are stopped (SIGTERM, then SIGKILL after their stop timeout).
 #   6. Otherwise the container is stopped and its predecessors keep serving (those stopped for it
@@ -280,13 +282,20 @@ if ! wait_healthy "$container" "$wait_seconds"; then
     fail "is not healthy after ${wait_seconds} s"
 fi
 trace healthy
-if [ "$predecessors" -gt 0 ] && [ "$stable_seconds" -gt 0 ]; then
+
+# Held for the stability window when it replaced a container.
+stabilize() {
+    [ "$predecessors" -gt 0 ] && [ "$stable_seconds" -gt 0 ] || return 0
+    local restarts
     read -r _ _ _ restarts <<<"$(head -n 1 <<<"$info")"
     if ! stays_healthy "$container" "$stable_seconds" "$restarts"; then
         fail "turned healthy, then did not stay so for ${stable_seconds} s"
     fi
-fi
-if [ -n "$front" ]; then
+}
+
+# On the backends network under the service's alias, the front running, and taken up by it.
+admit() {
+    [ -n "$front" ] || return 0
     if [ -z "$self_ip" ]; then
         if ! out="$(docker network connect --alias "$alias" "$network" "$container" 2>&1)"; then
             info="$(state "$container")"
@@ -301,6 +310,18 @@ if [ -n "$front" ]; then
         fail "is not taken up by its front $front ($out)"
     fi
     trace admitted
+}
+
+if [ "$takeover" = stop-first ]; then
+    # Its predecessors are stopped already, so the service answers nothing until this one is
+    # taken up: it serves through its stability window, and a crash in it gives them back (held
+    # out of the front, the window was 5 s more of the GPU service's downtime: 7.9 s gaps).
+    admit
+    stabilize
+else
+    # Its predecessors still serve: it gets traffic only once it has stayed healthy.
+    stabilize
+    admit
 fi
 for p in "${serving[@]}"; do
     retire "$p"

@@ -276,6 +276,38 @@ describe("scripts/container-start.sh", () => {
             ]);
         });
 
+        it("the stability window: overlap holds the new one out of the front through it (the old one serves); stop-first admits it first (nothing else serves)", () => {
+            // The window's looks are the engine's event stream (`events`); the admission is the front's `admit`.
+            const order = (takeover: "overlap" | "stop-first") => {
+                const r = start({ takeover, frontRunning: true, states: { [NEW]: [HEALTHY], [OLD]: [HEALTHY] }, previous: [OLD], ips: { [OLD]: OLD_IP } }, 10, 1);
+                assert.strictEqual(r.code, 0, r.err);
+                return r.calls.filter((c) => c.startsWith("events ") || c.endsWith(`admit ${NEW_IP} 15`) || c === `stop ${OLD}`).map((c) => c.split(" ")[0] === "events" ? "window" : c.startsWith("stop") ? "old stopped" : "admitted")
+                    .filter((c, i, a) => c !== a[i - 1]);
+            };
+            assert.deepStrictEqual(order("overlap"), ["window", "admitted", "old stopped"]);
+            assert.deepStrictEqual(order("stop-first"), ["old stopped", "admitted", "window"]);
+        });
+
+        it("stop-first, healthy, then restarted within the stability window: already taken up, it is drained and stopped, and the old one runs again and is taken up", () => {
+            const r = start({ takeover: "stop-first", frontRunning: true, states: { [NEW]: [HEALTHY, "running healthy 0 1"], [OLD]: [HEALTHY] }, previous: [OLD], ips: { [OLD]: OLD_IP } }, 10, 2);
+            assert.strictEqual(r.code, 1);
+            assert.match(r.err, new RegExp(`^CodeGenerator \\(${NEW}\\) turned healthy, then did not stay so for 2 s: state running, health healthy, exit code 0, restarted 1 times;`));
+            assert.match(r.err, new RegExp(`\\nCodeGenerator: the previous container ${OLD} runs again, healthy\\.\\n`));
+            const s = steps(r.calls);
+            assert.deepStrictEqual(s.slice(s.indexOf(`exec ${FRONT} fleet-front-ctl admit ${NEW_IP} 15`)), [
+                `exec ${FRONT} fleet-front-ctl admit ${NEW_IP} 15`,
+                `logs --tail 5 ${NEW}`,
+                `inspect IP ${NEW}`,
+                `exec ${FRONT} fleet-front-ctl retire ${NEW_IP} 10`,
+                `stop ${NEW}`,
+                `inspect Name ${OLD}`,
+                `start ${OLD}`,
+                `inspect IP ${OLD}`,
+                `inspect IP ${OLD}`,
+                `exec ${FRONT} fleet-front-ctl admit ${OLD_IP} 15`,
+            ]);
+        });
+
         it("stop-first (a GPU service): the old one drained and stopped before the start; when the new one fails it runs again, healthy, and the front takes it up again", () => {
             const r = start({ takeover: "stop-first", frontRunning: true, states: { [NEW]: ["exited unhealthy 1 0"], [OLD]: [HEALTHY] }, previous: [OLD], ips: { [OLD]: OLD_IP } }, 1);
             assert.strictEqual(r.code, 1);
