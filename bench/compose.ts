@@ -73,7 +73,8 @@ function composeName(c: Inputs): string {
     return String(c.networksAdvanced?.[0]?.aliases?.[0] ?? c.name);
 }
 
-const labelOf = (c: Inputs, label: string): string | undefined => (c.labels ?? []).find((l: Inputs) => l.label === label)?.value;
+/** A container's label, from its registered `labels` inputs. */
+export const labelOf = (c: Inputs, label: string): string | undefined => (c.labels ?? []).find((l: Inputs) => l.label === label)?.value;
 
 /**
  * Compose has no fronts: each service's container publishes its ports and holds its alias on the

@@ -24,11 +24,9 @@ function distributionBytes(image: string): Record<string, number> {
     return JSON.parse(execFileSync("docker", ["run", "--rm", "--entrypoint", "/opt/venv/bin/python", image, "-c", script], { encoding: "utf8" }));
 }
 
-/** Bytes of the layers whose instruction runs pip, newest first as the engine lists history. */
-export async function pipLayerBytes(harness: EngineHarness, image: string, parent: string): Promise<number> {
-    const own = (await harness.docker.getImage(image).history()) as { Size: number; CreatedBy: string }[];
-    const inherited = ((await harness.docker.getImage(parent).history()) as unknown[]).length;
-    return own.slice(0, own.length - inherited).filter((h) => h.CreatedBy.includes("/opt/venv/bin/pip install")).reduce((a, h) => a + h.Size, 0);
+/** Bytes of the layers above `parent` whose instruction runs pip. */
+export function pipLayerBytes(harness: EngineHarness, image: string, parent: string): Promise<number> {
+    return bytesAbove(harness, image, parent, "/opt/venv/bin/pip install");
 }
 
 /** Figure 5: what each package layer adds against what it installs, and what is stored twice. */
@@ -54,11 +52,15 @@ export async function layerFigures(harness: EngineHarness, chain: { name: string
 }
 
 
-/** Bytes of the layers of `image` above those it shares with `root` (the history entries beyond the root's). */
-export async function bytesAbove(harness: EngineHarness, image: string, root: string): Promise<number> {
-    const own = (await harness.docker.getImage(image).history()) as { Size: number }[];
+/**
+ * Bytes of the layers of `image` above those it shares with `root` (the history entries beyond
+ * the root's; the engine lists them newest first), only those whose instruction contains
+ * `createdBy` when given.
+ */
+export async function bytesAbove(harness: EngineHarness, image: string, root: string, createdBy?: string): Promise<number> {
+    const own = (await harness.docker.getImage(image).history()) as { Size: number; CreatedBy: string }[];
     const inherited = ((await harness.docker.getImage(root).history()) as unknown[]).length;
-    return own.slice(0, own.length - inherited).reduce((a, h) => a + h.Size, 0);
+    return own.slice(0, own.length - inherited).filter((h) => createdBy === undefined || h.CreatedBy.includes(createdBy)).reduce((a, h) => a + h.Size, 0);
 }
 
 /** Bytes of every layer of `image` (the engine's history sizes; the containerd store's image Size counts otherwise). */

@@ -20,6 +20,7 @@ import { MergedStack } from "../fleet/pulumi/config";
 import { containerName } from "../fleet/model/names";
 import { EngineHarness } from "../test/engine/harness";
 import { hostProbe as probe, Probe } from "../test/engine/probe";
+import { labelOf } from "./compose";
 import { composeFileOf } from "./health";
 import { alternated, median, spread } from "./stats";
 
@@ -40,7 +41,7 @@ export async function replacementFigures(title: string, harness: EngineHarness, 
     // The service's own container, by its label: the public alias is its front's (an HAProxy
     // image), which this looked for before the fronts took the aliases, and compose then ran
     // the front's image as the service, never healthy.
-    const imageOf = () => harness.containerInputs().find((c) => (c.labels as { label: string; value: string }[] | undefined)?.some((l) => l.label === "fleet.service" && l.value === service))!.image as string;
+    const imageOf = () => harness.containerInputs().find((c) => labelOf(c, "fleet.service") === service)!.image as string;
     // Both images built (and the host on A) before the rounds.
     const images: string[] = [];
     for (const v of [1, 0]) {

@@ -80,12 +80,6 @@ function buildSingleStage(service: string, image: string, app: string, root: str
     }
 }
 
-/** Bytes of the single stage's apt layer: build-essential and the packages a service runs with, apt's lists kept. */
-async function aptLayerBytes(harness: EngineHarness, image: string): Promise<number> {
-    const history = (await harness.docker.getImage(image).history()) as { Size: number; CreatedBy: string }[];
-    return history.filter((h) => h.CreatedBy.includes("apt-get install")).reduce((a, h) => a + h.Size, 0);
-}
-
 /** Prints the CPU images' sizes beside their single-stage builds, per service and as medians. */
 export async function sizeFigures(harness: EngineHarness, services: Record<string, { image: string }>, app: string, root: string, index: string): Promise<void> {
     const rows: SizeRow[] = [];
@@ -100,7 +94,8 @@ export async function sizeFigures(harness: EngineHarness, services: Record<strin
                 imageAboveRoot: await bytesAbove(harness, s.image, root),
                 single: await layerBytes(harness, single),
                 singleAboveRoot: await bytesAbove(harness, single, root),
-                singleAptLayer: await aptLayerBytes(harness, single),
+                // Its apt layer: build-essential and the packages a service runs with, apt's lists kept.
+                singleAptLayer: await bytesAbove(harness, single, root, "apt-get install"),
             });
         }
     } finally {
