@@ -1,8 +1,9 @@
 /**
  * One host's running fleet: the preflight, a bridge network, the supervisor's Docker API proxy,
- * and per planned service a ServiceFront (its host ports and its name on the network) and a
- * ServiceContainer behind it. Core services
- * (002 §H phase 1) come up healthy before the rest.
+ * per planned service a ServiceFront (its host ports and its name on the network) and a
+ * ServiceContainer behind it, and per service of the other host it uses a PeerFront (that
+ * service's name on this host's network). Core services (002 §H phase 1) come up healthy before
+ * the rest; every service starts once the peer fronts serve.
  */
 import * as command from "@pulumi/command";
 import * as docker from "@pulumi/docker";
@@ -17,7 +18,8 @@ import { GpuProbe } from "./gpuProbe";
 import { HostImages } from "./hostImages";
 import { ImageSettings } from "./image";
 import { HostPreflight } from "./preflight";
-import { backendAlias, backendsNetworkName, renderFrontConfig } from "../fleet/render/front";
+import { backendAlias, backendsNetworkName, renderFrontConfig, renderPeerFrontConfig, unreachablePeerEndpoint } from "../fleet/render/front";
+import { PeerFront } from "./peerFront";
 import { ServiceContainer } from "./serviceContainer";
 import { ServiceFront } from "./serviceFront";
 
@@ -40,11 +42,16 @@ export interface FleetHostArgs {
     peerStack?: string;
 }
 
-/** The endpoint of `service` in a peer stack's `endpoints` output, or a deploy error saying which. */
+/**
+ * The endpoint of `service` in a peer stack's `endpoints` output, or a deploy error saying which:
+ * none there, or one a container cannot reach.
+ */
 function peerEndpoint(endpoints: pulumi.Output<unknown>, service: string, stack: string): pulumi.Output<string> {
     return endpoints.apply((e) => {
         const value = e && typeof e === "object" ? (e as Record<string, unknown>)[service] : undefined;
         if (typeof value !== "string") throw new Error(`stack ${stack} exports no endpoint for ${service}: deploy that stack first (its output 'endpoints' lists what it runs)`);
+        const why = unreachablePeerEndpoint(value);
+        if (why) throw new Error(`stack ${stack} exports ${service}'s endpoint ${why}: set fleet:advertiseAddress of stack ${stack} to the address this host reaches it at, and run pulumi up there first`);
         return value;
     });
 }
@@ -54,6 +61,8 @@ export class FleetHost extends pulumi.ComponentResource {
     public readonly containers: Readonly<Record<string, ServiceContainer>>;
     /** Each service's front (its host ports and its name on the host network), by service name. */
     public readonly fronts: Readonly<Record<string, ServiceFront>>;
+    /** Each service of the other host this one uses, by service name. */
+    public readonly peerFronts: Readonly<Record<string, PeerFront>>;
     public readonly preflight: HostPreflight;
     /** Present when a container makes a GPU device request. */
     public readonly gpuProbe?: GpuProbe;
@@ -100,7 +109,8 @@ export class FleetHost extends pulumi.ComponentResource {
             dependsOn: [this.preflight],
         }, { parent: this }) : undefined;
         const proxy = haproxy?.running;
-        const fronts = haproxy ? this.makeFronts(name, args, haproxy, network) : {};
+        const { fronts, peerFronts } = haproxy ? this.makeFronts(name, args, haproxy, network) : { fronts: {}, peerFronts: {} };
+        const peersServing = Object.values(peerFronts).map((f) => f.started);
 
         const baseline = seccompOpt(baselineProfile());
         const builds = new Map(args.build.services.map((b) => [b.spec.service, b]));
@@ -111,9 +121,6 @@ export class FleetHost extends pulumi.ComponentResource {
             const image = c.pinnedImage === undefined ? args.images.services[c.service] : undefined;
             const build = builds.get(c.service);
             const supervisor = c.dockerApi && proxy !== undefined;
-            const peerEnv = args.peerEndpoints
-                ? Object.fromEntries(c.peers.map((x) => [x.env, peerEndpoint(args.peerEndpoints!, x.service, args.peerStack ?? x.machine)]))
-                : undefined;
             const sc = new ServiceContainer(c.name, {
                 plan: c,
                 machine: p.machine,
@@ -125,7 +132,6 @@ export class FleetHost extends pulumi.ComponentResource {
                 extraSecurityOpts: supervisor && args.apparmorProfile ? [`apparmor=${args.apparmorProfile}`] : undefined,
                 extraNetworks: supervisor ? [proxy!.networkId] : undefined,
                 extraEnv: supervisor ? { DOCKER_HOST: proxy!.endpoint } : undefined,
-                peerEnv,
                 provider,
                 dockerHost: args.dockerHost,
                 front: { container: fronts[c.service].container, network: backendsNetworkName(p.machine), alias: backendAlias(c.name), backends: fronts[c.service].backends },
@@ -139,6 +145,8 @@ export class FleetHost extends pulumi.ComponentResource {
                 // tier, a container starts after its lane predecessor (fleet/model/plan.ts,
                 // startLanes). Only starts wait: every container is created at once.
                 startAfter: [
+                    // A service calls the other host's (to register, for models) as it starts.
+                    ...peersServing,
                     ...(c.tier === "core" ? [] : core),
                     ...(c.startAfter !== undefined ? [containers[c.startAfter].started] : []),
                 ],
@@ -148,16 +156,17 @@ export class FleetHost extends pulumi.ComponentResource {
         }
         this.containers = containers;
         this.fronts = fronts;
+        this.peerFronts = peerFronts;
         this.networkName = network.name;
         this.registerOutputs({ networkName: this.networkName, containers: Object.keys(containers) });
     }
 
     /**
-     * The host's backends network, one front per service, and before them HAProxy's own check of
-     * every front's configuration: a configuration it refuses fails the `up` before any front is
-     * replaced.
+     * The host's backends network, one front per service, one peer front per service of the other
+     * host it uses, and before them HAProxy's own check of every configuration: one it refuses
+     * fails the `up` before any front is replaced.
      */
-    private makeFronts(name: string, args: FleetHostArgs, haproxy: DockerApiProxy, network: docker.Network): Record<string, ServiceFront> {
+    private makeFronts(name: string, args: FleetHostArgs, haproxy: DockerApiProxy, network: docker.Network): { fronts: Record<string, ServiceFront>; peerFronts: Record<string, PeerFront> } {
         const p = args.plan;
         const backends = new docker.Network(`${name}-backends`, {
             name: backendsNetworkName(p.machine),
@@ -167,14 +176,22 @@ export class FleetHost extends pulumi.ComponentResource {
             labels: [{ label: "fleet.machine", value: p.machine }],
         }, { parent: this, provider: args.provider, deleteBeforeReplace: true });
         const configs = Object.fromEntries(p.containers.map((c) => [c.service, renderFrontConfig(c, p.machine)]));
+        if (p.peers.length > 0 && args.peerEndpoints === undefined) {
+            // fleet/model/stackRules.ts refuses a stack whose host uses peers without fleet:peerStack.
+            throw new Error(`${p.machine} uses ${p.peers.map((x) => x.service).join(", ")} of another host, and no peer stack's endpoints were given`);
+        }
+        const peerConfigs = Object.fromEntries(p.peers.map((x) => [x.service,
+            peerEndpoint(args.peerEndpoints!, x.service, args.peerStack ?? x.machine).apply((e) => renderPeerFrontConfig(x, p.machine, e))]));
+        // The peer fronts' keys cannot clash with the services': a used service does not run here (fleet/model/checkHosts.ts).
+        const checked = pulumi.output(peerConfigs).apply((peer) => JSON.stringify({ ...configs, ...Object.fromEntries(Object.entries(peer).map(([k, v]) => [`peer:${k}`, v])) }));
         const check = new command.local.Command(`${name}-fronts-check`, {
             create: pulumi.interpolate`bash ${FRONT_CHECK_SCRIPT} ${haproxy.imageId}`,
-            stdin: JSON.stringify(configs),
+            stdin: checked,
             environment: { DOCKER_HOST: args.dockerHost },
-            triggers: [haproxy.imageId, JSON.stringify(configs)],
+            triggers: [haproxy.imageId, checked],
         }, { parent: this });
         const seccomp = seccompOpt(supervisorProfile());
-        return Object.fromEntries(p.containers.map((c) => [c.service, new ServiceFront(`${c.name}-front`, {
+        const fronts = Object.fromEntries(p.containers.map((c) => [c.service, new ServiceFront(`${c.name}-front`, {
             plan: c,
             machine: p.machine,
             config: configs[c.service],
@@ -186,6 +203,18 @@ export class FleetHost extends pulumi.ComponentResource {
             provider: args.provider,
             dependsOn: [this.preflight, check],
         }, { parent: this })]));
+        const peerFronts = Object.fromEntries(p.peers.map((x) => [x.service, new PeerFront(`${x.name}-peer`, {
+            peer: x,
+            machine: p.machine,
+            config: peerConfigs[x.service],
+            imageId: haproxy.imageId,
+            networkId: network.id,
+            seccomp,
+            provider: args.provider,
+            dockerHost: args.dockerHost,
+            dependsOn: [this.preflight, check],
+        }, { parent: this })]));
+        return { fronts, peerFronts };
     }
 
     /** The GPU probe, after the preflight and the image it runs; none without a GPU request. */

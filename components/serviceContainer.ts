@@ -117,8 +117,6 @@ export interface ServiceContainerArgs {
     /** Extra networks and environment, for the supervisor's Docker API path. */
     extraNetworks?: pulumi.Input<string>[];
     extraEnv?: Record<string, pulumi.Input<string>>;
-    /** Peer endpoints, by environment variable name. */
-    peerEnv?: Record<string, pulumi.Input<string>>;
     provider: docker.Provider;
     /** DOCKER_HOST for the start command. */
     dockerHost: string;
@@ -171,7 +169,7 @@ export class ServiceContainer extends pulumi.ComponentResource {
             pulumi.interpolate`FLEET_IMAGE=${args.imageRef}`,
             pulumi.interpolate`FLEET_IMAGE_DIGEST=${digest}`,
             `FLEET_GIT_SHA=${args.gitSha}`,
-            ...Object.entries({ ...args.peerEnv, ...args.extraEnv }).map(([k, v]) => pulumi.interpolate`${k}=${v}`),
+            ...Object.entries(args.extraEnv ?? {}).map(([k, v]) => pulumi.interpolate`${k}=${v}`),
         ];
         const labels = [
             { label: "fleet.service", value: c.service },

@@ -32,6 +32,42 @@ export interface ServiceFrontArgs {
     dependsOn: pulumi.Input<pulumi.Resource>[];
 }
 
+/**
+ * What every HAProxy front runs as (a service's front, a peer front): read-only, non-root, no
+ * capability, the proxy's seccomp profile, its own small limits and log rotation.
+ */
+export function haproxyContainerInputs(imageId: pulumi.Input<string>, seccomp: string): docker.ContainerArgs {
+    const d = FRONT_DEFAULTS;
+    return {
+        image: imageId,
+        user: `${APP_UID}:${APP_GID}`,
+        readOnly: true,
+        // Its configuration and runtime API socket; nothing else is written.
+        tmpfs: { [d.runDir]: `rw,noexec,nosuid,nodev,size=1m,mode=0700,uid=${APP_UID},gid=${APP_GID}` },
+        capabilities: { drops: ["ALL"] },
+        securityOpts: ["no-new-privileges:true", seccomp],
+        init: false,
+        restart: RESTART_POLICY,
+        logDriver: LOG_DEFAULTS.driver,
+        logOpts: { ...LOG_OPTS },
+        memory: d.memoryMb,
+        memorySwap: d.memoryMb,
+        cpus: cpusInput(d.cpus),
+        cpuShares: d.cpuShares,
+        healthcheck: healthcheckInput(d.health),
+    };
+}
+
+/** A front's environment: its configuration, and the loopback health answer fleet-health asks. */
+export function frontEnvs(config: pulumi.Input<string>): pulumi.Input<string>[] {
+    return [
+        pulumi.interpolate`FLEET_FRONT_CONFIG=${config}`,
+        "FLEET_HEALTH_KIND=http",
+        `HEALTH_PORT=${FRONT_DEFAULTS.healthPort}`,
+        "FLEET_HEALTH_PATH=/health",
+    ];
+}
+
 export class ServiceFront extends pulumi.ComponentResource {
     public readonly container: docker.Container;
     /** The host's backends network it forwards to. */
@@ -42,24 +78,9 @@ export class ServiceFront extends pulumi.ComponentResource {
     constructor(name: string, args: ServiceFrontArgs, opts?: pulumi.ComponentResourceOptions) {
         super("fleet:containers:ServiceFront", name, {}, opts);
         const c = args.plan;
-        const d = FRONT_DEFAULTS;
         this.container = new docker.Container(name, {
+            ...haproxyContainerInputs(args.imageId, args.seccomp),
             name: frontName(c.name),
-            image: args.imageId,
-            user: `${APP_UID}:${APP_GID}`,
-            readOnly: true,
-            // Its configuration and runtime API socket; nothing else is written.
-            tmpfs: { [d.runDir]: `rw,noexec,nosuid,nodev,size=1m,mode=0700,uid=${APP_UID},gid=${APP_GID}` },
-            capabilities: { drops: ["ALL"] },
-            securityOpts: ["no-new-privileges:true", args.seccomp],
-            init: false,
-            restart: RESTART_POLICY,
-            logDriver: LOG_DEFAULTS.driver,
-            logOpts: { ...LOG_OPTS },
-            memory: d.memoryMb,
-            memorySwap: d.memoryMb,
-            cpus: cpusInput(d.cpus),
-            cpuShares: d.cpuShares,
             // One host address, never 0.0.0.0 (CIS Docker 5.14): the one other hosts are told.
             // The ports its configuration listens on (one list: fleet/render/front.ts forwardedPorts).
             ports: forwardedPorts(c).map(({ port }) => ({ internal: port, external: port, ip: c.publishAddress, protocol: "tcp" })),
@@ -68,20 +89,13 @@ export class ServiceFront extends pulumi.ComponentResource {
                 { name: args.networkId, aliases: [c.name] },
                 { name: args.backends.id },
             ],
-            envs: [
-                `FLEET_FRONT_CONFIG=${args.config}`,
-                // fleet-health asks the front's loopback health answer.
-                "FLEET_HEALTH_KIND=http",
-                `HEALTH_PORT=${d.healthPort}`,
-                "FLEET_HEALTH_PATH=/health",
-            ],
+            envs: frontEnvs(args.config),
             labels: [
                 // Not fleet.service: the start script finds a service's containers by that label.
                 { label: "fleet.front", value: c.service },
                 { label: "fleet.machine", value: args.machine },
                 { label: "fleet.role", value: "front" },
             ],
-            healthcheck: healthcheckInput(d.health),
             // Created stopped, like a service's container (its PIDs limit first), and its running
             // state left to the start script (see ServiceContainer).
             start: false,

@@ -358,9 +358,14 @@ export function isFront(r: Registered): boolean {
     return ((r.inputs.labels ?? []) as { label: string; value: string }[]).some((l) => l.label === "fleet.role" && l.value === "front");
 }
 
-/** The containers of the services and the proxy, fronts left out. */
+/** Whether `r` is a peer front (components/peerFront.ts): another host's service on this host's network. */
+export function isPeerFront(r: Registered): boolean {
+    return ((r.inputs.labels ?? []) as { label: string; value: string }[]).some((l) => l.label === "fleet.role" && l.value === "peer-front");
+}
+
+/** The containers of the services and the proxy, fronts and peer fronts left out. */
 export function runningContainers(rs: Registered[]): Registered[] {
-    return byType(rs, "docker:index/container:Container").filter((r) => !isFront(r));
+    return byType(rs, "docker:index/container:Container").filter((r) => !isFront(r) && !isPeerFront(r));
 }
 
 /** Whether `r` waits for the resource `type::name`, or for that component's children. */

@@ -1,5 +1,6 @@
 /** Cross-checks of hosts.yaml: what a host uses of another host's services, and its GPU profile. */
 import { closest } from "./closest";
+import { containerName } from "./names";
 import { gpuBudget, reservationList } from "./gpuMemory";
 import { FleetIssue } from "./issues";
 import { intactFamily, Rule } from "./rules";
@@ -8,7 +9,9 @@ import { GPU_PROFILE_KEYS } from "./schema";
 /**
  * A host's `uses` names services placed on the other host. A service that exists but is placed
  * elsewhere is reported on services.yaml, where the move was made, naming the consumer; a name
- * services.yaml does not know is reported on the `uses` entry.
+ * services.yaml does not know is reported on the `uses` entry. A service placed on the host itself
+ * cannot be used from a peer: the host's containers reach a used service by its own name, which
+ * the service's front holds when it runs here (fleet/model/plan.ts `PeerPlan`).
  */
 export const hostUses: Rule = (d, f, broken) => {
     const out: FleetIssue[] = [];
@@ -27,6 +30,8 @@ export const hostUses: Rule = (d, f, broken) => {
                     out.push({ file: f.hosts, path: `${h}.uses.${peer}[${i}]`, message: `'${name}' is not a service of ${f.services}${near ? `; the closest on ${peer} is ${near}` : ""}`, fix: near ? `write ${near}` : `name a service of ${f.services} that runs on ${peer} (names are case-sensitive)` });
                 } else if (!svc.hosts.includes(peer)) {
                     out.push({ file: f.services, path: `${name}.hosts`, message: `does not include ${peer}, where ${h} uses ${name} (${f.hosts}: ${h}.uses.${peer}[${i}])`, fix: `add ${peer} to ${name}.hosts, or remove ${name} from ${h}.uses.${peer} in ${f.hosts}` });
+                } else if (svc.hosts.includes(h)) {
+                    out.push({ file: f.hosts, path: `${h}.uses.${peer}[${i}]`, message: `${name} runs on ${h} itself (${f.services}: ${name}.hosts), and ${h}'s containers reach it by its name, ${containerName(name)}: the one on ${h} holds that name, not ${peer}'s`, fix: `remove ${name} from ${h}.uses.${peer}, or ${h} from ${name}.hosts in ${f.services}` });
                 }
             }
         }

@@ -154,6 +154,8 @@ export const FRONT_DEFAULTS = {
      * "starting" (a 5 s start interval, tried to save CPU during a deploy, saved none measurable).
      */
     health: { intervalSeconds: 30, timeoutSeconds: 5, startPeriodSeconds: 10, startIntervalSeconds: 1, retries: 3 },
+    /** How long a peer front's start command waits for it to be healthy (components/peerFront.ts). @default 60 */
+    waitSeconds: 60,
 };
 
 /**

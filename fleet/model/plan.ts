@@ -50,11 +50,22 @@ export interface VolumePlan {
     target: string;
 }
 
-/** An endpoint of another host, resolved from that host's stack outputs. */
-export interface PeerEndpoint {
-    env: string;
-    machine: string;
+/**
+ * A service of another host this host `uses` (hosts.yaml), reached by the host's containers under
+ * the name and port it would have here: a peer front (components/peerFront.ts) holds that alias
+ * on the host network and forwards to the address the peer stack's `endpoints` output gives.
+ * Location-transparent on purpose: moving the service between hosts swaps the peer front for the
+ * service's own front and changes no service container (issue 27: one moved service replaced all
+ * 23 pc2 containers when each carried every peer address in its environment).
+ */
+export interface PeerPlan {
     service: string;
+    /** The host that runs it (a key of `uses`). */
+    machine: string;
+    /** Its container name on its own host: the alias it has here too. */
+    name: string;
+    /** Its service port plus this stack's offset: the port it would have here. */
+    port: number;
 }
 
 export interface ContainerPlan {
@@ -83,7 +94,6 @@ export interface ContainerPlan {
     readOnlyRootfs: boolean;
     /** Why the root filesystem is writable, when it is. */
     rootfsException?: string;
-    peers: PeerEndpoint[];
     /** The image this service is pinned to (rollback); it is not built. */
     pinnedImage?: string;
     /** The commit a pinned image was built from, when the build lock of fleet:pinAll says. */
@@ -119,6 +129,8 @@ export interface HostPlan {
     /** How many containers of a tier start at once (see `startLanes`). */
     startLanes: number;
     excluded: Exclusion[];
+    /** The services of other hosts the host `uses`, by name. */
+    peers: PeerPlan[];
     profileDocument: string;
 }
 
@@ -166,23 +178,23 @@ function writablePaths(gpuFamily: boolean, container: string): { volumes: Volume
 export const OBSERVABILITY_SERVICE = "UnifiedObservabilityCenter";
 
 /**
- * Where a container sends its start report (fleet/render/assets/fleet-entrypoint): the host's own
- * UnifiedObservabilityCenter by its network alias and port; else the peer's the host `uses`, by
- * the name of the endpoint variable the program sets from the peer stack; else nowhere, and the
- * record is only logged.
+ * Where a container sends its start report (fleet/render/assets/fleet-entrypoint): the
+ * UnifiedObservabilityCenter by its alias and port, whether the host runs it or `uses` a peer's
+ * (a peer front holds the alias then); else nowhere, and the record is only logged.
  */
-function startReportEnv(d: FleetData, cfg: StackConfig, uses: Record<string, string[]>): Record<string, string> {
+function startReportEnv(d: FleetData, cfg: StackConfig): Record<string, string> {
     const uoc = d.services[OBSERVABILITY_SERVICE];
-    if (uoc?.hosts.includes(cfg.machine) && !exclusion(OBSERVABILITY_SERVICE, uoc, cfg)) {
-        return { FLEET_UOC_ENDPOINT: `${containerName(OBSERVABILITY_SERVICE)}:${uoc.ports.service + cfg.portOffset}` };
-    }
-    const peer = Object.entries(uses).find(([, services]) => services.includes(OBSERVABILITY_SERVICE));
-    return peer ? { FLEET_UOC_ENDPOINT_FROM: peerEnvName(peer[0], OBSERVABILITY_SERVICE) } : {};
+    if (!uoc) return {};
+    const local = uoc.hosts.includes(cfg.machine) && !exclusion(OBSERVABILITY_SERVICE, uoc, cfg);
+    const used = Object.values(d.hosts[cfg.machine].uses).some((services) => services.includes(OBSERVABILITY_SERVICE));
+    return local || used ? { FLEET_UOC_ENDPOINT: `${containerName(OBSERVABILITY_SERVICE)}:${uoc.ports.service + cfg.portOffset}` } : {};
 }
 
-/** `MAINPC_SERVICE_REGISTRY_ENDPOINT` for mainpc's ServiceRegistry. */
-export function peerEnvName(machine: string, service: string): string {
-    return `${machine}_${containerName(service)}_endpoint`.replace(/-/g, "_").toUpperCase();
+/** The services of other hosts `cfg.machine` uses, by service name. */
+function peerPlans(d: FleetData, cfg: StackConfig): PeerPlan[] {
+    return Object.entries(d.hosts[cfg.machine].uses)
+        .flatMap(([machine, services]) => services.map((service) => ({ service, machine, name: containerName(service), port: d.services[service].ports.service + cfg.portOffset })))
+        .sort((a, b) => byName(a.service, b.service));
 }
 
 function containerPlan(d: FleetData, name: string, svc: Service, cfg: StackConfig, rollback: RollbackPins): ContainerPlan {
@@ -199,10 +211,8 @@ function containerPlan(d: FleetData, name: string, svc: Service, cfg: StackConfi
         FLEET_FAMILY: svc.family,
         FLEET_PROFILE_PATH: PROFILE_PATH,
         FLEET_PROFILE_JSON: profileJson(cfg.machine, host),
-        ...startReportEnv(d, cfg, host.uses),
+        ...startReportEnv(d, cfg),
     };
-    const peers = Object.entries(host.uses).flatMap(([machine, services]) =>
-        services.map((service) => ({ env: peerEnvName(machine, service), machine, service })));
     const pinned = pinnedImage(cfg, name, containerName(name), rollback);
     return {
         service: name,
@@ -232,7 +242,6 @@ function containerPlan(d: FleetData, name: string, svc: Service, cfg: StackConfi
         tmpfs: writable.tmpfs,
         readOnlyRootfs: svc.rootfsWritable === undefined,
         ...(svc.rootfsWritable !== undefined ? { rootfsException: svc.rootfsWritable } : {}),
-        peers,
         ...(pinned !== undefined ? { pinnedImage: pinned } : {}),
         ...(pinned !== undefined && pinned === rollback[name]?.image && rollback[name].revision !== undefined ? { pinnedRevision: rollback[name].revision } : {}),
     };
@@ -274,6 +283,7 @@ export function planHost(d: FleetData, cfg: StackConfig, rollback: RollbackPins 
         containers: startLanes(containers, lanes),
         startLanes: lanes,
         excluded,
+        peers: peerPlans(d, cfg),
         profileDocument: profileDocument(cfg.machine, d.hosts[cfg.machine]),
     };
 }

@@ -7,9 +7,9 @@
 import { ImageBuild } from "../imageplan/planImages";
 import { PROXY_NAME, TagInputs } from "../imageplan/buildPlan";
 import { lineage } from "../model/lineage";
-import { ContainerPlan } from "../model/plan";
+import { ContainerPlan, PeerPlan } from "../model/plan";
 import { FleetData } from "../model/schema";
-import { frontName } from "../render/front";
+import { frontName, peerFrontName } from "../render/front";
 import { FieldChange, leafChanges, leaves, tokenChanges } from "./diffLeaves";
 import { Side, StackSide } from "./diffEval";
 
@@ -45,6 +45,14 @@ export interface StackDiff {
 /** Why a front row is there: what its replacement costs (diffText counts fronts apart). */
 export const FRONT_REPLACED = "its front owns the service's host ports: the old front is removed first, and the service does not answer until the new one starts (about a second)";
 
+/** How the reason of a replaced peer front starts (diffText counts those apart). */
+export const PEER_FRONT_REPLACED = "a peer front has a fixed name: the old one is removed first";
+
+/** Why a peer front row is there: what its replacement costs. */
+function peerFrontReplaced(machine: string, service: string): string {
+    return `${PEER_FRONT_REPLACED}, and ${machine}'s containers cannot reach ${service} until the new one starts (about a second)`;
+}
+
 /** Which input files of an image differ between its base and head inputs; undefined when git cannot tell. */
 export type ChangedFiles = (base: TagInputs, head: TagInputs) => string[] | undefined;
 
@@ -55,8 +63,9 @@ type Effect = "replace" | "update" | "none";
  * (components/serviceContainer.ts). Every input of the container replaces it (replaceOnChanges
  * `*`, that file says why). Not inputs: the service (the key), what only shapes other fields
  * (compute, traits), what is in the image (entrypoint), the start order (startAfter: a plain
- * dependsOn, which replaces nothing), the pinned image (compared as `image`) and the peers (their
- * addresses, compared as `peerEnv`). limits.pidsLimit is set by `docker update` after create: the
+ * dependsOn, which replaces nothing) and the pinned image (compared as `image`). The other
+ * host's services are not the containers' business: their peer fronts are compared apart
+ * (`comparePeers`). limits.pidsLimit is set by `docker update` after create: the
  * container stays. The host ports and their address are the front's (components/serviceFront.ts),
  * compared by `compareFront`; the ports also reach the container through its environment.
  */
@@ -64,11 +73,11 @@ const EFFECT: Record<keyof ContainerPlan, Effect> = {
     service: "none", name: "replace", family: "replace", tier: "replace", compute: "none", traits: "none", entrypoint: "none",
     ports: "replace", publishAddress: "none", env: "replace", gpu: "replace", health: "replace", limits: "replace",
     dockerApi: "replace", volumes: "replace", tmpfs: "replace", readOnlyRootfs: "replace", rootfsException: "replace",
-    peers: "none", pinnedImage: "none", pinnedRevision: "replace", startAfter: "none",
+    pinnedImage: "none", pinnedRevision: "replace", startAfter: "none",
 };
 
 function effectOf(field: string): Effect {
-    if (field === "image" || field.startsWith("peerEnv.")) return "replace";
+    if (field === "image") return "replace";
     if (field === "limits.pidsLimit") return "update";
     return EFFECT[field.split(/[.[]/)[0] as keyof ContainerPlan] ?? "replace";
 }
@@ -110,11 +119,10 @@ function images(base: StackSide | undefined, head: StackSide | undefined, files:
     return out;
 }
 
-/** A container as compared: its plan's fields, the image it runs, and its peers' addresses. */
+/** A container as compared: its plan's fields and the image it runs. */
 function fieldsOf(s: StackSide, c: ContainerPlan): Map<string, string> {
     const f = leaves(c);
     f.set("image", s.images.containers[c.service].ref ?? `(unknown: ${JSON.stringify(s.images.containers[c.service].build)})`);
-    for (const p of c.peers) f.set(`peerEnv.${p.env}`, s.peerEndpoints[p.env] ?? "(none)");
     return f;
 }
 
@@ -142,15 +150,7 @@ function compareContainer(base: Side, head: Side, a: StackSide, b: StackSide, x:
         const repository = b.images.containers[y.service].repository.split("/").pop()!;
         because.push(pb ? `pinned by ${pb}` : pa ? `no longer pinned (was ${pa}): image ${repository} as built` : `image ${repository} moved`);
     }
-    for (const f of fields.filter((g) => g.path.startsWith("peerEnv."))) {
-        const now = y.peers.find((p) => `peerEnv.${p.env}` === f.path);
-        const was = x.peers.find((p) => `peerEnv.${p.env}` === f.path);
-        const peer = now ?? was;
-        // A peer the host's `uses` gained or lost: the data says why, not the peer stack.
-        if (peer && (!now || !was)) because.push(`fleet/data/hosts.yaml: ${b.cfg.machine}.uses.${peer.machine} ${now ? "now lists" : "no longer lists"} ${peer.service} (${f.path.slice("peerEnv.".length)})`);
-        else because.push(`stack ${b.peerStack ?? a.peerStack}: ${peer?.service ?? f.path}'s endpoint ${f.base ?? "(none)"} -> ${f.head ?? "(none)"}`);
-    }
-    if (fields.some((f) => f.path !== "image" && !f.path.startsWith("peerEnv."))) {
+    if (fields.some((f) => f.path !== "image")) {
         const data = dataReasons(base, head, a, b, y);
         because.push(...(data.length ? data : ["no change of the data or of this stack's config explains it (both refs are evaluated with the same code)"]));
     }
@@ -187,6 +187,47 @@ function compareFront(a: StackSide, b: StackSide, x: ContainerPlan, y: Container
     };
 }
 
+/** What a peer front is made from (fleet/render/front.ts renderPeerFrontConfig, components/peerFront.ts). */
+function peerFields(s: StackSide, p: PeerPlan): Record<string, unknown> {
+    return { name: p.name, port: p.port, endpoint: s.peerEndpoints[p.service] ?? "(none)", haproxyImage: s.images.builds[PROXY_NAME]?.tag ?? "(none)" };
+}
+
+/**
+ * The peer fronts: one added or removed where the host's `uses` gains or loses a service (a move
+ * between hosts swaps it for the service's own front and replaces no service container), one
+ * replaced where the peer's address, the port or the HAProxy image moves.
+ */
+function comparePeers(base: Side, head: Side, a: StackSide | undefined, b: StackSide | undefined): ContainerChange[] {
+    const xs = new Map((a?.plan.peers ?? []).map((p) => [p.service, p]));
+    const ys = new Map((b?.plan.peers ?? []).map((p) => [p.service, p]));
+    const machine = (b ?? a)!.cfg.machine;
+    const out: ContainerChange[] = [];
+    for (const service of new Set([...xs.keys(), ...ys.keys()])) {
+        const x = xs.get(service);
+        const y = ys.get(service);
+        const uses = (p: PeerPlan, now: boolean) => `fleet/data/hosts.yaml: ${machine}.uses.${p.machine} ${now ? "now lists" : "no longer lists"} ${service}`;
+        if (!x || !y) {
+            const p = (y ?? x)!;
+            out.push({ service, container: peerFrontName(p.name), change: y ? "add" : "remove", fields: [], because: [uses(p, !!y)] });
+            continue;
+        }
+        const fields = leafChanges(peerFields(a!, x), peerFields(b!, y));
+        if (fields.length === 0) continue;
+        const because: string[] = [];
+        const endpoint = fields.find((f) => f.path === "endpoint");
+        if (endpoint) because.push(`stack ${b!.peerStack ?? a!.peerStack}: ${service}'s endpoint ${endpoint.base ?? "(none)"} -> ${endpoint.head ?? "(none)"}`);
+        if (x.machine !== y.machine) because.push(`fleet/data/hosts.yaml: ${machine}.uses lists ${service} of ${y.machine}, was of ${x.machine}`);
+        if (x.port !== y.port) {
+            const [pa, pb] = [base.data.services[service]?.ports.service, head.data.services[service]?.ports.service];
+            because.push(pa !== pb ? `fleet/data/services.yaml: ${service}.ports.service ${pa ?? "(none)"} -> ${pb ?? "(none)"}` : `fleet:portOffset ${a!.cfg.portOffset} -> ${b!.cfg.portOffset}`);
+        }
+        if (fields.some((f) => f.path === "haproxyImage")) because.push("the HAProxy image moved");
+        because.push(peerFrontReplaced(machine, service));
+        out.push({ service, container: peerFrontName(y.name), change: "replace", fields, because });
+    }
+    return out;
+}
+
 function containers(base: Side, head: Side, stack: string): ContainerChange[] {
     const a = base.stacks[stack];
     const b = head.stacks[stack];
@@ -208,6 +249,7 @@ function containers(base: Side, head: Side, stack: string): ContainerChange[] {
             out.push({ service, container: x.name, change: "remove", fields: [], because: [`at ${head.label}: ${presence(head, b, service, file)}`] });
         }
     }
+    if (a || b) out.push(...comparePeers(base, head, a, b));
     return out.sort(byName((c) => c.container));
 }
 

@@ -29,7 +29,7 @@ export interface StackSide {
     configFiles: Record<string, string>;
     plan: HostPlan;
     images: PlanImages;
-    /** The peer stack (`fleet:peerStack`) by name, and the addresses its services give this host's `uses`, by variable. */
+    /** The peer stack (`fleet:peerStack`) by name, and the addresses its services give this host's `uses`, by service. */
     peerStack?: string;
     peerEndpoints: Record<string, string>;
 }
@@ -129,7 +129,7 @@ function linkPeers(project: string, stacks: Record<string, StackSide>): void {
         if (!peer || !("stack" in name)) continue;
         s.peerStack = name.stack;
         const endpoints = new Map(peer.plan.containers.map((c) => [c.service, endpointOf(c)]));
-        for (const c of s.plan.containers) for (const p of c.peers) s.peerEndpoints[p.env] = endpoints.get(p.service) ?? "(not deployed)";
+        for (const p of s.plan.peers) s.peerEndpoints[p.service] = endpoints.get(p.service) ?? "(not deployed)";
     }
 }
 

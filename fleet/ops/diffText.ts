@@ -4,7 +4,7 @@
  * same text.
  */
 import { byName } from "../model/names";
-import { ContainerChange, ContainerChangeKind, FRONT_REPLACED, ImageChange, StackDiff } from "./diffCompare";
+import { ContainerChange, ContainerChangeKind, FRONT_REPLACED, ImageChange, PEER_FRONT_REPLACED, StackDiff } from "./diffCompare";
 import { DiffDocument, RefView } from "./diff";
 import { WORKING_TREE } from "./diffEval";
 
@@ -28,8 +28,11 @@ function summary(s: StackDiff): string {
  * whole host stands out); then the fronts, whose replacement pauses their service.
  */
 export function costLines(s: StackDiff, shown = 5): string[] {
-    const replaced = s.containers.filter((c) => c.change === "replace" && !c.because.includes(FRONT_REPLACED));
-    const fronts = s.containers.filter((c) => c.change === "replace" && c.because.includes(FRONT_REPLACED));
+    const front = (c: ContainerChange) => c.because.includes(FRONT_REPLACED);
+    const peer = (c: ContainerChange) => c.because.some((b) => b.startsWith(PEER_FRONT_REPLACED));
+    const replaced = s.containers.filter((c) => c.change === "replace" && !front(c) && !peer(c));
+    const fronts = s.containers.filter((c) => c.change === "replace" && front(c));
+    const peers = s.containers.filter((c) => c.change === "replace" && peer(c));
     const out: string[] = [];
     if (replaced.length) {
         const by = new Map<string, number>();
@@ -39,7 +42,9 @@ export function costLines(s: StackDiff, shown = 5): string[] {
         out.push(...reasons.slice(0, shown).map(([why, n]) => `    ${n} because ${why}`));
         if (reasons.length > shown) out.push(`    and ${reasons.length - shown} more reasons, in the rows below`);
     }
+    else if (s.containers.length) out.push(`  replaces none of its ${s.serviceContainers} service containers`);
     if (fronts.length) out.push(`  replaces ${plural(fronts.length, "front", "fronts")} (${fronts.map((c) => c.service).join(", ")}): each of those services pauses for about a second`);
+    if (peers.length) out.push(`  replaces ${plural(peers.length, "peer front", "peer fronts")} (${peers.map((c) => c.service).join(", ")}): the host's containers cannot reach each of those services for about a second`);
     return out;
 }
 

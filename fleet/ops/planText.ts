@@ -90,5 +90,9 @@ export function renderPlan(doc: PlanDocument): string[] {
         lines.push(`not deployed (${doc.notDeployed.length}):`);
         for (const e of doc.notDeployed) lines.push(`  ${e.service}: ${e.kind}: ${e.reason}`);
     }
+    if (doc.peers.length) {
+        lines.push(`services of other hosts (${doc.peers.length}), reached here by name through a peer front:`);
+        for (const p of doc.peers) lines.push(`  ${p.service} of ${p.machine}: ${p.reachedAs} (${p.container})`);
+    }
     return lines;
 }

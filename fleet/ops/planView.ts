@@ -7,6 +7,7 @@
  * Containers come core tier first, then by name: the position of a row never depends on other
  * rows (adding, removing or moving a service adds, removes or moves its own row).
  */
+import { peerFrontName } from "../render/front";
 import { GpuBudget } from "../model/gpuMemory";
 import { ContainerImage, PlanImages } from "../imageplan/planImages";
 import { byName } from "../model/names";
@@ -61,6 +62,8 @@ export interface PlanDocument {
     /** The supervisor's Docker API proxy image, or null when the host does not run the supervisor. */
     proxy: string | null;
     notDeployed: { service: string; kind: string; reason: string }[];
+    /** Services of the other host this one uses: the name and port its containers reach each by, and the peer front that holds them. */
+    peers: { service: string; machine: string; reachedAs: string; container: string }[];
     /** The card's memory and what the deployed GPU services keep on it (largest first); null without a GPU container. */
     gpuMemory: GpuBudget | null;
     /** What this checkout could not tell, each with the option or command that supplies it (fleet/ops/unknowns.ts). */
@@ -117,6 +120,7 @@ export function planDocument(stack: string, plan: HostPlan, images: PlanImages, 
         families: images.families.map((f) => ({ family: f.family, image: f.ref, built: f.built })),
         proxy: images.proxy ?? null,
         notDeployed: plan.excluded.map((e) => ({ service: e.service, kind: e.kind, reason: e.reason })),
+        peers: plan.peers.map((p) => ({ service: p.service, machine: p.machine, reachedAs: `${p.name}:${p.port}`, container: peerFrontName(p.name) })),
         gpuMemory: gpuMemory ?? null,
         unknown,
     };

@@ -16,7 +16,7 @@
  *   connection, open ones go on) and reports each server's open sessions (`show stat`, scur).
  */
 import { FRONT_DEFAULTS } from "../model/defaults";
-import { ContainerPlan } from "../model/plan";
+import { ContainerPlan, PeerPlan } from "../model/plan";
 
 /** The alias a service's containers hold on the backends network once admitted. */
 export function backendAlias(containerName: string): string {
@@ -26,6 +26,11 @@ export function backendAlias(containerName: string): string {
 /** The name of a service's front container (fixed: it owns the host ports). */
 export function frontName(containerName: string): string {
     return `${containerName}-front`;
+}
+
+/** The name of the container that stands in for a peer's service on this host (fixed: one per service). */
+export function peerFrontName(containerName: string): string {
+    return `${containerName}-peer`;
 }
 
 /** The network only fronts and admitted service containers join, per host. */
@@ -68,10 +73,7 @@ export function renderFrontConfig(c: Pick<ContainerPlan, "service" | "name" | "p
     return [
         `# ${c.service}'s front on ${machine} (fleet/render/front.ts): its published ports, forwarded to`,
         `# the containers holding the alias ${alias} on the backends network.`,
-        "global",
-        "    nbthread 1",
-        "    maxconn 4096",
-        `    stats socket ${FRONT_SOCKET} mode 600 level admin`,
+        ...globalSection(),
         "",
         "resolvers docker",
         "    nameserver docker 127.0.0.11:53",
@@ -86,23 +88,10 @@ export function renderFrontConfig(c: Pick<ContainerPlan, "service" | "name" | "p
         `    hold timeout ${resolve}`,
         "    hold obsolete 0s",
         "",
-        "defaults",
-        "    mode tcp",
-        `    timeout connect ${ms(d.connectTimeoutMs)}`,
-        `    timeout check ${ms(d.connectTimeoutMs)}`,
-        `    timeout client ${d.idleTimeout}`,
-        `    timeout server ${d.idleTimeout}`,
-        `    retries ${d.retries}`,
-        "    option redispatch",
+        ...defaultsSection(d),
         `    default-server init-addr none resolvers docker resolve-prefer ipv4 check inter ${ms(d.checkIntervalMs)} fall 2 rise 1`,
         "",
-        "# The front's own health answer, on the loopback only: healthy once HAProxy runs, with or",
-        "# without a backend (a service's first container is admitted after the front started).",
-        "frontend front-health",
-        "    mode http",
-        `    bind 127.0.0.1:${d.healthPort}`,
-        "    http-request return status 200 content-type application/json string '{\"status\":\"ok\"}' if { path /health }",
-        "    http-request return status 404",
+        ...healthSection(d),
         ...forwardedPorts(c).flatMap((p) => [
             "",
             `listen ${p.role}-${p.port}`,
@@ -112,4 +101,74 @@ export function renderFrontConfig(c: Pick<ContainerPlan, "service" | "name" | "p
         ]),
         "",
     ].join("\n");
+}
+
+function globalSection(): string[] {
+    return [
+        "global",
+        "    nbthread 1",
+        "    maxconn 4096",
+        `    stats socket ${FRONT_SOCKET} mode 600 level admin`,
+    ];
+}
+
+function defaultsSection(d: typeof FRONT_DEFAULTS): string[] {
+    return [
+        "defaults",
+        "    mode tcp",
+        `    timeout connect ${ms(d.connectTimeoutMs)}`,
+        `    timeout check ${ms(d.connectTimeoutMs)}`,
+        `    timeout client ${d.idleTimeout}`,
+        `    timeout server ${d.idleTimeout}`,
+        `    retries ${d.retries}`,
+        "    option redispatch",
+    ];
+}
+
+function healthSection(d: typeof FRONT_DEFAULTS): string[] {
+    return [
+        "# The front's own health answer, on the loopback only: healthy once HAProxy runs, with or",
+        "# without a backend (a service's first container is admitted after the front started).",
+        "frontend front-health",
+        "    mode http",
+        `    bind 127.0.0.1:${d.healthPort}`,
+        "    http-request return status 200 content-type application/json string '{\"status\":\"ok\"}' if { path /health }",
+        "    http-request return status 404",
+    ];
+}
+
+/**
+ * A peer front's haproxy.cfg: the peer's service port, on the port the service would have here,
+ * forwarded in TCP mode to `endpoint` (`<address>:<port>`, the peer stack's `endpoints` output).
+ * No health check on that server: with one server, a failed check would refuse every connection
+ * while the peer may already answer again; a refused or timed-out connection is retried instead
+ * (`retries`), and the client sees what it would see connecting to the peer itself.
+ */
+export function renderPeerFrontConfig(p: PeerPlan, machine: string, endpoint: string, d = FRONT_DEFAULTS): string {
+    return [
+        `# ${p.service} of ${p.machine}, as ${machine}'s containers reach it (fleet/render/front.ts): ${p.name}:${p.port},`,
+        `# forwarded to ${endpoint} (the ${p.machine} stack's endpoints output).`,
+        ...globalSection(),
+        "",
+        ...defaultsSection(d),
+        "",
+        ...healthSection(d),
+        "",
+        `listen service-${p.port}`,
+        `    bind :${p.port}`,
+        `    server peer ${endpoint}`,
+        "",
+    ].join("\n");
+}
+
+/**
+ * Why a peer's endpoint cannot be forwarded to, or undefined. A loopback address names the
+ * forwarding container itself (a peer stack on a local engine advertises 127.0.0.1): forwarded
+ * there, the peer front would connect to its own listener.
+ */
+export function unreachablePeerEndpoint(endpoint: string): string | undefined {
+    const host = endpoint.replace(/:\d+$/, "").replace(/^\[(.*)\]$/, "$1");
+    if (/^127\./.test(host) || host === "::1" || host === "localhost") return `${endpoint} is a loopback address, which inside a container is the container itself`;
+    if (!/:\d+$/.test(endpoint)) return `${endpoint} has no port`;
+    return undefined;
 }

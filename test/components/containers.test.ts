@@ -158,7 +158,9 @@ describe("containers under mocks", () => {
                     ].sort(), n);
                     const start = starts.find((x) => x.name === `${n}-start`)!;
                     const startsAfter = start.opts.dependencies.filter((u) => u.includes("command:local:Command")).map((u) => u.slice(u.lastIndexOf("::") + 2)).sort();
-                    assert.deepStrictEqual(startsAfter, stack === "mainpc" && !core.includes(n) ? core.map((x) => `${x}-start`) : [], n);
+                    // pc2's start after its peer fronts serve (fronts.test.ts).
+                    const peers = stack === "pc2" ? ["model-ops-coordinator-peer-start", "service-registry-peer-start", "system-digital-twin-peer-start"] : [];
+                    assert.deepStrictEqual(startsAfter, [...peers, ...(stack === "mainpc" && !core.includes(n) ? core.map((x) => `${x}-start`) : [])].sort(), n);
                     assert.deepStrictEqual(start.opts.dependencies.filter((u) => u.includes("docker:index/container:Container")).map((u) => u.slice(u.lastIndexOf("::") + 2)), [n, `${n}-front`], n);
                 }
             });
@@ -209,7 +211,8 @@ describe("containers under mocks", () => {
 
             it("every container is started by its start command, under its PIDs limit from its first process (CIS Docker 5.29), in its predecessor's place, confirmed healthy; the proxy's finds it started", () => {
                 const plan = planHost(realFleet(), parsedStack(runbookStack(stack)));
-                const starts = byType(all, "command:local:Command").filter((r) => r.name.endsWith("-start"));
+                // The peer fronts' starts: fronts.test.ts.
+                const starts = byType(all, "command:local:Command").filter((r) => r.name.endsWith("-start") && !r.name.endsWith("-peer-start"));
                 assert.deepStrictEqual(starts.map((p) => p.name).sort(), [...services.map((c) => `${nameOf(c)}-start`), `${stack}-docker-api-proxy-start`].sort());
                 for (const p of starts) {
                     const proxy = p.name === `${stack}-docker-api-proxy-start`;
@@ -278,10 +281,10 @@ describe("containers under mocks", () => {
                     return;
                 }
                 assert.deepStrictEqual(refs.map((r) => nameOf(r)), ["ai-system/fleet/mainpc"]);
-                for (const c of services) {
-                    assert.ok(c.inputs.envs.includes("MAINPC_SERVICE_REGISTRY_ENDPOINT=192.0.2.16:7200"), nameOf(c));
-                    assert.ok(c.inputs.envs.includes("MAINPC_MODEL_OPS_COORDINATOR_ENDPOINT=192.0.2.16:7212"), nameOf(c));
-                }
+                // Through the peer fronts' configuration (fronts.test.ts), not the services' environment.
+                const forwards = byType(all, "docker:index/container:Container").flatMap((c) => ((c.inputs.envs ?? []) as string[]).filter((e) => e.startsWith("FLEET_FRONT_CONFIG=")))
+                    .flatMap((e) => [...e.matchAll(/server peer (\S+)/g)].map((m) => m[1])).sort();
+                assert.deepStrictEqual(forwards, ["192.0.2.16:7200", "192.0.2.16:7212", "192.0.2.16:7220"]);
             });
         });
     }

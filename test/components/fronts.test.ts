@@ -5,10 +5,10 @@
  */
 import * as assert from "assert";
 import { planHost } from "../../fleet/model/plan";
-import { renderFrontConfig } from "../../fleet/render/front";
+import { renderFrontConfig, renderPeerFrontConfig } from "../../fleet/render/front";
 import { seccompOpt, supervisorProfile } from "../../fleet/security/seccomp";
 import { parsedStack, realFleet } from "../helpers";
-import { byType, dependsOn, isFront, nameOf, Registered, RUNBOOK_CONFIG, runbookStack, runningContainers, runProgram } from "../mocks";
+import { byType, dependsOn, isFront, isPeerFront, nameOf, Registered, RUNBOOK_CONFIG, runbookStack, runningContainers, runProgram } from "../mocks";
 
 const CONTAINER = "docker:index/container:Container";
 const COMMAND = "command:local:Command";
@@ -82,13 +82,67 @@ describe("fronts under mocks", () => {
                 assert.deepStrictEqual(checks.map((r) => r.name), [`${stack}-fronts-check`]);
                 const [check] = checks;
                 const proxyImage = runningContainers(all).find((c) => nameOf(c) === "docker-api-proxy")!.inputs.image;
-                const configs = Object.fromEntries(plan().containers.map((c) => [c.service, renderFrontConfig(c, stack)]));
+                const configs: Record<string, string> = Object.fromEntries(plan().containers.map((c) => [c.service, renderFrontConfig(c, stack)]));
+                // pc2's peer fronts too, forwarding to the addresses of the mainpc stack's outputs.
+                for (const p of plan().peers) configs[`peer:${p.service}`] = renderPeerFrontConfig(p, stack, `192.0.2.16:${p.port}`);
+                assert.strictEqual(Object.keys(configs).length, plan().containers.length + (stack === "pc2" ? 3 : 0));
                 assert.deepStrictEqual({ ...check.inputs }, {
                     create: `bash scripts/front-check.sh ${proxyImage}`,
                     stdin: JSON.stringify(configs),
                     environment: { DOCKER_HOST: `ssh://ops@${stack}` },
                     triggers: [proxyImage, JSON.stringify(configs)],
                 });
+            });
+
+            it(stack === "pc2" ? "one peer front per MainPC service pc2 uses: its name and port on pc2's network, forwarding to the mainpc stack's endpoint; started under its PIDs limit before any service starts" : "mainpc uses no other host: no peer front", () => {
+                const peers = byType(all, CONTAINER).filter(isPeerFront);
+                const wanted = plan().peers;
+                assert.deepStrictEqual(wanted.map((p) => p.service), stack === "pc2" ? ["ModelOpsCoordinator", "ServiceRegistry", "SystemDigitalTwin"] : []);
+                assert.deepStrictEqual(byType(all, "fleet:containers:PeerFront").map((f) => f.name).sort(), wanted.map((p) => `${p.name}-peer`));
+                assert.deepStrictEqual(peers.map(nameOf).sort(), wanted.map((p) => `${p.name}-peer`));
+                const proxyImage = runningContainers(all).find((c) => nameOf(c) === "docker-api-proxy")!.inputs.image;
+                for (const p of wanted) {
+                    const f = peers.find((x) => nameOf(x) === `${p.name}-peer`)!;
+                    assert.deepStrictEqual(f.inputs, {
+                        name: `${p.name}-peer`,
+                        image: proxyImage,
+                        user: "10001:10001",
+                        readOnly: true,
+                        tmpfs: { "/run/fleet-front": "rw,noexec,nosuid,nodev,size=1m,mode=0700,uid=10001,gid=10001" },
+                        capabilities: { drops: ["ALL"] },
+                        securityOpts: ["no-new-privileges:true", seccompOpt(supervisorProfile())],
+                        init: false,
+                        restart: "unless-stopped",
+                        logDriver: "json-file",
+                        logOpts: { "max-size": "10m", "max-file": "5" },
+                        memory: 32,
+                        memorySwap: 32,
+                        cpus: "0.25",
+                        cpuShares: 256,
+                        // No host port: only this host's containers reach it, by the service's own name.
+                        networksAdvanced: [{ name: `${stack}-net-id`, aliases: [p.name] }],
+                        envs: [`FLEET_FRONT_CONFIG=${renderPeerFrontConfig(p, stack, `192.0.2.16:${p.port}`)}`, "FLEET_HEALTH_KIND=http", "HEALTH_PORT=2377", "FLEET_HEALTH_PATH=/health"],
+                        labels: [{ label: "fleet.peer", value: p.service }, { label: "fleet.peer-machine", value: "mainpc" }, { label: "fleet.machine", value: stack }, { label: "fleet.role", value: "peer-front" }],
+                        healthcheck: { tests: ["CMD", "/usr/local/bin/fleet-health"], interval: "30s", timeout: "5s", startPeriod: "10s", startInterval: "1s", retries: 3 },
+                        start: false,
+                        mustRun: false,
+                    }, p.service);
+                    assert.deepStrictEqual([f.opts.deleteBeforeReplace, f.opts.replaceOnChanges], [true, ["*"]], p.service);
+                    assert.ok(dependsOn(f, COMMAND, `${stack}-fronts-check`), p.service);
+                    const start = byType(all, COMMAND).find((r) => r.name === `${p.name}-peer-start`)!;
+                    assert.deepStrictEqual({ ...start.inputs }, {
+                        create: `bash scripts/container-start.sh ${p.name}-peer ${p.name}-peer ${stack} 32 60 0`,
+                        environment: { DOCKER_HOST: `ssh://ops@${stack}` },
+                        triggers: [`${p.name}-peer-id`, 32],
+                    }, p.service);
+                }
+                // Every service's start waits for the peer fronts (it may call them as it starts); nothing else does.
+                const starts = byType(all, COMMAND).filter((r) => r.name.endsWith("-start") && !r.name.endsWith("-peer-start"));
+                for (const start of starts.filter((r) => !r.name.endsWith("docker-api-proxy-start"))) {
+                    assert.deepStrictEqual(wanted.filter((p) => dependsOn(start, COMMAND, `${p.name}-peer-start`)).length, wanted.length, start.name);
+                }
+                // No service container holds a peer's address: a peer that moves replaces none of them.
+                for (const c of services) assert.deepStrictEqual((c.inputs.envs as string[]).filter((e) => /^MAINPC_|ENDPOINT_FROM/.test(e)), [], nameOf(c));
             });
 
             it("the backends network: internal, per host, replaced delete-first", () => {

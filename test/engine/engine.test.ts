@@ -10,12 +10,13 @@ import * as assert from "assert";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
-import { FIXTURE_APP } from "../helpers";
+import { planHost } from "../../fleet/model/plan";
+import { FIXTURE_APP, parsedStack, realFleet } from "../helpers";
 import { engineUrns } from "../mocks";
 import { cacheHits, EngineHarness } from "./harness";
 import { changeChecks } from "./suite/changes";
 import { gpuChecks } from "./suite/gpu";
-import { engineStack, PEER_STACK, ServiceOutput, StackContext, STACKS } from "./suite/context";
+import { engineStack, PEER_STACK, peerStandIns, ServiceOutput, StackContext, STACKS } from "./suite/context";
 import { packageChecks, stopChecks } from "./suite/packages";
 import { proxyAttacks } from "./suite/proxyAttacks";
 import { pushShaped } from "./suite/push";
@@ -40,6 +41,14 @@ describe("against the Docker engine", () => {
                 ctx.app = fs.mkdtempSync(path.join(os.tmpdir(), `fleet-engine-${machine}-`));
                 fs.cpSync(FIXTURE_APP, ctx.app, { recursive: true });
                 ctx.config = (...more: string[]) => engineStack(stack, ctx.app, ...more);
+                if (stack === "pc2") {
+                    // MainPC's endpoints, as the mainpc stack exported them, served where pc2's containers reach them.
+                    const mainpc = peers[PEER_STACK]?.endpoints as Record<string, string> | undefined;
+                    assert.ok(mainpc, "pc2 reads the endpoints of the mainpc stack: run the mainpc suite first");
+                    const plan = planHost(realFleet(), parsedStack(ctx.config()));
+                    ctx.peerStandIns = await peerStandIns(mainpc, plan.peers.map((p) => p.service));
+                    peers[PEER_STACK] = { endpoints: ctx.peerStandIns.endpoints };
+                }
                 ctx.first = await harness.run(ctx.config());
                 ctx.firstTimes = harness.engineTimes;
                 ctx.firstUrns = engineUrns(stack, ctx.first.resources, ctx.first.urns);
@@ -50,7 +59,10 @@ describe("against the Docker engine", () => {
                 if (stack === "mainpc") peers[PEER_STACK] = { endpoints: ctx.first.outputs.endpoints };
             });
 
-            after(() => harness.cleanup());
+            after(async () => {
+                await ctx.peerStandIns?.close();
+                await harness.cleanup();
+            });
 
             runtimeChecks(ctx);
             gpuChecks(ctx);

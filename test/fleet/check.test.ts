@@ -87,6 +87,11 @@ describe("fleet cross-checks", () => {
             expected: ["hosts.yaml: pc2.uses.mainpc[0]: 'Zzz' is not a service of services.yaml. Fix: name a service of services.yaml that runs on mainpc (names are case-sensitive)"],
         },
         {
+            rule: "a used service placed on the using host too: its name there is its own front's, not a peer front's",
+            mutate: (d) => { d.hosts.pc2.uses.mainpc.push("UnifiedObservabilityCenter"); },
+            expected: ["hosts.yaml: pc2.uses.mainpc[3]: UnifiedObservabilityCenter runs on pc2 itself (services.yaml: UnifiedObservabilityCenter.hosts), and pc2's containers reach it by its name, unified-observability-center: the one on pc2 holds that name, not mainpc's. Fix: remove UnifiedObservabilityCenter from pc2.uses.mainpc, or pc2 from UnifiedObservabilityCenter.hosts in services.yaml"],
+        },
+        {
             rule: "two services with the same container name",
             mutate: (d) => { d.services.NluAgent = structuredClone(d.services.NLUAgent); d.services.NluAgent.ports = { service: 5901, health: 6901, metrics: [] }; },
             expected: ["services.yaml: NluAgent: has the same container name 'nlu-agent' as NLUAgent. Fix: rename one of the two services"],

@@ -75,16 +75,6 @@ describe("fleet-entrypoint's start report (needs python3)", () => {
         }
     });
 
-    it("a peer's UOC: the endpoint variable FLEET_UOC_ENDPOINT_FROM names", async () => {
-        const u = await uoc(() => 204);
-        try {
-            const r = await entrypoint({ FLEET_UOC_ENDPOINT_FROM: "MAINPC_UNIFIED_OBSERVABILITY_CENTER_ENDPOINT", MAINPC_UNIFIED_OBSERVABILITY_CENTER_ENDPOINT: `127.0.0.1:${u.port}` });
-            assert.deepStrictEqual([r.code, r.stderr, u.received.length], [0, [], 1]);
-        } finally {
-            u.close();
-        }
-    });
-
     it("a UOC answering 500: tried again, then logged as not delivered; the service started at once", async () => {
         const u = await uoc(() => 500);
         try {

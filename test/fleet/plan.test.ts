@@ -125,14 +125,29 @@ describe("planning a host", () => {
         assert.deepStrictEqual([wait("ModelOpsCoordinator"), wait("ChainOfThoughtAgent"), wait("Executor")], [1800, 900, 120]);
     });
 
-    it("where every container sends its start report: the host's own UnifiedObservabilityCenter, else the peer's it uses, else none", () => {
-        const uoc = (cfg: ReturnType<typeof stackFor>, d = fleet) => [...new Set(planHost(d, cfg).containers.map((c) => JSON.stringify([c.env.FLEET_UOC_ENDPOINT, c.env.FLEET_UOC_ENDPOINT_FROM])))];
-        assert.deepStrictEqual(uoc(stackFor("mainpc")), [JSON.stringify(["unified-observability-center:9100", undefined])]);
-        assert.deepStrictEqual(uoc({ ...stackFor("pc2"), portOffset: 100 }), [JSON.stringify(["unified-observability-center:9200", undefined])], "its port moves with the offset");
-        assert.deepStrictEqual(uoc({ ...stackFor("pc2"), disableServices: ["UnifiedObservabilityCenter"] }), [JSON.stringify([undefined, "MAINPC_UNIFIED_OBSERVABILITY_CENTER_ENDPOINT"])], "pc2 uses MainPC's (hosts.yaml)");
-        const none = structuredClone(fleet);
-        none.hosts.pc2.uses.mainpc = none.hosts.pc2.uses.mainpc.filter((s) => s !== "UnifiedObservabilityCenter");
-        assert.deepStrictEqual(uoc({ ...stackFor("pc2"), disableServices: ["UnifiedObservabilityCenter"] }, none), [JSON.stringify([undefined, undefined])]);
+    it("where every container sends its start report: the UnifiedObservabilityCenter by its name, the host's own or a peer front's, else none", () => {
+        const uoc = (cfg: ReturnType<typeof stackFor>, d = fleet) => [...new Set(planHost(d, cfg).containers.map((c) => c.env.FLEET_UOC_ENDPOINT))];
+        assert.deepStrictEqual(uoc(stackFor("mainpc")), ["unified-observability-center:9100"]);
+        assert.deepStrictEqual(uoc({ ...stackFor("pc2"), portOffset: 100 }), ["unified-observability-center:9200"], "its port moves with the offset");
+        assert.deepStrictEqual(uoc({ ...stackFor("pc2"), disableServices: ["UnifiedObservabilityCenter"] }), [undefined], "pc2 runs its own, and uses none of MainPC's");
+        // pc2 moved off the UOC and using MainPC's instead: the same name, held by its peer front.
+        const used = structuredClone(fleet);
+        used.services.UnifiedObservabilityCenter.hosts = ["mainpc"];
+        used.hosts.pc2.uses.mainpc.push("UnifiedObservabilityCenter");
+        assert.deepStrictEqual(uoc(stackFor("pc2"), used), ["unified-observability-center:9100"]);
+        assert.deepStrictEqual(uoc({ ...stackFor("pc2"), portOffset: 100 }, used), ["unified-observability-center:9200"], "the port it has here: the peer front listens on it");
+    });
+
+    it("the services of another host a host uses: each by the name and port it would have here, on the host, not on each container", () => {
+        assert.deepStrictEqual(planHost(fleet, stackFor("pc2")).peers, [
+            { service: "ModelOpsCoordinator", machine: "mainpc", name: "model-ops-coordinator", port: 7212 },
+            { service: "ServiceRegistry", machine: "mainpc", name: "service-registry", port: 7200 },
+            { service: "SystemDigitalTwin", machine: "mainpc", name: "system-digital-twin", port: 7220 },
+        ]);
+        assert.deepStrictEqual(planHost(fleet, { ...stackFor("pc2"), portOffset: 100 }).peers.map((p) => p.port), [7312, 7300, 7320]);
+        assert.deepStrictEqual(planHost(fleet, stackFor("mainpc")).peers, []);
+        // No container carries a peer's address: moving a peer changes no container.
+        for (const c of planHost(fleet, stackFor("pc2")).containers) assert.deepStrictEqual(Object.keys(c.env).filter((k) => /ENDPOINT/.test(k) && k !== "FLEET_UOC_ENDPOINT"), [], c.service);
     });
 
     it("a CPU container gets no GPU request and no CUDA variables; pc2's profile values", () => {
@@ -153,12 +168,6 @@ describe("planning a host", () => {
         });
         assert.strictEqual(c.readOnlyRootfs, true);
         assert.deepStrictEqual(c.volumes.map((v) => v.target), ["/app/data", "/app/logs"]);
-        assert.deepStrictEqual(c.peers, [
-            { env: "MAINPC_SERVICE_REGISTRY_ENDPOINT", machine: "mainpc", service: "ServiceRegistry" },
-            { env: "MAINPC_SYSTEM_DIGITAL_TWIN_ENDPOINT", machine: "mainpc", service: "SystemDigitalTwin" },
-            { env: "MAINPC_MODEL_OPS_COORDINATOR_ENDPOINT", machine: "mainpc", service: "ModelOpsCoordinator" },
-            { env: "MAINPC_UNIFIED_OBSERVABILITY_CENTER_ENDPOINT", machine: "mainpc", service: "UnifiedObservabilityCenter" },
-        ]);
         assert.deepStrictEqual(c.limits, { memoryMb: 1024, shmMb: 64, pidsLimit: 256, cpus: 1, cpuShares: 512 });
     });
 
@@ -278,9 +287,5 @@ describe("planning exceptions", () => {
         const c = planHost(realFleet(), stackFor("mainpc")).containers.find((x) => x.service === "STTService")!;
         assert.strictEqual(c.env.GPU_FALLBACK, "cpu");
         assert.strictEqual(c.env.REQUIRED_GPU, "true");
-    });
-
-    it("mainpc uses no other host", () => {
-        assert.ok(planHost(realFleet(), stackFor("mainpc")).containers.every((c) => c.peers.length === 0));
     });
 });

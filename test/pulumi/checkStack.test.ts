@@ -183,10 +183,10 @@ const rows: Row[] = [
     },
     {
         what: "a used service gated off, and one services.yaml disables",
-        stack: "mainpc", data: { "hosts.yaml": (t) => t.replace("ModelOpsCoordinator, UnifiedObservabilityCenter]", "ModelOpsCoordinator, UnifiedObservabilityCenter, WakeWordDetector, ObservabilityDashboardAPI]") },
+        stack: "mainpc", data: { "hosts.yaml": (t) => t.replace("SystemDigitalTwin, ModelOpsCoordinator]", "SystemDigitalTwin, ModelOpsCoordinator, WakeWordDetector, ObservabilityDashboardAPI]") },
         expected: [
-            "Pulumi.mainpc.yaml: fleet:rtapEnabled: is true, and RealTimeAudioPipeline replaces WakeWordDetector (gatedBy: rtap, 002 P0.3), but pc2 uses WakeWordDetector from this stack (hosts.yaml: pc2.uses.mainpc[4]; Pulumi.pc2.yaml: fleet:peerStack). Fix: set it to false: pulumi config set fleet:rtapEnabled false --stack mainpc; or remove WakeWordDetector from pc2.uses.mainpc in hosts.yaml",
-            "Pulumi.mainpc.yaml: fleet:enableServices: does not name ObservabilityDashboardAPI, which services.yaml disables (duplicates UnifiedObservabilityCenter's metrics UI (002 P0.2); UOC is kept), but pc2 uses ObservabilityDashboardAPI from this stack (hosts.yaml: pc2.uses.mainpc[5]; Pulumi.pc2.yaml: fleet:peerStack). Fix: add ObservabilityDashboardAPI to it: pulumi config set --path 'fleet:enableServices[0]' ObservabilityDashboardAPI --stack mainpc; or remove ObservabilityDashboardAPI from pc2.uses.mainpc in hosts.yaml",
+            "Pulumi.mainpc.yaml: fleet:rtapEnabled: is true, and RealTimeAudioPipeline replaces WakeWordDetector (gatedBy: rtap, 002 P0.3), but pc2 uses WakeWordDetector from this stack (hosts.yaml: pc2.uses.mainpc[3]; Pulumi.pc2.yaml: fleet:peerStack). Fix: set it to false: pulumi config set fleet:rtapEnabled false --stack mainpc; or remove WakeWordDetector from pc2.uses.mainpc in hosts.yaml",
+            "Pulumi.mainpc.yaml: fleet:enableServices: does not name ObservabilityDashboardAPI, which services.yaml disables (duplicates UnifiedObservabilityCenter's metrics UI (002 P0.2); UOC is kept), but pc2 uses ObservabilityDashboardAPI from this stack (hosts.yaml: pc2.uses.mainpc[4]; Pulumi.pc2.yaml: fleet:peerStack). Fix: add ObservabilityDashboardAPI to it: pulumi config set --path 'fleet:enableServices[0]' ObservabilityDashboardAPI --stack mainpc; or remove ObservabilityDashboardAPI from pc2.uses.mainpc in hosts.yaml",
         ],
     },
     {

@@ -152,8 +152,45 @@ export interface StackContext {
     firstUrns: Map<string, string>;
     firstTimes: EngineHarness["engineTimes"];
     firstExport: ReturnType<EngineHarness["exportDeployment"]>;
+    /** pc2's: MainPC's services as its peer fronts reach them here. */
+    peerStandIns?: PeerStandIns;
     /** The stack's config, as `pulumi up` reads it, with the application copy and more override files. */
     config(...more: string[]): ReturnType<typeof stackConfig>;
+}
+
+/**
+ * MainPC's services as pc2's peer fronts reach them on this machine. The mainpc stack publishes on
+ * 127.0.0.1, which inside a container is the container itself (the program refuses it:
+ * fleet/render/front.ts unreachablePeerEndpoint), and it is torn down before pc2 runs. So each
+ * service pc2 uses answers on the default bridge's gateway address, which every container reaches
+ * (the host's own address: the INPUT chain, not Docker's isolation between networks), at the port
+ * the mainpc stack exported: `{"standIn": <service>}` and the path asked. `endpoints` is the mainpc
+ * stack's output with those services' addresses moved there.
+ */
+export interface PeerStandIns {
+    endpoints: Record<string, string>;
+    /** Requests each stand-in answered, by service. */
+    requests: Record<string, string[]>;
+    close(): Promise<void>;
+}
+
+export async function peerStandIns(mainpcEndpoints: Record<string, string>, services: string[]): Promise<PeerStandIns> {
+    const gateway = execFileSync("docker", ["network", "inspect", "bridge", "--format", "{{(index .IPAM.Config 0).Gateway}}"], { encoding: "utf8" }).trim();
+    const endpoints = { ...mainpcEndpoints };
+    const requests: Record<string, string[]> = {};
+    const servers: http.Server[] = [];
+    for (const service of services) {
+        const p = port(mainpcEndpoints[service]);
+        requests[service] = [];
+        const server = http.createServer((req, res) => {
+            requests[service].push(req.url ?? "");
+            res.writeHead(200, { "Content-Type": "application/json" }).end(JSON.stringify({ standIn: service, path: req.url }));
+        });
+        await new Promise<void>((resolve, reject) => server.once("error", reject).listen(p, gateway, resolve));
+        servers.push(server);
+        endpoints[service] = `${gateway}:${p}`;
+    }
+    return { endpoints, requests, close: async () => { await Promise.all(servers.map((s) => new Promise((r) => s.close(r)))); } };
 }
 
 /** The port of `host:port` or `http://host:port/path`. */

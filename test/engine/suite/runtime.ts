@@ -5,6 +5,7 @@
 import * as assert from "assert";
 import { execFileSync, spawnSync } from "child_process";
 import { FRONT_DEFAULTS, PROXY_DEFAULTS } from "../../../fleet/model/defaults";
+import { containerName } from "../../../fleet/model/names";
 import { familyRuntime, planHost } from "../../../fleet/model/plan";
 import { renderFrontConfig } from "../../../fleet/render/front";
 import { FRONT_CHECK_SCRIPT } from "../../../components/fleetHost";
@@ -100,17 +101,29 @@ export function runtimeChecks(ctx: StackContext): void {
         }
     });
 
-    it(ctx.machine === "pc2" ? "pc2's containers get MainPC's endpoints from the mainpc stack's outputs" : "mainpc's containers get no peer endpoints", async () => {
+    it(ctx.machine === "pc2" ? "pc2's containers reach MainPC's services by their own names, through peer fronts forwarding to the mainpc stack's endpoints; no container carries a peer's address" : "mainpc uses no other host: no peer front", async () => {
+        const fleet = realFleet();
+        const plan = planHost(fleet, parsedStack(ctx.config(), fleet));
+        const peerFronts = (await ctx.docker.listContainers({ all: true, filters: { label: [`fleet.machine=${ctx.machine}`, "fleet.role=peer-front"] } })).map((c) => c.Names[0].slice(1)).sort();
+        assert.deepStrictEqual(peerFronts, plan.peers.map((p) => `${p.name}-peer`));
+        assert.deepStrictEqual(plan.peers.map((p) => p.service), ctx.machine === "pc2" ? ["ModelOpsCoordinator", "ServiceRegistry", "SystemDigitalTwin"] : []);
         for (const [name, s] of Object.entries(ctx.services)) {
             const env = (await ctx.docker.getContainer(s.container).inspect()).Config.Env;
-            const peerEnv = env.filter((e) => e.startsWith("MAINPC_")).sort();
-            assert.deepStrictEqual(peerEnv, ctx.machine === "pc2" ? [
-                "MAINPC_MODEL_OPS_COORDINATOR_ENDPOINT=127.0.0.1:7212",
-                "MAINPC_SERVICE_REGISTRY_ENDPOINT=127.0.0.1:7200",
-                "MAINPC_SYSTEM_DIGITAL_TWIN_ENDPOINT=127.0.0.1:7220",
-                "MAINPC_UNIFIED_OBSERVABILITY_CENTER_ENDPOINT=127.0.0.1:9100",
-            ] : [], name);
+            assert.deepStrictEqual(env.filter((e) => /^MAINPC_|_ENDPOINT_FROM=/.test(e)), [], name);
         }
+        if (!ctx.peerStandIns) return;
+        // From the first container of each tier, by the name and port the service would have on pc2.
+        const askers = ["core", "app"].map((t) => plan.containers.find((c) => c.tier === t)?.service).filter((x): x is string => x !== undefined);
+        assert.ok(askers.length >= 1);
+        for (const service of askers) {
+            const container = ctx.services[service].container;
+            for (const p of plan.peers) {
+                const url = `http://${p.name}:${p.port}/from-${containerName(service)}`;
+                const r = await exec(ctx.docker, container, ["/opt/venv/bin/python", "-c", `import urllib.request; print(urllib.request.urlopen(${JSON.stringify(url)}, timeout=5).read().decode())`]);
+                assert.deepStrictEqual([r.code, r.output], [0, JSON.stringify({ standIn: p.service, path: `/from-${containerName(service)}` })], `${service} -> ${url}`);
+            }
+        }
+        for (const p of plan.peers) assert.ok(ctx.peerStandIns.requests[p.service].length >= 1, p.service);
     });
 
     it("every container has the PIDs limit, memory and shared memory limits and log rotation of its family", async () => {
@@ -145,18 +158,20 @@ export function runtimeChecks(ctx: StackContext): void {
         const fleet = realFleet();
         const plan = planHost(fleet, parsedStack(ctx.config(), fleet));
         const running = await ctx.docker.listContainers({ filters: { label: [`fleet.machine=${ctx.machine}`] } });
-        assert.strictEqual(running.length, Object.keys(ctx.services).length * 2 + 1, "every service, its front, and the proxy");
+        assert.strictEqual(running.length, Object.keys(ctx.services).length * 2 + 1 + plan.peers.length, "every service, its front, the proxy and the peer fronts");
         for (const summary of running) {
             const info = await ctx.docker.getContainer(summary.Id).inspect();
             const name = info.Name.slice(1);
             const proxy = name === "docker-api-proxy";
             const front = info.Config.Labels["fleet.role"] === "front";
-            const fixed = proxy ? PROXY_DEFAULTS : front ? FRONT_DEFAULTS : undefined;
+            // A peer front is a front without host ports (components/peerFront.ts).
+            const peerFront = info.Config.Labels["fleet.role"] === "peer-front";
+            const fixed = proxy ? PROXY_DEFAULTS : front || peerFront ? FRONT_DEFAULTS : undefined;
             const rt = fixed ?? familyRuntime(fleet, info.Config.Labels["fleet.family"]);
             const hc = info.HostConfig;
             const cpus = fixed ? fixed.cpus : plan.containers.find((c) => c.service === info.Config.Labels["fleet.service"])!.limits.cpus;
             assert.deepStrictEqual({ nanoCpus: hc.NanoCpus, shares: hc.CpuShares, pids: hc.PidsLimit }, { nanoCpus: cpus * 1e9, shares: rt.cpuShares, pids: rt.pidsLimit }, name);
-            if (!front) assert.strictEqual(cpus, Math.min(rt.cpus, 2), `${name}: the family's limit, capped at this machine's 2 CPUs (fleet:maxCpus)`);
+            if (!front && !peerFront) assert.strictEqual(cpus, Math.min(rt.cpus, 2), `${name}: the family's limit, capped at this machine's 2 CPUs (fleet:maxCpus)`);
             assert.notStrictEqual(hc.CpuShares, 1024, `${name}: Docker's default weight`);
             const bindings = Object.values(hc.PortBindings ?? {}).flat() as { HostIp: string }[];
             // Only the fronts publish: a service's container and the proxy have no binding.
@@ -169,7 +184,7 @@ export function runtimeChecks(ctx: StackContext): void {
             assert.deepStrictEqual(ihc?.Test, ["CMD", "/usr/local/bin/fleet-health"], `${name}: image HEALTHCHECK`);
             const startInterval = (fixed ? fixed.health.startIntervalSeconds : (rt as { startIntervalSeconds: number }).startIntervalSeconds) * 1e9;
             // A front runs the proxy's image, whose HEALTHCHECK is the proxy's; its container sets its own.
-            assert.strictEqual(ihc?.StartInterval, front ? PROXY_DEFAULTS.health.startIntervalSeconds * 1e9 : startInterval, `${name}: the image's start interval`);
+            assert.strictEqual(ihc?.StartInterval, front || peerFront ? PROXY_DEFAULTS.health.startIntervalSeconds * 1e9 : startInterval, `${name}: the image's start interval`);
             assert.strictEqual((info.Config.Healthcheck as { StartInterval?: number }).StartInterval, startInterval, `${name}: the container's start interval`);
             assert.strictEqual(info.State.Health?.Status, "healthy", name);
         }

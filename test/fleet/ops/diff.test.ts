@@ -10,7 +10,7 @@ import * as path from "path";
 import { diffRefs, DiffDocument } from "../../../fleet/ops/diff";
 import { renderDiff } from "../../../fleet/ops/diffText";
 import { commit, diffRepo, edit, git, pinApp, RUNBOOK_ARGS } from "./diffRepo";
-import { configuredProject, runFleet } from "./project";
+import { runFleet } from "./project";
 
 const NO_OVERRIDES = { overrides: { all: [], byStack: {} } };
 const RUNBOOK = { overrides: { all: [], byStack: { mainpc: [RUNBOOK_ARGS[1].split("=")[1]], pc2: [RUNBOOK_ARGS[3].split("=")[1]] } } };
@@ -103,7 +103,7 @@ describe("scripts/fleet diff", () => {
         ]);
     });
 
-    it("a service's port in services.yaml: its image (the port is in its Dockerfile) and container, and every container of the stack that reads its endpoint", () => {
+    it("a service's port in services.yaml: its image (the port is in its Dockerfile) and container, and the peer front of the stack that uses it", () => {
         const r = diffRepo(["mainpc", "pc2"]);
         edit(path.join(r.project, "fleet/data/services.yaml"), "ports: { service: 7200, health: 8200 }", "ports: { service: 7199, health: 8200 }");
         commit(r.project, "ServiceRegistry: port 7199");
@@ -119,9 +119,11 @@ describe("scripts/fleet diff", () => {
             ],
         });
         assert.deepStrictEqual(pc2.images, []);
-        const planned = JSON.parse(runFleet(["plan", "pc2", "--json"], configuredProject()).out.join("\n")) as { containers: { container: string }[] };
-        assert.deepStrictEqual(pc2.containers, planned.containers.map((c) => c.container).sort()
-            .map((c) => `replace ${c}: peerEnv.MAINPC_SERVICE_REGISTRY_ENDPOINT; stack mainpc: ServiceRegistry's endpoint 192.0.2.16:7200 -> 192.0.2.16:7199`));
+        // pc2 reaches it through its peer front, on the port it has now: that one container moves, none of pc2's services.
+        assert.deepStrictEqual(pc2.containers, [
+            "replace service-registry-peer: endpoint, port; stack mainpc: ServiceRegistry's endpoint 192.0.2.16:7200 -> 192.0.2.16:7199; fleet/data/services.yaml: ServiceRegistry.ports.service 7200 -> 7199; "
+                + "a peer front has a fixed name: the old one is removed first, and pc2's containers cannot reach ServiceRegistry until the new one starts (about a second)",
+        ]);
     });
 
     it("the command line: --json, the head defaulting to the working tree; a change of the program's code is named, not evaluated; no worktree is left", () => {
@@ -241,11 +243,11 @@ describe("scripts/fleet diff", () => {
         assert.deepStrictEqual(withApp.out.filter((l) => /^ {2}(replace|image) /.test(l)).map((l) => l.split(":")[0]), ["  image service-registry", "  replace service-registry (ServiceRegistry)", "  replace service-registry-front (ServiceRegistry)"]);
     });
 
-    it("the cost before the rows: how many of a stack's service containers are replaced, each reason with its count, most first; fronts apart", () => {
+    it("the cost before the rows: a service moved between hosts replaces none of the other host's containers; its peer front is removed", () => {
         // The move of issue 27: ModelOpsCoordinator from mainpc to pc2, dropped from pc2's uses.
         const r = diffRepo(["mainpc", "pc2"]);
         edit(path.join(r.project, "fleet/data/services.yaml"), "  ModelOpsCoordinator:\n    hosts: [mainpc]\n", "  ModelOpsCoordinator:\n    hosts: [pc2]\n");
-        edit(path.join(r.project, "fleet/data/hosts.yaml"), "mainpc: [ServiceRegistry, SystemDigitalTwin, ModelOpsCoordinator, UnifiedObservabilityCenter]", "mainpc: [ServiceRegistry, SystemDigitalTwin, UnifiedObservabilityCenter]");
+        edit(path.join(r.project, "fleet/data/hosts.yaml"), "mainpc: [ServiceRegistry, SystemDigitalTwin, ModelOpsCoordinator]", "mainpc: [ServiceRegistry, SystemDigitalTwin]");
         // With its 8192 MB PC2's card refuses it (test/fleet/check.test.ts); a smaller model cache fits.
         edit(path.join(r.project, "fleet/data/services.yaml"), "    vramMb: 8192\n", "    vramMb: 4096\n");
         const out = renderDiff(diffRefs(r.project, "base", undefined, RUNBOOK));
@@ -256,12 +258,11 @@ describe("scripts/fleet diff", () => {
             return out.slice(from, end < 0 ? undefined : end);
         };
         const pc2 = stackLines("pc2");
-        // Every pc2 container gets every endpoint the host uses (fleet/model/plan.ts): one peer less replaces them all.
-        assert.deepStrictEqual(pc2.slice(0, 3), [
-            "stack pc2: 2 images move, 23 containers replaced, 1 container added",
-            "  replaces 23 of its 24 service containers:",
-            "    23 because fleet/data/hosts.yaml: pc2.uses.mainpc no longer lists ModelOpsCoordinator (MAINPC_MODEL_OPS_COORDINATOR_ENDPOINT)",
-        ]);
+        // pc2's containers reach it by its name either way: its own front now holds the name its peer
+        // front held (fleet/model/plan.ts PeerPlan). Before, each carried every peer's address and all 23 were replaced.
+        assert.deepStrictEqual(pc2.slice(0, 2), ["stack pc2: 2 images move, 1 container added, 1 container removed", "  replaces none of its 24 service containers"]);
+        assert.deepStrictEqual(pc2.filter((l) => /^ {2}(replace|add|remove) /.test(l)), ["  add model-ops-coordinator (ModelOpsCoordinator)", "  remove model-ops-coordinator-peer (ModelOpsCoordinator)"]);
+        assert.deepStrictEqual(pc2.slice(pc2.indexOf("  remove model-ops-coordinator-peer (ModelOpsCoordinator)") + 1), ["    because: fleet/data/hosts.yaml: pc2.uses.mainpc no longer lists ModelOpsCoordinator"]);
         // mainpc: the family ModelOpsCoordinator alone used there is no longer built.
         assert.strictEqual(stackLines("mainpc")[0], "stack mainpc: 1 image moves, 1 container removed");
     });

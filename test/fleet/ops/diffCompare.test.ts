@@ -4,7 +4,7 @@
  * removed or left alone; and the leaf comparison it reads fields with.
  */
 import * as assert from "assert";
-import { ChangedFiles, compareSides, ContainerChange, FRONT_REPLACED, StackDiff } from "../../../fleet/ops/diffCompare";
+import { ChangedFiles, compareSides, ContainerChange, FRONT_REPLACED, PEER_FRONT_REPLACED, StackDiff } from "../../../fleet/ops/diffCompare";
 import { Side } from "../../../fleet/ops/diffEval";
 import { costLines } from "../../../fleet/ops/diffText";
 import { leafChanges, leaves, tokenChanges } from "../../../fleet/ops/diffLeaves";
@@ -111,13 +111,14 @@ describe("scripts/fleet diff: leaves", () => {
     ];
     for (const [a, b, expected] of words) it(`words that differ: ${JSON.stringify(expected)}`, () => assert.strictEqual(tokenChanges(a, b), expected));
 
-    it("the cost lines: replacements out of the stack's service containers, reasons by count then by name, at most five; fronts apart; nothing when nothing is replaced", () => {
+    it("the cost lines: replacements out of the stack's service containers, reasons by count then by name, at most five; fronts and peer fronts apart; 'none' when rows replace no service container, nothing without rows", () => {
         const row = (container: string, because: string[], change: ContainerChange["change"] = "replace"): ContainerChange => ({ service: container, container, change, fields: [], because });
         const reasons = ["r1", "r2", "r3", "r4", "r5", "r6"];
         const d: StackDiff = {
             stack: "pc2", images: [], serviceContainers: 24,
             containers: [
                 row("a", ["image a moved", "shared"]), row("b", ["shared"]), row("c", reasons), row("a-front", [FRONT_REPLACED]), row("d", ["added"], "add"),
+                row("s-peer", [`${PEER_FRONT_REPLACED}, and pc2's containers cannot reach s until the new one starts (about a second)`]),
             ],
         };
         assert.deepStrictEqual(costLines(d), [
@@ -129,7 +130,10 @@ describe("scripts/fleet diff: leaves", () => {
             "    1 because r3",
             "    and 3 more reasons, in the rows below",
             "  replaces 1 front (a-front): each of those services pauses for about a second",
+            "  replaces 1 peer front (s-peer): the host's containers cannot reach each of those services for about a second",
         ]);
-        assert.deepStrictEqual(costLines({ ...d, containers: [row("d", ["added"], "add")] }), []);
+        // A change that replaces no service container says so: the reviewer need not count rows.
+        assert.deepStrictEqual(costLines({ ...d, containers: [row("d", ["added"], "add")] }), ["  replaces none of its 24 service containers"]);
+        assert.deepStrictEqual(costLines({ ...d, containers: [] }), []);
     });
 });
