@@ -18,6 +18,7 @@ import { changeChecks } from "./suite/changes";
 import { gpuChecks } from "./suite/gpu";
 import { engineStack, PEER_STACK, peerStandIns, ServiceOutput, StackContext, STACKS } from "./suite/context";
 import { packageChecks, stopChecks } from "./suite/packages";
+import { peerMoveChecks } from "./suite/peers";
 import { proxyAttacks } from "./suite/proxyAttacks";
 import { pushShaped } from "./suite/push";
 import { runtimeChecks } from "./suite/runtime";
@@ -71,6 +72,7 @@ describe("against the Docker engine", () => {
             stateChecks(ctx);
             changeChecks(ctx);
             packageChecks(ctx);
+            if (stack === "pc2") peerMoveChecks(ctx);
             if (stack === "mainpc") pushShaped(ctx);
             // Last but one: it empties the builder cache; the stack's own images fill it again.
             rebuildFromNothing(ctx, stack !== "mainpc" ? undefined : (h) => {
