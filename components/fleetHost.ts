@@ -51,7 +51,7 @@ function peerEndpoint(endpoints: pulumi.Output<unknown>, service: string, stack:
         const value = e && typeof e === "object" ? (e as Record<string, unknown>)[service] : undefined;
         if (typeof value !== "string") throw new Error(`stack ${stack} exports no endpoint for ${service}: deploy that stack first (its output 'endpoints' lists what it runs)`);
         const why = unreachablePeerEndpoint(value);
-        if (why) throw new Error(`stack ${stack} exports ${service}'s endpoint ${why}: set fleet:advertiseAddress of stack ${stack} to the address this host reaches it at, and run pulumi up there first`);
+        if (why) throw new Error(`stack ${stack} exports ${service}'s endpoint as ${value}: ${why}. Fix: set fleet:advertiseAddress of stack ${stack} to the address this host reaches it at, and run pulumi up on that stack first`);
         return value;
     });
 }

@@ -15,8 +15,8 @@ import * as pulumi from "@pulumi/pulumi";
 import { FRONT_DEFAULTS } from "../fleet/model/defaults";
 import { PeerPlan } from "../fleet/model/plan";
 import { peerFrontName } from "../fleet/render/front";
-import { frontEnvs, haproxyContainerInputs } from "./serviceFront";
-import { CONTAINER_REPLACE_ON_CHANGES, startCommand } from "./serviceContainer";
+import { frontEnvs, frontOptions, haproxyContainerInputs } from "./serviceFront";
+import { startCommand } from "./serviceContainer";
 
 export interface PeerFrontArgs {
     peer: PeerPlan;
@@ -58,16 +58,7 @@ export class PeerFront extends pulumi.ComponentResource {
                 { label: "fleet.machine", value: args.machine },
                 { label: "fleet.role", value: "peer-front" },
             ],
-            // Created stopped: its start command sets the PIDs limit before HAProxy's first process.
-            start: false,
-            mustRun: false,
-        }, {
-            parent: this,
-            provider: args.provider,
-            deleteBeforeReplace: true,
-            replaceOnChanges: CONTAINER_REPLACE_ON_CHANGES,
-            dependsOn: args.dependsOn,
-        });
+        }, frontOptions(this, args.provider, args.dependsOn));
         // No predecessor: no container carries the label fleet.service=<its name>.
         this.started = new command.local.Command(`${name}-start`, {
             create: startCommand({ container: this.container.name, service: peerFrontName(p.name), machine: args.machine, pidsLimit: d.pidsLimit, waitSeconds: d.waitSeconds, stableSeconds: 0 }),

@@ -55,7 +55,19 @@ export function haproxyContainerInputs(imageId: pulumi.Input<string>, seccomp: s
         cpus: cpusInput(d.cpus),
         cpuShares: d.cpuShares,
         healthcheck: healthcheckInput(d.health),
+        // Created stopped, like a service's container (its PIDs limit first), and its running
+        // state left to a start command (see ServiceContainer).
+        start: false,
+        mustRun: false,
     };
+}
+
+/**
+ * A front's resource options: a fixed name (and a service front's fixed host ports), so the old
+ * one goes first; every input replaces it, as a service's container.
+ */
+export function frontOptions(parent: pulumi.Resource, provider: docker.Provider, dependsOn: pulumi.Input<pulumi.Resource>[]): pulumi.CustomResourceOptions {
+    return { parent, provider, deleteBeforeReplace: true, replaceOnChanges: CONTAINER_REPLACE_ON_CHANGES, dependsOn };
 }
 
 /** A front's environment: its configuration, and the loopback health answer fleet-health asks. */
@@ -96,20 +108,9 @@ export class ServiceFront extends pulumi.ComponentResource {
                 { label: "fleet.machine", value: args.machine },
                 { label: "fleet.role", value: "front" },
             ],
-            // Created stopped, like a service's container (its PIDs limit first), and its running
-            // state left to the start script (see ServiceContainer).
-            start: false,
-            mustRun: false,
-        }, {
-            parent: this,
-            provider: args.provider,
-            // Its name and host ports are fixed: the old front goes first. `fleet diff` names a
-            // front that is replaced: its service stops answering until the start command starts
-            // the new one.
-            deleteBeforeReplace: true,
-            replaceOnChanges: CONTAINER_REPLACE_ON_CHANGES,
-            dependsOn: args.dependsOn,
-        });
+        }, frontOptions(this, args.provider, args.dependsOn));
+        // `fleet diff` names a front that is replaced: its service stops answering until the start
+        // command starts the new one.
         this.backends = args.backends;
         this.containerName = this.container.name;
         this.registerOutputs({ containerName: this.containerName });

@@ -162,13 +162,14 @@ export function renderPeerFrontConfig(p: PeerPlan, machine: string, endpoint: st
 }
 
 /**
- * Why a peer's endpoint cannot be forwarded to, or undefined. A loopback address names the
- * forwarding container itself (a peer stack on a local engine advertises 127.0.0.1): forwarded
- * there, the peer front would connect to its own listener.
+ * Why a peer's endpoint (`<address>:<port>`) cannot be forwarded to, or undefined. A loopback
+ * address names the forwarding container itself (a peer stack on a local engine advertises
+ * 127.0.0.1): forwarded there, the peer front would connect to its own listener.
  */
 export function unreachablePeerEndpoint(endpoint: string): string | undefined {
-    const host = endpoint.replace(/:\d+$/, "").replace(/^\[(.*)\]$/, "$1");
-    if (/^127\./.test(host) || host === "::1" || host === "localhost") return `${endpoint} is a loopback address, which inside a container is the container itself`;
-    if (!/:\d+$/.test(endpoint)) return `${endpoint} has no port`;
+    const m = /^(\[[^\]]+\]|[^:]+):(\d+)$/.exec(endpoint);
+    if (!m) return "not <address>:<port>";
+    const host = m[1].replace(/^\[(.*)\]$/, "$1");
+    if (/^127\./.test(host) || host === "::1" || host === "localhost") return "a loopback address, which inside a container is the container itself";
     return undefined;
 }

@@ -8,11 +8,53 @@ import { planHost } from "../../fleet/model/plan";
 import { renderFrontConfig, renderPeerFrontConfig } from "../../fleet/render/front";
 import { seccompOpt, supervisorProfile } from "../../fleet/security/seccomp";
 import { parsedStack, realFleet } from "../helpers";
-import { byType, dependsOn, isFront, isPeerFront, nameOf, Registered, RUNBOOK_CONFIG, runbookStack, runningContainers, runProgram } from "../mocks";
+import { byType, dependsOn, isFront, isPeerFront, nameOf, PEER_OUTPUTS, Registered, RUNBOOK_CONFIG, runbookStack, runningContainers, runProgram } from "../mocks";
 
 const CONTAINER = "docker:index/container:Container";
 const COMMAND = "command:local:Command";
 const labelOf = (r: Registered, label: string) => (r.inputs.labels as { label: string; value: string }[]).find((l) => l.label === label)?.value;
+
+/**
+ * What every HAProxy front runs as (components/serviceFront.ts haproxyContainerInputs): non-root,
+ * read-only, no capability, the proxy's seccomp profile, small limits, log rotation, the image's
+ * health helper, created stopped.
+ */
+const haproxyInputs = (image: unknown) => ({
+    image,
+    user: "10001:10001",
+    readOnly: true,
+    tmpfs: { "/run/fleet-front": "rw,noexec,nosuid,nodev,size=1m,mode=0700,uid=10001,gid=10001" },
+    capabilities: { drops: ["ALL"] },
+    securityOpts: ["no-new-privileges:true", seccompOpt(supervisorProfile())],
+    init: false,
+    restart: "unless-stopped",
+    logDriver: "json-file",
+    logOpts: { "max-size": "10m", "max-file": "5" },
+    memory: 32,
+    memorySwap: 32,
+    cpus: "0.25",
+    cpuShares: 256,
+    healthcheck: { tests: ["CMD", "/usr/local/bin/fleet-health"], interval: "30s", timeout: "5s", startPeriod: "10s", startInterval: "1s", retries: 3 },
+    start: false,
+    mustRun: false,
+});
+
+describe("a peer stack's endpoint a container cannot reach", () => {
+    it("pc2 refuses MainPC's endpoint on the loopback, naming the stack, the service, the address and the fix", async () => {
+        const peer = PEER_OUTPUTS["ai-system/fleet/mainpc"];
+        const saved = peer.endpoints;
+        peer.endpoints = { ...(saved as Record<string, string>), ServiceRegistry: "127.0.0.1:7200" };
+        try {
+            await assert.rejects(runProgram(runbookStack("pc2")), (e: Error) => {
+                assert.ok(e.message.includes("stack ai-system/fleet/mainpc exports ServiceRegistry's endpoint as 127.0.0.1:7200: a loopback address, which inside a container is the container itself. "
+                    + "Fix: set fleet:advertiseAddress of stack ai-system/fleet/mainpc to the address this host reaches it at, and run pulumi up on that stack first"), e.message);
+                return true;
+            });
+        } finally {
+            peer.endpoints = saved;
+        }
+    });
+});
 
 describe("fronts under mocks", () => {
 
@@ -43,27 +85,11 @@ describe("fronts under mocks", () => {
                     const f = fronts.find((x) => nameOf(x) === `${c.name}-front`)!;
                     assert.deepStrictEqual(f.inputs, {
                         name: `${c.name}-front`,
-                        image: proxyImage,
-                        user: "10001:10001",
-                        readOnly: true,
-                        tmpfs: { "/run/fleet-front": "rw,noexec,nosuid,nodev,size=1m,mode=0700,uid=10001,gid=10001" },
-                        capabilities: { drops: ["ALL"] },
-                        securityOpts: ["no-new-privileges:true", seccompOpt(supervisorProfile())],
-                        init: false,
-                        restart: "unless-stopped",
-                        logDriver: "json-file",
-                        logOpts: { "max-size": "10m", "max-file": "5" },
-                        memory: 32,
-                        memorySwap: 32,
-                        cpus: "0.25",
-                        cpuShares: 256,
+                        ...haproxyInputs(proxyImage),
                         ports: [c.ports.service, c.ports.health, ...c.ports.metrics].map((p) => ({ internal: p, external: p, ip: address, protocol: "tcp" })),
                         networksAdvanced: [{ name: `${stack}-net-id`, aliases: [c.name] }, { name: `${stack}-backends-id` }],
                         envs: [`FLEET_FRONT_CONFIG=${renderFrontConfig(c, stack)}`, "FLEET_HEALTH_KIND=http", "HEALTH_PORT=2377", "FLEET_HEALTH_PATH=/health"],
                         labels: [{ label: "fleet.front", value: c.service }, { label: "fleet.machine", value: stack }, { label: "fleet.role", value: "front" }],
-                        healthcheck: { tests: ["CMD", "/usr/local/bin/fleet-health"], interval: "30s", timeout: "5s", startPeriod: "10s", startInterval: "1s", retries: 3 },
-                        start: false,
-                        mustRun: false,
                     }, c.name);
                     assert.deepStrictEqual([f.opts.deleteBeforeReplace, f.opts.replaceOnChanges], [true, ["*"]], c.name);
                     assert.ok(dependsOn(f, COMMAND, `${stack}-fronts-check`) && dependsOn(f, "fleet:host:HostPreflight", `${stack}-preflight`), c.name);
@@ -105,27 +131,11 @@ describe("fronts under mocks", () => {
                     const f = peers.find((x) => nameOf(x) === `${p.name}-peer`)!;
                     assert.deepStrictEqual(f.inputs, {
                         name: `${p.name}-peer`,
-                        image: proxyImage,
-                        user: "10001:10001",
-                        readOnly: true,
-                        tmpfs: { "/run/fleet-front": "rw,noexec,nosuid,nodev,size=1m,mode=0700,uid=10001,gid=10001" },
-                        capabilities: { drops: ["ALL"] },
-                        securityOpts: ["no-new-privileges:true", seccompOpt(supervisorProfile())],
-                        init: false,
-                        restart: "unless-stopped",
-                        logDriver: "json-file",
-                        logOpts: { "max-size": "10m", "max-file": "5" },
-                        memory: 32,
-                        memorySwap: 32,
-                        cpus: "0.25",
-                        cpuShares: 256,
+                        ...haproxyInputs(proxyImage),
                         // No host port: only this host's containers reach it, by the service's own name.
                         networksAdvanced: [{ name: `${stack}-net-id`, aliases: [p.name] }],
                         envs: [`FLEET_FRONT_CONFIG=${renderPeerFrontConfig(p, stack, `192.0.2.16:${p.port}`)}`, "FLEET_HEALTH_KIND=http", "HEALTH_PORT=2377", "FLEET_HEALTH_PATH=/health"],
                         labels: [{ label: "fleet.peer", value: p.service }, { label: "fleet.peer-machine", value: "mainpc" }, { label: "fleet.machine", value: stack }, { label: "fleet.role", value: "peer-front" }],
-                        healthcheck: { tests: ["CMD", "/usr/local/bin/fleet-health"], interval: "30s", timeout: "5s", startPeriod: "10s", startInterval: "1s", retries: 3 },
-                        start: false,
-                        mustRun: false,
                     }, p.service);
                     assert.deepStrictEqual([f.opts.deleteBeforeReplace, f.opts.replaceOnChanges], [true, ["*"]], p.service);
                     assert.ok(dependsOn(f, COMMAND, `${stack}-fronts-check`), p.service);

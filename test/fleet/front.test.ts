@@ -5,7 +5,7 @@
 import * as assert from "assert";
 import { FRONT_DEFAULTS } from "../../fleet/model/defaults";
 import { planHost } from "../../fleet/model/plan";
-import { backendAlias, backendsNetworkName, forwardedPorts, frontName, renderFrontConfig } from "../../fleet/render/front";
+import { backendAlias, backendsNetworkName, forwardedPorts, frontName, peerFrontName, renderFrontConfig, renderPeerFrontConfig, unreachablePeerEndpoint } from "../../fleet/render/front";
 import { parsedStack, realFleet } from "../helpers";
 import { runbookStack } from "../mocks";
 
@@ -90,6 +90,55 @@ describe("fleet/render/front.ts", () => {
             "",
         ]);
     });
+
+    it("a peer front: the peer's service port, on the port it would have here, forwarded in TCP to the peer stack's endpoint; no DNS, no check on the peer", () => {
+        const p = { service: "ServiceRegistry", machine: "mainpc", name: "service-registry", port: 7300 };
+        assert.strictEqual(peerFrontName(p.name), "service-registry-peer");
+        assert.deepStrictEqual(renderPeerFrontConfig(p, "pc2", "192.0.2.16:7200").split("\n"), [
+            "# ServiceRegistry of mainpc, as pc2's containers reach it (fleet/render/front.ts): service-registry:7300,",
+            "# forwarded to 192.0.2.16:7200 (the mainpc stack's endpoints output).",
+            "global",
+            "    nbthread 1",
+            "    maxconn 4096",
+            "    stats socket /run/fleet-front/admin.sock mode 600 level admin",
+            "",
+            "defaults",
+            "    mode tcp",
+            "    timeout connect 2000ms",
+            "    timeout check 2000ms",
+            "    timeout client 1h",
+            "    timeout server 1h",
+            "    retries 3",
+            "    option redispatch",
+            "",
+            "# The front's own health answer, on the loopback only: healthy once HAProxy runs, with or",
+            "# without a backend (a service's first container is admitted after the front started).",
+            "frontend front-health",
+            "    mode http",
+            "    bind 127.0.0.1:2377",
+            "    http-request return status 200 content-type application/json string '{\"status\":\"ok\"}' if { path /health }",
+            "    http-request return status 404",
+            "",
+            "listen service-7300",
+            "    bind :7300",
+            "    server peer 192.0.2.16:7200",
+            "",
+        ]);
+    });
+
+    const endpoints: [string, string | undefined][] = [
+        ["192.0.2.16:7200", undefined],
+        ["[2001:db8::1]:7200", undefined],
+        ["127.0.0.1:7200", "a loopback address, which inside a container is the container itself"],
+        ["127.0.1.1:7200", "a loopback address, which inside a container is the container itself"],
+        ["[::1]:7200", "a loopback address, which inside a container is the container itself"],
+        ["localhost:7200", "a loopback address, which inside a container is the container itself"],
+        ["192.0.2.16", "not <address>:<port>"],
+        ["", "not <address>:<port>"],
+    ];
+    for (const [endpoint, why] of endpoints) {
+        it(`a peer endpoint ${JSON.stringify(endpoint)}: ${why ?? "forwarded to"}`, () => assert.strictEqual(unreachablePeerEndpoint(endpoint), why));
+    }
 
     it("the defaults move the configuration: slots, timings", () => {
         const text = renderFrontConfig(table[1].service, "pc2", { ...FRONT_DEFAULTS, slots: 5, resolveMs: 250, retries: 1 });
