@@ -3,7 +3,9 @@
  * per planned service a ServiceFront (its host ports and its name on the network) and a
  * ServiceContainer behind it, and per service of the other host it uses a PeerFront (that
  * service's name on this host's network). Core services (002 §H phase 1) come up healthy before
- * the rest; every service starts once the peer fronts serve.
+ * the rest. The peer fronts start beside them, gating no start: the other host can be down at any
+ * moment, so a service retries its calls there anyway, and each gate would cost the host's start
+ * a health wait (about a second).
  */
 import * as command from "@pulumi/command";
 import * as docker from "@pulumi/docker";
@@ -110,7 +112,6 @@ export class FleetHost extends pulumi.ComponentResource {
         }, { parent: this }) : undefined;
         const proxy = haproxy?.running;
         const { fronts, peerFronts } = haproxy ? this.makeFronts(name, args, haproxy, network) : { fronts: {}, peerFronts: {} };
-        const peersServing = Object.values(peerFronts).map((f) => f.started);
 
         const baseline = seccompOpt(baselineProfile());
         const builds = new Map(args.build.services.map((b) => [b.spec.service, b]));
@@ -145,8 +146,6 @@ export class FleetHost extends pulumi.ComponentResource {
                 // tier, a container starts after its lane predecessor (fleet/model/plan.ts,
                 // startLanes). Only starts wait: every container is created at once.
                 startAfter: [
-                    // A service calls the other host's (to register, for models) as it starts.
-                    ...peersServing,
                     ...(c.tier === "core" ? [] : core),
                     ...(c.startAfter !== undefined ? [containers[c.startAfter].started] : []),
                 ],

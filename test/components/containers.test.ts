@@ -158,9 +158,7 @@ describe("containers under mocks", () => {
                     ].sort(), n);
                     const start = starts.find((x) => x.name === `${n}-start`)!;
                     const startsAfter = start.opts.dependencies.filter((u) => u.includes("command:local:Command")).map((u) => u.slice(u.lastIndexOf("::") + 2)).sort();
-                    // pc2's start after its peer fronts serve (fronts.test.ts).
-                    const peers = stack === "pc2" ? ["model-ops-coordinator-peer-start", "service-registry-peer-start", "system-digital-twin-peer-start"] : [];
-                    assert.deepStrictEqual(startsAfter, [...peers, ...(stack === "mainpc" && !core.includes(n) ? core.map((x) => `${x}-start`) : [])].sort(), n);
+                    assert.deepStrictEqual(startsAfter, stack === "mainpc" && !core.includes(n) ? core.map((x) => `${x}-start`) : [], n);
                     assert.deepStrictEqual(start.opts.dependencies.filter((u) => u.includes("docker:index/container:Container")).map((u) => u.slice(u.lastIndexOf("::") + 2)), [n, `${n}-front`], n);
                 }
             });
