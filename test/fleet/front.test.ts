@@ -12,6 +12,33 @@ import { runbookStack } from "../mocks";
 type Service = Parameters<typeof renderFrontConfig>[0];
 const health = (kind: "http" | "tcp", port: number) => ({ kind, port, path: "/health", intervalSeconds: 30, timeoutSeconds: 10, retries: 3, startPeriodSeconds: 30, startIntervalSeconds: 1, waitTimeoutSeconds: 120 });
 
+/** The sections every front's configuration shares (fleet/render/front.ts), line by line. */
+const GLOBAL_LINES = [
+    "global",
+    "    nbthread 1",
+    "    maxconn 4096",
+    "    stats socket /run/fleet-front/admin.sock mode 600 level admin",
+];
+const DEFAULTS_LINES = [
+    "defaults",
+    "    mode tcp",
+    "    timeout connect 2000ms",
+    "    timeout check 2000ms",
+    "    timeout client 1h",
+    "    timeout server 1h",
+    "    retries 3",
+    "    option redispatch",
+];
+const HEALTH_LINES = [
+    "# The front's own health answer, on the loopback only: healthy once HAProxy runs, with or",
+    "# without a backend (a service's first container is admitted after the front started).",
+    "frontend front-health",
+    "    mode http",
+    "    bind 127.0.0.1:2377",
+    "    http-request return status 200 content-type application/json string '{\"status\":\"ok\"}' if { path /health }",
+    "    http-request return status 404",
+];
+
 describe("fleet/render/front.ts", () => {
     it("names: the front, the backend alias, the backends network", () => {
         assert.deepStrictEqual([frontName("executor"), backendAlias("executor"), backendsNetworkName("pc2")], ["executor-front", "executor-backend", "fleet-pc2-backends"]);
@@ -51,10 +78,7 @@ describe("fleet/render/front.ts", () => {
         assert.deepStrictEqual(head.split("\n"), [
             "# Relay's front on pc2 (fleet/render/front.ts): its published ports, forwarded to",
             "# the containers holding the alias relay-backend on the backends network.",
-            "global",
-            "    nbthread 1",
-            "    maxconn 4096",
-            "    stats socket /run/fleet-front/admin.sock mode 600 level admin",
+            ...GLOBAL_LINES,
             "",
             "resolvers docker",
             "    nameserver docker 127.0.0.11:53",
@@ -69,23 +93,10 @@ describe("fleet/render/front.ts", () => {
             "    hold timeout 500ms",
             "    hold obsolete 0s",
             "",
-            "defaults",
-            "    mode tcp",
-            "    timeout connect 2000ms",
-            "    timeout check 2000ms",
-            "    timeout client 1h",
-            "    timeout server 1h",
-            "    retries 3",
-            "    option redispatch",
+            ...DEFAULTS_LINES,
             "    default-server init-addr none resolvers docker resolve-prefer ipv4 check inter 1000ms fall 2 rise 1",
             "",
-            "# The front's own health answer, on the loopback only: healthy once HAProxy runs, with or",
-            "# without a backend (a service's first container is admitted after the front started).",
-            "frontend front-health",
-            "    mode http",
-            "    bind 127.0.0.1:2377",
-            "    http-request return status 200 content-type application/json string '{\"status\":\"ok\"}' if { path /health }",
-            "    http-request return status 404",
+            ...HEALTH_LINES,
             "",
             "",
         ]);
@@ -97,27 +108,11 @@ describe("fleet/render/front.ts", () => {
         assert.deepStrictEqual(renderPeerFrontConfig(p, "pc2", "192.0.2.16:7200").split("\n"), [
             "# ServiceRegistry of mainpc, as pc2's containers reach it (fleet/render/front.ts): service-registry:7300,",
             "# forwarded to 192.0.2.16:7200 (the mainpc stack's endpoints output).",
-            "global",
-            "    nbthread 1",
-            "    maxconn 4096",
-            "    stats socket /run/fleet-front/admin.sock mode 600 level admin",
+            ...GLOBAL_LINES,
             "",
-            "defaults",
-            "    mode tcp",
-            "    timeout connect 2000ms",
-            "    timeout check 2000ms",
-            "    timeout client 1h",
-            "    timeout server 1h",
-            "    retries 3",
-            "    option redispatch",
+            ...DEFAULTS_LINES,
             "",
-            "# The front's own health answer, on the loopback only: healthy once HAProxy runs, with or",
-            "# without a backend (a service's first container is admitted after the front started).",
-            "frontend front-health",
-            "    mode http",
-            "    bind 127.0.0.1:2377",
-            "    http-request return status 200 content-type application/json string '{\"status\":\"ok\"}' if { path /health }",
-            "    http-request return status 404",
+            ...HEALTH_LINES,
             "",
             "listen service-7300",
             "    bind :7300",

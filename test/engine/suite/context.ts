@@ -106,6 +106,9 @@ export function eventLines(text: string): EngineEvent[] {
 
 export const ATTACKS = fs.readFileSync(path.join(__dirname, "..", "proxy-attacks.py"), "utf8");
 
+/** The command that prints the body `url` answers, from inside a service's container (exit status 1 when it cannot). */
+export const PY_BODY = (url: string) => ["/opt/venv/bin/python", "-c", `import urllib.request; print(urllib.request.urlopen(${JSON.stringify(url)}, timeout=5).read().decode())`];
+
 export const PY_GET = (url: string, method = "GET") => [
     "/opt/venv/bin/python", "-c",
     `import urllib.request,sys\ntry:\n r=urllib.request.urlopen(urllib.request.Request(${JSON.stringify(url)}, method=${JSON.stringify(method)}), timeout=5); print(r.status)\nexcept urllib.error.HTTPError as e: print(e.code)\nexcept Exception as e: print('unreachable', type(e).__name__); sys.exit(3)`,

@@ -11,7 +11,7 @@ import * as path from "path";
 import { containerName } from "../../../fleet/model/names";
 import { planHost } from "../../../fleet/model/plan";
 import { parsedStack, realFleet } from "../../helpers";
-import { containerIds, exec, StackContext } from "./context";
+import { containerIds, exec, PY_BODY, StackContext } from "./context";
 
 const MOVED = "ModelOpsCoordinator";
 const CONTAINER = "docker:index/container:Container";
@@ -35,7 +35,7 @@ function movedData(): string {
 /** What a pc2 container gets asking `model-ops-coordinator:7212/`: the service's own answer, or the MainPC stand-in's. */
 async function answer(ctx: StackContext, from: string): Promise<Record<string, unknown>> {
     const url = `http://${containerName(MOVED)}:7212/`;
-    const r = await exec(ctx.docker, ctx.services[from].container, ["/opt/venv/bin/python", "-c", `import urllib.request; print(urllib.request.urlopen(${JSON.stringify(url)}, timeout=5).read().decode())`]);
+    const r = await exec(ctx.docker, ctx.services[from].container, PY_BODY(url));
     assert.strictEqual(r.code, 0, `${from} -> ${url}: ${r.output}`);
     return JSON.parse(r.output) as Record<string, unknown>;
 }

@@ -10,7 +10,7 @@ import { familyRuntime, planHost } from "../../../fleet/model/plan";
 import { renderFrontConfig } from "../../../fleet/render/front";
 import { FRONT_CHECK_SCRIPT } from "../../../components/fleetHost";
 import { parsedStack, realFleet } from "../../helpers";
-import { exec, get, port, PY_GET, ServiceOutput, StackContext } from "./context";
+import { exec, get, port, PY_BODY, PY_GET, ServiceOutput, StackContext } from "./context";
 
 export function runtimeChecks(ctx: StackContext): void {
     // The local stack is the newcomer's CPU-only run (Pulumi.local.yaml, fleet:gpu false); mainpc
@@ -119,7 +119,7 @@ export function runtimeChecks(ctx: StackContext): void {
             const container = ctx.services[service].container;
             for (const p of plan.peers) {
                 const url = `http://${p.name}:${p.port}/from-${containerName(service)}`;
-                const r = await exec(ctx.docker, container, ["/opt/venv/bin/python", "-c", `import urllib.request; print(urllib.request.urlopen(${JSON.stringify(url)}, timeout=5).read().decode())`]);
+                const r = await exec(ctx.docker, container, PY_BODY(url));
                 assert.deepStrictEqual([r.code, r.output], [0, JSON.stringify({ standIn: p.service, path: `/from-${containerName(service)}` })], `${service} -> ${url}`);
             }
         }
