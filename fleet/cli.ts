@@ -18,7 +18,7 @@ export const PROJECT_DIR = REPOSITORY_DIR;
 
 const HELP = new Set(["help", "--help", "-h"]);
 
-function dispatch(argv: readonly string[], io: CliIO, projectDir: string): number {
+function dispatch(argv: readonly string[], io: CliIO, projectDir: string): number | Promise<number> {
     const [name, ...rest] = argv;
     if (name === undefined) throw new UsageError("no command given");
     if (HELP.has(name)) {
@@ -46,23 +46,41 @@ function unknown(name: string): UsageError {
     return new UsageError(`unknown command '${name}'${near ? `; did you mean '${near}'?` : ""}`);
 }
 
-/** Runs one command; returns the exit code. */
+/** The exit code of a command that threw: 1 for the data's problems, 2 for the command line's. */
+function failed(e: unknown, io: CliIO): number {
+    if (e instanceof FleetError) {
+        io.err(e.message);
+        return 1;
+    }
+    if (e instanceof UsageError) {
+        io.err([`fleet: ${e.message}`, "", ...(e.command ? commandHelp(e.command) : usage())].join("\n"));
+        return 2;
+    }
+    throw e;
+}
+
+/** Runs one command that does its work at once (all but `sbom`); returns the exit code. */
 export function runCli(argv: readonly string[], io: CliIO, projectDir = PROJECT_DIR): number {
     try {
-        return dispatch(argv, io, projectDir);
+        const code = dispatch(argv, io, projectDir);
+        if (typeof code !== "number") throw new Error(`fleet ${argv[0]} waits on the docker CLI: run it with runCliAsync`);
+        return code;
     } catch (e) {
-        if (e instanceof FleetError) {
-            io.err(e.message);
-            return 1;
-        }
-        if (e instanceof UsageError) {
-            io.err([`fleet: ${e.message}`, "", ...(e.command ? commandHelp(e.command) : usage())].join("\n"));
-            return 2;
-        }
-        throw e;
+        return failed(e, io);
+    }
+}
+
+/** Runs any command, waiting for it; returns the exit code. */
+export async function runCliAsync(argv: readonly string[], io: CliIO, projectDir = PROJECT_DIR): Promise<number> {
+    try {
+        return await dispatch(argv, io, projectDir);
+    } catch (e) {
+        return failed(e, io);
     }
 }
 
 if (require.main === module) {
-    process.exitCode = runCli(process.argv.slice(2), { out: (l) => console.log(l), err: (l) => console.error(l) });
+    void runCliAsync(process.argv.slice(2), { out: (l) => console.log(l), err: (l) => console.error(l) }).then((code) => {
+        process.exitCode = code;
+    });
 }

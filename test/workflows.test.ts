@@ -162,15 +162,22 @@ describe("GitHub Actions workflows", () => {
         assert.ok(w.jobs.images.steps.some((s: { run?: string }) => s.run?.includes("scripts/fleet image-targets")));
         const scan = w.jobs.scan.steps.map((s: { uses?: string; run?: string }) => s.uses ?? s.run);
         assert.ok(scan.some((s: string) => s.startsWith("aquasecurity/setup-trivy@")));
-        assert.ok(scan.some((s: string) => s.startsWith("anchore/sbom-action/download-syft@")));
-        assert.ok(scan.some((s: string) => s.startsWith("scripts/scan-images.sh")));
+        assert.ok(scan.includes("scripts/scan-images.sh image-refs.txt security/trivy-allowlist.yaml sboms"));
+        assert.ok(!scan.some((s: string) => /syft/.test(s)), "one SBOM generator: scripts/fleet sbom, the one CI runs");
+        assert.deepStrictEqual(w.jobs.scan.steps.find((s: { uses?: string }) => s.uses?.startsWith("actions/upload-artifact@")).with, { name: "sbom-${{ matrix.stack }}", path: "sboms/" });
         for (const job of ["deploy-mainpc", "deploy-pc2"]) {
             const step = w.jobs[job].steps.find((s: { uses?: string }) => s.uses?.startsWith("pulumi/actions@"));
             assert.strictEqual(step.with.command, "up", job);
             assert.strictEqual(step.with.policyPacks, "policy", job);
             // pulumi/actions v7.0.0 action.yml input `parallel` (src/config.ts getNumberInput).
             assert.strictEqual(step.with.parallel, DEPLOY_PARALLEL, job);
-            assert.ok(w.jobs[job].steps.some((s: { run?: string }) => s.run?.includes("scripts/fleet build-lock - > build-lock-")), `${job} records build-lock.json`);
+            const stack = job.replace("deploy-", "");
+            const steps = w.jobs[job].steps as { uses?: string; run?: string; with?: Record<string, string> }[];
+            const sboms = steps.findIndex((s) => s.uses?.startsWith("actions/download-artifact@") && s.with?.name === `sbom-${stack}`);
+            const lock = steps.findIndex((s) => s.run === `pulumi stack export --stack ai-system/${stack} | scripts/fleet build-lock - --sboms sboms > build-lock-${stack}.json`);
+            assert.ok(sboms >= 0 && lock > sboms, `${job} records build-lock.json with the SBOM digests of the scan job's artifact`);
+            // The job's steps run in fleet/ (defaults.run.working-directory); the artifact lands in the workspace's path.
+            assert.deepStrictEqual([w.jobs[job].defaults.run["working-directory"], steps[sboms].with?.path], ["fleet", "fleet/sboms"]);
         }
         assert.strictEqual(w.concurrency?.["cancel-in-progress"], false, "a deploy is never cancelled half-way");
     });

@@ -42,8 +42,9 @@ export function formatIssue(i: FleetIssue): string {
 }
 
 export class FleetError extends Error {
-    constructor(public readonly issues: readonly FleetIssue[]) {
-        super(`${issues.length} problem${issues.length === 1 ? "" : "s"} in the fleet data or stack config:\n` +
+    /** @param subject what the problems are in, for the first line. @default "the fleet data or stack config" */
+    constructor(public readonly issues: readonly FleetIssue[], subject = "the fleet data or stack config") {
+        super(`${issues.length} problem${issues.length === 1 ? "" : "s"} in ${subject}:\n` +
             issues.map((i) => `  - ${formatIssue(i)}`).join("\n"));
         this.name = "FleetError";
     }

@@ -5,7 +5,7 @@ import { APP_REPO_FILE, checkoutOutputs, checkoutPath, readAppRepoPin } from "..
 import { readPastDeployment, rollbackRows } from "../imageplan/checkpoint";
 import { buildLock, lockTargets } from "../imageplan/lock";
 import { imageTargetUrns } from "../imageplan/buildPlan";
-import { leftOutOfBuild, planImages } from "../imageplan/planImages";
+import { leftOutOfBuild, planImages, splitRef } from "../imageplan/planImages";
 import { familySpec, serviceSpec } from "../model/images";
 import { FleetError } from "../model/issues";
 import { fleetFiles, loadFleet } from "../model/load";
@@ -18,6 +18,7 @@ import { checkStack } from "../pulumi/checkStack";
 import { loadStack, stackNames } from "../pulumi/load";
 import { renderDiagrams } from "../render/diagram";
 import { GateInputError, judge, readAllowlist, verdictLines } from "../security/cveGate";
+import { readSbom, sbomDigest } from "../security/sbom";
 import { renderFamily, renderService, renderServiceIgnore } from "../render/dockerfile";
 import { Args, UsageError } from "./args";
 import { diffRefs } from "./diff";
@@ -25,6 +26,7 @@ import { diffJson, renderDiff } from "./diffText";
 import { CommandHelp } from "./help";
 import { planDocument, planJson } from "./planView";
 import { renderPlan } from "./planText";
+import { sbomImages } from "./sbom";
 import { overridesOf, StackInputs } from "./stackInputs";
 import { appRepoUnknownLine, unknownKeyLine } from "./unknowns";
 
@@ -46,7 +48,7 @@ export interface Context {
     fleetDir: string;
 }
 
-type Run = (a: Args, ctx: Context, c: CommandHelp) => number;
+type Run = (a: Args, ctx: Context, c: CommandHelp) => number | Promise<number>;
 
 /** The positional arguments, exactly `count` of them, or a usage error saying what is expected. */
 function positional(a: Args, c: CommandHelp, count: number, expected: string): string[] {
@@ -168,8 +170,58 @@ const lockTargetsCommand: Run = (a, { io, fleetDir }, c) => {
 const buildLockCommand: Run = (a, { io }, c) => {
     const [file] = positional(a, c, 1, "needs the export file, or - for standard input");
     const text = fs.readFileSync(file === "-" ? 0 : file, "utf8");
-    io.out(JSON.stringify(buildLock(JSON.parse(text)), null, 2));
+    const lock = buildLock(JSON.parse(text));
+    io.out(JSON.stringify(a.options.sboms === undefined ? lock : { ...lock, sboms: sbomsOf(lock.built, a.options.sboms) }, null, 2));
     return 0;
+};
+
+/**
+ * Each built image's SBOM digest, from the SBOMs `sbom` wrote to DIR (the scan job's artifact):
+ * the SBOM whose subject is the image's repository at its digest. A built image without one is
+ * an error naming it: the lock would otherwise say nothing of what the image holds.
+ */
+function sbomsOf(built: Record<string, string>, dir: string): Record<string, string> {
+    if (!fs.existsSync(dir)) throw new FleetError([{ file: dir, path: "", message: "does not exist", fix: "give the directory scripts/scan-images.sh wrote the SBOMs to (the scan job's sbom-<stack> artifact)" }], "the SBOMs");
+    const bySubject = new Map<string, string>();
+    for (const f of fs.readdirSync(dir).filter((n) => n.endsWith(".cdx.json")).sort()) {
+        const bytes = fs.readFileSync(path.join(dir, f));
+        const s = readSbom(bytes.toString("utf8")).subject;
+        bySubject.set(`${s.name}@${s.version}`, sbomDigest(bytes));
+    }
+    const out: Record<string, string> = {};
+    const missing: string[] = [];
+    for (const [name, ref] of Object.entries(built)) {
+        const { repository, digest } = splitRef(ref);
+        const found = bySubject.get(`${repository}@${digest}`);
+        if (found) out[name] = found;
+        else missing.push(name);
+    }
+    if (missing.length) {
+        throw new FleetError(missing.map((name) => ({ file: dir, path: name, message: `has no SBOM of ${built[name]}`, fix: `make it: scripts/fleet sbom <refs file> --out ${dir}` })), "the SBOMs");
+    }
+    return out;
+}
+
+/**
+ * `sbom <refs file|-> --out DIR [--check]`: per image reference (tag@digest, one a line), its
+ * CycloneDX SBOM written to DIR/<repository name>.cdx.json and checked against the image; with
+ * --check, only the check of the SBOMs DIR holds. Every image is done before the verdict.
+ */
+const sbom: Run = async (a, { io }, c) => {
+    const [list] = positional(a, c, 1, "needs the file of image references (one tag@digest a line), or - for standard input");
+    const out = a.options.out;
+    if (!out) throw new UsageError(`${c.name} needs --out DIR: where each image's <name>.cdx.json is written (or read, with --check)`, c);
+    if (list !== "-" && !fs.existsSync(list)) throw new FleetError([{ file: list, path: "", message: "does not exist", fix: "write the image references, one a line: pulumi stack export | scripts/image-refs.sh > image-refs.txt" }], "the image list");
+    const refs = fs.readFileSync(list === "-" ? 0 : list, "utf8").split("\n").map((l) => l.trim()).filter(Boolean);
+    const pkg = JSON.parse(fs.readFileSync(path.join(REPOSITORY_DIR, "package.json"), "utf8")) as { version: string };
+    const runs = await sbomImages(refs, out, { name: "fleet sbom", version: pkg.version }, a.flags.has("check"), io.out);
+    for (const r of runs) {
+        r.problems.forEach((p) => io.err(`sbom: ${r.ref}: ${r.file}: ${p}`));
+        if (!r.problems.length) io.out(`sbom: ${r.ref}: lists exactly what the image holds (${r.digest})`);
+    }
+    const bad = runs.filter((r) => r.problems.length).length;
+    (bad ? io.err : io.out)(`sbom: ${runs.length - bad} of ${runs.length} images' SBOMs list exactly what they hold${bad ? `; ${bad} ${bad === 1 ? "does" : "do"} not` : ""}`);
+    return bad ? 1 : 0;
 };
 
 /**
@@ -285,6 +337,7 @@ export const RUN: Readonly<Record<string, Run>> = {
     "build-lock": buildLockCommand,
     rollback,
     "cve-gate": cveGate,
+    sbom,
     diagram,
     dockerfiles,
     "app-repo": appRepo,

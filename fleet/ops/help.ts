@@ -87,9 +87,13 @@ export const COMMANDS: readonly CommandHelp[] = [
         details: ["One service a line: service, Python version, requirements .in, hash-locked .txt, family image."],
     },
     {
-        name: "build-lock", synopsis: "build-lock <export.json|->", options: [], flags: [],
+        name: "build-lock", synopsis: "build-lock <export.json|-> [--sboms DIR]", options: ["sboms"], flags: [],
         summary: "build-lock.json from `pulumi stack export` (- reads standard input)",
-        details: ["The digests a deploy built and ran, by image and container: what fleet:pinAll rolls back to."],
+        details: [
+            "The digests a deploy built and ran, by image and container: what fleet:pinAll rolls back to.",
+            "--sboms DIR adds each built image's SBOM digest (sha256 of its .cdx.json in DIR, as `sbom`",
+            "wrote it); a built image without its SBOM there is an error.",
+        ],
     },
     {
         name: "rollback", synopsis: "rollback <stack> --from F [--out F]", options: ["from", "out", ...STACK_OPTION_NAMES], flags: [], stack: true,
@@ -112,6 +116,19 @@ export const COMMANDS: readonly CommandHelp[] = [
             "the allow-list (security/trivy-allowlist.yaml: image digest -> vulnerability IDs). Every",
             "HIGH or CRITICAL finding fails, exit 1, unless the allow-list lists it for this digest; an",
             "allowance lapses when the image is rebuilt. scripts/scan-images.sh runs it per image.",
+        ],
+    },
+    {
+        name: "sbom", synopsis: "sbom <refs file|-> --out DIR [--check]", options: ["out"], flags: ["check"],
+        summary: "per image, its CycloneDX SBOM made from its files and checked against its own dpkg and python",
+        details: [
+            "For each image reference (tag@digest, one a line): writes DIR/<repository name>.cdx.json, a",
+            "CycloneDX 1.6 JSON document of every installed Debian package (/var/lib/dpkg/status) and",
+            "every Python distribution (*.dist-info, *.egg-info, anywhere) of the image's exported file",
+            "system; the same image gives the same bytes. Then checks it: CycloneDX's schema, and that it",
+            "lists exactly what the image's own dpkg-query and python3 (importlib.metadata) report, each",
+            "at its exact version, and nothing else. --check only checks the SBOMs DIR holds. Needs the",
+            "docker CLI and the images (pulled if missing). Exit 1 when any image's SBOM is not exact.",
         ],
     },
     {

@@ -22,6 +22,7 @@ import { peerMoveChecks } from "./suite/peers";
 import { proxyAttacks } from "./suite/proxyAttacks";
 import { pushShaped } from "./suite/push";
 import { runtimeChecks } from "./suite/runtime";
+import { sbomChecks } from "./suite/sbom";
 import { rebuildFromNothing, stateChecks } from "./suite/state";
 
 describe("against the Docker engine", () => {
@@ -72,6 +73,7 @@ describe("against the Docker engine", () => {
             stateChecks(ctx);
             changeChecks(ctx);
             packageChecks(ctx);
+            sbomChecks(ctx);
             if (stack === "pc2") peerMoveChecks(ctx);
             if (stack === "mainpc") pushShaped(ctx);
             // Last but one: it empties the builder cache; the stack's own images fill it again.

@@ -94,11 +94,25 @@ describe("the CVE gate on Trivy JSON reports", () => {
     });
 });
 
-describe("scripts/scan-images.sh with stand-ins for trivy and syft", () => {
-    /** trivy copies the fixture named for the image's digest to --output; syft prints a stub SBOM. */
-    function scan(refs: string[], allow: string): { code: number | null; err: string; calls: string } {
+describe("scripts/scan-images.sh with stand-ins for trivy and docker", () => {
+    /**
+     * trivy copies the fixture named for the image's digest to --output. docker exports one
+     * small Debian file system for every image (dpkg's status, os-release, one Python
+     * distribution); its dpkg-query and python3 report what that file system holds, except that
+     * the python3 of `extraIn` also reports a distribution the export does not have.
+     */
+    function scan(refs: string[], allow: string, extraIn?: string): { code: number | null; out: string; err: string; calls: string; dir: string } {
         const bin = fs.mkdtempSync(path.join(os.tmpdir(), "fleet-scan-bin-"));
         const out = fs.mkdtempSync(path.join(os.tmpdir(), "fleet-scan-out-"));
+        const root = path.join(bin, "rootfs");
+        const site = "opt/venv/lib/python3.11/site-packages";
+        fs.mkdirSync(path.join(root, "var/lib/dpkg"), { recursive: true });
+        fs.mkdirSync(path.join(root, "etc"), { recursive: true });
+        fs.mkdirSync(path.join(root, site, "certifi-2024.2.2.dist-info"), { recursive: true });
+        fs.writeFileSync(path.join(root, "var/lib/dpkg/status"), "Package: libexpat1\nStatus: install ok installed\nArchitecture: amd64\nVersion: 2.5.0-1\n");
+        fs.writeFileSync(path.join(root, "etc/os-release"), 'ID=debian\nVERSION_ID="12"\n');
+        fs.writeFileSync(path.join(root, site, "certifi-2024.2.2.dist-info/METADATA"), "Metadata-Version: 2.1\nName: certifi\nVersion: 2024.2.2\n");
+        const python = (extra: boolean) => JSON.stringify([[`/${site}`, "certifi", "2024.2.2"], ...(extra ? [[`/${site}`, "requests", "2.31.0"]] : [])]);
         const byDigest: Record<string, string> = { [A]: "nlu-agent-findings.json", [B]: "nlu-agent-clean.json" };
         fs.writeFileSync(path.join(bin, "trivy"), [
             "#!/usr/bin/env bash",
@@ -108,11 +122,26 @@ describe("scripts/scan-images.sh with stand-ins for trivy and syft", () => {
             ...Object.entries(byDigest).map(([d, f]) => `  *@${d}) cp "${path.join(FIXTURES, f)}" "$o" ;;`),
             "esac",
         ].join("\n"), { mode: 0o755 });
-        fs.writeFileSync(path.join(bin, "syft"), `#!/usr/bin/env bash\necho "syft $*" >> "${bin}/calls"\necho '{"spdxVersion": "SPDX-2.3"}'\n`, { mode: 0o755 });
+        fs.writeFileSync(path.join(bin, "docker"), [
+            "#!/usr/bin/env bash",
+            `echo "docker $1 $2" >> "${bin}/calls"`,
+            'entry=; ref=; prev=; for a in "$@"; do [ "$prev" = --entrypoint ] && entry="$a"; case "$a" in *@sha256:*) ref="$a" ;; esac; prev="$a"; done',
+            'case "$1" in',
+            '  create) echo "c0ffee" ;;',
+            `  export) tar -C "${root}" -cf - . ;;`,
+            "  rm) ;;",
+            '  run) case "$entry" in',
+            "      dpkg-query) printf 'libexpat1\\tamd64\\t2.5.0-1\\tinstalled\\n' ;;",
+            `      python3) if [ "$ref" = "${extraIn ?? "none"}" ]; then echo '${python(true)}'; else echo '${python(false)}'; fi ;;`,
+            "    esac ;;",
+            '  *) echo "docker stand-in: $*" >&2; exit 1 ;;',
+            "esac",
+        ].join("\n"), { mode: 0o755 });
         const list = path.join(out, "image-refs.txt");
         fs.writeFileSync(list, `${refs.join("\n")}\n`);
-        const r = spawnSync("bash", [path.join(PROJECT_DIR, "scripts", "scan-images.sh"), list, allow, path.join(out, "sboms")], { encoding: "utf8", env: { ...process.env, PATH: `${bin}:${process.env.PATH}` } });
-        return { code: r.status, err: r.stderr, calls: fs.readFileSync(path.join(bin, "calls"), "utf8") };
+        const dir = path.join(out, "sboms");
+        const r = spawnSync("bash", [path.join(PROJECT_DIR, "scripts", "scan-images.sh"), list, allow, dir], { encoding: "utf8", env: { ...process.env, PATH: `${bin}:${process.env.PATH}` } });
+        return { code: r.status, out: r.stdout, err: r.stderr, calls: fs.readFileSync(path.join(bin, "calls"), "utf8"), dir };
     }
 
     it("scans every image, judges each report with the gate, and fails when one image has a finding not allowed", function () {
@@ -122,13 +151,31 @@ describe("scripts/scan-images.sh with stand-ins for trivy and syft", () => {
         assert.strictEqual(r.code, 1);
         assert.match(r.err, new RegExp(`cve-gate: ghcr\\.io/ai-system/nlu-agent@${A}: fails: 2 HIGH/CRITICAL findings not allowed`));
         assert.doesNotMatch(r.err, new RegExp(`nlu-agent@${B}: fails`));
-        assert.deepStrictEqual(r.calls.trim().split("\n").map((l) => l.split(" ").slice(0, 3).join(" ")), ["syft " + REF_A + " -o", "trivy image --quiet", "syft " + REF_B + " -o", "trivy image --quiet"]);
         assert.match(r.calls, /trivy image --quiet --format json --severity HIGH,CRITICAL --output \S+\/nlu-agent\.trivy\.json /);
     });
 
-    it("passes when every finding is allowed for its digest", function () {
+    it("passes when every finding is allowed for its digest; writes the image's CycloneDX SBOM and checks it against the image's dpkg-query and python3", function () {
         this.timeout(120000);
         const r = scan([REF_A], allowlist(`"${A}": [CVE-2024-45491, CVE-2024-35195]\n`));
         assert.strictEqual(r.code, 0, r.err);
+        assert.deepStrictEqual(r.calls.trim().split("\n").map((l) => l.split(" ").slice(0, 3).join(" ")), [
+            `trivy image --quiet`, "docker create --pull", "docker export c0ffee", "docker rm --force", "docker run --rm", "docker run --rm",
+        ]);
+        const sbom = JSON.parse(fs.readFileSync(path.join(r.dir, "nlu-agent.cdx.json"), "utf8"));
+        assert.deepStrictEqual(sbom.metadata.component, { type: "container", name: "ghcr.io/ai-system/nlu-agent", version: A, "bom-ref": `image:ghcr.io/ai-system/nlu-agent@${A}` });
+        assert.deepStrictEqual(sbom.components.map((c: { purl: string }) => c.purl), ["pkg:deb/debian/libexpat1@2.5.0-1?arch=amd64&distro=debian-12", "pkg:pypi/certifi@2024.2.2"]);
+        assert.match(r.out, new RegExp(`sbom: ${REF_A}: lists exactly what the image holds \\(sha256:[0-9a-f]{64}\\)\nsbom: 1 of 1 images' SBOMs list exactly what they hold\n`));
+    });
+
+    it("fails when an image holds a distribution its SBOM does not list, naming the image, the file and the distribution, after the other images", function () {
+        this.timeout(120000);
+        const clean = allowlist(`"${A}": [CVE-2024-45491, CVE-2024-35195]\n`);
+        const r = scan([REF_A, REF_B.replace("nlu-agent:", "executor:")], clean, REF_A);
+        assert.strictEqual(r.code, 1);
+        const errors = r.err.split("\n").filter((l) => l.startsWith("sbom: "));
+        assert.deepStrictEqual(errors, [
+            `sbom: ${REF_A}: ${r.dir}/nlu-agent.cdx.json: Python distribution requests 2.31.0 (in /opt/venv/lib/python3.11/site-packages) is in the image but not in the SBOM`,
+            "sbom: 1 of 2 images' SBOMs list exactly what they hold; 1 does not",
+        ]);
     });
 });

@@ -28,11 +28,13 @@ describe("scripts/fleet help", () => {
         // A stack that does not exist: --help answers before anything is loaded.
         assert.deepStrictEqual(runFleet(["image-targets", "nowhere", "--help"]).code, 0);
         assert.deepStrictEqual(commandHelp(findCommand("build-lock")!), [
-            "usage: scripts/fleet build-lock <export.json|->",
+            "usage: scripts/fleet build-lock <export.json|-> [--sboms DIR]",
             "",
             "build-lock.json from `pulumi stack export` (- reads standard input)",
             "",
             "The digests a deploy built and ran, by image and container: what fleet:pinAll rolls back to.",
+            "--sboms DIR adds each built image's SBOM digest (sha256 of its .cdx.json in DIR, as `sbom`",
+            "wrote it); a built image without its SBOM there is an error.",
         ]);
     });
 

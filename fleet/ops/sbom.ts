@@ -1,0 +1,197 @@
+/**
+ * `scripts/fleet sbom`: per image, the CycloneDX SBOM made from its files and checked against its
+ * own tools (fleet/security/sbom.ts says what each side reads). Both sides go through the docker
+ * CLI of the machine that runs it, the same in CI (the engine suite) and in the deploy workflow's
+ * scan job (scripts/scan-images.sh):
+ * - made: `docker create` then `docker export`, the container's merged file system as a tar
+ *   stream (whiteouts applied by the engine), read for dpkg's status, os-release and Python
+ *   metadata; nothing of the image runs;
+ * - checked: `dpkg-query` and the image's own `python3` (importlib.metadata), each in a
+ *   throwaway container as root (so no directory is unreadable) with no network.
+ */
+import { spawn } from "child_process";
+import * as fs from "fs";
+import * as path from "path";
+import * as CDX from "@cyclonedx/cyclonedx-library";
+import { extract } from "tar-stream";
+import { splitRef } from "../imageplan/planImages";
+import {
+    compareSbom, DPKG_QUERY_FORMAT, Generator, ImageIdentity, Inventory, inventoryOf, parseDpkgQuery, parseOsRelease,
+    parsePythonInventory, PYTHON_INVENTORY_SCRIPT, readSbom, renderSbom, SBOM_SPEC, sbomDigest,
+    metadataLocation,
+} from "../security/sbom";
+
+interface Ran {
+    code: number | null;
+    stdout: string;
+    stderr: string;
+}
+
+function docker(args: string[], onStdout?: (s: NodeJS.ReadableStream) => Promise<void>): Promise<Ran> {
+    return new Promise((resolve, reject) => {
+        const p = spawn("docker", args, { stdio: ["ignore", "pipe", "pipe"] });
+        let stdout = "";
+        let stderr = "";
+        const reading = onStdout ? onStdout(p.stdout) : new Promise<void>((r) => p.stdout.on("data", (d) => (stdout += d)).on("end", r));
+        p.stderr.on("data", (d) => (stderr += d));
+        p.on("error", reject);
+        p.on("close", (code) => reading.then(() => resolve({ code, stdout, stderr }), reject));
+    });
+}
+
+async function dockerOk(args: string[], what: string): Promise<string> {
+    const r = await docker(args);
+    if (r.code !== 0) throw new SbomError(`${what}: docker ${args[0]} exited ${r.code}: ${r.stderr.trim().split("\n").pop()}`);
+    return r.stdout;
+}
+
+/** A problem with one image: its SBOM cannot be made or checked. */
+export class SbomError extends Error {}
+
+/** The image's repository and digest: the reference's digest, else the image id the engine reports. */
+export async function imageIdentity(ref: string): Promise<ImageIdentity> {
+    const { repository, digest } = splitRef(ref);
+    if (digest) return { repository, digest };
+    const id = (await dockerOk(["image", "inspect", "--format", "{{.Id}}", ref], ref)).trim();
+    return { repository, digest: id };
+}
+
+const WANTED = /^(?:var\/lib\/dpkg\/status|etc\/os-release|usr\/lib\/os-release)$/;
+
+/** The files an SBOM is made from, out of the image's exported file system. */
+export async function readImageFiles(ref: string): Promise<{ dpkgStatus?: string; osRelease?: string; metadata: Record<string, string> }> {
+    const id = (await dockerOk(["create", "--pull", "missing", "--network", "none", "--entrypoint", "/nonexistent", ref], ref)).trim();
+    const files: Record<string, string> = {};
+    const links: Record<string, string> = {};
+    try {
+        const r = await docker(["export", id], (stream) => new Promise<void>((resolve, reject) => {
+            const x = extract();
+            x.on("entry", (header, body, next) => {
+                const name = `/${header.name.replace(/^\.?\//, "").replace(/\/$/, "")}`;
+                const wanted = WANTED.test(name.slice(1)) || (header.type === "file" && metadataLocation(name) !== undefined);
+                if (header.type === "symlink" && WANTED.test(name.slice(1))) links[name] = header.linkname ?? "";
+                if (!wanted || header.type !== "file") {
+                    body.on("end", next).resume();
+                    return;
+                }
+                const chunks: Buffer[] = [];
+                body.on("data", (c: unknown) => chunks.push(c as Buffer)).on("end", () => {
+                    files[name] = Buffer.concat(chunks).toString("utf8");
+                    next();
+                });
+            });
+            x.on("finish", resolve).on("error", reject);
+            stream.pipe(x);
+        }));
+        if (r.code !== 0) throw new SbomError(`${ref}: docker export exited ${r.code}: ${r.stderr.trim()}`);
+    } finally {
+        await docker(["rm", "--force", id]);
+    }
+    // /etc/os-release is a link to ../usr/lib/os-release on Debian.
+    const osRelease = files["/etc/os-release"] ?? (links["/etc/os-release"] !== undefined ? files["/usr/lib/os-release"] : undefined) ?? files["/usr/lib/os-release"];
+    const metadata = Object.fromEntries(Object.entries(files).filter(([f]) => metadataLocation(f) !== undefined));
+    return { dpkgStatus: files["/var/lib/dpkg/status"], osRelease, metadata };
+}
+
+/** The image's SBOM and what it holds. */
+export async function makeSbom(ref: string, generator: Generator): Promise<{ text: string; inventory: Inventory; image: ImageIdentity }> {
+    const image = await imageIdentity(ref);
+    const f = await readImageFiles(ref);
+    const identity = { ...image, ...(f.osRelease ? { distro: parseOsRelease(f.osRelease) } : {}) };
+    const inventory = inventoryOf(f.dpkgStatus, f.metadata);
+    return { text: renderSbom(identity, inventory, generator), inventory, image: identity };
+}
+
+/** What the image's own dpkg-query and python3 say it holds. */
+export async function observedInventory(ref: string): Promise<Inventory> {
+    const run = ["run", "--rm", "--pull", "never", "--network", "none", "--user", "0", "--read-only"];
+    const deb = await dockerOk([...run, "--entrypoint", "dpkg-query", ref, "-W", "-f", DPKG_QUERY_FORMAT], `${ref}: dpkg-query`);
+    const py = await dockerOk([...run, "--entrypoint", "python3", ref, "-c", PYTHON_INVENTORY_SCRIPT], `${ref}: python3`);
+    return { deb: parseDpkgQuery(deb), python: parsePythonInventory(py) };
+}
+
+/** CycloneDX's own schema check of the document (the library's strict JSON validator). */
+export async function schemaProblems(text: string): Promise<string[]> {
+    const errors = await new CDX.Validation.JsonStrictValidator(SBOM_SPEC.version).validate(text);
+    if (errors === null) return [];
+    return (errors as { instancePath?: string; message?: string }[]).map((e) => `CycloneDX ${SBOM_SPEC.version} schema: ${e.instancePath || "/"} ${e.message}`);
+}
+
+/** Every problem of one SBOM file against its image: schema, subject and inventory. */
+export async function checkSbom(ref: string, file: string): Promise<string[]> {
+    if (!fs.existsSync(file)) return [`${file} does not exist`];
+    const text = fs.readFileSync(file, "utf8");
+    let read;
+    try {
+        read = readSbom(text);
+    } catch (e) {
+        return [`${file} is not JSON (${(e as Error).message})`];
+    }
+    const schema = await schemaProblems(text);
+    const image = await imageIdentity(ref);
+    return [...schema, ...compareSbom(read, image, await observedInventory(ref))];
+}
+
+/** The file name of an image's SBOM in the output directory: the repository's last part. */
+export function sbomFileName(ref: string): string {
+    return `${path.basename(splitRef(ref).repository)}.cdx.json`;
+}
+
+export interface SbomRun {
+    ref: string;
+    file: string;
+    digest?: string;
+    problems: string[];
+}
+
+/** How many images are read at once: each is a docker export (I/O) and two short containers. */
+const CONCURRENT_IMAGES = 3;
+
+/** Makes (unless checkOnly) and checks one image's SBOM. */
+async function sbomImage(ref: string, file: string, generator: Generator, checkOnly: boolean): Promise<SbomRun & { made?: string }> {
+    try {
+        let made: string | undefined;
+        if (!checkOnly) {
+            const m = await makeSbom(ref, generator);
+            fs.writeFileSync(file, m.text);
+            made = `${m.inventory.deb.length} Debian packages, ${m.inventory.python.length} Python distributions`;
+        }
+        const problems = await checkSbom(ref, file);
+        return { ref, file, digest: fs.existsSync(file) ? sbomDigest(fs.readFileSync(file)) : undefined, problems, made };
+    } catch (e) {
+        if (!(e instanceof SbomError)) throw e;
+        return { ref, file, problems: [e.message] };
+    }
+}
+
+/**
+ * Makes (unless checkOnly) and checks the SBOM of each reference, a few images at once; every
+ * image is done before any verdict, and the runs come back in the references' order.
+ */
+export async function sbomImages(refs: string[], outDir: string, generator: Generator, checkOnly: boolean, log: (l: string) => void): Promise<SbomRun[]> {
+    fs.mkdirSync(outDir, { recursive: true });
+    const owner = new Map<string, string>();
+    const jobs = [...new Set(refs)].map((ref) => {
+        const file = path.join(outDir, sbomFileName(ref));
+        const clash = owner.get(file);
+        if (!clash) owner.set(file, ref);
+        return { ref, file, clash };
+    });
+    const runs: SbomRun[] = new Array(jobs.length);
+    let next = 0;
+    const worker = async () => {
+        while (next < jobs.length) {
+            const i = next++;
+            const { ref, file, clash } = jobs[i];
+            if (clash) {
+                runs[i] = { ref, file, problems: [`its SBOM file ${file} is also ${clash}'s: give the images distinct repository names`] };
+                continue;
+            }
+            const r = await sbomImage(ref, file, generator, checkOnly);
+            if (r.made) log(`sbom: ${ref}: ${r.made} -> ${file}`);
+            runs[i] = { ref: r.ref, file: r.file, digest: r.digest, problems: r.problems };
+        }
+    };
+    await Promise.all(Array.from({ length: CONCURRENT_IMAGES }, worker));
+    return runs;
+}

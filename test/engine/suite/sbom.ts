@@ -1,0 +1,103 @@
+/**
+ * Every image a stack builds gets its CycloneDX SBOM and the check the deploy's scan job runs
+ * (`scripts/fleet sbom`, through scripts/scan-images.sh there): made from the image's exported
+ * file system, checked against the image's own dpkg-query and python3. Then build-lock records
+ * each image's SBOM digest, and an SBOM that lies about its image fails the check.
+ */
+import * as assert from "assert";
+import * as fs from "fs";
+import * as os from "os";
+import * as path from "path";
+import { runCliAsync } from "../../../fleet/cli";
+import { exactPins } from "../../../fleet/imageplan/appRepo";
+import { buildLock } from "../../../fleet/imageplan/lock";
+import { splitRef } from "../../../fleet/imageplan/planImages";
+import { familyPins, normalizeName, serviceSpec } from "../../../fleet/model/images";
+import { readSbom, sbomDigest } from "../../../fleet/security/sbom";
+import { realFleet } from "../../helpers";
+import { runFleet } from "../../fleet/ops/project";
+import { StackContext } from "./context";
+
+async function fleet(argv: string[]): Promise<{ code: number; out: string[]; err: string[] }> {
+    const out: string[] = [];
+    const err: string[] = [];
+    const code = await runCliAsync(argv, { out: (l) => out.push(l), err: (l) => err.push(l) });
+    return { code, out, err };
+}
+
+export function sbomChecks(ctx: StackContext): void {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), `fleet-engine-sbom-${ctx.stack}-`));
+    const sboms = path.join(dir, "sboms");
+    let built: Record<string, string> = {};
+
+    it("scripts/fleet sbom: every image the stack built has a CycloneDX SBOM listing exactly its Debian packages and Python distributions", async function () {
+        this.timeout(900000);
+        built = buildLock(ctx.firstExport).built;
+        const refs = Object.values(built);
+        assert.ok(refs.length >= Object.keys(ctx.services).length, `${refs.length} images built`);
+        fs.writeFileSync(path.join(dir, "image-refs.txt"), `${refs.join("\n")}\n`);
+        const r = await fleet(["sbom", path.join(dir, "image-refs.txt"), "--out", sboms]);
+        assert.deepStrictEqual(r.err, []);
+        assert.strictEqual(r.code, 0);
+        assert.strictEqual(r.out.filter((l) => / lists exactly what the image holds \(sha256:[0-9a-f]{64}\)$/.test(l)).length, refs.length);
+        assert.strictEqual(r.out[r.out.length - 1], `sbom: ${refs.length} of ${refs.length} images' SBOMs list exactly what they hold`);
+    });
+
+    it("each service's SBOM is of the image its container runs, and lists its chain's family pins and its own lock at their versions in the venv, and no build tool", () => {
+        const d = realFleet();
+        const bySubject = new Map(fs.readdirSync(sboms).map((f) => readSbom(fs.readFileSync(path.join(sboms, f), "utf8"))).map((b) => [`${b.subject.name}@${b.subject.version}`, b]));
+        for (const [name, s] of Object.entries(ctx.services)) {
+            const { repository } = splitRef(s.image);
+            const sbom = bySubject.get(`${repository}@${s.imageDigest}`);
+            assert.ok(sbom, `${name}: an SBOM of ${repository}@${s.imageDigest}`);
+            const venv = new Map(sbom.inventory.python.filter((p) => p.location.startsWith("/opt/venv/")).map((p) => [p.name, p.version]));
+            const own = exactPins(fs.readFileSync(path.join(ctx.app, serviceSpec(d, name).requirements), "utf8"));
+            for (const p of [...familyPins(d, d.services[name].family), ...own]) {
+                assert.strictEqual(venv.get(normalizeName(p.name)), p.version, `${name}: ${p.name}`);
+            }
+            // The builder stage compiles; the runtime image has only what runs (002 §A.1).
+            assert.deepStrictEqual(sbom.inventory.deb.filter((p) => /^(build-essential|gcc(-\d+)?|g\+\+(-\d+)?|make)$/.test(p.name)), [], name);
+        }
+    });
+
+    it("build-lock --sboms records each built image's SBOM digest: the sha256 of the file the scan wrote", () => {
+        const exported = path.join(dir, "export.json");
+        fs.writeFileSync(exported, JSON.stringify(ctx.firstExport));
+        const r = runFleet(["build-lock", exported, "--sboms", sboms]);
+        assert.strictEqual(r.code, 0, r.err.join("\n"));
+        const lock = JSON.parse(r.out.join("\n"));
+        assert.deepStrictEqual(Object.keys(lock.sboms), Object.keys(built));
+        for (const f of fs.readdirSync(sboms)) {
+            const subject = readSbom(fs.readFileSync(path.join(sboms, f), "utf8")).subject;
+            const image = Object.keys(built).find((k) => built[k].endsWith(`@${subject.version}`) && built[k].startsWith(`${subject.name}:`))!;
+            assert.strictEqual(lock.sboms[image], sbomDigest(fs.readFileSync(path.join(sboms, f))), f);
+        }
+    });
+
+    if (ctx.stack === "local") it("an SBOM that drops a package, changes a version or lists one the image lacks fails the check, naming each", async function () {
+        this.timeout(120000);
+        const [ref] = Object.values(built);
+        const name = fs.readdirSync(sboms).find((f) => readSbom(fs.readFileSync(path.join(sboms, f), "utf8")).subject.version === ref.slice(ref.indexOf("@") + 1))!;
+        const one = path.join(dir, "one");
+        fs.mkdirSync(one);
+        const doc = JSON.parse(fs.readFileSync(path.join(sboms, name), "utf8"));
+        const debs = doc.components.filter((c: { purl: string }) => c.purl.startsWith("pkg:deb/"));
+        const [dropped, changed] = debs;
+        doc.components = doc.components.filter((c: unknown) => c !== dropped);
+        const was = changed.version;
+        changed.version = "0.0-not-this";
+        doc.components.push({ type: "library", name: "ghost", version: "1.0", "bom-ref": "pkg:pypi/ghost@1.0#/opt/venv", purl: "pkg:pypi/ghost@1.0", properties: [{ name: "fleet:python:location", value: "/opt/venv" }] });
+        fs.writeFileSync(path.join(one, name), JSON.stringify(doc));
+        fs.writeFileSync(path.join(dir, "one.txt"), `${ref}\n`);
+        const arch = (c: { purl: string }) => /arch=([^&]+)/.exec(c.purl)![1];
+        const r = await fleet(["sbom", path.join(dir, "one.txt"), "--out", one, "--check"]);
+        assert.strictEqual(r.code, 1);
+        const file = path.join(one, name);
+        assert.deepStrictEqual(r.err, [
+            `sbom: ${ref}: ${file}: Debian package ${dropped.name} ${dropped.version} (${arch(dropped)}) is in the image but not in the SBOM`,
+            `sbom: ${ref}: ${file}: Debian package ${changed.name} ${was} (${arch(changed)}) is in the image, but the SBOM says 0.0-not-this`,
+            `sbom: ${ref}: ${file}: Python distribution ghost 1.0 (in /opt/venv) is in the SBOM but not in the image`,
+            "sbom: 0 of 1 images' SBOMs list exactly what they hold; 1 does not",
+        ]);
+    });
+}
