@@ -164,6 +164,13 @@ describe("GitHub Actions workflows", () => {
         assert.ok(scan.some((s: string) => s.startsWith("aquasecurity/setup-trivy@")));
         assert.ok(scan.includes("scripts/scan-images.sh image-refs.txt security/trivy-allowlist.yaml sboms"));
         assert.ok(!scan.some((s: string) => /syft/.test(s)), "one SBOM generator: scripts/fleet sbom, the one CI runs");
+        // The SBOM step pulls through the host's engine: logged in before, logged out whatever happens.
+        const at = (run: string) => scan.indexOf(run);
+        assert.ok(at('echo "$GITHUB_TOKEN" | docker login ghcr.io --username "$GITHUB_ACTOR" --password-stdin') >= 0);
+        assert.ok(at('echo "$GITHUB_TOKEN" | docker login ghcr.io --username "$GITHUB_ACTOR" --password-stdin') < at("scripts/scan-images.sh image-refs.txt security/trivy-allowlist.yaml sboms"));
+        const logout = w.jobs.scan.steps.find((s: { run?: string }) => s.run === "docker logout ghcr.io");
+        assert.strictEqual(logout.if, "always()");
+        assert.strictEqual(w.jobs.scan.steps.find((s: { run?: string }) => s.run?.includes("docker login")).env.GITHUB_TOKEN, "${{ secrets.GITHUB_TOKEN }}");
         assert.deepStrictEqual(w.jobs.scan.steps.find((s: { uses?: string }) => s.uses?.startsWith("actions/upload-artifact@")).with, { name: "sbom-${{ matrix.stack }}", path: "sboms/" });
         for (const job of ["deploy-mainpc", "deploy-pc2"]) {
             const step = w.jobs[job].steps.find((s: { uses?: string }) => s.uses?.startsWith("pulumi/actions@"));

@@ -7,14 +7,13 @@ import * as assert from "assert";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
-import { runCliAsync } from "../../fleet/cli";
 import { findCommand, commandHelp } from "../../fleet/ops/help";
 import { schemaProblems } from "../../fleet/ops/sbom";
 import {
     compareSbom, ImageIdentity, Inventory, inventoryOf, metadataLocation, parseCoreMetadata, parseDpkgQuery, parseDpkgStatus,
     parseOsRelease, parsePythonInventory, readSbom, renderSbom, sbomDigest,
 } from "../../fleet/security/sbom";
-import { runFleet } from "./ops/project";
+import { runFleet, runFleetAsync } from "./ops/project";
 
 const STATUS = `Package: libc6
 Status: install ok installed
@@ -245,18 +244,11 @@ describe("build-lock --sboms: each built image's SBOM digest", () => {
 });
 
 describe("scripts/fleet sbom: the command line", () => {
-    async function fleet(argv: string[]): Promise<{ code: number; out: string[]; err: string[] }> {
-        const out: string[] = [];
-        const err: string[] = [];
-        const code = await runCliAsync(argv, { out: (l) => out.push(l), err: (l) => err.push(l) });
-        return { code, out, err };
-    }
-
     it("without --out: the usage, exit 2; a list that does not exist: the file and the fix, exit 1; no docker call either way", async () => {
-        const usage = await fleet(["sbom", "image-refs.txt"]);
+        const usage = await runFleetAsync(["sbom", "image-refs.txt"]);
         assert.deepStrictEqual([usage.code, usage.out], [2, []]);
         assert.deepStrictEqual(usage.err, [["fleet: sbom needs --out DIR: where each image's <name>.cdx.json is written (or read, with --check)", "", ...commandHelp(findCommand("sbom")!)].join("\n")]);
-        const missing = await fleet(["sbom", "/nonexistent/image-refs.txt", "--out", os.tmpdir()]);
+        const missing = await runFleetAsync(["sbom", "/nonexistent/image-refs.txt", "--out", os.tmpdir()]);
         assert.deepStrictEqual(missing, { code: 1, out: [], err: ["1 problem in the image list:\n  - /nonexistent/image-refs.txt: does not exist. Fix: write the image references, one a line: pulumi stack export | scripts/image-refs.sh > image-refs.txt"] });
     });
 });

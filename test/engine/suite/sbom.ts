@@ -8,22 +8,14 @@ import * as assert from "assert";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
-import { runCliAsync } from "../../../fleet/cli";
 import { exactPins } from "../../../fleet/imageplan/appRepo";
 import { buildLock } from "../../../fleet/imageplan/lock";
 import { splitRef } from "../../../fleet/imageplan/planImages";
 import { familyPins, normalizeName, serviceSpec } from "../../../fleet/model/images";
 import { readSbom, sbomDigest } from "../../../fleet/security/sbom";
 import { realFleet } from "../../helpers";
-import { runFleet } from "../../fleet/ops/project";
+import { runFleet, runFleetAsync } from "../../fleet/ops/project";
 import { StackContext } from "./context";
-
-async function fleet(argv: string[]): Promise<{ code: number; out: string[]; err: string[] }> {
-    const out: string[] = [];
-    const err: string[] = [];
-    const code = await runCliAsync(argv, { out: (l) => out.push(l), err: (l) => err.push(l) });
-    return { code, out, err };
-}
 
 export function sbomChecks(ctx: StackContext): void {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), `fleet-engine-sbom-${ctx.stack}-`));
@@ -36,7 +28,7 @@ export function sbomChecks(ctx: StackContext): void {
         const refs = Object.values(built);
         assert.ok(refs.length >= Object.keys(ctx.services).length, `${refs.length} images built`);
         fs.writeFileSync(path.join(dir, "image-refs.txt"), `${refs.join("\n")}\n`);
-        const r = await fleet(["sbom", path.join(dir, "image-refs.txt"), "--out", sboms]);
+        const r = await runFleetAsync(["sbom", path.join(dir, "image-refs.txt"), "--out", sboms]);
         assert.deepStrictEqual(r.err, []);
         assert.strictEqual(r.code, 0);
         assert.strictEqual(r.out.filter((l) => / lists exactly what the image holds \(sha256:[0-9a-f]{64}\)$/.test(l)).length, refs.length);
@@ -90,7 +82,7 @@ export function sbomChecks(ctx: StackContext): void {
         fs.writeFileSync(path.join(one, name), JSON.stringify(doc));
         fs.writeFileSync(path.join(dir, "one.txt"), `${ref}\n`);
         const arch = (c: { purl: string }) => /arch=([^&]+)/.exec(c.purl)![1];
-        const r = await fleet(["sbom", path.join(dir, "one.txt"), "--out", one, "--check"]);
+        const r = await runFleetAsync(["sbom", path.join(dir, "one.txt"), "--out", one, "--check"]);
         assert.strictEqual(r.code, 1);
         const file = path.join(one, name);
         assert.deepStrictEqual(r.err, [

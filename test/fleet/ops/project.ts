@@ -9,7 +9,7 @@ import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import { parse, parseDocument } from "yaml";
-import { runCli } from "../../../fleet/cli";
+import { runCli, runCliAsync } from "../../../fleet/cli";
 import { RUNBOOK_CONFIG } from "../../mocks";
 
 const PROJECT = path.resolve(__dirname, "..", "..", "..");
@@ -35,6 +35,14 @@ export function runFleet(argv: string[], projectDir = PROJECT): { code: number; 
     const out: string[] = [];
     const err: string[] = [];
     const code = runCli(argv, { out: (l) => out.push(l), err: (l) => err.push(l) }, projectDir);
+    return { code, out, err };
+}
+
+/** runFleet for a command that waits on the docker CLI (`sbom`). */
+export async function runFleetAsync(argv: string[], projectDir = PROJECT): Promise<{ code: number; out: string[]; err: string[] }> {
+    const out: string[] = [];
+    const err: string[] = [];
+    const code = await runCliAsync(argv, { out: (l) => out.push(l), err: (l) => err.push(l) }, projectDir);
     return { code, out, err };
 }
 
