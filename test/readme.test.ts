@@ -34,6 +34,7 @@ const EXERCISED: Record<string, { file: string; shows: string }> = {
     "scripts/fleet image-targets mainpc": { file: "test/cli.test.ts", shows: 'run(["image-targets", "mainpc"], configuredProject())' },
     "scripts/fleet diff origin/main": { file: "test/fleet/ops/diff.test.ts", shows: 'runFleet(["diff", "base", "--json"], r.project)' },
     "scripts/fleet rollback pc2 --from pc2-v41.json": { file: "test/fleet/ops/rollback.test.ts", shows: 'runFleet(["rollback", "pc2", "--from", from, "--out", out], project)' },
+    "scripts/fleet sbom image-refs.txt --out sboms": { file: "test/engine/suite/sbom.ts", shows: 'runFleetAsync(["sbom", path.join(dir, "image-refs.txt"), "--out", sboms])' },
     "scripts/fleet cve-gate nlu-agent.trivy.json --image <tag@digest> --allowlist security/trivy-allowlist.yaml": { file: "test/fleet/cveGate.test.ts", shows: 'runFleet(["cve-gate", path.join(FIXTURES, report), "--image", ref, "--allowlist", allow])' },
     "scripts/fleet app-repo": { file: "test/fleet/ops/appRepo.test.ts", shows: 'runFleet(["app-repo"], project(' },
     "npm test": { file: ".ci/run", shows: "\nnpm test\n" },
