@@ -8,13 +8,16 @@
 #   net1-ports  one network and 3 published ports on 127.0.0.1 (a compose service, a front's ports)
 #   net2-ports  two networks and 3 published ports (a service's front: host network and backends)
 #   connect     net1, then `docker network connect` to a second network (a service's admission)
+#   net1-dns    net1 with `--dns` the network's gateway (a service behind a host front: its names
+#               resolved by a resolver on the gateway, docs/performance.md)
+#   host        the host's network namespace (a host front; one a host)
 #
 # Usage: bench/starts.sh <image> [count] [rounds]    Run on an idle machine; prints a table.
 set -euo pipefail
 image="${1:?usage: bench/starts.sh <image> [count] [rounds]}"
 count="${2:-24}"
 rounds="${3:-3}"
-shapes=(net1 net1-ports net2-ports connect)
+shapes=(net1 net1-ports net2-ports connect net1-dns host)
 prefix="fleet-bench-starts"
 
 cleanup() {
@@ -25,6 +28,7 @@ trap cleanup EXIT
 cleanup
 docker network create "$prefix-a" >/dev/null
 docker network create "$prefix-b" >/dev/null
+gateway="$(docker network inspect --format '{{(index .IPAM.Config 0).Gateway}}' "$prefix-a")"
 
 now() { date +%s.%N; }
 
@@ -32,7 +36,12 @@ now() { date +%s.%N; }
 run_shape() {
     local shape="$1" i args started ended
     for i in $(seq 1 "$count"); do
-        args=(--label "$prefix" --name "$prefix-$i" --network "$prefix-a" --entrypoint sleep)
+        args=(--label "$prefix" --name "$prefix-$i" --entrypoint sleep)
+        case "$shape" in
+            host) args+=(--network host) ;;
+            net1-dns) args+=(--network "$prefix-a" --dns "$gateway") ;;
+            *) args+=(--network "$prefix-a") ;;
+        esac
         case "$shape" in
             net1-ports | net2-ports)
                 args+=(-p "127.0.0.1:$((20000 + i * 3)):7000" -p "127.0.0.1:$((20001 + i * 3)):7001" -p "127.0.0.1:$((20002 + i * 3)):7002")
