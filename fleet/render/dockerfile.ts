@@ -110,7 +110,12 @@ function familyRoot(spec: FamilyImageSpec): string[] {
         EPOCH_ARG,
         "ENV DEBIAN_FRONTEND=noninteractive PIP_DISABLE_PIP_VERSION_CHECK=1",
         ...aptInstall(builderApt),
-        `RUN ${py} -m venv /opt/venv`,
+        // The venv's setuptools (ensurepip's, 65.5 to 66.1 on these roots) is under
+        // GHSA-cx63-2mw6-8hw5 (CVE-2024-6345, HIGH, fixed in 70.0.0), which Trivy reports against
+        // every image from its dist-info, and the CVE gate fails HIGH. Nothing runs it: wheels
+        // install without it and sdists build in pip's isolated build environments. A package
+        // that needs it at run time names it, and pip installs it from the index.
+        run([`${py} -m venv /opt/venv`, `&& ${PIP} uninstall --yes --quiet setuptools`]),
         ...pipInstall(spec),
         "",
         "FROM ${UPSTREAM_IMAGE} AS runtime",

@@ -5,7 +5,8 @@ ARG UPSTREAM_IMAGE=docker.io/library/python:3.11-slim-bookworm
 FROM ${UPSTREAM_IMAGE} AS builder
 ARG SOURCE_DATE_EPOCH=0
 ENV DEBIAN_FRONTEND=noninteractive PIP_DISABLE_PIP_VERSION_CHECK=1
-RUN python3.11 -m venv /opt/venv
+RUN python3.11 -m venv /opt/venv \
+    && /opt/venv/bin/pip uninstall --yes --quiet setuptools
 
 FROM ${UPSTREAM_IMAGE} AS runtime
 ARG SOURCE_DATE_EPOCH=0

@@ -47,6 +47,8 @@ export function sbomChecks(ctx: StackContext): void {
             for (const p of [...familyPins(d, d.services[name].family), ...own]) {
                 assert.strictEqual(venv.get(normalizeName(p.name)), p.version, `${name}: ${p.name}`);
             }
+            // The venv's own setuptools is gone (fleet/render/dockerfile.ts familyRoot): no HIGH finding for Trivy.
+            assert.ok(!venv.has("setuptools"), `${name}: setuptools ${venv.get("setuptools")} in the venv`);
             // The builder stage compiles; the runtime image has only what runs (002 §A.1).
             assert.deepStrictEqual(sbom.inventory.deb.filter((p) => /^(build-essential|gcc(-\d+)?|g\+\+(-\d+)?|make)$/.test(p.name)), [], name);
         }
