@@ -84,6 +84,9 @@ export async function readImageFiles(ref: string): Promise<{ dpkgStatus?: string
             stream.pipe(x);
         }));
         if (r.code !== 0) throw new SbomError(`${ref}: docker export exited ${r.code}: ${r.stderr.trim()}`);
+    } catch (e) {
+        // A stream cut short (the engine went away) is this image's problem, not the command's.
+        throw e instanceof SbomError ? e : new SbomError(`${ref}: docker export: ${(e as Error).message}`);
     } finally {
         await docker(["rm", "--force", id]);
     }
@@ -107,7 +110,11 @@ export async function observedInventory(ref: string): Promise<Inventory> {
     const run = ["run", "--rm", "--pull", "never", "--network", "none", "--user", "0", "--read-only"];
     const deb = await dockerOk([...run, "--entrypoint", "dpkg-query", ref, "-W", "-f", DPKG_QUERY_FORMAT], `${ref}: dpkg-query`);
     const py = await dockerOk([...run, "--entrypoint", "python3", ref, "-c", PYTHON_INVENTORY_SCRIPT], `${ref}: python3`);
-    return { deb: parseDpkgQuery(deb), python: parsePythonInventory(py) };
+    try {
+        return { deb: parseDpkgQuery(deb), python: parsePythonInventory(py) };
+    } catch (e) {
+        throw new SbomError(`${ref}: python3 did not print the inventory (${(e as Error).message}): ${py.slice(0, 200)}`);
+    }
 }
 
 /** CycloneDX's own schema check of the document (the library's strict JSON validator). */
@@ -154,7 +161,8 @@ async function sbomImage(ref: string, file: string, generator: Generator, checkO
         if (!checkOnly) {
             const m = await makeSbom(ref, generator);
             fs.writeFileSync(file, m.text);
-            made = `${m.inventory.deb.length} Debian packages, ${m.inventory.python.length} Python distributions`;
+            const count = (n: number, what: string) => `${n} ${what}${n === 1 ? "" : "s"}`;
+            made = `${count(m.inventory.deb.length, "Debian package")}, ${count(m.inventory.python.length, "Python distribution")}`;
         }
         const problems = await checkSbom(ref, file);
         return { ref, file, digest: fs.existsSync(file) ? sbomDigest(fs.readFileSync(file)) : undefined, problems, made };

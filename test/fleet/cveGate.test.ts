@@ -13,6 +13,7 @@ import * as os from "os";
 import * as path from "path";
 import { readAllowlist } from "../../fleet/security/cveGate";
 import { PROJECT_DIR } from "../mocks";
+import { writeDockerStandIn } from "./dockerStandIn";
 import { runFleet } from "./ops/project";
 
 const FIXTURES = path.join(PROJECT_DIR, "test", "fixtures", "trivy");
@@ -95,24 +96,11 @@ describe("the CVE gate on Trivy JSON reports", () => {
 });
 
 describe("scripts/scan-images.sh with stand-ins for trivy and docker", () => {
-    /**
-     * trivy copies the fixture named for the image's digest to --output. docker exports one
-     * small Debian file system for every image (dpkg's status, os-release, one Python
-     * distribution); its dpkg-query and python3 report what that file system holds, except that
-     * the python3 of `extraIn` also reports a distribution the export does not have.
-     */
+    /** trivy copies the fixture named for the image's digest to --output; docker is ./dockerStandIn.ts's. */
     function scan(refs: string[], allow: string, extraIn?: string): { code: number | null; out: string; err: string; calls: string; dir: string } {
         const bin = fs.mkdtempSync(path.join(os.tmpdir(), "fleet-scan-bin-"));
         const out = fs.mkdtempSync(path.join(os.tmpdir(), "fleet-scan-out-"));
-        const root = path.join(bin, "rootfs");
-        const site = "opt/venv/lib/python3.11/site-packages";
-        fs.mkdirSync(path.join(root, "var/lib/dpkg"), { recursive: true });
-        fs.mkdirSync(path.join(root, "etc"), { recursive: true });
-        fs.mkdirSync(path.join(root, site, "certifi-2024.2.2.dist-info"), { recursive: true });
-        fs.writeFileSync(path.join(root, "var/lib/dpkg/status"), "Package: libexpat1\nStatus: install ok installed\nArchitecture: amd64\nVersion: 2.5.0-1\n");
-        fs.writeFileSync(path.join(root, "etc/os-release"), 'ID=debian\nVERSION_ID="12"\n');
-        fs.writeFileSync(path.join(root, site, "certifi-2024.2.2.dist-info/METADATA"), "Metadata-Version: 2.1\nName: certifi\nVersion: 2024.2.2\n");
-        const python = (extra: boolean) => JSON.stringify([[`/${site}`, "certifi", "2024.2.2"], ...(extra ? [[`/${site}`, "requests", "2.31.0"]] : [])]);
+        writeDockerStandIn(bin, { extraIn });
         const byDigest: Record<string, string> = { [A]: "nlu-agent-findings.json", [B]: "nlu-agent-clean.json" };
         fs.writeFileSync(path.join(bin, "trivy"), [
             "#!/usr/bin/env bash",
@@ -120,21 +108,6 @@ describe("scripts/scan-images.sh with stand-ins for trivy and docker", () => {
             'while [ $# -gt 1 ]; do [ "$1" = --output ] && o="$2"; shift; done',
             'case "$1" in',
             ...Object.entries(byDigest).map(([d, f]) => `  *@${d}) cp "${path.join(FIXTURES, f)}" "$o" ;;`),
-            "esac",
-        ].join("\n"), { mode: 0o755 });
-        fs.writeFileSync(path.join(bin, "docker"), [
-            "#!/usr/bin/env bash",
-            `echo "docker $1 $2" >> "${bin}/calls"`,
-            'entry=; ref=; prev=; for a in "$@"; do [ "$prev" = --entrypoint ] && entry="$a"; case "$a" in *@sha256:*) ref="$a" ;; esac; prev="$a"; done',
-            'case "$1" in',
-            '  create) echo "c0ffee" ;;',
-            `  export) tar -C "${root}" -cf - . ;;`,
-            "  rm) ;;",
-            '  run) case "$entry" in',
-            "      dpkg-query) printf 'libexpat1\\tamd64\\t2.5.0-1\\tinstalled\\n' ;;",
-            `      python3) if [ "$ref" = "${extraIn ?? "none"}" ]; then echo '${python(true)}'; else echo '${python(false)}'; fi ;;`,
-            "    esac ;;",
-            '  *) echo "docker stand-in: $*" >&2; exit 1 ;;',
             "esac",
         ].join("\n"), { mode: 0o755 });
         const list = path.join(out, "image-refs.txt");

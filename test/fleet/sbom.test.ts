@@ -8,11 +8,12 @@ import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import { findCommand, commandHelp } from "../../fleet/ops/help";
-import { schemaProblems } from "../../fleet/ops/sbom";
+import { sbomImages, schemaProblems } from "../../fleet/ops/sbom";
 import {
     compareSbom, ImageIdentity, Inventory, inventoryOf, metadataLocation, parseCoreMetadata, parseDpkgQuery, parseDpkgStatus,
     parseOsRelease, parsePythonInventory, readSbom, renderSbom, sbomDigest,
 } from "../../fleet/security/sbom";
+import { STAND_IN_SITE, writeDockerStandIn } from "./dockerStandIn";
 import { runFleet, runFleetAsync } from "./ops/project";
 
 const STATUS = `Package: libc6
@@ -250,5 +251,31 @@ describe("scripts/fleet sbom: the command line", () => {
         assert.deepStrictEqual(usage.err, [["fleet: sbom needs --out DIR: where each image's <name>.cdx.json is written (or read, with --check)", "", ...commandHelp(findCommand("sbom")!)].join("\n")]);
         const missing = await runFleetAsync(["sbom", "/nonexistent/image-refs.txt", "--out", os.tmpdir()]);
         assert.deepStrictEqual(missing, { code: 1, out: [], err: ["1 problem in the image list:\n  - /nonexistent/image-refs.txt: does not exist. Fix: write the image references, one a line: pulumi stack export | scripts/image-refs.sh > image-refs.txt"] });
+    });
+});
+
+describe("scripts/fleet sbom: images that cannot be read", () => {
+    it("an image the engine cannot pull is named with the engine's error; the others are still made and checked", async function () {
+        this.timeout(60000);
+        const bin = fs.mkdtempSync(path.join(os.tmpdir(), "fleet-sbom-bin-"));
+        const bad = `ghcr.io/ai-system/executor:t@sha256:${"ee".repeat(32)}`;
+        const good = `ghcr.io/ai-system/nlu-agent:t@sha256:${"ab".repeat(32)}`;
+        writeDockerStandIn(bin, { unpullable: bad });
+        const saved = process.env.PATH;
+        process.env.PATH = `${bin}:${saved}`;
+        try {
+            const out = path.join(bin, "sboms");
+            const log: string[] = [];
+            const runs = await sbomImages([bad, good, bad], out, GENERATOR, false, (l) => log.push(l));
+            assert.deepStrictEqual(runs.map((r) => [r.ref, r.problems]), [
+                [bad, [`${bad}: docker create exited 1: Error response from daemon: pull access denied for ghcr.io/ai-system/executor:t`]],
+                [good, []],
+            ]);
+            assert.deepStrictEqual(log, [`sbom: ${good}: 1 Debian package, 1 Python distribution -> ${out}/nlu-agent.cdx.json`]);
+            assert.deepStrictEqual(readSbom(fs.readFileSync(path.join(out, "nlu-agent.cdx.json"), "utf8")).inventory.python, [{ name: "certifi", version: "2024.2.2", location: STAND_IN_SITE }]);
+            assert.ok(!fs.existsSync(path.join(out, "executor.cdx.json")), "no SBOM for the image that could not be read");
+        } finally {
+            process.env.PATH = saved;
+        }
     });
 });
