@@ -217,6 +217,7 @@ const sbom: Run = async (a, { io }, c) => {
     const runs = await sbomImages(refs, out, { name: "fleet sbom", version: pkg.version }, a.flags.has("check"), io.out);
     for (const r of runs) {
         r.problems.forEach((p) => io.err(`sbom: ${r.ref}: ${r.file}: ${p}`));
+        if (r.fix) io.err(`sbom: ${r.ref}: ${r.file}: Fix: ${r.fix}`);
         if (!r.problems.length) io.out(`sbom: ${r.ref}: lists exactly what the image holds (${r.digest})`);
     }
     const bad = runs.filter((r) => r.problems.length).length;

@@ -149,6 +149,15 @@ export interface SbomRun {
     file: string;
     digest?: string;
     problems: string[];
+    /** What to do about the problems, once for the image. */
+    fix?: string;
+}
+
+/** The fix of an SBOM that does not list its image: a hand-made or stale one is made again; a fresh one is a generator bug. */
+function mismatchFix(ref: string, file: string, checkOnly: boolean): string {
+    return checkOnly
+        ? `make it again from the image: scripts/fleet sbom <file listing ${ref}> --out ${path.dirname(file)}`
+        : `the generator misread the image it just read: compare the SBOM with docker run --rm --user 0 --entrypoint dpkg-query ${ref} -W, and fix fleet/security/sbom.ts`;
 }
 
 /** How many images are read at once: each is a docker export (I/O) and two short containers. */
@@ -165,10 +174,11 @@ async function sbomImage(ref: string, file: string, generator: Generator, checkO
             made = `${count(m.inventory.deb.length, "Debian package")}, ${count(m.inventory.python.length, "Python distribution")}`;
         }
         const problems = await checkSbom(ref, file);
-        return { ref, file, digest: fs.existsSync(file) ? sbomDigest(fs.readFileSync(file)) : undefined, problems, made };
+        const digest = fs.existsSync(file) ? sbomDigest(fs.readFileSync(file)) : undefined;
+        return { ref, file, digest, problems, made, ...(problems.length ? { fix: mismatchFix(ref, file, checkOnly) } : {}) };
     } catch (e) {
         if (!(e instanceof SbomError)) throw e;
-        return { ref, file, problems: [e.message] };
+        return { ref, file, problems: [e.message], fix: "check that this engine can pull the image (docker login to its registry) and that the image has dpkg-query and python3" };
     }
 }
 
@@ -192,12 +202,12 @@ export async function sbomImages(refs: string[], outDir: string, generator: Gene
             const i = next++;
             const { ref, file, clash } = jobs[i];
             if (clash) {
-                runs[i] = { ref, file, problems: [`its SBOM file ${file} is also ${clash}'s: give the images distinct repository names`] };
+                runs[i] = { ref, file, problems: [`its SBOM file ${file} is also ${clash}'s`], fix: "scan images of distinct repository names in one list" };
                 continue;
             }
             const r = await sbomImage(ref, file, generator, checkOnly);
             if (r.made) log(`sbom: ${ref}: ${r.made} -> ${file}`);
-            runs[i] = { ref: r.ref, file: r.file, digest: r.digest, problems: r.problems };
+            runs[i] = { ref: r.ref, file: r.file, digest: r.digest, problems: r.problems, ...(r.fix ? { fix: r.fix } : {}) };
         }
     };
     await Promise.all(Array.from({ length: CONCURRENT_IMAGES }, worker));

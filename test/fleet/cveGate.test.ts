@@ -148,6 +148,7 @@ describe("scripts/scan-images.sh with stand-ins for trivy and docker", () => {
         const errors = r.err.split("\n").filter((l) => l.startsWith("sbom: "));
         assert.deepStrictEqual(errors, [
             `sbom: ${REF_A}: ${r.dir}/nlu-agent.cdx.json: Python distribution requests 2.31.0 (in /opt/venv/lib/python3.11/site-packages) is in the image but not in the SBOM`,
+            `sbom: ${REF_A}: ${r.dir}/nlu-agent.cdx.json: Fix: the generator misread the image it just read: compare the SBOM with docker run --rm --user 0 --entrypoint dpkg-query ${REF_A} -W, and fix fleet/security/sbom.ts`,
             "sbom: 1 of 2 images' SBOMs list exactly what they hold; 1 does not",
         ]);
     });

@@ -267,9 +267,9 @@ describe("scripts/fleet sbom: images that cannot be read", () => {
             const out = path.join(bin, "sboms");
             const log: string[] = [];
             const runs = await sbomImages([bad, good, bad], out, GENERATOR, false, (l) => log.push(l));
-            assert.deepStrictEqual(runs.map((r) => [r.ref, r.problems]), [
-                [bad, [`${bad}: docker create exited 1: Error response from daemon: pull access denied for ghcr.io/ai-system/executor:t`]],
-                [good, []],
+            assert.deepStrictEqual(runs.map((r) => [r.ref, r.problems, r.fix]), [
+                [bad, [`${bad}: docker create exited 1: Error response from daemon: pull access denied for ghcr.io/ai-system/executor:t`], "check that this engine can pull the image (docker login to its registry) and that the image has dpkg-query and python3"],
+                [good, [], undefined],
             ]);
             assert.deepStrictEqual(log, [`sbom: ${good}: 1 Debian package, 1 Python distribution -> ${out}/nlu-agent.cdx.json`]);
             assert.deepStrictEqual(readSbom(fs.readFileSync(path.join(out, "nlu-agent.cdx.json"), "utf8")).inventory.python, [{ name: "certifi", version: "2024.2.2", location: STAND_IN_SITE }]);

@@ -91,6 +91,7 @@ export function sbomChecks(ctx: StackContext): void {
             `sbom: ${ref}: ${file}: Debian package ${dropped.name} ${dropped.version} (${arch(dropped)}) is in the image but not in the SBOM`,
             `sbom: ${ref}: ${file}: Debian package ${changed.name} ${was} (${arch(changed)}) is in the image, but the SBOM says 0.0-not-this`,
             `sbom: ${ref}: ${file}: Python distribution ghost 1.0 (in /opt/venv) is in the SBOM but not in the image`,
+            `sbom: ${ref}: ${file}: Fix: make it again from the image: scripts/fleet sbom <file listing ${ref}> --out ${one}`,
             "sbom: 0 of 1 images' SBOMs list exactly what they hold; 1 does not",
         ]);
     });
