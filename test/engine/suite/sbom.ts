@@ -15,7 +15,7 @@ import { familyPins, normalizeName, serviceSpec } from "../../../fleet/model/ima
 import { readSbom, sbomDigest } from "../../../fleet/security/sbom";
 import { realFleet } from "../../helpers";
 import { runFleet, runFleetAsync } from "../../fleet/ops/project";
-import { StackContext } from "./context";
+import { ServiceOutput, StackContext } from "./context";
 
 export function sbomChecks(ctx: StackContext): void {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), `fleet-engine-sbom-${ctx.stack}-`));
@@ -26,7 +26,7 @@ export function sbomChecks(ctx: StackContext): void {
         this.timeout(900000);
         built = buildLock(ctx.firstExport).built;
         const refs = Object.values(built);
-        assert.ok(refs.length >= Object.keys(ctx.services).length, `${refs.length} images built`);
+        assert.ok(refs.length >= Object.keys(ctx.first.outputs.services as object).length, `${refs.length} images built`);
         fs.writeFileSync(path.join(dir, "image-refs.txt"), `${refs.join("\n")}\n`);
         const r = await runFleetAsync(["sbom", path.join(dir, "image-refs.txt"), "--out", sboms]);
         assert.deepStrictEqual(r.err, []);
@@ -38,7 +38,9 @@ export function sbomChecks(ctx: StackContext): void {
     it("each service's SBOM is of the image its container runs, and lists its chain's family pins and its own lock at their versions in the venv, and no build tool", () => {
         const d = realFleet();
         const bySubject = new Map(fs.readdirSync(sboms).map((f) => readSbom(fs.readFileSync(path.join(sboms, f), "utf8"))).map((b) => [`${b.subject.name}@${b.subject.version}`, b]));
-        for (const [name, s] of Object.entries(ctx.services)) {
+        // The first run's services: the images built then are the ones this stack's SBOMs were made of
+        // (the suite's later changes replace some; ctx.services is the latest run's).
+        for (const [name, s] of Object.entries(ctx.first.outputs.services as Record<string, ServiceOutput>)) {
             const { repository } = splitRef(s.image);
             const sbom = bySubject.get(`${repository}@${s.imageDigest}`);
             assert.ok(sbom, `${name}: an SBOM of ${repository}@${s.imageDigest}`);
