@@ -214,8 +214,9 @@ const sbom: Run = async (a, { io }, c) => {
     if (list !== "-" && !fs.existsSync(list)) throw new FleetError([{ file: list, path: "", message: "does not exist", fix: "write the image references, one a line: pulumi stack export | scripts/image-refs.sh > image-refs.txt" }], "the image list");
     const refs = fs.readFileSync(list === "-" ? 0 : list, "utf8").split("\n").map((l) => l.trim()).filter(Boolean);
     const pkg = JSON.parse(fs.readFileSync(path.join(REPOSITORY_DIR, "package.json"), "utf8")) as { version: string };
-    const runs = await sbomImages(refs, out, { name: "fleet sbom", version: pkg.version }, a.flags.has("check"), io.out);
+    const runs = await sbomImages(refs, out, { name: "fleet sbom", version: pkg.version }, a.flags.has("check"));
     for (const r of runs) {
+        if (r.made) io.out(`sbom: ${r.ref}: ${r.made} -> ${r.file}`);
         r.problems.forEach((p) => io.err(`sbom: ${r.ref}: ${r.file}: ${p}`));
         if (r.fix) io.err(`sbom: ${r.ref}: ${r.file}: Fix: ${r.fix}`);
         if (!r.problems.length) io.out(`sbom: ${r.ref}: lists exactly what the image holds (${r.digest})`);

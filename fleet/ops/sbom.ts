@@ -58,19 +58,20 @@ export async function imageIdentity(ref: string): Promise<ImageIdentity> {
 
 const WANTED = /^(?:var\/lib\/dpkg\/status|etc\/os-release|usr\/lib\/os-release)$/;
 
-/** The files an SBOM is made from, out of the image's exported file system. */
-export async function readImageFiles(ref: string): Promise<{ dpkgStatus?: string; osRelease?: string; metadata: Record<string, string> }> {
-    const id = (await dockerOk(["create", "--pull", "missing", "--network", "none", "--entrypoint", "/nonexistent", ref], ref)).trim();
+/**
+ * The files of a tar stream a docker command writes (`export`, `cp ... -`) that `wanted` names,
+ * by absolute path, and the targets of its symbolic links among them.
+ */
+async function tarFiles(args: string[], what: string, wanted: (name: string) => boolean): Promise<{ files: Record<string, string>; links: Record<string, string> }> {
     const files: Record<string, string> = {};
     const links: Record<string, string> = {};
     try {
-        const r = await docker(["export", id], (stream) => new Promise<void>((resolve, reject) => {
+        const r = await docker(args, (stream) => new Promise<void>((resolve, reject) => {
             const x = extract();
             x.on("entry", (header, body, next) => {
                 const name = `/${header.name.replace(/^\.?\//, "").replace(/\/$/, "")}`;
-                const wanted = WANTED.test(name.slice(1)) || (header.type === "file" && metadataLocation(name) !== undefined);
-                if (header.type === "symlink" && WANTED.test(name.slice(1))) links[name] = header.linkname ?? "";
-                if (!wanted || header.type !== "file") {
+                if (header.type === "symlink" && wanted(name)) links[name] = header.linkname ?? "";
+                if (header.type !== "file" || !wanted(name)) {
                     body.on("end", next).resume();
                     return;
                 }
@@ -83,13 +84,24 @@ export async function readImageFiles(ref: string): Promise<{ dpkgStatus?: string
             x.on("finish", resolve).on("error", reject);
             stream.pipe(x);
         }));
-        if (r.code !== 0) throw new SbomError(`${ref}: docker export exited ${r.code}: ${r.stderr.trim()}`);
+        if (r.code !== 0) throw new SbomError(`${what}: docker ${args[0]} exited ${r.code}: ${r.stderr.trim()}`);
     } catch (e) {
         // A stream cut short (the engine went away) is this image's problem, not the command's.
-        throw e instanceof SbomError ? e : new SbomError(`${ref}: docker export: ${(e as Error).message}`);
+        throw e instanceof SbomError ? e : new SbomError(`${what}: docker ${args[0]}: ${(e as Error).message}`);
+    }
+    return { files, links };
+}
+
+/** The files an SBOM is made from, out of the image's exported file system. */
+export async function readImageFiles(ref: string): Promise<{ dpkgStatus?: string; osRelease?: string; metadata: Record<string, string> }> {
+    const id = (await dockerOk(["create", "--pull", "missing", "--network", "none", "--entrypoint", "/nonexistent", ref], ref)).trim();
+    let read;
+    try {
+        read = await tarFiles(["export", id], ref, (name) => WANTED.test(name.slice(1)) || metadataLocation(name) !== undefined);
     } finally {
         await docker(["rm", "--force", id]);
     }
+    const { files, links } = read;
     // /etc/os-release is a link to ../usr/lib/os-release on Debian.
     const osRelease = files["/etc/os-release"] ?? (links["/etc/os-release"] !== undefined ? files["/usr/lib/os-release"] : undefined) ?? files["/usr/lib/os-release"];
     const metadata = Object.fromEntries(Object.entries(files).filter(([f]) => metadataLocation(f) !== undefined));
@@ -105,15 +117,31 @@ export async function makeSbom(ref: string, generator: Generator): Promise<{ tex
     return { text: renderSbom(identity, inventory, generator), inventory, image: identity };
 }
 
-/** What the image's own dpkg-query and python3 say it holds. */
+/**
+ * What the image's own dpkg-query and python3 say it holds. They write to files in the container,
+ * read back with `docker cp` once it has exited: the output of a short-lived `docker run --rm`
+ * came back empty once in a CI run here (attach and auto-remove race; moby/moby#20848 and
+ * docker/docker-py#3247 describe the same).
+ */
 export async function observedInventory(ref: string): Promise<Inventory> {
-    const run = ["run", "--rm", "--pull", "never", "--network", "none", "--user", "0", "--read-only"];
-    const deb = await dockerOk([...run, "--entrypoint", "dpkg-query", ref, "-W", "-f", DPKG_QUERY_FORMAT], `${ref}: dpkg-query`);
-    const py = await dockerOk([...run, "--entrypoint", "python3", ref, "-c", PYTHON_INVENTORY_SCRIPT], `${ref}: python3`);
+    const script = 'dpkg-query -W -f "$1" > /tmp/fleet-deb && python3 -c "$2" > /tmp/fleet-py';
+    const id = (await dockerOk(["create", "--pull", "missing", "--network", "none", "--user", "0", "--entrypoint", "sh", ref, "-c", script, "sh", DPKG_QUERY_FORMAT, PYTHON_INVENTORY_SCRIPT], `${ref}: the check`)).trim();
     try {
-        return { deb: parseDpkgQuery(deb), python: parsePythonInventory(py) };
-    } catch (e) {
-        throw new SbomError(`${ref}: python3 did not print the inventory (${(e as Error).message}): ${py.slice(0, 200)}`);
+        await dockerOk(["start", id], `${ref}: the check`);
+        const code = (await dockerOk(["wait", id], `${ref}: the check`)).trim();
+        if (code !== "0") {
+            const logs = await docker(["logs", "--tail", "5", id]);
+            throw new SbomError(`${ref}: dpkg-query or python3 in the image exited ${code}: ${(logs.stderr || logs.stdout).trim()}`);
+        }
+        const deb = (await tarFiles(["cp", `${id}:/tmp/fleet-deb`, "-"], `${ref}: the check`, () => true)).files["/fleet-deb"] ?? "";
+        const py = (await tarFiles(["cp", `${id}:/tmp/fleet-py`, "-"], `${ref}: the check`, () => true)).files["/fleet-py"] ?? "";
+        try {
+            return { deb: parseDpkgQuery(deb), python: parsePythonInventory(py) };
+        } catch (e) {
+            throw new SbomError(`${ref}: python3 did not print the inventory (${(e as Error).message}): ${py.slice(0, 200)}`);
+        }
+    } finally {
+        await docker(["rm", "--force", id]);
     }
 }
 
@@ -151,6 +179,8 @@ export interface SbomRun {
     problems: string[];
     /** What to do about the problems, once for the image. */
     fix?: string;
+    /** What the SBOM made lists, when one was made. */
+    made?: string;
 }
 
 /** The fix of an SBOM that does not list its image: a hand-made or stale one is made again; a fresh one is a generator bug. */
@@ -164,9 +194,9 @@ function mismatchFix(ref: string, file: string, checkOnly: boolean): string {
 const CONCURRENT_IMAGES = 3;
 
 /** Makes (unless checkOnly) and checks one image's SBOM. */
-async function sbomImage(ref: string, file: string, generator: Generator, checkOnly: boolean): Promise<SbomRun & { made?: string }> {
+async function sbomImage(ref: string, file: string, generator: Generator, checkOnly: boolean): Promise<SbomRun> {
+    let made: string | undefined;
     try {
-        let made: string | undefined;
         if (!checkOnly) {
             const m = await makeSbom(ref, generator);
             fs.writeFileSync(file, m.text);
@@ -178,7 +208,7 @@ async function sbomImage(ref: string, file: string, generator: Generator, checkO
         return { ref, file, digest, problems, made, ...(problems.length ? { fix: mismatchFix(ref, file, checkOnly) } : {}) };
     } catch (e) {
         if (!(e instanceof SbomError)) throw e;
-        return { ref, file, problems: [e.message], fix: "check that this engine can pull the image (docker login to its registry) and that the image has dpkg-query and python3" };
+        return { ref, file, problems: [e.message], made, fix: "check that this engine can pull the image (docker login to its registry) and that the image has dpkg-query and python3" };
     }
 }
 
@@ -186,7 +216,7 @@ async function sbomImage(ref: string, file: string, generator: Generator, checkO
  * Makes (unless checkOnly) and checks the SBOM of each reference, a few images at once; every
  * image is done before any verdict, and the runs come back in the references' order.
  */
-export async function sbomImages(refs: string[], outDir: string, generator: Generator, checkOnly: boolean, log: (l: string) => void): Promise<SbomRun[]> {
+export async function sbomImages(refs: string[], outDir: string, generator: Generator, checkOnly: boolean): Promise<SbomRun[]> {
     fs.mkdirSync(outDir, { recursive: true });
     const owner = new Map<string, string>();
     const jobs = [...new Set(refs)].map((ref) => {
@@ -205,9 +235,7 @@ export async function sbomImages(refs: string[], outDir: string, generator: Gene
                 runs[i] = { ref, file, problems: [`its SBOM file ${file} is also ${clash}'s`], fix: "scan images of distinct repository names in one list" };
                 continue;
             }
-            const r = await sbomImage(ref, file, generator, checkOnly);
-            if (r.made) log(`sbom: ${ref}: ${r.made} -> ${file}`);
-            runs[i] = { ref: r.ref, file: r.file, digest: r.digest, problems: r.problems, ...(r.fix ? { fix: r.fix } : {}) };
+            runs[i] = await sbomImage(ref, file, generator, checkOnly);
         }
     };
     await Promise.all(Array.from({ length: CONCURRENT_IMAGES }, worker));

@@ -14,6 +14,8 @@ export interface DockerStandIn {
     extraIn?: string;
     /** The image that cannot be pulled: `docker create` fails as the engine does. */
     unpullable?: string;
+    /** The image without python3: the check's shell exits 127. */
+    noPython?: string;
 }
 
 export function writeDockerStandIn(bin: string, o: DockerStandIn = {}): void {
@@ -26,18 +28,27 @@ export function writeDockerStandIn(bin: string, o: DockerStandIn = {}): void {
     fs.writeFileSync(path.join(root, "etc/os-release"), 'ID=debian\nVERSION_ID="12"\n');
     fs.writeFileSync(path.join(root, site, "certifi-2024.2.2.dist-info/METADATA"), "Metadata-Version: 2.1\nName: certifi\nVersion: 2024.2.2\n");
     const python = (extra: boolean) => JSON.stringify([[STAND_IN_SITE, "certifi", "2024.2.2"], ...(extra ? [[STAND_IN_SITE, "requests", "2.31.0"]] : [])]);
+    // The check's container writes the two answers to files, read back with `docker cp`.
+    const answers = path.join(bin, "answers");
+    fs.mkdirSync(answers, { recursive: true });
+    fs.writeFileSync(path.join(answers, "fleet-deb"), "libexpat1\tamd64\t2.5.0-1\tinstalled\n");
+    fs.writeFileSync(path.join(answers, "fleet-py"), `${python(false)}\n`);
+    fs.writeFileSync(path.join(answers, "fleet-py-extra"), `${python(true)}\n`);
     fs.writeFileSync(path.join(bin, "docker"), [
         "#!/usr/bin/env bash",
         `echo "docker $1 $2" >> "${bin}/calls"`,
         'entry=; ref=; prev=; for a in "$@"; do [ "$prev" = --entrypoint ] && entry="$a"; case "$a" in *@sha256:*) ref="$a" ;; esac; prev="$a"; done',
         'case "$1" in',
-        `  create) if [ "$ref" = "${o.unpullable ?? "none"}" ]; then echo "Error response from daemon: pull access denied for \${ref%%@*}" >&2; exit 1; fi; echo "c0ffee" ;;`,
+        `  create) if [ "$ref" = "${o.unpullable ?? "none"}" ]; then echo "Error response from daemon: pull access denied for \${ref%%@*}" >&2; exit 1; fi`,
+        // One check container per image, named for its image: the images are checked three at a time.
+        `    if [ "$entry" = sh ]; then id="c4ec4-$(echo "$ref" | md5sum | cut -c1-8)"; echo "$ref" > "${bin}/$id"; echo "$id"; else echo "c0ffee"; fi ;;`,
         `  export) tar -C "${root}" -cf - . ;;`,
-        "  rm) ;;",
-        '  run) case "$entry" in',
-        "      dpkg-query) printf 'libexpat1\\tamd64\\t2.5.0-1\\tinstalled\\n' ;;",
-        `      python3) if [ "$ref" = "${o.extraIn ?? "none"}" ]; then echo '${python(true)}'; else echo '${python(false)}'; fi ;;`,
-        "    esac ;;",
+        "  start | rm) ;;",
+        `  wait) if [ "$(cat "${bin}/$2")" = "${o.noPython ?? "none"}" ]; then echo 127; else echo 0; fi ;;`,
+        '  logs) echo "sh: 1: python3: not found" >&2 ;;',
+        `  cp) f="\${2##*/}"; if [ "$f" = fleet-py ] && [ "$(cat "${bin}/\${2%%:*}")" = "${o.extraIn ?? "none"}" ]; then`,
+        `      d="$(mktemp -d)"; cp "${answers}/fleet-py-extra" "$d/fleet-py"; tar -C "$d" -cf - fleet-py`,
+        `    else tar -C "${answers}" -cf - "$f"; fi ;;`,
         '  *) echo "docker stand-in: $*" >&2; exit 1 ;;',
         "esac",
     ].join("\n"), { mode: 0o755 });

@@ -255,23 +255,24 @@ describe("scripts/fleet sbom: the command line", () => {
 });
 
 describe("scripts/fleet sbom: images that cannot be read", () => {
-    it("an image the engine cannot pull is named with the engine's error; the others are still made and checked", async function () {
+    it("an image the engine cannot pull, or without python3, is named with the engine's or the shell's error; the others are still made and checked", async function () {
         this.timeout(60000);
         const bin = fs.mkdtempSync(path.join(os.tmpdir(), "fleet-sbom-bin-"));
         const bad = `ghcr.io/ai-system/executor:t@sha256:${"ee".repeat(32)}`;
         const good = `ghcr.io/ai-system/nlu-agent:t@sha256:${"ab".repeat(32)}`;
-        writeDockerStandIn(bin, { unpullable: bad });
+        const bare = `ghcr.io/ai-system/responder:t@sha256:${"dd".repeat(32)}`;
+        writeDockerStandIn(bin, { unpullable: bad, noPython: bare });
         const saved = process.env.PATH;
         process.env.PATH = `${bin}:${saved}`;
         try {
             const out = path.join(bin, "sboms");
-            const log: string[] = [];
-            const runs = await sbomImages([bad, good, bad], out, GENERATOR, false, (l) => log.push(l));
-            assert.deepStrictEqual(runs.map((r) => [r.ref, r.problems, r.fix]), [
-                [bad, [`${bad}: docker create exited 1: Error response from daemon: pull access denied for ghcr.io/ai-system/executor:t`], "check that this engine can pull the image (docker login to its registry) and that the image has dpkg-query and python3"],
-                [good, [], undefined],
+            const runs = await sbomImages([bad, good, bad, bare], out, GENERATOR, false);
+            const fix = "check that this engine can pull the image (docker login to its registry) and that the image has dpkg-query and python3";
+            assert.deepStrictEqual(runs.map((r) => [r.ref, r.problems, r.fix, r.made]), [
+                [bad, [`${bad}: docker create exited 1: Error response from daemon: pull access denied for ghcr.io/ai-system/executor:t`], fix, undefined],
+                [good, [], undefined, "1 Debian package, 1 Python distribution"],
+                [bare, [`${bare}: dpkg-query or python3 in the image exited 127: sh: 1: python3: not found`], fix, "1 Debian package, 1 Python distribution"],
             ]);
-            assert.deepStrictEqual(log, [`sbom: ${good}: 1 Debian package, 1 Python distribution -> ${out}/nlu-agent.cdx.json`]);
             assert.deepStrictEqual(readSbom(fs.readFileSync(path.join(out, "nlu-agent.cdx.json"), "utf8")).inventory.python, [{ name: "certifi", version: "2024.2.2", location: STAND_IN_SITE }]);
             assert.ok(!fs.existsSync(path.join(out, "executor.cdx.json")), "no SBOM for the image that could not be read");
         } finally {
