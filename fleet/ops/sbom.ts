@@ -119,9 +119,11 @@ export async function makeSbom(ref: string, generator: Generator): Promise<{ tex
 
 /**
  * What the image's own dpkg-query and python3 say it holds. They write to files in the container,
- * read back with `docker cp` once it has exited: the output of a short-lived `docker run --rm`
- * came back empty once in a CI run here (attach and auto-remove race; moby/moby#20848 and
- * docker/docker-py#3247 describe the same).
+ * read back with `docker cp` once it has exited. The first version read a `docker run --rm`'s
+ * output, and once in a CI run here dpkg-query's came back empty for one image (exit 0) while the
+ * same check passed on every other run; output lost between a short-lived container and its
+ * attached client is the likely cause (moby/moby#20848 and docker/docker-py#3247 describe such
+ * races). Files in the stopped container do not depend on any stream.
  */
 export async function observedInventory(ref: string): Promise<Inventory> {
     const script = 'dpkg-query -W -f "$1" > /tmp/fleet-deb && python3 -c "$2" > /tmp/fleet-py';
