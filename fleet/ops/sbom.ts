@@ -6,8 +6,8 @@
  * - made: `docker create` then `docker export`, the container's merged file system as a tar
  *   stream (whiteouts applied by the engine), read for dpkg's status, os-release and Python
  *   metadata; nothing of the image runs;
- * - checked: `dpkg-query` and the image's own `python3` (importlib.metadata), each in a
- *   throwaway container as root (so no directory is unreadable) with no network.
+ * - checked: `dpkg-query` and the image's own `python3` (importlib.metadata), in one throwaway
+ *   container as root (so no directory is unreadable) with no network.
  */
 import { spawn } from "child_process";
 import * as fs from "fs";
@@ -109,8 +109,7 @@ export async function readImageFiles(ref: string): Promise<{ dpkgStatus?: string
 }
 
 /** The image's SBOM and what it holds. */
-export async function makeSbom(ref: string, generator: Generator): Promise<{ text: string; inventory: Inventory; image: ImageIdentity }> {
-    const image = await imageIdentity(ref);
+export async function makeSbom(ref: string, image: ImageIdentity, generator: Generator): Promise<{ text: string; inventory: Inventory; image: ImageIdentity }> {
     const f = await readImageFiles(ref);
     const identity = { ...image, ...(f.osRelease ? { distro: parseOsRelease(f.osRelease) } : {}) };
     const inventory = inventoryOf(f.dpkgStatus, f.metadata);
@@ -155,7 +154,7 @@ export async function schemaProblems(text: string): Promise<string[]> {
 }
 
 /** Every problem of one SBOM file against its image: schema, subject and inventory. */
-export async function checkSbom(ref: string, file: string): Promise<string[]> {
+export async function checkSbom(ref: string, image: ImageIdentity, file: string): Promise<string[]> {
     if (!fs.existsSync(file)) return [`${file} does not exist`];
     const text = fs.readFileSync(file, "utf8");
     let read;
@@ -165,7 +164,6 @@ export async function checkSbom(ref: string, file: string): Promise<string[]> {
         return [`${file} is not JSON (${(e as Error).message})`];
     }
     const schema = await schemaProblems(text);
-    const image = await imageIdentity(ref);
     return [...schema, ...compareSbom(read, image, await observedInventory(ref))];
 }
 
@@ -199,13 +197,15 @@ const CONCURRENT_IMAGES = 3;
 async function sbomImage(ref: string, file: string, generator: Generator, checkOnly: boolean): Promise<SbomRun> {
     let made: string | undefined;
     try {
+        // Resolved once: a reference without a digest costs an image inspect.
+        const image = await imageIdentity(ref);
         if (!checkOnly) {
-            const m = await makeSbom(ref, generator);
+            const m = await makeSbom(ref, image, generator);
             fs.writeFileSync(file, m.text);
             const count = (n: number, what: string) => `${n} ${what}${n === 1 ? "" : "s"}`;
             made = `${count(m.inventory.deb.length, "Debian package")}, ${count(m.inventory.python.length, "Python distribution")}`;
         }
-        const problems = await checkSbom(ref, file);
+        const problems = await checkSbom(ref, image, file);
         const digest = fs.existsSync(file) ? sbomDigest(fs.readFileSync(file)) : undefined;
         return { ref, file, digest, problems, made, ...(problems.length ? { fix: mismatchFix(ref, file, checkOnly) } : {}) };
     } catch (e) {

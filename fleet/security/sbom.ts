@@ -114,18 +114,18 @@ export function inventoryOf(dpkgStatus: string | undefined, metadata: Record<str
         const meta = parseCoreMetadata(text);
         if (location !== undefined && meta) python.push({ name: normalizeName(meta.name), version: meta.version, location });
     }
-    return { deb: dpkgStatus === undefined ? [] : parseDpkgStatus(dpkgStatus), python: sortInventory({ deb: [], python }).python };
+    return { deb: dpkgStatus === undefined ? [] : parseDpkgStatus(dpkgStatus), python: sortedBy(python, pythonOrder) };
 }
 
 function sortedBy<T>(xs: T[], key: (x: T) => string): T[] {
     return [...xs].sort((a, b) => (key(a) < key(b) ? -1 : key(a) > key(b) ? 1 : 0));
 }
 
+const debOrder = (p: DebPackage) => `${p.name}:${p.architecture}`;
+const pythonOrder = (p: PythonDistribution) => `${p.location}\n${p.name}`;
+
 function sortInventory(i: Inventory): Inventory {
-    return {
-        deb: sortedBy(i.deb, (p) => `${p.name}:${p.architecture}`),
-        python: sortedBy(i.python, (p) => `${p.location}\n${p.name}`),
-    };
+    return { deb: sortedBy(i.deb, debOrder), python: sortedBy(i.python, pythonOrder) };
 }
 
 /** A UUID made from the image's digest, so the same image gets the same serial number. */
