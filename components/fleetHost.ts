@@ -2,7 +2,8 @@
  * One host's running fleet: the preflight, a bridge network, the supervisor's Docker API proxy,
  * per planned service a ServiceFront (its host ports and its name on the network) and a
  * ServiceContainer behind it, and per service of the other host it uses a PeerFront (that
- * service's name on this host's network). Core services (002 §H phase 1) come up healthy before
+ * service's name on this host's network), and the volume of the host's SBOM index, which every
+ * service container mounts read-only. Core services (002 §H phase 1) come up healthy before
  * the rest. The peer fronts start beside them, gating no start: the other host can be down at any
  * moment, so a service retries its calls there anyway, and each gate would cost the host's start
  * a health wait (about a second).
@@ -12,7 +13,7 @@ import * as docker from "@pulumi/docker";
 import * as pulumi from "@pulumi/pulumi";
 import { BuildPlan, PROXY_NAME } from "../fleet/imageplan/buildPlan";
 import { gpuProbePlan, requestedGpuIds } from "../fleet/imageplan/gpuProbe";
-import { MIN_DOCKER_VERSION } from "../fleet/model/defaults";
+import { MIN_DOCKER_VERSION, sbomIndexVolumeName } from "../fleet/model/defaults";
 import { HostPlan } from "../fleet/model/plan";
 import { baselineProfile, seccompOpt, supervisorProfile } from "../fleet/security/seccomp";
 import { DockerApiProxy } from "./dockerApiProxy";
@@ -99,6 +100,13 @@ export class FleetHost extends pulumi.ComponentResource {
             deleteBeforeReplace: true,
         });
 
+        // The host's SBOM index (scripts/fleet publish-sboms fills it before `pulumi up`): the
+        // same labels as that command gives it, so a create after a publish finds it as it is.
+        const sbomIndex = new docker.Volume(`${name}-sboms`, {
+            name: sbomIndexVolumeName(p.machine),
+            labels: [{ label: "fleet.machine", value: p.machine }],
+        }, { parent: this, provider, deleteBeforeReplace: true });
+
         const haproxy = args.build.proxy ? new DockerApiProxy(`${name}-${PROXY_NAME}`, {
             machine: p.machine,
             run: p.containers.some((c) => c.dockerApi),
@@ -129,6 +137,7 @@ export class FleetHost extends pulumi.ComponentResource {
                 imageDigest: image?.digest,
                 gitSha: build ? build.version.revision || build.version.tag : c.pinnedRevision ?? `pinned ${c.pinnedImage}`,
                 networkId: network.id,
+                sbomIndexVolume: sbomIndex.name,
                 seccomp: supervisor ? seccompOpt(supervisorProfile()) : baseline,
                 extraSecurityOpts: supervisor && args.apparmorProfile ? [`apparmor=${args.apparmorProfile}`] : undefined,
                 extraNetworks: supervisor ? [proxy!.networkId] : undefined,

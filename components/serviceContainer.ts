@@ -7,7 +7,7 @@
 import * as command from "@pulumi/command";
 import * as docker from "@pulumi/docker";
 import * as pulumi from "@pulumi/pulumi";
-import { APP_GID, APP_UID, FRONT_DEFAULTS, LOG_DEFAULTS, LOG_OPTS, RESTART_POLICY, TAKEOVER_DEFAULTS } from "../fleet/model/defaults";
+import { APP_GID, APP_UID, FRONT_DEFAULTS, LOG_DEFAULTS, LOG_OPTS, RESTART_POLICY, SBOM_INDEX, TAKEOVER_DEFAULTS } from "../fleet/model/defaults";
 import { cpusInput } from "../fleet/model/dockerForms";
 import { goDuration } from "../fleet/model/duration";
 import { ContainerPlan } from "../fleet/model/plan";
@@ -110,6 +110,8 @@ export interface ServiceContainerArgs {
      * disconnected.
      */
     networkId: pulumi.Input<string>;
+    /** The volume of the host's SBOM index, by name: mounted read-only, read by the entrypoint's start report. */
+    sbomIndexVolume: pulumi.Input<string>;
     /** `seccomp=<json>` of the profile this container runs under. */
     seccomp: string;
     /** Extra security options (AppArmor for the supervisor). */
@@ -169,6 +171,7 @@ export class ServiceContainer extends pulumi.ComponentResource {
             pulumi.interpolate`FLEET_IMAGE=${args.imageRef}`,
             pulumi.interpolate`FLEET_IMAGE_DIGEST=${digest}`,
             `FLEET_GIT_SHA=${args.gitSha}`,
+            `FLEET_SBOM_INDEX=${SBOM_INDEX.mountPath}/${SBOM_INDEX.file}`,
             ...Object.entries(args.extraEnv ?? {}).map(([k, v]) => pulumi.interpolate`${k}=${v}`),
         ];
         const labels = [
@@ -193,7 +196,11 @@ export class ServiceContainer extends pulumi.ComponentResource {
             user: `${APP_UID}:${APP_GID}`,
             readOnly: c.readOnlyRootfs,
             tmpfs: c.tmpfs,
-            mounts: c.volumes.map((v, i) => ({ type: "volume", source: volumes[i].name, target: v.target })),
+            mounts: [
+                ...c.volumes.map((v, i) => ({ type: "volume", source: volumes[i].name, target: v.target })),
+                // A fixed input: a publish changes the index's content, never the container.
+                { type: "volume", source: args.sbomIndexVolume, target: SBOM_INDEX.mountPath, readOnly: true },
+            ],
             capabilities: { drops: ["ALL"] },
             securityOpts: ["no-new-privileges:true", args.seccomp, ...(args.extraSecurityOpts ?? [])],
             // tini is PID 1 in every image; Docker's init on top would be a second init.

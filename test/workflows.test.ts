@@ -183,6 +183,10 @@ describe("GitHub Actions workflows", () => {
             const sboms = steps.findIndex((s) => s.uses?.startsWith("actions/download-artifact@") && s.with?.name === `sbom-${stack}`);
             const lock = steps.findIndex((s) => s.run === `pulumi stack export --stack ai-system/${stack} | scripts/fleet build-lock - --sboms sboms > build-lock-${stack}.json`);
             assert.ok(sboms >= 0 && lock > sboms, `${job} records build-lock.json with the SBOM digests of the scan job's artifact`);
+            // The digests reach the host's index before `up` starts any container, which reads it at start.
+            const publish = steps.findIndex((s) => s.run === `scripts/fleet publish-sboms ${stack} sboms`);
+            const up = steps.indexOf(step);
+            assert.ok(sboms < publish && publish < up, `${job}: the SBOMs downloaded (${sboms}), published (${publish}), then up (${up})`);
             // The job's steps run in fleet/ (defaults.run.working-directory); the artifact lands in the workspace's path.
             assert.deepStrictEqual([w.jobs[job].defaults.run["working-directory"], steps[sboms].with?.path], ["fleet", "fleet/sboms"]);
         }

@@ -197,6 +197,31 @@ export const TMPFS_SIZES_MB = {
     run: 1,
 };
 
+/**
+ * The SBOM digests a host's containers report at start (docs/design.md, "SBOMs"): one index
+ * file in a volume per host, `fleet-<machine>-sboms`, written by `scripts/fleet publish-sboms`
+ * before `pulumi up` and mounted read-only in every service container. Not an environment
+ * variable: that would replace every container when only the SBOM generator changed, and show
+ * every container replaced in a pull request's preview, which has no SBOMs.
+ */
+export const SBOM_INDEX = {
+    /** Where the volume is mounted in a service container. @default "/run/fleet-sboms" */
+    mountPath: "/run/fleet-sboms",
+    /** The index's file name in the volume. @default "index.json" */
+    file: "index.json",
+    /**
+     * An image's entry is dropped from the index this many days after it was last published,
+     * unless it is published again; a container of an older image (a pin kept that long)
+     * then reports no SBOM digest, and says why in its log. @default 180
+     */
+    keepDays: 180,
+};
+
+/** The volume holding a host's SBOM index. */
+export function sbomIndexVolumeName(machine: string): string {
+    return `fleet-${machine}-sboms`;
+}
+
 /** Where the entrypoint writes the profile document; /etc/machine-profile.json links here. */
 export const PROFILE_PATH = "/run/fleet/machine-profile.json";
 

@@ -7,6 +7,7 @@ import { buildLock, lockTargets } from "../imageplan/lock";
 import { imageTargetUrns } from "../imageplan/buildPlan";
 import { leftOutOfBuild, planImages, splitRef } from "../imageplan/planImages";
 import { familySpec, serviceSpec } from "../model/images";
+import { SBOM_INDEX } from "../model/defaults";
 import { FleetError } from "../model/issues";
 import { fleetFiles, loadFleet } from "../model/load";
 import { gpuBudget } from "../model/gpuMemory";
@@ -27,6 +28,7 @@ import { CommandHelp } from "./help";
 import { planDocument, planJson } from "./planView";
 import { renderPlan } from "./planText";
 import { sbomImages } from "./sbom";
+import { publishSboms, readPublishedSboms } from "./sbomPublish";
 import { overridesOf, StackInputs } from "./stackInputs";
 import { appRepoUnknownLine, unknownKeyLine } from "./unknowns";
 
@@ -227,6 +229,26 @@ const sbom: Run = async (a, { io }, c) => {
 };
 
 /**
+ * `publish-sboms <stack> <dir>`: every SBOM of DIR read and checked first (nothing is written when
+ * one is bad), then merged into the stack's host's SBOM index (fleet/ops/sbomPublish.ts).
+ */
+const publishSbomsCommand: Run = async (a, { io, projectDir, fleetDir }, c) => {
+    const [stack, dir] = positional(a, c, 2, "needs the stack and the SBOM directory, e.g. publish-sboms mainpc sboms");
+    const inputs = stackInputs(a, projectDir, c);
+    // The engine is the one Pulumi deploys to: a value this checkout does not hold is refused, not guessed.
+    const read = parseStackConfigWithUnknowns(fleetKeys(loadStack(projectDir, stack, { overrides: overridesOf(inputs, stack) }).config), loadFleet(fleetDir), `Pulumi.${stack}.yaml`);
+    const needed = read.unknown.filter((i) => i.unknown!.key === "dockerHost" || i.unknown!.key === "machine");
+    if (needed.length) throw new FleetError(needed.map((i) => ({ ...i, fix: `${i.fix}, or give it: --config ${stack}=FILE` })));
+    const cfg = read.cfg;
+    const { sboms, problems } = readPublishedSboms(dir);
+    if (problems.length) throw new FleetError(problems, "the SBOMs");
+    const r = await publishSboms(sboms, cfg.machine, cfg.dockerHost, new Date());
+    if (r.replacedUnreadable) io.err(`publish-sboms: ${r.volume}: the index there was unreadable (${r.replacedUnreadable}); it is replaced by this one`);
+    io.out(`publish-sboms: ${r.volume} on ${cfg.dockerHost}: ${sboms.length} SBOM digest${sboms.length === 1 ? "" : "s"} published (${r.added.length} new, ${r.updated.length} again), ${r.dropped.length} dropped (not published for ${SBOM_INDEX.keepDays} days), ${Object.keys(r.index.images).length} in the index`);
+    return 0;
+};
+
+/**
  * `rollback <stack> --from FILE`: the build lock of a past deployment, from what Pulumi recorded
  * of it (fleet/imageplan/checkpoint.ts), written where `fleet:pinAll` reads it, and what that
  * does to each container against this commit's data. Nothing is written when the file is not a
@@ -340,6 +362,7 @@ export const RUN: Readonly<Record<string, Run>> = {
     rollback,
     "cve-gate": cveGate,
     sbom,
+    "publish-sboms": publishSbomsCommand,
     diagram,
     dockerfiles,
     "app-repo": appRepo,

@@ -132,6 +132,19 @@ export const COMMANDS: readonly CommandHelp[] = [
         ],
     },
     {
+        name: "publish-sboms", synopsis: "publish-sboms <stack> <dir>", options: [...STACK_OPTION_NAMES], flags: [], stack: true,
+        summary: "the SBOMs' digests into the host's SBOM index, which each container's start report reads",
+        details: [
+            "Reads every <name>.cdx.json in <dir> (the scan job's SBOMs, as `sbom` wrote them) and merges",
+            "each image digest's SBOM digest into index.json of the volume fleet-<machine>-sboms on the",
+            "stack's fleet:dockerHost, creating the volume when absent. Service containers mount it",
+            "read-only and put their image's entry in their start report (sbomDigest). Run it before",
+            "`pulumi up`: a container reads the index when it starts. Entries not published again for",
+            "180 days are dropped. Nothing is written when any SBOM is unreadable or not of a digest.",
+            ...STACK_OPTION_LINES,
+        ],
+    },
+    {
         name: "diagram", synopsis: "diagram [--out FILE] [--fleet DIR]", options: ["out", "fleet"], flags: [],
         summary: "write the family and placement diagrams (default docs/fleet-diagrams.md)",
         details: ["Mermaid diagrams of the family hierarchy and of each host's services."],

@@ -9,44 +9,19 @@
  * - checked: `dpkg-query` and the image's own `python3` (importlib.metadata), in one throwaway
  *   container as root (so no directory is unreadable) with no network.
  */
-import { spawn } from "child_process";
 import * as fs from "fs";
 import * as path from "path";
 import * as CDX from "@cyclonedx/cyclonedx-library";
-import { extract } from "tar-stream";
 import { splitRef } from "../imageplan/planImages";
+import { docker, DockerCliError, dockerOk, tarFiles } from "./dockerCli";
 import {
     compareSbom, DPKG_QUERY_FORMAT, Generator, ImageIdentity, Inventory, inventoryOf, parseDpkgQuery, parseOsRelease,
     parsePythonInventory, PYTHON_INVENTORY_SCRIPT, readSbom, renderSbom, SBOM_SPEC, sbomDigest,
     metadataLocation,
 } from "../security/sbom";
 
-interface Ran {
-    code: number | null;
-    stdout: string;
-    stderr: string;
-}
-
-function docker(args: string[], onStdout?: (s: NodeJS.ReadableStream) => Promise<void>): Promise<Ran> {
-    return new Promise((resolve, reject) => {
-        const p = spawn("docker", args, { stdio: ["ignore", "pipe", "pipe"] });
-        let stdout = "";
-        let stderr = "";
-        const reading = onStdout ? onStdout(p.stdout) : new Promise<void>((r) => p.stdout.on("data", (d) => (stdout += d)).on("end", r));
-        p.stderr.on("data", (d) => (stderr += d));
-        p.on("error", reject);
-        p.on("close", (code) => reading.then(() => resolve({ code, stdout, stderr }), reject));
-    });
-}
-
-async function dockerOk(args: string[], what: string): Promise<string> {
-    const r = await docker(args);
-    if (r.code !== 0) throw new SbomError(`${what}: docker ${args[0]} exited ${r.code}: ${r.stderr.trim().split("\n").pop()}`);
-    return r.stdout;
-}
-
 /** A problem with one image: its SBOM cannot be made or checked. */
-export class SbomError extends Error {}
+export class SbomError extends DockerCliError {}
 
 /** The image's repository and digest: the reference's digest, else the image id the engine reports. */
 export async function imageIdentity(ref: string): Promise<ImageIdentity> {
@@ -57,40 +32,6 @@ export async function imageIdentity(ref: string): Promise<ImageIdentity> {
 }
 
 const WANTED = /^(?:var\/lib\/dpkg\/status|etc\/os-release|usr\/lib\/os-release)$/;
-
-/**
- * The files of a tar stream a docker command writes (`export`, `cp ... -`) that `wanted` names,
- * by absolute path, and the targets of its symbolic links among them.
- */
-async function tarFiles(args: string[], what: string, wanted: (name: string) => boolean): Promise<{ files: Record<string, string>; links: Record<string, string> }> {
-    const files: Record<string, string> = {};
-    const links: Record<string, string> = {};
-    try {
-        const r = await docker(args, (stream) => new Promise<void>((resolve, reject) => {
-            const x = extract();
-            x.on("entry", (header, body, next) => {
-                const name = `/${header.name.replace(/^\.?\//, "").replace(/\/$/, "")}`;
-                if (header.type === "symlink" && wanted(name)) links[name] = header.linkname ?? "";
-                if (header.type !== "file" || !wanted(name)) {
-                    body.on("end", next).resume();
-                    return;
-                }
-                const chunks: Buffer[] = [];
-                body.on("data", (c: unknown) => chunks.push(c as Buffer)).on("end", () => {
-                    files[name] = Buffer.concat(chunks).toString("utf8");
-                    next();
-                });
-            });
-            x.on("finish", resolve).on("error", reject);
-            stream.pipe(x);
-        }));
-        if (r.code !== 0) throw new SbomError(`${what}: docker ${args[0]} exited ${r.code}: ${r.stderr.trim()}`);
-    } catch (e) {
-        // A stream cut short (the engine went away) is this image's problem, not the command's.
-        throw e instanceof SbomError ? e : new SbomError(`${what}: docker ${args[0]}: ${(e as Error).message}`);
-    }
-    return { files, links };
-}
 
 /** The files an SBOM is made from, out of the image's exported file system. */
 export async function readImageFiles(ref: string): Promise<{ dpkgStatus?: string; osRelease?: string; metadata: Record<string, string> }> {
@@ -209,7 +150,7 @@ async function sbomImage(ref: string, file: string, generator: Generator, checkO
         const digest = fs.existsSync(file) ? sbomDigest(fs.readFileSync(file)) : undefined;
         return { ref, file, digest, problems, made, ...(problems.length ? { fix: mismatchFix(ref, file, checkOnly) } : {}) };
     } catch (e) {
-        if (!(e instanceof SbomError)) throw e;
+        if (!(e instanceof DockerCliError)) throw e;
         return { ref, file, problems: [e.message], made, fix: "check that this engine can pull the image (docker login to its registry) and that the image has dpkg-query and python3" };
     }
 }

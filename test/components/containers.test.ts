@@ -128,7 +128,7 @@ describe("containers under mocks", () => {
             });
 
             it("every service's volumes are retained on delete and mounted", () => {
-                const volumes = byType(all, VOLUME);
+                const volumes = byType(all, VOLUME).filter((v) => v.name !== `${stack}-sboms`);
                 assert.ok(volumes.length >= services.length * 2);
                 for (const v of volumes) assert.strictEqual(v.opts.retainOnDelete, true, nameOf(v));
                 for (const c of services) {
@@ -136,6 +136,20 @@ describe("containers under mocks", () => {
                     assert.deepStrictEqual(mounts.slice(0, 2).map((m) => [m.type, m.target]), [["volume", "/app/data"], ["volume", "/app/logs"]], nameOf(c));
                     assert.strictEqual(c.inputs.removeVolumes, false);
                 }
+            });
+
+            it("one SBOM index volume for the host, mounted read-only last in every service container, which is told where its index is", () => {
+                const index = byType(all, VOLUME).filter((v) => v.name === `${stack}-sboms`);
+                assert.deepStrictEqual(index.map((v) => [v.inputs, v.opts.retainOnDelete, v.opts.deleteBeforeReplace]), [
+                    [{ name: `fleet-${stack}-sboms`, labels: [{ label: "fleet.machine", value: stack }] }, false, true],
+                ]);
+                for (const c of services) {
+                    const mounts = c.inputs.mounts as unknown[];
+                    assert.deepStrictEqual(mounts[mounts.length - 1], { type: "volume", source: `fleet-${stack}-sboms`, target: "/run/fleet-sboms", readOnly: true }, nameOf(c));
+                    assert.strictEqual((c.inputs.envs as string[]).filter((e) => e.startsWith("FLEET_SBOM")).join(), "FLEET_SBOM_INDEX=/run/fleet-sboms/index.json", nameOf(c));
+                }
+                // Only service containers run the entrypoint that reads it.
+                for (const c of containers.filter((x) => !services.includes(x))) assert.ok(!JSON.stringify(c.inputs.mounts ?? []).includes("sboms"), nameOf(c));
             });
 
             it("the preflight runs before every container is created; the core is started and healthy before the rest start", () => {

@@ -20,7 +20,8 @@ function resourcesOf(stack: string, ...overrides: string[]): Promise<Registered[
 
 const hasGpuRequest = (c: Registered) => (c.inputs.deviceRequests ?? []).length > 0;
 /** The environment without what changes with git (the image's tag and digest, the commit). */
-const stableEnv = (c: Registered) => ((c.inputs.envs ?? []) as string[]).filter((e) => !/^FLEET_(IMAGE|IMAGE_DIGEST|GIT_SHA)=/.test(e));
+// The plan's environment, without what ServiceContainer appends (the image's identity, and the SBOM index test/components/containers.test.ts asserts).
+const stableEnv = (c: Registered) => ((c.inputs.envs ?? []) as string[]).filter((e) => !/^FLEET_(IMAGE|IMAGE_DIGEST|GIT_SHA|SBOM_INDEX)=/.test(e));
 
 describe("the GPU probe under mocks", () => {
 

@@ -22,6 +22,18 @@ const ENV = {
 
 interface Run { code: number | null; stdout: string[]; stderr: string[]; startedAfterMs: number; tookMs: number }
 
+/** The logged record: the child prints it while the service starts, so its line may come second. */
+function logged(r: Run): Record<string, unknown> {
+    const lines = r.stdout.filter((l) => l.startsWith('{"fleetStartReport"'));
+    assert.strictEqual(lines.length, 1, r.stdout.join("\n"));
+    return JSON.parse(lines[0]).fleetStartReport;
+}
+
+/** What the service printed. */
+function serviceOut(r: Run): string[] {
+    return r.stdout.filter((l) => !l.startsWith('{"fleetStartReport"'));
+}
+
 /** The entrypoint with a service that records when it started; resolves once every process closed its output. */
 function entrypoint(env: Record<string, string>): Promise<Run> {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), "fleet-entry-"));
@@ -65,11 +77,11 @@ describe("fleet-entrypoint's start report (needs python3)", () => {
         const u = await uoc(() => 204);
         try {
             const r = await entrypoint({ FLEET_UOC_ENDPOINT: `127.0.0.1:${u.port}` });
-            assert.deepStrictEqual([r.code, r.stderr, r.stdout[1]], [0, [], "service started"]);
-            const logged = JSON.parse(r.stdout[0]).fleetStartReport;
-            assert.match(logged.startedAt, /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$/);
-            assert.deepStrictEqual({ ...logged, startedAt: undefined }, { ...RECORD, startedAt: undefined });
-            assert.deepStrictEqual(u.received, [{ method: "POST", path: "/fleet/v1/start-reports", type: "application/json", record: logged }]);
+            assert.deepStrictEqual([r.code, r.stderr, serviceOut(r)], [0, [], ["service started"]]);
+            const record = logged(r);
+            assert.match(String(record.startedAt), /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$/);
+            assert.deepStrictEqual({ ...record, startedAt: undefined }, { ...RECORD, startedAt: undefined });
+            assert.deepStrictEqual(u.received, [{ method: "POST", path: "/fleet/v1/start-reports", type: "application/json", record }]);
         } finally {
             u.close();
         }
@@ -79,7 +91,7 @@ describe("fleet-entrypoint's start report (needs python3)", () => {
         const u = await uoc(() => 500);
         try {
             const r = await entrypoint({ FLEET_UOC_ENDPOINT: `127.0.0.1:${u.port}`, FLEET_UOC_REPORT_DELAYS: "0,0.2" });
-            assert.deepStrictEqual([r.code, r.stdout[1], u.received.length], [0, "service started", 2]);
+            assert.deepStrictEqual([r.code, serviceOut(r), u.received.length], [0, ["service started"], 2]);
             assert.deepStrictEqual(r.stderr, [`fleet-entrypoint: start report not delivered to http://127.0.0.1:${u.port}/fleet/v1/start-reports after 2 tries (HTTP 500); the service runs anyway`]);
         } finally {
             u.close();
@@ -104,13 +116,60 @@ describe("fleet-entrypoint's start report (needs python3)", () => {
         const port = u.port;
         u.close();
         const r = await entrypoint({ FLEET_UOC_ENDPOINT: `127.0.0.1:${port}`, FLEET_UOC_REPORT_DELAYS: "0" });
-        assert.deepStrictEqual([r.code, r.stdout[1]], [0, "service started"]);
+        assert.deepStrictEqual([r.code, serviceOut(r)], [0, ["service started"]]);
         assert.deepStrictEqual(r.stderr, [`fleet-entrypoint: start report not delivered to http://127.0.0.1:${port}/fleet/v1/start-reports after 1 tries ([Errno 111] Connection refused); the service runs anyway`]);
     });
 
     it("no UOC for the host: the record is only logged", async () => {
         const r = await entrypoint({});
-        assert.deepStrictEqual([r.code, r.stdout[1], r.stderr], [0, "service started", ["fleet-entrypoint: no UnifiedObservabilityCenter for this host: the start report is only logged"]]);
-        assert.strictEqual(JSON.parse(r.stdout[0]).fleetStartReport.service, "NLUAgent");
+        assert.deepStrictEqual([r.code, serviceOut(r), r.stderr], [0, ["service started"], ["fleet-entrypoint: no UnifiedObservabilityCenter for this host: the start report is only logged"]]);
+        assert.strictEqual(logged(r).service, "NLUAgent");
+    });
+});
+
+describe("fleet-entrypoint's SBOM digest, from the host's SBOM index (needs python3)", () => {
+    const SBOM = `sha256:${"5b".repeat(32)}`;
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "fleet-sbom-index-"));
+    const index = (images: Record<string, unknown>, format: unknown = 1) => JSON.stringify({ fleetSbomIndex: format, images });
+    const at = (name: string, text?: string): string => {
+        const file = path.join(dir, name);
+        if (text !== undefined) fs.writeFileSync(file, text);
+        return file;
+    };
+    const NOT_NOW = "fleet-entrypoint: no SBOM digest in the start report: ";
+
+    it("the image's entry: its SBOM digest is in the logged and the sent record", async () => {
+        const u = await uoc(() => 204);
+        try {
+            const file = at("index.json", index({ [DIGEST]: { image: "127.0.0.1:5000/ai-system/nlu-agent", sbomDigest: SBOM, publishedAt: "2026-12-07T10:00:00Z" } }));
+            const r = await entrypoint({ FLEET_SBOM_INDEX: file, FLEET_UOC_ENDPOINT: `127.0.0.1:${u.port}` });
+            assert.deepStrictEqual([r.code, r.stderr, serviceOut(r)], [0, [], ["service started"]]);
+            assert.strictEqual(logged(r).sbomDigest, SBOM);
+            assert.deepStrictEqual(u.received.map((x) => (x as { record: { sbomDigest: string } }).record.sbomDigest), [SBOM]);
+        } finally {
+            u.close();
+        }
+    });
+
+    const nulls: [string, () => string, string][] = [
+        ["no index on the host", () => at("absent.json"), `${path.join(dir, "absent.json")} does not exist: no SBOM was published to this host`],
+        ["an index without the image", () => at("other.json", index({ [`sha256:${"0".repeat(64)}`]: { image: "x", sbomDigest: SBOM, publishedAt: "2026-12-07T10:00:00Z" } })),
+            `${path.join(dir, "other.json")} has no entry for ${DIGEST} (publish the image's SBOM with scripts/fleet publish-sboms before pulumi up)`],
+        ["an index of another format", () => at("v2.json", index({}, 2)), `${path.join(dir, "v2.json")} is not a fleet SBOM index of format 1`],
+    ];
+    for (const [name, file, why] of nulls) {
+        it(`${name}: null, and the log says why; the service started at once`, async () => {
+            const r = await entrypoint({ FLEET_SBOM_INDEX: file() });
+            assert.deepStrictEqual([r.code, serviceOut(r), logged(r).sbomDigest], [0, ["service started"], null]);
+            assert.deepStrictEqual(r.stderr, [`${NOT_NOW}${why}`, "fleet-entrypoint: no UnifiedObservabilityCenter for this host: the start report is only logged"]);
+            assert.ok(r.startedAfterMs < 1000, `the service started ${r.startedAfterMs} ms after the entrypoint, not after the index's reads`);
+        });
+    }
+
+    it("an index written while the container starts (a publish replaces the file): read again, found", async () => {
+        const file = at("late.json");
+        setTimeout(() => fs.writeFileSync(file, index({ [DIGEST]: { image: "x", sbomDigest: SBOM, publishedAt: "2026-12-07T10:00:00Z" } })), 150);
+        const r = await entrypoint({ FLEET_SBOM_INDEX: file });
+        assert.deepStrictEqual([r.code, logged(r).sbomDigest], [0, SBOM]);
     });
 });

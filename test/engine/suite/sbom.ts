@@ -5,6 +5,8 @@
  * each image's SBOM digest, and an SBOM that lies about its image fails the check.
  */
 import * as assert from "assert";
+import { spawnSync } from "child_process";
+import * as http from "http";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
@@ -70,6 +72,55 @@ export function sbomChecks(ctx: StackContext): void {
         }
     });
 
+    // One stack: the index, its volume and the entrypoint are the same on every host.
+    if (ctx.stack === "local") it("publish-sboms puts each image's SBOM digest in the host's index; every container started afterwards reports its own, in its log and to the UOC", async function () {
+        this.timeout(600000);
+        const lock = JSON.parse(runFleet(["build-lock", path.join(dir, "export.json"), "--sboms", sboms]).out.join("\n")) as { sboms: Record<string, string>; built: Record<string, string> };
+        const r = await runFleetAsync(["publish-sboms", ctx.stack, sboms]);
+        assert.deepStrictEqual([r.code, r.err], [0, []]);
+        const n = Object.keys(lock.sboms).length;
+        assert.deepStrictEqual(r.out, [`publish-sboms: fleet-${ctx.machine}-sboms on unix:///var/run/docker.sock: ${n} SBOM digests published (${n} new, 0 again), 0 dropped (not published for 180 days), ${n} in the index`]);
+        // Published again: the same entries, none new.
+        const again = await runFleetAsync(["publish-sboms", ctx.stack, sboms]);
+        assert.deepStrictEqual(again.out, [`publish-sboms: fleet-${ctx.machine}-sboms on unix:///var/run/docker.sock: ${n} SBOM digests published (0 new, ${n} again), 0 dropped (not published for 180 days), ${n} in the index`]);
+        // The SBOM digest each container must report: its image's, by the digest it runs. The
+        // suite's changes replaced some containers with images built after these SBOMs were made:
+        // those report none, and their log says why.
+        const want = new Map(Object.entries(lock.built).map(([image, ref]) => [ref.slice(ref.indexOf("@") + 1), lock.sboms[image]]));
+        const services = ctx.services;
+        const first = ctx.first.outputs.services as Record<string, ServiceOutput>;
+        const expected = Object.fromEntries(Object.entries(services).map(([name, s]) => {
+            if (s.imageDigest !== first[name]?.imageDigest) return [name, null];
+            assert.ok(want.get(s.imageDigest), `${name}: its first image ${s.imageDigest} has an SBOM`);
+            return [name, want.get(s.imageDigest)!];
+        }));
+        // A container restarted by Docker reports again (docs/design.md, "Start reports"); the UOC too.
+        await Promise.all(Object.values(services).map((s) => ctx.docker.getContainer(s.container).restart({ t: 10 })));
+        for (const [name, s] of Object.entries(services)) {
+            let logs = { stdout: "", stderr: "" };
+            let last: Record<string, unknown> | undefined;
+            for (const deadline = Date.now() + 60000; Date.now() < deadline; await new Promise((res) => setTimeout(res, 500))) {
+                logs = spawnSync("docker", ["logs", s.container], { encoding: "utf8" });
+                const lines = logs.stdout.split("\n").filter((l) => l.startsWith('{"fleetStartReport": '));
+                last = lines.length > 1 ? JSON.parse(lines[lines.length - 1]).fleetStartReport : undefined;
+                if (last) break;
+            }
+            assert.strictEqual(last?.sbomDigest, expected[name], `${name}: the report after its restart`);
+            if (expected[name] === null) {
+                const why = `fleet-entrypoint: no SBOM digest in the start report: /run/fleet-sboms/index.json has no entry for ${s.imageDigest} (publish the image's SBOM with scripts/fleet publish-sboms before pulumi up)`;
+                assert.ok(logs.stderr.includes(why), `${name}: its log says why`);
+            }
+        }
+        const uoc = Number(/:(\d+)$/.exec(services.UnifiedObservabilityCenter.endpoint)![1]);
+        let latest: Record<string, unknown> = {};
+        for (const deadline = Date.now() + 180000; Date.now() < deadline; await new Promise((res) => setTimeout(res, 2000))) {
+            latest = Object.fromEntries((await getJson(uoc, "/fleet/v1/start-reports")).map((x) => [x.service, x.sbomDigest]));
+            if (Object.keys(services).every((n) => n in latest)) break;
+        }
+        assert.deepStrictEqual(latest, expected, "the UOC (restarted: its records are new) received each container's report with its SBOM digest");
+        for (const s of Object.values(services)) await waitHealthy(ctx, s.container);
+    });
+
     if (ctx.stack === "local") it("an SBOM that drops a package, changes a version or lists one the image lacks fails the check, naming each", async function () {
         this.timeout(120000);
         const [ref] = Object.values(built);
@@ -97,4 +148,30 @@ export function sbomChecks(ctx: StackContext): void {
             "sbom: 0 of 1 images' SBOMs list exactly what they hold; 1 does not",
         ]);
     });
+}
+
+/** GET of a JSON list on the loopback. */
+function getJson(port: number, urlPath: string): Promise<Record<string, unknown>[]> {
+    return new Promise((resolve, reject) => {
+        http.get({ host: "127.0.0.1", port, path: urlPath, timeout: 5000 }, (res) => {
+            let body = "";
+            res.on("data", (d) => (body += d)).on("end", () => {
+                try {
+                    resolve(JSON.parse(body));
+                } catch (e) {
+                    reject(e);
+                }
+            });
+        }).on("error", reject);
+    });
+}
+
+/** Until the container is running and healthy again, at most two minutes. */
+async function waitHealthy(ctx: StackContext, container: string): Promise<void> {
+    for (const deadline = Date.now() + 120000; ;) {
+        const st = (await ctx.docker.getContainer(container).inspect()).State;
+        if (st.Running && st.Health?.Status === "healthy") return;
+        assert.ok(Date.now() < deadline, `${container}: ${st.Status}, ${st.Health?.Status}`);
+        await new Promise((res) => setTimeout(res, 500));
+    }
 }

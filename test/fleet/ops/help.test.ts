@@ -14,7 +14,7 @@ describe("scripts/fleet help", () => {
         assert.strictEqual(list.find((l) => l.includes(" plan <stack>")), "  plan <stack> [--json] [stack options]                  what the stack runs: per container its image, pin, address, ports, GPU, limits, start, health");
         for (const c of COMMANDS) assert.ok(list.some((l) => l.startsWith(`  ${c.synopsis} `)), c.name);
         // One set of options for every command that evaluates a stack, said once under the list.
-        assert.deepStrictEqual(COMMANDS.filter((c) => c.stack).map((c) => c.name), ["check-stack", "plan", "image-targets", "rollback", "diff"]);
+        assert.deepStrictEqual(COMMANDS.filter((c) => c.stack).map((c) => c.name), ["check-stack", "plan", "image-targets", "rollback", "publish-sboms", "diff"]);
         for (const c of COMMANDS.filter((x) => x.stack)) for (const o of STACK_OPTION_NAMES) assert.ok(c.options.includes(o), `${c.name} --${o}`);
         assert.ok(list.includes("stack options, the same for every command that evaluates a stack: [--config [STACK=]FILE]... [--app-repo DIR] [--fleet DIR]"));
         assert.strictEqual(commandHelp(findCommand("plan")!)[0], "usage: scripts/fleet plan <stack> [--json] [--config [STACK=]FILE]... [--app-repo DIR] [--fleet DIR]");
