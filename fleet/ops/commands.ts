@@ -27,7 +27,7 @@ import { diffJson, renderDiff } from "./diffText";
 import { CommandHelp } from "./help";
 import { planDocument, planJson } from "./planView";
 import { renderPlan } from "./planText";
-import { sbomImages } from "./sbom";
+import { missingSbomDir, sbomFilesIn, sbomImages } from "./sbom";
 import { publishSboms, readPublishedSboms } from "./sbomPublish";
 import { overridesOf, StackInputs } from "./stackInputs";
 import { appRepoUnknownLine, unknownKeyLine } from "./unknowns";
@@ -183,10 +183,10 @@ const buildLockCommand: Run = (a, { io }, c) => {
  * an error naming it: the lock would otherwise say nothing of what the image holds.
  */
 function sbomsOf(built: Record<string, string>, dir: string): Record<string, string> {
-    if (!fs.existsSync(dir)) throw new FleetError([{ file: dir, path: "", message: "does not exist", fix: "give the directory scripts/scan-images.sh wrote the SBOMs to (the scan job's sbom-<stack> artifact)" }], "the SBOMs");
+    if (!fs.existsSync(dir)) throw new FleetError([missingSbomDir(dir)], "the SBOMs");
     const bySubject = new Map<string, string>();
-    for (const f of fs.readdirSync(dir).filter((n) => n.endsWith(".cdx.json")).sort()) {
-        const bytes = fs.readFileSync(path.join(dir, f));
+    for (const f of sbomFilesIn(dir)) {
+        const bytes = fs.readFileSync(f);
         const s = readSbom(bytes.toString("utf8")).subject;
         bySubject.set(`${s.name}@${s.version}`, sbomDigest(bytes));
     }

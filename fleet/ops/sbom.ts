@@ -13,6 +13,7 @@ import * as fs from "fs";
 import * as path from "path";
 import * as CDX from "@cyclonedx/cyclonedx-library";
 import { splitRef } from "../imageplan/planImages";
+import { FleetIssue } from "../model/issues";
 import { docker, DockerCliError, dockerOk, tarFiles } from "./dockerCli";
 import {
     compareSbom, DPKG_QUERY_FORMAT, Generator, ImageIdentity, Inventory, inventoryOf, parseDpkgQuery, parseOsRelease,
@@ -111,6 +112,16 @@ export async function checkSbom(ref: string, image: ImageIdentity, file: string)
 /** The file name of an image's SBOM in the output directory: the repository's last part. */
 export function sbomFileName(ref: string): string {
     return `${path.basename(splitRef(ref).repository)}.cdx.json`;
+}
+
+/** The problem of an SBOM directory that is not there (the scan job's artifact was not fetched). */
+export function missingSbomDir(dir: string): FleetIssue {
+    return { file: dir, path: "", message: "does not exist", fix: "give the directory scripts/scan-images.sh wrote the SBOMs to (the scan job's sbom-<stack> artifact)" };
+}
+
+/** The SBOM files `sbom` wrote to DIR, by path, in name order. */
+export function sbomFilesIn(dir: string): string[] {
+    return fs.readdirSync(dir).filter((n) => n.endsWith(".cdx.json")).sort().map((n) => path.join(dir, n));
 }
 
 export interface SbomRun {

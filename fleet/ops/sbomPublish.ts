@@ -10,13 +10,13 @@
  * find it missing or short, and the entrypoint reads it again (fleet-entrypoint, sbom_digest).
  */
 import * as fs from "fs";
-import * as path from "path";
 import { pack } from "tar-stream";
 import { SBOM_INDEX, sbomIndexVolumeName } from "../model/defaults";
 import { FleetIssue } from "../model/issues";
 import { readSbom, sbomDigest } from "../security/sbom";
-import { emptySbomIndex, mergeSbomIndex, parseSbomIndex, PublishedSbom, renderSbomIndex, SbomIndexMerge } from "../security/sbomIndex";
+import { emptySbomIndex, isSha256Digest, mergeSbomIndex, parseSbomIndex, PublishedSbom, renderSbomIndex, SbomIndexMerge } from "../security/sbomIndex";
 import { DockerCliError, dockerOk, DockerOptions, tarFiles } from "./dockerCli";
+import { missingSbomDir, sbomFilesIn } from "./sbom";
 
 /** The empty image the index is copied through. */
 export const INDEX_WRITER_IMAGE = "fleet-sbom-index-writer:1";
@@ -28,13 +28,12 @@ const MOUNT = "/index";
  * an unreadable SBOM, a subject without a digest, two different SBOMs of one image, none at all.
  */
 export function readPublishedSboms(dir: string): { sboms: PublishedSbom[]; problems: FleetIssue[] } {
-    if (!fs.existsSync(dir)) return { sboms: [], problems: [{ file: dir, path: "", message: "does not exist", fix: "give the directory scripts/scan-images.sh wrote the SBOMs to (the scan job's sbom-<stack> artifact)" }] };
-    const files = fs.readdirSync(dir).filter((n) => n.endsWith(".cdx.json")).sort();
+    if (!fs.existsSync(dir)) return { sboms: [], problems: [missingSbomDir(dir)] };
+    const files = sbomFilesIn(dir);
     if (!files.length) return { sboms: [], problems: [{ file: dir, path: "", message: "holds no <name>.cdx.json", fix: `make them: scripts/fleet sbom <refs file> --out ${dir}` }] };
     const problems: FleetIssue[] = [];
     const byImage = new Map<string, PublishedSbom & { file: string }>();
-    for (const f of files) {
-        const file = path.join(dir, f);
+    for (const file of files) {
         const bytes = fs.readFileSync(file);
         let subject;
         try {
@@ -43,7 +42,7 @@ export function readPublishedSboms(dir: string): { sboms: PublishedSbom[]; probl
             problems.push({ file, path: "", message: `is not an SBOM scripts/fleet sbom wrote: ${(e as Error).message}`, fix: `make it again: scripts/fleet sbom <refs file> --out ${dir}` });
             continue;
         }
-        if (!/^sha256:[0-9a-f]{64}$/.test(subject.version)) {
+        if (!isSha256Digest(subject.version)) {
             problems.push({ file, path: "metadata.component.version", message: `is ${JSON.stringify(subject.version)}, not the image's digest (sha256:<64 hex>)`, fix: "make SBOMs of pushed images, by tag@digest (pulumi stack export | scripts/image-refs.sh)" });
             continue;
         }
@@ -58,23 +57,13 @@ export function readPublishedSboms(dir: string): { sboms: PublishedSbom[]; probl
     return { sboms: [...byImage.values()].map(({ file: _file, ...s }) => s), problems };
 }
 
-/** The volume, with the program's labels, when the engine has none of that name. */
-async function ensureVolume(volume: string, machine: string, o: DockerOptions): Promise<void> {
+/** What `inspect` names, made by `create` when the engine has none. */
+async function ensure(inspect: string[], create: () => Promise<unknown>, o: DockerOptions): Promise<void> {
     try {
-        await dockerOk(["volume", "inspect", volume], volume, o);
+        await dockerOk(inspect, inspect[inspect.length - 1], o);
     } catch (e) {
         if (!(e instanceof DockerCliError)) throw e;
-        await dockerOk(["volume", "create", "--label", `fleet.machine=${machine}`, volume], volume, o);
-    }
-}
-
-/** The empty image the writer is created from, imported when the engine lacks it. */
-async function ensureWriterImage(o: DockerOptions): Promise<void> {
-    try {
-        await dockerOk(["image", "inspect", INDEX_WRITER_IMAGE], INDEX_WRITER_IMAGE, o);
-    } catch (e) {
-        if (!(e instanceof DockerCliError)) throw e;
-        await dockerOk(["import", "--change", "LABEL fleet.role=sbom-index-writer", "-", INDEX_WRITER_IMAGE], INDEX_WRITER_IMAGE, { ...o, input: await tarOf([]) });
+        await create();
     }
 }
 
@@ -98,8 +87,9 @@ export interface PublishResult extends SbomIndexMerge {
 export async function publishSboms(sboms: readonly PublishedSbom[], machine: string, dockerHost: string, now: Date): Promise<PublishResult> {
     const o = { dockerHost };
     const volume = sbomIndexVolumeName(machine);
-    await ensureVolume(volume, machine, o);
-    await ensureWriterImage(o);
+    // The volume with the program's labels; the empty image the writer is created from.
+    await ensure(["volume", "inspect", volume], () => dockerOk(["volume", "create", "--label", `fleet.machine=${machine}`, volume], volume, o), o);
+    await ensure(["image", "inspect", INDEX_WRITER_IMAGE], async () => dockerOk(["import", "--change", "LABEL fleet.role=sbom-index-writer", "-", INDEX_WRITER_IMAGE], INDEX_WRITER_IMAGE, { ...o, input: await tarOf([]) }), o);
     const id = (await dockerOk(["create", "--network", "none", "--label", "fleet.role=sbom-index-writer", "--volume", `${volume}:${MOUNT}`, INDEX_WRITER_IMAGE, "/none"], volume, o)).trim();
     try {
         let old = emptySbomIndex();

@@ -8,6 +8,7 @@
  * entry for `SBOM_INDEX.keepDays`, so a container of a pinned older image still finds its own.
  */
 import { SBOM_INDEX } from "../model/defaults";
+import { byName } from "../model/names";
 
 /** The format's version, checked by the entrypoint. */
 export const SBOM_INDEX_FORMAT = 1;
@@ -35,6 +36,11 @@ export interface PublishedSbom {
 }
 
 const DIGEST = /^sha256:[0-9a-f]{64}$/;
+
+/** Whether `s` is a sha256 digest (`sha256:<64 hex>`), as an image's and an SBOM's are written. */
+export function isSha256Digest(s: string): boolean {
+    return DIGEST.test(s);
+}
 const TIME = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}Z$/;
 
 /** An empty index. */
@@ -58,7 +64,7 @@ export function parseSbomIndex(text: string): SbomIndex | { unreadable: string }
         return { unreadable: `not a fleet SBOM index of format ${SBOM_INDEX_FORMAT}` };
     }
     for (const [digest, e] of Object.entries(d.images)) {
-        const ok = DIGEST.test(digest) && e && typeof e.image === "string" && DIGEST.test(String(e.sbomDigest)) && TIME.test(String(e.publishedAt));
+        const ok = isSha256Digest(digest) && e && typeof e.image === "string" && isSha256Digest(String(e.sbomDigest)) && TIME.test(String(e.publishedAt));
         if (!ok) return { unreadable: `its entry ${digest} is not {image, sbomDigest, publishedAt}` };
     }
     return d as SbomIndex;
@@ -97,12 +103,13 @@ export function mergeSbomIndex(old: SbomIndex, published: readonly PublishedSbom
         (p.imageDigest in old.images ? updated : added).push(p.imageDigest);
         images[p.imageDigest] = { image: p.image, sbomDigest: p.sbomDigest, publishedAt: at };
     }
-    const kept = dropped.filter((d) => !(d in images));
-    return { index: { fleetSbomIndex: SBOM_INDEX_FORMAT, images: sortedByKey(images) }, added: added.sort(), updated: updated.sort(), dropped: kept.sort() };
+    // An aged entry published again is not dropped.
+    const gone = dropped.filter((d) => !(d in images));
+    return { index: { fleetSbomIndex: SBOM_INDEX_FORMAT, images: sortedByKey(images) }, added: added.sort(byName), updated: updated.sort(byName), dropped: gone.sort(byName) };
 }
 
 function sortedByKey<T>(o: Record<string, T>): Record<string, T> {
-    return Object.fromEntries(Object.entries(o).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
+    return Object.fromEntries(Object.entries(o).sort(([a], [b]) => byName(a, b)));
 }
 
 /** The file's text: the same index gives the same bytes. */
