@@ -132,10 +132,9 @@ const address = advertiseAddress(cfg);
 
 export const machine = plan.machine;
 export const families = plan.families;
-/** Per service: where it answers, what it runs, and under which container name (and its front's). */
+/** Per service: where it answers, what it runs, and under which container name. */
 export const services = Object.fromEntries(plan.containers.map((c) => [c.service, {
     container: host.containers[c.service].containerName,
-    front: host.fronts[c.service].containerName,
     endpoint: endpointOf(c),
     health: `http://${address}:${c.ports.health}${c.health.path}`,
     family: c.family,
@@ -154,6 +153,8 @@ export const summary = {
     portOffset: plan.portOffset,
     cudaTrack: plan.cudaTrack,
     network: host.networkName,
+    /** The host front holding every service's host ports (components/hostFront.ts). */
+    front: host.front?.containerName ?? null,
     preflight: host.preflight.report,
 };
 export const notDeployed = Object.fromEntries(plan.excluded.map((e) => [e.service, `${e.kind}: ${e.reason}`]));

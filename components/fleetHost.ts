@@ -1,9 +1,10 @@
 /**
- * One host's running fleet: the preflight, a bridge network, the supervisor's Docker API proxy,
- * per planned service a ServiceFront (its host ports and its name on the network) and a
- * ServiceContainer behind it, and per service of the other host it uses a PeerFront (that
- * service's name on this host's network), and the volume of the host's SBOM index, which every
- * service container mounts read-only. Core services (002 §H phase 1) come up healthy before
+ * One host's running fleet: the preflight, the fleet network (a declared subnet: its gateway and
+ * the resolvers' addresses are fixed, fleet/model/network.ts), the supervisor's Docker API proxy,
+ * the host front (every service's host ports) and its two resolvers (every service's name), per
+ * planned service a ServiceContainer behind the front, per service of the other host it uses a
+ * PeerFront (that service's name on this host's network), and the volume of the host's SBOM
+ * index, which every service container mounts read-only. Core services (002 §H phase 1) come up healthy before
  * the rest. The peer fronts start beside them, gating no start: the other host can be down at any
  * moment, so a service retries its calls there anyway, and each gate would cost the host's start
  * a health wait (about a second).
@@ -21,12 +22,13 @@ import { GpuProbe } from "./gpuProbe";
 import { HostImages } from "./hostImages";
 import { ImageSettings } from "./image";
 import { HostPreflight } from "./preflight";
-import { backendAlias, backendsNetworkName, renderFrontConfig, renderPeerFrontConfig, unreachablePeerEndpoint } from "../fleet/render/front";
+import { fleetNetworkName, hostFrontHealthPort, listenNames, renderHostFrontConfig, renderPeerFrontConfig, unreachablePeerEndpoint } from "../fleet/render/front";
+import { HostFront } from "./hostFront";
+import { HostResolvers } from "./hostResolvers";
 import { PeerFront } from "./peerFront";
 import { ServiceContainer } from "./serviceContainer";
-import { ServiceFront } from "./serviceFront";
 
-/** HAProxy's check of a host's front configurations (the script says how). */
+/** HAProxy's check of a host's peer front configurations (the script says how). */
 export const FRONT_CHECK_SCRIPT = "scripts/front-check.sh";
 
 export interface FleetHostArgs {
@@ -62,8 +64,9 @@ function peerEndpoint(endpoints: pulumi.Output<unknown>, service: string, stack:
 export class FleetHost extends pulumi.ComponentResource {
     /** By service name. */
     public readonly containers: Readonly<Record<string, ServiceContainer>>;
-    /** Each service's front (its host ports and its name on the host network), by service name. */
-    public readonly fronts: Readonly<Record<string, ServiceFront>>;
+    /** The host front (every service's host ports); none without the HAProxy image (a stack with no service). */
+    public readonly front?: HostFront;
+    public readonly resolvers?: HostResolvers;
     /** Each service of the other host this one uses, by service name. */
     public readonly peerFronts: Readonly<Record<string, PeerFront>>;
     public readonly preflight: HostPreflight;
@@ -90,9 +93,13 @@ export class FleetHost extends pulumi.ComponentResource {
         }, { parent: this });
         this.gpuProbe = args.gpu ? this.probe(`${name}-gpu-probe`, args, triggers) : undefined;
 
-        const network = new docker.Network(`${name}-net`, {
-            name: `fleet-${p.machine}`,
+        // Not the network of the fleet's earlier design (`${name}-net`, fleet-<machine>, no declared
+        // subnet): a new resource and name, so the first `up` of the host front creates it beside
+        // that one, and the engine deletes that one last, after the containers that used it.
+        const network = new docker.Network(`${name}-network`, {
+            name: fleetNetworkName(p.machine),
             driver: "bridge",
+            ipamConfigs: [{ subnet: p.network.subnet, gateway: p.network.gateway, ipRange: p.network.ipRange }],
             labels: [{ label: "fleet.machine", value: p.machine }],
         }, {
             parent: this, provider,
@@ -119,7 +126,7 @@ export class FleetHost extends pulumi.ComponentResource {
             dependsOn: [this.preflight],
         }, { parent: this }) : undefined;
         const proxy = haproxy?.running;
-        const { fronts, peerFronts } = haproxy ? this.makeFronts(name, args, haproxy, network) : { fronts: {}, peerFronts: {} };
+        const fronts = haproxy ? this.makeFronts(name, args, haproxy, network) : undefined;
 
         const baseline = seccompOpt(baselineProfile());
         const builds = new Map(args.build.services.map((b) => [b.spec.service, b]));
@@ -144,7 +151,8 @@ export class FleetHost extends pulumi.ComponentResource {
                 extraEnv: supervisor ? { DOCKER_HOST: proxy!.endpoint } : undefined,
                 provider,
                 dockerHost: args.dockerHost,
-                front: { container: fronts[c.service].container, network: backendsNetworkName(p.machine), alias: backendAlias(c.name), backends: fronts[c.service].backends },
+                dns: [...p.network.resolvers],
+                front: { name: fronts!.front.containerName, network: fleetNetworkName(p.machine), listens: listenNames(c) },
                 dependsOn: [
                     this.preflight,
                     // Only a GPU request needs the device driver: CPU services deploy without it.
@@ -163,54 +171,57 @@ export class FleetHost extends pulumi.ComponentResource {
             containers[c.service] = sc;
         }
         this.containers = containers;
-        this.fronts = fronts;
-        this.peerFronts = peerFronts;
+        this.front = fronts?.front;
+        this.resolvers = fronts?.resolvers;
+        this.peerFronts = fronts?.peerFronts ?? {};
         this.networkName = network.name;
         this.registerOutputs({ networkName: this.networkName, containers: Object.keys(containers) });
     }
 
     /**
-     * The host's backends network, one front per service, one peer front per service of the other
-     * host it uses, and before them HAProxy's own check of every configuration: one it refuses
-     * fails the `up` before any front is replaced.
+     * The host front and its resolvers, one peer front per service of the other host it uses, and
+     * before the peer fronts HAProxy's own check of their configurations (the host front's command
+     * checks its own): one it refuses fails the `up` before any front is replaced.
      */
-    private makeFronts(name: string, args: FleetHostArgs, haproxy: DockerApiProxy, network: docker.Network): { fronts: Record<string, ServiceFront>; peerFronts: Record<string, PeerFront> } {
+    private makeFronts(name: string, args: FleetHostArgs, haproxy: DockerApiProxy, network: docker.Network): { front: HostFront; resolvers: HostResolvers; peerFronts: Record<string, PeerFront> } {
         const p = args.plan;
-        const backends = new docker.Network(`${name}-backends`, {
-            name: backendsNetworkName(p.machine),
-            driver: "bridge",
-            // Fronts and admitted containers only, no route out: egress is the host network's.
-            internal: true,
-            labels: [{ label: "fleet.machine", value: p.machine }],
-        }, { parent: this, provider: args.provider, deleteBeforeReplace: true });
-        const configs = Object.fromEntries(p.containers.map((c) => [c.service, renderFrontConfig(c, p.machine)]));
-        if (p.peers.length > 0 && args.peerEndpoints === undefined) {
+        // HAProxy and dnsmasq run under the profile the Docker API proxy runs HAProxy under.
+        const seccomp = seccompOpt(supervisorProfile());
+        const front = new HostFront(`${name}-front`, {
+            machine: p.machine,
+            network: p.network,
+            config: renderHostFrontConfig(p),
+            healthPort: hostFrontHealthPort(p),
+            imageId: haproxy.imageId,
+            seccomp,
+            provider: args.provider,
+            dockerHost: args.dockerHost,
+            dependsOn: [this.preflight, network],
+        }, { parent: this });
+        const resolvers = new HostResolvers(`${name}-resolver`, {
+            machine: p.machine,
+            network: p.network,
+            networkId: network.id,
+            imageId: haproxy.imageId,
+            seccomp,
+            provider: args.provider,
+            dockerHost: args.dockerHost,
+            dependsOn: [this.preflight],
+        }, { parent: this });
+        if (p.peers.length === 0) return { front, resolvers, peerFronts: {} };
+        if (args.peerEndpoints === undefined) {
             // fleet/model/stackRules.ts refuses a stack whose host uses peers without fleet:peerStack.
             throw new Error(`${p.machine} uses ${p.peers.map((x) => x.service).join(", ")} of another host, and no peer stack's endpoints were given`);
         }
         const peerConfigs = Object.fromEntries(p.peers.map((x) => [x.service,
             peerEndpoint(args.peerEndpoints!, x.service, args.peerStack ?? x.machine).apply((e) => renderPeerFrontConfig(x, p.machine, e))]));
-        // The peer fronts' keys cannot clash with the services': a used service does not run here (fleet/model/checkHosts.ts).
-        const checked = pulumi.output(peerConfigs).apply((peer) => JSON.stringify({ ...configs, ...Object.fromEntries(Object.entries(peer).map(([k, v]) => [`peer:${k}`, v])) }));
+        const checked = pulumi.output(peerConfigs).apply((peer) => JSON.stringify(Object.fromEntries(Object.entries(peer).map(([k, v]) => [`${k}'s peer front`, v]))));
         const check = new command.local.Command(`${name}-fronts-check`, {
             create: pulumi.interpolate`bash ${FRONT_CHECK_SCRIPT} ${haproxy.imageId}`,
             stdin: checked,
             environment: { DOCKER_HOST: args.dockerHost },
             triggers: [haproxy.imageId, checked],
         }, { parent: this });
-        const seccomp = seccompOpt(supervisorProfile());
-        const fronts = Object.fromEntries(p.containers.map((c) => [c.service, new ServiceFront(`${c.name}-front`, {
-            plan: c,
-            machine: p.machine,
-            config: configs[c.service],
-            imageId: haproxy.imageId,
-            networkId: network.id,
-            backends,
-            // HAProxy runs under the profile the Docker API proxy runs it under.
-            seccomp,
-            provider: args.provider,
-            dependsOn: [this.preflight, check],
-        }, { parent: this })]));
         const peerFronts = Object.fromEntries(p.peers.map((x) => [x.service, new PeerFront(`${x.name}-peer`, {
             peer: x,
             machine: p.machine,
@@ -222,7 +233,7 @@ export class FleetHost extends pulumi.ComponentResource {
             dockerHost: args.dockerHost,
             dependsOn: [this.preflight, check],
         }, { parent: this })]));
-        return { fronts, peerFronts };
+        return { front, resolvers, peerFronts };
     }
 
     /** The GPU probe, after the preflight and the image it runs; none without a GPU request. */

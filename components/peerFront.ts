@@ -4,7 +4,7 @@
  * forwards its port to the address the peer stack's `endpoints` output gives
  * (fleet/render/front.ts renderPeerFrontConfig). The host's containers reach a peer's service
  * exactly as they reach one of their own host, so a service moved between hosts swaps this
- * container for the service's own front and replaces no service container.
+ * container for the service's listen sections in the host front and replaces no service container.
  *
  * It publishes no host port. Its name is fixed (one per used service), so a replacement (the
  * peer's address moved) removes the old one first; `fleet diff` names it.
@@ -15,7 +15,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { FRONT_DEFAULTS } from "../fleet/model/defaults";
 import { PeerPlan } from "../fleet/model/plan";
 import { peerFrontName } from "../fleet/render/front";
-import { frontEnvs, frontOptions, haproxyContainerInputs } from "./serviceFront";
+import { frontEnvs, frontOptions, haproxyContainerInputs, peerFrontTmpfs } from "./haproxyContainer";
 import { startCommand } from "./serviceContainer";
 
 export interface PeerFrontArgs {
@@ -46,7 +46,7 @@ export class PeerFront extends pulumi.ComponentResource {
         const p = args.peer;
         const d = FRONT_DEFAULTS;
         this.container = new docker.Container(name, {
-            ...haproxyContainerInputs(args.imageId, args.seccomp),
+            ...haproxyContainerInputs(args.imageId, args.seccomp, d, peerFrontTmpfs()),
             name: peerFrontName(p.name),
             networksAdvanced: [{ name: args.networkId, aliases: [p.name] }],
             envs: frontEnvs(args.config),

@@ -31,13 +31,14 @@ export const CONTAINER_REPLACE_ON_CHANGES = ["*"];
 /** Starts a container in its predecessor's place and confirms it healthy (the script says how). */
 export const START_SCRIPT = "scripts/container-start.sh";
 
-/** A service container's front, as its start command needs it. */
+/** The host front, as a service container's start command needs it. */
 export interface StartFront {
-    /** The front container's name. */
-    name: pulumi.Input<string>;
-    /** The backends network's name and the alias the service's containers hold there. */
+    /** The host front container's name. */
+    name: string;
+    /** The fleet network's name: a container is admitted as `<container>.<network>`. */
     network: string;
-    alias: string;
+    /** The service's listen sections in the front (fleet/render/front.ts listenNames). */
+    listens: string[];
 }
 
 /** What a `<name>-start` command is told (scripts/container-start.sh, its usage). */
@@ -71,7 +72,7 @@ export function startCommand(a: StartArgs): pulumi.Output<string> {
     const base = pulumi.interpolate`bash ${START_SCRIPT} ${a.container} ${a.service} ${a.machine} ${a.pidsLimit} ${a.waitSeconds} ${a.stableSeconds}`;
     if (a.front === undefined) return base;
     const f = FRONT_DEFAULTS;
-    return pulumi.interpolate`${base} ${a.takeover ?? "stop-first"} ${a.front.name} ${a.front.network} ${a.front.alias} ${f.pidsLimit} ${f.admitSeconds} ${f.drainSeconds}`;
+    return pulumi.interpolate`${base} ${a.takeover ?? "stop-first"} ${a.front.name} ${a.front.network} ${a.front.listens.join(",")} ${f.admitSeconds} ${f.drainSeconds}`;
 }
 
 /** The provider's healthcheck for the images' stdlib helper, durations in its canonical form. */
@@ -122,8 +123,13 @@ export interface ServiceContainerArgs {
     provider: docker.Provider;
     /** DOCKER_HOST for the start command. */
     dockerHost: string;
-    /** The service's front: it holds the host ports and the alias; the start command admits the container to it. */
-    front: { container: docker.Container; network: string; alias: string; backends: docker.Network };
+    /**
+     * The host's resolvers, by address: every service's name resolves to the host front there
+     * (fleet/model/network.ts). Fixed addresses, so a resolver's replacement replaces no container.
+     */
+    dns: string[];
+    /** The host front: it holds the service's ports; the start command admits the container to it. */
+    front: StartFront;
     /** What the container's create waits for (the preflight, the GPU probe, the proxy's start). */
     dependsOn: pulumi.Input<pulumi.Resource>[];
     /**
@@ -214,8 +220,10 @@ export class ServiceContainer extends pulumi.ComponentResource {
             shmSize: c.limits.shmMb,
             cpus: cpusInput(c.limits.cpus),
             cpuShares: c.limits.cpuShares,
-            // No ports and no alias: the front holds both (components/serviceFront.ts). The start
-            // command joins the container to the backends network once it is healthy.
+            // No ports and no alias: the host front holds the ports, and the resolvers answer the
+            // service's name with the front's address (components/hostFront.ts). The front reaches
+            // the container by its own name once the start command admitted it.
+            dns: args.dns,
             networksAdvanced: [
                 { name: args.networkId },
                 ...(args.extraNetworks ?? []).map((n) => ({ name: n })),
@@ -243,8 +251,7 @@ export class ServiceContainer extends pulumi.ComponentResource {
             // CreateStep.Apply), so the start command can go back to it.
             deleteBeforeReplace: false,
             replaceOnChanges: CONTAINER_REPLACE_ON_CHANGES,
-            // The start command joins it to the backends network: a destroy removes it first.
-            dependsOn: [...args.dependsOn, args.front.backends],
+            dependsOn: args.dependsOn,
         });
 
         this.started = new command.local.Command(`${name}-start`, {
@@ -252,14 +259,13 @@ export class ServiceContainer extends pulumi.ComponentResource {
                 container: this.container.name, service: c.service, machine: args.machine,
                 pidsLimit: c.limits.pidsLimit, waitSeconds: h.waitTimeoutSeconds, stableSeconds: TAKEOVER_DEFAULTS.stableSeconds,
                 takeover: takeoverOf(c),
-                front: { name: args.front.container.name, network: args.front.network, alias: args.front.alias },
+                front: args.front,
             }),
             environment: { DOCKER_HOST: args.dockerHost },
-            // A new front (its ports changed) is started by this command too.
-            triggers: [this.container.id, args.front.container.id, c.limits.pidsLimit],
+            triggers: [this.container.id, c.limits.pidsLimit],
         }, {
             parent: this,
-            dependsOn: [this.container, args.front.container, ...(args.startAfter ?? [])],
+            dependsOn: [this.container, ...(args.startAfter ?? [])],
             // Its first name: it only set the PIDs limit and confirmed health then.
             aliases: [{ name: `${name}-pids-limit` }],
         });

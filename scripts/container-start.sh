@@ -15,13 +15,13 @@
 #   3. The container is waited for until healthy, up to its wait; when it replaced a predecessor
 #      it must then stay running and healthy, without a restart, for <stable-seconds>. Between two
 #      looks at its state the script waits on the engine's events for it, not a fixed poll.
-#   4. It joins the backends network under the service's backend alias, the front is started if it
-#      is not running (a first deploy, or a front replaced because its ports changed), and the
-#      front must report it up on every port (`fleet-front-ctl admit`). HAProxy 2.6 marks a
-#      server up as soon as DNS gives it an address, before a check: so the container is only
-#      given the alias once it is healthy. In `overlap` this comes after the stability window
-#      of step 3 (the predecessors serve meanwhile); in `stop-first` before it, since nothing
-#      else serves: the new container serves through its window.
+#   4. The host front admits it (`fleet-front-ctl admit`): in each of the service's listen sections
+#      a free slot takes the container's name (`<container>.<network>`, which Docker's DNS
+#      answers) and is set ready, and must be up on every port. HAProxy 2.6 marks a server up as
+#      soon as it has an address, before a check: so the container is only admitted once it is
+#      healthy. In `overlap` this comes after the stability window of step 3 (the predecessors
+#      serve meanwhile); in `stop-first` before it, since nothing else serves: the new container
+#      serves through its window.
 #   5. The predecessors still running get no new connection (`drain`), up to <drain-seconds> to
 #      finish the open ones, and are stopped (SIGTERM, then SIGKILL after their stop timeout).
 #   6. Otherwise the container is stopped and its predecessors keep serving (those stopped for it
@@ -36,13 +36,13 @@
 # `up`, refreshed or not, runs it again and it fails again, until the container is healthy.
 #
 # Usage: scripts/container-start.sh <container> <service> <machine> <pids-limit> <wait-seconds> <stable-seconds>
-#            [<overlap|stop-first> <front> <backends-network> <alias> <front-pids-limit> <admit-seconds> <drain-seconds>]
+#            [<overlap|stop-first> <front> <network> <listen>,... <admit-seconds> <drain-seconds>]
 # Without the front's arguments (the Docker API proxy): stop-first, no front.
 # Environment: DOCKER_HOST (the host's engine); FLEET_START_TRACE, a file each step's time is
 # appended to (`<epoch seconds> <service> <step>`, where a start spends its time). Exit status 0
 # once healthy (and stable) and serving; 1 with the reason.
 set -euo pipefail
-usage="usage: scripts/container-start.sh <container> <service> <machine> <pids-limit> <wait-seconds> <stable-seconds> [<overlap|stop-first> <front> <backends-network> <alias> <front-pids-limit> <admit-seconds> <drain-seconds>]"
+usage="usage: scripts/container-start.sh <container> <service> <machine> <pids-limit> <wait-seconds> <stable-seconds> [<overlap|stop-first> <front> <network> <listen>,... <admit-seconds> <drain-seconds>]"
 container="${1:?$usage}"
 service="${2:?$usage}"
 machine="${3:?$usage}"
@@ -53,10 +53,9 @@ takeover="${7:-stop-first}"
 front="${8:-}"
 if [ -n "$front" ]; then
     network="${9:?$usage}"
-    alias="${10:?$usage}"
-    front_pids="${11:?$usage}"
-    admit_seconds="${12:?$usage}"
-    drain_seconds="${13:?$usage}"
+    listens="${10:?$usage}"
+    admit_seconds="${11:?$usage}"
+    drain_seconds="${12:?$usage}"
 fi
 case "$takeover" in overlap | stop-first) ;; *) echo "$usage" >&2; exit 2 ;; esac
 
@@ -141,23 +140,19 @@ report() {
     docker logs --tail 5 "$container" 2>&1 | sed 's/^/  /' >&2 || true
 }
 
-# The address of container $1 on the backends network; empty when it is not on it.
-backend_ip() {
-    docker inspect --format "{{with index .NetworkSettings.Networks \"$network\"}}{{.IPAddress}}{{end}}" "$1" 2>/dev/null || true
+# The name the host front admits container $1 under: its own, qualified with the network's.
+backend_name() {
+    local name
+    name="$(docker inspect --format '{{.Name}}' "$1" 2>/dev/null)" || return 1
+    echo "${name#/}.$network"
 }
 
 # The front stops sending container $1 new connections and gives the open ones up to the drain.
 retire() {
     [ -n "$front" ] || return 0
-    local ip
-    ip="$(backend_ip "$1")"
-    [ -n "$ip" ] || return 0
-    docker exec "$front" fleet-front-ctl retire "$ip" "$drain_seconds" >/dev/null 2>&1 || true
-}
-
-# Container $1 on the backends network under the service's alias (once; Docker keeps it).
-join_backends() {
-    [ -n "$(backend_ip "$1")" ] || docker network connect --alias "$alias" "$network" "$1"
+    local name
+    name="$(backend_name "$1")" || return 0
+    docker exec "$front" fleet-front-ctl retire "$name" "$drain_seconds" >/dev/null 2>&1 || true
 }
 
 # Stops the container and leaves the service to its predecessors: the running ones kept serving;
@@ -174,9 +169,8 @@ give_back() {
         name="$(docker inspect --format '{{.Name}}' "$p" 2>/dev/null || echo "$p")"
         name="${name#/}"
         if docker start "$p" >/dev/null 2>&1 && wait_healthy "$p" "$wait_seconds"; then
-            # Drained before it stopped: the front takes it up again (its slot set ready).
-            if [ -n "$front" ] && [ "$front_running" = true ] && ! { join_backends "$p" >/dev/null 2>&1 &&
-                docker exec "$front" fleet-front-ctl admit "$(backend_ip "$p")" "$admit_seconds" >/dev/null 2>&1; }; then
+            # Retired before it stopped: the front admits it again.
+            if [ -n "$front" ] && ! docker exec "$front" fleet-front-ctl admit "$(backend_name "$p")" "$admit_seconds" "$listens" >/dev/null 2>&1; then
                 echo "$service: the previous container $name runs again, healthy, but its front $front does not take it up; the service does not answer until it does." >&2
                 continue
             fi
@@ -202,59 +196,20 @@ stop_for_takeover() {
     stopped+=("$1")
 }
 
-# The front running: started with its PIDs limit when it is not (a first deploy, a new front);
-# `admit` waits for it to answer. Containers from before the fronts publish the host ports
-# themselves (`legacy`); they are stopped first.
-ensure_front() {
-    local p out still=()
-    [ "$front_running" = true ] && return 0
-    for p in "${serving[@]}"; do
-        if [ -n "${legacy[$p]:-}" ]; then
-            docker stop "$p" >/dev/null
-            stopped+=("$p")
-        else
-            still+=("$p")
-        fi
-    done
-    serving=("${still[@]}")
-    if ! out="$(docker update --pids-limit "$front_pids" "$front" 2>&1 && docker start "$front" 2>&1)"; then
-        info="$(state "$container")"
-        fail "could not be put behind its front $front ($out)"
-    fi
-    front_running=true
-    front_started=true
-    trace front-started
-}
-
 # The container, and every container of the service on the host in one listing: the running
-# ones (`serving`, those publishing host ports themselves in `legacy`) and the stopped ones.
-self_format='{{.Id}} {{.State.Running}}'
-[ -z "$front" ] || self_format+=" {{with index .NetworkSettings.Networks \"$network\"}}{{.IPAddress}}{{end}}"
-read -r self_id running self_ip <<<"$(docker inspect --format "$self_format" "$container")"
+# ones (`serving`) and the stopped ones.
+read -r self_id running <<<"$(docker inspect --format '{{.Id}} {{.State.Running}}' "$container")"
 serving=()
 stopped=()
 exited=()
-declare -A legacy=()
-while IFS=$'\t' read -r id status ports; do
+while IFS=$'\t' read -r id status; do
     if [ -z "$id" ] || [ "$id" = "$self_id" ]; then continue; fi
     case "$status" in
-        running | restarting | paused)
-            serving+=("$id")
-            [ -z "$ports" ] || legacy[$id]=1
-            ;;
+        running | restarting | paused) serving+=("$id") ;;
         exited) exited+=("$id") ;;
     esac
-done < <(docker ps --all --no-trunc --filter "label=fleet.service=$service" --filter "label=fleet.machine=$machine" --format '{{.ID}}\t{{.State}}\t{{.Ports}}')
+done < <(docker ps --all --no-trunc --filter "label=fleet.service=$service" --filter "label=fleet.machine=$machine" --format '{{.ID}}\t{{.State}}')
 trace listed
-front_running=false
-front_started=false
-if [ -n "$front" ]; then
-    if ! front_running="$(docker inspect --format '{{.State.Running}}' "$front" 2>&1)"; then
-        echo "$service ($container): its front $front cannot be read: $front_running" >&2
-        echo "Fix: a front removed by hand is created again by pulumi up --refresh." >&2
-        exit 1
-    fi
-fi
 if [ "$running" != true ]; then
     # None running: an `up` interrupted after it stopped the old container. The one that stopped
     # last served until then (earlier failed attempts were stopped before it was given back).
@@ -272,10 +227,6 @@ if [ "$running" != true ]; then
     fi
     trace started
 fi
-# A front not running yet is started right after the container, not before it: it is up while the
-# container comes up (on a busy engine each start waits its turn; the container's is the one the
-# tier waits for).
-[ -z "$front" ] || [ "${#legacy[@]}" -gt 0 ] || ensure_front
 predecessors=$((${#serving[@]} + ${#stopped[@]}))
 
 if ! wait_healthy "$container" "$wait_seconds"; then
@@ -293,21 +244,12 @@ stabilize() {
     fi
 }
 
-# On the backends network under the service's alias, the front running, and taken up by it.
+# Taken up by the host front on every port of the service.
 admit() {
     [ -n "$front" ] || return 0
-    if [ -z "$self_ip" ]; then
-        if ! out="$(docker network connect --alias "$alias" "$network" "$container" 2>&1)"; then
-            info="$(state "$container")"
-            fail "could not join $network ($out)"
-        fi
-        self_ip="$(backend_ip "$container")"
-        trace joined
-    fi
-    ensure_front
-    if ! out="$(docker exec "$front" fleet-front-ctl admit "$self_ip" "$admit_seconds" 2>&1)"; then
+    if ! out="$(docker exec "$front" fleet-front-ctl admit "$container.$network" "$admit_seconds" "$listens" 2>&1)"; then
         info="$(state "$container")"
-        fail "is not taken up by its front $front ($out)"
+        fail "is not taken up by the host front $front ($out)"
     fi
     trace admitted
 }
@@ -327,12 +269,6 @@ for p in "${serving[@]}"; do
     retire "$p"
     docker stop "$p" >/dev/null
 done
-# A front this run started is healthy before the run ends (it has had the container's whole
-# start to come up): an `up` leaves no front "starting" for the drift check to name.
-if [ "$front_started" = true ] && ! wait_healthy "$front" "$wait_seconds"; then
-    echo "$service: its front $front serves, but its own health check is not healthy after ${wait_seconds} s: docker logs $front" >&2
-    exit 1
-fi
 trace end
 if [ "$predecessors" -gt 0 ]; then
     echo "$service ($container): healthy, PIDs limit $pids, took over from $predecessors previous container(s)"

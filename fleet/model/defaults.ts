@@ -100,24 +100,13 @@ export const TAKEOVER_DEFAULTS = {
 };
 
 /**
- * Every service's front (components/serviceFront.ts, fleet/render/front.ts): an HAProxy container
- * that owns the service's published host ports and its network alias, and forwards each port, in
- * TCP mode, to the service's healthy containers. A replacement starts the new container beside the
- * old one, admits it to the front once healthy and stable, drains the old one, and only then stops
- * it: a request in flight finishes and a new one finds a ready backend.
+ * What every HAProxy the fleet runs as a front shares (the host front, components/hostFront.ts; a
+ * peer front, components/peerFront.ts): its timeouts, retries, admission and drain. A replacement
+ * starts the new container beside the old one, admits it to the host front once healthy and
+ * stable, drains the old one, and only then stops it: a request in flight finishes and a new one
+ * finds a ready backend.
  */
 export const FRONT_DEFAULTS = {
-    /**
-     * Backend slots per forwarded port (`server-template`): one per container of the service that
-     * can run at once (the serving one, the one taking over, and one left by an interrupted `up`).
-     * @default 3
-     */
-    slots: 3,
-    /**
-     * How often the front asks Docker's DNS for the service's backends, in ms, and how long a
-     * vanished address is kept (0: dropped at the next answer). @default 500
-     */
-    resolveMs: 500,
     /** Health-check interval of each backend, in ms; two failures mark it down. @default 1000 */
     checkIntervalMs: 1000,
     /**
@@ -126,8 +115,8 @@ export const FRONT_DEFAULTS = {
      */
     drainSeconds: 10,
     /**
-     * Seconds the front is given to see a new backend up after it joined the backends network
-     * (two DNS rounds and a health check take about 2 s). @default 15
+     * Seconds the host front is given to see a newly admitted container up (a DNS round and a
+     * health check take about 1 s; a reload adding the service's ports may come first). @default 15
      */
     admitSeconds: 15,
     /** A connection refused or timed out is retried, on another backend when there is one. @default 3 */
@@ -136,9 +125,9 @@ export const FRONT_DEFAULTS = {
     connectTimeoutMs: 2000,
     /** Idle timeout of a forwarded connection, both sides (ZeroMQ sessions stay open). @default "1h" */
     idleTimeout: "1h",
-    /** Loopback-only port of the front's own health answer (healthy once HAProxy runs). @default 2377 */
+    /** Loopback-only port of a peer front's own health answer (healthy once HAProxy runs). @default 2377 */
     healthPort: 2377,
-    /** Where the front writes its configuration and its runtime API socket (a tmpfs). */
+    /** Where a peer front writes its configuration and its runtime API socket (a tmpfs). */
     runDir: "/run/fleet-front",
     /** @default 32 */
     memoryMb: 32,
@@ -155,6 +144,69 @@ export const FRONT_DEFAULTS = {
      */
     health: { intervalSeconds: 30, timeoutSeconds: 5, startPeriodSeconds: 10, startIntervalSeconds: 1, retries: 3 },
     /** How long a peer front's start command waits for it to be healthy (components/peerFront.ts). @default 60 */
+    waitSeconds: 60,
+};
+
+/**
+ * The host front (components/hostFront.ts, fleet/render/front.ts): one HAProxy per host in the
+ * host's network namespace, holding every service's published ports, and its two resolvers
+ * (components/hostResolvers.ts). docs/design.md, "The host front", says why one per host.
+ */
+export const HOST_FRONT = {
+    /**
+     * Backend slots per forwarded port: one per container of the service that can run at once (the
+     * serving one, the one taking over, and one left by an interrupted `up`). @default 3
+     */
+    slots: 3,
+    /** The name a free slot resolves (RFC 6761 `.invalid`: never an answer). @default "fleet-free.invalid" */
+    freeSlot: "fleet-free.invalid",
+    /** How often each admitted container's name is resolved again, in ms. @default 500 */
+    resolveMs: 500,
+    /**
+     * How long the front keeps an address while no resolver answers (timeout, refused, other):
+     * a resolver replaced or down never takes a service's backends away. @default "1h"
+     */
+    resolverOutageHold: "1h",
+    /** @default 16384 (one HAProxy for every service of the host) */
+    maxconn: 16384,
+    /**
+     * Port of the front's own health answer, plus the stack's portOffset, on the fleet network's
+     * gateway (each stack's own address: two stacks on one engine never share it). @default 8404
+     */
+    healthPort: 8404,
+    /** The front's volume: configuration, server state, runtime API socket, pid file. */
+    runDir: "/run/fleet-front",
+    /** @default "haproxy.cfg" */
+    configFile: "haproxy.cfg",
+    /** @default "servers.state" */
+    stateFile: "servers.state",
+    /** @default 128 */
+    memoryMb: 128,
+    /** The master, its worker, and a worker left finishing connections per reload. @default 64 */
+    pidsLimit: 64,
+    /** @default 1 */
+    cpus: 1,
+    /** @default 1024 */
+    cpuShares: 1024,
+    /** How long the front's command waits for it to be healthy after a start. @default 60 */
+    waitSeconds: 60,
+};
+
+/**
+ * A host's resolvers (components/hostResolvers.ts): dnsmasq answering every single-label name
+ * with the fleet network's gateway (where the host front listens) and forwarding every other name
+ * to Docker's DNS. Two, replaced one after the other, so a name is always answered.
+ */
+export const RESOLVER_DEFAULTS = {
+    /** @default 16 */
+    memoryMb: 16,
+    /** @default 16 */
+    pidsLimit: 16,
+    /** @default 0.25 */
+    cpus: 0.25,
+    /** @default 256 */
+    cpuShares: 256,
+    /** How long a resolver's start command waits for it to be healthy. @default 60 */
     waitSeconds: 60,
 };
 
@@ -238,8 +290,12 @@ export const MIN_DOCKER_VERSION = "25.0";
  * version of bookworm-security (2.6.12-1+deb12u3 in bookworm main lacks the later fixes).
  */
 export const PROXY_DEFAULTS = {
-    /** @default "haproxy=2.6.12-1+deb12u4" */
-    aptPin: "haproxy=2.6.12-1+deb12u4",
+    /**
+     * HAProxy, and dnsmasq for the host's resolvers (the same image runs both: one image to build,
+     * scan and pin per host).
+     * @default ["haproxy=2.6.12-1+deb12u4", "dnsmasq-base=2.90-4~deb12u2"]
+     */
+    aptPins: ["haproxy=2.6.12-1+deb12u4", "dnsmasq-base=2.90-4~deb12u2"],
     /** Port the supervisor reaches the proxy at. @default 2375 */
     port: 2375,
     /** Loopback-only port of the proxy's own health answer (not published). @default 2376 */

@@ -5,6 +5,7 @@
 import { cudaTracks, DOCKER_API_SERVICE, lineage } from "./check";
 import { APP_GID, APP_UID, APP_USER, HEALTH_DEFAULTS, PROFILE_PATH, TMPFS_SIZES_MB, defaultStartLanes } from "./defaults";
 import { byName, containerName } from "./names";
+import { FleetNetwork, fleetNetwork } from "./network";
 import { hostGpuIds, profileDocument, profileEnv, profileJson } from "./profile";
 import { familyRuntime } from "./runtime";
 import { FleetData, Service, Trait } from "./schema";
@@ -132,6 +133,10 @@ export interface HostPlan {
     /** The services of other hosts the host `uses`, by name. */
     peers: PeerPlan[];
     profileDocument: string;
+    /** The host's fleet network and its fixed addresses (fleet/model/network.ts). */
+    network: FleetNetwork;
+    /** The one host address every published port is bound to (the stack's advertiseAddress). */
+    publishAddress: string;
 }
 
 /** Why a service placed on the host is left out of a stack, or undefined when it runs. */
@@ -285,6 +290,8 @@ export function planHost(d: FleetData, cfg: StackConfig, rollback: RollbackPins 
         excluded,
         peers: peerPlans(d, cfg),
         profileDocument: profileDocument(cfg.machine, d.hosts[cfg.machine]),
+        network: fleetNetwork(cfg.networkSubnet),
+        publishAddress: advertiseAddress(cfg),
     };
 }
 

@@ -4,6 +4,7 @@
  * live here only; fleet/model/stack.ts checks a stack's values against the fleet data.
  */
 import { z } from "zod";
+import { subnetProblem } from "./network";
 import { innerDef } from "./parse";
 import { CUDA_TRACKS, MAX_PORT } from "./schema";
 
@@ -87,6 +88,17 @@ export const stackConfigSchema = (hosts: readonly [string, ...string[]]) => z.st
      * @default the host of an ssh:// or tcp:// dockerHost when that is an IP address; 127.0.0.1 for unix://
      */
     advertiseAddress: str.optional(),
+    /**
+     * The host's fleet network (fleet/model/network.ts): every container's network, the gateway the
+     * host front listens on, the resolvers' fixed addresses. It must not overlap the host's LAN or
+     * another Docker network of the host (Docker refuses: "Pool overlaps with other one on this
+     * address space"); a change replaces the network and every container once.
+     * @default "10.230.0.0/24"
+     */
+    networkSubnet: str.pipe(z.string().superRefine((s, ctx) => {
+        const why = subnetProblem(s);
+        if (why) ctx.addIssue({ code: "custom", message: why });
+    })).default("10.230.0.0/24"),
     /**
      * How many containers of a tier start at once (fleet/model/plan.ts, `startLanes`): each
      * container waits for the one this many places before it in its tier to be healthy. For a

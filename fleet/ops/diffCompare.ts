@@ -9,7 +9,7 @@ import { PROXY_NAME, TagInputs } from "../imageplan/buildPlan";
 import { lineage } from "../model/lineage";
 import { ContainerPlan, PeerPlan } from "../model/plan";
 import { FleetData } from "../model/schema";
-import { frontName, peerFrontName } from "../render/front";
+import { hostFrontHealthPort, hostFrontName, peerFrontName, renderHostFrontConfig } from "../render/front";
 import { FieldChange, leafChanges, leaves, tokenChanges } from "./diffLeaves";
 import { Side, StackSide } from "./diffEval";
 
@@ -42,8 +42,14 @@ export interface StackDiff {
     serviceContainers: number;
 }
 
-/** Why a front row is there: what its replacement costs (diffText counts fronts apart). */
-export const FRONT_REPLACED = "its front owns the service's host ports: the old front is removed first, and the service does not answer until the new one starts (about a second)";
+/** Why a replaced host front's row is there: what its replacement costs (diffText counts it apart). */
+export const FRONT_REPLACED = "the host front owns every service's host ports: the old front is removed first, and no service of the host answers until the new one starts (about a second)";
+
+/** Why a reloaded host front's row is there: it costs nothing. */
+export const FRONT_RELOADED = "its configuration changes: the front reloads, handing its listeners to a new worker, and drops no connection";
+
+/** The service a host front's row names. */
+export const HOST_FRONT_SERVICE = "host front";
 
 /** How the reason of a replaced peer front starts (diffText counts those apart). */
 export const PEER_FRONT_REPLACED = "a peer front has a fixed name: the old one is removed first";
@@ -66,8 +72,8 @@ type Effect = "replace" | "update" | "none";
  * dependsOn, which replaces nothing) and the pinned image (compared as `image`). The other
  * host's services are not the containers' business: their peer fronts are compared apart
  * (`comparePeers`). limits.pidsLimit is set by `docker update` after create: the
- * container stays. The host ports and their address are the front's (components/serviceFront.ts),
- * compared by `compareFront`; the ports also reach the container through its environment.
+ * container stays. The host ports and their address are the host front's (components/hostFront.ts),
+ * compared by `compareHostFront`; the ports also reach the container through its environment.
  */
 const EFFECT: Record<keyof ContainerPlan, Effect> = {
     service: "none", name: "replace", family: "replace", tier: "replace", compute: "none", traits: "none", entrypoint: "none",
@@ -79,6 +85,7 @@ const EFFECT: Record<keyof ContainerPlan, Effect> = {
 function effectOf(field: string): Effect {
     if (field === "image") return "replace";
     if (field === "limits.pidsLimit") return "update";
+    if (field === "network") return "replace";
     return EFFECT[field.split(/[.[]/)[0] as keyof ContainerPlan] ?? "replace";
 }
 
@@ -123,6 +130,8 @@ function images(base: StackSide | undefined, head: StackSide | undefined, files:
 function fieldsOf(s: StackSide, c: ContainerPlan): Map<string, string> {
     const f = leaves(c);
     f.set("image", s.images.containers[c.service].ref ?? `(unknown: ${JSON.stringify(s.images.containers[c.service].build)})`);
+    // The host's network: every container's (by id) and its resolvers' addresses (`dns`).
+    f.set("network", s.plan.network.subnet);
     return f;
 }
 
@@ -165,26 +174,36 @@ function presence(s: Side, st: StackSide | undefined, service: string, stackFile
     return service in s.data.services ? `fleet/data/services.yaml: ${service} is not placed on ${st.cfg.machine}` : `fleet/data/services.yaml: ${service} does not exist`;
 }
 
-/** What a service's front is made from (fleet/render/front.ts, components/serviceFront.ts), and the HAProxy image it runs. */
-function frontFields(s: StackSide, c: ContainerPlan): Record<string, unknown> {
+/** What replaces the host front (components/hostFront.ts): its image, the network it listens on, its health port. */
+function hostFrontFields(s: StackSide): Record<string, unknown> {
     return {
-        name: c.name, ports: c.ports, publishAddress: c.publishAddress, health: { kind: c.health.kind, port: c.health.port, path: c.health.path },
         haproxyImage: s.images.builds[PROXY_NAME]?.tag ?? "(none)",
+        network: s.plan.network,
+        healthPort: hostFrontHealthPort(s.plan),
     };
 }
 
+/** The host front's listen sections, by name, as rendered (fleet/render/front.ts). */
+function listenSections(s: StackSide): Map<string, string> {
+    const blocks = renderHostFrontConfig(s.plan).split(/\n(?=listen )/).slice(1);
+    return new Map(blocks.map((b) => [b.split("\n", 1)[0].slice("listen ".length), b.trim()]));
+}
+
 /**
- * A front replaced: it owns fixed host ports, so the old one is removed first and the service
- * does not answer until its start command starts the new one. The one change of a deploy that
- * interrupts a CPU service: the reviewer must see it.
+ * The host front: replaced (the one change of a deploy that pauses every CPU service of the host:
+ * the reviewer must see it), or reloaded where a service's ports or health check change, or a
+ * service comes or goes, which drops nothing.
  */
-function compareFront(a: StackSide, b: StackSide, x: ContainerPlan, y: ContainerPlan): ContainerChange | undefined {
-    const fields = leafChanges(frontFields(a, x), frontFields(b, y));
-    if (fields.length === 0) return undefined;
-    return {
-        service: y.service, container: frontName(y.name), change: "replace", fields,
-        because: [FRONT_REPLACED],
-    };
+function compareHostFront(a: StackSide | undefined, b: StackSide | undefined): ContainerChange[] {
+    if (!a || !b || b.plan.containers.length === 0) return [];
+    const container = hostFrontName(b.cfg.machine);
+    const replaced = leafChanges(hostFrontFields(a), hostFrontFields(b));
+    if (replaced.length) return [{ service: HOST_FRONT_SERVICE, container, change: "replace", fields: replaced, because: [FRONT_REPLACED] }];
+    const [x, y] = [listenSections(a), listenSections(b)];
+    const fields = [...new Set([...x.keys(), ...y.keys()])].sort()
+        .filter((name) => x.get(name) !== y.get(name))
+        .map((name) => ({ path: `listen ${name}`, base: x.has(name) ? "present" : null, head: y.has(name) ? (x.has(name) ? "changed" : "present") : null }));
+    return fields.length ? [{ service: HOST_FRONT_SERVICE, container, change: "update", fields, because: [FRONT_RELOADED] }] : [];
 }
 
 /** What a peer front is made from (fleet/render/front.ts renderPeerFrontConfig, components/peerFront.ts). */
@@ -194,7 +213,8 @@ function peerFields(s: StackSide, p: PeerPlan): Record<string, unknown> {
 
 /**
  * The peer fronts: one added or removed where the host's `uses` gains or loses a service (a move
- * between hosts swaps it for the service's own front and replaces no service container), one
+ * between hosts swaps it for the service's listen sections in the host front and replaces no
+ * service container), one
  * replaced where the peer's address, the port or the HAProxy image moves.
  */
 function comparePeers(base: Side, head: Side, a: StackSide | undefined, b: StackSide | undefined): ContainerChange[] {
@@ -241,15 +261,13 @@ function containers(base: Side, head: Side, stack: string): ContainerChange[] {
         if (x && y) {
             const c = compareContainer(base, head, a!, b!, x, y);
             if (c) out.push(c);
-            const f = compareFront(a!, b!, x, y);
-            if (f) out.push(f);
         } else if (y) {
             out.push({ service, container: y.name, change: "add", fields: [], because: [`at ${base.label}: ${presence(base, a, service, file)}`] });
         } else if (x) {
             out.push({ service, container: x.name, change: "remove", fields: [], because: [`at ${head.label}: ${presence(head, b, service, file)}`] });
         }
     }
-    if (a || b) out.push(...comparePeers(base, head, a, b));
+    if (a || b) out.push(...comparePeers(base, head, a, b), ...compareHostFront(a, b));
     return out.sort(byName((c) => c.container));
 }
 

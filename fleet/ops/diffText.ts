@@ -25,7 +25,7 @@ function summary(s: StackDiff): string {
 /**
  * What the stack's replacements cost, before the rows: how many of its service containers are
  * replaced, and each reason with the number it replaces, most first (a reason that replaces a
- * whole host stands out); then the fronts, whose replacement pauses their service.
+ * whole host stands out); then the host front, whose replacement pauses every service of the host.
  */
 export function costLines(s: StackDiff, shown = 5): string[] {
     const front = (c: ContainerChange) => c.because.includes(FRONT_REPLACED);
@@ -43,7 +43,7 @@ export function costLines(s: StackDiff, shown = 5): string[] {
         if (reasons.length > shown) out.push(`    and ${reasons.length - shown} more reasons, in the rows below`);
     }
     else if (s.containers.length) out.push(`  replaces none of its ${s.serviceContainers} service containers`);
-    if (fronts.length) out.push(`  replaces ${plural(fronts.length, "front", "fronts")} (${fronts.map((c) => c.service).join(", ")}): each of those services pauses for about a second`);
+    if (fronts.length) out.push("  replaces the host front: every service of the host pauses for about a second");
     if (peers.length) out.push(`  replaces ${plural(peers.length, "peer front", "peer fronts")} (${peers.map((c) => c.service).join(", ")}): the host's containers cannot reach each of those services for about a second`);
     return out;
 }

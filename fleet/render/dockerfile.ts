@@ -13,7 +13,7 @@
  *   the first, so only the cache mount is used.
  */
 import * as path from "path";
-import { APP_GID, APP_UID, APP_USER, PROFILE_PATH } from "../model/defaults";
+import { APP_GID, APP_UID, APP_USER, HOST_FRONT, PROFILE_PATH } from "../model/defaults";
 import { FamilyImageSpec, ServiceImageSpec } from "../model/images";
 import { APT_LEFTOVERS, copyFrom, EPOCH_ARG, installFromContext, layerRun } from "./layers";
 
@@ -283,7 +283,7 @@ export function renderServiceIgnore(spec: ServiceImageSpec): string {
  * HAProxy runs as root: docker.sock is root:docker 0660 and the docker group's id differs per
  * host, so only uid 0 reaches it without host-specific ids (see PROXY_USER).
  */
-export function renderDockerApiProxy(p: { aptPin: string; port: number; healthPort: number; health: HealthTiming }): string {
+export function renderDockerApiProxy(p: { aptPins: readonly string[]; port: number; healthPort: number; health: HealthTiming }): string {
     const cfg = "/usr/local/etc/haproxy/fleet-docker-api-proxy.cfg";
     const security = "Types: deb\\nURIs: http://deb.debian.org/debian-security\\nSuites: bookworm-security\\nComponents: main\\nSigned-By: /usr/share/keyrings/debian-archive-keyring.gpg\\n";
     return [
@@ -296,14 +296,17 @@ export function renderDockerApiProxy(p: { aptPin: string; port: number; healthPo
         layerRun([], [
             `(grep -rqs bookworm-security /etc/apt/sources.list /etc/apt/sources.list.d/ || printf '${security}' > /etc/apt/sources.list.d/fleet-bookworm-security.sources)`,
             "apt-get update",
-            `DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends ${p.aptPin}`,
+            `DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends ${p.aptPins.join(" ")}`,
             "apt-get clean",
             APT_LEFTOVERS,
             `mkdir -p ${path.posix.dirname(cfg)}`,
+            // The host front's volume is mounted here: a new volume takes the directory's owner
+            // and mode (Docker copies an image directory into an empty volume at create).
+            `install -d -o ${APP_UID} -g ${APP_GID} -m 0700 ${HOST_FRONT.runDir}`,
         ]),
         installFromContext(["fleet-docker-api-proxy.cfg"], path.posix.dirname(cfg), "0644"),
-        // The same image runs every service's front (components/serviceFront.ts): the entrypoint
-        // picks the front's configuration from its environment, the helper drives its runtime API.
+        // The same image runs the host front, its resolvers and the peer fronts: the entrypoint
+        // picks the role from the environment, the helper drives the host front's runtime API.
         installFromContext(["fleet-haproxy", "fleet-front-ctl"], "/usr/local/bin", "0755"),
         // HAProxy refuses to start on a broken file; the build does too.
         `RUN haproxy -c -q -f ${cfg}`,

@@ -1,53 +1,61 @@
 /**
- * A service's front (components/serviceFront.ts): the HAProxy 2.6 configuration that owns the
- * service's published ports and forwards each, in TCP mode, to the service's containers that
- * joined the host's backends network. Rules relied on, from HAProxy 2.6's
- * doc/configuration.txt:
- * - `server-template` (5.2) makes `slots` servers that take the addresses Docker's DNS returns
- *   for the backend alias, one each; `init-addr none` starts them without one, so the front starts
- *   before any backend (and `haproxy -c` checks the file without resolving anything).
- * - A server that gets an address leaves maintenance "UP, checked at once" (2.6 has no
- *   `init-state`, added in 3.1): so a container joins the alias only once Docker calls it healthy
- *   and stable (scripts/container-start.sh), never before.
- * - `retries` with `option redispatch` (4.2): a connection refused by one backend is tried again
- *   on another.
- * - `hold obsolete 0s` (5.3.2): an address no longer in the answer is dropped at once.
- * - The runtime API on `stats socket ... level admin` (9.3) sets a server to `drain` (no new
- *   connection, open ones go on) and reports each server's open sessions (`show stat`, scur).
+ * The host front (components/hostFront.ts): one HAProxy 2.6 in the host's network namespace that
+ * owns every service's published ports, on the stack's publish address (other hosts) and on the
+ * fleet network's gateway (this host's containers, whose resolvers answer every service name with
+ * the gateway: fleet/model/network.ts). Each port is forwarded, in TCP mode, to the containers the
+ * start commands admitted. Rules relied on, from HAProxy 2.6's doc/configuration.txt and
+ * doc/management.txt:
+ * - Every backend slot starts `disabled` (forced maintenance) on a placeholder name, with
+ *   `init-addr none`, so HAProxy starts before any backend and `haproxy -c` resolves nothing.
+ *   Admission (fleet-front-ctl admit) points a free slot at one container by name (`set server
+ *   ... fqdn <container>.<network>`: Docker's DNS answers a container's name qualified with the
+ *   network's, through the resolvers) and sets it `ready`. A slot follows its one container only:
+ *   another container of the service never lands in an admitted slot before its health check,
+ *   which 2.6 would otherwise mark UP before the first check (`init-state` came in 3.1).
+ * - `master-worker` with the stats socket's `expose-fd listeners`: a reload (`kill -USR2` to the
+ *   master) hands the listeners to the new worker, so adding a service or a port drops no
+ *   connection; `server-state-file` with `load-server-state-from-file global` keeps each slot's
+ *   name and admin state across the reload and across a restart of the front (management.txt
+ *   `show servers state`, written before each reload and after each admission).
+ * - The resolvers' holds (5.3.2): `hold timeout`, `refused` and `other` are long, so a resolver
+ *   being replaced keeps every admitted address; `nx` is short, so a stopped container leaves at
+ *   once; `obsolete 0s` drops an address no longer in the answer.
+ * - `retries` with `option redispatch` (4.2): a refused connection is tried again on another slot.
  */
-import { FRONT_DEFAULTS } from "../model/defaults";
-import { ContainerPlan, PeerPlan } from "../model/plan";
-
-/** The alias a service's containers hold on the backends network once admitted. */
-export function backendAlias(containerName: string): string {
-    return `${containerName}-backend`;
-}
-
-/** The name of a service's front container (fixed: it owns the host ports). */
-export function frontName(containerName: string): string {
-    return `${containerName}-front`;
-}
+import { FRONT_DEFAULTS, HOST_FRONT } from "../model/defaults";
+import { FleetNetwork } from "../model/network";
+import { ContainerPlan, HostPlan, PeerPlan } from "../model/plan";
 
 /** The name of the container that stands in for a peer's service on this host (fixed: one per service). */
 export function peerFrontName(containerName: string): string {
     return `${containerName}-peer`;
 }
 
-/** The network only fronts and admitted service containers join, per host. */
-export function backendsNetworkName(machine: string): string {
-    return `fleet-${machine}-backends`;
+/** A host's fleet network: every container's, with a declared subnet (fleet/model/network.ts). */
+export function fleetNetworkName(machine: string): string {
+    return `fleet-${machine}-net`;
 }
 
-/** The front's runtime API socket (inside the front; reached with `docker exec`). */
-export const FRONT_SOCKET = `${FRONT_DEFAULTS.runDir}/admin.sock`;
+/** The host front's container, and the volume holding its configuration and state. */
+export function hostFrontName(machine: string): string {
+    return `fleet-${machine}-front`;
+}
 
-/** One forwarded port: its role (the listen section's name) and number. */
+/** The name a container is admitted under: its name qualified with the network's, which Docker's DNS answers. */
+export function backendName(containerName: string, networkName: string): string {
+    return `${containerName}.${networkName}`;
+}
+
+/** The host front's runtime API socket (inside the front; reached with `docker exec`). */
+export const FRONT_SOCKET = `${HOST_FRONT.runDir}/admin.sock`;
+
+/** One forwarded port: its role and number. */
 export interface ForwardedPort {
     role: string;
     port: number;
 }
 
-/** The ports a front forwards: the service port, the health port and the metrics ports. */
+/** The ports a service's listen sections forward: the service port, the health port and the metrics ports. */
 export function forwardedPorts(c: Pick<ContainerPlan, "ports">): ForwardedPort[] {
     return [
         { role: "service", port: c.ports.service },
@@ -56,12 +64,62 @@ export function forwardedPorts(c: Pick<ContainerPlan, "ports">): ForwardedPort[]
     ];
 }
 
+/** The listen sections of one service, by name: `<container name>.<role>-<port>`. */
+export function listenNames(c: Pick<ContainerPlan, "name" | "ports">): string[] {
+    return forwardedPorts(c).map((p) => `${c.name}.${p.role}-${p.port}`);
+}
+
 const ms = (n: number): string => `${n}ms`;
 
-/** The front's haproxy.cfg for one service. */
-export function renderFrontConfig(c: Pick<ContainerPlan, "service" | "name" | "ports" | "health">, machine: string, d = FRONT_DEFAULTS): string {
-    const alias = backendAlias(c.name);
-    const resolve = ms(d.resolveMs);
+/** The host front's haproxy.cfg: every service of the host, in the plan's order. */
+export function renderHostFrontConfig(p: Pick<HostPlan, "machine" | "containers" | "network" | "publishAddress" | "portOffset">, d = FRONT_DEFAULTS, h = HOST_FRONT): string {
+    const binds = p.publishAddress === p.network.gateway ? [p.network.gateway] : [p.publishAddress, p.network.gateway];
+    return [
+        `# ${p.machine}'s host front (fleet/render/front.ts): every service's ports on ${binds.join(" and ")},`,
+        "# forwarded to the containers its start commands admitted.",
+        "global",
+        "    master-worker",
+        "    nbthread 1",
+        `    maxconn ${h.maxconn}`,
+        `    stats socket ${FRONT_SOCKET} mode 600 level admin expose-fd listeners`,
+        `    server-state-file ${h.runDir}/${h.stateFile}`,
+        "",
+        ...resolversSection(p.network, h),
+        "",
+        ...defaultsSection(d),
+        "    load-server-state-from-file global",
+        `    default-server init-addr none resolvers fleet resolve-prefer ipv4 check inter ${ms(d.checkIntervalMs)} fall 2 rise 1`,
+        "",
+        ...healthSection(`${p.network.gateway}:${hostFrontHealthPort(p)}`),
+        ...p.containers.flatMap((c) => listenSections(c, binds, h)),
+        "",
+    ].join("\n");
+}
+
+/** Where the host front answers its own health check: the gateway, so two stacks' fronts on one engine never share it. */
+export function hostFrontHealthPort(p: Pick<HostPlan, "portOffset">, h = HOST_FRONT): number {
+    return h.healthPort + p.portOffset;
+}
+
+function resolversSection(n: FleetNetwork, h: typeof HOST_FRONT): string[] {
+    const resolve = ms(h.resolveMs);
+    return [
+        "resolvers fleet",
+        ...n.resolvers.map((ip, i) => `    nameserver resolver-${i + 1} ${ip}:53`),
+        "    accepted_payload_size 8192",
+        "    resolve_retries 3",
+        `    timeout resolve ${resolve}`,
+        `    timeout retry ${resolve}`,
+        `    hold valid ${resolve}`,
+        `    hold nx ${resolve}`,
+        "    hold obsolete 0s",
+        `    hold timeout ${h.resolverOutageHold}`,
+        `    hold refused ${h.resolverOutageHold}`,
+        `    hold other ${h.resolverOutageHold}`,
+    ];
+}
+
+function listenSections(c: ContainerPlan, binds: string[], h: typeof HOST_FRONT): string[] {
     const check = c.health.kind === "http"
         ? [
             // The same answer Docker's health check wants (fleet-health): 200 on the health path.
@@ -70,37 +128,13 @@ export function renderFrontConfig(c: Pick<ContainerPlan, "service" | "name" | "p
             "    http-check expect status 200",
         ]
         : [];
-    return [
-        `# ${c.service}'s front on ${machine} (fleet/render/front.ts): its published ports, forwarded to`,
-        `# the containers holding the alias ${alias} on the backends network.`,
-        ...globalSection(),
+    return forwardedPorts(c).flatMap((p, i) => [
         "",
-        "resolvers docker",
-        "    nameserver docker 127.0.0.11:53",
-        "    accepted_payload_size 8192",
-        "    resolve_retries 3",
-        `    timeout resolve ${resolve}`,
-        `    timeout retry ${resolve}`,
-        `    hold valid ${resolve}`,
-        `    hold other ${resolve}`,
-        `    hold refused ${resolve}`,
-        `    hold nx ${resolve}`,
-        `    hold timeout ${resolve}`,
-        "    hold obsolete 0s",
-        "",
-        ...defaultsSection(d),
-        `    default-server init-addr none resolvers docker resolve-prefer ipv4 check inter ${ms(d.checkIntervalMs)} fall 2 rise 1`,
-        "",
-        ...healthSection(d),
-        ...forwardedPorts(c).flatMap((p) => [
-            "",
-            `listen ${p.role}-${p.port}`,
-            `    bind :${p.port}`,
-            ...check,
-            `    server-template b ${d.slots} ${alias}:${p.port} check port ${c.health.port}`,
-        ]),
-        "",
-    ].join("\n");
+        `listen ${listenNames(c)[i]}`,
+        ...binds.map((ip) => `    bind ${ip}:${p.port}`),
+        ...check,
+        ...Array.from({ length: h.slots }, (_, s) => `    server b${s + 1} ${h.freeSlot}:${p.port} check port ${c.health.port} disabled`),
+    ]);
 }
 
 function globalSection(): string[] {
@@ -108,7 +142,7 @@ function globalSection(): string[] {
         "global",
         "    nbthread 1",
         "    maxconn 4096",
-        `    stats socket ${FRONT_SOCKET} mode 600 level admin`,
+        `    stats socket ${FRONT_DEFAULTS.runDir}/admin.sock mode 600 level admin`,
     ];
 }
 
@@ -125,13 +159,12 @@ function defaultsSection(d: typeof FRONT_DEFAULTS): string[] {
     ];
 }
 
-function healthSection(d: typeof FRONT_DEFAULTS): string[] {
+function healthSection(bind: string): string[] {
     return [
-        "# The front's own health answer, on the loopback only: healthy once HAProxy runs, with or",
-        "# without a backend (a service's first container is admitted after the front started).",
+        "# The front's own health answer: healthy once HAProxy runs, with or without a backend.",
         "frontend front-health",
         "    mode http",
-        `    bind 127.0.0.1:${d.healthPort}`,
+        `    bind ${bind}`,
         "    http-request return status 200 content-type application/json string '{\"status\":\"ok\"}' if { path /health }",
         "    http-request return status 404",
     ];
@@ -152,7 +185,7 @@ export function renderPeerFrontConfig(p: PeerPlan, machine: string, endpoint: st
         "",
         ...defaultsSection(d),
         "",
-        ...healthSection(d),
+        ...healthSection(`127.0.0.1:${d.healthPort}`),
         "",
         `listen service-${p.port}`,
         `    bind :${p.port}`,
