@@ -353,9 +353,14 @@ export function byType(rs: Registered[], type: string): Registered[] {
     return rs.filter((r) => r.type === type);
 }
 
-/** Whether a registered container is a service's front (components/serviceFront.ts). */
+/** The value of a registered container's `fleet.role` label: host-front, resolver, peer-front; undefined for a service's. */
+export function roleOf(r: Registered): string | undefined {
+    return ((r.inputs.labels ?? []) as { label: string; value: string }[]).find((l) => l.label === "fleet.role")?.value;
+}
+
+/** Whether a registered container is one of the host front's (components/hostFront.ts, hostResolvers.ts): the front or a resolver. */
 export function isFront(r: Registered): boolean {
-    return ((r.inputs.labels ?? []) as { label: string; value: string }[]).some((l) => l.label === "fleet.role" && l.value === "front");
+    return roleOf(r) === "host-front" || roleOf(r) === "resolver";
 }
 
 /** Whether `r` is a peer front (components/peerFront.ts): another host's service on this host's network. */
@@ -363,7 +368,7 @@ export function isPeerFront(r: Registered): boolean {
     return ((r.inputs.labels ?? []) as { label: string; value: string }[]).some((l) => l.label === "fleet.role" && l.value === "peer-front");
 }
 
-/** The containers of the services and the proxy, fronts and peer fronts left out. */
+/** The containers of the services and the proxy: the host front, its resolvers and peer fronts left out. */
 export function runningContainers(rs: Registered[]): Registered[] {
     return byType(rs, "docker:index/container:Container").filter((r) => !isFront(r) && !isPeerFront(r));
 }
