@@ -52,7 +52,9 @@ export const UNKNOWN = pulumi.runtime.unknownValue;
 const COMPUTED_OUTPUTS: Readonly<Record<string, readonly string[]>> = {
     "docker:index/container:Container": ["id"],
     "docker:index/remoteImage:RemoteImage": ["id", "imageId", "repoDigest"],
-    "docker:index/network:Network": ["id"],
+    // ipam_config is Optional+Computed (resource_docker_network.go v4.5.0 L99-104): unknown in a
+    // preview of a create that leaves it out (the engine picks the subnet).
+    "docker:index/network:Network": ["id", "ipamConfigs"],
     "docker:index/volume:Volume": ["id", "mountpoint"],
     "docker-build:index:Image": ["id", "ref", "digest", "contextHash"],
     "command:local:Command": ["id", "stdout", "stderr"],

@@ -5,7 +5,7 @@
  * engine's step for a diff (test/engine/steps.ts, pulumi/pulumi step_generator.go).
  */
 import * as assert from "assert";
-import { containerConfig, createRequest, flattenPorts, readContainer, updateRequest } from "../engine/providers/container";
+import { connectRequests, containerConfig, createRequest, flattenPorts, readContainer, updateRequest } from "../engine/providers/container";
 import { goDurationString, parseGoDuration } from "../engine/providers/goForms";
 import { PROVIDERS } from "../engine/providers/registry";
 import { decide } from "../engine/steps";
@@ -70,7 +70,7 @@ describe("the Docker provider's container, as its source keeps it (no engine nee
             LogConfig: { Type: "json-file", Config: { "max-size": "10m", "max-file": "5" } }, Tmpfs: INPUTS.tmpfs,
             PortBindings: { "5709/tcp": [{ HostIp: "127.0.0.1", HostPort: "5709" }], "6709/tcp": [{ HostIp: "127.0.0.1", HostPort: "6709" }] },
             CapAdd: [], CapDrop: ["ALL"], DeviceRequests: undefined, SecurityOpt: INPUTS.securityOpts,
-            Memory: 768 * MB, MemorySwap: 768 * MB, ShmSize: 64 * MB, NanoCpus: 1e9, CpuShares: 512, NetworkMode: "bridge", Init: false,
+            Memory: 768 * MB, MemorySwap: 768 * MB, ShmSize: 64 * MB, NanoCpus: 1e9, CpuShares: 512, Dns: undefined, NetworkMode: "bridge", Init: false,
         });
         assert.deepStrictEqual([body.User, body.Env, body.Labels, body.Healthcheck.StartInterval, body.NetworkingConfig], ["10001:10001", ["A=1", "B=2"], { "fleet.service": "NLUAgent" }, 1e9, {}]);
         const gpu = createRequest({ ...INPUTS, deviceRequests: [{ driver: "nvidia", deviceIds: ["0"], capabilities: ["gpu"] }] }).body.HostConfig.DeviceRequests;
@@ -139,6 +139,89 @@ describe("the Docker provider's container, as its source keeps it (no engine nee
         assert.deepStrictEqual(updateRequest(stopped, INPUTS, ["mustRun"]), { start: true });
         assert.deepStrictEqual(updateRequest(created(), INPUTS, ["memorySwap"]).update, { RestartPolicy: { Name: "unless-stopped", MaximumRetryCount: 0 }, CpuShares: 512, Memory: 768 * MB, MemoryReservation: 0, CpusetCpus: "", MemorySwap: 768 * MB });
         assert.deepStrictEqual(updateRequest(created(), INPUTS, ["healthcheck", "tmpfs"]), { start: false });
+    });
+});
+
+describe("dns, network_mode host and a static IPv4 address, as kreuzwerker v4.5.0 has them (no engine needed)", () => {
+    // The program's host-mode container: no networks_advanced, no ports.
+    const { ports: _p, networksAdvanced: _n, ...rest } = INPUTS;
+    const HOST = { ...rest, networkMode: "host", dns: ["10.213.9.9", "1.1.1.1"] };
+    /** What Docker 26.1.5 reports for it (docker inspect of a `--network host --dns ...` container). */
+    const hostInspect = (over: { HostConfig?: object } = {}) => inspect({
+        HostConfig: { NetworkMode: "host", Dns: ["1.1.1.1", "10.213.9.9"], ...over.HostConfig },
+        Config: { Hostname: "vm" },
+        NetworkSettings: { Bridge: "", Ports: {}, Networks: { host: { IPAMConfig: null, Aliases: null, NetworkID: "99ee9954a658", EndpointID: "a506", Gateway: "", IPAddress: "", MacAddress: "" } } },
+    });
+    const hostState = () => readContainer(hostInspect(), containerConfig(HOST));
+
+    it("dns: HostConfig.Dns in the set's order (by HashString code), whatever the config's; absent when not given", () => {
+        const rows: [string[], string[] | undefined][] = [
+            [["10.213.9.9", "1.1.1.1"], ["1.1.1.1", "10.213.9.9"]],
+            [["1.1.1.1", "10.213.9.9"], ["1.1.1.1", "10.213.9.9"]],
+            // crc32 "8.8.8.8" = 3817307869, "1.1.1.1" = 218290772: by code as a string, "2..." < "3...".
+            [["8.8.8.8", "1.1.1.1"], ["1.1.1.1", "8.8.8.8"]],
+            [["1.1.1.1", "1.1.1.1"], ["1.1.1.1"]],
+            [[], undefined],
+        ];
+        for (const [dns, sent] of rows) assert.deepStrictEqual(createRequest({ ...INPUTS, dns }).body.HostConfig.Dns, sent, dns.join(","));
+        assert.strictEqual(createRequest(INPUTS).body.HostConfig.Dns, undefined);
+        assert.deepStrictEqual(hostState().dns, ["1.1.1.1", "10.213.9.9"], "Read: HostConfig.Dns as reported (funcs.go L852)");
+    });
+
+    it("network_mode host: HostConfig.NetworkMode \"host\", no ports, nothing in NetworkingConfig, no network disconnected or connected", () => {
+        const { body } = createRequest(HOST);
+        assert.deepStrictEqual([body.HostConfig.NetworkMode, body.HostConfig.PortBindings, body.ExposedPorts, body.NetworkingConfig], ["host", undefined, undefined, {}]);
+        assert.deepStrictEqual(connectRequests(HOST), []);
+        const s = hostState();
+        // NetworkSettings.Networks {"host": ...} is never read: networks_advanced stays the config's (none).
+        assert.deepStrictEqual([s.networkMode, s.networksAdvanced, s.ports, s.hostname], ["host", [], [], "vm"]);
+    });
+
+    it("networks_advanced ipv4_address: IPAMConfig.IPv4Address of its connect (omitempty); never at create; connects in the set's order", () => {
+        const one = { ...INPUTS, networksAdvanced: [{ name: "net-a", aliases: ["svc", "alias"], ipv4Address: "10.213.5.10" }] };
+        assert.deepStrictEqual(createRequest(one).body.NetworkingConfig, {}, "Create's NetworkingConfig stays empty (L391)");
+        assert.deepStrictEqual(connectRequests(one), [
+            { network: "net-a", endpoint: { IPAMConfig: { IPv4Address: "10.213.5.10" }, Aliases: ["alias", "svc"], MacAddress: "", DriverOpts: {}, GwPriority: 0 } },
+        ], "aliases in HashString order too: crc32 \"alias\" 3781979028 sorts before \"svc\" 69788041 as strings");
+        assert.deepStrictEqual(connectRequests(INPUTS), [
+            { network: "net-id", endpoint: { IPAMConfig: {}, Aliases: ["nlu-agent"], MacAddress: "", DriverOpts: {}, GwPriority: 0 } },
+        ], "no address: IPAMConfig present and empty");
+        const a = { name: "net-a", ipv4Address: "10.213.5.10" };
+        const b = { name: "net-b", aliases: ["svc"] };
+        const order = (nets: object[]) => connectRequests({ ...INPUTS, networksAdvanced: nets }).map((c) => c.network);
+        assert.deepStrictEqual(order([a, b]), order([b, a]), "the set's List order, not the config's");
+        assert.deepStrictEqual(order([a, b]).sort(), ["net-a", "net-b"]);
+        const full = connectRequests({ ...INPUTS, networksAdvanced: [{ name: "n", ipv6Address: "fd00::5", linkLocalIps: ["169.254.0.5"], macAddress: "02:42:ac:11:00:05", driverOpts: ["a=1", "b", "c=x=y"], gwPriority: 2 }] })[0];
+        assert.deepStrictEqual(full.endpoint, { IPAMConfig: { IPv6Address: "fd00::5", LinkLocalIPs: ["169.254.0.5"] }, Aliases: [], MacAddress: "02:42:ac:11:00:05", DriverOpts: { a: "1", c: "x=y" }, GwPriority: 2 });
+        // Read leaves networks_advanced alone: the state keeps the address the config gave.
+        const s = readContainer(inspect({ NetworkSettings: { Networks: { "net-a": { IPAddress: "10.213.5.10", IPAMConfig: { IPv4Address: "10.213.5.10" } } } } }), containerConfig(one));
+        assert.deepStrictEqual(s.networksAdvanced, one.networksAdvanced);
+    });
+
+    it("the diff against the read-back state: what must not differ, and what replaces", () => {
+        const withIp = { ...INPUTS, networksAdvanced: [{ name: "net-id", aliases: ["nlu-agent"], ipv4Address: "10.213.5.10" }] };
+        const ipState = readContainer(inspect(), containerConfig(withIp));
+        const rows: [string, object, object, string[], string[]][] = [
+            // [why, state, inputs, changed, replaces]
+            ["host mode, dns in another order than the engine's, Networks {host}: no diff", hostState(), HOST, [], []],
+            ["host mode, the same dns in the config's order", hostState(), { ...HOST, dns: ["1.1.1.1", "10.213.9.9"] }, [], []],
+            ["a bridge container with network_mode left out: the default \"bridge\" as read", created(), INPUTS, [], []],
+            ["the same ipv4_address (the state keeps the config's)", ipState, withIp, [], []],
+            ["the same network and address, aliases in another order", ipState, { ...withIp, networksAdvanced: [{ name: "net-id", aliases: ["nlu-agent"], ipv4Address: "10.213.5.10" }] }, [], []],
+            ["another dns server", hostState(), { ...HOST, dns: ["10.213.9.9", "8.8.8.8"] }, ["dns"], ["dns"]],
+            ["dns dropped from the config (not Computed)", hostState(), { ...HOST, dns: undefined }, ["dns"], ["dns"]],
+            ["network_mode host dropped: the default bridge", hostState(), { ...HOST, networkMode: undefined }, ["networkMode"], ["networkMode"]],
+            ["another ipv4_address", ipState, { ...withIp, networksAdvanced: [{ name: "net-id", aliases: ["nlu-agent"], ipv4Address: "10.213.5.11" }] }, ["networksAdvanced"], ["networksAdvanced"]],
+            ["an ipv4_address added", created(), withIp, ["networksAdvanced"], ["networksAdvanced"]],
+            // moby v26.1.5 api/server/router/container/container_routes.go L482-488 turns "default"
+            // into "bridge" at create; Read stores "bridge"; the provider does not normalise: a
+            // config "default" replaces the container on every `up`.
+            ["network_mode \"default\": the engine reports \"bridge\"", created(), { ...INPUTS, networkMode: "default" }, ["networkMode"], ["networkMode"]],
+        ];
+        for (const [why, state, inputs, changed, replaces] of rows) {
+            const d = diff(state, inputs);
+            assert.deepStrictEqual([d.changed, d.replaces], [changed, replaces], why);
+        }
     });
 });
 

@@ -7,7 +7,7 @@
  */
 import { nanoCpusString, parseCpus } from "../../../fleet/model/dockerForms";
 import { goDurationString, parseGoDuration } from "./goForms";
-import { Attr, fill, sortedStrings, withDefaults } from "./schema";
+import { Attr, fill, hashForm, hashString, hashStringSchema, setList, sortedStrings, stringSetList, withDefaults } from "./schema";
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 type Obj = Record<string, any>;
@@ -25,7 +25,7 @@ const mounts = (v: unknown): Obj[] => list(v).map((m) => {
     const f = fill(m, mountZero);
     return { ...f, bindOptions: f.bindOptions ?? [], volumeOptions: f.volumeOptions ?? [], tmpfsOptions: f.tmpfsOptions ?? [] };
 });
-const networks = (v: unknown): Obj[] => list(v).map((n) => ({ ...fill(n, networkZero), aliases: sortedStrings(n.aliases), linkLocalIps: sortedStrings(n.linkLocalIps) }));
+const networks = (v: unknown): Obj[] => list(v).map((n) => ({ ...fill(n, networkZero), aliases: sortedStrings(n.aliases), linkLocalIps: sortedStrings(n.linkLocalIps), driverOpts: sortedStrings(n.driverOpts) }));
 const devices = (v: unknown): Obj[] => list(v).map((d) => ({ ...fill(d, deviceZero), deviceIds: sortedStrings(d.deviceIds), capabilities: sortedStrings(d.capabilities) }));
 const labels = (v: unknown) => list(v).map((l) => ({ label: String(l.label), value: String(l.value) }));
 const health = (v: unknown) => (v ? [fill(v, healthZero)] : []);
@@ -78,7 +78,14 @@ export const CONTAINER_ATTRS: readonly Attr[] = [
     { key: "cpus", forceNew: true, zero: "" },
     { key: "cpuShares", forceNew: false, zero: 0 },
     { key: "ports", forceNew: true, zero: [], normalize: ports, suppress: portsUnchanged },
+    // resource_docker_container.go v4.5.0 L901-907: Optional, ForceNew, Default "bridge", no
+    // DiffSuppressFunc; Read stores HostConfig.NetworkMode as the engine reports it (funcs.go L954),
+    // so "host" reads back "host". The provider does not normalise "default", but the engine does
+    // (moby v26.1.5 api/server/router/container/container_routes.go L482-488: "default" is
+    // created as "bridge"), so a config "default" differs from its read-back on every `up`.
     { key: "networkMode", forceNew: true, zero: "bridge" },
+    // L909-970: a TypeSet (HashResource) whose every field is ForceNew; Read never sets it (see
+    // readContainer), so the state keeps the config's, ipv4_address included.
     { key: "networksAdvanced", forceNew: true, zero: [], set: true, normalize: networks },
     { key: "envs", forceNew: true, computed: true, zero: [], set: true, normalize: sortedStrings },
     { key: "labels", forceNew: true, computed: true, zero: [], set: true, normalize: labels },
@@ -95,6 +102,8 @@ export const CONTAINER_ATTRS: readonly Attr[] = [
     { key: "runtime", forceNew: true, computed: true, zero: "" },
     { key: "stopSignal", forceNew: true, computed: true, zero: "" },
     { key: "stopTimeout", forceNew: true, computed: true, zero: 0 },
+    // L196-203: TypeSet of strings (schema.HashString), Optional, ForceNew, not Computed; Create
+    // sends it (funcs.go L315-317), Read sets HostConfig.Dns (L852).
     { key: "dns", forceNew: true, zero: [], set: true, normalize: sortedStrings },
     { key: "dnsOpts", forceNew: true, zero: [], set: true, normalize: sortedStrings },
     { key: "dnsSearches", forceNew: true, zero: [], set: true, normalize: sortedStrings },
@@ -115,7 +124,7 @@ export const CONTAINER_ATTRS: readonly Attr[] = [
 ];
 
 /** The inputs the harness knows how to create; any other fails the run by name. */
-export const CONTAINER_INPUTS = ["name", "image", "user", "readOnly", "tmpfs", "mounts", "capabilities", "securityOpts", "init", "restart", "logDriver", "logOpts", "memory", "memorySwap", "shmSize", "cpus", "cpuShares", "ports", "networksAdvanced", "envs", "labels", "healthcheck", "wait", "waitTimeout", "start", "mustRun", "deviceRequests", "removeVolumes"];
+export const CONTAINER_INPUTS = ["name", "image", "user", "readOnly", "tmpfs", "mounts", "capabilities", "securityOpts", "init", "restart", "logDriver", "logOpts", "memory", "memorySwap", "shmSize", "cpus", "cpuShares", "ports", "networksAdvanced", "envs", "labels", "healthcheck", "wait", "waitTimeout", "start", "mustRun", "deviceRequests", "removeVolumes", "dns", "networkMode"];
 
 /** The config as the provider's Create reads it (`d.Get`): every left-out attribute at its default. */
 export function containerConfig(inputs: Obj): Obj {
@@ -167,12 +176,70 @@ export function createRequest(inputs: Obj): { name: string; body: Obj } {
                 ShmSize: c.shmSize ? c.shmSize * MB : undefined,
                 NanoCpus: nano !== undefined ? Number(nano) : undefined,
                 CpuShares: c.cpuShares || undefined,
+                // funcs.go L315-317: `d.GetOk("dns")`, stringSetToStringSlice: the set's order (by
+                // HashString code), which is the order of resolv.conf's nameservers.
+                Dns: c.dns?.length ? stringSetList(c.dns) : undefined,
+                // L391-399: the schema default "bridge" when left out; "host" as given. Create
+                // puts no network in NetworkingConfig whatever the mode (connectRequests).
                 NetworkMode: c.networkMode,
                 Init: c.init === true,
             },
             NetworkingConfig: {},
         },
     };
+}
+
+/**
+ * The networks_advanced element's hash (schema.HashResource: SerializeResourceForHash over the
+ * sorted attribute names of resource_docker_container.go L914-968), which orders the set's List.
+ */
+function networkHash(n: Obj): number {
+    return hashString([
+        `aliases:${hashForm.set(n.aliases, hashString)}`,
+        `driver_opts:${hashForm.set(n.driverOpts, hashStringSchema)}`,
+        `gw_priority:${hashForm.int(n.gwPriority)}`,
+        `ipv4_address:${hashForm.string(n.ipv4Address)}`,
+        `ipv6_address:${hashForm.string(n.ipv6Address)}`,
+        `link_local_ips:${hashForm.set(n.linkLocalIps, hashString)}`,
+        `mac_address:${hashForm.string(n.macAddress)}`,
+        `name:${hashForm.string(n.name)}`,
+    ].join(""));
+}
+
+/** stringSetToMapStringString (_structures.go L194-207): "k=v" split at the first "=", others dropped. */
+function driverOptsMap(opts: string[]): Obj {
+    const out: Obj = {};
+    for (const o of opts) {
+        const at = o.indexOf("=");
+        if (at >= 0) out[o.slice(0, at)] = o.slice(at + 1);
+    }
+    return out;
+}
+
+/**
+ * What resourceDockerContainerCreate connects after the create (funcs.go L462-503): nothing
+ * when networks_advanced is empty (`d.GetOk`), whatever network_mode says, so a host-mode
+ * container is neither disconnected nor connected. Otherwise, after disconnecting "bridge", one
+ * POST /networks/{name}/connect per element in the set's List order (not the config's), each
+ * with an EndpointSettings: IPAMConfig always present, its fields omitempty (api/types/network
+ * EndpointIPAMConfig), so ipv4_address goes as IPAMConfig.IPv4Address only when set. Create's
+ * own NetworkingConfig stays empty (L391): no network is given at create, not even the first.
+ */
+export function connectRequests(inputs: Obj): { network: string; endpoint: Obj }[] {
+    const c = containerConfig(inputs);
+    return setList(networks(c.networksAdvanced), networkHash).map((n) => {
+        const ipam: Obj = {};
+        if (n.ipv4Address) ipam.IPv4Address = n.ipv4Address;
+        if (n.ipv6Address) ipam.IPv6Address = n.ipv6Address;
+        if (n.linkLocalIps.length) ipam.LinkLocalIPs = stringSetList(n.linkLocalIps);
+        return {
+            network: n.name,
+            endpoint: {
+                IPAMConfig: ipam, Aliases: stringSetList(n.aliases), MacAddress: n.macAddress,
+                DriverOpts: driverOptsMap(setList(n.driverOpts as string[], hashStringSchema)), GwPriority: n.gwPriority,
+            },
+        };
+    });
 }
 
 /**
@@ -215,6 +282,10 @@ export function readContainer(inspect: Obj, prior: Obj): Obj {
         logDriver: hc.LogConfig?.Type ?? "",
         // containerLogOptsForState: the engine's merged options, but only when the config sets any.
         logOpts: Object.keys(map(prior.logOpts)).length ? hc.LogConfig?.Config ?? {} : undefined,
+        // funcs.go L954, as reported: "host" for a host-mode container. NetworkSettings.Networks
+        // ({"host": ...}, or each connected network) is never read: the networks_advanced block
+        // at L786-795 only sets it when `d.GetOk` is ok with an empty set, which GetOk never
+        // answers (an empty set is its zero value), so networks_advanced keeps the config's.
         networkMode: hc.NetworkMode ?? "",
         // Read sets these whatever the config says (F847-F978 of resource_docker_container_funcs.go).
         command: cfg.Cmd ?? [],

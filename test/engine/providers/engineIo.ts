@@ -6,9 +6,9 @@
 import { spawn, spawnSync } from "child_process";
 import Docker from "dockerode";
 import { fail, Inputs } from "../fail";
-import { containerConfig, createRequest, readContainer, updateRequest } from "./container";
+import { connectRequests, containerConfig, createRequest, readContainer, updateRequest } from "./container";
 import { DOCKER_CLI, withoutTag } from "./buildx";
-import { readNetwork, readRemoteImage, readVolume } from "./resources";
+import { networkCreateRequest, readNetwork, readRemoteImage, readVolume } from "./resources";
 
 /** What every provider call needs from the harness. */
 export interface Io {
@@ -39,10 +39,12 @@ export const notFound = (e: unknown) => (e as { statusCode?: number }).statusCod
 // ----------------------------------------------------------------------------- containers
 
 /**
- * resourceDockerContainerCreate: create on the default bridge, disconnect it and connect each
- * networks_advanced entry with its aliases, start, then (wait) poll the health status once a
- * second until healthy or `wait_timeout` seconds; Create ends with Read. A timeout returns the
- * container in state with "container failed to be in healthy state", as the provider does.
+ * resourceDockerContainerCreate: create (on the default bridge, or in network_mode), and with
+ * networks_advanced disconnect the bridge and connect each entry as connectRequests has it
+ * (aliases, IPv4 address, ...; none in host mode, where the program gives none), start, then
+ * (wait) poll the health status once a second until healthy or `wait_timeout` seconds; Create
+ * ends with Read. A timeout returns the container in state with "container failed to be in
+ * healthy state", as the provider does.
  */
 export async function createContainer(io: Io, r: { type: string; name: string; inputs: Inputs }): Promise<Created> {
     const { name, body } = createRequest(r.inputs);
@@ -51,13 +53,14 @@ export async function createContainer(io: Io, r: { type: string; name: string; i
     io.made.containers.add(c.id);
     const config = containerConfig(r.inputs);
     const partial = { ...config, id: c.id };
-    if ((config.networksAdvanced ?? []).length > 0) {
+    const connects = connectRequests(r.inputs);
+    if (connects.length > 0) {
         await io.docker.getNetwork("bridge").disconnect({ Container: c.id }).catch((e: Error) => {
             if (!/is not connected to the network bridge/.test(e.message)) throw e;
         });
-        for (const n of config.networksAdvanced) {
-            await io.docker.getNetwork(n.name).connect({ Container: c.id, EndpointConfig: { Aliases: n.aliases } }).catch((e: Error) => {
-                throw new InitError(`Unable to connect to network '${n.name}': ${e.message}`, c.id, partial);
+        for (const n of connects) {
+            await io.docker.getNetwork(n.network).connect({ Container: c.id, EndpointConfig: n.endpoint }).catch((e: Error) => {
+                throw new InitError(`Unable to connect to network '${n.network}': ${e.message}`, c.id, partial);
             });
         }
     }
@@ -116,12 +119,9 @@ export async function deleteContainer(io: Io, id: string, outputs: Inputs): Prom
 
 // ----------------------------------------------------------------------------- networks, volumes
 
+/** resourceDockerNetworkCreate, then its Read (resourceDockerNetworkReadRefreshFunc). */
 export async function createNetwork(io: Io, inputs: Inputs): Promise<Created> {
-    const n = await io.docker.createNetwork({
-        Name: inputs.name, Driver: inputs.driver, Internal: inputs.internal === true, CheckDuplicate: true,
-        IPAM: { Driver: "default" },
-        Labels: Object.fromEntries((inputs.labels ?? []).map((l: Inputs) => [l.label, l.value])),
-    });
+    const n = await io.docker.createNetwork(networkCreateRequest(inputs) as Docker.NetworkCreateOptions);
     io.made.networks.add(n.id);
     return { id: n.id, outputs: { ...readNetwork(await n.inspect(), inputs), id: n.id } };
 }

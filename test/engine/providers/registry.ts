@@ -10,7 +10,7 @@ import { BuildRecord, buildImage, readImage, Slots } from "./buildIo";
 import { CONTAINER_ATTRS, CONTAINER_INPUTS } from "./container";
 import { Created, createContainer, createNetwork, createRemoteImage, createVolume, deleteContainer, deleteNetwork, deleteVolume, Io, readContainerIo, readNetworkIo, readRemoteImageIo, readVolumeIo, runCommand, updateContainer } from "./engineIo";
 import { diffImage } from "./image";
-import { COMMAND_ATTRS, NETWORK_ATTRS, REMOTE_IMAGE_ATTRS, VOLUME_ATTRS } from "./resources";
+import { COMMAND_ATTRS, NETWORK_ATTRS, NETWORK_INPUTS, REMOTE_IMAGE_ATTRS, VOLUME_ATTRS } from "./resources";
 import { Attr, attrDiffers } from "./schema";
 
 export interface ProviderImpl {
@@ -148,7 +148,7 @@ export function previewDiff(type: string, p: ProviderImpl, state: Inputs, inputs
 /** Input keys of each resource type the harness carries out. */
 export const TRANSLATED: Readonly<Record<string, readonly string[]>> = {
     "docker:index/container:Container": CONTAINER_INPUTS,
-    "docker:index/network:Network": ["name", "driver", "internal", "labels"],
+    "docker:index/network:Network": NETWORK_INPUTS,
     "docker:index/volume:Volume": ["name", "labels"],
     "docker:index/remoteImage:RemoteImage": ["name", "keepLocally"],
     "docker-build:index:Image": ["context", "dockerfile", "buildArgs", "tags", "labels", "platforms", "push", "load", "exports", "buildOnPreview", "cacheFrom", "cacheTo", "registries", "target", "network", "builder", "exec"],

@@ -7,6 +7,7 @@
  * compare without order, TypeList values in order. pulumi-terraform-bridge hands that plan to
  * the engine as the provider's Diff (ReplaceKeys from the ForceNew differences).
  */
+import { crc32 } from "zlib";
 
 export interface Attr {
     /** The property as Pulumi names it (camelCase of the Terraform attribute). */
@@ -74,3 +75,51 @@ export function fill(v: unknown, zeros: Record<string, unknown>): Record<string,
 }
 
 export const sortedStrings = (v: unknown): string[] => [...((v as string[] | null | undefined) ?? [])].map(String).sort();
+
+// ----------------------------------------------------------------------------- set order
+// The order a provider hands a TypeSet to the Engine API is the set's, not the config's:
+// `v.(*schema.Set).List()` sorts the elements by hash code. Where the order means something to
+// the engine (dns is resolv.conf's nameserver order, networks are connected one after another),
+// the harness sends them in that order too.
+
+/**
+ * hashcode.String (terraform-plugin-sdk v2.40.1 internal/helper/hashcode/hashcode.go): the CRC-32
+ * (IEEE) of the string's bytes, made non-negative (a crc32 in a 64-bit int always is).
+ */
+export const hashString = (s: string): number => crc32(s);
+
+/**
+ * Set.List (helper/schema/set.go `listCode`): the elements ordered by their hash codes as decimal
+ * strings (`sort.Strings`, so "218290772" before "2407011541"); an element whose code is already
+ * there is not added again (Set.add keeps the first).
+ */
+export function setList<T>(items: readonly T[], hash: (v: T) => number): T[] {
+    const byCode = new Map<string, T>();
+    for (const v of items) {
+        const code = String(hash(v));
+        if (!byCode.has(code)) byCode.set(code, v);
+    }
+    return [...byCode.keys()].sort().map((k) => byCode.get(k)!);
+}
+
+/** schema.HashString: a string set with `Set: schema.HashString` (the provider's string sets). */
+export const stringSetList = (v: unknown): string[] => setList(((v as string[] | null | undefined) ?? []).map(String), hashString);
+
+/**
+ * SerializeValueForHash (helper/schema/serialize.go) for the element kinds the providers' set
+ * elements hold: a string "v;", an int "n;", a string set "{a;b;};" in its own List order, a
+ * string map "[k:v;...];" by sorted key. HashResource hashes the concatenation, per sorted
+ * attribute name, of "name:" and its value's serialization (SerializeResourceForHash).
+ */
+export const hashForm = {
+    string: (v: unknown) => `${v ?? ""};`,
+    int: (v: unknown) => `${Number(v ?? 0)};`,
+    set: (v: unknown, elemHash: (s: string) => number) => `{${setList(((v as string[] | null | undefined) ?? []).map(String), elemHash).map((s) => `${s};`).join("")}};`,
+    map: (v: unknown) => {
+        const m = (v ?? {}) as Record<string, unknown>;
+        return `[${Object.keys(m).sort().map((k) => `${k}:${m[k]};`).join("")}];`;
+    },
+};
+
+/** HashSchema of a TypeString element (a string set with no Set function): "v;" hashed. */
+export const hashStringSchema = (s: string): number => hashString(hashForm.string(s));
