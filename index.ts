@@ -143,6 +143,8 @@ export const services = Object.fromEntries(plan.containers.map((c) => [c.service
     imageDigest: host.containers[c.service].imageDigest,
     pinned: c.pinnedImage !== undefined,
 }]));
+/** Per service of another host this one uses: the endpoint its peer front forwards to (the peer stack's, checked). */
+export const peers = Object.fromEntries(Object.entries(host.peerFronts).map(([service, f]) => [service, f.endpoint]));
 /** Service endpoints by name, read by other hosts' stacks through a StackReference. */
 export const endpoints = Object.fromEntries(plan.containers.map((c) => [c.service, endpointOf(c)]));
 export const summary = {

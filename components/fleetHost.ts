@@ -213,8 +213,8 @@ export class FleetHost extends pulumi.ComponentResource {
             // fleet/model/stackRules.ts refuses a stack whose host uses peers without fleet:peerStack.
             throw new Error(`${p.machine} uses ${p.peers.map((x) => x.service).join(", ")} of another host, and no peer stack's endpoints were given`);
         }
-        const peerConfigs = Object.fromEntries(p.peers.map((x) => [x.service,
-            peerEndpoint(args.peerEndpoints!, x.service, args.peerStack ?? x.machine).apply((e) => renderPeerFrontConfig(x, p.machine, e))]));
+        const endpoints = Object.fromEntries(p.peers.map((x) => [x.service, peerEndpoint(args.peerEndpoints!, x.service, args.peerStack ?? x.machine)]));
+        const peerConfigs = Object.fromEntries(p.peers.map((x) => [x.service, endpoints[x.service].apply((e) => renderPeerFrontConfig(x, p.machine, e))]));
         const checked = pulumi.output(peerConfigs).apply((peer) => JSON.stringify(Object.fromEntries(Object.entries(peer).map(([k, v]) => [`${k}'s peer front`, v]))));
         const check = new command.local.Command(`${name}-fronts-check`, {
             create: pulumi.interpolate`bash ${FRONT_CHECK_SCRIPT} ${haproxy.imageId}`,
@@ -226,6 +226,7 @@ export class FleetHost extends pulumi.ComponentResource {
             peer: x,
             machine: p.machine,
             config: peerConfigs[x.service],
+            endpoint: endpoints[x.service],
             imageId: haproxy.imageId,
             networkId: network.id,
             seccomp,

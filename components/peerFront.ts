@@ -23,6 +23,8 @@ export interface PeerFrontArgs {
     machine: string;
     /** Its configuration (fleet/render/front.ts renderPeerFrontConfig), known once the peer stack's output is. */
     config: pulumi.Input<string>;
+    /** The peer stack's endpoint it forwards to, checked (components/fleetHost.ts peerEndpoint). */
+    endpoint: pulumi.Output<string>;
     /** The HAProxy image, by id. */
     imageId: pulumi.Input<string>;
     /** The host's network, by id: the front holds the service's name there. */
@@ -40,6 +42,8 @@ export class PeerFront extends pulumi.ComponentResource {
     public readonly container: docker.Container;
     /** Its start command: run once it is running, healthy and under its PIDs limit. */
     public readonly started: command.local.Command;
+    /** The peer stack's endpoint it forwards to. */
+    public readonly endpoint: pulumi.Output<string>;
 
     constructor(name: string, args: PeerFrontArgs, opts?: pulumi.ComponentResourceOptions) {
         super("fleet:containers:PeerFront", name, {}, opts);
@@ -65,6 +69,7 @@ export class PeerFront extends pulumi.ComponentResource {
             environment: { DOCKER_HOST: args.dockerHost },
             triggers: [this.container.id, d.pidsLimit],
         }, { parent: this, dependsOn: [this.container] });
-        this.registerOutputs({ containerName: this.container.name });
+        this.endpoint = args.endpoint;
+        this.registerOutputs({ containerName: this.container.name, endpoint: this.endpoint });
     }
 }

@@ -19,7 +19,7 @@ const COMMAND = "command:local:Command";
  * read-only, no capability, the proxy's seccomp profile, its limits, log rotation, the image's
  * health helper, created stopped.
  */
-const haproxyInputs = (image: unknown, limits = { memory: 32, cpus: "0.25", cpuShares: 256 }, tmpfs: Record<string, string> | undefined = { "/run/fleet-front": "rw,noexec,nosuid,nodev,size=1m,mode=0700,uid=10001,gid=10001" }) => ({
+const haproxyInputs = (image: unknown, limits = { memory: 32, cpus: "0.25", cpuShares: 256 }, tmpfs: Record<string, string> | null = { "/run/fleet-front": "rw,noexec,nosuid,nodev,size=1m,mode=0700,uid=10001,gid=10001" }) => ({
     image,
     user: "10001:10001",
     readOnly: true,
@@ -81,7 +81,7 @@ describe("the host front under mocks", () => {
                 const f = byType(all, CONTAINER).find((c) => roleOf(c) === "host-front")!;
                 assert.deepStrictEqual(f.inputs, {
                     name: `fleet-${stack}-front`,
-                    ...haproxyInputs(proxyImage(), { memory: 128, cpus: "1.0", cpuShares: 1024 }, undefined),
+                    ...haproxyInputs(proxyImage(), { memory: 128, cpus: "1.0", cpuShares: 1024 }, null),
                     networkMode: "host",
                     mounts: [{ type: "volume", source: `fleet-${stack}-front`, target: "/run/fleet-front" }],
                     envs: ["FLEET_ROLE=host-front", "FLEET_HEALTH_KIND=http", "HEALTH_HOST=10.230.0.1", "HEALTH_PORT=8404", "FLEET_HEALTH_PATH=/health"],
