@@ -2,8 +2,8 @@
 # Run by each host's `<host>-front-start` command (components/hostFront.ts) with the host front's
 # configuration (fleet/render/front.ts renderHostFrontConfig) on standard input, when the front's
 # container is created and whenever the configuration changes:
-#   1. HAProxy itself checks the configuration, in a throw-away container of the front's image: a
-#      configuration it refuses fails the `up` here, before anything changed.
+#   1. HAProxy itself checks the configuration (scripts/front-check.sh), in a throw-away container
+#      of the front's image: a configuration it refuses fails the `up` here, before anything changed.
 #   2. The configuration is copied into the front's volume (`docker cp` writes to a volume of a
 #      stopped or running container whose root is read-only: moby v26.1.5 daemon/archive.go
 #      containerExtractToDir refuses only a write to the read-only root).
@@ -29,11 +29,8 @@ trap 'rm -rf "$work"' EXIT
 cat >"$work/haproxy.cfg"
 
 config_json="$(python3 -c 'import json,sys; print(json.dumps({"the host front": open(sys.argv[1]).read()}))' "$work/haproxy.cfg")"
-if ! docker run --rm -i --network none --read-only --tmpfs /tmp:rw,noexec,nosuid,nodev,size=8m \
-    --user 10001:10001 --cap-drop ALL --security-opt no-new-privileges:true \
-    --entrypoint /usr/local/bin/fleet-front-ctl "$image" check <<<"$config_json" >"$work/check" 2>&1; then
-    cat "$work/check" >&2
-    echo "Fix: the host front's configuration comes from fleet/render/front.ts and the services' ports and health checks in fleet/data/services.yaml; the front was not changed." >&2
+if ! out="$(bash scripts/front-check.sh "$image" <<<"$config_json" 2>&1)"; then
+    echo "$out" >&2
     exit 1
 fi
 

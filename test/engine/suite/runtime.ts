@@ -4,10 +4,10 @@
  */
 import * as assert from "assert";
 import { execFileSync, spawnSync } from "child_process";
-import { FRONT_DEFAULTS, PROXY_DEFAULTS } from "../../../fleet/model/defaults";
+import { FRONT_DEFAULTS, HOST_FRONT, PROXY_DEFAULTS, RESOLVER_DEFAULTS } from "../../../fleet/model/defaults";
 import { containerName } from "../../../fleet/model/names";
 import { familyRuntime, planHost } from "../../../fleet/model/plan";
-import { renderFrontConfig } from "../../../fleet/render/front";
+import { forwardedPorts, renderHostFrontConfig } from "../../../fleet/render/front";
 import { FRONT_CHECK_SCRIPT } from "../../../components/fleetHost";
 import { parsedStack, realFleet } from "../../helpers";
 import { exec, get, port, PY_BODY, PY_GET, ServiceOutput, StackContext } from "./context";
@@ -154,56 +154,55 @@ export function runtimeChecks(ctx: StackContext): void {
         assert.ok(mounts.flat().every((src) => !src.includes("docker.sock")));
     });
 
-    it("CIS Docker runtime checks on every running container, the fronts included: CPU limit and shares (5.12), ports bound to the host's address and only by the fronts (5.14), a PIDs limit (5.29), an image HEALTHCHECK with a start interval (4.6)", async () => {
+    it("CIS Docker runtime checks on every running container, the host front included: CPU limit and shares (5.12), ports bound to the host's address or the fleet network's gateway and only by the host front (5.14), a PIDs limit (5.29), an image HEALTHCHECK with a start interval (4.6)", async () => {
         const fleet = realFleet();
         const plan = planHost(fleet, parsedStack(ctx.config(), fleet));
         const running = await ctx.docker.listContainers({ filters: { label: [`fleet.machine=${ctx.machine}`] } });
-        assert.strictEqual(running.length, Object.keys(ctx.services).length * 2 + 1 + plan.peers.length, "every service, its front, the proxy and the peer fronts");
+        assert.strictEqual(running.length, Object.keys(ctx.services).length + 1 + 3 + plan.peers.length, "every service, the proxy, the host front and its two resolvers, the peer fronts");
         for (const summary of running) {
             const info = await ctx.docker.getContainer(summary.Id).inspect();
             const name = info.Name.slice(1);
-            const proxy = name === "docker-api-proxy";
-            const front = info.Config.Labels["fleet.role"] === "front";
-            // A peer front is a front without host ports (components/peerFront.ts).
-            const peerFront = info.Config.Labels["fleet.role"] === "peer-front";
-            const fixed = proxy ? PROXY_DEFAULTS : front || peerFront ? FRONT_DEFAULTS : undefined;
+            const role = info.Config.Labels["fleet.role"];
+            const fixed = name === "docker-api-proxy" ? PROXY_DEFAULTS : role === "host-front" ? HOST_FRONT : role === "resolver" ? RESOLVER_DEFAULTS : role === "peer-front" ? FRONT_DEFAULTS : undefined;
             const rt = fixed ?? familyRuntime(fleet, info.Config.Labels["fleet.family"]);
             const hc = info.HostConfig;
             const cpus = fixed ? fixed.cpus : plan.containers.find((c) => c.service === info.Config.Labels["fleet.service"])!.limits.cpus;
             assert.deepStrictEqual({ nanoCpus: hc.NanoCpus, shares: hc.CpuShares, pids: hc.PidsLimit }, { nanoCpus: cpus * 1e9, shares: rt.cpuShares, pids: rt.pidsLimit }, name);
-            if (!front && !peerFront) assert.strictEqual(cpus, Math.min(rt.cpus, 2), `${name}: the family's limit, capped at this machine's 2 CPUs (fleet:maxCpus)`);
-            assert.notStrictEqual(hc.CpuShares, 1024, `${name}: Docker's default weight`);
-            const bindings = Object.values(hc.PortBindings ?? {}).flat() as { HostIp: string }[];
-            // Only the fronts publish: a service's container and the proxy have no binding.
-            assert.ok(front ? bindings.length >= 2 : bindings.length === 0, `${name}: ${bindings.length} bindings`);
-            for (const b of bindings) assert.strictEqual(b.HostIp, "127.0.0.1", name);
-            const published = Object.values(info.NetworkSettings.Ports ?? {}).flat().filter((p) => p) as { HostIp: string }[];
-            assert.ok(published.every((p) => p.HostIp === "127.0.0.1"), `${name}: ${JSON.stringify(published)}`);
+            if (role === undefined && name !== "docker-api-proxy") assert.strictEqual(cpus, Math.min(rt.cpus, 2), `${name}: the family's limit, capped at this machine's 2 CPUs (fleet:maxCpus)`);
+            if (role !== "host-front") assert.notStrictEqual(hc.CpuShares, 1024, `${name}: Docker's default weight`);
+            // No container publishes: the host front binds the ports itself, in the host's namespace.
+            assert.deepStrictEqual(Object.values(hc.PortBindings ?? {}).flat(), [], name);
+            assert.strictEqual(hc.NetworkMode === "host", role === "host-front", `${name}: network mode ${hc.NetworkMode}`);
             const image = await ctx.docker.getImage(info.Image).inspect();
             const ihc = image.Config.Healthcheck as { Test?: string[]; StartInterval?: number } | undefined;
             assert.deepStrictEqual(ihc?.Test, ["CMD", "/usr/local/bin/fleet-health"], `${name}: image HEALTHCHECK`);
-            const startInterval = (fixed ? fixed.health.startIntervalSeconds : (rt as { startIntervalSeconds: number }).startIntervalSeconds) * 1e9;
-            // A front runs the proxy's image, whose HEALTHCHECK is the proxy's; its container sets its own.
-            assert.strictEqual(ihc?.StartInterval, front || peerFront ? PROXY_DEFAULTS.health.startIntervalSeconds * 1e9 : startInterval, `${name}: the image's start interval`);
+            const haproxyImage = role !== undefined;
+            const startInterval = (haproxyImage ? FRONT_DEFAULTS.health.startIntervalSeconds : name === "docker-api-proxy" ? PROXY_DEFAULTS.health.startIntervalSeconds : (rt as { startIntervalSeconds: number }).startIntervalSeconds) * 1e9;
+            // The host front, its resolvers and the peer fronts run the proxy's image, whose HEALTHCHECK is the proxy's; their containers set their own.
+            assert.strictEqual(ihc?.StartInterval, haproxyImage ? PROXY_DEFAULTS.health.startIntervalSeconds * 1e9 : startInterval, `${name}: the image's start interval`);
             assert.strictEqual((info.Config.Healthcheck as { StartInterval?: number }).StartInterval, startInterval, `${name}: the container's start interval`);
             assert.strictEqual(info.State.Health?.Status, "healthy", name);
         }
+        // 5.14 for the host front: every listener on a service's port is on the host's address or the gateway, none on every interface.
+        const ports = new Set(plan.containers.flatMap((c) => forwardedPorts(c).map((p) => p.port)));
+        const listeners = execFileSync("ss", ["-Hltn"], { encoding: "utf8" }).split("\n").map((l) => l.split(/\s+/)[3]).filter((a) => a && ports.has(Number(a.slice(a.lastIndexOf(":") + 1))));
+        assert.deepStrictEqual([...new Set(listeners.map((a) => a.slice(0, a.lastIndexOf(":"))))].sort(), [plan.network.gateway, "127.0.0.1"].sort());
+        assert.strictEqual(listeners.length, ports.size * 2, "each port on both addresses, once");
     });
 
-    it("HAProxy itself checks every front's configuration in the image the fronts run: all of this host's pass; one it refuses is named with HAProxy's words, and the check fails", () => {
+    it("HAProxy itself checks the host front's configuration in the image the front runs: this host's passes; one it refuses is named with HAProxy's words, and the check fails", () => {
         const fleet = realFleet();
         const plan = planHost(fleet, parsedStack(ctx.config(), fleet));
         const image = execFileSync("docker", ["inspect", "--format", "{{.Image}}", "docker-api-proxy"], { encoding: "utf8" }).trim();
-        const configs = Object.fromEntries(plan.containers.map((c) => [c.service, renderFrontConfig(c, ctx.machine)]));
-        const ok = spawnSync("bash", [FRONT_CHECK_SCRIPT, image], { input: JSON.stringify(configs), encoding: "utf8" });
-        assert.deepStrictEqual([ok.status, ok.stdout], [0, `${plan.containers.length} of ${plan.containers.length} front configurations accepted by HAProxy\n`], ok.stderr);
-        const first = configs[plan.containers[0].service];
-        const broken = { [plan.containers[0].service]: first, Broken: first.replace("    mode tcp\n", "    mode tcpx\n") };
+        const config = renderHostFrontConfig(plan);
+        const ok = spawnSync("bash", [FRONT_CHECK_SCRIPT, image], { input: JSON.stringify({ "the host front": config }), encoding: "utf8" });
+        assert.deepStrictEqual([ok.status, ok.stdout], [0, "1 of 1 front configurations accepted by HAProxy\n"], ok.stderr);
+        const broken = { "the host front": config, Broken: config.replace("    mode tcp\n", "    mode tcpx\n") };
         const r = spawnSync("bash", [FRONT_CHECK_SCRIPT, image], { input: JSON.stringify(broken), encoding: "utf8" });
         assert.strictEqual(r.status, 1);
-        assert.match(r.stdout, /^Broken's front: HAProxy refuses its configuration:\n {2}\[ALERT\] +\(\d+\) : config : parsing \[haproxy\.cfg:\d+\] : unknown proxy mode 'tcpx'\.\n/);
+        assert.match(r.stdout, /^Broken: HAProxy refuses its configuration:\n {2}\[ALERT\] +\(\d+\) : config : parsing \[haproxy\.cfg:\d+\] : unknown proxy mode 'tcpx'\.\n/);
         assert.ok(!r.stdout.includes("[NOTICE]"), r.stdout);
         assert.match(r.stdout, /\n1 of 2 front configurations accepted by HAProxy\n$/);
-        assert.strictEqual(r.stderr, "Fix: a front's configuration comes from fleet/render/front.ts and the service's ports and health check in fleet/data/services.yaml; no front was changed.\n");
+        assert.strictEqual(r.stderr, "Fix: a front's configuration comes from fleet/render/front.ts and the services' ports and health checks in fleet/data/services.yaml; no front was changed.\n");
     });
 }
