@@ -171,7 +171,7 @@ give_back() {
         if docker start "$p" >/dev/null 2>&1 && wait_healthy "$p" "$wait_seconds"; then
             # Retired before it stopped: the front admits it again.
             if [ -n "$front" ] && ! docker exec "$front" fleet-front-ctl admit "$(backend_name "$p")" "$admit_seconds" "$listens" >/dev/null 2>&1; then
-                echo "$service: the previous container $name runs again, healthy, but its front $front does not take it up; the service does not answer until it does." >&2
+                echo "$service: the previous container $name runs again, healthy, but the host front $front does not admit it; the service does not answer until it does." >&2
                 continue
             fi
             echo "$service: the previous container $name runs again, healthy." >&2

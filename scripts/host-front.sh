@@ -54,6 +54,11 @@ if [ "$running" = true ]; then
 fi
 
 copy_in haproxy.cfg haproxy.cfg
+# A first start has no server-state file yet: an empty one spares HAProxy's warning.
+if ! docker cp "$front:$run/servers.state" - >/dev/null 2>&1; then
+    : >"$work/servers.state"
+    copy_in servers.state servers.state
+fi
 # The fleet's earlier fronts hold the ports this one binds.
 mapfile -t earlier < <(docker ps --quiet --filter label=fleet.role=front --filter "label=fleet.machine=$machine")
 if [ "${#earlier[@]}" -gt 0 ]; then
@@ -69,7 +74,7 @@ while :; do
     read -r status health <<<"$(docker inspect --format '{{.State.Status}} {{if .State.Health}}{{.State.Health.Status}}{{end}}' "$front")"
     if [ "$status" = running ] && [ "$health" = healthy ]; then break; fi
     if [ "$status" != running ] || [ "$SECONDS" -ge "$deadline" ]; then
-        echo "$machine's host front ($front) is $status, health ${health:-none}, after ${wait_seconds} s; its last log lines:" >&2
+        echo "$machine's host front ($front) is $status, health ${health:-none} (waited up to ${wait_seconds} s); its last log lines:" >&2
         docker logs --tail 10 "$front" 2>&1 | sed 's/^/  /' >&2 || true
         exit 1
     fi

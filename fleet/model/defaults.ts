@@ -167,8 +167,13 @@ export const HOST_FRONT = {
      * a resolver replaced or down never takes a service's backends away. @default "1h"
      */
     resolverOutageHold: "1h",
-    /** @default 16384 (one HAProxy for every service of the host) */
-    maxconn: 16384,
+    /**
+     * Connections the front holds at once, every service together. HAProxy needs about two file
+     * descriptors a connection and raises its own limit to that at start; 8192 stays under the
+     * 20,000 open files Docker 26's containerd gives a container here (a higher value made the
+     * front exit: "Cannot raise FD limit to 33210, limit is 20000"). @default 8192
+     */
+    maxconn: 8192,
     /**
      * Port of the front's own health answer, plus the stack's portOffset, on the fleet network's
      * gateway (each stack's own address: two stacks on one engine never share it). @default 8404

@@ -87,7 +87,7 @@ describe("fleet/render/front.ts", () => {
             "global",
             "    master-worker",
             "    nbthread 1",
-            "    maxconn 16384",
+            "    maxconn 8192",
             "    stats socket /run/fleet-front/admin.sock mode 600 level admin expose-fd listeners",
             "    server-state-file /run/fleet-front/servers.state",
             "",

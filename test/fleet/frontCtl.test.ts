@@ -1,8 +1,9 @@
 /**
- * fleet-front-ctl (the fronts' runtime API helper, fleet/render/assets), against a stand-in of
- * HAProxy 2.6's admin socket: one command per connection, answered with the text HAProxy prints
- * (`show servers state` format 1, `show stat` CSV with its `# ` header; doc/management.txt 9.3),
- * every command recorded. The real socket is exercised by the engine suite's replacements.
+ * fleet-front-ctl (the host front's runtime API helper, fleet/render/assets), against a stand-in
+ * of HAProxy 2.6's admin socket: one command per connection, answered with the text HAProxy prints
+ * (`show servers state` format 1, `show stat` CSV with its `# ` header, `show info`, the notice of
+ * an accepted `set server ... fqdn`; doc/management.txt 9.3), every command recorded. The real
+ * socket is exercised by the engine suite's deploys and replacements.
  */
 import * as assert from "assert";
 import { spawn, spawnSync } from "child_process";
@@ -12,98 +13,165 @@ import * as path from "path";
 import { FAMILY_ASSETS } from "../../fleet/imageplan/buildPlan";
 
 const HEADER = "1\n# be_id be_name srv_id srv_name srv_addr srv_op_state srv_admin_state srv_uweight srv_iweight srv_time_since_last_change srv_check_status srv_check_result srv_check_health srv_check_state srv_agent_state bk_f_forced_id srv_f_forced_id srv_fqdn srv_port srvrecord srv_use_ssl srv_check_port srv_check_addr srv_agent_addr srv_agent_port\n";
-const row = (be: string, srv: string, addr: string, op: number, admin: number) => `3 ${be} 1 ${srv} ${addr} ${op} ${admin} 1 1 0 1 0 1 6 0 0 0 executor-backend 5606 - 0 6606 - - 6606`;
+const FREE = "fleet-free.invalid";
+const NAME = "executor-1a2b3c4.fleet-mainpc-net";
+/** A slot as `show servers state` prints it: admin 37 is a free slot (forced, configured and resolution maintenance). */
+const row = (listen: string, slot: string, addr: string, op: number, admin: number, fqdn: string) => `3 ${listen} 1 ${slot} ${addr} ${op} ${admin} 1 1 0 1 0 1 6 0 0 0 ${fqdn} 5606 - 0 6606 - - 6606`;
+const state = (...rows: string[]) => HEADER + rows.join("\n") + "\n";
+const S = "executor.service-5606";
+const H = "executor.health-6606";
 
-/** The stand-in: answers `show servers state` with `states` in turn (the last repeats) and `show stat` with `stats` in turn. */
+/** The stand-in: answers each `show` command with its list's entries in turn (the last repeats), a `set server ... fqdn` with HAProxy's notice. */
 const FAKE = `
 import os, socket, sys, json
 path, spec = sys.argv[1], json.load(open(sys.argv[2]))
 log = open(sys.argv[3], "a")
-n = {"state": 0, "stat": 0}
+n = {}
+def next_of(key):
+    i = n.get(key, 0); n[key] = i + 1
+    return spec[key][min(i, len(spec[key]) - 1)]
 s = socket.socket(socket.AF_UNIX); s.bind(path); s.listen(8)
 while True:
     c, _ = s.accept()
     cmd = c.makefile().readline().strip()
     log.write(cmd + "\\n"); log.flush()
-    if cmd == "show servers state":
-        out = spec["states"][min(n["state"], len(spec["states"]) - 1)]; n["state"] += 1
-    elif cmd == "show stat":
-        out = spec["stats"][min(n["stat"], len(spec["stats"]) - 1)]; n["stat"] += 1
-    else:
-        out = "\\n"
+    if cmd == "show servers state": out = next_of("states")
+    elif cmd == "show stat": out = next_of("stats")
+    elif cmd == "show info": out = next_of("infos")
+    elif cmd.startswith("set server ") and " fqdn " in cmd:
+        srv, fqdn = cmd.split()[2], cmd.split()[4]
+        out = f"{srv} changed its FQDN from x to {fqdn} by 'stats socket command'\\n"
+    else: out = "\\n"
     c.sendall(out.encode()); c.close()
 `;
 
-/** Runs the helper against the stand-in; with `lateMs`, the stand-in's socket appears that long after the helper started (a front just started). */
-async function ctl(spec: { states: string[]; stats?: string[]; lateMs?: number }, ...args: string[]): Promise<{ code: number | null; out: string; commands: string[] }> {
-    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "fleet-front-ctl-"));
-    const sock = path.join(dir, "admin.sock");
+interface Spec { states: string[]; stats?: string[]; infos?: string[]; lateMs?: number; files?: Record<string, string> }
+
+/** Runs the helper against the stand-in in a run directory of its own; with `lateMs`, the socket appears that long after the helper started. */
+async function ctl(spec: Spec, ...args: string[]): Promise<{ code: number | null; out: string; commands: string[]; run: string }> {
+    const run = fs.mkdtempSync(path.join(os.tmpdir(), "fleet-front-ctl-"));
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "fleet-front-fake-"));
+    for (const [f, text] of Object.entries(spec.files ?? {})) fs.writeFileSync(path.join(run, f), text);
     fs.writeFileSync(path.join(dir, "fake.py"), (spec.lateMs ? `import time\ntime.sleep(${spec.lateMs / 1000})\n` : "") + FAKE);
-    fs.writeFileSync(path.join(dir, "spec.json"), JSON.stringify({ stats: ["# pxname,svname,scur\n"], ...spec }));
+    fs.writeFileSync(path.join(dir, "spec.json"), JSON.stringify({ stats: ["# pxname,svname,scur\n"], infos: ["Pid: 8\n"], ...spec }));
+    const sock = path.join(run, "admin.sock");
     const fake = spawn("python3", [path.join(dir, "fake.py"), sock, path.join(dir, "spec.json"), path.join(dir, "log")]);
     try {
         for (let i = 0; i < 100 && !spec.lateMs && !fs.existsSync(sock); i++) await new Promise((r) => setTimeout(r, 20));
-        const helper = spawn("python3", [path.join(FAMILY_ASSETS, "fleet-front-ctl"), ...args], { env: { ...process.env, FLEET_FRONT_SOCKET: sock } });
-        let output = "";
-        helper.stdout.on("data", (d) => { output += d; });
-        helper.stderr.on("data", (d) => { output += d; });
+        const helper = spawn("python3", [path.join(FAMILY_ASSETS, "fleet-front-ctl"), ...args], { env: { ...process.env, FLEET_FRONT_RUN: run } });
+        let out = "";
+        helper.stdout.on("data", (d) => { out += d; });
+        helper.stderr.on("data", (d) => { out += d; });
         const code = await new Promise<number | null>((resolve) => helper.on("close", resolve));
-        const r = { status: code, stdout: output, stderr: "" };
-        const commands = fs.existsSync(path.join(dir, "log")) ? fs.readFileSync(path.join(dir, "log"), "utf8").trim().split("\n") : [];
-        return { code: r.status, out: r.stdout + r.stderr, commands };
+        const commands = fs.existsSync(path.join(dir, "log")) ? fs.readFileSync(path.join(dir, "log"), "utf8").split("\n").filter(Boolean) : [];
+        return { code, out, commands, run };
     } finally {
         fake.kill();
     }
 }
 
 describe("fleet-front-ctl", () => {
-    it("admit: done once the address is up and ready on every forwarded port", async () => {
-        const r = await ctl({ states: [HEADER + [row("service-5606", "b1", "10.0.0.2", 2, 0), row("service-5606", "b2", "-", 0, 32), row("health-6606", "b1", "10.0.0.2", 2, 0)].join("\n") + "\n"] }, "admit", "10.0.0.2", "5");
-        assert.deepStrictEqual([r.code, r.out], [0, "10.0.0.2 serves on 2 port(s)\n"]);
-        assert.deepStrictEqual(r.commands, ["show servers state"]);
+    it("admit: in each listen section a free slot takes the container's name and is set ready; done once up on every port; the slots saved", async () => {
+        const before = state(row(S, "b1", "-", 0, 37, FREE), row(S, "b2", "-", 0, 37, FREE), row(H, "b1", "-", 0, 37, FREE));
+        const up = state(row(S, "b1", "10.230.0.130", 2, 68, NAME), row(S, "b2", "-", 0, 37, FREE), row(H, "b1", "10.230.0.130", 2, 68, NAME));
+        const r = await ctl({ states: [before, up] }, "admit", NAME, "5", `${S},${H}`);
+        assert.deepStrictEqual([r.code, r.out], [0, `${NAME} serves on 2 port(s)\n`]);
+        assert.deepStrictEqual(r.commands, [
+            "show servers state",
+            `set server ${S}/b1 fqdn ${NAME}`, `set server ${S}/b1 state ready`,
+            `set server ${H}/b1 fqdn ${NAME}`, `set server ${H}/b1 state ready`,
+            "show servers state", "show servers state",
+        ]);
+        assert.strictEqual(fs.readFileSync(path.join(r.run, "servers.state"), "utf8"), up);
     });
 
-    it("admit: a slot an earlier takeover left draining is set ready, then waited for until up", async () => {
-        const draining = HEADER + [row("service-5606", "b2", "10.0.0.3", 2, 8), row("health-6606", "b2", "10.0.0.3", 2, 8)].join("\n") + "\n";
-        const ready = HEADER + [row("service-5606", "b2", "10.0.0.3", 2, 0), row("health-6606", "b2", "10.0.0.3", 2, 0)].join("\n") + "\n";
-        const r = await ctl({ states: [draining, ready] }, "admit", "10.0.0.3", "5");
+    it("admit: a slot that holds the name already (a container given back) is set ready again, no other slot taken", async () => {
+        const drained = state(row(S, "b1", "-", 0, 37, FREE), row(S, "b2", "10.230.0.131", 2, 8, NAME));
+        const up = state(row(S, "b1", "-", 0, 37, FREE), row(S, "b2", "10.230.0.131", 2, 0, NAME));
+        const r = await ctl({ states: [drained, up] }, "admit", NAME, "5", S);
         assert.strictEqual(r.code, 0, r.out);
-        assert.deepStrictEqual(r.commands, ["show servers state", "set server service-5606/b2 state ready", "set server health-6606/b2 state ready", "show servers state"]);
+        assert.deepStrictEqual(r.commands, ["show servers state", `set server ${S}/b2 state ready`, "show servers state", "show servers state"]);
     });
 
-    it("admit: a front just started, its socket not there yet: waits for it", async () => {
-        const r = await ctl({ lateMs: 700, states: [HEADER + row("service-5606", "b1", "10.0.0.2", 2, 0) + "\n"] }, "admit", "10.0.0.2", "5");
-        assert.deepStrictEqual([r.code, r.out], [0, "10.0.0.2 serves on 1 port(s)\n"]);
+    it("admit: the service's sections not loaded yet (a reload adding them still runs): waits for them", async () => {
+        const other = state(row("relay.service-7000", "b1", "-", 0, 37, FREE));
+        const loaded = state(row(S, "b1", "-", 0, 37, FREE));
+        const up = state(row(S, "b1", "10.230.0.130", 2, 68, NAME));
+        const r = await ctl({ states: [other, loaded, up] }, "admit", NAME, "5", S);
+        assert.deepStrictEqual([r.code, r.out], [0, `${NAME} serves on 1 port(s)\n`]);
+    });
+
+    it("admit: the front just started, its socket not there yet: waits for it", async () => {
+        const r = await ctl({ lateMs: 700, states: [state(row(S, "b1", "10.230.0.130", 2, 68, NAME))] }, "admit", NAME, "5", S);
+        assert.deepStrictEqual([r.code, r.out], [0, `${NAME} serves on 1 port(s)\n`]);
     });
 
     it("admit: a front whose socket never answers: fails saying so", async () => {
-        const r = await ctl({ lateMs: 3000, states: [HEADER] }, "admit", "10.0.0.2", "0.5");
+        const r = await ctl({ lateMs: 3000, states: [HEADER] }, "admit", NAME, "0.5", S);
         assert.strictEqual(r.code, 1);
-        assert.match(r.out, /^the front's runtime API does not answer after 0\.5 s: \[Errno 2\] No such file or directory\n$/);
+        assert.match(r.out, new RegExp(`^${NAME} cannot be admitted after 0\\.5 s: the runtime API does not answer \\(\\[Errno 2\\] No such file or directory\\)\n$`));
     });
 
-    it("admit: not up on a port within the time: fails naming the ports", async () => {
-        const r = await ctl({ states: [HEADER + [row("service-5606", "b1", "10.0.0.2", 2, 0), row("health-6606", "b1", "-", 0, 32)].join("\n") + "\n"] }, "admit", "10.0.0.2", "0.5");
-        assert.deepStrictEqual([r.code, r.out], [1, "10.0.0.2 is not up in the front after 0.5 s on: health-6606\n"]);
+    it("admit: every slot of a section holds another container: fails naming the section", async () => {
+        const full = state(...["b1", "b2", "b3"].map((b, i) => row(S, b, `10.230.0.${140 + i}`, 2, 68, `other-${i}.fleet-mainpc-net`)));
+        const r = await ctl({ states: [full] }, "admit", NAME, "5", S);
+        assert.deepStrictEqual([r.code, r.out], [1, `${S}: no free slot for ${NAME} (every slot holds another container)\n`]);
     });
 
-    it("retire: the address's servers set to drain, then done once their open sessions are gone", async () => {
-        const state = HEADER + [row("service-5606", "b1", "10.0.0.2", 2, 0), row("service-5606", "b2", "10.0.0.3", 2, 0), row("health-6606", "b1", "10.0.0.2", 2, 0)].join("\n") + "\n";
-        const open = "# pxname,svname,qcur,qmax,scur\nservice-5606,b1,0,0,2\nservice-5606,b2,0,0,7\nhealth-6606,b1,0,0,0\nservice-5606,BACKEND,0,0,9\n";
-        const closed = "# pxname,svname,qcur,qmax,scur\nservice-5606,b1,0,0,0\nservice-5606,b2,0,0,7\nhealth-6606,b1,0,0,0\n";
-        const r = await ctl({ states: [state], stats: [open, closed] }, "retire", "10.0.0.2", "5");
-        assert.deepStrictEqual([r.code, r.out], [0, "10.0.0.2: drained\n"]);
-        assert.deepStrictEqual(r.commands, ["show servers state", "set server health-6606/b1 state drain", "set server service-5606/b1 state drain", "show stat", "show stat"]);
+    it("admit: not up on a port within the time: fails naming the sections", async () => {
+        const half = state(row(S, "b1", "10.230.0.130", 2, 68, NAME), row(H, "b1", "-", 0, 96, NAME));
+        const r = await ctl({ states: [half] }, "admit", NAME, "0.5", `${S},${H}`);
+        assert.deepStrictEqual([r.code, r.out], [1, `${NAME} is not up in the front after 0.5 s on: ${H}\n`]);
     });
 
-    it("retire: connections still open after the drain: says how many, and succeeds (the container is stopped anyway)", async () => {
-        const state = HEADER + row("service-5606", "b1", "10.0.0.2", 2, 0) + "\n";
-        const r = await ctl({ states: [state], stats: ["# pxname,svname,qcur,qmax,scur\nservice-5606,b1,0,0,1\n"] }, "retire", "10.0.0.2", "0.5");
-        assert.deepStrictEqual([r.code, r.out], [0, "10.0.0.2: 1 connection(s) still open after 0.5 s of draining\n"]);
+    it("retire: the name's slots drained, their open sessions waited for, then freed (maintenance, then the placeholder) and saved", async () => {
+        const st = state(row(S, "b1", "10.230.0.130", 2, 68, NAME), row(S, "b2", "10.230.0.131", 2, 68, "executor-9f8e7d6.fleet-mainpc-net"), row(H, "b1", "10.230.0.130", 2, 68, NAME));
+        const open = `# pxname,svname,qcur,qmax,scur\n${S},b1,0,0,2\n${S},b2,0,0,7\n${H},b1,0,0,0\n${S},BACKEND,0,0,9\n`;
+        const closed = `# pxname,svname,qcur,qmax,scur\n${S},b1,0,0,0\n${S},b2,0,0,7\n${H},b1,0,0,0\n`;
+        const r = await ctl({ states: [st], stats: [open, closed] }, "retire", NAME, "5");
+        assert.deepStrictEqual([r.code, r.out], [0, `${NAME}: drained\n`]);
+        assert.deepStrictEqual(r.commands, [
+            "show servers state",
+            `set server ${H}/b1 state drain`, `set server ${S}/b1 state drain`, "show servers state",
+            "show stat", "show stat",
+            `set server ${H}/b1 state maint`, `set server ${H}/b1 fqdn ${FREE}`, `set server ${S}/b1 state maint`, `set server ${S}/b1 fqdn ${FREE}`, "show servers state",
+        ]);
+        assert.ok(fs.existsSync(path.join(r.run, "servers.state")));
+    });
+
+    it("retire: connections still open after the drain: says how many, frees the slots anyway (the container is stopped next)", async () => {
+        const r = await ctl({ states: [state(row(S, "b1", "10.230.0.130", 2, 68, NAME))], stats: [`# pxname,svname,qcur,qmax,scur\n${S},b1,0,0,1\n`] }, "retire", NAME, "0.5");
+        assert.deepStrictEqual([r.code, r.out], [0, `${NAME}: 1 connection(s) still open after 0.5 s of draining\n`]);
+        assert.ok(r.commands.includes(`set server ${S}/b1 fqdn ${FREE}`));
+    });
+
+    it("reload: the slots saved, the new file in place, USR2 to the master; done once a new worker runs exactly the new file's sections", async () => {
+        const master = spawn("python3", ["-c", "import signal,sys,time\nsignal.signal(signal.SIGUSR2, lambda *a: (print('USR2', flush=True), sys.exit(0)))\ntime.sleep(30)"]);
+        let got = "";
+        master.stdout.on("data", (d) => { got += d; });
+        await new Promise((r) => setTimeout(r, 300));
+        const old = `# pxname,svname,scur\n${S},BACKEND,0\nfront-health,BACKEND,0\n`;
+        const fresh = `# pxname,svname,scur\n${S},BACKEND,0\n${H},BACKEND,0\nfront-health,BACKEND,0\n`;
+        const r = await ctl({
+            states: [state(row(S, "b1", "10.230.0.130", 2, 68, NAME))], stats: [old, old, fresh], infos: ["Pid: 8\n", "Pid: 8\n", "Pid: 21\n"],
+            files: { "haproxy.cfg": "old", "haproxy.cfg.new": `listen ${S}\n    bind :5606\n\nlisten ${H}\n    bind :6606\n`, "haproxy.pid": `${master.pid}\n` },
+        }, "reload", "5");
+        master.kill();
+        assert.deepStrictEqual([r.code, r.out, got], [0, "reloaded: 2 listen sections\n", "USR2\n"]);
+        assert.ok(!fs.existsSync(path.join(r.run, "haproxy.cfg.new")));
+        assert.match(fs.readFileSync(path.join(r.run, "haproxy.cfg"), "utf8"), /^listen executor\.service-5606\n/);
+        assert.ok(fs.readFileSync(path.join(r.run, "servers.state"), "utf8").includes(NAME));
+    });
+
+    it("reload: no new file: fails, changing nothing", async () => {
+        const r = await ctl({ states: [HEADER], files: { "haproxy.cfg": "old" } }, "reload", "5");
+        assert.strictEqual(r.code, 1);
+        assert.strictEqual(r.out, `reload: ${r.run}/haproxy.cfg.new is missing: nothing to load\n`);
+        assert.deepStrictEqual(r.commands, []);
     });
 
     it("wrong arguments: the usage, exit 2", async () => {
-        const r = spawnSync("python3", [path.join(FAMILY_ASSETS, "fleet-front-ctl"), "admit"], { encoding: "utf8" });
-        assert.deepStrictEqual([r.status, r.stderr], [2, "usage: fleet-front-ctl check | admit <ip> <seconds> | retire <ip> <seconds>\n"]);
+        const r = spawnSync("python3", [path.join(FAMILY_ASSETS, "fleet-front-ctl"), "admit", NAME], { encoding: "utf8" });
+        assert.deepStrictEqual([r.status, r.stderr], [2, "usage: fleet-front-ctl check | reload <seconds> | admit <name> <seconds> <listen>,... | retire <name> <seconds>\n"]);
     });
 });
