@@ -3,8 +3,9 @@ import { PROXY_DEFAULTS } from "../../fleet/model/defaults";
 import { familyRuntime, planHost } from "../../fleet/model/plan";
 import { containerName } from "../../fleet/model/names";
 import { baselineProfile, seccompOpt, supervisorProfile } from "../../fleet/security/seccomp";
+import { listenNames } from "../../fleet/render/front";
 import { parsedStack, realFleet } from "../helpers";
-import { byType, dependsOn, isFront, mockAutoName, nameOf, Registered, RUNBOOK_CONFIG, runbookStack, runningContainers, runProgram, stackConfig } from "../mocks";
+import { byType, dependsOn, mockAutoName, nameOf, Registered, RUNBOOK_CONFIG, runbookStack, runningContainers, runProgram, stackConfig } from "../mocks";
 
 const CONTAINER = "docker:index/container:Container";
 const VOLUME = "docker:index/volume:Volume";
@@ -42,7 +43,6 @@ describe("containers under mocks", () => {
             let all: Registered[];
             let containers: Registered[];
             let services: Registered[];
-            let fronts: Registered[];
             let outputs: Record<string, unknown>;
             before(async () => {
                 const run = await runProgram(runbookStack(stack));
@@ -50,7 +50,6 @@ describe("containers under mocks", () => {
                 outputs = run.outputs;
                 containers = runningContainers(all);
                 services = containers.filter((c) => nameOf(c) !== "docker-api-proxy");
-                fronts = byType(all, CONTAINER).filter(isFront);
             });
 
             it("runs exactly the planned containers, plus the Docker API proxy", () => {
@@ -90,7 +89,7 @@ describe("containers under mocks", () => {
                 // By the networks' ids (the mocks' `<resource name>-id`): a network recreated under its
                 // name gets another id, and the containers on it are replaced and join it again.
                 const idOf = (network: string) => `${byType(all, "docker:index/network:Network").find((n) => nameOf(n) === network)!.name}-id`;
-                assert.deepStrictEqual(sup.inputs.networksAdvanced, [{ name: idOf(`fleet-${stack}`) }, { name: idOf(`fleet-${stack}-docker-api`) }]);
+                assert.deepStrictEqual(sup.inputs.networksAdvanced, [{ name: idOf(`fleet-${stack}-net`) }, { name: idOf(`fleet-${stack}-docker-api`) }]);
                 assert.ok(sup.inputs.envs.includes("DOCKER_HOST=tcp://docker-api-proxy:2375"));
                 for (const c of services.filter((x) => x !== sup)) {
                     assert.ok(!c.inputs.envs.some((e: string) => e.startsWith("DOCKER_HOST=")), nameOf(c));
@@ -120,15 +119,16 @@ describe("containers under mocks", () => {
                 assert.deepStrictEqual(nvml.map((c) => nameOf(c)), stack === "mainpc" ? ["cross-machine-gpu-scheduler"] : []);
             });
 
-            it("published ports are unique on the host", () => {
-                const ports = fronts.flatMap((c) => (c.inputs.ports ?? []).map((p: { external: number }) => p.external));
-                assert.strictEqual(new Set(ports).size, ports.length);
-                for (const c of fronts) for (const p of c.inputs.ports ?? []) assert.strictEqual(p.internal, p.external);
-                assert.deepStrictEqual(containers.filter((c) => c.inputs.ports !== undefined).map(nameOf), [], "only the fronts publish ports");
+            it("no container publishes a port (the host front binds them itself), and the host front's ports are unique on the host", () => {
+                assert.deepStrictEqual(byType(all, CONTAINER).filter((c) => c.inputs.ports !== undefined).map(nameOf), []);
+                const config = byType(all, "command:local:Command").find((r) => r.name === `${stack}-front-start`)!.inputs.stdin as string;
+                const binds = [...config.matchAll(/^ {4}bind (\S+)$/gm)].map((m) => m[1]);
+                assert.ok(binds.length > services.length * 4);
+                assert.strictEqual(new Set(binds).size, binds.length);
             });
 
             it("every service's volumes are retained on delete and mounted", () => {
-                const volumes = byType(all, VOLUME).filter((v) => v.name !== `${stack}-sboms`);
+                const volumes = byType(all, VOLUME).filter((v) => v.name !== `${stack}-sboms` && v.name !== `${stack}-front-state`);
                 assert.ok(volumes.length >= services.length * 2);
                 for (const v of volumes) assert.strictEqual(v.opts.retainOnDelete, true, nameOf(v));
                 for (const c of services) {
@@ -173,7 +173,7 @@ describe("containers under mocks", () => {
                     const start = starts.find((x) => x.name === `${n}-start`)!;
                     const startsAfter = start.opts.dependencies.filter((u) => u.includes("command:local:Command")).map((u) => u.slice(u.lastIndexOf("::") + 2)).sort();
                     assert.deepStrictEqual(startsAfter, stack === "mainpc" && !core.includes(n) ? core.map((x) => `${x}-start`) : [], n);
-                    assert.deepStrictEqual(start.opts.dependencies.filter((u) => u.includes("docker:index/container:Container")).map((u) => u.slice(u.lastIndexOf("::") + 2)), [n, `${n}-front`], n);
+                    assert.deepStrictEqual(start.opts.dependencies.filter((u) => u.includes("docker:index/container:Container")).map((u) => u.slice(u.lastIndexOf("::") + 2)), [n], n);
                 }
             });
 
@@ -223,8 +223,8 @@ describe("containers under mocks", () => {
 
             it("every container is started by its start command, under its PIDs limit from its first process (CIS Docker 5.29), in its predecessor's place, confirmed healthy; the proxy's finds it started", () => {
                 const plan = planHost(realFleet(), parsedStack(runbookStack(stack)));
-                // The peer fronts' starts: fronts.test.ts.
-                const starts = byType(all, "command:local:Command").filter((r) => r.name.endsWith("-start") && !r.name.endsWith("-peer-start"));
+                // The host front's, its resolvers' and the peer fronts' starts: fronts.test.ts.
+                const starts = byType(all, "command:local:Command").filter((r) => r.name.endsWith("-start") && !/-peer-start$|^\w+-front-start$|^\w+-resolver-\d-start$/.test(r.name));
                 assert.deepStrictEqual(starts.map((p) => p.name).sort(), [...services.map((c) => `${nameOf(c)}-start`), `${stack}-docker-api-proxy-start`].sort());
                 for (const p of starts) {
                     const proxy = p.name === `${stack}-docker-api-proxy-start`;
@@ -237,11 +237,11 @@ describe("containers under mocks", () => {
                     const takeover = c && (c.inputs.deviceRequests ?? []).some((d: { capabilities: string[] }) => d.capabilities.includes("gpu")) ? "stop-first" : "overlap";
                     assert.strictEqual(p.inputs.create, proxy
                         ? `bash scripts/container-start.sh docker-api-proxy docker-api-proxy ${stack} 64 60 0`
-                        : `bash scripts/container-start.sh ${mockAutoName(name)} ${service} ${stack} 256 ${wait} 5 ${takeover} ${name}-front fleet-${stack}-backends ${name}-backend 32 15 10`);
+                        : `bash scripts/container-start.sh ${mockAutoName(name)} ${service} ${stack} 256 ${wait} 5 ${takeover} fleet-${stack}-front fleet-${stack}-net ${listenNames(plan.containers.find((x) => x.name === name)!).join(",")} 15 10`);
                     assert.deepStrictEqual({ ...p.inputs.environment }, { DOCKER_HOST: `ssh://ops@${stack}` });
-                    assert.deepStrictEqual(p.inputs.triggers, proxy ? [`${stack}-docker-api-proxy-id`, 64] : [`${name}-id`, `${name}-front-id`, 256], p.name);
+                    assert.deepStrictEqual(p.inputs.triggers, proxy ? [`${stack}-docker-api-proxy-id`, 64] : [`${name}-id`, 256], p.name);
                     // Renamed from `-pids-limit`: the alias keeps the deployed state's command.
-                    const own = proxy ? [`${stack}-docker-api-proxy`] : [name, `${name}-front`];
+                    const own = proxy ? [`${stack}-docker-api-proxy`] : [name];
                     assert.deepStrictEqual(p.opts.dependencies.filter((u) => u.includes("docker:index/container:Container::")).map((u) => u.slice(u.lastIndexOf("::") + 2)), own, p.name);
                 }
                 assert.deepStrictEqual(byType(all, "command:local:Command").filter((r) => r.name.endsWith("-pids-limit")), []);
@@ -274,15 +274,16 @@ describe("containers under mocks", () => {
                 }
             });
 
-            it("every published port is bound to the host's advertised address, never 0.0.0.0 (CIS Docker 5.14), and the exported endpoints name that address", () => {
+            it("every service port is bound to the host's advertised address or the fleet network's gateway, never 0.0.0.0 (CIS Docker 5.14), and the exported endpoints name the advertised address", () => {
                 const address = RUNBOOK_CONFIG[stack]["fleet:advertiseAddress"];
-                const ports = fronts.flatMap((c) => c.inputs.ports as { ip: string; external: number }[]);
-                assert.ok(ports.length >= services.length * 2);
-                assert.deepStrictEqual([...new Set(ports.map((p) => p.ip))], [address]);
+                const config = byType(all, "command:local:Command").find((r) => r.name === `${stack}-front-start`)!.inputs.stdin as string;
+                const binds = [...config.matchAll(/^ {4}bind (\S+):(\d+)$/gm)].map((m) => m[1]);
+                assert.deepStrictEqual([...new Set(binds)], ["10.230.0.1", address]);
+                const plan = planHost(realFleet(), parsedStack(runbookStack(stack)));
                 const endpoints = outputs.endpoints as Record<string, string>;
-                for (const f of fronts) {
-                    const service = (f.inputs.labels as { label: string; value: string }[]).find((l) => l.label === "fleet.front")!.value;
-                    assert.strictEqual(endpoints[service], `${address}:${(f.inputs.ports as { external: number }[])[0].external}`, service);
+                for (const c of plan.containers) {
+                    assert.strictEqual(endpoints[c.service], `${address}:${c.ports.service}`, c.service);
+                    assert.ok(config.includes(`    bind ${address}:${c.ports.service}\n`), c.service);
                 }
             });
 
@@ -311,6 +312,7 @@ describe("containers under mocks", () => {
         assert.deepStrictEqual(byType(all, "pulumi:providers:docker").map((p) => p.inputs.host), ["unix:///var/run/docker.sock"]);
         const preflight = byType(all, "command:local:Command").find((r) => r.name === "mainpc-preflight")!;
         assert.strictEqual(preflight.inputs.environment.FLEET_GPU, "false");
-        assert.deepStrictEqual([...new Set(byType(all, CONTAINER).filter(isFront).flatMap((c) => (c.inputs.ports ?? []).map((p: { ip: string }) => p.ip)))], ["127.0.0.1"]);
+        const config = byType(all, "command:local:Command").find((r) => r.name === "mainpc-front-start")!.inputs.stdin as string;
+        assert.deepStrictEqual([...new Set([...config.matchAll(/^ {4}bind (\S+):\d+$/gm)].map((m) => m[1]))], ["10.230.0.1", "127.0.0.1"]);
     });
 });

@@ -38,8 +38,6 @@ interface Fake {
 }
 
 const FRONT = "fleet-mainpc-front";
-/** The format of the script's look at a container's state (scripts/container-start.sh `state`). */
-const STATE_FORMAT = "{{.State.Status}} {{if .State.Health}}{{.State.Health.Status}}{{else}}no-healthcheck{{end}} {{.State.ExitCode}} {{.RestartCount}}{{with .State.Health}}{{range .Log}}{{\"\\n\"}}{{.ExitCode}} {{printf \"%q\" .Output}}{{end}}{{end}}";
 /** The one listing of the service's containers on the host. */
 const PS = "ps --all --no-trunc --filter label=fleet.service=CodeGenerator --filter label=fleet.machine=mainpc --format {{.ID}}\\t{{.State}}";
 
