@@ -6,6 +6,7 @@
 import * as fs from "fs";
 import * as path from "path";
 import { stringify } from "yaml";
+import { containerName } from "../fleet/model/names";
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 type Inputs = Record<string, any>;
@@ -77,18 +78,38 @@ function composeName(c: Inputs): string {
 export const labelOf = (c: Inputs, label: string): string | undefined => (c.labels ?? []).find((l: Inputs) => l.label === label)?.value;
 
 /**
- * Compose has no fronts: each service's container publishes its ports and holds its alias on the
- * host network itself, as stock Compose runs it. So a front's ports and alias go back to its
- * service's container, and the fronts and the backends network are left out.
+ * Compose has no front: each service's container publishes its ports and holds its alias on the
+ * host network itself, as stock Compose runs it. So the host front's ports (its configuration's
+ * listen sections `<container name>.<role>-<port>`, bound first on the publish address:
+ * fleet/render/front.ts) and the service's name go back to its service's container; the host
+ * front and its resolvers are left out, and so is the containers' `dns` (Docker's own DNS answers
+ * the aliases).
  */
-function withFronts(registered: Inputs[]): Inputs[] {
-    const fronts = new Map(registered.filter((c) => labelOf(c, "fleet.front") !== undefined).map((f) => [labelOf(f, "fleet.front"), f]));
-    return registered.filter((c) => labelOf(c, "fleet.front") === undefined).map((c) => {
-        const f = fronts.get(labelOf(c, "fleet.service"));
-        if (!f) return c;
-        const [host] = f.networksAdvanced as Inputs[];
-        return { ...c, ports: f.ports, networksAdvanced: [{ ...c.networksAdvanced[0], aliases: host.aliases }, ...c.networksAdvanced.slice(1)] };
+function withoutFront(registered: Inputs[], frontConfig: string): Inputs[] {
+    const binds = new Map<string, { ip: string; port: number }[]>();
+    for (const block of frontConfig.split(/\n(?=listen )/).slice(1)) {
+        const name = /^listen ([^.\s]+)\./.exec(block)![1];
+        const [, ip, port] = /^ {4}bind (\S+):(\d+)$/m.exec(block)!;
+        binds.set(name, [...(binds.get(name) ?? []), { ip, port: Number(port) }]);
+    }
+    return registered.filter((c) => !["host-front", "resolver"].includes(labelOf(c, "fleet.role") ?? "")).map((c) => {
+        const service = labelOf(c, "fleet.service");
+        if (service === undefined || !binds.has(containerName(service))) return c;
+        const alias = containerName(service);
+        const { dns: _dns, ...rest } = c;
+        return {
+            ...rest,
+            ports: binds.get(alias)!.map((b) => ({ internal: b.port, external: b.port, ip: b.ip, protocol: "tcp" })),
+            networksAdvanced: [{ ...c.networksAdvanced[0], aliases: [alias] }, ...c.networksAdvanced.slice(1)],
+        };
     });
+}
+
+/** The host front's configuration among the registered commands: its command's stdin (components/hostFront.ts). */
+export function frontConfigOf(commands: Inputs[]): string {
+    const cmd = commands.find((c) => String(c.create ?? "").startsWith("bash scripts/host-front.sh "));
+    if (!cmd) throw new Error("no host front command among the registered commands");
+    return String(cmd.stdin);
 }
 
 /**
@@ -97,8 +118,8 @@ function withFronts(registered: Inputs[]): Inputs[] {
  * id each network got, and compose gets the name. Networks and volumes are the ones the
  * program made (`external`): both sides start containers only, into the same networks.
  */
-export function writeCompose(registered: Inputs[], networks: (Inputs & { id: string })[], dir: string, pids: Record<string, number> = {}): string {
-    const containers = withFronts(registered);
+export function writeCompose(registered: Inputs[], networks: (Inputs & { id: string })[], dir: string, frontConfig: string, pids: Record<string, number> = {}): string {
+    const containers = withoutFront(registered, frontConfig);
     const networkName = (ref: string) => networks.find((n) => n.id === ref || n.name === ref)?.name ?? ref;
     const core = containers.filter((c) => (c.labels ?? []).some((l: Inputs) => l.label === "fleet.tier" && l.value === "core")).map(composeName);
     const volumes = [...new Set(containers.flatMap((c) => (c.mounts ?? []).filter((m: Inputs) => m.type === "volume").map((m: Inputs) => m.source as string)))];

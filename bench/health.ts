@@ -7,7 +7,7 @@ import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import { EngineHarness } from "../test/engine/harness";
-import { pidsLimits, writeCompose } from "./compose";
+import { frontConfigOf, pidsLimits, writeCompose } from "./compose";
 import { median } from "./stats";
 
 export interface HealthRow { name: string; tier: string; seconds: number; fromStart: number }
@@ -48,7 +48,7 @@ export function tierLines(rows: HealthRow[]): string[] {
 /** The Compose file of the containers the harness holds now (before they are removed). */
 export function composeFileOf(harness: EngineHarness): string {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), "fleet-bench-compose-"));
-    return writeCompose(harness.containerInputs(), harness.networkInputs(), dir, pidsLimits(harness.commandInputs()));
+    return writeCompose(harness.containerInputs(), harness.networkInputs(), dir, frontConfigOf(harness.commandInputs()), pidsLimits(harness.commandInputs()));
 }
 
 /**

@@ -8,7 +8,7 @@ import { execFileSync } from "child_process";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
-import { pidsLimits, writeCompose } from "../bench/compose";
+import { frontConfigOf, pidsLimits, writeCompose } from "../bench/compose";
 import { containerName } from "../fleet/model/names";
 import { byType, mockAutoName, nameOf, runbookStack, runningContainers, runProgram, stackConfig } from "./mocks";
 
@@ -19,9 +19,10 @@ describe("the benchmark's compose file", () => {
         // Named as the provider names them (the harness's state holds the names it drew).
         const containers = byType(r.resources, "docker:index/container:Container").map((c): Record<string, any> => ({ ...c.inputs, name: c.inputs.name ?? mockAutoName(c.name) })); // eslint-disable-line @typescript-eslint/no-explicit-any
         const dir = fs.mkdtempSync(path.join(os.tmpdir(), "fleet-compose-"));
-        const pids = pidsLimits(byType(r.resources, "command:local:Command").map((c) => c.inputs));
-        assert.strictEqual(Object.keys(pids).length, runningContainers(r.resources).length, "a PIDs limit for every container but the fronts (compose has none)");
-        const file = writeCompose(containers, byType(r.resources, "docker:index/network:Network").map((n) => ({ ...n.inputs, id: `${n.name}-id` })), dir, pids);
+        const commands = byType(r.resources, "command:local:Command").map((c) => c.inputs);
+        const pids = pidsLimits(commands);
+        assert.strictEqual(Object.keys(pids).length, runningContainers(r.resources).length + 2, "a PIDs limit for every container and the two resolvers, none for the host front (compose has none of those three)");
+        const file = writeCompose(containers, byType(r.resources, "docker:index/network:Network").map((n) => ({ ...n.inputs, id: `${n.name}-id` })), dir, frontConfigOf(commands), pids);
         const cfg = JSON.parse(execFileSync("/usr/bin/docker", ["compose", "-p", "fleet-compose-test", "-f", file, "config", "--format", "json"], { encoding: "utf8" }));
         const executor = cfg.services.executor;
         // Each under its alias (the service's container name, the proxy's own); the container keeps the provider's name.
@@ -29,9 +30,10 @@ describe("the benchmark's compose file", () => {
         assert.strictEqual(executor.container_name, mockAutoName("executor"));
         assert.deepStrictEqual(executor.healthcheck, { test: ["CMD", "/usr/local/bin/fleet-health"], timeout: "10s", interval: "30s", retries: 3, start_period: "30s", start_interval: "1s" });
         assert.deepStrictEqual([executor.cpus, executor.cpu_shares, executor.pids_limit], [1, 512, 256]);
-        assert.deepStrictEqual(executor.networks, { "fleet-mainpc": { aliases: ["executor"] } }, "the network named, not its id; the alias the front holds in the program");
-        assert.deepStrictEqual(executor.ports, [{ mode: "ingress", target: 5606, published: "5606", host_ip: "127.0.0.1", protocol: "tcp" }, { mode: "ingress", target: 6606, published: "6606", host_ip: "127.0.0.1", protocol: "tcp" }], "the front's ports");
-        assert.ok(!Object.keys(cfg.services).some((n) => n.endsWith("-front")), "no front");
+        assert.deepStrictEqual(executor.networks, { "fleet-mainpc-net": { aliases: ["executor"] } }, "the network named, not its id; the service's name, which the resolvers answer in the program");
+        assert.deepStrictEqual(executor.ports, [{ mode: "ingress", target: 5606, published: "5606", host_ip: "127.0.0.1", protocol: "tcp" }, { mode: "ingress", target: 6606, published: "6606", host_ip: "127.0.0.1", protocol: "tcp" }], "the host front's ports on the publish address");
+        assert.strictEqual(executor.dns, undefined, "Docker's DNS answers the aliases");
+        assert.ok(!Object.keys(cfg.services).some((n) => /-front$|-resolver-\d$/.test(n)), "no host front, no resolver");
         assert.strictEqual(cfg.services["docker-api-proxy"].pids_limit, 64);
         assert.deepStrictEqual(executor.depends_on, { "service-registry": { condition: "service_healthy", required: true }, "system-digital-twin": { condition: "service_healthy", required: true }, "unified-system-agent": { condition: "service_healthy", required: true } });
         const ips = Object.values(cfg.services).flatMap((s) => ((s as { ports?: { host_ip: string }[] }).ports ?? []).map((p) => p.host_ip));
@@ -49,7 +51,7 @@ describe("the benchmark's compose file", () => {
         this.timeout(300000);
         const r = await runProgram(runbookStack("mainpc"));
         const containers = byType(r.resources, "docker:index/container:Container").map((c): Record<string, any> => ({ ...c.inputs, name: c.inputs.name ?? mockAutoName(c.name) })); // eslint-disable-line @typescript-eslint/no-explicit-any
-        const file = writeCompose(containers, byType(r.resources, "docker:index/network:Network").map((n) => ({ ...n.inputs, id: `${n.name}-id` })), fs.mkdtempSync(path.join(os.tmpdir(), "fleet-compose-")));
+        const file = writeCompose(containers, byType(r.resources, "docker:index/network:Network").map((n) => ({ ...n.inputs, id: `${n.name}-id` })), fs.mkdtempSync(path.join(os.tmpdir(), "fleet-compose-")), frontConfigOf(byType(r.resources, "command:local:Command").map((c) => c.inputs)));
         const cfg = JSON.parse(execFileSync("/usr/bin/docker", ["compose", "-p", "fleet-compose-test", "-f", file, "config", "--format", "json"], { encoding: "utf8" }));
         assert.deepStrictEqual(cfg.services["model-ops-coordinator"].deploy.resources.reservations.devices, [{ capabilities: ["gpu"], driver: "nvidia", device_ids: ["0"] }]);
         const withDevices = Object.entries(cfg.services).filter(([, s]) => (s as { deploy?: unknown }).deploy !== undefined).map(([n]) => n).sort();
