@@ -13,6 +13,7 @@ const REMOTE_IMAGE = "docker:index/remoteImage:RemoteImage";
 const BUILD_IMAGE = "docker-build:index:Image";
 const SUPERVISOR = "SelfHealingSupervisor";
 const PROXY_ROLE = "docker-api-proxy";
+const HOST_FRONT_ROLE = "host-front";
 
 type Props = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
 
@@ -27,7 +28,7 @@ function containers(check: (p: Props, l: Record<string, string>, report: ReportV
 }
 
 function who(l: Record<string, string>, p: Props): string {
-    return l["fleet.service"] ?? (l["fleet.front"] !== undefined ? `${l["fleet.front"]}'s front` : undefined) ?? l["fleet.role"] ?? String(p.name);
+    return l["fleet.service"] ?? (l["fleet.role"] === HOST_FRONT_ROLE ? `${l["fleet.machine"]}'s host front` : undefined) ?? l["fleet.role"] ?? String(p.name);
 }
 
 let fleetData: FleetData | undefined;
@@ -102,6 +103,17 @@ export const fleetPolicies: ResourceValidationPolicy[] = [
             if (sources.some((s) => s.includes("docker.sock")) && l["fleet.role"] !== PROXY_ROLE) report(`${who(l, p)} mounts the Docker socket`);
             const dockerHost = ((p.envs ?? []) as string[]).some((e) => e.startsWith("DOCKER_HOST="));
             if (dockerHost && l["fleet.service"] !== SUPERVISOR) report(`${who(l, p)} is given DOCKER_HOST; only ${SUPERVISOR} reaches the Docker API`);
+        }),
+    },
+    {
+        name: "host-network-only-for-the-front",
+        description: "Only the host front shares the host's network namespace (CIS Docker 5.9, its one exception: docs/design.md, Replacing a container); no container shares another's, the host's IPC or PID namespace.",
+        enforcementLevel: "mandatory",
+        validateResource: containers((p, l, report) => {
+            const mode = String(p.networkMode ?? "bridge");
+            if (mode === "host" && l["fleet.role"] !== HOST_FRONT_ROLE) report(`${who(l, p)} shares the host's network namespace; only the host front may`);
+            if (mode.startsWith("container:")) report(`${who(l, p)} shares the network namespace of ${mode.slice("container:".length)}`);
+            for (const [key, what] of [["ipcMode", "IPC"], ["pidMode", "PID"]] as const) if (p[key] === "host") report(`${who(l, p)} shares the host's ${what} namespace`);
         }),
     },
     {

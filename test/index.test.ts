@@ -13,7 +13,7 @@ describe("index.ts under mocks", () => {
             assert.strictEqual(Object.keys(services).length, stack === "mainpc" ? 42 : 23);
             const { image, imageDigest, ...rest } = services.SelfHealingSupervisor;
             // The container's name is the provider's auto-name (the mocks draw it from the resource name).
-            assert.deepStrictEqual(rest, { container: mockAutoName("self-healing-supervisor"), front: "self-healing-supervisor-front", endpoint: `${address}:7009`, health: `http://${address}:9008/health`, family: "base-cpu-pydeps", gpu: false, pinned: false });
+            assert.deepStrictEqual(rest, { container: mockAutoName("self-healing-supervisor"), endpoint: `${address}:7009`, health: `http://${address}:9008/health`, family: "base-cpu-pydeps", gpu: false, pinned: false });
             assert.match(String(image), /^ghcr\.io\/ai-system\/self-healing-supervisor:(\d{8}-[0-9a-f]{7}-[0-9a-f]{7}|content-[0-9a-f]{12})@sha256:[0-9a-f]{64}$/);
             assert.match(String(imageDigest), /^sha256:[0-9a-f]{64}$/);
             const endpoints = outputs.endpoints as Record<string, string>;
@@ -22,8 +22,10 @@ describe("index.ts under mocks", () => {
             const summary = outputs.summary as Record<string, unknown>;
             assert.deepStrictEqual({ ...summary, preflight: undefined }, {
                 machine: stack, containers: stack === "mainpc" ? 42 : 23, gpuContainers: stack === "mainpc" ? 17 : 5, families: stack === "mainpc" ? 9 : 7,
-                portOffset: 0, cudaTrack: "cu121", network: `fleet-${stack}`, preflight: undefined,
+                portOffset: 0, cudaTrack: "cu121", network: `fleet-${stack}-net`, front: `fleet-${stack}-front`, preflight: undefined,
             });
+            // The endpoint each peer front forwards to: the mainpc stack's, checked.
+            assert.deepStrictEqual(outputs.peers, stack === "pc2" ? { ModelOpsCoordinator: "192.0.2.16:7212", ServiceRegistry: "192.0.2.16:7200", SystemDigitalTwin: "192.0.2.16:7220" } : {});
         });
     }
 

@@ -48,11 +48,15 @@ describe("policy pack", () => {
     const C = "docker:index/container:Container";
     const ok = (): Props => structuredClone(byType(real.mainpc, C).find((c) => nameOf(c) === "model-ops-coordinator")!.inputs);
     const cpu = (): Props => structuredClone(byType(real.pc2, C).find((c) => nameOf(c) === "cache-manager")!.inputs);
-    const front = (): Props => structuredClone(byType(real.pc2, C).find((c) => nameOf(c) === "cache-manager-front")!.inputs);
+    const front = (): Props => structuredClone(byType(real.pc2, C).find((c) => nameOf(c) === "fleet-pc2-front")!.inputs);
     const table: { rule: string; props: () => Props; type?: string; expected: string[] }[] = [
         { rule: "non-root-user", props: () => ({ ...cpu(), user: "0:0" }), expected: ["non-root-user: CacheManager runs as '0:0'; set user 10001:10001"] },
-        { rule: "non-root-user", props: () => ({ ...front(), user: "0:0" }), expected: ["non-root-user: CacheManager's front runs as '0:0'; set user 10001:10001"] },
-        { rule: "read-only-rootfs", props: () => ({ ...front(), readOnly: false }), expected: ["read-only-rootfs: CacheManager's front has a writable root filesystem and no declared exception"] },
+        { rule: "non-root-user", props: () => ({ ...front(), user: "0:0" }), expected: ["non-root-user: pc2's host front runs as '0:0'; set user 10001:10001"] },
+        { rule: "read-only-rootfs", props: () => ({ ...front(), readOnly: false }), expected: ["read-only-rootfs: pc2's host front has a writable root filesystem and no declared exception"] },
+        { rule: "host-network-only-for-the-front", props: () => ({ ...cpu(), networkMode: "host" }), expected: ["host-network-only-for-the-front: CacheManager shares the host's network namespace; only the host front may"] },
+        { rule: "host-network-only-for-the-front", props: () => ({ ...front(), labels: [{ label: "fleet.machine", value: "pc2" }] }), expected: ["host-network-only-for-the-front: fleet-pc2-front shares the host's network namespace; only the host front may"] },
+        { rule: "host-network-only-for-the-front", props: () => front(), expected: [] },
+        { rule: "host-network-only-for-the-front", props: () => ({ ...cpu(), networkMode: "container:fleet-pc2-front", ipcMode: "host", pidMode: "host" }), expected: ["host-network-only-for-the-front: CacheManager shares the network namespace of fleet-pc2-front", "host-network-only-for-the-front: CacheManager shares the host's IPC namespace", "host-network-only-for-the-front: CacheManager shares the host's PID namespace"] },
         { rule: "non-root-user", props: () => ({ ...cpu(), user: undefined }), expected: ["non-root-user: CacheManager runs as 'the image's user'; set user 10001:10001"] },
         { rule: "healthcheck-present", props: () => ({ ...cpu(), healthcheck: undefined }), expected: ["healthcheck-present: CacheManager has no healthcheck"] },
         { rule: "read-only-rootfs", props: () => ({ ...cpu(), readOnly: false }), expected: ["read-only-rootfs: CacheManager has a writable root filesystem and no declared exception"] },

@@ -82,12 +82,13 @@ export function hostProbe(url: string): RunningProbe {
 }
 
 /**
- * A probe container on `network`, from `image` (any of the fleet's, for its Python), asking `url`
- * (e.g. `http://executor:6606/health`); started once it prints that it probes.
+ * A probe container on `network`, told the host's resolvers (`dns`) as a service container is,
+ * from `image` (any of the fleet's, for its Python), asking `url` (e.g.
+ * `http://executor:6606/health`); started once it prints that it probes.
  */
-export async function aliasProbe(image: string, network: string, url: string): Promise<RunningProbe> {
+export async function aliasProbe(image: string, network: string, dns: string[], url: string): Promise<RunningProbe> {
     const name = `fleet-probe-${process.pid}-${Date.now()}`;
-    await run("docker", ["run", "-d", "--name", name, "--network", network, "--user", "10001:10001", "--read-only", "--cap-drop", "ALL",
+    await run("docker", ["run", "-d", "--name", name, "--network", network, ...dns.flatMap((d) => ["--dns", d]), "--user", "10001:10001", "--read-only", "--cap-drop", "ALL",
         "--security-opt", "no-new-privileges:true", "--entrypoint", "python3", image, "-c", PYTHON_PROBE, url]);
     for (let i = 0; i < 100; i++) {
         const { stdout } = await run("docker", ["logs", name]);

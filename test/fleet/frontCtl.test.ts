@@ -78,8 +78,8 @@ describe("fleet-front-ctl", () => {
         assert.deepStrictEqual([r.code, r.out], [0, `${NAME} serves on 2 port(s)\n`]);
         assert.deepStrictEqual(r.commands, [
             "show servers state",
-            `set server ${S}/b1 fqdn ${NAME}`, `set server ${S}/b1 state ready`,
-            `set server ${H}/b1 fqdn ${NAME}`, `set server ${H}/b1 state ready`,
+            `set server ${S}/b1 state maint`, `set server ${S}/b1 fqdn ${NAME}`, `set server ${S}/b1 state ready`,
+            `set server ${H}/b1 state maint`, `set server ${H}/b1 fqdn ${NAME}`, `set server ${H}/b1 state ready`,
             "show servers state", "show servers state",
         ]);
         assert.strictEqual(fs.readFileSync(path.join(r.run, "servers.state"), "utf8"), up);
@@ -112,10 +112,19 @@ describe("fleet-front-ctl", () => {
         assert.match(r.out, new RegExp(`^${NAME} cannot be admitted after 0\\.5 s: the runtime API does not answer \\(\\[Errno 2\\] No such file or directory\\)\n$`));
     });
 
-    it("admit: every slot of a section holds another container: fails naming the section", async () => {
+    it("admit: every slot of a section holds a running container: fails naming the section, changing nothing", async () => {
         const full = state(...["b1", "b2", "b3"].map((b, i) => row(S, b, `10.230.0.${140 + i}`, 2, 68, `other-${i}.fleet-mainpc-net`)));
         const r = await ctl({ states: [full] }, "admit", NAME, "5", S);
-        assert.deepStrictEqual([r.code, r.out], [1, `${S}: no free slot for ${NAME} (every slot holds another container)\n`]);
+        assert.deepStrictEqual([r.code, r.out], [1, `${S}: no free slot for ${NAME} (every slot holds a running container)\n`]);
+        assert.ok(!r.commands.some((c) => c.startsWith("set ")), "nothing changed");
+    });
+
+    it("admit: no free slot, one holding a container whose name resolves to nothing (removed by hand): that one is taken, in maintenance first", async () => {
+        const held = state(row(S, "b1", "10.230.0.140", 2, 68, "other-0.fleet-mainpc-net"), row(S, "b2", "-", 0, 100, "gone-1.fleet-mainpc-net"), row(S, "b3", "10.230.0.142", 2, 68, "other-2.fleet-mainpc-net"));
+        const up = state(row(S, "b1", "10.230.0.140", 2, 68, "other-0.fleet-mainpc-net"), row(S, "b2", "10.230.0.130", 2, 68, NAME), row(S, "b3", "10.230.0.142", 2, 68, "other-2.fleet-mainpc-net"));
+        const r = await ctl({ states: [held, up] }, "admit", NAME, "5", S);
+        assert.strictEqual(r.code, 0, r.out);
+        assert.deepStrictEqual(r.commands.filter((c) => c.startsWith("set ")), [`set server ${S}/b2 state maint`, `set server ${S}/b2 fqdn ${NAME}`, `set server ${S}/b2 state ready`]);
     });
 
     it("admit: not up on a port within the time: fails naming the sections", async () => {

@@ -22,29 +22,34 @@ describe("the engine harness's preview of a stack with no state (no engine neede
         assert.deepStrictEqual(h.outputsOf("docker:index/container:Container"), {}, "a preview stores no state");
     });
 
-    it("a container's image and network are unknown (its image and network are created in the same update); a service's digest in its environment and labels too", () => {
+    it("a container's image and network are unknown (its image and network are created in the same update); a service's digest in its environment and labels too; the host front's volume", () => {
         const containers = byType(run.resources, "docker:index/container:Container");
+        const unknown: Record<string, string[]> = { "mainpc-docker-api-proxy": ["image", "networksAdvanced"], "mainpc-front": ["image", "mounts"], "mainpc-resolver-1": ["image", "networksAdvanced"], "mainpc-resolver-2": ["image", "networksAdvanced"] };
+        const fixedName: Record<string, string> = { "mainpc-docker-api-proxy": "docker-api-proxy", "mainpc-front": "fleet-mainpc-front", "mainpc-resolver-1": "fleet-mainpc-resolver-1", "mainpc-resolver-2": "fleet-mainpc-resolver-2" };
+        assert.strictEqual(containers.filter((c) => c.name in unknown).length, 4);
         for (const c of containers) {
-            const front = c.name.endsWith("-front");
-            const service = c.name !== "mainpc-docker-api-proxy" && !front;
-            // A front's environment (its configuration) and labels are plain data: known.
-            assert.deepStrictEqual(c.unknownInputs, service ? ["envs", "image", "labels", "networksAdvanced"] : ["image", "networksAdvanced"], c.name);
-            // The proxy's and a front's name are inputs; a service container's is the provider's auto-name, drawn by its Check.
-            assert.strictEqual(c.inputs.name, service ? undefined : front ? c.name : "docker-api-proxy", c.name);
+            // The host front's and the resolvers' environment and labels are plain data: known.
+            assert.deepStrictEqual(c.unknownInputs, unknown[c.name] ?? ["envs", "image", "labels", "networksAdvanced"], c.name);
+            // Theirs and the proxy's names are inputs; a service container's is the provider's auto-name, drawn by its Check.
+            assert.strictEqual(c.inputs.name, fixedName[c.name], c.name);
         }
     });
 
-    it("each start command's trigger holds its container's id, unknown until created; its command line is known, with the auto-name the provider's Check drew", () => {
+    it("each start command's trigger holds its container's id, unknown until created; its command line is known, with the auto-name the provider's Check drew; the host front's names the image, unknown", () => {
         const commands = byType(run.resources, "command:local:Command").filter((c) => c.name.endsWith("-start"));
         const containers = byType(run.resources, "docker:index/container:Container");
-        assert.strictEqual(commands.length, containers.filter((c) => !c.name.endsWith("-front")).length);
+        assert.strictEqual(commands.length, containers.length);
         for (const c of commands) {
+            if (c.name === "mainpc-front-start") {
+                assert.deepStrictEqual(c.unknownInputs, ["create", "triggers"], c.name);
+                continue;
+            }
             assert.deepStrictEqual(c.unknownInputs, ["triggers"], c.name);
-            const proxy = c.name === "mainpc-docker-api-proxy-start";
+            const fixed = c.name === "mainpc-docker-api-proxy-start" ? "docker-api-proxy" : /^mainpc-resolver-\d-start$/.test(c.name) ? `fleet-${c.name.replace(/-start$/, "")}` : undefined;
             const name = c.name.replace(/-start$/, "");
-            const own = proxy ? "docker-api-proxy" : `${name}-[0-9a-f]{7}`;
-            // The front's name is an input too: known.
-            const front = proxy ? "" : ` overlap ${name}-front fleet-mainpc-backends ${name}-backend 32 15 10`;
+            const own = fixed ?? `${name}-[0-9a-f]{7}`;
+            // The front's name, the network's and the listen sections are inputs too: known.
+            const front = fixed ? "" : ` overlap fleet-mainpc-front fleet-mainpc-net ${name}\\.service-\\d+,${name}\\.health-\\d+(,${name}\\.metrics-\\d+)* 15 10`;
             assert.match(c.inputs.create, new RegExp(`^bash scripts/container-start\\.sh ${own} \\S+ mainpc \\d+ \\d+ \\d+${front}$`), c.name);
         }
     });

@@ -10,6 +10,9 @@ import * as http from "http";
 import * as os from "os";
 import * as path from "path";
 import { containerName } from "../../../fleet/model/names";
+import { planHost } from "../../../fleet/model/plan";
+import { fleetNetworkName } from "../../../fleet/render/front";
+import { parsedStack, realFleet } from "../../helpers";
 import { appRepoOverride, PROJECT_DIR, RunResult, stackConfig } from "../../mocks";
 import { EngineHarness } from "../harness";
 import { aliasProbe, hostProbe, Probe } from "../probe";
@@ -137,7 +140,7 @@ print(json.dumps({"uid": os.getuid(), "twice": {n: p for n, p in seen.items() if
 
 
 /** A service as the program's `services` output names it. */
-export interface ServiceOutput { container: string; front: string; endpoint: string; health: string; gpu: boolean; image: string; imageDigest: string }
+export interface ServiceOutput { container: string; endpoint: string; health: string; gpu: boolean; image: string; imageDigest: string }
 
 /**
  * One stack's run of the suite, filled by its `before`: the temporary copy of the fixture
@@ -276,7 +279,8 @@ export async function probed<T>(ctx: StackContext, service: string, step: () => 
     const health = new URL(ctx.services[service].health);
     const image = (await ctx.docker.getContainer("docker-api-proxy").inspect()).Image;
     const host = hostProbe(health.href);
-    const alias = await aliasProbe(image, `fleet-${ctx.machine}`, `http://${containerName(service)}:${health.port}${health.pathname}`);
+    const plan = planHost(realFleet(), parsedStack(ctx.config()));
+    const alias = await aliasProbe(image, fleetNetworkName(ctx.machine), [...plan.network.resolvers], `http://${containerName(service)}:${health.port}${health.pathname}`);
     const result = await step().catch((e: Error) => e);
     return { result, host: await host.stop(), alias: await alias.stop() };
 }
