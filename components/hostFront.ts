@@ -6,10 +6,11 @@
  * cannot take over host ports another holds, and one front for the host costs the engine one start
  * where a front per service cost one per service (docs/performance.md).
  *
- * The host's network namespace is the one exception to CIS Docker 5.9 (docs/security.md): Docker
- * cannot add a published port to a running container, so a front in its own namespace would be
- * replaced, dropping every service's connections, whenever a service or a port is added. Here a
- * reload adds them. It runs non-root, read-only, without any capability (its ports are above 1024).
+ * The host's network namespace is the one exception to CIS Docker 5.9 (docs/design.md,
+ * "Replacing a container"): Docker cannot add a published port to a running container, so a
+ * front in its own namespace would be replaced, dropping every service's connections, whenever
+ * a service or a port is added. Here a reload adds them. It runs non-root, read-only, without
+ * any capability (its ports are above 1024).
  *
  * Its configuration is not a container input: its command copies it into the front's volume and
  * reloads (scripts/host-front.sh), so a new service reloads the front instead of replacing it. The

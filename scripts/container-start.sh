@@ -111,6 +111,40 @@ wait_healthy() {
     done
 }
 
+# The engine's event stream of container $1 (its die and health-status events) from a second
+# before now, open on `events_fd` until `unwatch`: a container this command starts is waited for
+# on the events as they come, without a look at its state between them. Each `docker` call is a
+# process on this machine and a request to the engine; with every container of a host starting at
+# once, they were the start commands' main cost (docs/performance.md).
+watch() {
+    local now="${EPOCHREALTIME/,/.}"
+    exec {events_fd}< <(exec docker events --since "$((${now%.*} - 1)).${now#*.}" --filter "container=$1" \
+        --filter event=die --filter event=health_status --format '{{.Action}}' 2>/dev/null)
+    events_pid=$!
+}
+
+unwatch() {
+    kill "$events_pid" 2>/dev/null || true
+    exec {events_fd}<&-
+}
+
+# Waits until container $1, started since `watch`, reports healthy, at most $2 seconds; sets
+# `info` when it does not. A stream that ends early (the engine restarted) leaves the rest of the
+# wait to the looks of wait_healthy.
+wait_started() {
+    local deadline=$((SECONDS + $2)) action
+    while [ "$SECONDS" -lt "$deadline" ] && read -r -t $((deadline - SECONDS)) -u "$events_fd" action; do
+        if [ "$action" = "health_status: healthy" ]; then
+            unwatch
+            return 0
+        fi
+    done
+    unwatch
+    local left=$((deadline - SECONDS))
+    [ "$left" -gt 0 ] || left=0
+    wait_healthy "$1" "$left"
+}
+
 # Holds for $2 seconds while $1 stays running and healthy with $3 restarts; sets `info`.
 stays_healthy() {
     local deadline=$((SECONDS + $2)) status health restarts
@@ -197,18 +231,24 @@ stop_for_takeover() {
 }
 
 # The container, and every container of the service on the host in one listing: the running
-# ones (`serving`) and the stopped ones.
-read -r self_id running <<<"$(docker inspect --format '{{.Id}} {{.State.Running}}' "$container")"
+# ones (`serving`) and the stopped ones. A container without the service's labels (a resolver, a
+# peer front, the proxy) is not in it: one look tells whether it runs.
+running=
 serving=()
 stopped=()
 exited=()
-while IFS=$'\t' read -r id status; do
-    if [ -z "$id" ] || [ "$id" = "$self_id" ]; then continue; fi
+while IFS=$'\t' read -r id status name; do
+    [ -n "$id" ] || continue
+    if [ "$name" = "$container" ]; then
+        [ "$status" = running ] && running=true || running=false
+        continue
+    fi
     case "$status" in
         running | restarting | paused) serving+=("$id") ;;
         exited) exited+=("$id") ;;
     esac
-done < <(docker ps --all --no-trunc --filter "label=fleet.service=$service" --filter "label=fleet.machine=$machine" --format '{{.ID}}\t{{.State}}')
+done < <(docker ps --all --no-trunc --filter "label=fleet.service=$service" --filter "label=fleet.machine=$machine" --format '{{.ID}}\t{{.State}}\t{{.Names}}')
+[ -n "$running" ] || running="$(docker inspect --format '{{.State.Running}}' "$container")"
 trace listed
 if [ "$running" != true ]; then
     # None running: an `up` interrupted after it stopped the old container. The one that stopped
@@ -221,7 +261,9 @@ if [ "$running" != true ]; then
         for p in "${serving[@]}"; do stop_for_takeover "$p"; done
         serving=()
     fi
+    watch "$container"
     if ! out="$(docker start "$container" 2>&1)"; then
+        unwatch
         info="$(state "$container")"
         fail "could not start ($out)"
     fi
@@ -229,7 +271,8 @@ if [ "$running" != true ]; then
 fi
 predecessors=$((${#serving[@]} + ${#stopped[@]}))
 
-if ! wait_healthy "$container" "$wait_seconds"; then
+if [ "$running" = true ]; then healthy=(wait_healthy "$container" "$wait_seconds"); else healthy=(wait_started "$container" "$wait_seconds"); fi
+if ! "${healthy[@]}"; then
     fail "is not healthy after ${wait_seconds} s"
 fi
 trace healthy
@@ -238,6 +281,8 @@ trace healthy
 stabilize() {
     [ "$predecessors" -gt 0 ] && [ "$stable_seconds" -gt 0 ] || return 0
     local restarts
+    # Its restart count when it turned healthy (wait_started saw the event, not the state).
+    [ -n "${info:-}" ] || info="$(state "$container")"
     read -r _ _ _ restarts <<<"$(head -n 1 <<<"$info")"
     if ! stays_healthy "$container" "$stable_seconds" "$restarts"; then
         fail "turned healthy, then did not stay so for ${stable_seconds} s"

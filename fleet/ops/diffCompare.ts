@@ -24,7 +24,8 @@ export interface ImageChange {
     because: string[];
 }
 
-export type ContainerChangeKind = "replace" | "update" | "add" | "remove";
+/** `reload`: the host front takes a new configuration without a restart (its listeners pass to a new worker). */
+export type ContainerChangeKind = "replace" | "update" | "reload" | "add" | "remove";
 
 export interface ContainerChange {
     service: string;
@@ -203,7 +204,7 @@ function compareHostFront(a: StackSide | undefined, b: StackSide | undefined): C
     const fields = [...new Set([...x.keys(), ...y.keys()])].sort()
         .filter((name) => x.get(name) !== y.get(name))
         .map((name) => ({ path: `listen ${name}`, base: x.has(name) ? "present" : null, head: y.has(name) ? (x.has(name) ? "changed" : "present") : null }));
-    return fields.length ? [{ service: HOST_FRONT_SERVICE, container, change: "update", fields, because: [FRONT_RELOADED] }] : [];
+    return fields.length ? [{ service: HOST_FRONT_SERVICE, container, change: "reload", fields, because: [FRONT_RELOADED] }] : [];
 }
 
 /** What a peer front is made from (fleet/render/front.ts renderPeerFrontConfig, components/peerFront.ts). */

@@ -8,7 +8,7 @@ import { ContainerChange, ContainerChangeKind, FRONT_REPLACED, ImageChange, PEER
 import { DiffDocument, RefView } from "./diff";
 import { WORKING_TREE } from "./diffEval";
 
-const DONE: Record<ContainerChangeKind, string> = { replace: "replaced", update: "updated in place", add: "added", remove: "removed" };
+const DONE: Record<ContainerChangeKind, string> = { replace: "replaced", update: "updated in place", reload: "reloaded", add: "added", remove: "removed" };
 
 const shown = (v: string | null) => v ?? "(none)";
 const plural = (n: number, one: string, many: string) => `${n} ${n === 1 ? one : many}`;

@@ -35,15 +35,17 @@ interface Fake {
     admitFails?: string;
     /** Run with FLEET_START_TRACE set: the steps it appends are returned. */
     trace?: boolean;
+    /** What the engine's event stream prints for the container; by default one change a second later. */
+    events?: string[];
 }
 
 const FRONT = "fleet-mainpc-front";
 /** The one listing of the service's containers on the host. */
-const PS = "ps --all --no-trunc --filter label=fleet.service=CodeGenerator --filter label=fleet.machine=mainpc --format {{.ID}}\\t{{.State}}";
+const PS = "ps --all --no-trunc --filter label=fleet.service=CodeGenerator --filter label=fleet.machine=mainpc --format {{.ID}}\\t{{.State}}\\t{{.Names}}";
 
-/** What that listing prints: the running predecessors, then the stopped ones. */
+/** What that listing prints: the container itself, the running predecessors, then the stopped ones (the fake's ids are the names). */
 function listing(fake: Fake): string[] {
-    return [...(fake.previous ?? []).map((p) => `${p}\trunning`), ...Object.keys(fake.exited ?? {}).map((p) => `${p}\texited`)];
+    return [`id-${NEW}\t${fake.running ? "running" : "created"}\t${NEW}`, ...(fake.previous ?? []).map((p) => `${p}\trunning\t${p}`), ...Object.keys(fake.exited ?? {}).map((p) => `${p}\texited\t${p}`)];
 }
 const NET = "fleet-mainpc-net";
 /** The service's listen sections in the host front. */
@@ -62,7 +64,6 @@ function start(fake: Fake, waitSeconds = 2, stableSeconds = 0): { code: number |
         "  inspect)",
         '    case "$3" in',
         `      *FinishedAt*) for x in "\${@:4}"; do case "$x" in ${Object.entries(fake.exited ?? {}).map(([id, at]) => `${id}) echo "${at} ${id}" ;;`).join(" ")} esac; done ;;`,
-        `      *.Id*) echo "id-$c ${fake.running ? "true" : "false"}" ;;`,
         '      *.Name*) echo "/$c" ;;',
         `      *) n=$(cat "${dir}/n-$c" 2>/dev/null || echo 0); f="${dir}/state-$c-$n"; [ -f "$f" ] || f="${dir}/state-$c-$(case "$c" in ${Object.keys(fake.states).map((c) => `${c}) echo ${last(c)} ;;`).join(" ")} *) echo 0 ;; esac)"; cat "$f"; echo $((n + 1)) > "${dir}/n-$c" ;;`,
         "    esac ;;",
@@ -71,7 +72,7 @@ function start(fake: Fake, waitSeconds = 2, stableSeconds = 0): { code: number |
         fake.startFails ? `  start) if [ "$c" = ${NEW} ]; then echo "${fake.startFails}" >&2; exit 1; fi; touch "${dir}/running-$c"; echo "$c" ;;` : `  start) touch "${dir}/running-$c"; echo "$c" ;;`,
         `  logs) printf '%s' '${fake.logs ?? ""}' ;;`,
         // The engine's event stream: the next event of the container a second later.
-        '  events) sleep 1; echo "health_status: changed" ;;',
+        fake.events ? `  events) printf '%s\\n' ${fake.events.map((e) => `'${e}'`).join(" ")} ;;` : '  events) sleep 1; echo "health_status: changed" ;;',
         fake.admitFails ? `  exec) if [ "$4" = admit ]; then echo "${fake.admitFails}"; exit 1; fi ;;` : "  exec) ;;",
         "esac",
     ].join("\n");
@@ -97,10 +98,16 @@ describe("scripts/container-start.sh", () => {
         assert.deepStrictEqual([r.code, r.out, r.err], [0, `CodeGenerator (${NEW}): healthy, PIDs limit 256\n`, ""]);
         assert.deepStrictEqual(steps(r.calls), [
             `update --pids-limit 256 ${NEW}`,
-            `inspect Id ${NEW}`,
             PS,
             `start ${NEW}`,
         ]);
+    });
+
+    it("a first deploy seen healthy on the engine's event stream: started and confirmed without one look at its state", () => {
+        const r = start({ states: { [NEW]: ["running starting 0 0"] }, events: ["health_status: starting", "health_status: healthy"] });
+        assert.deepStrictEqual([r.code, r.out, r.err], [0, `CodeGenerator (${NEW}): healthy, PIDs limit 256\n`, ""]);
+        // The stream may subscribe after the start: it replays from a second before (--since).
+        assert.deepStrictEqual(r.calls.map((c) => c.split(" ")[0]).sort(), ["events", "ps", "start", "update"]);
     });
 
     it("a replacement: the predecessor stopped before the start, the new one healthy and stable, the predecessor left stopped for the engine to delete", () => {
@@ -108,17 +115,17 @@ describe("scripts/container-start.sh", () => {
         assert.deepStrictEqual([r.code, r.out, r.err], [0, `CodeGenerator (${NEW}): healthy, PIDs limit 256, took over from 1 previous container(s)\n`, ""]);
         assert.deepStrictEqual(steps(r.calls), [
             `update --pids-limit 256 ${NEW}`,
-            `inspect Id ${NEW}`,
             PS,
             `stop ${OLD}`,
             `start ${NEW}`,
         ]);
-        // A look, then the engine's next event for the container, then a look: starting, then
-        // healthy; in the 2 s window, a look after each event (one a second here) until it ends.
+        // The engine's events for the container, opened before its start (here they end without a
+        // healthy one), then a look, the next event, a look: starting, then healthy; in the 2 s
+        // window, a look after each event (one a second here) until it ends.
         const looks = r.calls.filter((c) => c.startsWith("inspect --format {{.State.Status"));
         const events = r.calls.filter((c) => c.startsWith("events "));
         assert.ok(looks.length >= 3 && looks.length <= 4, `${looks.length} looks`);
-        assert.strictEqual(events.length, looks.length - 1);
+        assert.strictEqual(events.length, looks.length);
         for (const e of events) assert.match(e, new RegExp(`^events --since \\d+\\.\\d+ --filter container=${NEW} --filter event=die --filter event=health_status --format \\{\\{\\.Action\\}\\}$`));
     });
 
@@ -127,7 +134,6 @@ describe("scripts/container-start.sh", () => {
         assert.strictEqual(r.code, 0, r.err);
         assert.deepStrictEqual(steps(r.calls), [
             `update --pids-limit 256 ${NEW}`,
-            `inspect Id ${NEW}`,
             PS,
             `stop ${OLD}`,
         ]);
@@ -146,7 +152,7 @@ describe("scripts/container-start.sh", () => {
             "Fix: correct the service's image or pin the image it ran before (README, Rollback), then run pulumi up again.",
             "",
         ].join("\n"));
-        assert.deepStrictEqual(steps(r.calls).slice(3), [`stop ${OLD}`, `start ${NEW}`, `logs --tail 5 ${NEW}`, `stop ${NEW}`, `inspect Name ${OLD}`, `start ${OLD}`]);
+        assert.deepStrictEqual(steps(r.calls).slice(2), [`stop ${OLD}`, `start ${NEW}`, `logs --tail 5 ${NEW}`, `stop ${NEW}`, `inspect Name ${OLD}`, `start ${OLD}`]);
     });
 
     it("healthy, then restarted within the stability window: fails, and the predecessor serves again", () => {
@@ -193,8 +199,7 @@ describe("scripts/container-start.sh", () => {
             assert.deepStrictEqual([r.code, r.out, r.err], [0, `CodeGenerator (${NEW}): healthy, PIDs limit 256, took over from 1 previous container(s)\n`, ""]);
             assert.deepStrictEqual(steps(r.calls), [
                 `update --pids-limit 256 ${NEW}`,
-                `inspect Id ${NEW}`,
-                PS,
+                    PS,
                 `start ${NEW}`,
                 admit(NEW),
                 ...retire(OLD),
@@ -215,7 +220,7 @@ describe("scripts/container-start.sh", () => {
         it("a first deploy: no predecessor, admitted once healthy; the front is its own command's (scripts/host-front.sh)", () => {
             const r = start({ takeover: "overlap", states: { [NEW]: [HEALTHY] } });
             assert.strictEqual(r.code, 0, r.err);
-            assert.deepStrictEqual(steps(r.calls).slice(3), [`start ${NEW}`, admit(NEW)]);
+            assert.deepStrictEqual(steps(r.calls).slice(2), [`start ${NEW}`, admit(NEW)]);
         });
 
         it("FLEET_START_TRACE: each step appended with its time and the service, in the order it ran; without it, no file", () => {
@@ -233,7 +238,9 @@ describe("scripts/container-start.sh", () => {
             const order = (takeover: "overlap" | "stop-first") => {
                 const r = start({ takeover, states: { [NEW]: [HEALTHY], [OLD]: [HEALTHY] }, previous: [OLD] }, 10, 1);
                 assert.strictEqual(r.code, 0, r.err);
-                return r.calls.filter((c) => c.startsWith("events ") || c === admit(NEW) || c === `stop ${OLD}`).map((c) => c.split(" ")[0] === "events" ? "window" : c.startsWith("stop") ? "old stopped" : "admitted")
+                // The first events call is the start's wait (opened before the start), not the window's.
+                const calls = r.calls.filter((c, i) => !(c.startsWith("events ") && i === r.calls.findIndex((x) => x.startsWith("events "))));
+                return calls.filter((c) => c.startsWith("events ") || c === admit(NEW) || c === `stop ${OLD}`).map((c) => c.split(" ")[0] === "events" ? "window" : c.startsWith("stop") ? "old stopped" : "admitted")
                     .filter((c, i, a) => c !== a[i - 1]);
             };
             assert.deepStrictEqual(order("overlap"), ["window", "admitted", "old stopped"]);
@@ -263,7 +270,7 @@ describe("scripts/container-start.sh", () => {
             assert.strictEqual(r.code, 1);
             assert.match(r.err, new RegExp(`\\nCodeGenerator: the previous container ${OLD} runs again, healthy\\.\\n`));
             const s = steps(r.calls);
-            assert.deepStrictEqual(s.slice(3, 7), [...retire(OLD), `stop ${OLD}`, `start ${NEW}`]);
+            assert.deepStrictEqual(s.slice(2, 6), [...retire(OLD), `stop ${OLD}`, `start ${NEW}`]);
             assert.deepStrictEqual(s.slice(-3), [`start ${OLD}`, `inspect Name ${OLD}`, admit(OLD)]);
         });
 

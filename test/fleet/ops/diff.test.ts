@@ -8,6 +8,7 @@ import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import { diffRefs, DiffDocument } from "../../../fleet/ops/diff";
+import { FRONT_RELOADED } from "../../../fleet/ops/diffCompare";
 import { renderDiff } from "../../../fleet/ops/diffText";
 import { commit, diffRepo, edit, git, pinApp, RUNBOOK_ARGS } from "./diffRepo";
 import { runFleet } from "./project";
@@ -87,8 +88,8 @@ describe("scripts/fleet diff", () => {
         const [local] = doc.stacks;
         assert.deepStrictEqual(local.images, []);
         const planned = JSON.parse(runFleet(["plan", "local", "--json"]).out.join("\n")) as { containers: { container: string }[] };
-        // Every container (its environment holds its ports) and every front (it owns them).
-        assert.deepStrictEqual(local.containers.map((c) => `${c.change} ${c.container}`), planned.containers.flatMap((c) => [`replace ${c.container}`, `replace ${c.container}-front`]).sort());
+        // Every container (its environment holds its ports), and the host front: its own health answer's port moves with the offset.
+        assert.deepStrictEqual(local.containers.map((c) => `${c.change} ${c.container}`), [...planned.containers.map((c) => `replace ${c.container}`), "replace fleet-mainpc-front"].sort());
         assert.deepStrictEqual(renderDiff(doc).slice(renderDiff(doc).indexOf("  replace nlu-agent (NLUAgent)")).slice(0, 9), [
             "  replace nlu-agent (NLUAgent)",
             // The host's UnifiedObservabilityCenter moves with the offset too: the start reports follow it.
@@ -113,9 +114,9 @@ describe("scripts/fleet diff", () => {
             stack: "mainpc",
             images: ["service-registry: recipe: its Dockerfile changed: -SERVICE_PORT=7200 -7200 +SERVICE_PORT=7199 +7199"],
             containers: [
+                // The host front reloads with the port: nothing is interrupted.
+                `reload fleet-mainpc-front: listen service-registry.service-7199, listen service-registry.service-7200; ${FRONT_RELOADED}`,
                 "replace service-registry: env.SERVICE_PORT, image, ports.service; image service-registry moved; fleet/data/services.yaml: ServiceRegistry.ports.service 7200 -> 7199",
-                // The one row of the change that interrupts the service: its front owns the port.
-                "replace service-registry-front: ports.service; its front owns the service's host ports: the old front is removed first, and the service does not answer until the new one starts (about a second)",
             ],
         });
         assert.deepStrictEqual(pc2.images, []);
@@ -234,13 +235,13 @@ describe("scripts/fleet diff", () => {
             `not known here: the tags of stack mainpc's service images: the application repository is not checked out at ${r.app} (fleet:appRepo). Supply it: --app-repo DIR, or check it out there (scripts/fleet app-repo names the repository and commit)`,
             "",
         ]);
-        // What the data says is known: the port moves, so the container and its front are replaced.
-        assert.deepStrictEqual(d.out.filter((l) => /^ {2}(replace|image) /.test(l)), ["  replace service-registry (ServiceRegistry)", "  replace service-registry-front (ServiceRegistry)"]);
+        // What the data says is known: the port moves, so the container is replaced and the host front reloads.
+        assert.deepStrictEqual(d.out.filter((l) => /^ {2}(replace|reload|image) /.test(l)), ["  reload fleet-mainpc-front (host front)", "  replace service-registry (ServiceRegistry)"]);
         // --app-repo names that checkout and --config the address: nothing unknown, and the image moves too.
         const withApp = runFleet(["diff", "base", "--app-repo", elsewhere, "--config", `mainpc=${RUNBOOK_ARGS[1].split("=")[1]}`], r.project);
         assert.strictEqual(withApp.code, 0, withApp.err.join("\n"));
         assert.deepStrictEqual(withApp.out.filter((l) => l.startsWith("not known here")), []);
-        assert.deepStrictEqual(withApp.out.filter((l) => /^ {2}(replace|image) /.test(l)).map((l) => l.split(":")[0]), ["  image service-registry", "  replace service-registry (ServiceRegistry)", "  replace service-registry-front (ServiceRegistry)"]);
+        assert.deepStrictEqual(withApp.out.filter((l) => /^ {2}(replace|reload|image) /.test(l)).map((l) => l.split(":")[0]), ["  image service-registry", "  reload fleet-mainpc-front (host front)", "  replace service-registry (ServiceRegistry)"]);
     });
 
     it("the cost before the rows: a service moved between hosts replaces none of the other host's containers; its peer front is removed", () => {
@@ -258,10 +259,10 @@ describe("scripts/fleet diff", () => {
             return out.slice(from, end < 0 ? undefined : end);
         };
         const pc2 = stackLines("pc2");
-        // pc2's containers reach it by its name either way: its own front now holds the name its peer
+        // pc2's containers reach it by its name either way: pc2's host front now serves the name its peer
         // front held (fleet/model/plan.ts PeerPlan). Before, each carried every peer's address and all 23 were replaced.
-        assert.deepStrictEqual(pc2.slice(0, 2), ["stack pc2: 2 images move, 1 container added, 1 container removed", "  replaces none of its 24 service containers"]);
-        assert.deepStrictEqual(pc2.filter((l) => /^ {2}(replace|add|remove) /.test(l)), ["  add model-ops-coordinator (ModelOpsCoordinator)", "  remove model-ops-coordinator-peer (ModelOpsCoordinator)"]);
+        assert.deepStrictEqual(pc2.slice(0, 2), ["stack pc2: 2 images move, 1 container reloaded, 1 container added, 1 container removed", "  replaces none of its 24 service containers"]);
+        assert.deepStrictEqual(pc2.filter((l) => /^ {2}(replace|reload|add|remove) /.test(l)), ["  reload fleet-pc2-front (host front)", "  add model-ops-coordinator (ModelOpsCoordinator)", "  remove model-ops-coordinator-peer (ModelOpsCoordinator)"]);
         assert.deepStrictEqual(pc2.slice(pc2.indexOf("  remove model-ops-coordinator-peer (ModelOpsCoordinator)") + 1), ["    because: fleet/data/hosts.yaml: pc2.uses.mainpc no longer lists ModelOpsCoordinator"]);
         // mainpc: the family ModelOpsCoordinator alone used there is no longer built.
         assert.strictEqual(stackLines("mainpc")[0], "stack mainpc: 1 image moves, 1 container removed");

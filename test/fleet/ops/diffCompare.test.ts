@@ -4,7 +4,7 @@
  * removed or left alone; and the leaf comparison it reads fields with.
  */
 import * as assert from "assert";
-import { ChangedFiles, compareSides, ContainerChange, FRONT_REPLACED, PEER_FRONT_REPLACED, StackDiff } from "../../../fleet/ops/diffCompare";
+import { ChangedFiles, compareSides, ContainerChange, FRONT_RELOADED, FRONT_REPLACED, PEER_FRONT_REPLACED, StackDiff } from "../../../fleet/ops/diffCompare";
 import { Side } from "../../../fleet/ops/diffEval";
 import { costLines } from "../../../fleet/ops/diffText";
 import { leafChanges, leaves, tokenChanges } from "../../../fleet/ops/diffLeaves";
@@ -55,35 +55,46 @@ describe("scripts/fleet diff: the comparison", () => {
         assert.deepStrictEqual(d.containers[0].because, ["at b: Pulumi.mainpc.yaml does not exist"]);
     });
 
-    it("a health port moved: the container replaced (its environment) and its front replaced, the reviewer told the service stops answering for a moment", () => {
+    it("a health port moved: the container replaced (its environment), the host front reloaded with the service's sections, nothing interrupted", () => {
         const data = structuredClone(fleet);
         data.services.Executor.ports = { ...data.services.Executor.ports, health: 6607 };
         const [d] = compareSides(base, side("b", data, cfg), NO_FILES);
-        const rows = d.containers.filter((c) => c.service === "Executor");
-        assert.deepStrictEqual(rows.map((c) => [c.change, c.container]), [["replace", "executor"], ["replace", "executor-front"]]);
-        assert.deepStrictEqual(rows[1], {
-            service: "Executor", container: "executor-front", change: "replace",
-            fields: [{ path: "health.port", base: "6606", head: "6607" }, { path: "ports.health", base: "6606", head: "6607" }],
-            because: ["its front owns the service's host ports: the old front is removed first, and the service does not answer until the new one starts (about a second)"],
+        assert.deepStrictEqual(d.containers.map((c) => [c.change, c.container]), [["reload", "fleet-mainpc-front"], ["replace", "executor"]]);
+        assert.deepStrictEqual(d.containers[0], {
+            service: "host front", container: "fleet-mainpc-front", change: "reload",
+            fields: [
+                { path: "listen executor.health-6606", base: "present", head: null },
+                { path: "listen executor.health-6607", base: null, head: "present" },
+                { path: "listen executor.service-5606", base: "present", head: "changed" },
+            ],
+            because: [FRONT_RELOADED],
         });
+        assert.deepStrictEqual(costLines(d), ["  replaces 1 of its 42 service containers:", "    1 because fleet/data/services.yaml: Executor.ports.health 6606 -> 6607"]);
     });
 
-    it("the advertised address moved: every front replaced, no service container", () => {
+    it("the advertised address moved: the host front reloaded with every section, no container replaced", () => {
         const head = side("b", fleet, { ...cfg, advertiseAddress: "192.0.2.99" });
         const [d] = compareSides(base, head, NO_FILES);
-        assert.deepStrictEqual([...new Set(d.containers.map((c) => c.container.endsWith("-front")))], [true]);
-        assert.strictEqual(d.containers.length, base.stacks.mainpc.plan.containers.length);
-        assert.deepStrictEqual(d.containers[0].fields, [{ path: "publishAddress", base: cfg.advertiseAddress, head: "192.0.2.99" }]);
+        assert.deepStrictEqual(d.containers.map((c) => [c.change, c.container]), [["reload", "fleet-mainpc-front"]]);
+        assert.strictEqual(d.containers[0].fields.length, base.stacks.mainpc.plan.containers.reduce((n, c) => n + 2 + c.ports.metrics.length, 0));
+        assert.ok(d.containers[0].fields.every((f) => f.base === "present" && f.head === "changed"));
     });
 
-    it("the HAProxy image moved: every front replaced", () => {
+    it("the HAProxy image moved: the host front replaced, and the summary says every service pauses", () => {
         const withProxy = (s: Side, tag: string): Side => {
             const st = s.stacks.mainpc;
             return { ...s, stacks: { mainpc: { ...st, images: { ...st.images, builds: { "docker-api-proxy": { ref: `r:${tag}`, tag, inputs: { root: "", paths: [], recipe: "" }, built: true } } } } } };
         };
         const [d] = compareSides(withProxy(base, "t1"), withProxy(side("b", fleet, cfg), "t2"), NO_FILES);
-        assert.strictEqual(d.containers.filter((c) => c.container.endsWith("-front")).length, base.stacks.mainpc.plan.containers.length);
-        assert.deepStrictEqual(d.containers.find((c) => c.container === "executor-front")!.fields, [{ path: "haproxyImage", base: "t1", head: "t2" }]);
+        assert.deepStrictEqual(d.containers, [{ service: "host front", container: "fleet-mainpc-front", change: "replace", fields: [{ path: "haproxyImage", base: "t1", head: "t2" }], because: [FRONT_REPLACED] }]);
+        assert.deepStrictEqual(costLines(d), ["  replaces none of its 42 service containers", "  replaces the host front: every service of the host pauses for about a second"]);
+    });
+
+    it("the network's subnet moved: every container replaced, and the host front (its health answer is on the gateway)", () => {
+        const [d] = compareSides(base, side("b", fleet, { ...cfg, networkSubnet: "10.231.0.0/24" }), NO_FILES);
+        assert.strictEqual(d.containers.filter((c) => c.change === "replace" && c.fields.some((f) => f.path === "network")).length, 42);
+        assert.deepStrictEqual(d.containers.find((c) => c.container === "fleet-mainpc-front")!.change, "replace");
+        assert.deepStrictEqual(costLines(d).slice(0, 2), ["  replaces 42 of its 42 service containers:", "    42 because Pulumi.mainpc.yaml: networkSubnet 10.230.0.0/24 -> 10.231.0.0/24"]);
     });
 
     it("the same data twice: nothing", () => {
@@ -117,7 +128,7 @@ describe("scripts/fleet diff: leaves", () => {
         const d: StackDiff = {
             stack: "pc2", images: [], serviceContainers: 24,
             containers: [
-                row("a", ["image a moved", "shared"]), row("b", ["shared"]), row("c", reasons), row("a-front", [FRONT_REPLACED]), row("d", ["added"], "add"),
+                row("a", ["image a moved", "shared"]), row("b", ["shared"]), row("c", reasons), row("fleet-pc2-front", [FRONT_REPLACED]), row("d", ["added"], "add"),
                 row("s-peer", [`${PEER_FRONT_REPLACED}, and pc2's containers cannot reach s until the new one starts (about a second)`]),
             ],
         };
@@ -129,7 +140,7 @@ describe("scripts/fleet diff: leaves", () => {
             "    1 because r2",
             "    1 because r3",
             "    and 3 more reasons, in the rows below",
-            "  replaces 1 front (a-front): each of those services pauses for about a second",
+            "  replaces the host front: every service of the host pauses for about a second",
             "  replaces 1 peer front (s-peer): the host's containers cannot reach each of those services for about a second",
         ]);
         // A change that replaces no service container says so: the reviewer need not count rows.
