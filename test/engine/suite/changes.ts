@@ -120,7 +120,7 @@ export function changeChecks(ctx: StackContext): void {
         };
         let failedName = "";
         const failed = (e: Error) => {
-            const m = new RegExp(`^harness: command:local:Command ${resource}-start: exit status 1: running "bash scripts/container-start\\.sh (${resource}-[0-9a-f]{7}) ${service} ${ctx.machine} 256 10 5 overlap ${resource}-front fleet-${ctx.machine}-backends ${resource}-backend 32 15 10":\n`).exec(e.message);
+            const m = new RegExp(`^harness: command:local:Command ${resource}-start: exit status 1: running "bash scripts/container-start\\.sh (${resource}-[0-9a-f]{7}) ${service} ${ctx.machine} 256 10 5 overlap fleet-${ctx.machine}-front fleet-${ctx.machine}-net \\S+ 15 10":\n`).exec(e.message);
             assert.ok(m, e.message);
             failedName = m[1];
             assert.notStrictEqual(failedName, previous, "a new container, beside the previous one");

@@ -84,7 +84,7 @@ export function gpuChecks(ctx: StackContext): void {
         const before = await ctx.docker.getContainer(previous).inspect();
         let failedName = "";
         await assert.rejects(h.run(second.cfg(), { projectDir: second.projectDir }), (e: Error) => {
-            const m = new RegExp(`^harness: command:local:Command ${resource}-start: exit status 1: running "bash scripts/container-start\\.sh (${resource}-[0-9a-f]{7}) ${service} mainpc \\d+ 10 5 stop-first ${resource}-front fleet-mainpc-backends ${resource}-backend 32 15 10":\\n`).exec(e.message);
+            const m = new RegExp(`^harness: command:local:Command ${resource}-start: exit status 1: running "bash scripts/container-start\\.sh (${resource}-[0-9a-f]{7}) ${service} mainpc \\d+ 10 5 stop-first fleet-mainpc-front fleet-mainpc-net \\S+ 15 10":\\n`).exec(e.message);
             assert.ok(m, e.message);
             failedName = m[1];
             assert.match(e.message, new RegExp(`\\n${service} \\(${failedName}\\) is not healthy after 10 s: `));

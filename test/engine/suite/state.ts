@@ -145,8 +145,8 @@ export function rebuildFromNothing(ctx: StackContext, extra?: (h: StackContext["
             ...names(REMOTE).map((n) => `${REMOTE} ${n} replace`),
             ...names(CONTAINER).map((n) => `${CONTAINER} ${n} replace`),
             ...names(COMMAND).filter((n) => n.endsWith("-start")).map((n) => `${COMMAND} ${n} replace`),
-            // HAProxy's check of the fronts: the image it runs is in its triggers.
-            `${COMMAND} ${ctx.machine}-fronts-check replace`,
+            // HAProxy's check of the peer fronts (pc2's): the image it runs is in its triggers.
+            ...(ctx.stack === "pc2" ? [`${COMMAND} ${ctx.machine}-fronts-check replace`] : []),
             // Its image's ref is in its environment, not its triggers: an update.
             ...probe.map((n) => `${COMMAND} ${n} update`),
         ].sort());
