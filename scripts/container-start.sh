@@ -174,6 +174,24 @@ report() {
     docker logs --tail 5 "$container" 2>&1 | sed 's/^/  /' >&2 || true
 }
 
+# fleet-front-ctl in the host front. The front's own command starts it beside the services'
+# starts (scripts/host-front.sh), so a container can be healthy before the front runs: waits up
+# to the admission time for it.
+front_ctl() {
+    local deadline=$((SECONDS + admit_seconds)) out
+    while :; do
+        if out="$(docker exec "$front" fleet-front-ctl "$@" 2>&1)"; then
+            echo "$out"
+            return 0
+        fi
+        case "$out" in
+            *"is not running"* | *"No such container"*) [ "$SECONDS" -lt "$deadline" ] || { echo "$out"; return 1; } ;;
+            *) echo "$out"; return 1 ;;
+        esac
+        sleep 0.2
+    done
+}
+
 # The name the host front admits container $1 under: its own, qualified with the network's.
 backend_name() {
     local name
@@ -186,7 +204,7 @@ retire() {
     [ -n "$front" ] || return 0
     local name
     name="$(backend_name "$1")" || return 0
-    docker exec "$front" fleet-front-ctl retire "$name" "$drain_seconds" >/dev/null 2>&1 || true
+    front_ctl retire "$name" "$drain_seconds" >/dev/null 2>&1 || true
 }
 
 # Stops the container and leaves the service to its predecessors: the running ones kept serving;
@@ -204,7 +222,7 @@ give_back() {
         name="${name#/}"
         if docker start "$p" >/dev/null 2>&1 && wait_healthy "$p" "$wait_seconds"; then
             # Retired before it stopped: the front admits it again.
-            if [ -n "$front" ] && ! docker exec "$front" fleet-front-ctl admit "$(backend_name "$p")" "$admit_seconds" "$listens" >/dev/null 2>&1; then
+            if [ -n "$front" ] && ! front_ctl admit "$(backend_name "$p")" "$admit_seconds" "$listens" >/dev/null 2>&1; then
                 echo "$service: the previous container $name runs again, healthy, but the host front $front does not admit it; the service does not answer until it does." >&2
                 continue
             fi
@@ -292,7 +310,7 @@ stabilize() {
 # Taken up by the host front on every port of the service.
 admit() {
     [ -n "$front" ] || return 0
-    if ! out="$(docker exec "$front" fleet-front-ctl admit "$container.$network" "$admit_seconds" "$listens" 2>&1)"; then
+    if ! out="$(front_ctl admit "$container.$network" "$admit_seconds" "$listens")"; then
         info="$(state "$container")"
         fail "is not taken up by the host front $front ($out)"
     fi

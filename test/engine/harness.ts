@@ -101,6 +101,35 @@ interface Stored {
     retainOnDelete: boolean;
     /** Its `name` is the provider's auto-name, not the program's (the bridge's `__defaults`). */
     autoNamed?: boolean;
+    /** The resources it depends on (`type::name`), from its registration: what the deletes are ordered by. */
+    dependencies?: string[];
+}
+
+/** `type::name` of a URN (`urn:pulumi:<stack>::<project>::<parent types$>type::name`): the harness's key. */
+export function urnKey(urn: string): string {
+    const cut = urn.lastIndexOf("::");
+    const types = urn.slice(0, cut);
+    return `${types.slice(types.lastIndexOf("::") + 2).split("$").pop()}::${urn.slice(cut + 2)}`;
+}
+
+/**
+ * The order the engine deletes in: a resource only once nothing left to delete depends on it
+ * (pulumi/pulumi pkg/resource/deploy/step_generator.go `ScheduleDeletes`: antichains of the old
+ * snapshot's dependency graph, each finished before the next). So a replaced container, pending
+ * deletion, goes before the network it was attached to, which the program no longer registers.
+ * Among the ready ones, the given order.
+ */
+export function deleteOrder<T extends { key: string; dependencies: string[] }>(items: T[]): T[][] {
+    const rest = [...items];
+    const out: T[][] = [];
+    while (rest.length) {
+        let ready = rest.filter((d) => !rest.some((o) => o !== d && o.dependencies.includes(d.key)));
+        // A cycle cannot come from one registration order; were there one, the first goes first.
+        if (ready.length === 0) ready = [rest[0]];
+        out.push(ready);
+        for (const d of ready) rest.splice(rest.indexOf(d), 1);
+    }
+    return out;
 }
 
 /**
@@ -188,14 +217,18 @@ export class EngineHarness extends RunMetrics {
         const handler: ResourceHandler = (r) => this.apply(r, opts.replace);
         // A failed run throws here and reaches no deletes: what it replaced create-first stays pending.
         const result = await runProgram(config, { handler, projectDir: opts.projectDir });
-        const gone = [...this.state.entries()].filter(([k]) => !this.seen.has(k)).reverse();
-        for (const [key, s] of gone) {
-            await this.destroy(s);
-            this.state.delete(key);
-            this.events.push({ type: s.type, name: s.name, action: "delete", why: ["no longer registered by the program"] });
+        // What the program no longer registers and the replaced resources created first, pending
+        // deletion: deleted once every registration succeeded, dependents first.
+        const gone = [...this.state.entries()].filter(([k]) => !this.seen.has(k)).reverse().map(([key, s]) => ({ key, s, gone: true }));
+        const pending = this.pendingDeletes.splice(0).map((s) => ({ key: `${s.type}::${s.name}`, s, gone: false }));
+        for (const batch of deleteOrder([...gone, ...pending].map((d) => ({ ...d, dependencies: d.s.dependencies ?? [] })))) {
+            for (const d of batch) {
+                await this.destroy(d.s);
+                if (!d.gone) continue;
+                this.state.delete(d.key);
+                this.events.push({ type: d.s.type, name: d.s.name, action: "delete", why: ["no longer registered by the program"] });
+            }
         }
-        // Replaced resources that were created first are deleted last, as the engine does.
-        for (const s of this.pendingDeletes.splice(0)) await this.destroy(s);
         this.stackOutputs[config.stack] = result.outputs;
         return result;
     }
@@ -338,12 +371,13 @@ export class EngineHarness extends RunMetrics {
         if (!prior) return this.create(r, p, key, "create", [], auto);
         const d = this.decision(r, prior, p.diff(prior.outputs, r.inputs), replace);
         if (d.op === "same") {
+            this.state.set(key, { ...prior, dependencies: r.opts.dependencies.map(urnKey) });
             this.events.push({ type: r.type, name: r.name, action: "same", why: [] });
             return { id: prior.id, state: prior.outputs };
         }
         if (d.op === "update") {
             const outputs = p.update ? await this.steps.run(() => p.update!(this.io(), prior.id, prior.outputs, r.inputs, d.changed, (rec) => this.onBuild(r.name, rec))) : { ...prior.outputs, ...r.inputs };
-            this.state.set(key, { ...prior, inputs: r.inputs, outputs, initErrors: [] });
+            this.state.set(key, { ...prior, inputs: r.inputs, outputs, initErrors: [], dependencies: r.opts.dependencies.map(urnKey) });
             this.events.push({ type: r.type, name: r.name, action: "update", why: d.why });
             return { id: prior.id, state: outputs };
         }
@@ -390,14 +424,14 @@ export class EngineHarness extends RunMetrics {
         try {
             const { id, outputs } = await this.steps.run(() => p.create(this.io(), r, (rec) => this.onBuild(r.name, rec)));
             if (replacing) this.pendingDeletes.push(replacing);
-            this.state.set(key, { type: r.type, name: r.name, id, inputs: r.inputs, outputs, initErrors: [], retainOnDelete: r.opts.retainOnDelete, autoNamed });
+            this.state.set(key, { type: r.type, name: r.name, id, inputs: r.inputs, outputs, initErrors: [], retainOnDelete: r.opts.retainOnDelete, autoNamed, dependencies: r.opts.dependencies.map(urnKey) });
             this.events.push({ type: r.type, name: r.name, action, why });
             return { id, state: outputs };
         } catch (e) {
             if (!(e instanceof InitError)) throw e;
             if (replacing) this.pendingDeletes.push(replacing);
             // The engine records the resource with its init errors; the update fails naming it.
-            this.state.set(key, { type: r.type, name: r.name, id: e.id, inputs: r.inputs, outputs: e.outputs, initErrors: [e.message], retainOnDelete: r.opts.retainOnDelete, autoNamed });
+            this.state.set(key, { type: r.type, name: r.name, id: e.id, inputs: r.inputs, outputs: e.outputs, initErrors: [e.message], retainOnDelete: r.opts.retainOnDelete, autoNamed, dependencies: r.opts.dependencies.map(urnKey) });
             this.events.push({ type: r.type, name: r.name, action, why: [...why, `failed: ${e.message}`] });
             fail(r, e.message);
         }

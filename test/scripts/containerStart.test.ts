@@ -37,6 +37,8 @@ interface Fake {
     trace?: boolean;
     /** What the engine's event stream prints for the container; by default one change a second later. */
     events?: string[];
+    /** How many `docker exec` into the front fail first because it is not running yet. */
+    frontLate?: number;
 }
 
 const FRONT = "fleet-mainpc-front";
@@ -73,7 +75,8 @@ function start(fake: Fake, waitSeconds = 2, stableSeconds = 0): { code: number |
         `  logs) printf '%s' '${fake.logs ?? ""}' ;;`,
         // The engine's event stream: the next event of the container a second later.
         fake.events ? `  events) printf '%s\\n' ${fake.events.map((e) => `'${e}'`).join(" ")} ;;` : '  events) sleep 1; echo "health_status: changed" ;;',
-        fake.admitFails ? `  exec) if [ "$4" = admit ]; then echo "${fake.admitFails}"; exit 1; fi ;;` : "  exec) ;;",
+        `  exec) n=$(cat "${dir}/exec-n" 2>/dev/null || echo 0); echo $((n + 1)) > "${dir}/exec-n"; if [ "$n" -lt ${fake.frontLate ?? 0} ]; then echo "Error response from daemon: container 0123abcd is not running" >&2; exit 1; fi` +
+            (fake.admitFails ? `; if [ "$4" = admit ]; then echo "${fake.admitFails}"; exit 1; fi ;;` : " ;;"),
         "esac",
     ].join("\n");
     fs.writeFileSync(path.join(dir, "docker"), docker, { mode: 0o755 });
@@ -221,6 +224,12 @@ describe("scripts/container-start.sh", () => {
             const r = start({ takeover: "overlap", states: { [NEW]: [HEALTHY] } });
             assert.strictEqual(r.code, 0, r.err);
             assert.deepStrictEqual(steps(r.calls).slice(2), [`start ${NEW}`, admit(NEW)]);
+        });
+
+        it("the host front not running yet (its command starts it beside the services' starts): admission waits for it", () => {
+            const r = start({ takeover: "overlap", states: { [NEW]: [HEALTHY] }, frontLate: 3 });
+            assert.deepStrictEqual([r.code, r.err], [0, ""]);
+            assert.deepStrictEqual(steps(r.calls).slice(2), [`start ${NEW}`, admit(NEW), admit(NEW), admit(NEW), admit(NEW)]);
         });
 
         it("FLEET_START_TRACE: each step appended with its time and the service, in the order it ran; without it, no file", () => {
