@@ -84,6 +84,8 @@ export function renderPlan(doc: PlanDocument): string[] {
         ...(doc.gpuMemory ? [gpuMemoryLine(doc.gpuMemory)] : []),
         doc.startLanes >= c.length ? "start: core, then every other container at once"
             : `start: core, then the rest; ${doc.startLanes} containers of a tier at a time, each after the one ${doc.startLanes} before it is healthy (STARTS AFTER)`,
+        `network ${doc.network.name} ${doc.network.subnet}: the host front ${doc.network.front} binds every port on ${doc.network.binds.join(" and ")}; `
+            + `resolvers ${doc.network.resolvers.join(" and ")} answer the services' names`,
     ];
     if (doc.notDeployed.length === 0) lines.push("not deployed: none");
     else {

@@ -7,7 +7,7 @@
  * Containers come core tier first, then by name: the position of a row never depends on other
  * rows (adding, removing or moving a service adds, removes or moves its own row).
  */
-import { peerFrontName } from "../render/front";
+import { fleetNetworkName, hostFrontName, peerFrontName } from "../render/front";
 import { GpuBudget } from "../model/gpuMemory";
 import { ContainerImage, PlanImages } from "../imageplan/planImages";
 import { byName } from "../model/names";
@@ -66,6 +66,12 @@ export interface PlanDocument {
     peers: { service: string; machine: string; reachedAs: string; container: string }[];
     /** The card's memory and what the deployed GPU services keep on it (largest first); null without a GPU container. */
     gpuMemory: GpuBudget | null;
+    /**
+     * The host's network and front (fleet/model/network.ts, components/hostFront.ts): the front's
+     * container and the addresses it binds every service's ports on, the resolvers that answer the
+     * services' names.
+     */
+    network: { name: string; subnet: string; gateway: string; resolvers: string[]; front: string; binds: string[] };
     /** What this checkout could not tell, each with the option or command that supplies it (fleet/ops/unknowns.ts). */
     unknown: string[];
 }
@@ -122,6 +128,10 @@ export function planDocument(stack: string, plan: HostPlan, images: PlanImages, 
         notDeployed: plan.excluded.map((e) => ({ service: e.service, kind: e.kind, reason: e.reason })),
         peers: plan.peers.map((p) => ({ service: p.service, machine: p.machine, reachedAs: `${p.name}:${p.port}`, container: peerFrontName(p.name) })),
         gpuMemory: gpuMemory ?? null,
+        network: {
+            name: fleetNetworkName(plan.machine), subnet: plan.network.subnet, gateway: plan.network.gateway, resolvers: [...plan.network.resolvers],
+            front: hostFrontName(plan.machine), binds: [...new Set([plan.publishAddress, plan.network.gateway])],
+        },
         unknown,
     };
 }

@@ -7,7 +7,9 @@ import { execFileSync } from "child_process";
 import * as fs from "fs";
 import * as path from "path";
 import { containerName } from "../../../fleet/model/names";
-import { brokenCheckout, CHANGED, containerIds, noneFailed, probed, StackContext } from "./context";
+import * as os from "os";
+import { PROJECT_DIR } from "../../mocks";
+import { brokenCheckout, CHANGED, containerIds, get, noneFailed, probed, StackContext } from "./context";
 
 export function changeChecks(ctx: StackContext): void {
     it("changing one service's source rebuilds only its image and replaces only its container", async () => {
@@ -65,6 +67,61 @@ export function changeChecks(ctx: StackContext): void {
         if (fixed.result instanceof Error) throw fixed.result;
         noneFailed(fixed, 20, "the fix taking over");
         await ctx.harness.run(ctx.config());
+    });
+
+    if (ctx.stack === "local") it("a port added to one service reloads the host front: no request to another service is lost, on its port or its name, no other container is replaced, and the front listens on the new port", async function () {
+        this.timeout(600000);
+        const [moved, watched] = ["NLUAgent", "Executor"];
+        const before = await containerIds(ctx.docker, ctx.services);
+        const data = fs.mkdtempSync(path.join(os.tmpdir(), "fleet-metrics-data-"));
+        fs.cpSync(path.join(PROJECT_DIR, "fleet", "data"), data, { recursive: true });
+        const file = path.join(data, "services.yaml");
+        const text = fs.readFileSync(file, "utf8");
+        const entry = new RegExp(`(\\n  ${moved}:\\n(?:    .*\\n)*?    ports: \\{ service: \\d+, health: \\d+)( \\})`);
+        assert.match(text, entry, `${moved}'s ports in services.yaml`);
+        fs.writeFileSync(file, text.replace(entry, "$1, metrics: [9709]$2"));
+        process.env.FLEET_DATA_DIR = data;
+        try {
+            const p = await probed(ctx, watched, () => ctx.harness.run(ctx.config()));
+            if (p.result instanceof Error) throw p.result;
+            noneFailed(p, 20, `the host front reloaded for ${moved}'s new metrics port`);
+            assert.ok(ctx.harness.changes().includes(`command:local:Command ${ctx.machine}-front-start update`), "the front's command ran again: a reload");
+            assert.ok(!ctx.harness.changes().includes(`docker:index/container:Container ${ctx.machine}-front replace`), "the front itself stays");
+            const after = await containerIds(ctx.docker, ctx.services);
+            for (const [n, id] of Object.entries(before)) if (n !== moved) assert.strictEqual(after[n], id, `${n} kept its container`);
+            // The front listens on the new port, on the stack's address and the gateway.
+            const listening = execFileSync("ss", ["-Hltn", "sport", "= :9709"], { encoding: "utf8" }).split("\n").filter(Boolean).map((l) => l.split(/\s+/)[3]).sort();
+            assert.deepStrictEqual(listening, ["10.230.0.1:9709", "127.0.0.1:9709"]);
+            assert.strictEqual((await get(Number(new URL(ctx.services[moved].health).port), "/health")).status, 200, `${moved} answers`);
+        } finally {
+            delete process.env.FLEET_DATA_DIR;
+            fs.rmSync(data, { recursive: true, force: true });
+            await ctx.harness.run(ctx.config());
+        }
+    });
+
+    if (ctx.stack === "local") it("the host front replaced (a new HAProxy image, `--replace` here): the earlier design's fronts on its ports are stopped first; every service answers again through the new front, which loads the admitted slots from its volume; the gap is measured", async function () {
+        this.timeout(600000);
+        const service = "Executor";
+        const port = Number(new URL(ctx.services[service].health).port);
+        // A container of the fleet's earlier design (one front per service) holding a host port the front binds.
+        const earlier = `fleet-test-earlier-front-${process.pid}`;
+        const image = (await ctx.docker.getContainer("docker-api-proxy").inspect()).Image;
+        const p = await probed(ctx, service, async () => {
+            await ctx.docker.getContainer(`fleet-${ctx.machine}-front`).stop();
+            execFileSync("docker", ["run", "-d", "--name", earlier, "--label", "fleet.role=front", "--label", `fleet.machine=${ctx.machine}`,
+                "-p", `127.0.0.1:${port}:${port}`, "--entrypoint", "sleep", image, "600"], { stdio: "ignore" });
+            return ctx.harness.run(ctx.config(), { replace: (type, name) => type === "docker:index/container:Container" && name === `${ctx.machine}-front` });
+        });
+        try {
+            if (p.result instanceof Error) throw p.result;
+            assert.strictEqual((await ctx.docker.getContainer(earlier).inspect()).State.Running, false, "the earlier front was stopped");
+            for (const [n, s] of Object.entries(ctx.services)) assert.strictEqual((await fetch(s.health)).status, 200, `${n} answers through the new front`);
+            // Reported, not asserted: a replaced front is a gap for every service (fleet diff says so).
+            console.log(`      the host front's replacement: ${p.host.failed} of ${p.host.ok + p.host.failed} requests failed on ${service}'s port, longest gap ${p.host.longestGapMs} ms`);
+        } finally {
+            execFileSync("docker", ["rm", "-f", earlier], { stdio: "ignore" });
+        }
     });
 
     if (ctx.stack === "local") it("`up` interrupted in the middle of a replacement (its start command killed once the new container runs beside the old one): the service never stops answering, and the next `up` converges to one healthy container", async function () {
