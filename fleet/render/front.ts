@@ -5,8 +5,11 @@
  * the gateway: fleet/model/network.ts). Each port is forwarded, in TCP mode, to the containers the
  * start commands admitted. Rules relied on, from HAProxy 2.6's doc/configuration.txt and
  * doc/management.txt:
- * - Every backend slot starts `disabled` (forced maintenance) on a placeholder name, with
- *   `init-addr none`, so HAProxy starts before any backend and `haproxy -c` resolves nothing.
+ * - Every backend slot starts `disabled` (forced maintenance) on a placeholder name. `init-addr
+ *   last,none`: a slot starts on the address the server-state file holds for it, else none, so
+ *   HAProxy starts before any backend and `haproxy -c` resolves nothing, and a reload's new worker
+ *   serves the admitted containers at once instead of after its first resolution (with `none`
+ *   alone, the engine suite lost a request in a reload: the new worker had no address for 175 ms).
  *   Admission (fleet-front-ctl admit) points a free slot at one container by name (`set server
  *   ... fqdn <container>.<network>`: Docker's DNS answers a container's name qualified with the
  *   network's, through the resolvers) and sets it `ready`. A slot follows its one container only:
@@ -88,7 +91,7 @@ export function renderHostFrontConfig(p: Pick<HostPlan, "machine" | "containers"
         "",
         ...defaultsSection(d),
         "    load-server-state-from-file global",
-        `    default-server init-addr none resolvers fleet resolve-prefer ipv4 check inter ${ms(d.checkIntervalMs)} fall 2 rise 1`,
+        `    default-server init-addr last,none resolvers fleet resolve-prefer ipv4 check inter ${ms(d.checkIntervalMs)} fall 2 rise 1`,
         "",
         ...healthSection(`${p.network.gateway}:${hostFrontHealthPort(p)}`),
         ...p.containers.flatMap((c) => listenSections(c, binds, h)),

@@ -107,7 +107,7 @@ describe("fleet/render/front.ts", () => {
             "",
             ...DEFAULTS_LINES,
             "    load-server-state-from-file global",
-            "    default-server init-addr none resolvers fleet resolve-prefer ipv4 check inter 1000ms fall 2 rise 1",
+            "    default-server init-addr last,none resolvers fleet resolve-prefer ipv4 check inter 1000ms fall 2 rise 1",
             "",
             ...health_lines("10.230.0.1:8404"),
             "",
