@@ -44,7 +44,7 @@ export interface StackDiff {
 }
 
 /** Why a replaced host front's row is there: what its replacement costs (diffText counts it apart). */
-export const FRONT_REPLACED = "the host front owns every service's host ports: the old front is removed first, and no service of the host answers until the new one starts (about a second)";
+export const FRONT_REPLACED = "the host front owns every service's host ports: the old front is removed first, and no service of the host answers until the new one runs (12 s on the engine suite's machine: HAProxy's check of the configuration, the start and its health wait)";
 
 /** Why a reloaded host front's row is there: it costs nothing. */
 export const FRONT_RELOADED = "its configuration changes: the front reloads, handing its listeners to a new worker, and drops no connection";

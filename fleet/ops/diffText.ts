@@ -43,7 +43,7 @@ export function costLines(s: StackDiff, shown = 5): string[] {
         if (reasons.length > shown) out.push(`    and ${reasons.length - shown} more reasons, in the rows below`);
     }
     else if (s.containers.length) out.push(`  replaces none of its ${s.serviceContainers} service containers`);
-    if (fronts.length) out.push("  replaces the host front: every service of the host pauses for about a second");
+    if (fronts.length) out.push("  replaces the host front: every service of the host pauses until the new one runs (seconds)");
     if (peers.length) out.push(`  replaces ${plural(peers.length, "peer front", "peer fronts")} (${peers.map((c) => c.service).join(", ")}): the host's containers cannot reach each of those services for about a second`);
     return out;
 }

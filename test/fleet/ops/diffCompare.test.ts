@@ -87,7 +87,7 @@ describe("scripts/fleet diff: the comparison", () => {
         };
         const [d] = compareSides(withProxy(base, "t1"), withProxy(side("b", fleet, cfg), "t2"), NO_FILES);
         assert.deepStrictEqual(d.containers, [{ service: "host front", container: "fleet-mainpc-front", change: "replace", fields: [{ path: "haproxyImage", base: "t1", head: "t2" }], because: [FRONT_REPLACED] }]);
-        assert.deepStrictEqual(costLines(d), ["  replaces none of its 42 service containers", "  replaces the host front: every service of the host pauses for about a second"]);
+        assert.deepStrictEqual(costLines(d), ["  replaces none of its 42 service containers", "  replaces the host front: every service of the host pauses until the new one runs (seconds)"]);
     });
 
     it("the network's subnet moved: every container replaced, and the host front (its health answer is on the gateway)", () => {
@@ -140,7 +140,7 @@ describe("scripts/fleet diff: leaves", () => {
             "    1 because r2",
             "    1 because r3",
             "    and 3 more reasons, in the rows below",
-            "  replaces the host front: every service of the host pauses for about a second",
+            "  replaces the host front: every service of the host pauses until the new one runs (seconds)",
             "  replaces 1 peer front (s-peer): the host's containers cannot reach each of those services for about a second",
         ]);
         // A change that replaces no service container says so: the reviewer need not count rows.
