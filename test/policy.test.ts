@@ -34,7 +34,7 @@ describe("policy pack", () => {
     it("every rule is mandatory", () => {
         assert.deepStrictEqual(fleetPolicies.map((p) => [p.name, p.enforcementLevel]), [
             ["non-root-user", "mandatory"], ["healthcheck-present", "mandatory"], ["read-only-rootfs", "mandatory"], ["capabilities-dropped", "mandatory"],
-            ["no-new-privileges", "mandatory"], ["gpu-requests-on-gpu-services", "mandatory"], ["docker-socket-only-for-the-supervisor", "mandatory"], ["images-by-digest-never-latest", "mandatory"],
+            ["no-new-privileges", "mandatory"], ["gpu-requests-on-gpu-services", "mandatory"], ["docker-socket-only-for-the-supervisor", "mandatory"], ["host-network-only-for-the-front", "mandatory"], ["images-by-digest-never-latest", "mandatory"],
         ]);
     });
 

@@ -11,7 +11,7 @@ describe("stack config", () => {
         const cfg = parseStackConfig({ machine: "pc2", dockerHost: "ssh://ops@192.0.2.17", registry: "ghcr.io", org: "acme", portOffset: "0", appRepo: "../app", sourceUrl: "https://github.com/acme/fleet", peerStack: "acme/fleet/mainpc" }, fleet, S);
         assert.deepStrictEqual(cfg, {
             machine: "pc2", dockerHost: "ssh://ops@192.0.2.17", registry: "ghcr.io", org: "acme", portOffset: 0, appRepo: "../app", sourceUrl: "https://github.com/acme/fleet",
-            peerStack: "acme/fleet/mainpc", apparmorProfile: "docker-default", packageIndex: "", buildNetwork: "default", pins: [], rtapEnabled: true, gpu: true, gpuFallback: false, cudaTrack: "cu121", imageOutput: "push", buildOnPreview: false, buildxBuilder: "default", enableServices: [], disableServices: [],
+            peerStack: "acme/fleet/mainpc", apparmorProfile: "docker-default", packageIndex: "", buildNetwork: "default", networkSubnet: "10.230.0.0/24", pins: [], rtapEnabled: true, gpu: true, gpuFallback: false, cudaTrack: "cu121", imageOutput: "push", buildOnPreview: false, buildxBuilder: "default", enableServices: [], disableServices: [],
         });
     });
 

@@ -7,10 +7,11 @@ USER root
 RUN touch -d "1 second ago" /dev/shm/fleet-layer \
     && (grep -rqs bookworm-security /etc/apt/sources.list /etc/apt/sources.list.d/ || printf 'Types: deb\nURIs: http://deb.debian.org/debian-security\nSuites: bookworm-security\nComponents: main\nSigned-By: /usr/share/keyrings/debian-archive-keyring.gpg\n' > /etc/apt/sources.list.d/fleet-bookworm-security.sources) \
     && apt-get update \
-    && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends haproxy=2.6.12-1+deb12u4 \
+    && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends haproxy=2.6.12-1+deb12u4 dnsmasq-base=2.90-4~deb12u2 \
     && apt-get clean \
     && rm -rf /var/lib/apt/lists/* /var/log/apt /var/log/dpkg.log /var/cache/ldconfig/aux-cache /var/cache/debconf/*-old \
     && mkdir -p /usr/local/etc/haproxy \
+    && install -d -o 10001 -g 10001 -m 0700 /run/fleet-front \
     && find / -xdev \( -path /proc -o -path /sys -o -path /dev -o -path /etc/hosts -o -path /etc/hostname -o -path /etc/resolv.conf \) -prune -o -newer /dev/shm/fleet-layer -print0 | xargs -0r touch -h -d "@${SOURCE_DATE_EPOCH}" \
     && touch -h -d "@${SOURCE_DATE_EPOCH}" /etc
 RUN --mount=type=bind,target=/mnt/fleet-context touch -d "1 second ago" /dev/shm/fleet-layer \

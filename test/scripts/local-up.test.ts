@@ -83,7 +83,7 @@ describe("scripts/local-up, up to the Pulumi CLI", () => {
             { argv: ["up", "--stack", "local", "--yes", "--skip-preview"], cwd: ROOT, env },
         ]);
         // The stand-in ran the CLI's config rules on Pulumi.yaml and Pulumi.local.yaml: they pass.
-        assert.strictEqual(r.out, "stand-in: up of stack 'local' would run the program with 20 config keys");
+        assert.strictEqual(r.out, "stand-in: up of stack 'local' would run the program with 21 config keys");
         assert.match(r.err, /Pulumi\.local\.yaml: stack 'local' loads as `pulumi up` loads it/);
         assert.ok(fs.existsSync(path.join(STATE, ".pulumi", "stacks", "fleet", "local.json")));
     });

@@ -53,12 +53,14 @@ describe("scripts/fleet plan", () => {
             "NLUAgent                     app   legacy-py310-cpu     192.0.2.16:5709/6709         -          1     768     256    -                            http :6709/health start 30s every 1s",
         ];
         for (const row of rows) assert.ok(r.out.includes(row), row);
-        assert.deepStrictEqual(r.out.slice(-12), [
+        assert.deepStrictEqual(r.out.slice(-13), [
             "42 containers; per family: base-cpu-pydeps 15, family-llm-cu121 8, family-torch-cu121 8, family-vision-cu121 1, family-web 5, legacy-py310-cpu 5",
             "GPU services (17): AffectiveProcessingCenter, ChainOfThoughtAgent, CognitiveModelAgent, DynamicIdentityAgent, EmotionSynthesisAgent, EmpathyAgent, FaceRecognitionAgent, LearningManager, LearningOpportunityDetector, ModelOpsCoordinator, ProactiveAgent, RealTimeAudioPipeline, Responder, STTService, StreamingTTSAgent, TTSService, TinyLlamaServiceEnhanced",
             // The card's budget (hosts.yaml gpu.vramGb): what the deployed GPU services keep on it, largest first.
             "GPU memory of the RTX 4090: 23488 of 24576 MB kept by its GPU services (96%): ModelOpsCoordinator 8192, TinyLlamaServiceEnhanced 3072, FaceRecognitionAgent 1024, AffectiveProcessingCenter 800, ChainOfThoughtAgent 800, CognitiveModelAgent 800, DynamicIdentityAgent 800, EmotionSynthesisAgent 800, EmpathyAgent 800, LearningManager 800, LearningOpportunityDetector 800, ProactiveAgent 800, RealTimeAudioPipeline 800, Responder 800, STTService 800, StreamingTTSAgent 800, TTSService 800",
             "start: core, then every other container at once",
+            // Where every port is bound: the stack's address for other hosts, the gateway for this host's containers.
+            "network fleet-mainpc-net 10.230.0.0/24: the host front fleet-mainpc-front binds every port on 192.0.2.16 and 10.230.0.1; resolvers 10.230.0.2 and 10.230.0.3 answer the services' names",
             "not deployed (7):",
             ...r.out.slice(-7),
         ]);
