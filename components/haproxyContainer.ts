@@ -9,6 +9,19 @@ import { APP_GID, APP_UID, FRONT_DEFAULTS, LOG_DEFAULTS, LOG_OPTS, RESTART_POLIC
 import { cpusInput } from "../fleet/model/dockerForms";
 import { CONTAINER_REPLACE_ON_CHANGES, healthcheckInput } from "./serviceContainer";
 
+/** What every component running a container of the HAProxy image is given. */
+export interface HaproxyComponentArgs {
+    /** The HAProxy image, by id. */
+    imageId: pulumi.Input<string>;
+    /** `seccomp=<json>` it runs under. */
+    seccomp: string;
+    provider: docker.Provider;
+    /** DOCKER_HOST for its command. */
+    dockerHost: string;
+    /** What its create waits for. */
+    dependsOn: pulumi.Input<pulumi.Resource>[];
+}
+
 /** A container's limits. */
 export interface SmallLimits {
     memoryMb: number;

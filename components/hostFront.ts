@@ -23,27 +23,19 @@ import * as pulumi from "@pulumi/pulumi";
 import { HOST_FRONT } from "../fleet/model/defaults";
 import { FleetNetwork } from "../fleet/model/network";
 import { hostFrontName } from "../fleet/render/front";
-import { frontOptions, haproxyContainerInputs } from "./haproxyContainer";
+import { frontOptions, HaproxyComponentArgs, haproxyContainerInputs } from "./haproxyContainer";
 
 /** Copies the configuration into the front's volume and starts or reloads it (the script says how). */
 export const HOST_FRONT_SCRIPT = "scripts/host-front.sh";
 
-export interface HostFrontArgs {
+/** `dependsOn`: the preflight, and the network whose gateway it listens on. */
+export interface HostFrontArgs extends HaproxyComponentArgs {
     machine: string;
     network: FleetNetwork;
     /** Its configuration (fleet/render/front.ts renderHostFrontConfig). */
     config: string;
     /** Where its own health answer listens on the gateway (fleet/render/front.ts hostFrontHealthPort). */
     healthPort: number;
-    /** The HAProxy image, by id. */
-    imageId: pulumi.Input<string>;
-    /** `seccomp=<json>` it runs under. */
-    seccomp: string;
-    provider: docker.Provider;
-    /** DOCKER_HOST for its command. */
-    dockerHost: string;
-    /** What its create waits for: the preflight, and the network whose gateway it listens on. */
-    dependsOn: pulumi.Input<pulumi.Resource>[];
 }
 
 export class HostFront extends pulumi.ComponentResource {

@@ -14,22 +14,15 @@ import * as docker from "@pulumi/docker";
 import * as pulumi from "@pulumi/pulumi";
 import { RESOLVER_DEFAULTS } from "../fleet/model/defaults";
 import { FleetNetwork } from "../fleet/model/network";
-import { frontOptions, haproxyContainerInputs } from "./haproxyContainer";
+import { frontOptions, HaproxyComponentArgs, haproxyContainerInputs } from "./haproxyContainer";
 import { startCommand } from "./serviceContainer";
 
-export interface HostResolversArgs {
+/** `imageId`: the HAProxy image, which holds dnsmasq. */
+export interface HostResolversArgs extends HaproxyComponentArgs {
     machine: string;
     network: FleetNetwork;
     /** The fleet network, by id. */
     networkId: pulumi.Input<string>;
-    /** The HAProxy image (it holds dnsmasq), by id. */
-    imageId: pulumi.Input<string>;
-    /** `seccomp=<json>` they run under. */
-    seccomp: string;
-    provider: docker.Provider;
-    /** DOCKER_HOST for their start commands. */
-    dockerHost: string;
-    dependsOn: pulumi.Input<pulumi.Resource>[];
 }
 
 /** A resolver's container name. */

@@ -15,27 +15,19 @@ import * as pulumi from "@pulumi/pulumi";
 import { FRONT_DEFAULTS } from "../fleet/model/defaults";
 import { PeerPlan } from "../fleet/model/plan";
 import { peerFrontName } from "../fleet/render/front";
-import { frontEnvs, frontOptions, haproxyContainerInputs, peerFrontTmpfs } from "./haproxyContainer";
+import { frontEnvs, frontOptions, HaproxyComponentArgs, haproxyContainerInputs, peerFrontTmpfs } from "./haproxyContainer";
 import { startCommand } from "./serviceContainer";
 
-export interface PeerFrontArgs {
+/** `dependsOn`: the host's check of the peer fronts' configurations, and what else its create waits for. */
+export interface PeerFrontArgs extends HaproxyComponentArgs {
     peer: PeerPlan;
     machine: string;
     /** Its configuration (fleet/render/front.ts renderPeerFrontConfig), known once the peer stack's output is. */
     config: pulumi.Input<string>;
     /** The peer stack's endpoint it forwards to, checked (components/fleetHost.ts peerEndpoint). */
     endpoint: pulumi.Output<string>;
-    /** The HAProxy image, by id. */
-    imageId: pulumi.Input<string>;
     /** The host's network, by id: the front holds the service's name there. */
     networkId: pulumi.Input<string>;
-    /** `seccomp=<json>` it runs under. */
-    seccomp: string;
-    provider: docker.Provider;
-    /** DOCKER_HOST for its start command. */
-    dockerHost: string;
-    /** The host's check of every front's configuration, and what else its create waits for. */
-    dependsOn: pulumi.Input<pulumi.Resource>[];
 }
 
 export class PeerFront extends pulumi.ComponentResource {
