@@ -52,7 +52,7 @@ describe("a third host without a GPU (test/fixtures/fleet-pc3)", () => {
         assert.doesNotMatch(fs.readFileSync(path.join(PROJECT_DIR, STACK_FILE), "utf8"), /^\s*fleet:gpu:/m);
         assert.deepStrictEqual(run(["check-stack", "pc3", "--fleet", FIXTURE, "--app-repo", FIXTURE_APP], projectWith(STACK_FILE)), {
             code: 0, err: [],
-            out: ["Pulumi.pc3.yaml: stack 'pc3' loads as `pulumi up` loads it: 19 keys, 13 of them Pulumi.yaml defaults; the fleet: config is valid; the application repository holds what its 3 services are built from"],
+            out: ["Pulumi.pc3.yaml: stack 'pc3' loads as `pulumi up` loads it: 20 keys, 14 of them Pulumi.yaml defaults; the fleet: config is valid; the application repository holds what its 3 services are built from"],
         });
     });
 
