@@ -258,7 +258,8 @@ exited=()
 while IFS=$'\t' read -r id status name; do
     [ -n "$id" ] || continue
     if [ "$name" = "$container" ]; then
-        [ "$status" = running ] && running=true || running=false
+        # As `.State.Running` reads them: a restarting or paused container runs.
+        case "$status" in running | restarting | paused) running=true ;; *) running=false ;; esac
         continue
     fi
     case "$status" in
@@ -289,8 +290,10 @@ if [ "$running" != true ]; then
 fi
 predecessors=$((${#serving[@]} + ${#stopped[@]}))
 
-if [ "$running" = true ]; then healthy=(wait_healthy "$container" "$wait_seconds"); else healthy=(wait_started "$container" "$wait_seconds"); fi
-if ! "${healthy[@]}"; then
+# A container this command started is waited for on its events; one found running, by looks.
+waited=wait_started
+[ "$running" != true ] || waited=wait_healthy
+if ! "$waited" "$container" "$wait_seconds"; then
     fail "is not healthy after ${wait_seconds} s"
 fi
 trace healthy

@@ -22,6 +22,8 @@ interface Fake {
     states: Record<string, string[]>;
     /** Whether the new container runs already (the proxy, started by the provider). */
     running?: boolean;
+    /** Its state as `docker ps` lists it, when not `running` or `created`. */
+    selfStatus?: string;
     /** Running containers of the service and host, as `docker ps` lists them. */
     previous?: string[];
     /** Its stopped containers (`docker ps --all --filter status=exited`), with when each stopped. */
@@ -47,7 +49,7 @@ const PS = "ps --all --no-trunc --filter label=fleet.service=CodeGenerator --fil
 
 /** What that listing prints: the container itself, the running predecessors, then the stopped ones (the fake's ids are the names). */
 function listing(fake: Fake): string[] {
-    return [`id-${NEW}\t${fake.running ? "running" : "created"}\t${NEW}`, ...(fake.previous ?? []).map((p) => `${p}\trunning\t${p}`), ...Object.keys(fake.exited ?? {}).map((p) => `${p}\texited\t${p}`)];
+    return [`id-${NEW}\t${fake.selfStatus ?? (fake.running ? "running" : "created")}\t${NEW}`, ...(fake.previous ?? []).map((p) => `${p}\trunning\t${p}`), ...Object.keys(fake.exited ?? {}).map((p) => `${p}\texited\t${p}`)];
 }
 const NET = "fleet-mainpc-net";
 /** The service's listen sections in the host front. */
@@ -140,6 +142,12 @@ describe("scripts/container-start.sh", () => {
             PS,
             `stop ${OLD}`,
         ]);
+    });
+
+    it("a container found restarting (Docker's restart policy): it runs, as `.State.Running` reads it; nothing started", () => {
+        const r = start({ states: { [NEW]: [HEALTHY] }, selfStatus: "restarting" });
+        assert.strictEqual(r.code, 0, r.err);
+        assert.deepStrictEqual(steps(r.calls), [`update --pids-limit 256 ${NEW}`, PS]);
     });
 
     it("never healthy: fails after its wait naming the service, its state, the last probe and log lines; stopped, the predecessor started again and healthy", () => {
