@@ -186,26 +186,20 @@ export class FleetHost extends pulumi.ComponentResource {
     private makeFronts(name: string, args: FleetHostArgs, haproxy: DockerApiProxy, network: docker.Network): { front: HostFront; resolvers: HostResolvers; peerFronts: Record<string, PeerFront> } {
         const p = args.plan;
         // HAProxy and dnsmasq run under the profile the Docker API proxy runs HAProxy under.
-        const seccomp = seccompOpt(supervisorProfile());
+        const image = { imageId: haproxy.imageId, seccomp: seccompOpt(supervisorProfile()), provider: args.provider, dockerHost: args.dockerHost };
         const front = new HostFront(`${name}-front`, {
+            ...image,
             machine: p.machine,
             network: p.network,
             config: renderHostFrontConfig(p),
             healthPort: hostFrontHealthPort(p),
-            imageId: haproxy.imageId,
-            seccomp,
-            provider: args.provider,
-            dockerHost: args.dockerHost,
             dependsOn: [this.preflight, network],
         }, { parent: this });
         const resolvers = new HostResolvers(`${name}-resolver`, {
+            ...image,
             machine: p.machine,
             network: p.network,
             networkId: network.id,
-            imageId: haproxy.imageId,
-            seccomp,
-            provider: args.provider,
-            dockerHost: args.dockerHost,
             dependsOn: [this.preflight],
         }, { parent: this });
         if (p.peers.length === 0) return { front, resolvers, peerFronts: {} };
@@ -223,15 +217,12 @@ export class FleetHost extends pulumi.ComponentResource {
             triggers: [haproxy.imageId, checked],
         }, { parent: this });
         const peerFronts = Object.fromEntries(p.peers.map((x) => [x.service, new PeerFront(`${x.name}-peer`, {
+            ...image,
             peer: x,
             machine: p.machine,
             config: peerConfigs[x.service],
             endpoint: endpoints[x.service],
-            imageId: haproxy.imageId,
             networkId: network.id,
-            seccomp,
-            provider: args.provider,
-            dockerHost: args.dockerHost,
             dependsOn: [this.preflight, check],
         }, { parent: this })]));
         return { front, resolvers, peerFronts };
