@@ -172,6 +172,21 @@ describe("fleet-front-ctl", () => {
         assert.ok(fs.readFileSync(path.join(r.run, "servers.state"), "utf8").includes(NAME));
     });
 
+    it("reload: a slot loaded from the state file (HAProxy 2.6.12 shows it without the fqdn-set mark, 0x40) is saved with the mark, so the next worker applies its name; free slots saved as shown", async () => {
+        const master = spawn("python3", ["-c", "import signal,sys,time\nsignal.signal(signal.SIGUSR2, lambda *a: sys.exit(0))\ntime.sleep(30)"]);
+        await new Promise((r) => setTimeout(r, 300));
+        const stats = `# pxname,svname,scur\n${S},BACKEND,0\nfront-health,BACKEND,0\n`;
+        const r = await ctl({
+            states: [state(row(S, "b1", "10.230.0.130", 2, 4, NAME), row(S, "b2", "10.230.0.131", 2, 12, "other-0.fleet-mainpc-net"), row(S, "b3", "-", 0, 37, FREE))],
+            stats: [stats], infos: ["Pid: 8\n", "Pid: 21\n"],
+            files: { "haproxy.cfg": "old", "haproxy.cfg.new": `listen ${S}\n    bind :5606\n`, "haproxy.pid": `${master.pid}\n` },
+        }, "reload", "5");
+        master.kill();
+        assert.deepStrictEqual([r.code, r.out], [0, "reloaded: 1 listen sections\n"]);
+        assert.strictEqual(fs.readFileSync(path.join(r.run, "servers.state"), "utf8"),
+            state(row(S, "b1", "10.230.0.130", 2, 68, NAME), row(S, "b2", "10.230.0.131", 2, 76, "other-0.fleet-mainpc-net"), row(S, "b3", "-", 0, 37, FREE)));
+    });
+
     it("reload: no new file: fails, changing nothing", async () => {
         const r = await ctl({ states: [HEADER], files: { "haproxy.cfg": "old" } }, "reload", "5");
         assert.strictEqual(r.code, 1);
