@@ -24,6 +24,7 @@ import * as path from "path";
 import { DEPLOY_PARALLEL } from "../fleet/model/defaults";
 import { MergedStack } from "../fleet/pulumi/config";
 import { EngineHarness } from "../test/engine/harness";
+import { cpuLine, cpuSnapshot } from "./cpu";
 import { composeFileOf, composeRun, engineHealthy, HealthRow, tierLines } from "./health";
 import { alternated, median, spread } from "./stats";
 import { startStepLines, timelineLines, watchEvents } from "./timeline";
@@ -66,6 +67,7 @@ export async function convergence(title: string, harness: EngineHarness, stack: 
     const runVariant = async (v: string): Promise<string> => {
         if (v === "compose") {
             const c = await composeRun(harness, file);
+            steps.push(`      ${c.cpu} (the whole run)`);
             samples[v].push({ window: c.seconds, whole: c.seconds, rows: c.rows });
             return `compose ${c.seconds.toFixed(1)} s`;
         }
@@ -76,8 +78,10 @@ export async function convergence(title: string, harness: EngineHarness, stack: 
         const trace = path.join(fs.mkdtempSync(path.join(os.tmpdir(), "fleet-bench-trace-")), "starts");
         process.env.FLEET_START_TRACE = trace;
         const started = Date.now();
+        const before = cpuSnapshot();
         try {
             await harness.run(stack(p.lanes));
+            steps.push(`      ${cpuLine(before, cpuSnapshot())} (the whole run)`);
         } finally {
             harness.parallel = EngineHarness.defaultParallel();
             delete process.env.FLEET_START_TRACE;

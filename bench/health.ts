@@ -9,6 +9,7 @@ import * as path from "path";
 import { EngineHarness } from "../test/engine/harness";
 import { frontConfigOf, pidsLimits, writeCompose } from "./compose";
 import { median } from "./stats";
+import { cpuLine, cpuSnapshot } from "./cpu";
 
 export interface HealthRow { name: string; tier: string; seconds: number; fromStart: number }
 
@@ -56,15 +57,17 @@ export function composeFileOf(harness: EngineHarness): string {
  * networks and volumes stay: compose uses them as external). The clock runs from the command's
  * start to its return; the containers are removed again after.
  */
-export async function composeRun(harness: EngineHarness, file: string): Promise<{ seconds: number; rows: HealthRow[] }> {
+export async function composeRun(harness: EngineHarness, file: string): Promise<{ seconds: number; rows: HealthRow[]; cpu: string }> {
     await harness.forgetContainers();
     const compose = (...args: string[]) => execFileSync("/usr/bin/docker", ["compose", "-p", "fleet-bench", "-f", file, ...args], { stdio: ["ignore", "ignore", "pipe"] });
     const started = Date.now();
+    const before = cpuSnapshot();
     try {
         compose("up", "-d", "--wait", "--wait-timeout", "600");
+        const cpu = cpuLine(before, cpuSnapshot());
         const seconds = (Date.now() - started) / 1000;
         const rows = await engineHealthy(harness, { label: ["com.docker.compose.project=fleet-bench"] });
-        return { seconds, rows };
+        return { seconds, rows, cpu };
     } finally {
         compose("down", "--timeout", "10");
     }
