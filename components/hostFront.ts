@@ -64,6 +64,8 @@ export class HostFront extends pulumi.ComponentResource {
                 `HEALTH_HOST=${args.network.gateway}`,
                 `HEALTH_PORT=${args.healthPort}`,
                 "FLEET_HEALTH_PATH=/health",
+                // fleet-front-ctl's name of a free slot, from the one place it is defined.
+                `FLEET_FRONT_FREE_SLOT=${h.freeSlot}`,
             ],
             labels: [
                 { label: "fleet.machine", value: args.machine },

@@ -84,7 +84,7 @@ describe("the host front under mocks", () => {
                     ...haproxyInputs(proxyImage(), { memory: 128, cpus: "1.0", cpuShares: 1024 }, null),
                     networkMode: "host",
                     mounts: [{ type: "volume", source: `fleet-${stack}-front`, target: "/run/fleet-front" }],
-                    envs: ["FLEET_ROLE=host-front", "FLEET_HEALTH_KIND=http", "HEALTH_HOST=10.230.0.1", "HEALTH_PORT=8404", "FLEET_HEALTH_PATH=/health"],
+                    envs: ["FLEET_ROLE=host-front", "FLEET_HEALTH_KIND=http", "HEALTH_HOST=10.230.0.1", "HEALTH_PORT=8404", "FLEET_HEALTH_PATH=/health", "FLEET_FRONT_FREE_SLOT=fleet-free.invalid"],
                     labels: [{ label: "fleet.machine", value: stack }, { label: "fleet.role", value: "host-front" }],
                 });
                 assert.deepStrictEqual([f.opts.deleteBeforeReplace, f.opts.replaceOnChanges], [true, ["*"]]);

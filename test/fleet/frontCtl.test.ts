@@ -45,7 +45,7 @@ while True:
     c.sendall(out.encode()); c.close()
 `;
 
-interface Spec { states: string[]; stats?: string[]; infos?: string[]; lateMs?: number; files?: Record<string, string> }
+interface Spec { states: string[]; stats?: string[]; infos?: string[]; lateMs?: number; files?: Record<string, string>; env?: Record<string, string> }
 
 /** Runs the helper against the stand-in in a run directory of its own; with `lateMs`, the socket appears that long after the helper started. */
 async function ctl(spec: Spec, ...args: string[]): Promise<{ code: number | null; out: string; commands: string[]; run: string }> {
@@ -58,7 +58,7 @@ async function ctl(spec: Spec, ...args: string[]): Promise<{ code: number | null
     const fake = spawn("python3", [path.join(dir, "fake.py"), sock, path.join(dir, "spec.json"), path.join(dir, "log")]);
     try {
         for (let i = 0; i < 100 && !spec.lateMs && !fs.existsSync(sock); i++) await new Promise((r) => setTimeout(r, 20));
-        const helper = spawn("python3", [path.join(FAMILY_ASSETS, "fleet-front-ctl"), ...args], { env: { ...process.env, FLEET_FRONT_RUN: run } });
+        const helper = spawn("python3", [path.join(FAMILY_ASSETS, "fleet-front-ctl"), ...args], { env: { ...process.env, FLEET_FRONT_RUN: run, FLEET_FRONT_FREE_SLOT: FREE, ...spec.env } });
         let out = "";
         helper.stdout.on("data", (d) => { out += d; });
         helper.stderr.on("data", (d) => { out += d; });
@@ -192,6 +192,13 @@ describe("fleet-front-ctl", () => {
         assert.strictEqual(r.code, 1);
         assert.strictEqual(r.out, `reload: ${r.run}/haproxy.cfg.new is missing: nothing to load\n`);
         assert.deepStrictEqual(r.commands, []);
+    });
+
+    it("admit, retire or reload outside the front's container (no free slot's name in the environment): says so, exit 2, nothing asked of HAProxy", async () => {
+        for (const args of [["admit", NAME, "5", S], ["retire", NAME, "5"], ["reload", "5"]]) {
+            const r = await ctl({ states: [HEADER], env: { FLEET_FRONT_FREE_SLOT: "" } }, ...args);
+            assert.deepStrictEqual([r.code, r.out, r.commands], [2, "fleet-front-ctl: FLEET_FRONT_FREE_SLOT is not set: run it in the host front's container, whose environment sets it (components/hostFront.ts)\n", []], args[0]);
+        }
     });
 
     it("wrong arguments: the usage, exit 2", async () => {
