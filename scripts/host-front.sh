@@ -9,7 +9,8 @@
 #      containerExtractToDir refuses only a write to the read-only root).
 #   3. A running front reloads (fleet-front-ctl reload: the listeners pass to the new worker, no
 #      connection is dropped, the admitted slots are kept). A front not running yet gets its PIDs
-#      limit and is started, and is waited for until healthy. Containers of the fleet's earlier
+#      limit and is started, and is waited for until healthy (on the engine's events:
+#      scripts/lib/container-wait.sh). Containers of the fleet's earlier
 #      design that hold the host's ports (one front per service, label fleet.role=front) are
 #      stopped first: the engine deletes them at the end of the `up`.
 #
@@ -23,6 +24,9 @@ image="${3:?$usage}"
 pids="${4:?$usage}"
 wait_seconds="${5:?$usage}"
 run=/run/fleet-front
+# state, watch, unwatch, wait_started (the start commands' wait on the engine's events).
+# shellcheck source=scripts/lib/container-wait.sh
+source "$(dirname "${BASH_SOURCE[0]}")/lib/container-wait.sh"
 
 work="$(mktemp -d)"
 trap 'rm -rf "$work"' EXIT
@@ -65,19 +69,16 @@ if [ "${#earlier[@]}" -gt 0 ]; then
     docker stop "${earlier[@]}" >/dev/null
     echo "$machine: stopped ${#earlier[@]} front(s) of the earlier design, one per service (the engine deletes them at the end of the up)"
 fi
+watch "$front"
 if ! out="$(docker update --pids-limit "$pids" "$front" 2>&1 && docker start "$front" 2>&1)"; then
+    unwatch
     echo "$machine's host front ($front) could not start: $out" >&2
     exit 1
 fi
-deadline=$((SECONDS + wait_seconds))
-while :; do
-    read -r status health <<<"$(docker inspect --format '{{.State.Status}} {{if .State.Health}}{{.State.Health.Status}}{{end}}' "$front")"
-    if [ "$status" = running ] && [ "$health" = healthy ]; then break; fi
-    if [ "$status" != running ] || [ "$SECONDS" -ge "$deadline" ]; then
-        echo "$machine's host front ($front) is $status, health ${health:-none} (waited up to ${wait_seconds} s); its last log lines:" >&2
-        docker logs --tail 10 "$front" 2>&1 | sed 's/^/  /' >&2 || true
-        exit 1
-    fi
-    sleep 0.2
-done
+if ! wait_started "$front" "$wait_seconds"; then
+    read -r status health _ <<<"$(head -n 1 <<<"$info")"
+    echo "$machine's host front ($front) is $status, health $health (waited up to ${wait_seconds} s); its last log lines:" >&2
+    docker logs --tail 10 "$front" 2>&1 | sed 's/^/  /' >&2 || true
+    exit 1
+fi
 echo "$machine's host front ($front): started, healthy, PIDs limit $pids"
