@@ -15,13 +15,14 @@
 #   3. The container is waited for until healthy, up to its wait; when it replaced a predecessor
 #      it must then stay running and healthy, without a restart, for <stable-seconds>. Between two
 #      looks at its state the script waits on the engine's events for it, not a fixed poll.
-#   4. The host front admits it (`fleet-front-ctl admit`): in each of the service's listen sections
-#      a free slot takes the container's name (`<container>.<network>`, which Docker's DNS
-#      answers) and is set ready, and must be up on every port. HAProxy 2.6 marks a server up as
-#      soon as it has an address, before a check: so the container is only admitted once it is
-#      healthy. In `overlap` this comes after the stability window of step 3 (the predecessors
-#      serve meanwhile); in `stop-first` before it, since nothing else serves: the new container
-#      serves through its window.
+#   4. The host front admits it: from its start on (`fleet-front-ctl stage`), in each of the
+#      service's listen sections a free slot takes the container's name (`<container>.<network>`,
+#      which Docker's DNS answers) drained, so HAProxy resolves and checks it but sends it
+#      nothing; once it is healthy the slots are set ready and must be up on every port. HAProxy
+#      2.6 marks a server up as soon as it has an address, before a check: so the container is
+#      only made ready once it is healthy. In `overlap` this comes after the stability window of
+#      step 3 (the predecessors serve meanwhile); in `stop-first` before it, since nothing else
+#      serves: the new container serves through its window.
 #   5. The predecessors still running get no new connection (`drain`), up to <drain-seconds> to
 #      finish the open ones, and are stopped (SIGTERM, then SIGKILL after their stop timeout).
 #   6. Otherwise the container is stopped and its predecessors keep serving (those stopped for it
@@ -107,9 +108,11 @@ report() {
 # starts (scripts/host-front.sh), so a container can be healthy before the front runs: waits up
 # to the admission time for it.
 front_ctl() {
-    local deadline=$((SECONDS + admit_seconds)) out
+    local deadline=$((SECONDS + admit_seconds)) out interactive=()
+    # A staged admission reads its go-ahead from stdin.
+    [ "$1" != stage ] || interactive=(-i)
     while :; do
-        if out="$(docker exec "$front" fleet-front-ctl "$@" 2>&1)"; then
+        if out="$(docker exec "${interactive[@]}" "$front" fleet-front-ctl "$@" 2>&1)"; then
             echo "$out"
             return 0
         fi
@@ -119,6 +122,47 @@ front_ctl() {
         esac
         sleep 0.2
     done
+}
+
+# The admission, staged while the container starts (`fleet-front-ctl stage`, one `docker exec` held
+# open): its slots in the front take its name drained, so HAProxy has resolved and checked it by the
+# time it is healthy, and the go-ahead makes it serve at once. Admitted only once healthy, each
+# container waited for HAProxy's next resolution and its first check: 0.5 to 2 s of every start
+# (docs/performance.md). Its answer and status go to files: the stage runs beside this script.
+stage_fd=
+stage() {
+    [ -n "$front" ] || return 0
+    stage_out="$(mktemp)"
+    trap 'rm -f "$stage_out" "$stage_out.status"' EXIT
+    # Its own output goes nowhere else: the command's stdout is not held open by it.
+    exec {stage_fd}> >(
+        if front_ctl stage "$container.$network" "$admit_seconds" "$listens" >"$stage_out" 2>&1; then
+            echo 0 >"$stage_out.status"
+        else
+            echo 1 >"$stage_out.status"
+        fi >/dev/null 2>&1
+    )
+}
+
+# Ends the staged admission: with `ready` said first it admits the container, else it frees the
+# slots it took. Waits for its answer, at most the admission time twice and 30 s (its exec may
+# still be waiting for the front to run).
+unstage() {
+    [ -n "$stage_fd" ] || return 0
+    exec {stage_fd}>&-
+    stage_fd=
+    local deadline=$((SECONDS + 2 * admit_seconds + 30))
+    while [ ! -s "$stage_out.status" ] && [ "$SECONDS" -lt "$deadline" ]; do sleep 0.05; done
+}
+
+# The go-ahead to the staged admission; 0 once the container serves on every port, else 1 with
+# the front's words in `out`.
+admitted() {
+    # A stage that failed already has closed its end: the write's SIGPIPE ends only the subshell.
+    (echo ready >&"$stage_fd") 2>/dev/null || true
+    unstage
+    out="$(cat "$stage_out")"
+    [ "$(cat "$stage_out.status" 2>/dev/null)" = 0 ]
 }
 
 # The name the host front admits container $1 under: its own, qualified with the network's.
@@ -164,6 +208,8 @@ give_back() {
 
 fail() {
     report "$1"
+    # Its staged slots are freed before anything is given back.
+    unstage
     # A first deploy has nothing to give back: the container is left as it is, for its logs.
     if [ $((${#serving[@]} + ${#stopped[@]})) -gt 0 ]; then give_back; fi
     echo "Fix: correct the service's image or pin the image it ran before (README, Rollback), then run pulumi up again." >&2
@@ -198,6 +244,7 @@ while IFS=$'\t' read -r id status name; do
 done < <(docker ps --all --no-trunc --filter "label=fleet.service=$service" --filter "label=fleet.machine=$machine" --format '{{.ID}}\t{{.State}}\t{{.Names}}')
 [ -n "$running" ] || running="$(docker inspect --format '{{.State.Running}}' "$container")"
 trace listed
+stage
 if [ "$running" != true ]; then
     # None running: an `up` interrupted after it stopped the old container. The one that stopped
     # last served until then (earlier failed attempts were stopped before it was given back).
@@ -242,7 +289,7 @@ stabilize() {
 # Taken up by the host front on every port of the service.
 admit() {
     [ -n "$front" ] || return 0
-    if ! out="$(front_ctl admit "$container.$network" "$admit_seconds" "$listens")"; then
+    if ! admitted; then
         info="$(state "$container")"
         fail "is not taken up by the host front $front ($out)"
     fi

@@ -10,9 +10,11 @@
  *   HAProxy starts before any backend and `haproxy -c` resolves nothing, and a reload's new worker
  *   serves the admitted containers at once instead of after its first resolution (with `none`
  *   alone, the engine suite lost a request in a reload: the new worker had no address for 175 ms).
- *   Admission (fleet-front-ctl admit) points a free slot at one container by name (`set server
- *   ... fqdn <container>.<network>`: Docker's DNS answers a container's name qualified with the
- *   network's, through the resolvers) and sets it `ready`. A slot follows its one container only:
+ *   Admission (fleet-front-ctl stage, then its go-ahead; `admit` for a container given back)
+ *   points a free slot at one container by name (`set server ... fqdn <container>.<network>`:
+ *   Docker's DNS answers a container's name qualified with the network's, through the resolvers),
+ *   drained while the container starts (2.6 resolves and checks a drained slot, and sends it
+ *   nothing), and sets it `ready` once Docker calls the container healthy. A slot follows its one container only:
  *   another container of the service never lands in an admitted slot before its health check,
  *   which 2.6 would otherwise mark UP before the first check (`init-state` came in 3.1).
  * - `master-worker` with the stats socket's `expose-fd listeners`: a reload (`kill -USR2` to the

@@ -45,7 +45,7 @@ while True:
     c.sendall(out.encode()); c.close()
 `;
 
-interface Spec { states: string[]; stats?: string[]; infos?: string[]; lateMs?: number; files?: Record<string, string>; env?: Record<string, string> }
+interface Spec { states: string[]; stats?: string[]; infos?: string[]; lateMs?: number; files?: Record<string, string>; env?: Record<string, string>; stdin?: string }
 
 /** Runs the helper against the stand-in in a run directory of its own; with `lateMs`, the socket appears that long after the helper started. */
 async function ctl(spec: Spec, ...args: string[]): Promise<{ code: number | null; out: string; commands: string[]; run: string }> {
@@ -59,6 +59,7 @@ async function ctl(spec: Spec, ...args: string[]): Promise<{ code: number | null
     try {
         for (let i = 0; i < 100 && !spec.lateMs && !fs.existsSync(sock); i++) await new Promise((r) => setTimeout(r, 20));
         const helper = spawn("python3", [path.join(FAMILY_ASSETS, "fleet-front-ctl"), ...args], { env: { ...process.env, FLEET_FRONT_RUN: run, FLEET_FRONT_FREE_SLOT: FREE, ...spec.env } });
+        helper.stdin.end(spec.stdin ?? "");
         let out = "";
         helper.stdout.on("data", (d) => { out += d; });
         helper.stderr.on("data", (d) => { out += d; });
@@ -133,6 +134,51 @@ describe("fleet-front-ctl", () => {
         assert.deepStrictEqual([r.code, r.out], [1, `${NAME} is not up in the front after 0.5 s on: ${H}\n`]);
     });
 
+    it("stage, then `ready`: each section's free slot takes the name drained (resolved and checked, sent nothing), saved; on the go-ahead set ready, done once up on every port", async () => {
+        const before = state(row(S, "b1", "-", 0, 37, FREE), row(S, "b2", "-", 0, 37, FREE), row(H, "b1", "-", 0, 37, FREE));
+        const staged = state(row(S, "b1", "10.230.0.130", 0, 76, NAME), row(S, "b2", "-", 0, 37, FREE), row(H, "b1", "10.230.0.130", 2, 76, NAME));
+        const up = state(row(S, "b1", "10.230.0.130", 2, 68, NAME), row(S, "b2", "-", 0, 37, FREE), row(H, "b1", "10.230.0.130", 2, 68, NAME));
+        const r = await ctl({ states: [before, staged, staged, up], stdin: "ready\n" }, "stage", NAME, "5", `${S},${H}`);
+        assert.deepStrictEqual([r.code, r.out], [0, `${NAME} serves on 2 port(s)\n`]);
+        assert.deepStrictEqual(r.commands, [
+            "show servers state",
+            `set server ${S}/b1 state maint`, `set server ${S}/b1 fqdn ${NAME}`, `set server ${S}/b1 state drain`,
+            `set server ${H}/b1 state maint`, `set server ${H}/b1 fqdn ${NAME}`, `set server ${H}/b1 state drain`,
+            "show servers state",
+            "show servers state",
+            `set server ${H}/b1 state ready`, `set server ${S}/b1 state ready`,
+            "show servers state",
+            "show servers state",
+        ]);
+        assert.strictEqual(fs.readFileSync(path.join(r.run, "servers.state"), "utf8"), up);
+    });
+
+    it("stage, then the end of stdin (the container did not turn healthy): the slots it took freed again (maintenance, then the placeholder), exit 3", async () => {
+        const before = state(row(S, "b1", "-", 0, 37, FREE), row(H, "b1", "-", 0, 37, FREE));
+        const r = await ctl({ states: [before] }, "stage", NAME, "5", `${S},${H}`);
+        assert.deepStrictEqual([r.code, r.out], [3, `${NAME}: not admitted, its staged slots freed\n`]);
+        assert.deepStrictEqual(r.commands.filter((c) => c.startsWith("set ")), [
+            `set server ${S}/b1 state maint`, `set server ${S}/b1 fqdn ${NAME}`, `set server ${S}/b1 state drain`,
+            `set server ${H}/b1 state maint`, `set server ${H}/b1 fqdn ${NAME}`, `set server ${H}/b1 state drain`,
+            `set server ${S}/b1 state maint`, `set server ${S}/b1 fqdn ${FREE}`,
+            `set server ${H}/b1 state maint`, `set server ${H}/b1 fqdn ${FREE}`,
+        ]);
+    });
+
+    it("stage of a container whose slot holds its name already and serves (a start run again after an interrupted up): that slot is not drained, nor freed when the stage ends without `ready`", async () => {
+        const serving = state(row(S, "b1", "-", 0, 37, FREE), row(S, "b2", "10.230.0.131", 2, 68, NAME));
+        const r = await ctl({ states: [serving] }, "stage", NAME, "5", S);
+        assert.strictEqual(r.code, 3, r.out);
+        assert.deepStrictEqual(r.commands.filter((c) => c.startsWith("set ")), []);
+    });
+
+    it("stage: every slot of a section holds a running container: fails at once naming the section, changing nothing, reading no go-ahead", async () => {
+        const full = state(...["b1", "b2", "b3"].map((b, i) => row(S, b, `10.230.0.${140 + i}`, 2, 68, `other-${i}.fleet-mainpc-net`)));
+        const r = await ctl({ states: [full], stdin: "ready\n" }, "stage", NAME, "5", S);
+        assert.deepStrictEqual([r.code, r.out], [1, `${S}: no free slot for ${NAME} (every slot holds a running container)\n`]);
+        assert.ok(!r.commands.some((c) => c.startsWith("set ")), "nothing changed");
+    });
+
     it("retire: the name's slots drained, their open sessions waited for, then freed (maintenance, then the placeholder) and saved", async () => {
         const st = state(row(S, "b1", "10.230.0.130", 2, 68, NAME), row(S, "b2", "10.230.0.131", 2, 68, "executor-9f8e7d6.fleet-mainpc-net"), row(H, "b1", "10.230.0.130", 2, 68, NAME));
         const open = `# pxname,svname,qcur,qmax,scur\n${S},b1,0,0,2\n${S},b2,0,0,7\n${H},b1,0,0,0\n${S},BACKEND,0,0,9\n`;
@@ -194,8 +240,8 @@ describe("fleet-front-ctl", () => {
         assert.deepStrictEqual(r.commands, []);
     });
 
-    it("admit, retire or reload outside the front's container (no free slot's name in the environment): says so, exit 2, nothing asked of HAProxy", async () => {
-        for (const args of [["admit", NAME, "5", S], ["retire", NAME, "5"], ["reload", "5"]]) {
+    it("admit, stage, retire or reload outside the front's container (no free slot's name in the environment): says so, exit 2, nothing asked of HAProxy", async () => {
+        for (const args of [["admit", NAME, "5", S], ["stage", NAME, "5", S], ["retire", NAME, "5"], ["reload", "5"]]) {
             const r = await ctl({ states: [HEADER], env: { FLEET_FRONT_FREE_SLOT: "" } }, ...args);
             assert.deepStrictEqual([r.code, r.out, r.commands], [2, "fleet-front-ctl: FLEET_FRONT_FREE_SLOT is not set: run it in the host front's container, whose environment sets it (components/hostFront.ts)\n", []], args[0]);
         }
@@ -203,6 +249,6 @@ describe("fleet-front-ctl", () => {
 
     it("wrong arguments: the usage, exit 2", async () => {
         const r = spawnSync("python3", [path.join(FAMILY_ASSETS, "fleet-front-ctl"), "admit", NAME], { encoding: "utf8" });
-        assert.deepStrictEqual([r.status, r.stderr], [2, "usage: fleet-front-ctl check | reload <seconds> | admit <name> <seconds> <listen>,... | retire <name> <seconds>\n"]);
+        assert.deepStrictEqual([r.status, r.stderr], [2, "usage: fleet-front-ctl check | reload <seconds> | admit <name> <seconds> <listen>,... | stage <name> <seconds> <listen>,... | retire <name> <seconds>\n"]);
     });
 });

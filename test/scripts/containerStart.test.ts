@@ -78,6 +78,10 @@ function start(fake: Fake, waitSeconds = 2, stableSeconds = 0): { code: number |
         // The engine's event stream: the next event of the container a second later.
         fake.events ? `  events) printf '%s\\n' ${fake.events.map((e) => `'${e}'`).join(" ")} ;;` : '  events) sleep 1; echo "health_status: changed" ;;',
         `  exec) n=$(cat "${dir}/exec-n" 2>/dev/null || echo 0); echo $((n + 1)) > "${dir}/exec-n"; if [ "$n" -lt ${fake.frontLate ?? 0} ]; then echo "Error response from daemon: container 0123abcd is not running" >&2; exit 1; fi` +
+            // A staged admission (exec -i): the go-ahead it reads is recorded; `ready` admits, the end of stdin frees.
+            `; if [ "$2" = -i ]; then if read -r go; then echo "stage-input $go" >> "${dir}/calls"; else echo "stage-input EOF" >> "${dir}/calls"; fi;` +
+            ` if [ "$go" != ready ]; then echo "$6: not admitted, its staged slots freed"; exit 3; fi;` +
+            (fake.admitFails ? ` echo "${fake.admitFails}"; exit 1; fi` : ` echo "$6 serves on 2 port(s)"; fi`) +
             (fake.admitFails ? `; if [ "$4" = admit ]; then echo "${fake.admitFails}"; exit 1; fi ;;` : " ;;"),
         "esac",
     ].join("\n");
@@ -90,8 +94,14 @@ function start(fake: Fake, waitSeconds = 2, stableSeconds = 0): { code: number |
     return { code: r.status, out: r.stdout, err: r.stderr, calls: lines("calls"), trace: lines("trace") };
 }
 
-/** The calls other than the state polls, the way an operator would read them. */
-const steps = (calls: string[]) => calls.filter((c) => !/^inspect --format \{\{\.State\.Status/.test(c) && !c.startsWith("events ")).map((c) => c
+/** The staged admission's `docker exec` (it runs beside the script: its place among the calls is not fixed). */
+const STAGE = `exec -i ${FRONT} fleet-front-ctl stage ${NEW}.${NET} 15 ${LISTENS}`;
+/** The go-ahead the staged admission read: `ready` once the container is healthy; the end of stdin when it failed. */
+const READY = "stage-input ready";
+const WITHDRAWN = "stage-input EOF";
+
+/** The calls other than the state polls and the stage's exec, the way an operator would read them. */
+const steps = (calls: string[]) => calls.filter((c) => !/^inspect --format \{\{\.State\.Status/.test(c) && !c.startsWith("events ") && c !== STAGE).map((c) => c
     .replace(/^inspect --format \{\{\.(Id|Name)\}\}.*? (\S+)$/, "inspect $1 $2")
     );
 
@@ -205,14 +215,16 @@ describe("scripts/container-start.sh", () => {
         const admit = (name: string) => `exec ${FRONT} fleet-front-ctl admit ${name}.${NET} 15 ${LISTENS}`;
         const retire = (name: string) => [`inspect Name ${name}`, `exec ${FRONT} fleet-front-ctl retire ${name}.${NET} 10`];
 
-        it("overlap: started beside the old one, healthy and stable, admitted under its name on the network, then the old one drained and stopped", () => {
+        it("overlap: started beside the old one and staged in the front (drained) from its start; healthy and stable, made ready under its name on the network, then the old one drained and stopped", () => {
             const r = start({ takeover: "overlap", states: { [NEW]: ["running starting 0 0", HEALTHY] }, previous: [OLD] }, 10, 1);
             assert.deepStrictEqual([r.code, r.out, r.err], [0, `CodeGenerator (${NEW}): healthy, PIDs limit 256, took over from 1 previous container(s)\n`, ""]);
+            assert.strictEqual(r.calls.filter((c) => c === STAGE).length, 1);
+            assert.ok(r.calls.indexOf(STAGE) > r.calls.indexOf(PS), "staged once the service's containers are listed");
             assert.deepStrictEqual(steps(r.calls), [
                 `update --pids-limit 256 ${NEW}`,
-                    PS,
+                PS,
                 `start ${NEW}`,
-                admit(NEW),
+                READY,
                 ...retire(OLD),
                 `stop ${OLD}`,
             ]);
@@ -224,20 +236,23 @@ describe("scripts/container-start.sh", () => {
             assert.match(r.err, new RegExp(`^CodeGenerator \\(${NEW}\\) is not healthy after 1 s: state running, health unhealthy, exit code 0, restarted 0 times; its last health check exited 1 with "HTTP 503"\\.\\n`));
             assert.match(r.err, new RegExp(`\\nCodeGenerator: the previous container ${OLD} kept serving\\.\\nFix: `));
             const s = steps(r.calls);
-            assert.ok(!s.includes(`stop ${OLD}`) && !s.includes(retire(OLD)[1]) && !s.some((c) => c.includes(" admit ")), s.join("\n"));
-            assert.deepStrictEqual(s.slice(-4), [...retire(NEW), `stop ${NEW}`, `inspect Name ${OLD}`]);
+            assert.ok(!s.includes(`stop ${OLD}`) && !s.includes(retire(OLD)[1]) && !s.some((c) => c.includes(" admit ")) && !s.includes(READY), s.join("\n"));
+            // The stage is told nothing: the end of its stdin frees the slots it took, before the new one is retired and stopped.
+            assert.deepStrictEqual(s.slice(-5), [WITHDRAWN, ...retire(NEW), `stop ${NEW}`, `inspect Name ${OLD}`]);
         });
 
-        it("a first deploy: no predecessor, admitted once healthy; the front is its own command's (scripts/host-front.sh)", () => {
+        it("a first deploy: no predecessor, staged from its start, made ready once healthy; the front is its own command's (scripts/host-front.sh)", () => {
             const r = start({ takeover: "overlap", states: { [NEW]: [HEALTHY] } });
             assert.strictEqual(r.code, 0, r.err);
-            assert.deepStrictEqual(steps(r.calls).slice(2), [`start ${NEW}`, admit(NEW)]);
+            assert.strictEqual(r.calls.filter((c) => c === STAGE).length, 1);
+            assert.deepStrictEqual(steps(r.calls).slice(2), [`start ${NEW}`, READY]);
         });
 
         it("the host front not running yet (its command starts it beside the services' starts): admission waits for it", () => {
             const r = start({ takeover: "overlap", states: { [NEW]: [HEALTHY] }, frontLate: 3 });
             assert.deepStrictEqual([r.code, r.err], [0, ""]);
-            assert.deepStrictEqual(steps(r.calls).slice(2), [`start ${NEW}`, admit(NEW), admit(NEW), admit(NEW), admit(NEW)]);
+            assert.strictEqual(r.calls.filter((c) => c === STAGE).length, 4);
+            assert.deepStrictEqual(steps(r.calls).slice(2), [`start ${NEW}`, READY]);
         });
 
         it("FLEET_START_TRACE: each step appended with its time and the service, in the order it ran; without it, no file", () => {
@@ -251,13 +266,13 @@ describe("scripts/container-start.sh", () => {
         });
 
         it("the stability window: overlap holds the new one out of the front through it (the old one serves); stop-first admits it first (nothing else serves)", () => {
-            // The window's looks are the engine's event stream (`events`); the admission is the front's `admit`.
+            // The window's looks are the engine's event stream (`events`); the admission is the go-ahead to the staged one.
             const order = (takeover: "overlap" | "stop-first") => {
                 const r = start({ takeover, states: { [NEW]: [HEALTHY], [OLD]: [HEALTHY] }, previous: [OLD] }, 10, 1);
                 assert.strictEqual(r.code, 0, r.err);
                 // The first events call is the start's wait (opened before the start), not the window's.
                 const calls = r.calls.filter((c, i) => !(c.startsWith("events ") && i === r.calls.findIndex((x) => x.startsWith("events "))));
-                return calls.filter((c) => c.startsWith("events ") || c === admit(NEW) || c === `stop ${OLD}`).map((c) => c.split(" ")[0] === "events" ? "window" : c.startsWith("stop") ? "old stopped" : "admitted")
+                return calls.filter((c) => c.startsWith("events ") || c === READY || c === `stop ${OLD}`).map((c) => c.split(" ")[0] === "events" ? "window" : c.startsWith("stop") ? "old stopped" : "admitted")
                     .filter((c, i, a) => c !== a[i - 1]);
             };
             assert.deepStrictEqual(order("overlap"), ["window", "admitted", "old stopped"]);
@@ -270,8 +285,8 @@ describe("scripts/container-start.sh", () => {
             assert.match(r.err, new RegExp(`^CodeGenerator \\(${NEW}\\) turned healthy, then did not stay so for 2 s: state running, health healthy, exit code 0, restarted 1 times;`));
             assert.match(r.err, new RegExp(`\\nCodeGenerator: the previous container ${OLD} runs again, healthy\\.\\n`));
             const s = steps(r.calls);
-            assert.deepStrictEqual(s.slice(s.indexOf(admit(NEW))), [
-                admit(NEW),
+            assert.deepStrictEqual(s.slice(s.indexOf(READY)), [
+                READY,
                 `logs --tail 5 ${NEW}`,
                 ...retire(NEW),
                 `stop ${NEW}`,
