@@ -93,7 +93,7 @@ export function renderHostFrontConfig(p: Pick<HostPlan, "machine" | "containers"
         "",
         ...defaultsSection(d),
         "    load-server-state-from-file global",
-        `    default-server init-addr last,none resolvers fleet resolve-prefer ipv4 check inter ${ms(d.checkIntervalMs)} fall 2 rise 1`,
+        `    default-server init-addr last,none resolvers fleet resolve-prefer ipv4 check inter ${ms(d.checkIntervalMs)} fastinter ${ms(d.checkFastIntervalMs)} downinter ${ms(d.checkFastIntervalMs)} fall 2 rise 1`,
         "",
         ...healthSection(`${p.network.gateway}:${hostFrontHealthPort(p)}`),
         ...p.containers.flatMap((c) => listenSections(c, binds, h)),
