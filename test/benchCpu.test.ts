@@ -50,5 +50,7 @@ describe("bench/cpu", () => {
     it("cpuLine: the deltas, the rest being what neither the containers nor the engine used", () => {
         assert.strictEqual(cpuLine({ total: 100, engine: 10, containers: 50 }, { total: 141.2, engine: 18.3, containers: 70.1 }), "cpu 41.2 s: containers 20.1, engine 8.3, the rest 12.8");
         assert.strictEqual(cpuLine({ total: 100, engine: 10 }, { total: 110, engine: 12 }), "cpu 10.0 s: engine 2.0, containers not found");
+        // The rest's share of this process (the harness), beside its children's.
+        assert.strictEqual(cpuLine({ total: 100, engine: 10, containers: 50, self: 3 }, { total: 141.2, engine: 18.3, containers: 70.1, self: 7.5 }), "cpu 41.2 s: containers 20.1, engine 8.3, the rest 12.8 (this process 4.5)");
     });
 });
