@@ -88,9 +88,17 @@ export async function observedInventory(ref: string): Promise<Inventory> {
     }
 }
 
+/**
+ * One validator for the process: it compiles the CycloneDX schema on first use and keeps it
+ * (cyclonedx-library's BaseJsonValidator caches per instance). A new one per image compiled the
+ * schema again each time: 0.35 s of CPU an image, the largest part of the check's own work.
+ */
+let validator: InstanceType<typeof CDX.Validation.JsonStrictValidator> | undefined;
+
 /** CycloneDX's own schema check of the document (the library's strict JSON validator). */
 export async function schemaProblems(text: string): Promise<string[]> {
-    const errors = await new CDX.Validation.JsonStrictValidator(SBOM_SPEC.version).validate(text);
+    validator ??= new CDX.Validation.JsonStrictValidator(SBOM_SPEC.version);
+    const errors = await validator.validate(text);
     if (errors === null) return [];
     return (errors as { instancePath?: string; message?: string }[]).map((e) => `CycloneDX ${SBOM_SPEC.version} schema: ${e.instancePath || "/"} ${e.message}`);
 }
