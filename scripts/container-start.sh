@@ -106,11 +106,15 @@ report() {
 
 # fleet-front-ctl in the host front. The front's own command starts it beside the services'
 # starts (scripts/host-front.sh), so a container can be healthy before the front runs: waits up
-# to the admission time for it.
+# to the admission time for it; a stage, which begins at the container's start, as long as the
+# container's own wait as well.
 front_ctl() {
     local deadline=$((SECONDS + admit_seconds)) out interactive=()
     # A staged admission reads its go-ahead from stdin.
-    [ "$1" != stage ] || interactive=(-i)
+    if [ "$1" = stage ]; then
+        interactive=(-i)
+        deadline=$((deadline + wait_seconds))
+    fi
     while :; do
         if out="$(docker exec "${interactive[@]}" "$front" fleet-front-ctl "$@" 2>&1)"; then
             echo "$out"
@@ -145,13 +149,13 @@ stage() {
 }
 
 # Ends the staged admission: with `ready` said first it admits the container, else it frees the
-# slots it took. Waits for its answer, at most the admission time twice and 30 s (its exec may
-# still be waiting for the front to run).
+# slots it took. Waits for its answer as long as the stage may still wait for the front to run,
+# then for the admission, and 30 s more.
 unstage() {
     [ -n "$stage_fd" ] || return 0
     exec {stage_fd}>&-
     stage_fd=
-    local deadline=$((SECONDS + 2 * admit_seconds + 30))
+    local deadline=$((SECONDS + wait_seconds + 2 * admit_seconds + 30))
     while [ ! -s "$stage_out.status" ] && [ "$SECONDS" -lt "$deadline" ]; do sleep 0.05; done
 }
 
@@ -162,7 +166,11 @@ admitted() {
     (echo ready >&"$stage_fd") 2>/dev/null || true
     unstage
     out="$(cat "$stage_out")"
-    [ "$(cat "$stage_out.status" 2>/dev/null)" = 0 ]
+    if [ ! -s "$stage_out.status" ]; then
+        out="fleet-front-ctl stage gave no answer${out:+: $out}"
+        return 1
+    fi
+    [ "$(cat "$stage_out.status")" = 0 ]
 }
 
 # The name the host front admits container $1 under: its own, qualified with the network's.

@@ -41,6 +41,8 @@ interface Fake {
     events?: string[];
     /** How many `docker exec` into the front fail first because it is not running yet. */
     frontLate?: number;
+    /** The admission time given to the script. @default 15 */
+    admitSeconds?: number;
 }
 
 const FRONT = "fleet-mainpc-front";
@@ -86,7 +88,7 @@ function start(fake: Fake, waitSeconds = 2, stableSeconds = 0): { code: number |
         "esac",
     ].join("\n");
     fs.writeFileSync(path.join(dir, "docker"), docker, { mode: 0o755 });
-    const front = fake.takeover ? [fake.takeover, FRONT, NET, LISTENS, "15", "10"] : [];
+    const front = fake.takeover ? [fake.takeover, FRONT, NET, LISTENS, String(fake.admitSeconds ?? 15), "10"] : [];
     const r = spawnSync("bash", [path.join(PROJECT_DIR, START_SCRIPT), NEW, "CodeGenerator", "mainpc", "256", String(waitSeconds), String(stableSeconds), ...front], {
         encoding: "utf8", env: { ...process.env, PATH: `${dir}:${process.env.PATH}`, FLEET_START_TRACE: fake.trace ? path.join(dir, "trace") : "" },
     });
@@ -253,6 +255,15 @@ describe("scripts/container-start.sh", () => {
             assert.deepStrictEqual([r.code, r.err], [0, ""]);
             assert.strictEqual(r.calls.filter((c) => c === STAGE).length, 4);
             assert.deepStrictEqual(steps(r.calls).slice(2), [`start ${NEW}`, READY]);
+        });
+
+        it("the host front not running for longer than the admission time: the stage, begun at the container's start, waits for it as long as the container's own wait as well", () => {
+            // 8 refusals 0.2 s apart: 1.6 s, beyond the 1 s admission time, within the 3 s wait and it.
+            const r = start({ takeover: "overlap", states: { [NEW]: [HEALTHY] }, frontLate: 8, admitSeconds: 1 }, 3);
+            assert.deepStrictEqual([r.code, r.err], [0, ""]);
+            const stage = `exec -i ${FRONT} fleet-front-ctl stage ${NEW}.${NET} 1 ${LISTENS}`;
+            assert.strictEqual(r.calls.filter((c) => c === stage).length, 9);
+            assert.ok(r.calls.includes(READY));
         });
 
         it("FLEET_START_TRACE: each step appended with its time and the service, in the order it ran; without it, no file", () => {
