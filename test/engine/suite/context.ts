@@ -72,11 +72,13 @@ export async function authRegistry(addr: string, user: string, password: string)
 
 export function get(port: number, urlPath: string): Promise<{ status: number; body: string }> {
     return new Promise((resolve, reject) => {
-        http.get({ host: "127.0.0.1", port, path: urlPath, timeout: 5000 }, (res) => {
+        const req = http.get({ host: "127.0.0.1", port, path: urlPath, timeout: 5000 }, (res) => {
             let body = "";
             res.on("data", (d) => (body += d));
             res.on("end", () => resolve({ status: res.statusCode ?? 0, body }));
         }).on("error", reject);
+        // The option only reports an idle socket; the request ends here.
+        req.on("timeout", () => req.destroy(new Error(`no answer from 127.0.0.1:${port}${urlPath} in 5 s`)));
     });
 }
 
