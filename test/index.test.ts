@@ -1,6 +1,9 @@
 import * as assert from "assert";
 import { mockAutoName, RUNBOOK_CONFIG, runbookStack, runProgram, stackConfig } from "./mocks";
 
+// @internal in the SDK, so absent from its typings.
+const { debuggablePromise } = require("@pulumi/pulumi/runtime/debuggable") as { debuggablePromise: (p: Promise<unknown>, ctx: unknown) => Promise<unknown> }; // eslint-disable-line @typescript-eslint/no-require-imports
+
 
 describe("index.ts under mocks", () => {
     for (const stack of ["mainpc", "pc2"]) {
@@ -26,6 +29,10 @@ describe("index.ts under mocks", () => {
             });
             // The endpoint each peer front forwards to: the mainpc stack's, checked.
             assert.deepStrictEqual(outputs.peers, stack === "pc2" ? { ModelOpsCoordinator: "192.0.2.16:7212", ServiceRegistry: "192.0.2.16:7200", SystemDigitalTwin: "192.0.2.16:7220" } : {});
+            // The program left Pulumi's promise stacks unformatted (fleet/pulumi/promiseStacks.ts).
+            const p = Promise.resolve() as Promise<void> & { _debugStackTrace?: string };
+            void debuggablePromise(p, "after index.ts");
+            assert.strictEqual(p._debugStackTrace, "");
         });
     }
 
