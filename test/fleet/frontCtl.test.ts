@@ -45,7 +45,11 @@ while True:
     c.sendall(out.encode()); c.close()
 `;
 
-interface Spec { states: string[]; stats?: string[]; infos?: string[]; lateMs?: number; files?: Record<string, string>; env?: Record<string, string>; stdin?: string }
+interface Spec {
+    states: string[]; stats?: string[]; infos?: string[]; lateMs?: number; files?: Record<string, string>; env?: Record<string, string>; stdin?: string;
+    /** Called with the helper's pid once the stand-in saw `waitFor`; stdin is written after it. */
+    waiting?: { waitFor: string; probe: (pid: number) => void };
+}
 
 /** Runs the helper against the stand-in in a run directory of its own; with `lateMs`, the socket appears that long after the helper started. */
 async function ctl(spec: Spec, ...args: string[]): Promise<{ code: number | null; out: string; commands: string[]; run: string }> {
@@ -59,8 +63,15 @@ async function ctl(spec: Spec, ...args: string[]): Promise<{ code: number | null
     try {
         for (let i = 0; i < 100 && !spec.lateMs && !fs.existsSync(sock); i++) await new Promise((r) => setTimeout(r, 20));
         const helper = spawn("python3", [path.join(FAMILY_ASSETS, "fleet-front-ctl"), ...args], { env: { ...process.env, FLEET_FRONT_RUN: run, FLEET_FRONT_FREE_SLOT: FREE, ...spec.env } });
-        helper.stdin.end(spec.stdin ?? "");
         let out = "";
+        if (spec.waiting) {
+            const log = path.join(dir, "log");
+            const { waitFor, probe } = spec.waiting;
+            for (let i = 0; i < 250 && !(fs.existsSync(log) && fs.readFileSync(log, "utf8").includes(waitFor)); i++) await new Promise((r) => setTimeout(r, 20));
+            await new Promise((r) => setTimeout(r, 100));
+            probe(helper.pid!);
+        }
+        helper.stdin.end(spec.stdin ?? "");
         helper.stdout.on("data", (d) => { out += d; });
         helper.stderr.on("data", (d) => { out += d; });
         const code = await new Promise<number | null>((resolve) => helper.on("close", resolve));
@@ -150,6 +161,21 @@ describe("fleet-front-ctl", () => {
             "show servers state",
         ]);
         assert.strictEqual(fs.readFileSync(path.join(r.run, "servers.state"), "utf8"), up);
+    });
+
+    it("stage, while it waits for the go-ahead: the process is sh, not Python (a host's stages wait at once, within the front's memory limit), then Python answers it", async () => {
+        const before = state(row(S, "b1", "-", 0, 37, FREE));
+        const up = state(row(S, "b1", "10.230.0.130", 2, 68, NAME));
+        let seen = { comm: "", anonKb: -1 };
+        const probe = (pid: number) => {
+            const status = fs.readFileSync(`/proc/${pid}/status`, "utf8");
+            seen = { comm: fs.readFileSync(`/proc/${pid}/comm`, "utf8").trim(), anonKb: Number(/^RssAnon:\s+(\d+) kB$/m.exec(status)![1]) };
+        };
+        const r = await ctl({ states: [before, up], stdin: "ready\n", waiting: { waitFor: `set server ${S}/b1 state drain`, probe } }, "stage", NAME, "5", S);
+        assert.deepStrictEqual([r.code, r.out], [0, `${NAME} serves on 1 port(s)\n`]);
+        assert.strictEqual(seen.comm, "sh");
+        // Python waiting held 6.5 MB of it (the kernel's OOM report); sh a few hundred kB.
+        assert.ok(seen.anonKb >= 0 && seen.anonKb < 1024, `${seen.anonKb} kB anonymous`);
     });
 
     it("stage, then the end of stdin (the container did not turn healthy): the slots it took freed again (maintenance, then the placeholder), exit 3", async () => {
