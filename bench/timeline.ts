@@ -78,7 +78,7 @@ export function timelineLines(events: ContainerEvent[], last = 5): string[] {
 }
 
 /** The steps scripts/container-start.sh traces (FLEET_START_TRACE), in the order they run. */
-const STEPS = ["begin", "listed", "started", "front-started", "healthy", "joined", "admitted", "end"];
+const STEPS = ["begin", "listed", "started", "healthy", "restaged", "admitted", "end"];
 
 /**
  * Where the start commands spent their time, from their FLEET_START_TRACE lines

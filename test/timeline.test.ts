@@ -76,13 +76,13 @@ describe("the benchmark's round timelines", () => {
         {
             what: "the start commands: when the first began and the last ended, and each step's median and longest time",
             trace: [
-                "100.5 A begin", "100.6 A listed", "100.9 A started", "101.0 A front-started", "103.0 A healthy", "103.2 A joined", "104.0 A admitted", "104.1 A end",
-                "101.0 B begin", "101.2 B listed", "101.3 B started", "102.3 B healthy", "102.4 B joined", "102.9 B admitted", "103.0 B end",
+                "100.5 A begin", "100.6 A listed", "100.9 A started", "103.0 A healthy", "103.2 A restaged", "104.0 A admitted", "104.1 A end",
+                "101.0 B begin", "101.2 B listed", "101.3 B started", "102.3 B healthy", "102.9 B admitted", "103.0 B end",
                 "",
             ].join("\n"),
             expected: [
                 "      start commands: 2, first began 0.5 s, last ended 4.1 s after the first create",
-                "      each step after the previous (median / longest, s): listed 0.15 / 0.20, started 0.20 / 0.30, front-started 0.10 / 0.10, healthy 1.50 / 2.00, joined 0.15 / 0.20, admitted 0.65 / 0.80, end 0.10 / 0.10",
+                "      each step after the previous (median / longest, s): listed 0.15 / 0.20, started 0.20 / 0.30, healthy 1.55 / 2.10, restaged 0.20 / 0.20, admitted 0.70 / 0.80, end 0.10 / 0.10",
             ],
         },
         { what: "no trace says so", trace: "", expected: ["      start commands: no trace"] },

@@ -33,6 +33,8 @@ interface Fake {
     logs?: string;
     /** Run with a front (`overlap` or `stop-first`); without, as the Docker API proxy's command. */
     takeover?: "overlap" | "stop-first";
+    /** The staged admission's process is killed once it read its go-ahead: no word, exit 137. */
+    stageKilled?: boolean;
     /** What `fleet-front-ctl admit` answers, when it fails. */
     admitFails?: string;
     /** Run with FLEET_START_TRACE set: the steps it appends are returned. */
@@ -82,6 +84,7 @@ function start(fake: Fake, waitSeconds = 2, stableSeconds = 0): { code: number |
         `  exec) n=$(cat "${dir}/exec-n" 2>/dev/null || echo 0); echo $((n + 1)) > "${dir}/exec-n"; if [ "$n" -lt ${fake.frontLate ?? 0} ]; then echo "Error response from daemon: container 0123abcd is not running" >&2; exit 1; fi` +
             // A staged admission (exec -i): the go-ahead it reads is recorded; `ready` admits, the end of stdin frees.
             `; if [ "$2" = -i ]; then if read -r go; then echo "stage-input $go" >> "${dir}/calls"; else echo "stage-input EOF" >> "${dir}/calls"; fi;` +
+            (fake.stageKilled ? " exit 137;" : "") +
             ` if [ "$go" != ready ]; then echo "$6: not admitted, its staged slots freed"; exit 3; fi;` +
             (fake.admitFails ? ` echo "${fake.admitFails}"; exit 1; fi` : ` echo "$6 serves on 2 port(s)"; fi`) +
             (fake.admitFails ? `; if [ "$4" = admit ]; then echo "${fake.admitFails}"; exit 1; fi ;;` : " ;;"),
@@ -248,6 +251,12 @@ describe("scripts/container-start.sh", () => {
             assert.strictEqual(r.code, 0, r.err);
             assert.strictEqual(r.calls.filter((c) => c === STAGE).length, 1);
             assert.deepStrictEqual(steps(r.calls).slice(2), [`start ${NEW}`, READY]);
+        });
+
+        it("a stage killed without a word once told `ready` (the front's OOM killer): the container is admitted the plain way, and serves", () => {
+            const r = start({ takeover: "overlap", states: { [NEW]: [HEALTHY] }, stageKilled: true });
+            assert.deepStrictEqual([r.code, r.err], [0, ""]);
+            assert.deepStrictEqual(steps(r.calls).slice(2), [`start ${NEW}`, READY, admit(NEW)]);
         });
 
         it("the host front not running yet (its command starts it beside the services' starts): admission waits for it", () => {
