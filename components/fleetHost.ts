@@ -22,7 +22,7 @@ import { GpuProbe } from "./gpuProbe";
 import { HostImages } from "./hostImages";
 import { ImageSettings } from "./image";
 import { HostPreflight } from "./preflight";
-import { fleetNetworkName, hostFrontHealthPort, listenNames, renderHostFrontConfig, renderPeerFrontConfig, unreachablePeerEndpoint } from "../fleet/render/front";
+import { fleetNetworkName, hostFrontHealthPort, hostFrontPidsLimit, listenNames, renderHostFrontConfig, renderPeerFrontConfig, unreachablePeerEndpoint } from "../fleet/render/front";
 import { HostFront } from "./hostFront";
 import { HostResolvers } from "./hostResolvers";
 import { PeerFront } from "./peerFront";
@@ -193,6 +193,7 @@ export class FleetHost extends pulumi.ComponentResource {
             network: p.network,
             config: renderHostFrontConfig(p),
             healthPort: hostFrontHealthPort(p),
+            pidsLimit: hostFrontPidsLimit(p),
             dependsOn: [this.preflight, network],
         }, { parent: this });
         const resolvers = new HostResolvers(`${name}-resolver`, {

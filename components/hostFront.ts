@@ -36,6 +36,8 @@ export interface HostFrontArgs extends HaproxyComponentArgs {
     config: string;
     /** Where its own health answer listens on the gateway (fleet/render/front.ts hostFrontHealthPort). */
     healthPort: number;
+    /** Its PIDs limit, set by its command (fleet/render/front.ts hostFrontPidsLimit). */
+    pidsLimit: number;
 }
 
 export class HostFront extends pulumi.ComponentResource {
@@ -73,11 +75,11 @@ export class HostFront extends pulumi.ComponentResource {
             ],
         }, frontOptions(this, args.provider, args.dependsOn));
         this.started = new command.local.Command(`${name}-start`, {
-            create: pulumi.interpolate`bash ${HOST_FRONT_SCRIPT} ${this.containerName} ${args.machine} ${args.imageId} ${h.pidsLimit} ${h.waitSeconds}`,
+            create: pulumi.interpolate`bash ${HOST_FRONT_SCRIPT} ${this.containerName} ${args.machine} ${args.imageId} ${args.pidsLimit} ${h.waitSeconds}`,
             // A changed configuration runs the command again (no `update`: the create runs), which reloads.
             stdin: args.config,
             environment: { DOCKER_HOST: args.dockerHost },
-            triggers: [this.container.id, h.pidsLimit],
+            triggers: [this.container.id, args.pidsLimit],
         }, { parent: this, dependsOn: [this.container] });
         this.registerOutputs({ containerName: this.containerName });
     }

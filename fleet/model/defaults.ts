@@ -204,8 +204,18 @@ export const HOST_FRONT = {
     stateFile: "servers.state",
     /** @default 128 */
     memoryMb: 128,
-    /** The master, its worker, and a worker left finishing connections per reload. @default 64 */
+    /**
+     * The master, its worker, and a worker left finishing connections per reload; the front's PIDs
+     * limit adds `pidsPerContainer` per container it admits (fleet/render/front.ts
+     * hostFrontPidsLimit). @default 64
+     */
     pidsLimit: 64,
+    /**
+     * fleet-front-ctl runs in the front's cgroup (`docker exec`): per container, the stage held
+     * through its start and the retire of the container it replaces. With a fixed 64, mainpc's 42
+     * stages at once left the front about 16 processes. @default 2
+     */
+    pidsPerContainer: 2,
     /** @default 1 */
     cpus: 1,
     /** @default 1024 */

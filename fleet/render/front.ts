@@ -106,6 +106,11 @@ export function hostFrontHealthPort(p: Pick<HostPlan, "portOffset">, h = HOST_FR
     return h.healthPort + p.portOffset;
 }
 
+/** The front's PIDs limit: its own processes, and fleet-front-ctl's for each container it admits. */
+export function hostFrontPidsLimit(p: Pick<HostPlan, "containers">, h = HOST_FRONT): number {
+    return h.pidsLimit + h.pidsPerContainer * p.containers.length;
+}
+
 function resolversSection(n: FleetNetwork, h: typeof HOST_FRONT): string[] {
     const resolve = ms(h.resolveMs);
     return [

@@ -96,11 +96,13 @@ describe("the host front under mocks", () => {
 
             it("its command: HAProxy's check, the configuration copied in, then a start or a reload; the configuration is its stdin, so a change reloads and replaces nothing", () => {
                 const cmd = byType(all, COMMAND).find((r) => r.name === `${stack}-front-start`)!;
+                const pids = { mainpc: 64 + 2 * 42, pc2: 64 + 2 * 23 }[stack];
                 assert.deepStrictEqual({ ...cmd.inputs }, {
-                    create: `bash scripts/host-front.sh fleet-${stack}-front ${stack} ${proxyImage()} 64 60`,
+                    // 64 for HAProxy, and 2 per service for fleet-front-ctl's stage and retire.
+                    create: `bash scripts/host-front.sh fleet-${stack}-front ${stack} ${proxyImage()} ${pids} 60`,
                     stdin: renderHostFrontConfig(plan()),
                     environment: { DOCKER_HOST: `ssh://ops@${stack}` },
-                    triggers: [`${stack}-front-id`, 64],
+                    triggers: [`${stack}-front-id`, pids],
                 });
                 assert.ok(dependsOn(cmd, CONTAINER, `${stack}-front`));
                 // Every service's ports, on the runbook's address and on the gateway.

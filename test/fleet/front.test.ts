@@ -7,7 +7,7 @@ import * as assert from "assert";
 import { FRONT_DEFAULTS, HOST_FRONT } from "../../fleet/model/defaults";
 import { fleetNetwork } from "../../fleet/model/network";
 import { ContainerPlan, planHost } from "../../fleet/model/plan";
-import { backendName, fleetNetworkName, forwardedPorts, hostFrontHealthPort, hostFrontName, listenNames, peerFrontName, renderHostFrontConfig, renderPeerFrontConfig, unreachablePeerEndpoint } from "../../fleet/render/front";
+import { backendName, fleetNetworkName, forwardedPorts, hostFrontHealthPort, hostFrontName, hostFrontPidsLimit, listenNames, peerFrontName, renderHostFrontConfig, renderPeerFrontConfig, unreachablePeerEndpoint } from "../../fleet/render/front";
 import { parsedStack, realFleet } from "../helpers";
 import { runbookStack } from "../mocks";
 
@@ -119,6 +119,11 @@ describe("fleet/render/front.ts", () => {
         const text = renderHostFrontConfig(host([table[1].service], "10.230.0.1"));
         assert.deepStrictEqual([...text.matchAll(/^ {4}bind (\S+)$/gm)].map((m) => m[1]), ["10.230.0.1:8404", "10.230.0.1:7000", "10.230.0.1:8000"]);
         assert.strictEqual(hostFrontHealthPort({ portOffset: 100 }), 8504);
+    });
+
+    it("the host front's PIDs limit: HAProxy's 64, and 2 per container it admits (fleet-front-ctl's stage and retire run in its cgroup)", () => {
+        const containers = (n: number) => ({ containers: Array.from({ length: n }, () => ({}) as ContainerPlan) });
+        assert.deepStrictEqual([0, 1, 23, 42].map((n) => hostFrontPidsLimit(containers(n))), [64, 66, 110, 148]);
     });
 
     it("a peer front: the peer's service port, on the port it would have here, forwarded in TCP to the peer stack's endpoint; no DNS, no check on the peer", () => {

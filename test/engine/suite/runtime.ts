@@ -7,7 +7,7 @@ import { execFileSync, spawnSync } from "child_process";
 import { FRONT_DEFAULTS, HOST_FRONT, PROXY_DEFAULTS, RESOLVER_DEFAULTS } from "../../../fleet/model/defaults";
 import { containerName } from "../../../fleet/model/names";
 import { familyRuntime, planHost } from "../../../fleet/model/plan";
-import { forwardedPorts, renderHostFrontConfig } from "../../../fleet/render/front";
+import { forwardedPorts, hostFrontPidsLimit, renderHostFrontConfig } from "../../../fleet/render/front";
 import { FRONT_CHECK_SCRIPT } from "../../../components/fleetHost";
 import { parsedStack, realFleet } from "../../helpers";
 import { exec, get, port, PY_BODY, PY_GET, ServiceOutput, StackContext } from "./context";
@@ -167,7 +167,9 @@ export function runtimeChecks(ctx: StackContext): void {
             const rt = fixed ?? familyRuntime(fleet, info.Config.Labels["fleet.family"]);
             const hc = info.HostConfig;
             const cpus = fixed ? fixed.cpus : plan.containers.find((c) => c.service === info.Config.Labels["fleet.service"])!.limits.cpus;
-            assert.deepStrictEqual({ nanoCpus: hc.NanoCpus, shares: hc.CpuShares, pids: hc.PidsLimit }, { nanoCpus: cpus * 1e9, shares: rt.cpuShares, pids: rt.pidsLimit }, name);
+            // The host front's limit grows with the containers it admits (fleet-front-ctl runs in it).
+            const pids = role === "host-front" ? hostFrontPidsLimit(plan) : rt.pidsLimit;
+            assert.deepStrictEqual({ nanoCpus: hc.NanoCpus, shares: hc.CpuShares, pids: hc.PidsLimit }, { nanoCpus: cpus * 1e9, shares: rt.cpuShares, pids }, name);
             if (role === undefined && name !== "docker-api-proxy") assert.strictEqual(cpus, Math.min(rt.cpus, 2), `${name}: the family's limit, capped at this machine's 2 CPUs (fleet:maxCpus)`);
             if (role !== "host-front") assert.notStrictEqual(hc.CpuShares, 1024, `${name}: Docker's default weight`);
             // No container publishes: the host front binds the ports itself, in the host's namespace.
