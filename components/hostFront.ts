@@ -77,9 +77,11 @@ export class HostFront extends pulumi.ComponentResource {
         this.started = new command.local.Command(`${name}-start`, {
             create: pulumi.interpolate`bash ${HOST_FRONT_SCRIPT} ${this.containerName} ${args.machine} ${args.imageId} ${args.pidsLimit} ${h.waitSeconds}`,
             // A changed configuration runs the command again (no `update`: the create runs), which reloads.
+            // So does a changed PIDs limit (in `create`): it follows the host's containers, and as
+            // a trigger it replaced the command on every service added or moved, for a reload.
             stdin: args.config,
             environment: { DOCKER_HOST: args.dockerHost },
-            triggers: [this.container.id, args.pidsLimit],
+            triggers: [this.container.id],
         }, { parent: this, dependsOn: [this.container] });
         this.registerOutputs({ containerName: this.containerName });
     }

@@ -102,7 +102,7 @@ describe("the host front under mocks", () => {
                     create: `bash scripts/host-front.sh fleet-${stack}-front ${stack} ${proxyImage()} ${pids} 60`,
                     stdin: renderHostFrontConfig(plan()),
                     environment: { DOCKER_HOST: `ssh://ops@${stack}` },
-                    triggers: [`${stack}-front-id`, pids],
+                    triggers: [`${stack}-front-id`],
                 });
                 assert.ok(dependsOn(cmd, CONTAINER, `${stack}-front`));
                 // Every service's ports, on the runbook's address and on the gateway.
