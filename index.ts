@@ -20,7 +20,7 @@ import { removalsHighestFirst, withCommands } from "./fleet/pulumi/commands";
 import { loadProject } from "./fleet/pulumi/load";
 import { skipPromiseStacks } from "./fleet/pulumi/promiseStacks";
 
-// Before the first resource: a third of the evaluation went to stacks nobody reads (the module says).
+// Before the first resource: two thirds of the evaluation went to stacks nobody reads (the module says).
 skipPromiseStacks();
 
 const stack = pulumi.getStack();

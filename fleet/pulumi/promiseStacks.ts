@@ -17,7 +17,7 @@
  * leak report then prints those stacks.
  */
 
-/** Pulumi's function whose captures are skipped. test/fleet/promiseStacks.test.ts pins the name. */
+/** Pulumi's function whose captures are skipped. test/pulumi/promiseStacks.test.ts pins the name. */
 export const PROMISE_CAPTURE = "debuggablePromise";
 
 const SKIPPING = Symbol.for("fleet.skipPromiseStacks");
